@@ -1,0 +1,1 @@
+"""Partnerdesk: the platform a cloud operator runs when it sells only through partners."""

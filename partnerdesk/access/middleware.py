@@ -1,0 +1,51 @@
+"""Attach the principal to every request, and keep people with a temporary password on the change page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils import timezone, translation
+from django.utils.functional import SimpleLazyObject
+
+from partnerdesk.access.principal import Principal, principal_for
+
+# Paths a user with a temporary password may still reach.
+_ALLOWED_WHILE_TEMPORARY = (
+    "/account/password/",
+    "/account/signout/",
+    "/static/",
+    "/api/",
+    "/account/language/",
+)
+
+
+class PrincipalMiddleware:
+    """Resolve `request.principal` (or None) lazily, and apply the user's language and time zone."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if user.is_authenticated:
+            request.principal = SimpleLazyObject(lambda: principal_for(user))  # type: ignore[attr-defined]
+            timezone.activate(user.effective_time_zone)  # type: ignore[union-attr]
+            if user.language:  # type: ignore[union-attr]
+                translation.activate(user.language)  # type: ignore[union-attr]
+                request.LANGUAGE_CODE = translation.get_language()
+            if user.must_change_password and not request.path.startswith(  # type: ignore[union-attr]
+                _ALLOWED_WHILE_TEMPORARY
+            ):
+                return redirect("accounts:password_change")
+        else:
+            request.principal = None  # type: ignore[attr-defined]
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
+
+
+def current_principal(request: HttpRequest) -> Principal | None:
+    return getattr(request, "principal", None)

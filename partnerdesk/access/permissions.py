@@ -1,0 +1,251 @@
+"""Named permissions and the one table that maps roles to them.
+
+Templates and the API ask the same question the same way: `principal.has(Permission.X)`.
+A role belongs to exactly one kind of organization; a permission is only ever held through a role.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.utils.translation import gettext_lazy as _
+
+
+class OrgKind(StrEnum):
+    OPERATOR = "operator"
+    PARTNER = "partner"
+    CUSTOMER = "customer"
+
+
+class Role(StrEnum):
+    # Operator
+    OPERATOR_ADMIN = "operator_admin"
+    SUPPORT_ENGINEER = "support_engineer"
+    COMMUNICATIONS_MANAGER = "communications_manager"
+    CATALOG_MANAGER = "catalog_manager"
+    AUDITOR = "auditor"
+    # Partner
+    PARTNER_GLOBAL_ADMIN = "partner_global_admin"
+    ADMIN_AGENT = "admin_agent"
+    HELPDESK_AGENT = "helpdesk_agent"
+    SALES_AGENT = "sales_agent"
+    BILLING_ADMIN = "billing_admin"
+    # Customer
+    GLOBAL_ADMIN = "global_admin"
+    USER_ADMIN = "user_admin"
+    LICENCE_ADMIN = "licence_admin"
+    SERVICE_SUPPORT_ADMIN = "service_support_admin"
+    MESSAGE_CENTER_READER = "message_center_reader"
+    PRIVACY_READER = "privacy_reader"
+    USER = "user"
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.OPERATOR_ADMIN: _("Operator admin"),
+    Role.SUPPORT_ENGINEER: _("Support engineer"),
+    Role.COMMUNICATIONS_MANAGER: _("Communications manager"),
+    Role.CATALOG_MANAGER: _("Catalog manager"),
+    Role.AUDITOR: _("Auditor"),
+    Role.PARTNER_GLOBAL_ADMIN: _("Global admin"),
+    Role.ADMIN_AGENT: _("Admin agent"),
+    Role.HELPDESK_AGENT: _("Helpdesk agent"),
+    Role.SALES_AGENT: _("Sales agent"),
+    Role.BILLING_ADMIN: _("Billing admin"),
+    Role.GLOBAL_ADMIN: _("Global admin"),
+    Role.USER_ADMIN: _("User admin"),
+    Role.LICENCE_ADMIN: _("Licence admin"),
+    Role.SERVICE_SUPPORT_ADMIN: _("Service support admin"),
+    Role.MESSAGE_CENTER_READER: _("Message center reader"),
+    Role.PRIVACY_READER: _("Privacy reader"),
+    Role.USER: _("User"),
+}
+
+ROLES_BY_KIND: dict[OrgKind, tuple[Role, ...]] = {
+    OrgKind.OPERATOR: (
+        Role.OPERATOR_ADMIN,
+        Role.SUPPORT_ENGINEER,
+        Role.COMMUNICATIONS_MANAGER,
+        Role.CATALOG_MANAGER,
+        Role.AUDITOR,
+    ),
+    OrgKind.PARTNER: (
+        Role.PARTNER_GLOBAL_ADMIN,
+        Role.ADMIN_AGENT,
+        Role.HELPDESK_AGENT,
+        Role.SALES_AGENT,
+        Role.BILLING_ADMIN,
+    ),
+    OrgKind.CUSTOMER: (
+        Role.GLOBAL_ADMIN,
+        Role.USER_ADMIN,
+        Role.LICENCE_ADMIN,
+        Role.SERVICE_SUPPORT_ADMIN,
+        Role.MESSAGE_CENTER_READER,
+        Role.PRIVACY_READER,
+        Role.USER,
+    ),
+}
+
+# Customer roles a partner may ask for in a delegated relationship. Plain "user" is not an admin role.
+DELEGABLE_ROLES: tuple[Role, ...] = tuple(r for r in ROLES_BY_KIND[OrgKind.CUSTOMER] if r != Role.USER)
+
+
+class Permission(StrEnum):
+    # Operator console
+    OPERATOR_CONSOLE = "operator.console"
+    PARTNERS_VIEW = "partners.view"
+    PARTNERS_MANAGE = "partners.manage"
+    # Partner center
+    PARTNER_CENTER = "partner.center"
+    CUSTOMERS_VIEW = "customers.view"
+    CUSTOMERS_CREATE = "customers.create"
+    CUSTOMERS_EDIT = "customers.edit"
+    CUSTOMERS_BILLING = "customers.billing"
+    RELATIONSHIPS_REQUEST = "relationships.request"
+    DELEGATED_ADMINISTER = "delegated.administer"
+    SUPPORT_PROFILE_EDIT = "support.profile_edit"
+    SUPPORT_ESCALATE = "support.escalate"
+    SUBSCRIPTIONS_CHANGE = "subscriptions.change"
+    HEALTH_VIEW = "health.view"
+    # Customer admin center
+    ADMIN_CENTER = "admin.center"
+    RELATIONSHIPS_VIEW = "relationships.view"
+    RELATIONSHIPS_MANAGE = "relationships.manage"
+    # Every portal
+    TEAM_VIEW = "team.view"
+    TEAM_MANAGE = "team.manage"
+    AUDIT_VIEW = "audit.view"
+
+
+P = Permission
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    # --- Operator ---
+    Role.OPERATOR_ADMIN: frozenset(
+        {
+            P.OPERATOR_CONSOLE,
+            P.PARTNERS_VIEW,
+            P.PARTNERS_MANAGE,
+            P.CUSTOMERS_VIEW,
+            P.RELATIONSHIPS_VIEW,
+            P.HEALTH_VIEW,
+            P.TEAM_VIEW,
+            P.TEAM_MANAGE,
+            P.AUDIT_VIEW,
+        }
+    ),
+    Role.SUPPORT_ENGINEER: frozenset(
+        {P.OPERATOR_CONSOLE, P.PARTNERS_VIEW, P.CUSTOMERS_VIEW, P.RELATIONSHIPS_VIEW, P.HEALTH_VIEW}
+    ),
+    Role.COMMUNICATIONS_MANAGER: frozenset({P.OPERATOR_CONSOLE, P.HEALTH_VIEW}),
+    Role.CATALOG_MANAGER: frozenset({P.OPERATOR_CONSOLE, P.PARTNERS_VIEW}),
+    Role.AUDITOR: frozenset(
+        {
+            P.OPERATOR_CONSOLE,
+            P.PARTNERS_VIEW,
+            P.CUSTOMERS_VIEW,
+            P.RELATIONSHIPS_VIEW,
+            P.HEALTH_VIEW,
+            P.TEAM_VIEW,
+            P.AUDIT_VIEW,
+        }
+    ),
+    # --- Partner ---
+    Role.PARTNER_GLOBAL_ADMIN: frozenset(
+        {
+            P.PARTNER_CENTER,
+            P.CUSTOMERS_VIEW,
+            P.RELATIONSHIPS_VIEW,
+            P.CUSTOMERS_CREATE,
+            P.CUSTOMERS_EDIT,
+            P.CUSTOMERS_BILLING,
+            P.RELATIONSHIPS_REQUEST,
+            P.DELEGATED_ADMINISTER,
+            P.SUPPORT_PROFILE_EDIT,
+            P.SUPPORT_ESCALATE,
+            P.SUBSCRIPTIONS_CHANGE,
+            P.HEALTH_VIEW,
+            P.TEAM_VIEW,
+            P.TEAM_MANAGE,
+            P.AUDIT_VIEW,
+        }
+    ),
+    Role.ADMIN_AGENT: frozenset(
+        {
+            P.PARTNER_CENTER,
+            P.CUSTOMERS_VIEW,
+            P.RELATIONSHIPS_VIEW,
+            P.CUSTOMERS_CREATE,
+            P.CUSTOMERS_EDIT,
+            P.CUSTOMERS_BILLING,
+            P.RELATIONSHIPS_REQUEST,
+            P.DELEGATED_ADMINISTER,
+            P.SUPPORT_ESCALATE,
+            P.SUBSCRIPTIONS_CHANGE,
+            P.HEALTH_VIEW,
+            P.TEAM_VIEW,
+        }
+    ),
+    Role.HELPDESK_AGENT: frozenset(
+        {
+            P.PARTNER_CENTER,
+            P.CUSTOMERS_VIEW,
+            P.RELATIONSHIPS_VIEW,
+            P.CUSTOMERS_EDIT,
+            P.DELEGATED_ADMINISTER,
+            P.SUPPORT_ESCALATE,
+            P.HEALTH_VIEW,
+            P.TEAM_VIEW,
+        }
+    ),
+    Role.SALES_AGENT: frozenset(
+        {
+            P.PARTNER_CENTER,
+            P.CUSTOMERS_VIEW,
+            P.RELATIONSHIPS_VIEW,
+            P.CUSTOMERS_CREATE,
+            P.CUSTOMERS_EDIT,
+            P.CUSTOMERS_BILLING,
+            P.SUBSCRIPTIONS_CHANGE,
+            P.TEAM_VIEW,
+        }
+    ),
+    Role.BILLING_ADMIN: frozenset(
+        {P.PARTNER_CENTER, P.CUSTOMERS_VIEW, P.RELATIONSHIPS_VIEW, P.CUSTOMERS_BILLING, P.TEAM_VIEW}
+    ),
+    # --- Customer ---
+    Role.GLOBAL_ADMIN: frozenset(
+        {
+            P.ADMIN_CENTER,
+            P.RELATIONSHIPS_VIEW,
+            P.RELATIONSHIPS_MANAGE,
+            P.HEALTH_VIEW,
+            P.TEAM_VIEW,
+            P.TEAM_MANAGE,
+            P.AUDIT_VIEW,
+        }
+    ),
+    Role.USER_ADMIN: frozenset({P.ADMIN_CENTER, P.RELATIONSHIPS_VIEW, P.TEAM_VIEW, P.TEAM_MANAGE}),
+    Role.LICENCE_ADMIN: frozenset({P.ADMIN_CENTER, P.TEAM_VIEW}),
+    Role.SERVICE_SUPPORT_ADMIN: frozenset({P.ADMIN_CENTER, P.HEALTH_VIEW}),
+    Role.MESSAGE_CENTER_READER: frozenset({P.ADMIN_CENTER}),
+    Role.PRIVACY_READER: frozenset({P.ADMIN_CENTER}),
+    Role.USER: frozenset(),
+}
+
+# Held by a customer's own admins only, never through delegation: a partner cannot approve its own
+# access, nor widen it.
+NOT_DELEGABLE: frozenset[Permission] = frozenset({P.RELATIONSHIPS_MANAGE})
+
+# A suspended partner keeps read access to its customers but cannot sell.
+LOST_WHILE_SUSPENDED: frozenset[Permission] = frozenset(
+    {P.CUSTOMERS_CREATE, P.SUBSCRIPTIONS_CHANGE, P.RELATIONSHIPS_REQUEST}
+)
+
+
+def permissions_for(roles: frozenset[Role] | set[Role]) -> frozenset[Permission]:
+    """Return the union of the permissions the given roles grant."""
+    granted: set[Permission] = set()
+    for role in roles:
+        granted |= ROLE_PERMISSIONS[role]
+    return frozenset(granted)

@@ -1,0 +1,139 @@
+"""Who is asking: a user, the organization they act in, and the permissions that grants."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from partnerdesk.access.permissions import (
+    LOST_WHILE_SUSPENDED,
+    NOT_DELEGABLE,
+    OrgKind,
+    Permission,
+    Role,
+    permissions_for,
+)
+from partnerdesk.errors import Forbidden
+
+if TYPE_CHECKING:
+    from partnerdesk.accounts.models import User
+    from partnerdesk.tenancy.models import Organization
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A user acting in one organization: their own, or a customer's through delegated access.
+
+    When acting on behalf, `organization` is the customer, `roles` are the delegated customer roles,
+    and `home_roles` are the partner roles that allowed the user in.
+    """
+
+    user: User
+    organization: Organization
+    home_organization: Organization
+    roles: frozenset[Role]
+    home_roles: frozenset[Role]
+    channel: str = "web"
+    granted: frozenset[Permission] = field(default=frozenset())
+
+    @property
+    def on_behalf_of(self) -> Organization | None:
+        return self.organization if self.is_delegated else None
+
+    @property
+    def is_delegated(self) -> bool:
+        return self.organization.pk != self.home_organization.pk
+
+    @property
+    def kind(self) -> OrgKind:
+        return OrgKind(self.organization.kind)
+
+    @property
+    def role_label(self) -> str:
+        """How the audit log names the roles used: `admin_agent as global_admin` when delegated."""
+        home = ",".join(sorted(self.home_roles))
+        if self.is_delegated:
+            return f"{home} as {','.join(sorted(self.roles))}"
+        return home
+
+    def has(self, permission: Permission | str) -> bool:
+        permission = Permission(permission)
+        if permission not in self.granted:
+            return False
+        return not (permission in LOST_WHILE_SUSPENDED and self.home_organization.is_suspended)
+
+    def require(self, permission: Permission | str) -> None:
+        """Raise Forbidden unless this principal holds `permission`."""
+        permission = Permission(permission)
+        if permission in self.granted and permission in LOST_WHILE_SUSPENDED and not self.has(permission):
+            raise Forbidden(
+                _("%(partner)s is suspended: it can see its customers but cannot create customers or orders.")
+                % {"partner": self.home_organization.name},
+                code="partner_suspended",
+            )
+        if not self.has(permission):
+            raise Forbidden(_("You do not have permission to do this."), code="permission_denied")
+
+
+def load_roles(user: User) -> frozenset[Role]:
+    from partnerdesk.accounts.models import RoleAssignment
+
+    return frozenset(Role(r) for r in RoleAssignment.objects.filter(user=user).values_list("role", flat=True))
+
+
+def principal_for(user: User, *, channel: str = "web", roles: frozenset[Role] | None = None) -> Principal:
+    """Return the principal of a user acting in their own organization."""
+    own_roles = load_roles(user) if roles is None else roles
+    return Principal(
+        user=user,
+        organization=user.organization,
+        home_organization=user.organization,
+        roles=own_roles,
+        home_roles=own_roles,
+        channel=channel,
+        granted=permissions_for(own_roles),
+    )
+
+
+class NoDelegatedAccess(Forbidden):
+    code = "no_delegated_access"
+
+
+def delegated_principal(home: Principal, customer_id: uuid.UUID | str) -> Principal:
+    """Return the principal of a partner user acting for a customer, from its active relationships.
+
+    Read fresh on every request, so an ended or expired relationship stops access at once.
+    """
+    from partnerdesk.tenancy.models import DelegatedRelationship, Organization
+
+    if home.organization.kind != OrgKind.PARTNER or not home.has(Permission.DELEGATED_ADMINISTER):
+        raise NoDelegatedAccess(_("Your role does not allow administering on behalf of customers."))
+    try:
+        customer = Organization.objects.get(pk=customer_id, kind=OrgKind.CUSTOMER, partner=home.organization)
+    except (Organization.DoesNotExist, ValueError):
+        raise NoDelegatedAccess(_("There is no active delegated relationship with this customer.")) from None
+    relationships = DelegatedRelationship.objects.filter(
+        partner=home.organization,
+        customer=customer,
+        status=DelegatedRelationship.Status.ACTIVE,
+        expires_at__gt=timezone.now(),
+    ).values_list("roles", flat=True)
+    delegated: set[Role] = set()
+    for role_list in relationships:
+        delegated |= {Role(r) for r in role_list}
+    if not delegated:
+        raise NoDelegatedAccess(_("There is no active delegated relationship with this customer."))
+    roles = frozenset(delegated)
+    return Principal(
+        user=home.user,
+        organization=customer,
+        home_organization=home.organization,
+        roles=roles,
+        home_roles=home.roles,
+        channel=home.channel,
+        granted=permissions_for(roles) - NOT_DELEGABLE,
+    )

@@ -1,0 +1,98 @@
+"""How web views declare and enforce their permission; every URL pattern must use one of these.
+
+`requires(P.X)` resolves the principal (switching to delegated access for admin-center views),
+checks the permission, and turns domain errors into the 403/404 pages. `public` marks the few views
+anyone may reach (sign-in, password reset). The URL test fails for any view with neither.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+
+from partnerdesk.access.permissions import OrgKind, Permission
+from partnerdesk.access.principal import NoDelegatedAccess, Principal, delegated_principal
+from partnerdesk.errors import DomainError, NotFound
+
+View = TypeVar("View", bound=Callable[..., HttpResponse])
+
+ACTING_FOR_SESSION_KEY = "acting_for"
+
+
+def public(view: View) -> View:
+    """Mark a view as reachable without signing in."""
+    view.required_permission = "public"  # type: ignore[attr-defined]
+    return view
+
+
+def signed_in(view: View) -> View:
+    """Mark a view as reachable by anyone signed in, whatever their roles (own profile, sign-out)."""
+    return requires(None)(view)
+
+
+PORTAL_PERMISSIONS = {
+    "operator": Permission.OPERATOR_CONSOLE,
+    "partner": Permission.PARTNER_CENTER,
+    "admin": Permission.ADMIN_CENTER,
+}
+
+
+def requires(permission: Permission | None, *, portal: str | None = None) -> Callable[[View], View]:
+    """Require a signed-in principal holding `permission` (and the portal's own entry permission).
+
+    In the admin center (`portal="admin"`), a partner user who chose a customer in the organization
+    switcher acts through delegated access, re-checked on every request.
+    """
+    admin_center = portal == "admin"
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            principal: Principal | None = getattr(request, "principal", None)
+            if principal is None:
+                return redirect(
+                    f"{reverse('accounts:signin')}?{urlencode({'next': request.get_full_path()})}"
+                )
+            if admin_center:
+                acting_for = request.session.get(ACTING_FOR_SESSION_KEY)
+                if acting_for and principal.kind == OrgKind.PARTNER:
+                    try:
+                        principal = delegated_principal(principal, acting_for)
+                    except NoDelegatedAccess as error:
+                        request.session.pop(ACTING_FOR_SESSION_KEY, None)
+                        messages.error(request, error.message)
+                        return redirect("portals:home")
+                    request.principal = principal  # type: ignore[attr-defined]
+            request.portal = portal  # type: ignore[attr-defined]
+            try:
+                if portal is not None:
+                    principal.require(PORTAL_PERMISSIONS[portal])
+                if permission is not None:
+                    principal.require(permission)
+                return view(request, *args, **kwargs)
+            except DomainError as error:
+                return error_page(request, error)
+
+        wrapper.required_permission = permission.value if permission else "signed_in"  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def error_page(request: HttpRequest, error: DomainError) -> HttpResponse:
+    """Render the 403/404/409 page for a refused request."""
+    title = _("Not found") if isinstance(error, NotFound) else _("Not allowed")
+    return render(
+        request,
+        "portals/error.html",
+        {"title": title, "message": error.message, "code": error.code},
+        status=error.status,
+    )

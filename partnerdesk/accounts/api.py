@@ -1,0 +1,155 @@
+"""API: tokens, passwords, and who am I."""
+
+import uuid
+from datetime import datetime
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Router, Schema
+from pydantic import Field
+
+from partnerdesk.access import policy
+from partnerdesk.access.principal import principal_for
+from partnerdesk.accounts import services
+from partnerdesk.accounts.models import ApiToken
+from partnerdesk.api import ErrorOut, principal_of, public, signed_in
+from partnerdesk.errors import Forbidden
+
+router = Router(tags=["identity"])
+
+
+class TokenRequest(Schema):
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=1024)
+    name: str = Field(default="", max_length=100)
+
+
+class NewTokenOut(Schema):
+    id: uuid.UUID
+    name: str
+    prefix: str
+    token: str
+
+
+class TokenOut(Schema):
+    id: uuid.UUID
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenCreate(Schema):
+    name: str = Field(default="", max_length=100)
+
+
+class PasswordChange(Schema):
+    email: str = Field(max_length=254)
+    current_password: str = Field(max_length=1024)
+    new_password: str = Field(max_length=1024)
+
+
+class PasswordChanged(Schema):
+    status: str
+
+
+class OrganizationRef(Schema):
+    id: uuid.UUID
+    name: str
+    kind: str
+
+
+class MeUser(Schema):
+    id: uuid.UUID
+    email: str
+    display_name: str
+    language: str
+    time_zone: str
+
+
+class MeOut(Schema):
+    user: MeUser
+    organization: OrganizationRef
+    home_organization: OrganizationRef
+    roles: list[str]
+    permissions: list[str]
+    acting_on_behalf: bool
+
+
+@router.post(
+    "/auth/tokens",
+    auth=None,
+    response={201: NewTokenOut, 401: ErrorOut, 403: ErrorOut},
+    summary="Exchange an e-mail and password for an API token",
+)
+@public
+def create_token_with_password(request: HttpRequest, payload: TokenRequest) -> tuple[int, NewTokenOut]:
+    user = services.authenticate(payload.email, payload.password)
+    if user.must_change_password:
+        raise Forbidden(
+            _("Your password is temporary: change it first (POST /api/v1/auth/password)."),
+            code="password_change_required",
+        )
+    new = services.create_token(principal_for(user, channel="api"), name=payload.name or _("API token"))
+    return 201, NewTokenOut(id=new.token.id, name=new.token.name, prefix=new.token.prefix, token=new.raw)
+
+
+@router.post(
+    "/auth/password",
+    auth=None,
+    response={200: PasswordChanged, 401: ErrorOut, 403: ErrorOut, 400: ErrorOut},
+    summary="Change a password knowing the current one (also the way out of a temporary password)",
+)
+@public
+def change_password(request: HttpRequest, payload: PasswordChange) -> PasswordChanged:
+    user = services.authenticate(payload.email, payload.current_password)
+    services.change_password(
+        user, current_password=payload.current_password, new_password=payload.new_password, channel="api"
+    )
+    return PasswordChanged(status="changed")
+
+
+@router.get("/me", response=MeOut, summary="The caller, the organization they act in, and their permissions")
+@signed_in
+def me(request: HttpRequest) -> MeOut:
+    principal = principal_of(request)
+    user = principal.user
+    return MeOut(
+        user=MeUser(
+            id=user.id,
+            email=user.email,
+            display_name=user.display_name,
+            language=user.effective_language,
+            time_zone=user.effective_time_zone,
+        ),
+        organization=OrganizationRef.model_validate(principal.organization, from_attributes=True),
+        home_organization=OrganizationRef.model_validate(principal.home_organization, from_attributes=True),
+        roles=sorted(principal.roles),
+        permissions=sorted(p for p in principal.granted if principal.has(p)),
+        acting_on_behalf=principal.is_delegated,
+    )
+
+
+@router.get("/tokens", response=list[TokenOut], summary="Your API tokens")
+@signed_in
+def list_tokens(request: HttpRequest) -> list[ApiToken]:
+    return list(policy.visible(principal_of(request), ApiToken).order_by("-created_at")[:200])
+
+
+@router.post("/tokens", response={201: NewTokenOut}, summary="Create an API token for yourself")
+@signed_in
+def create_token(request: HttpRequest, payload: TokenCreate) -> tuple[int, NewTokenOut]:
+    new = services.create_token(principal_of(request), name=payload.name)
+    return 201, NewTokenOut(id=new.token.id, name=new.token.name, prefix=new.token.prefix, token=new.raw)
+
+
+@router.delete("/tokens/{token_id}", response={204: None, 404: ErrorOut}, summary="Revoke one of your tokens")
+@signed_in
+def revoke_token(request: HttpRequest, token_id: str) -> tuple[int, None]:
+    principal = principal_of(request)
+    with transaction.atomic():
+        token = policy.get_visible(principal, ApiToken, pk=token_id)
+        services.revoke_token(principal, token)
+    return 204, None

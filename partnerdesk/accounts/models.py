@@ -1,0 +1,103 @@
+"""People who sign in, the roles they hold, and their API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from partnerdesk.access.permissions import ROLE_LABELS
+
+
+class UserManager(BaseUserManager["User"]):
+    def get_by_natural_key(self, username: str | None) -> User:
+        return self.get(email__iexact=username or "")
+
+
+class User(AbstractBaseUser):
+    """A person who signs in by e-mail and password; belongs to exactly one organization."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(_("e-mail"), unique=True)
+    display_name = models.CharField(_("display name"), max_length=200)
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="users")
+    blocked = models.BooleanField(_("sign-in blocked"), default=False)
+    must_change_password = models.BooleanField(default=False)
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["display_name"]
+
+    objects = UserManager()
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "display_name", "id"], name="user_org_name")]
+
+    def __str__(self) -> str:
+        return self.display_name or self.email
+
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        """Django's auth treats inactive users as unable to sign in; blocked is our word for it."""
+        return not self.blocked
+
+    @property
+    def effective_time_zone(self) -> str:
+        return self.time_zone or self.organization.time_zone or "UTC"
+
+    @property
+    def effective_language(self) -> str:
+        return self.language or self.organization.language or "en"
+
+
+class RoleAssignment(models.Model):
+    """One role held by one user; the role must belong to the user's kind of organization."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_assignments")
+    role = models.CharField(max_length=40, choices=[(r.value, label) for r, label in ROLE_LABELS.items()])
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "role"], name="one_assignment_per_role")]
+        indexes = [models.Index(fields=["role", "user"], name="role_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.role}"
+
+
+API_TOKEN_PREFIX = "pd_"
+
+
+def hash_token(raw: str) -> str:
+    """Tokens are long random strings, so one round of SHA-256 is enough to make a leaked table useless."""
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API, shown once and kept only as a hash; acts as its user."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    # The first characters, kept in clear so people can tell their tokens apart.
+    prefix = models.CharField(max_length=16)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-created_at"], name="token_user_created")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}…"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None

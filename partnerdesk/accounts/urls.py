@@ -1,0 +1,28 @@
+from django.urls import path
+
+from partnerdesk.accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("account/signin/", views.signin, name="signin"),
+    path("account/signout/", views.signout, name="signout"),
+    path("account/password/", views.password_change, name="password_change"),
+    path("account/password/reset/", views.password_reset, name="password_reset"),
+    path(
+        "account/password/reset/<str:uidb64>/<str:token>/",
+        views.password_reset_confirm,
+        name="password_reset_confirm",
+    ),
+    path("account/language/", views.language, name="language"),
+    path("account/profile/", views.profile, name="profile"),
+    path("account/tokens/", views.token_create, name="token_create"),
+    path("account/tokens/<uuid:token_id>/revoke/", views.token_revoke, name="token_revoke"),
+    # Team pages live inside their portals' URL space.
+    path("operator/team/", views.operator_team, name="operator_team"),
+    path("operator/team/new/", views.operator_team_create, name="operator_team_create"),
+    path("operator/team/<uuid:user_id>/block/", views.operator_team_block, name="operator_team_block"),
+    path("partner/team/", views.partner_team, name="partner_team"),
+    path("partner/team/new/", views.partner_team_create, name="partner_team_create"),
+    path("partner/team/<uuid:user_id>/block/", views.partner_team_block, name="partner_team_block"),
+]

@@ -1,0 +1,309 @@
+"""Sign-in, passwords, the profile (language, time zone, API tokens) and each portal's team page."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from partnerdesk.access import policy
+from partnerdesk.access.permissions import OrgKind, Permission
+from partnerdesk.access.principal import principal_for
+from partnerdesk.access.web import public, requires, signed_in
+from partnerdesk.accounts import forms, services
+from partnerdesk.accounts.models import ApiToken, User
+from partnerdesk.audit import services as audit
+from partnerdesk.errors import DomainError
+from partnerdesk.notifications.services import queue_mail
+
+P = Permission
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return fallback
+
+
+@public
+def signin(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated and request.method == "GET":
+        return redirect("portals:home")
+    form = forms.SignInForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.authenticate(form.cleaned_data["email"], form.cleaned_data["password"])
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            login(request, user, backend="partnerdesk.accounts.backends.EmailBackend")
+            if user.must_change_password:
+                messages.info(
+                    request, _("You signed in with a temporary password. Choose your own to continue.")
+                )
+                return redirect("accounts:password_change")
+            return redirect(_safe_next(request, reverse("portals:home")))
+    context = {"form": form, "next": request.POST.get("next") or request.GET.get("next", "")}
+    return render(request, "accounts/signin.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+@signed_in
+def signout(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    messages.info(request, _("You signed out."))
+    return redirect("accounts:signin")
+
+
+@signed_in
+def password_change(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    form = forms.PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.change_password(
+                user,  # type: ignore[arg-type]
+                current_password=form.cleaned_data["current_password"],
+                new_password=form.cleaned_data["new_password"],
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            login(
+                request, user, backend="partnerdesk.accounts.backends.EmailBackend"
+            )  # keep the session valid
+            messages.success(request, _("Your password was changed."))
+            return redirect("portals:home")
+    return render(
+        request, "accounts/password_change.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+@public
+def password_reset(request: HttpRequest) -> HttpResponse:
+    """Mail a reset link when the address belongs to an active user; say the same thing either way."""
+    form = forms.PasswordResetRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = User.objects.filter(email__iexact=form.cleaned_data["email"], blocked=False).first()
+        if user is not None:
+            link = settings.SITE_URL + reverse(
+                "accounts:password_reset_confirm",
+                kwargs={
+                    "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+                    "token": default_token_generator.make_token(user),
+                },
+            )
+            with transaction.atomic():
+                queue_mail(
+                    to=[user.email],
+                    template="password_reset",
+                    context={"user": user, "link": link, "hours": settings.PASSWORD_RESET_TIMEOUT // 3600},
+                    language=user.effective_language,
+                    kind="password_reset",
+                )
+        return render(request, "accounts/password_reset_sent.html", {"email": form.cleaned_data["email"]})
+    return render(request, "accounts/password_reset.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@public
+def password_reset_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    try:
+        user = User.objects.get(pk=force_str(urlsafe_base64_decode(uidb64)), blocked=False)
+    except (User.DoesNotExist, ValueError, TypeError, OverflowError, ValidationError):
+        user = None
+    if user is None or not default_token_generator.check_token(user, token):
+        return render(request, "accounts/password_reset_invalid.html", status=400)
+    form = forms.SetPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.reset_password(user, new_password=form.cleaned_data["new_password"])
+        except DomainError as error:
+            form.add_error("new_password", error.message)
+        else:
+            messages.success(request, _("Your password was set. Sign in with it."))
+            return redirect("accounts:signin")
+    return render(
+        request, "accounts/password_reset_confirm.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+@require_POST
+@public
+def language(request: HttpRequest) -> HttpResponse:
+    """Switch the interface language; a signed-in user keeps the choice in their profile."""
+    code = request.POST.get("language", "")
+    response = redirect(_safe_next(request, reverse("portals:home")))
+    if code not in dict(settings.LANGUAGES):
+        return response
+    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, code, max_age=365 * 24 * 3600, samesite="Lax")
+    if request.user.is_authenticated and request.user.language != code:  # type: ignore[union-attr]
+        with transaction.atomic():
+            User.objects.filter(pk=request.user.pk).update(language=code)
+            audit.record(
+                principal_for(request.user),  # type: ignore[arg-type]
+                action="user.language_changed",
+                target=request.user,  # type: ignore[arg-type]
+                organization=request.user.organization,  # type: ignore[union-attr]
+                after={"language": code},
+            )
+    return response
+
+
+@signed_in
+def profile(request: HttpRequest) -> HttpResponse:
+    principal = request.principal  # type: ignore[attr-defined]
+    user = principal.user
+    form = forms.ProfileForm(
+        request.POST or None,
+        initial={"display_name": user.display_name, "language": user.language, "time_zone": user.time_zone},
+    )
+    if request.method == "POST" and form.is_valid():
+        changes = {k: v for k, v in form.cleaned_data.items() if getattr(user, k) != v}
+        if changes:
+            with transaction.atomic():
+                before = {k: getattr(user, k) for k in changes}
+                User.objects.filter(pk=user.pk).update(**changes)
+                audit.record(
+                    principal,
+                    action="user.profile_changed",
+                    target=user,
+                    organization=user.organization,
+                    before=before,
+                    after=changes,
+                )
+        response = redirect("accounts:profile")
+        if changes.get("language"):
+            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, changes["language"], samesite="Lax")
+        messages.success(request, _("Your profile was saved."))
+        return response
+    tokens = policy.visible(principal, ApiToken).order_by("-created_at")[:100]
+    return render(
+        request,
+        "accounts/profile.html",
+        {
+            "form": form,
+            "token_form": forms.TokenForm(),
+            "tokens": tokens,
+            "new_token": request.session.pop("new_token", None),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+@signed_in
+def token_create(request: HttpRequest) -> HttpResponse:
+    form = forms.TokenForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the token a name."))
+        return redirect("accounts:profile")
+    new = services.create_token(request.principal, name=form.cleaned_data["name"])  # type: ignore[attr-defined]
+    # Shown once on the next page, then gone from the session.
+    request.session["new_token"] = new.raw
+    return redirect("accounts:profile")
+
+
+@require_POST
+@signed_in
+def token_revoke(request: HttpRequest, token_id: str) -> HttpResponse:
+    principal = request.principal  # type: ignore[attr-defined]
+    token = policy.get_visible(principal, ApiToken, pk=token_id)
+    services.revoke_token(principal, token)
+    messages.success(request, _("The token was revoked."))
+    return redirect("accounts:profile")
+
+
+# --- Team pages (operator and partner), one set of views for both ----------------------------
+
+
+def team_list(request: HttpRequest, portal: str) -> HttpResponse:
+    principal = request.principal  # type: ignore[attr-defined]
+    people = (
+        policy.visible(principal, User).prefetch_related("role_assignments").order_by("display_name", "id")
+    )
+    return render(request, "accounts/team.html", {"people": people[:500], "portal": portal})
+
+
+def team_create(request: HttpRequest, portal: str) -> HttpResponse:
+    principal = request.principal  # type: ignore[attr-defined]
+    form = forms.TeamMemberForm(request.POST or None, kind=OrgKind(principal.organization.kind))
+    if request.method == "POST" and form.is_valid():
+        try:
+            new = services.create_user(
+                principal,
+                organization=principal.organization,
+                email=form.cleaned_data["email"],
+                display_name=form.cleaned_data["display_name"],
+                roles=form.cleaned_data["roles"],
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            return render(request, "accounts/temporary_password.html", {"new_user": new, "portal": portal})
+    return render(
+        request,
+        "accounts/team_create.html",
+        {"form": form, "portal": portal},
+        status=400 if form.errors else 200,
+    )
+
+
+def team_block(request: HttpRequest, portal: str, user_id: str) -> HttpResponse:
+    principal = request.principal  # type: ignore[attr-defined]
+    person = policy.get_visible(principal, User, pk=user_id)
+    blocked = request.POST.get("blocked") == "1"
+    try:
+        services.set_blocked(principal, person, blocked=blocked)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _("Sign-in blocked for %(name)s.") % {"name": person}
+            if blocked
+            else _("Sign-in allowed for %(name)s.") % {"name": person},
+        )
+    return redirect(f"accounts:{portal}_team")
+
+
+@requires(P.TEAM_VIEW, portal="operator")
+def operator_team(request: HttpRequest) -> HttpResponse:
+    return team_list(request, "operator")
+
+
+@requires(P.TEAM_MANAGE, portal="operator")
+def operator_team_create(request: HttpRequest) -> HttpResponse:
+    return team_create(request, "operator")
+
+
+@require_POST
+@requires(P.TEAM_MANAGE, portal="operator")
+def operator_team_block(request: HttpRequest, user_id: str) -> HttpResponse:
+    return team_block(request, "operator", user_id)
+
+
+@requires(P.TEAM_VIEW, portal="partner")
+def partner_team(request: HttpRequest) -> HttpResponse:
+    return team_list(request, "partner")
+
+
+@requires(P.TEAM_MANAGE, portal="partner")
+def partner_team_create(request: HttpRequest) -> HttpResponse:
+    return team_create(request, "partner")
+
+
+@require_POST
+@requires(P.TEAM_MANAGE, portal="partner")
+def partner_team_block(request: HttpRequest, user_id: str) -> HttpResponse:
+    return team_block(request, "partner", user_id)

@@ -1,0 +1,190 @@
+"""The JSON API under /api/v1/: authentication, the error format, and the routers of each app.
+
+Every operation is wrapped by `requires` or `public` from here, which the permission test checks.
+Errors always have the shape `{"error": {"code": "...", "message": "..."}}`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Annotated, Any, Generic, TypeVar
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import APIKeyCookie, HttpBearer
+from pydantic import AfterValidator
+
+from partnerdesk.access.permissions import Permission
+from partnerdesk.access.principal import Principal, delegated_principal, principal_for
+from partnerdesk.accounts.models import User
+from partnerdesk.accounts.services import user_for_token
+from partnerdesk.errors import DomainError, Forbidden
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _email(value: str) -> str:
+    """Validate like Django's forms do (so .test and intranet domains are fine), then normalise."""
+    value = value.strip()
+    try:
+        validate_email(value)
+    except DjangoValidationError:
+        raise ValueError(_("Enter a valid e-mail address.")) from None
+    return value
+
+
+Email = Annotated[str, AfterValidator(_email)]
+T = TypeVar("T")
+
+ON_BEHALF_OF_HEADER = "X-On-Behalf-Of"
+
+
+def _principal(request: HttpRequest, user: User, channel: str) -> Principal:
+    principal = principal_for(user, channel=channel)
+    acting_for = request.headers.get(ON_BEHALF_OF_HEADER)
+    if acting_for:
+        principal = delegated_principal(principal, acting_for)
+    return principal
+
+
+class TokenAuth(HttpBearer):
+    """`Authorization: Bearer pd_…`."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Principal | None:
+        user = user_for_token(token)
+        if user is None:
+            return None
+        return _principal(request, user, "api")
+
+
+class SessionAuth(APIKeyCookie):
+    """The signed-in browser session, with Django's CSRF check on unsafe methods."""
+
+    param_name = "sessionid"
+
+    def __call__(self, request: HttpRequest) -> Principal | None:
+        # Without a session cookie this is not a browser call: let the 401 say so, not a CSRF 403.
+        if self.param_name not in request.COOKIES:
+            return None
+        try:
+            return super().__call__(request)  # type: ignore[no-any-return]
+        except HttpError as error:
+            raise Forbidden(
+                _("The CSRF check failed; send the X-CSRFToken header."), code="csrf_failed"
+            ) from error
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Principal | None:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or user.must_change_password:
+            return None
+        return _principal(request, user, "api")
+
+
+api = NinjaAPI(
+    title="Partnerdesk API",
+    version="1",
+    description="The operator console, partner center and admin center, as JSON.",
+    urls_namespace="api",
+    auth=[TokenAuth(), SessionAuth()],
+)
+
+
+class ErrorDetail(Schema):
+    code: str
+    message: str
+
+
+class ErrorOut(Schema):
+    error: ErrorDetail
+
+
+class PageOut(Schema, Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+def error_response(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse:
+    return api.create_response(request, {"error": {"code": code, "message": message}}, status=status)
+
+
+@api.exception_handler(DomainError)
+def _domain_error(request: HttpRequest, error: DomainError) -> HttpResponse:
+    return error_response(request, error.status, error.code, error.message)
+
+
+@api.exception_handler(NinjaValidationError)
+def _validation_error(request: HttpRequest, error: NinjaValidationError) -> HttpResponse:
+    first = error.errors[0] if error.errors else {}
+    location = ".".join(str(part) for part in first.get("loc", ())[1:]) or _("request")
+    message = f"{location}: {first.get('msg', _('invalid value'))}"
+    return error_response(request, 422, "validation_error", message)
+
+
+@api.exception_handler(AuthenticationError)
+def _authentication_error(request: HttpRequest, error: AuthenticationError) -> HttpResponse:
+    return error_response(
+        request, 401, "not_authenticated", _("Sign in, or send a valid API token as a Bearer header.")
+    )
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, error: Http404) -> HttpResponse:
+    return error_response(request, 404, "not_found", _("Not found."))
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
+    return error_response(request, error.status_code, "http_error", str(error))
+
+
+def requires(permission: Permission) -> Callable[[F], F]:
+    """Require the caller's principal to hold `permission` before the operation runs."""
+
+    def decorate(operation: F) -> F:
+        @functools.wraps(operation)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            principal = request.auth  # type: ignore[attr-defined]
+            if not isinstance(principal, Principal):
+                raise Forbidden(_("You do not have permission to do this."), code="permission_denied")
+            principal.require(permission)
+            return operation(request, *args, **kwargs)
+
+        wrapper.required_permission = permission.value  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def signed_in(operation: F) -> F:
+    """Allow any authenticated caller (their own profile and tokens)."""
+    operation.required_permission = "signed_in"  # type: ignore[attr-defined]
+    return operation
+
+
+def public(operation: F) -> F:
+    """Allow callers without credentials (token creation from a password)."""
+    operation.required_permission = "public"  # type: ignore[attr-defined]
+    return operation
+
+
+def principal_of(request: HttpRequest) -> Principal:
+    return request.auth  # type: ignore[attr-defined,no-any-return]
+
+
+def _register_routers() -> None:
+    from partnerdesk.accounts.api import router as accounts_router
+    from partnerdesk.audit.api import router as audit_router
+    from partnerdesk.tenancy.api import router as tenancy_router
+
+    api.add_router("", accounts_router)
+    api.add_router("", tenancy_router)
+    api.add_router("", audit_router)
+
+
+_register_routers()

@@ -1,0 +1,41 @@
+"""The audit log as each portal and the API filter it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import QuerySet
+
+from partnerdesk.access import policy
+from partnerdesk.access.principal import Principal
+from partnerdesk.audit.models import AuditEvent
+
+
+def filtered_events(
+    principal: Principal,
+    *,
+    action: str = "",
+    object_type: str = "",
+    object_id: str = "",
+    actor: str = "",
+    channel: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> QuerySet[AuditEvent]:
+    """Return the events `principal` may see, narrowed by the filters that are set."""
+    events = policy.visible(principal, AuditEvent)
+    if action:
+        events = events.filter(action=action)
+    if object_type:
+        events = events.filter(object_type=object_type)
+    if object_id:
+        events = events.filter(object_id=object_id)
+    if actor:
+        events = events.filter(actor_email__iexact=actor.strip())
+    if channel:
+        events = events.filter(channel=channel)
+    if since:
+        events = events.filter(at__gte=since)
+    if until:
+        events = events.filter(at__lt=until)
+    return events

@@ -1,0 +1,45 @@
+"""The outbox: every e-mail is a row first, written in the transaction that decided to send it."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+
+class OutboxMessage(models.Model):
+    """One e-mail waiting for, or past, delivery by the worker.
+
+    A failed send is retried with back-off until OUTBOX_MAX_ATTEMPTS, then kept as failed (never
+    dropped). `message_id` is fixed at creation, so a resend after a crash carries the same
+    Message-ID and receivers can tell it is the same message.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SENDING = "sending"
+        SENT = "sent"
+        FAILED = "failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    to = models.JSONField(default=list)
+    subject = models.CharField(max_length=300)
+    body_text = models.TextField()
+    message_id = models.CharField(max_length=200, unique=True)
+    # What the message is about, for the worker's and the operator's eyes (e.g. "password_reset").
+    kind = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_by = models.CharField(max_length=100, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {', '.join(self.to)}"

@@ -1,0 +1,111 @@
+"""Queue e-mail through the outbox and deliver it from the worker."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from partnerdesk.notifications.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+# A claim older than this is taken to belong to a worker that died mid-send.
+CLAIM_LEASE = timedelta(minutes=10)
+
+
+def queue_mail(
+    *, to: list[str], template: str, context: dict[str, Any], language: str, kind: str
+) -> OutboxMessage:
+    """Render `notifications/mail/<template>_subject.txt` and `_body.txt` in `language` and queue them.
+
+    Call inside the transaction of the change that causes the mail: the row commits with it, so a
+    rolled-back change never mails, and a committed one is never lost.
+    """
+    with translation.override(language or settings.LANGUAGE_CODE):
+        context = {"site_url": settings.SITE_URL, **context}
+        subject = " ".join(render_to_string(f"notifications/mail/{template}_subject.txt", context).split())
+        body = render_to_string(f"notifications/mail/{template}_body.txt", context)
+    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">") or "partnerdesk.test"
+    return OutboxMessage.objects.create(
+        to=to,
+        subject=subject[:300],
+        body_text=body,
+        kind=kind,
+        message_id=f"<{uuid.uuid4()}@{domain}>",
+    )
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+
+
+def claim_due(worker: str, *, batch: int = 20) -> list[OutboxMessage]:
+    """Claim up to `batch` due messages for this worker; two workers never claim the same row.
+
+    The claim is a conditional UPDATE on (id, status, claimed_at) so a row another worker took
+    between the SELECT and the UPDATE is skipped.
+    """
+    now = timezone.now()
+    due = OutboxMessage.objects.filter(
+        status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now
+    ) | OutboxMessage.objects.filter(status=OutboxMessage.Status.SENDING, claimed_at__lt=now - CLAIM_LEASE)
+    claimed: list[OutboxMessage] = []
+    for message in due.order_by("next_attempt_at")[:batch]:
+        with transaction.atomic():
+            won = OutboxMessage.objects.filter(
+                pk=message.pk, status=message.status, claimed_at=message.claimed_at
+            ).update(status=OutboxMessage.Status.SENDING, claimed_by=worker, claimed_at=now)
+        if won:
+            message.status = OutboxMessage.Status.SENDING
+            message.claimed_by = worker
+            message.claimed_at = now
+            claimed.append(message)
+    return claimed
+
+
+def deliver(message: OutboxMessage, worker: str) -> bool:
+    """Send one claimed message over SMTP and record the outcome; return True when sent."""
+    email = EmailMessage(
+        subject=message.subject,
+        body=message.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=message.to,
+        headers={"Message-ID": message.message_id},
+    )
+    try:
+        with get_connection(fail_silently=False) as connection:
+            connection.send_messages([email])
+    except Exception as error:  # any transport failure is retried later, never lost
+        attempts = message.attempts + 1
+        failed = attempts >= settings.OUTBOX_MAX_ATTEMPTS
+        OutboxMessage.objects.filter(pk=message.pk, claimed_by=worker).update(
+            status=OutboxMessage.Status.FAILED if failed else OutboxMessage.Status.PENDING,
+            attempts=attempts,
+            next_attempt_at=timezone.now() + timedelta(seconds=min(3600, 15 * 2**attempts)),
+            last_error=f"{type(error).__name__}: {error}"[:2000],
+            claimed_by="",
+            claimed_at=None,
+        )
+        log.warning("outbox %s: send failed (attempt %s): %s", message.pk, attempts, error)
+        return False
+    OutboxMessage.objects.filter(pk=message.pk, claimed_by=worker).update(
+        status=OutboxMessage.Status.SENT,
+        attempts=message.attempts + 1,
+        sent_at=timezone.now(),
+        last_error="",
+    )
+    return True
+
+
+def deliver_due(worker: str, *, batch: int = 20) -> int:
+    """Claim and deliver what is due; return how many were sent."""
+    return sum(deliver(message, worker) for message in claim_due(worker, batch=batch))

@@ -1,0 +1,82 @@
+"""What every page's chrome needs: the portal, its navigation, the principal, delegated-access state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from partnerdesk.access.permissions import OrgKind, Permission
+
+P = Permission
+
+# (label, url name, permission) per portal; an entry shows only when the principal holds it.
+NAVIGATION: dict[str, list[tuple[Any, str, Permission]]] = {
+    "operator": [
+        (_("Dashboard"), "portals:operator_dashboard", P.OPERATOR_CONSOLE),
+        (_("Partners"), "tenancy:partner_list", P.PARTNERS_VIEW),
+        (_("Team"), "accounts:operator_team", P.TEAM_VIEW),
+        (_("Audit log"), "audit:operator_log", P.AUDIT_VIEW),
+    ],
+    "partner": [
+        (_("Dashboard"), "portals:partner_dashboard", P.PARTNER_CENTER),
+        (_("Customers"), "tenancy:customer_list", P.CUSTOMERS_VIEW),
+        (_("Relationships"), "tenancy:partner_relationships", P.RELATIONSHIPS_VIEW),
+        (_("Team"), "accounts:partner_team", P.TEAM_VIEW),
+        (_("Audit log"), "audit:partner_log", P.AUDIT_VIEW),
+    ],
+    "admin": [
+        (_("Home"), "portals:admin_dashboard", P.ADMIN_CENTER),
+        (_("Partner relationships"), "tenancy:admin_relationships", P.RELATIONSHIPS_VIEW),
+        (_("Audit log"), "audit:admin_log", P.AUDIT_VIEW),
+    ],
+}
+
+PORTAL_TITLES = {
+    "operator": _("Operator console"),
+    "partner": _("Partner center"),
+    "admin": _("Admin center"),
+}
+
+HOME_PORTAL = {OrgKind.OPERATOR: "operator", OrgKind.PARTNER: "partner", OrgKind.CUSTOMER: "admin"}
+
+
+def portal(request: HttpRequest) -> dict[str, Any]:
+    principal = getattr(request, "principal", None)
+    current = getattr(request, "portal", None)
+    if principal is None:
+        return {"principal": None, "portal": current, "languages": settings.LANGUAGES}
+    if current is None:
+        current = HOME_PORTAL[OrgKind(principal.home_organization.kind)]
+    path = request.path
+    navigation = [
+        {
+            "label": label,
+            "url": reverse(name),
+            "active": path == reverse(name)
+            or (reverse(name) != f"/{current}/" and path.startswith(reverse(name))),
+        }
+        for label, name, permission in NAVIGATION.get(current, [])
+        if principal.has(permission)
+    ]
+    switcher: list[dict[str, Any]] = []
+    if (principal.home_organization.kind == OrgKind.PARTNER and principal.has(P.DELEGATED_ADMINISTER)) or (
+        principal.is_delegated
+    ):
+        from partnerdesk.tenancy.queries import customers_with_active_access
+
+        switcher = [
+            {"id": str(c.pk), "name": c.name}
+            for c in customers_with_active_access(principal.home_organization)
+        ]
+    return {
+        "principal": principal,
+        "portal": current,
+        "portal_title": PORTAL_TITLES.get(current, ""),
+        "navigation": navigation,
+        "switcher": switcher,
+        "languages": settings.LANGUAGES,
+    }

@@ -1,0 +1,75 @@
+"""The three portals' dashboards, and the front door that sends each user to their own."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from partnerdesk.access import policy
+from partnerdesk.access.permissions import OrgKind, Permission
+from partnerdesk.access.web import requires, signed_in
+from partnerdesk.accounts.models import User
+from partnerdesk.tenancy.models import DelegatedRelationship, Organization
+
+P = Permission
+
+
+@signed_in
+def home(request: HttpRequest) -> HttpResponse:
+    """Send each user to their own portal; a plain customer user gets a simple page."""
+    principal = request.principal  # type: ignore[attr-defined]
+    kind = principal.home_organization.kind
+    if kind == OrgKind.OPERATOR:
+        return redirect("portals:operator_dashboard")
+    if kind == OrgKind.PARTNER:
+        return redirect("portals:partner_dashboard")
+    if principal.has(P.ADMIN_CENTER):
+        return redirect("portals:admin_dashboard")
+    return render(request, "portals/user_home.html")
+
+
+@requires(None, portal="operator")
+def operator_dashboard(request: HttpRequest) -> HttpResponse:
+    organizations = policy.visible(request.principal, Organization)  # type: ignore[attr-defined]
+    partners = organizations.filter(kind=OrgKind.PARTNER)
+    return render(
+        request,
+        "portals/operator_dashboard.html",
+        {
+            "partner_count": partners.count(),
+            "suspended_count": partners.filter(status=Organization.Status.SUSPENDED).count(),
+            "customer_count": organizations.filter(kind=OrgKind.CUSTOMER).count(),
+        },
+    )
+
+
+@requires(None, portal="partner")
+def partner_dashboard(request: HttpRequest) -> HttpResponse:
+    principal = request.principal  # type: ignore[attr-defined]
+    relationships = policy.visible(principal, DelegatedRelationship)
+    return render(
+        request,
+        "portals/partner_dashboard.html",
+        {
+            "customer_count": policy.visible(principal, Organization).filter(kind=OrgKind.CUSTOMER).count(),
+            "active_relationships": relationships.filter(status=DelegatedRelationship.Status.ACTIVE).count(),
+            "pending_relationships": relationships.filter(
+                status=DelegatedRelationship.Status.PENDING
+            ).count(),
+        },
+    )
+
+
+@requires(None, portal="admin")
+def admin_dashboard(request: HttpRequest) -> HttpResponse:
+    principal = request.principal  # type: ignore[attr-defined]
+    return render(
+        request,
+        "portals/admin_dashboard.html",
+        {
+            "user_count": policy.visible(principal, User).count(),
+            "pending_relationships": policy.visible(principal, DelegatedRelationship)
+            .filter(status=DelegatedRelationship.Status.PENDING)
+            .count(),
+        },
+    )

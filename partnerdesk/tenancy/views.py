@@ -1,0 +1,347 @@
+"""Operator: partners. Partner center: customers and relationships. Admin center: partner relationships."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from partnerdesk.access import policy
+from partnerdesk.access.permissions import OrgKind, Permission
+from partnerdesk.access.principal import NoDelegatedAccess, delegated_principal
+from partnerdesk.access.web import ACTING_FOR_SESSION_KEY, requires, signed_in
+from partnerdesk.errors import DomainError
+from partnerdesk.pagination import paginate
+from partnerdesk.tenancy import forms, services
+from partnerdesk.tenancy.models import DelegatedRelationship, Organization
+
+P = Permission
+
+
+def _principal(request: HttpRequest) -> Any:
+    return request.principal  # type: ignore[attr-defined]
+
+
+def _partners(request: HttpRequest) -> Any:
+    return policy.visible(_principal(request), Organization).filter(kind=OrgKind.PARTNER)
+
+
+def _customers(request: HttpRequest) -> Any:
+    return policy.visible(_principal(request), Organization).filter(kind=OrgKind.CUSTOMER)
+
+
+def _status(form: Any) -> int:
+    return 400 if form.errors else 200
+
+
+# --- Operator console: partners --------------------------------------------------------------
+
+
+@requires(P.PARTNERS_VIEW, portal="operator")
+def partner_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    status = request.GET.get("status", "")
+    partners = _partners(request)
+    if query:
+        partners = partners.filter(name__icontains=query)
+    if status in Organization.Status.values:
+        partners = partners.filter(status=status)
+    page = paginate(partners, ordering=["name", "id"], cursor=request.GET.get("cursor"), limit=50)
+    return render(
+        request,
+        "tenancy/partner_list.html",
+        {
+            "page": page,
+            "q": query,
+            "status": status,
+            "query_string": urlencode({"q": query, "status": status}),
+        },
+    )
+
+
+@requires(P.PARTNERS_MANAGE, portal="operator")
+def partner_create(request: HttpRequest) -> HttpResponse:
+    form = forms.NewPartnerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            new = services.create_partner(
+                _principal(request),
+                admin_email=data.pop("admin_email"),
+                admin_name=data.pop("admin_name"),
+                **data,
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            return render(
+                request,
+                "accounts/temporary_password.html",
+                {
+                    "new_user": new.admin,
+                    "portal": "operator",
+                    "next_url": f"/operator/partners/{new.organization.pk}/",
+                },
+            )
+    return render(
+        request, "tenancy/partner_form.html", {"form": form, "creating": True}, status=_status(form)
+    )
+
+
+@requires(P.PARTNERS_VIEW, portal="operator")
+def partner_detail(request: HttpRequest, partner_id: str) -> HttpResponse:
+    partner = policy.get_visible(_principal(request), _partners(request), pk=partner_id)
+    customers = partner.customers.order_by("name", "id")[:50]
+    return render(
+        request,
+        "tenancy/partner_detail.html",
+        {
+            "partner": partner,
+            "customers": customers,
+            "customer_count": partner.customers.count(),
+            "suspend_form": forms.SuspendForm(),
+        },
+    )
+
+
+@requires(P.PARTNERS_MANAGE, portal="operator")
+def partner_edit(request: HttpRequest, partner_id: str) -> HttpResponse:
+    partner = policy.get_visible(_principal(request), _partners(request), pk=partner_id)
+    form = forms.PartnerForm(
+        request.POST or None, initial={f: getattr(partner, f) for f in services.PARTNER_FIELDS}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_partner(_principal(request), partner, form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("The partner was saved."))
+            return redirect("tenancy:partner_detail", partner_id=partner.pk)
+    return render(
+        request, "tenancy/partner_form.html", {"form": form, "partner": partner}, status=_status(form)
+    )
+
+
+@require_POST
+@requires(P.PARTNERS_MANAGE, portal="operator")
+def partner_suspend(request: HttpRequest, partner_id: str) -> HttpResponse:
+    partner = policy.get_visible(_principal(request), _partners(request), pk=partner_id)
+    suspend = request.POST.get("suspended") == "1"
+    form = forms.SuspendForm(request.POST)
+    reason = form.data.get("reason", "")
+    try:
+        services.set_partner_suspended(_principal(request), partner, suspended=suspend, reason=reason)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request, _("The partner is suspended.") if suspend else _("The partner is active again.")
+        )
+    return redirect("tenancy:partner_detail", partner_id=partner.pk)
+
+
+# --- Partner center: customers ---------------------------------------------------------------
+
+
+@requires(P.CUSTOMERS_VIEW, portal="partner")
+def customer_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    customers = _customers(request)
+    if query:
+        customers = customers.filter(Q(name__icontains=query) | Q(initial_domain__icontains=query))
+    page = paginate(customers, ordering=["name", "id"], cursor=request.GET.get("cursor"), limit=50)
+    return render(
+        request,
+        "tenancy/customer_list.html",
+        {"page": page, "q": query, "query_string": urlencode({"q": query})},
+    )
+
+
+@requires(P.CUSTOMERS_CREATE, portal="partner")
+def customer_create(request: HttpRequest) -> HttpResponse:
+    principal = _principal(request)
+    with_billing = principal.has(P.CUSTOMERS_BILLING)
+    form = forms.NewCustomerForm(request.POST or None, with_billing=with_billing)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            new = services.create_customer(
+                principal,
+                name=data["name"],
+                domain_prefix=data["domain_prefix"],
+                admin_email=data["admin_email"],
+                admin_name=data["admin_name"],
+                profile={f: data[f] for f in services.CUSTOMER_FIELDS if f in data},
+                billing={f: data[f] for f in services.BILLING_FIELDS if f in data} if with_billing else None,
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            return render(
+                request,
+                "accounts/temporary_password.html",
+                {
+                    "new_user": new.admin,
+                    "portal": "partner",
+                    "next_url": f"/partner/customers/{new.organization.pk}/",
+                },
+            )
+    return render(
+        request, "tenancy/customer_form.html", {"form": form, "creating": True}, status=_status(form)
+    )
+
+
+@requires(P.CUSTOMERS_VIEW, portal="partner")
+def customer_detail(request: HttpRequest, customer_id: str) -> HttpResponse:
+    principal = _principal(request)
+    customer = policy.get_visible(principal, _customers(request), pk=customer_id)
+    relationships = (
+        policy.visible(principal, DelegatedRelationship).filter(customer=customer).order_by("-requested_at")
+    )
+    return render(
+        request,
+        "tenancy/customer_detail.html",
+        {
+            "customer": customer,
+            "relationships": relationships[:20],
+            "can_administer": principal.has(P.DELEGATED_ADMINISTER)
+            and any(r.is_active for r in relationships[:20]),
+            "show_billing": principal.has(P.CUSTOMERS_BILLING),
+        },
+    )
+
+
+@requires(P.CUSTOMERS_VIEW, portal="partner")
+def customer_edit(request: HttpRequest, customer_id: str) -> HttpResponse:
+    principal = _principal(request)
+    customer = policy.get_visible(principal, _customers(request), pk=customer_id)
+    if not (principal.has(P.CUSTOMERS_EDIT) or principal.has(P.CUSTOMERS_BILLING)):
+        principal.require(P.CUSTOMERS_EDIT)
+    with_billing = principal.has(P.CUSTOMERS_BILLING)
+    fields = (services.CUSTOMER_FIELDS if principal.has(P.CUSTOMERS_EDIT) else []) + (
+        services.BILLING_FIELDS if with_billing else []
+    )
+    form = forms.CustomerForm(
+        request.POST or None, with_billing=with_billing, initial={f: getattr(customer, f) for f in fields}
+    )
+    if not principal.has(P.CUSTOMERS_EDIT):
+        for name in services.CUSTOMER_FIELDS:
+            form.fields.pop(name, None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_customer(principal, customer, {f: form.cleaned_data[f] for f in fields})
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("The customer was saved."))
+            return redirect("tenancy:customer_detail", customer_id=customer.pk)
+    return render(
+        request, "tenancy/customer_form.html", {"form": form, "customer": customer}, status=_status(form)
+    )
+
+
+@requires(P.RELATIONSHIPS_REQUEST, portal="partner")
+def relationship_request(request: HttpRequest, customer_id: str) -> HttpResponse:
+    principal = _principal(request)
+    customer = policy.get_visible(principal, _customers(request), pk=customer_id)
+    form = forms.RelationshipRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.request_relationship(principal, customer, **form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(
+                request,
+                _(
+                    "The request was sent. A global admin of %(customer)s must accept it "
+                    "in their admin center."
+                )
+                % {"customer": customer.name},
+            )
+            return redirect("tenancy:customer_detail", customer_id=customer.pk)
+    return render(
+        request, "tenancy/relationship_form.html", {"form": form, "customer": customer}, status=_status(form)
+    )
+
+
+@requires(P.RELATIONSHIPS_VIEW, portal="partner")
+def partner_relationships(request: HttpRequest) -> HttpResponse:
+    relationships = policy.visible(_principal(request), DelegatedRelationship).select_related("customer")
+    page = paginate(
+        relationships, ordering=["-requested_at", "-id"], cursor=request.GET.get("cursor"), limit=50
+    )
+    return render(request, "tenancy/relationship_list.html", {"page": page, "side": "partner"})
+
+
+@require_POST
+@requires(P.RELATIONSHIPS_REQUEST, portal="partner")
+def partner_relationship_end(request: HttpRequest, relationship_id: str) -> HttpResponse:
+    principal = _principal(request)
+    relationship = policy.get_visible(principal, DelegatedRelationship, pk=relationship_id)
+    try:
+        services.end_relationship(principal, relationship)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Delegated access ended."))
+    return redirect("tenancy:partner_relationships")
+
+
+@require_POST
+@signed_in
+def switch_organization(request: HttpRequest) -> HttpResponse:
+    """Enter a customer's admin center through delegated access, or go back to your own organization."""
+    principal = _principal(request)
+    target = request.POST.get("organization", "")
+    if not target:
+        request.session.pop(ACTING_FOR_SESSION_KEY, None)
+        return redirect("portals:home")
+    try:
+        delegated_principal(principal, target)
+    except NoDelegatedAccess as error:
+        messages.error(request, error.message)
+        return redirect("portals:home")
+    request.session[ACTING_FOR_SESSION_KEY] = target
+    return redirect("portals:admin_dashboard")
+
+
+# --- Admin center: partner relationships -----------------------------------------------------
+
+
+@requires(P.RELATIONSHIPS_VIEW, portal="admin")
+def admin_relationships(request: HttpRequest) -> HttpResponse:
+    relationships = policy.visible(_principal(request), DelegatedRelationship).select_related("partner")
+    page = paginate(
+        relationships, ordering=["-requested_at", "-id"], cursor=request.GET.get("cursor"), limit=50
+    )
+    return render(request, "tenancy/relationship_list.html", {"page": page, "side": "customer"})
+
+
+@require_POST
+@requires(P.RELATIONSHIPS_MANAGE, portal="admin")
+def admin_relationship_decide(request: HttpRequest, relationship_id: str, decision: str) -> HttpResponse:
+    principal = _principal(request)
+    relationship = policy.get_visible(principal, DelegatedRelationship, pk=relationship_id)
+    transition = {
+        "accept": (services.accept_relationship, _("You accepted the request from %(partner)s.")),
+        "decline": (services.decline_relationship, _("You declined the request from %(partner)s.")),
+        "end": (services.end_relationship, _("Delegated access for %(partner)s ended.")),
+    }
+    if decision not in transition:
+        raise DomainError(_("Unknown action."), status=404, code="not_found")
+    function, message = transition[decision]
+    try:
+        function(principal, relationship)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, message % {"partner": relationship.partner.name})
+    return redirect("tenancy:admin_relationships")

@@ -1,0 +1,133 @@
+"""The tiny world every test starts from: an operator, two partners with two customers each,
+one user of each role, and an outsider. Built directly with the models so it costs milliseconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.utils import timezone
+
+from partnerdesk.access.permissions import OrgKind, Role
+from partnerdesk.accounts.models import RoleAssignment, User
+from partnerdesk.tenancy.models import DelegatedRelationship, Organization
+
+PASSWORD = "Correct-horse-battery-9"
+
+
+@dataclass
+class World:
+    operator: Organization
+    partner_a: Organization
+    partner_b: Organization
+    customer_a1: Organization
+    customer_a2: Organization
+    customer_b1: Organization
+    customer_b2: Organization
+    users: dict[str, User] = field(default_factory=dict)
+    relationship_a1: DelegatedRelationship | None = None
+
+    def user(self, key: str) -> User:
+        return self.users[key]
+
+
+def make_user(organization: Organization, email: str, roles: list[Role], *, name: str = "") -> User:
+    user = User(email=email, display_name=name or email.split("@")[0].title(), organization=organization)
+    user.set_password(PASSWORD)
+    user.save()
+    RoleAssignment.objects.bulk_create([RoleAssignment(user=user, role=r) for r in roles])
+    return user
+
+
+def build_world() -> World:
+    """Users are keyed `<org>.<role>`: operator.operator_admin, a.admin_agent, a1.global_admin, …"""
+    operator = Organization.objects.create(kind=OrgKind.OPERATOR, name="Northwind Cloud")
+    partner_a = Organization.objects.create(
+        kind=OrgKind.PARTNER, name="Fabrikam", contact_email="help@fabrikam.test"
+    )
+    partner_b = Organization.objects.create(kind=OrgKind.PARTNER, name="Litware")
+
+    def customer(name: str, partner: Organization) -> Organization:
+        return Organization.objects.create(
+            kind=OrgKind.CUSTOMER,
+            name=name,
+            partner=partner,
+            initial_domain=f"{name.lower()}.partnerdesk.test",
+            billing_email=f"billing@{name.lower()}.test",
+        )
+
+    world = World(
+        operator=operator,
+        partner_a=partner_a,
+        partner_b=partner_b,
+        customer_a1=customer("Contoso", partner_a),
+        customer_a2=customer("Adatum", partner_a),
+        customer_b1=customer("Tailspin", partner_b),
+        customer_b2=customer("Wingtip", partner_b),
+    )
+    for role in (
+        Role.OPERATOR_ADMIN,
+        Role.SUPPORT_ENGINEER,
+        Role.COMMUNICATIONS_MANAGER,
+        Role.CATALOG_MANAGER,
+        Role.AUDITOR,
+    ):
+        world.users[f"operator.{role}"] = make_user(operator, f"{role}@operator.test", [role])
+    for role in (
+        Role.PARTNER_GLOBAL_ADMIN,
+        Role.ADMIN_AGENT,
+        Role.HELPDESK_AGENT,
+        Role.SALES_AGENT,
+        Role.BILLING_ADMIN,
+    ):
+        world.users[f"a.{role}"] = make_user(partner_a, f"{role}@fabrikam.test", [role])
+    world.users["b.partner_global_admin"] = make_user(
+        partner_b, "admin@litware.test", [Role.PARTNER_GLOBAL_ADMIN]
+    )
+    world.users["b.admin_agent"] = make_user(partner_b, "agent@litware.test", [Role.ADMIN_AGENT])
+    for role in (
+        Role.GLOBAL_ADMIN,
+        Role.USER_ADMIN,
+        Role.LICENCE_ADMIN,
+        Role.SERVICE_SUPPORT_ADMIN,
+        Role.MESSAGE_CENTER_READER,
+        Role.PRIVACY_READER,
+        Role.USER,
+    ):
+        world.users[f"a1.{role}"] = make_user(world.customer_a1, f"{role}@contoso.test", [role])
+    world.users["a2.global_admin"] = make_user(world.customer_a2, "admin@adatum.test", [Role.GLOBAL_ADMIN])
+    world.users["b1.global_admin"] = make_user(world.customer_b1, "admin@tailspin.test", [Role.GLOBAL_ADMIN])
+    # The outsider: signed in, but of an organization unrelated to partner A and its customers.
+    world.users["outsider"] = world.users["b.admin_agent"]
+    now = timezone.now()
+    world.relationship_a1 = DelegatedRelationship.objects.create(
+        partner=partner_a,
+        customer=world.customer_a1,
+        name="Fabrikam managed services",
+        roles=[Role.GLOBAL_ADMIN, Role.USER_ADMIN],
+        duration_days=90,
+        status=DelegatedRelationship.Status.ACTIVE,
+        decided_at=now,
+        expires_at=now + timedelta(days=90),
+    )
+    return world
+
+
+def database_state() -> dict[str, list[tuple[object, ...]]]:
+    """Every row that a refused request must leave alone, for "nothing changed" assertions."""
+    from partnerdesk.audit.models import AuditEvent
+    from partnerdesk.notifications.models import OutboxMessage
+
+    def rows(model: type, exclude: tuple[str, ...] = ()) -> list[tuple[object, ...]]:
+        names = [f.attname for f in model._meta.concrete_fields if f.attname not in exclude]  # type: ignore[attr-defined]
+        return sorted(tuple(str(v) for v in row) for row in model.objects.values_list(*names))  # type: ignore[attr-defined]
+
+    return {
+        "organizations": rows(Organization),
+        "relationships": rows(DelegatedRelationship),
+        "users": rows(User, exclude=("last_login",)),
+        "roles": rows(RoleAssignment, exclude=("id",)),
+        "audit": rows(AuditEvent),
+        "outbox": rows(OutboxMessage),
+    }
