@@ -139,6 +139,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Serve the apps' static files directly, so an install works without a collectstatic step.
+WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "files")))
 
 # Mail leaves only through the outbox worker; these settings tell it where to send.

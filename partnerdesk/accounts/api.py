@@ -6,7 +6,7 @@ from datetime import datetime
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from partnerdesk.access import policy
@@ -85,7 +85,7 @@ class MeOut(Schema):
     summary="Exchange an e-mail and password for an API token",
 )
 @public
-def create_token_with_password(request: HttpRequest, payload: TokenRequest) -> tuple[int, NewTokenOut]:
+def create_token_with_password(request: HttpRequest, payload: TokenRequest) -> Status:
     user = services.authenticate(payload.email, payload.password)
     if user.must_change_password:
         raise Forbidden(
@@ -93,7 +93,9 @@ def create_token_with_password(request: HttpRequest, payload: TokenRequest) -> t
             code="password_change_required",
         )
     new = services.create_token(principal_for(user, channel="api"), name=payload.name or _("API token"))
-    return 201, NewTokenOut(id=new.token.id, name=new.token.name, prefix=new.token.prefix, token=new.raw)
+    return Status(
+        201, NewTokenOut(id=new.token.id, name=new.token.name, prefix=new.token.prefix, token=new.raw)
+    )
 
 
 @router.post(
@@ -140,16 +142,18 @@ def list_tokens(request: HttpRequest) -> list[ApiToken]:
 
 @router.post("/tokens", response={201: NewTokenOut}, summary="Create an API token for yourself")
 @signed_in
-def create_token(request: HttpRequest, payload: TokenCreate) -> tuple[int, NewTokenOut]:
+def create_token(request: HttpRequest, payload: TokenCreate) -> Status:
     new = services.create_token(principal_of(request), name=payload.name)
-    return 201, NewTokenOut(id=new.token.id, name=new.token.name, prefix=new.token.prefix, token=new.raw)
+    return Status(
+        201, NewTokenOut(id=new.token.id, name=new.token.name, prefix=new.token.prefix, token=new.raw)
+    )
 
 
 @router.delete("/tokens/{token_id}", response={204: None, 404: ErrorOut}, summary="Revoke one of your tokens")
 @signed_in
-def revoke_token(request: HttpRequest, token_id: str) -> tuple[int, None]:
+def revoke_token(request: HttpRequest, token_id: str) -> Status:
     principal = principal_of(request)
     with transaction.atomic():
         token = policy.get_visible(principal, ApiToken, pk=token_id)
         services.revoke_token(principal, token)
-    return 204, None
+    return Status(204, None)

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from django.db.models import Q
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from partnerdesk.access import policy
@@ -214,7 +214,7 @@ def list_partners(
     "/partners", response={201: PartnerCreatedOut, **ERRORS}, summary="Create a partner and its first admin"
 )
 @requires(Permission.PARTNERS_MANAGE)
-def create_partner(request: HttpRequest, payload: PartnerIn) -> tuple[int, dict[str, Any]]:
+def create_partner(request: HttpRequest, payload: PartnerIn) -> Status:
     data = payload.model_dump(exclude={"admin"})
     new = services.create_partner(
         principal_of(request),
@@ -222,10 +222,13 @@ def create_partner(request: HttpRequest, payload: PartnerIn) -> tuple[int, dict[
         admin_name=payload.admin.display_name,
         **data,
     )
-    return 201, {
-        **_partner_out(new.organization),
-        "admin": {"email": new.admin.user.email, "temporary_password": new.admin.temporary_password},
-    }
+    return Status(
+        201,
+        {
+            **_partner_out(new.organization),
+            "admin": {"email": new.admin.user.email, "temporary_password": new.admin.temporary_password},
+        },
+    )
 
 
 @router.get("/partners/{partner_id}", response={200: PartnerOut, 404: ErrorOut}, summary="One partner")
@@ -273,7 +276,7 @@ def list_customers(
     summary="Create a customer and its first global admin",
 )
 @requires(Permission.CUSTOMERS_CREATE)
-def create_customer(request: HttpRequest, payload: CustomerIn) -> tuple[int, dict[str, Any]]:
+def create_customer(request: HttpRequest, payload: CustomerIn) -> Status:
     principal = principal_of(request)
     new = services.create_customer(
         principal,
@@ -284,10 +287,13 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> tuple[int, dic
         profile=payload.model_dump(include=set(services.CUSTOMER_FIELDS)),
         billing=payload.billing.model_dump() if payload.billing else None,
     )
-    return 201, {
-        **_customer_out(principal, new.organization),
-        "admin": {"email": new.admin.user.email, "temporary_password": new.admin.temporary_password},
-    }
+    return Status(
+        201,
+        {
+            **_customer_out(principal, new.organization),
+            "admin": {"email": new.admin.user.email, "temporary_password": new.admin.temporary_password},
+        },
+    )
 
 
 @router.get("/customers/{customer_id}", response={200: CustomerOut, 404: ErrorOut}, summary="One customer")
@@ -315,15 +321,13 @@ def patch_customer(request: HttpRequest, customer_id: str, payload: CustomerPatc
     summary="Ask a customer for delegated admin roles",
 )
 @requires(Permission.RELATIONSHIPS_REQUEST)
-def request_relationship(
-    request: HttpRequest, customer_id: str, payload: RelationshipIn
-) -> tuple[int, dict[str, Any]]:
+def request_relationship(request: HttpRequest, customer_id: str, payload: RelationshipIn) -> Status:
     principal = principal_of(request)
     customer = policy.get_visible(principal, _customers(principal), pk=customer_id)
     relationship = services.request_relationship(
         principal, customer, name=payload.name, roles=payload.roles, duration_days=payload.duration_days
     )
-    return 201, _relationship_out(relationship)
+    return Status(201, _relationship_out(relationship))
 
 
 def _relationships(principal: Principal) -> Any:

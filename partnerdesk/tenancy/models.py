@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import uuid
+import zoneinfo
 from datetime import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from partnerdesk.access.permissions import OrgKind
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            _("%(value)s is not a known time zone (e.g. Asia/Shanghai)."), params={"value": value}
+        )
+
+
+def validate_language(value: str) -> None:
+    if value not in dict(settings.LANGUAGES):
+        raise ValidationError(_("%(value)s is not a supported language."), params={"value": value})
 
 
 class Organization(models.Model):
@@ -50,8 +64,12 @@ class Organization(models.Model):
     website = models.URLField(_("website"), blank=True)
     country = models.CharField(_("country"), max_length=2, blank=True, help_text=_("Two-letter code"))
     address = models.TextField(_("address"), blank=True)
-    language = models.CharField(_("preferred language"), max_length=10, default="en")
-    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    language = models.CharField(
+        _("preferred language"), max_length=10, default="en", validators=[validate_language]
+    )
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="UTC", validators=[validate_time_zone]
+    )
     # The billing profile: visible and editable only through customers.billing.
     billing_contact = models.CharField(_("billing contact"), max_length=200, blank=True)
     billing_email = models.EmailField(_("billing e-mail"), blank=True)

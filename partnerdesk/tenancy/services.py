@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -36,6 +37,15 @@ def _clean_name(name: str) -> str:
     if not name:
         raise DomainError(_("A name is required."), code="name_required")
     return name
+
+
+def _validate(organization: Organization, *, exclude: list[str]) -> None:
+    """Run the model's field validators and report the first problem as a domain error."""
+    try:
+        organization.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        field, messages = next(iter(error.message_dict.items()))
+        raise DomainError(f"{field}: {' '.join(messages)}", code="invalid_field") from None
 
 
 def get_operator() -> Organization:
@@ -90,7 +100,7 @@ def update_organization(
         before = audit.snapshot(locked, list(changed))
         for key, value in changed.items():
             setattr(locked, key, value)
-        locked.full_clean(exclude=["partner", "initial_domain"])
+        _validate(locked, exclude=["partner", "initial_domain"])
         locked.save(update_fields=list(changed))
         audit.record(
             principal,
@@ -182,7 +192,7 @@ def create_customer(
             **{k: v for k, v in (profile or {}).items() if k in CUSTOMER_FIELDS and k != "name"},
             **{k: v for k, v in (billing or {}).items() if k in BILLING_FIELDS},
         )
-        customer.full_clean(exclude=["partner"])
+        _validate(customer, exclude=["partner"])
         customer.save(force_insert=True)
         audit.record(
             principal,
