@@ -53,7 +53,7 @@ check-migrations: install ## Fail when models changed without a migration
 	$(BIN)/partnerdesk makemigrations --check --dry-run
 
 messages: install ## Refresh the translation catalogs and compile them
-	cd partnerdesk && ../$(BIN)/partnerdesk makemessages -l zh_Hans -l es --no-obsolete --ignore 'tests/*'
+	cd partnerdesk && ../$(BIN)/partnerdesk makemessages -l zh_Hans -l es --no-obsolete --ignore 'tests/*' --ignore 'testing.py'
 	cd partnerdesk && ../$(BIN)/partnerdesk compilemessages
 
 lock: ## Re-pin requirements.lock from pyproject.toml

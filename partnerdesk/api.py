@@ -122,7 +122,8 @@ def _domain_error(request: HttpRequest, error: DomainError) -> HttpResponse:
 def _validation_error(request: HttpRequest, error: NinjaValidationError) -> HttpResponse:
     first = error.errors[0] if error.errors else {}
     location = ".".join(str(part) for part in first.get("loc", ())[1:]) or _("request")
-    message = f"{location}: {first.get('msg', _('invalid value'))}"
+    detail = first.get("msg", _("invalid value"))
+    message = f"{location}: {detail}"
     return error_response(request, 422, "validation_error", message)
 
 

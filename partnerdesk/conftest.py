@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import socket
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default as default_policy
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -97,3 +101,42 @@ def web(world: World) -> Callable[[str | None], Client]:
 
 def fresh(user: User) -> User:
     return User.objects.get(pk=user.pk)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class _Inbox:
+    """Collects what a real SMTP server (aiosmtpd, in this process) received."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.refuse = False
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.refuse:
+            return "451 Try again later"
+        self.messages.append(message_from_bytes(envelope.content, policy=default_policy))  # type: ignore[arg-type]
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server(settings: Any) -> Any:
+    """A real SMTP server on a free loopback port; settings point the outbox worker at it."""
+    from aiosmtpd.controller import Controller
+
+    inbox = _Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_USE_TLS = False
+    try:
+        yield inbox
+    finally:
+        controller.stop()

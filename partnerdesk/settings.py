@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -100,6 +101,9 @@ else:
                 "timeout": 20,
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
+            # A file, not shared-cache memory, so tests with several threads (workers, the live server)
+            # lock like production does: waiting on busy_timeout instead of failing at once.
+            "TEST": {"NAME": str(DATA_DIR / f"test-partnerdesk-{os.getpid()}.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -71,10 +71,12 @@ def requires(permission: Permission | None, *, portal: str | None = None) -> Cal
                         messages.error(request, error.message)
                         return redirect("portals:home")
                     request.principal = principal  # type: ignore[attr-defined]
-            request.portal = portal  # type: ignore[attr-defined]
             try:
                 if portal is not None:
                     principal.require(PORTAL_PERMISSIONS[portal])
+                    # Only now: someone refused entry sees the refusal in their own portal's chrome,
+                    # not in navigation of a portal they cannot use.
+                    request.portal = portal  # type: ignore[attr-defined]
                 if permission is not None:
                     principal.require(permission)
                 return view(request, *args, **kwargs)

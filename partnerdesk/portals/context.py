@@ -72,6 +72,9 @@ def portal(request: HttpRequest) -> dict[str, Any]:
             {"id": str(c.pk), "name": c.name}
             for c in customers_with_active_access(principal.home_organization)
         ]
+    if principal.user.must_change_password:
+        # Every other page sends this user back to the change page: offer no links that lead nowhere.
+        navigation, switcher = [], []
     return {
         "principal": principal,
         "portal": current,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from partnerdesk.access.permissions import DELEGABLE_ROLES, ROLE_LABELS
@@ -69,8 +70,14 @@ class NewCustomerForm(CustomerForm):
     domain_prefix = forms.CharField(
         label=_("Domain prefix"),
         max_length=40,
-        help_text=_("Letters and digits; the customer's initial domain becomes <prefix>.%(suffix)s")
-        % {"suffix": settings.INITIAL_DOMAIN_SUFFIX},
+        # Interpolated when shown, not at import, so the help text follows the active language.
+        help_text=lazy(
+            lambda: (
+                _("Letters and digits; the customer's initial domain becomes <prefix>.%(suffix)s")
+                % {"suffix": settings.INITIAL_DOMAIN_SUFFIX}
+            ),
+            str,
+        )(),
     )
     admin_name = forms.CharField(label=_("First global admin's name"), max_length=200)
     admin_email = forms.EmailField(label=_("First global admin's e-mail"))
