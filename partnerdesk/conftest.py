@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import socket
+import uuid
+from collections.abc import Callable
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
-import uuid
-from collections.abc import Callable
 from typing import Any
 
 import pytest

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "ninja",
     "partnerdesk.tenancy",
     "partnerdesk.accounts",
     "partnerdesk.audit",

@@ -72,7 +72,11 @@ def test_blocking_ends_an_open_session_and_the_api_tokens(web, api, world):
 
 def test_a_temporary_password_must_be_changed_first(world):
     new = services.create_user(
-        None, organization=world.partner_a, email="new@fabrikam.test", display_name="New", roles=["admin_agent"]
+        None,
+        organization=world.partner_a,
+        email="new@fabrikam.test",
+        display_name="New",
+        roles=["admin_agent"],
     )
     client = Client()
 
@@ -111,11 +115,17 @@ def test_a_weak_new_password_is_refused_with_the_reason(world, web):
 
 def test_the_api_refuses_a_token_while_the_password_is_temporary(api, world):
     new = services.create_user(
-        None, organization=world.partner_a, email="new@fabrikam.test", display_name="New", roles=["admin_agent"]
+        None,
+        organization=world.partner_a,
+        email="new@fabrikam.test",
+        display_name="New",
+        roles=["admin_agent"],
     )
     anonymous = api(None)
 
-    refused = anonymous.post("/auth/tokens", {"email": "new@fabrikam.test", "password": new.temporary_password})
+    refused = anonymous.post(
+        "/auth/tokens", {"email": "new@fabrikam.test", "password": new.temporary_password}
+    )
     changed = anonymous.post(
         "/auth/password",
         {
@@ -124,7 +134,9 @@ def test_the_api_refuses_a_token_while_the_password_is_temporary(api, world):
             "new_password": "A-much-better-one-42",
         },
     )
-    granted = anonymous.post("/auth/tokens", {"email": "new@fabrikam.test", "password": "A-much-better-one-42"})
+    granted = anonymous.post(
+        "/auth/tokens", {"email": "new@fabrikam.test", "password": "A-much-better-one-42"}
+    )
 
     assert refused.status_code == 403
     assert refused.json_body["error"]["code"] == "password_change_required"
@@ -189,7 +201,9 @@ def test_password_reset_mails_a_link_that_sets_the_password(world, smtp_server):
     path = urlparse(link).path
     form = client.get(path)
     assert form.status_code == 200
-    done = client.post(path, {"new_password": "Brand-new-secret-77", "confirm_password": "Brand-new-secret-77"})
+    done = client.post(
+        path, {"new_password": "Brand-new-secret-77", "confirm_password": "Brand-new-secret-77"}
+    )
     assert done.url == "/account/signin/"
     assert fresh(world.user("operator.auditor")).check_password("Brand-new-secret-77")
     # The link works once.

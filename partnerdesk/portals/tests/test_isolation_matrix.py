@@ -11,8 +11,18 @@ PAGES = [
     ("/operator/", "operator.communications_manager", "a.partner_global_admin", "a1.global_admin"),
     ("/operator/partners/", "operator.auditor", "operator.communications_manager", "a.partner_global_admin"),
     ("/operator/partners/new/", "operator.operator_admin", "operator.auditor", "a.partner_global_admin"),
-    ("/operator/partners/{partner_a}/", "operator.support_engineer", "operator.communications_manager", "a.admin_agent"),
-    ("/operator/partners/{partner_a}/edit/", "operator.operator_admin", "operator.auditor", "a.partner_global_admin"),
+    (
+        "/operator/partners/{partner_a}/",
+        "operator.support_engineer",
+        "operator.communications_manager",
+        "a.admin_agent",
+    ),
+    (
+        "/operator/partners/{partner_a}/edit/",
+        "operator.operator_admin",
+        "operator.auditor",
+        "a.partner_global_admin",
+    ),
     ("/operator/team/", "operator.auditor", "operator.support_engineer", "a.partner_global_admin"),
     ("/operator/team/new/", "operator.operator_admin", "operator.auditor", "a.partner_global_admin"),
     ("/operator/audit/", "operator.auditor", "operator.support_engineer", "a.partner_global_admin"),
@@ -21,7 +31,12 @@ PAGES = [
     ("/partner/customers/new/", "a.sales_agent", "a.helpdesk_agent", "a1.global_admin"),
     ("/partner/customers/{customer_a1}/", "a.helpdesk_agent", "a1.global_admin", "b.admin_agent"),
     ("/partner/customers/{customer_a1}/edit/", "a.helpdesk_agent", "a1.global_admin", "b.admin_agent"),
-    ("/partner/customers/{customer_a1}/relationships/new/", "a.admin_agent", "a.sales_agent", "b.admin_agent"),
+    (
+        "/partner/customers/{customer_a1}/relationships/new/",
+        "a.admin_agent",
+        "a.sales_agent",
+        "b.admin_agent",
+    ),
     ("/partner/relationships/", "a.helpdesk_agent", "a1.global_admin", "operator.communications_manager"),
     ("/partner/team/", "a.sales_agent", "a1.global_admin", "operator.operator_admin"),
     ("/partner/team/new/", "a.partner_global_admin", "a.admin_agent", "b.admin_agent"),
@@ -57,21 +72,70 @@ def test_another_partners_customer_page_is_404_not_403(web, world):
 
 # (form post, data, refused user, expected status)
 POSTS = [
-    ("/operator/partners/new/", {"name": "X", "admin_name": "X", "admin_email": "x@x.test"}, "operator.auditor", 403),
-    ("/operator/partners/new/", {"name": "X", "admin_name": "X", "admin_email": "x@x.test"}, "a.partner_global_admin", 403),
+    (
+        "/operator/partners/new/",
+        {"name": "X", "admin_name": "X", "admin_email": "x@x.test"},
+        "operator.auditor",
+        403,
+    ),
+    (
+        "/operator/partners/new/",
+        {"name": "X", "admin_name": "X", "admin_email": "x@x.test"},
+        "a.partner_global_admin",
+        403,
+    ),
     ("/operator/partners/{partner_a}/edit/", {"name": "Hijacked"}, "operator.auditor", 403),
-    ("/operator/partners/{partner_a}/status/", {"suspended": "1", "reason": "x"}, "operator.support_engineer", 403),
-    ("/operator/team/new/", {"email": "x@x.test", "display_name": "X", "roles": ["auditor"]}, "operator.auditor", 403),
-    ("/partner/customers/new/", {"name": "X", "domain_prefix": "xx", "admin_name": "X", "admin_email": "x@x.test",
-                                 "language": "en", "time_zone": "UTC"}, "a.helpdesk_agent", 403),
-    ("/partner/customers/{customer_a1}/edit/", {"name": "Hijacked", "language": "en", "time_zone": "UTC"}, "b.admin_agent", 404),
-    ("/partner/customers/{customer_a1}/relationships/new/", {"name": "X", "roles": ["global_admin"], "duration_days": 5},
-     "a.sales_agent", 403),
-    ("/partner/customers/{customer_a1}/relationships/new/", {"name": "X", "roles": ["global_admin"], "duration_days": 5},
-     "b.admin_agent", 404),
+    (
+        "/operator/partners/{partner_a}/status/",
+        {"suspended": "1", "reason": "x"},
+        "operator.support_engineer",
+        403,
+    ),
+    (
+        "/operator/team/new/",
+        {"email": "x@x.test", "display_name": "X", "roles": ["auditor"]},
+        "operator.auditor",
+        403,
+    ),
+    (
+        "/partner/customers/new/",
+        {
+            "name": "X",
+            "domain_prefix": "xx",
+            "admin_name": "X",
+            "admin_email": "x@x.test",
+            "language": "en",
+            "time_zone": "UTC",
+        },
+        "a.helpdesk_agent",
+        403,
+    ),
+    (
+        "/partner/customers/{customer_a1}/edit/",
+        {"name": "Hijacked", "language": "en", "time_zone": "UTC"},
+        "b.admin_agent",
+        404,
+    ),
+    (
+        "/partner/customers/{customer_a1}/relationships/new/",
+        {"name": "X", "roles": ["global_admin"], "duration_days": 5},
+        "a.sales_agent",
+        403,
+    ),
+    (
+        "/partner/customers/{customer_a1}/relationships/new/",
+        {"name": "X", "roles": ["global_admin"], "duration_days": 5},
+        "b.admin_agent",
+        404,
+    ),
     ("/partner/relationships/{relationship}/end/", {}, "b.admin_agent", 404),
     ("/partner/relationships/{relationship}/end/", {}, "a.helpdesk_agent", 403),
-    ("/partner/team/new/", {"email": "x@x.test", "display_name": "X", "roles": ["admin_agent"]}, "a.admin_agent", 403),
+    (
+        "/partner/team/new/",
+        {"email": "x@x.test", "display_name": "X", "roles": ["admin_agent"]},
+        "a.admin_agent",
+        403,
+    ),
     ("/admin/relationships/{relationship}/end/", {}, "a1.user_admin", 403),
     ("/admin/relationships/{relationship}/end/", {}, "b1.global_admin", 404),
     ("/admin/relationships/{relationship}/end/", {}, "a.admin_agent", 403),
@@ -131,10 +195,14 @@ def test_ending_the_relationship_sends_the_agent_back_on_the_next_request(web, w
 
 
 def test_a_delegated_agent_cannot_accept_relationships_for_the_customer(web, world, api):
-    pending = api("a.admin_agent").post(
-        f"/customers/{world.customer_a1.pk}/relationship-requests",
-        {"roles": ["privacy_reader"], "duration_days": 10},
-    ).json_body["id"]
+    pending = (
+        api("a.admin_agent")
+        .post(
+            f"/customers/{world.customer_a1.pk}/relationship-requests",
+            {"roles": ["privacy_reader"], "duration_days": 10},
+        )
+        .json_body["id"]
+    )
     agent = web("a.admin_agent")
     agent.post("/switch-organization/", {"organization": str(world.customer_a1.pk)})
     before = database_state()

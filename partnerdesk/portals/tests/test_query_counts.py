@@ -16,7 +16,10 @@ def grow(world) -> None:
     """Add rows to every list so an N+1 would show up as more queries."""
     for i in range(12):
         customer = Organization.objects.create(
-            kind=OrgKind.CUSTOMER, name=f"Extra {i:02}", partner=world.partner_a, initial_domain=f"extra{i}.partnerdesk.test"
+            kind=OrgKind.CUSTOMER,
+            name=f"Extra {i:02}",
+            partner=world.partner_a,
+            initial_domain=f"extra{i}.partnerdesk.test",
         )
         DelegatedRelationship.objects.create(
             partner=world.partner_a, customer=customer, name="x", roles=["global_admin"], duration_days=5
@@ -24,8 +27,13 @@ def grow(world) -> None:
         Organization.objects.create(kind=OrgKind.PARTNER, name=f"Extra partner {i:02}")
         make_user(world.partner_a, f"extra{i}@fabrikam.test", [Role.HELPDESK_AGENT])
         AuditEvent.objects.create(
-            actor_email="x@x.test", channel="web", organization=customer, partner=world.partner_a,
-            object_type="tenancy.organization", object_id=str(customer.pk), action="customer.created",
+            actor_email="x@x.test",
+            channel="web",
+            organization=customer,
+            partner=world.partner_a,
+            object_type="tenancy.organization",
+            object_id=str(customer.pk),
+            action="customer.created",
         )
 
 

@@ -42,7 +42,8 @@ def test_a_duplicate_admin_email_is_explained_on_the_form(web, world):
     before = database_state()
 
     response = web("operator.operator_admin").post(
-        "/operator/partners/new/", {"name": "Proseware", "admin_name": "Pat", "admin_email": "admin@litware.test"}
+        "/operator/partners/new/",
+        {"name": "Proseware", "admin_name": "Pat", "admin_email": "admin@litware.test"},
     )
 
     assert response.status_code == 400
@@ -66,7 +67,9 @@ def test_an_operator_suspends_and_reactivates_a_partner(web, world):
 
 
 def test_a_suspended_partner_sees_the_banner_and_no_add_customer_button(web, world):
-    Organization.objects.filter(pk=world.partner_a.pk).update(status="suspended", suspension_reason="Fraud review")
+    Organization.objects.filter(pk=world.partner_a.pk).update(
+        status="suspended", suspension_reason="Fraud review"
+    )
 
     dashboard = web("a.admin_agent").get("/partner/").content.decode()
     customers = web("a.admin_agent").get("/partner/customers/")
@@ -144,7 +147,8 @@ def test_a_partner_global_admin_adds_a_team_member_and_blocks_them(web, world):
     client = web("a.partner_global_admin")
 
     created = client.post(
-        "/partner/team/new/", {"email": "new@fabrikam.test", "display_name": "Nia", "roles": ["helpdesk_agent"]}
+        "/partner/team/new/",
+        {"email": "new@fabrikam.test", "display_name": "Nia", "roles": ["helpdesk_agent"]},
     )
     person = User.objects.get(email="new@fabrikam.test")
     client.post(f"/partner/team/{person.pk}/block/", {"blocked": "1"})
@@ -158,7 +162,8 @@ def test_a_role_from_another_kind_of_organization_is_refused(web, world):
     before = database_state()
 
     response = web("a.partner_global_admin").post(
-        "/partner/team/new/", {"email": "new@fabrikam.test", "display_name": "Nia", "roles": ["operator_admin"]}
+        "/partner/team/new/",
+        {"email": "new@fabrikam.test", "display_name": "Nia", "roles": ["operator_admin"]},
     )
 
     assert response.status_code == 400

@@ -1,0 +1,62 @@
+"""The console commands: demo data once, the first operator admin, the worker."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from partnerdesk.accounts.models import User
+from partnerdesk.tenancy.models import DelegatedRelationship, Organization
+
+
+def test_seed_demo_loads_once_and_prints_the_sign_ins(db, capsys):
+    call_command("seed_demo")
+    counts = (Organization.objects.count(), User.objects.count(), DelegatedRelationship.objects.count())
+    call_command("seed_demo")
+    output = capsys.readouterr().out
+
+    assert (
+        Organization.objects.count(),
+        User.objects.count(),
+        DelegatedRelationship.objects.count(),
+    ) == counts
+    assert counts[0] == 7
+    assert "Demo data is already loaded." in output
+    assert "admin@operator.test" in output and "admin@contoso.test" in output
+    assert User.objects.get(email="admin@contoso.test").check_password("Partnerdesk-demo-1")
+
+
+def test_the_demo_agent_can_act_for_contoso(db, client):
+    call_command("seed_demo")
+    client.post("/account/signin/", {"email": "agent@fabrikam.test", "password": "Partnerdesk-demo-1"})
+    contoso = Organization.objects.get(name="Contoso")
+
+    client.post("/switch-organization/", {"organization": str(contoso.pk)})
+
+    assert "Acting for Contoso" in client.get("/admin/").content.decode()
+
+
+def test_create_operator_admin_makes_the_operator_and_its_admin(db):
+    call_command("create_operator_admin", "--email", "Root@Cloud.test", "--password", "Long-enough-pass-1")
+
+    user = User.objects.get(email="root@cloud.test")
+    assert user.organization.kind == "operator"
+    assert user.check_password("Long-enough-pass-1")
+    assert list(user.role_assignments.values_list("role", flat=True)) == ["operator_admin"]
+
+
+def test_create_operator_admin_refuses_a_weak_password_and_a_taken_email(db):
+    with pytest.raises(CommandError):
+        call_command("create_operator_admin", "--email", "root@cloud.test", "--password", "123")
+    call_command("create_operator_admin", "--email", "root@cloud.test", "--password", "Long-enough-pass-1")
+    with pytest.raises(CommandError):
+        call_command(
+            "create_operator_admin", "--email", "root@cloud.test", "--password", "Long-enough-pass-2"
+        )
+    assert User.objects.count() == 1
+
+
+def test_the_worker_runs_one_pass(db, capsys):
+    call_command("worker", "--once")
+
+    assert "stopped" in capsys.readouterr().out
