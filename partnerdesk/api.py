@@ -73,7 +73,7 @@ class SessionAuth(APIKeyCookie):
         if self.param_name not in request.COOKIES:
             return None
         try:
-            return super().__call__(request)  # type: ignore[no-any-return]
+            return super().__call__(request)
         except HttpError as error:
             raise Forbidden(
                 _("The CSRF check failed; send the X-CSRFToken header."), code="csrf_failed"
@@ -175,7 +175,7 @@ def public(operation: F) -> F:
 
 
 def principal_of(request: HttpRequest) -> Principal:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
+    return request.auth  # type: ignore[attr-defined]
 
 
 def _register_routers() -> None:

@@ -119,7 +119,7 @@ class _Inbox:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.refuse:
             return "451 Try again later"
-        self.messages.append(message_from_bytes(envelope.content, policy=default_policy))  # type: ignore[arg-type]
+        self.messages.append(message_from_bytes(envelope.content, policy=default_policy))
         return "250 OK"
 
 

@@ -95,7 +95,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "partnerdesk.sqlite3",
+            "NAME": str(DATA_DIR / "partnerdesk.sqlite3"),
             "OPTIONS": {
                 # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of deadlocking.
                 "transaction_mode": "IMMEDIATE",

@@ -31,13 +31,11 @@ class PrincipalMiddleware:
         user = request.user
         if user.is_authenticated:
             request.principal = SimpleLazyObject(lambda: principal_for(user))  # type: ignore[attr-defined]
-            timezone.activate(user.effective_time_zone)  # type: ignore[union-attr]
-            if user.language:  # type: ignore[union-attr]
-                translation.activate(user.language)  # type: ignore[union-attr]
+            timezone.activate(user.effective_time_zone)
+            if user.language:
+                translation.activate(user.language)
                 request.LANGUAGE_CODE = translation.get_language()
-            if user.must_change_password and not request.path.startswith(  # type: ignore[union-attr]
-                _ALLOWED_WHILE_TEMPORARY
-            ):
+            if user.must_change_password and not request.path.startswith(_ALLOWED_WHILE_TEMPORARY):
                 return redirect("accounts:password_change")
         else:
             request.principal = None  # type: ignore[attr-defined]

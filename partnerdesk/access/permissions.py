@@ -7,8 +7,12 @@ A role belongs to exactly one kind of organization; a permission is only ever he
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class OrgKind(StrEnum):
@@ -40,7 +44,7 @@ class Role(StrEnum):
     USER = "user"
 
 
-ROLE_LABELS: dict[Role, str] = {
+ROLE_LABELS: dict[Role, StrOrPromise] = {
     Role.OPERATOR_ADMIN: _("Operator admin"),
     Role.SUPPORT_ENGINEER: _("Support engineer"),
     Role.COMMUNICATIONS_MANAGER: _("Communications manager"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -50,7 +50,7 @@ def get_visible(principal: Principal, queryset: models.QuerySet[M] | type[M], **
     scoped_queryset = visible(principal, queryset)
     try:
         return scoped_queryset.get(**lookup)
-    except (scoped_queryset.model.DoesNotExist, ValueError, ValidationError):
+    except (ObjectDoesNotExist, ValueError, ValidationError):
         raise NotFound(_("Not found.")) from None
 
 

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -22,7 +23,7 @@ from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import NoDelegatedAccess, Principal, delegated_principal
 from partnerdesk.errors import DomainError, NotFound
 
-View = TypeVar("View", bound=Callable[..., HttpResponse])
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
 ACTING_FOR_SESSION_KEY = "acting_for"
 
@@ -55,7 +56,7 @@ def requires(permission: Permission | None, *, portal: str | None = None) -> Cal
 
     def decorate(view: View) -> View:
         @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             principal: Principal | None = getattr(request, "principal", None)
             if principal is None:
                 return redirect(

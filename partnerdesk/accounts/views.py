@@ -80,9 +80,8 @@ def password_change(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             form.add_error(None, error.message)
         else:
-            login(
-                request, user, backend="partnerdesk.accounts.backends.EmailBackend"
-            )  # keep the session valid
+            # Log in again so the session survives the password change.
+            login(request, user, backend="partnerdesk.accounts.backends.EmailBackend")  # type: ignore[arg-type]
             messages.success(request, _("Your password was changed."))
             return redirect("portals:home")
     return render(
@@ -147,14 +146,14 @@ def language(request: HttpRequest) -> HttpResponse:
     if code not in dict(settings.LANGUAGES):
         return response
     response.set_cookie(settings.LANGUAGE_COOKIE_NAME, code, max_age=365 * 24 * 3600, samesite="Lax")
-    if request.user.is_authenticated and request.user.language != code:  # type: ignore[union-attr]
+    if request.user.is_authenticated and request.user.language != code:
         with transaction.atomic():
             User.objects.filter(pk=request.user.pk).update(language=code)
             audit.record(
-                principal_for(request.user),  # type: ignore[arg-type]
+                principal_for(request.user),
                 action="user.language_changed",
-                target=request.user,  # type: ignore[arg-type]
-                organization=request.user.organization,  # type: ignore[union-attr]
+                target=request.user,
+                organization=request.user.organization,
                 after={"language": code},
             )
     return response

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import csv
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -35,16 +36,17 @@ def _events(request: HttpRequest) -> tuple[object, dict[str, str]]:
         actor=values["actor"],
         channel=values["channel"] if values["channel"] in AuditEvent.Channel.values else "",
         since=_day_start(values["since"]),
-        until=until + timezone.timedelta(days=1) if until else None,
+        until=until + timedelta(days=1) if until else None,
     ).select_related("actor_organization", "on_behalf_of", "organization")
     return events, values
 
 
-def audit_log(request: HttpRequest, portal: str) -> HttpResponse:
+def audit_log(request: HttpRequest, portal: str) -> HttpResponse | StreamingHttpResponse:
+    events: Any
     events, values = _events(request)
     if request.GET.get("format") == "csv":
-        return _csv(events)  # type: ignore[arg-type]
-    page = paginate(events, ordering=["-id"], cursor=request.GET.get("cursor"), limit=50)  # type: ignore[arg-type]
+        return _csv(events)
+    page = paginate(events, ordering=["-id"], cursor=request.GET.get("cursor"), limit=50)
     query = {k: v for k, v in values.items() if v}
     return render(
         request,
@@ -84,7 +86,7 @@ def _csv(events: object) -> StreamingHttpResponse:
         "reason",
     ]
 
-    def rows():  # type: ignore[no-untyped-def]
+    def rows():
         yield writer.writerow(header)
         for event in events.order_by("-id").iterator(chunk_size=500):  # type: ignore[attr-defined]
             yield writer.writerow(
@@ -112,15 +114,15 @@ def _csv(events: object) -> StreamingHttpResponse:
 
 
 @requires(Permission.AUDIT_VIEW, portal="operator")
-def operator_log(request: HttpRequest) -> HttpResponse:
+def operator_log(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     return audit_log(request, "operator")
 
 
 @requires(Permission.AUDIT_VIEW, portal="partner")
-def partner_log(request: HttpRequest) -> HttpResponse:
+def partner_log(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     return audit_log(request, "partner")
 
 
 @requires(Permission.AUDIT_VIEW, portal="admin")
-def admin_log(request: HttpRequest) -> HttpResponse:
+def admin_log(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     return audit_log(request, "admin")

@@ -13,4 +13,4 @@ def customers_with_active_access(partner: Organization) -> QuerySet[Organization
     active = DelegatedRelationship.objects.filter(
         partner=partner, status=DelegatedRelationship.Status.ACTIVE, expires_at__gt=timezone.now()
     ).values("customer_id")
-    return Organization.objects.filter(pk__in=active).order_by("name")[:50]  # type: ignore[return-value]
+    return Organization.objects.filter(pk__in=active).order_by("name")[:50]
