@@ -47,7 +47,11 @@ def signin(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             form.add_error(None, error.message)
         else:
-            login(request, user, backend="partnerdesk.accounts.backends.EmailBackend")
+            with transaction.atomic():
+                login(request, user, backend="partnerdesk.accounts.backends.EmailBackend")
+                audit.record(
+                    principal_for(user), action="user.signed_in", target=user, organization=user.organization
+                )
             if user.must_change_password:
                 messages.info(
                     request, _("You signed in with a temporary password. Choose your own to continue.")

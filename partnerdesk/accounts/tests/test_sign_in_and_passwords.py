@@ -227,3 +227,32 @@ def test_the_reset_mail_is_in_the_users_language(world, smtp_server):
     call_command("worker", "--once")
 
     assert smtp_server.messages[0]["Subject"] != "Reset your Partnerdesk password"
+
+
+def test_signing_in_is_audited(world):
+    sign_in(Client(), "auditor@operator.test", PASSWORD)
+
+    event = AuditEvent.objects.get(action="user.signed_in")
+    assert event.actor_email == "auditor@operator.test"
+    assert event.channel == "web"
+
+
+def test_the_api_accepts_the_browser_session_with_its_csrf_token(world):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.user("operator.auditor"), backend="partnerdesk.accounts.backends.EmailBackend")
+
+    me = client.get("/api/v1/me")
+    refused = client.post("/api/v1/tokens", {"name": "x"}, content_type="application/json")
+    client.get("/account/profile/")  # sets the CSRF cookie
+    allowed = client.post(
+        "/api/v1/tokens",
+        {"name": "x"},
+        content_type="application/json",
+        headers={"X-CSRFToken": client.cookies["csrftoken"].value},
+    )
+
+    assert me.status_code == 200
+    assert me.json()["user"]["email"] == "auditor@operator.test"
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "csrf_failed"
+    assert allowed.status_code == 201

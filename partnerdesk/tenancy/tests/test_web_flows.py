@@ -190,3 +190,26 @@ def test_the_profile_saves_language_and_time_zone(web, world):
     user = User.objects.get(email="global_admin@contoso.test")
     assert (user.display_name, user.language, user.time_zone) == ("Chen", "es", "Asia/Shanghai")
     assert client.get("/admin/").content.decode().startswith("<!doctype html>")
+
+
+def test_times_are_shown_in_the_viewers_time_zone(web, world):
+    from datetime import UTC, datetime
+
+    AuditEvent.objects.create(
+        at=datetime(2026, 1, 1, 0, 30, tzinfo=UTC),
+        actor_email="x@x.test",
+        channel="web",
+        organization=world.customer_a1,
+        partner=world.partner_a,
+        object_type="tenancy.organization",
+        object_id=str(world.customer_a1.pk),
+        action="customer.updated",
+    )
+    User.objects.filter(email="global_admin@contoso.test").update(time_zone="Asia/Shanghai")
+    User.objects.filter(email="partner_global_admin@fabrikam.test").update(time_zone="Europe/Madrid")
+
+    shanghai = web("a1.global_admin").get("/admin/audit/").content.decode()
+    madrid = web("a.partner_global_admin").get("/partner/audit/").content.decode()
+
+    assert "Jan. 1, 2026, 8:30 a.m." in shanghai
+    assert "Jan. 1, 2026, 1:30 a.m." in madrid
