@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "partnerdesk.audit",
     "partnerdesk.notifications",
     "partnerdesk.portals",
+    "partnerdesk.health",
+    "partnerdesk.catalog",
+    "partnerdesk.subscriptions",
 ]
 
 MIDDLEWARE = [
