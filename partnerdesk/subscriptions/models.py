@@ -21,7 +21,9 @@ class Subscription(models.Model):
         DELETED = "deleted", _("Deleted")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    customer = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="subscriptions")
+    customer = models.ForeignKey(
+        "tenancy.Organization", on_delete=models.PROTECT, related_name="subscriptions"
+    )
     partner = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
     offer = models.ForeignKey("catalog.Offer", on_delete=models.PROTECT, related_name="subscriptions")
     quantity = models.PositiveIntegerField(_("quantity"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db.models import QuerySet
 
 from partnerdesk.health.models import Service
@@ -11,7 +13,7 @@ from partnerdesk.subscriptions.models import Subscription
 ENTITLING_STATUSES = (Subscription.Status.ACTIVE, Subscription.Status.SUSPENDED)
 
 
-def entitled_services(customer_id: object) -> QuerySet[Service]:
+def entitled_services(customer_id: uuid.UUID) -> QuerySet[Service]:
     """Services a customer is entitled to through its subscriptions (what health and Message center show)."""
     return Service.objects.filter(
         skus__offers__subscriptions__customer_id=customer_id,
