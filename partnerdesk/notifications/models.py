@@ -43,3 +43,21 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {', '.join(self.to)}"
+
+
+class ScheduledJob(models.Model):
+    """When a periodic job (registered with `notifications.jobs.periodic`) runs next, and how it went.
+
+    Workers claim a due job with a conditional UPDATE of `next_run_at`, so with several workers each
+    run happens once. Jobs must still be idempotent: a worker can die half-way.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    next_run_at = models.DateTimeField(default=timezone.now)
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    last_finished_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    runs = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return self.name

@@ -9,11 +9,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from partnerdesk.notifications import services
+from partnerdesk.notifications import jobs, services
 
 
 class Command(BaseCommand):
-    help = "Deliver queued e-mail and run due background jobs until stopped (SIGTERM finishes the batch)."
+    help = "Run due periodic jobs and deliver queued e-mail until stopped (SIGTERM finishes the pass)."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--once", action="store_true", help="Run one pass and exit.")
@@ -32,11 +32,12 @@ class Command(BaseCommand):
         worker = services.worker_name()
         self.stdout.write(f"worker {worker} started")
         while not stopping:
+            ran = jobs.run_due(worker)
             sent = services.deliver_due(worker)
             if sent:
                 self.stdout.write(f"sent {sent} e-mail(s)")
             if options["once"]:
                 break
-            if not sent:
+            if not sent and not ran:
                 time.sleep(options["interval"])
         self.stdout.write(f"worker {worker} stopped")
