@@ -68,19 +68,20 @@ class ApiClient:
 
 @pytest.fixture
 def api(world: World) -> Callable[..., ApiClient]:
-    """`api("a.admin_agent")` → a client for that user; `api(None)` → anonymous."""
-    tokens: dict[str, str] = {}
+    """`api("a.admin_agent")` → a client for that user; `api(None)` → anonymous.
+
+    Every world user's token is made up front (directly, not through the service, so the fixture
+    leaves no audit event), so "nothing changed" snapshots taken later include them.
+    """
+    tokens = {key: f"{API_TOKEN_PREFIX}test-{uuid.uuid4().hex}" for key in world.users}
+    ApiToken.objects.bulk_create(
+        ApiToken(user=world.user(key), name="tests", prefix=raw[:10], token_hash=hash_token(raw))
+        for key, raw in tokens.items()
+    )
 
     def make(key: str | None, *, on_behalf_of: Any = None) -> ApiClient:
         if key is None:
             return ApiClient(None)
-        if key not in tokens:
-            # Made directly, not through the service, so the fixture itself leaves no audit event.
-            raw = f"{API_TOKEN_PREFIX}test-{key}-{uuid.uuid4().hex}"
-            ApiToken.objects.create(
-                user=world.user(key), name="tests", prefix=raw[:10], token_hash=hash_token(raw)
-            )
-            tokens[key] = raw
         return ApiClient(tokens[key], on_behalf_of=str(on_behalf_of) if on_behalf_of else None)
 
     return make

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from django.utils import timezone
 
@@ -114,20 +115,29 @@ def build_world() -> World:
     return world
 
 
-def database_state() -> dict[str, list[tuple[object, ...]]]:
-    """Every row that a refused request must leave alone, for "nothing changed" assertions."""
-    from partnerdesk.audit.models import AuditEvent
-    from partnerdesk.notifications.models import OutboxMessage
+# Columns that change on reads (bookkeeping, not state a refused request could have changed).
+_VOLATILE = {"accounts.user": {"last_login"}, "accounts.apitoken": {"last_used_at"}}
+_SKIPPED = {"notifications.scheduledjob", "sessions.session"}
 
-    def rows(model: type, exclude: tuple[str, ...] = ()) -> list[tuple[object, ...]]:
-        names = [f.attname for f in model._meta.concrete_fields if f.attname not in exclude]  # type: ignore[attr-defined]
-        return sorted(tuple(str(v) for v in row) for row in model.objects.values_list(*names))  # type: ignore[attr-defined]
 
-    return {
-        "organizations": rows(Organization),
-        "relationships": rows(DelegatedRelationship),
-        "users": rows(User, exclude=("last_login",)),
-        "roles": rows(RoleAssignment, exclude=("id",)),
-        "audit": rows(AuditEvent),
-        "outbox": rows(OutboxMessage),
-    }
+def database_state() -> dict[str, list[tuple[str, ...]]]:
+    """Every row of every Partnerdesk table, for "a refused request changed nothing" assertions."""
+    from django.apps import apps
+
+    state: dict[str, list[tuple[str, ...]]] = {}
+    for model in apps.get_models():
+        label = model._meta.label_lower
+        if not model.__module__.startswith("partnerdesk.") or label in _SKIPPED:
+            continue
+        names = [
+            f.attname for f in model._meta.concrete_fields if f.attname not in _VOLATILE.get(label, set())
+        ]
+        state[label] = sorted(
+            tuple(str(v) for v in row) for row in model._default_manager.values_list(*names)
+        )
+        for relation in model._meta.many_to_many:
+            through: Any = relation.remote_field.through
+            state[f"{label}.{relation.name}"] = sorted(
+                tuple(str(v) for v in row) for row in through._default_manager.values_list()
+            )
+    return state

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from datetime import timedelta
 from typing import Any
 
+from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -127,6 +130,10 @@ class Command(BaseCommand):
         else:
             self._load()
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+        # Each area adds its own demo data in `<app>/demo.py`; each `load()` is idempotent on its own.
+        for config in apps.get_app_configs():
+            if config.name.startswith("partnerdesk.") and importlib.util.find_spec(f"{config.name}.demo"):
+                importlib.import_module(f"{config.name}.demo").load()
         self.stdout.write(f"\nDemo sign-ins (password for all: {DEMO_PASSWORD}):")
         for portal, email in SIGN_INS:
             self.stdout.write(f"  {portal:<52} {email}")
