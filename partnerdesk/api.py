@@ -181,11 +181,21 @@ def principal_of(request: HttpRequest) -> Principal:
 def _register_routers() -> None:
     from partnerdesk.accounts.api import router as accounts_router
     from partnerdesk.audit.api import router as audit_router
+    from partnerdesk.catalog.api import router as catalog_router
+    from partnerdesk.directory.api import router as directory_router
+    from partnerdesk.health.api import router as health_router
+    from partnerdesk.subscriptions.api import router as subscriptions_router
+    from partnerdesk.support.api import router as support_router
     from partnerdesk.tenancy.api import router as tenancy_router
 
     api.add_router("", accounts_router)
     api.add_router("", tenancy_router)
+    api.add_router("", support_router)
     api.add_router("", audit_router)
+    api.add_router("", catalog_router)
+    api.add_router("", subscriptions_router)
+    api.add_router("", health_router)
+    api.add_router("", directory_router)
 
 
 _register_routers()

@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "partnerdesk.health",
     "partnerdesk.catalog",
     "partnerdesk.subscriptions",
+    "partnerdesk.support",
+    "partnerdesk.directory",
 ]
 
 MIDDLEWARE = [
@@ -165,8 +167,16 @@ OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8)
 
 # Tenancy: the suffix of every customer's initial domain (contoso.partnerdesk.test).
 INITIAL_DOMAIN_SUFFIX = env_str("INITIAL_DOMAIN_SUFFIX", "partnerdesk.test")
+# Directory: where domain verification looks up TXT records (empty: the system's resolvers), and how
+# long a deleted user stays restorable before the worker purges it.
+DNS_RESOLVER_NAMESERVERS = env_list("DNS_RESOLVER_NAMESERVERS", [])
+DNS_RESOLVER_PORT = env_int("DNS_RESOLVER_PORT", 53)
+DNS_RESOLVER_TIMEOUT = env_int("DNS_RESOLVER_TIMEOUT", 5)
+DELETED_USER_RETENTION_DAYS = env_int("DELETED_USER_RETENTION_DAYS", 30)
 # The longest a delegated relationship may last (GDAP allows two years).
 RELATIONSHIP_MAX_DAYS = env_int("RELATIONSHIP_MAX_DAYS", 730)
+# Days a suspended or ended subscription's data is kept before the deletion job removes it.
+SUBSCRIPTION_DATA_RETENTION_DAYS = env_int("SUBSCRIPTION_DATA_RETENTION_DAYS", 60)
 API_PAGE_SIZE_MAX = 200
 
 LOGGING = {

@@ -127,7 +127,8 @@ def database_state() -> dict[str, list[tuple[str, ...]]]:
     state: dict[str, list[tuple[str, ...]]] = {}
     for model in apps.get_models():
         label = model._meta.label_lower
-        if not model.__module__.startswith("partnerdesk.") or label in _SKIPPED:
+        if not model.__module__.startswith("partnerdesk.") or label in _SKIPPED or model._meta.proxy:
+            # A proxy model's rows are its concrete model's, already in the state.
             continue
         names = [
             f.attname for f in model._meta.concrete_fields if f.attname not in _VOLATILE.get(label, set())

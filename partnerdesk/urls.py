@@ -9,5 +9,10 @@ urlpatterns = [
     path("", include("partnerdesk.accounts.urls")),
     path("", include("partnerdesk.tenancy.urls")),
     path("", include("partnerdesk.audit.urls")),
+    path("", include("partnerdesk.support.urls")),
+    path("", include("partnerdesk.health.urls")),
+    path("", include("partnerdesk.directory.urls")),
+    path("", include("partnerdesk.catalog.urls")),
+    path("", include("partnerdesk.subscriptions.urls")),
     path("api/v1/", api.urls),
 ]

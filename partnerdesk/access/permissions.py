@@ -109,12 +109,40 @@ class Permission(StrEnum):
     DELEGATED_ADMINISTER = "delegated.administer"
     SUPPORT_PROFILE_EDIT = "support.profile_edit"
     SUPPORT_ESCALATE = "support.escalate"
+    SUPPORT_DESK = "support.desk"
     SUBSCRIPTIONS_CHANGE = "subscriptions.change"
+    SUBSCRIPTIONS_VIEW = "subscriptions.view"
+    CATALOG_VIEW = "catalog.view"
+    CATALOG_MANAGE = "catalog.manage"
+    SUBSCRIPTIONS_REQUEST_CHANGE = "subscriptions.request_change"
+    LICENSES_VIEW = "licenses.view"
+    LICENSES_ASSIGN = "licenses.assign"
+    # Held by no role: only the operator's services, with a service credential.
+    ENTITLEMENTS_CHECK = "entitlements.check"
     HEALTH_VIEW = "health.view"
+    # Service health and Message center: publishing (operator), reading and per-admin settings
+    HEALTH_MANAGE = "health.manage"
+    MESSAGES_VIEW = "messages.view"
+    MESSAGES_PRIVACY = "messages.privacy"
+    HEALTH_FEED_MANAGE = "health.feed_manage"
     # Customer admin center
     ADMIN_CENTER = "admin.center"
     RELATIONSHIPS_VIEW = "relationships.view"
     RELATIONSHIPS_MANAGE = "relationships.manage"
+    # The customer directory (users are team.view / team.manage, like every portal's team page)
+    ROLES_ASSIGN = "roles.assign"
+    GROUPS_MANAGE = "groups.manage"
+    DOMAINS_VIEW = "domains.view"
+    DOMAINS_MANAGE = "domains.manage"
+    ORGANIZATION_MANAGE = "organization.manage"
+    SIGNINS_VIEW = "signins.view"
+    SUPPORT_REQUESTS = "support.requests"
+    # Support, operator side and shared
+    SUPPORT_OPERATOR_DESK = "support.operator_desk"
+    SUPPORT_TOPICS_MANAGE = "support.topics_manage"
+    SUPPORT_ARTICLES_WRITE = "support.articles_write"
+    SUPPORT_SLA_MANAGE = "support.sla_manage"
+    SUPPORT_REPORTS = "support.reports"
     # Every portal
     TEAM_VIEW = "team.view"
     TEAM_MANAGE = "team.manage"
@@ -127,36 +155,67 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # --- Operator ---
     Role.OPERATOR_ADMIN: frozenset(
         {
+            P.SUPPORT_OPERATOR_DESK,
+            P.SUPPORT_TOPICS_MANAGE,
+            P.SUPPORT_ARTICLES_WRITE,
+            P.SUPPORT_SLA_MANAGE,
+            P.SUPPORT_REPORTS,
             P.OPERATOR_CONSOLE,
             P.PARTNERS_VIEW,
             P.PARTNERS_MANAGE,
+            P.HEALTH_MANAGE,
+            P.MESSAGES_VIEW,
             P.CUSTOMERS_VIEW,
             P.RELATIONSHIPS_VIEW,
             P.HEALTH_VIEW,
             P.TEAM_VIEW,
             P.TEAM_MANAGE,
             P.AUDIT_VIEW,
+            P.CATALOG_VIEW,
+            P.CATALOG_MANAGE,
+            P.SUBSCRIPTIONS_VIEW,
         }
     ),
     Role.SUPPORT_ENGINEER: frozenset(
-        {P.OPERATOR_CONSOLE, P.PARTNERS_VIEW, P.CUSTOMERS_VIEW, P.RELATIONSHIPS_VIEW, P.HEALTH_VIEW}
-    ),
-    Role.COMMUNICATIONS_MANAGER: frozenset({P.OPERATOR_CONSOLE, P.HEALTH_VIEW}),
-    Role.CATALOG_MANAGER: frozenset({P.OPERATOR_CONSOLE, P.PARTNERS_VIEW}),
-    Role.AUDITOR: frozenset(
         {
+            P.SUPPORT_OPERATOR_DESK,
+            P.SUPPORT_TOPICS_MANAGE,
+            P.SUPPORT_ARTICLES_WRITE,
+            P.SUPPORT_REPORTS,
             P.OPERATOR_CONSOLE,
             P.PARTNERS_VIEW,
             P.CUSTOMERS_VIEW,
             P.RELATIONSHIPS_VIEW,
             P.HEALTH_VIEW,
+            P.MESSAGES_VIEW,
+        }
+    ),
+    Role.COMMUNICATIONS_MANAGER: frozenset(
+        {P.OPERATOR_CONSOLE, P.HEALTH_VIEW, P.HEALTH_MANAGE, P.MESSAGES_VIEW}
+    ),
+    Role.CATALOG_MANAGER: frozenset({P.OPERATOR_CONSOLE, P.PARTNERS_VIEW, P.CATALOG_VIEW, P.CATALOG_MANAGE}),
+    Role.AUDITOR: frozenset(
+        {
+            P.SUPPORT_REPORTS,
+            P.OPERATOR_CONSOLE,
+            P.PARTNERS_VIEW,
+            P.CUSTOMERS_VIEW,
+            P.RELATIONSHIPS_VIEW,
+            P.HEALTH_VIEW,
+            P.MESSAGES_VIEW,
             P.TEAM_VIEW,
             P.AUDIT_VIEW,
+            P.CATALOG_VIEW,
+            P.SUBSCRIPTIONS_VIEW,
         }
     ),
     # --- Partner ---
     Role.PARTNER_GLOBAL_ADMIN: frozenset(
         {
+            P.SUPPORT_DESK,
+            P.SUPPORT_ARTICLES_WRITE,
+            P.SUPPORT_SLA_MANAGE,
+            P.SUPPORT_REPORTS,
             P.PARTNER_CENTER,
             P.CUSTOMERS_VIEW,
             P.RELATIONSHIPS_VIEW,
@@ -169,13 +228,19 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.SUPPORT_ESCALATE,
             P.SUBSCRIPTIONS_CHANGE,
             P.HEALTH_VIEW,
+            P.MESSAGES_VIEW,
             P.TEAM_VIEW,
             P.TEAM_MANAGE,
             P.AUDIT_VIEW,
+            P.CATALOG_VIEW,
+            P.SUBSCRIPTIONS_VIEW,
         }
     ),
     Role.ADMIN_AGENT: frozenset(
         {
+            P.SUPPORT_DESK,
+            P.SUPPORT_ARTICLES_WRITE,
+            P.SUPPORT_REPORTS,
             P.PARTNER_CENTER,
             P.CUSTOMERS_VIEW,
             P.RELATIONSHIPS_VIEW,
@@ -187,11 +252,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.SUPPORT_ESCALATE,
             P.SUBSCRIPTIONS_CHANGE,
             P.HEALTH_VIEW,
+            P.MESSAGES_VIEW,
             P.TEAM_VIEW,
+            P.CATALOG_VIEW,
+            P.SUBSCRIPTIONS_VIEW,
         }
     ),
     Role.HELPDESK_AGENT: frozenset(
         {
+            P.SUPPORT_DESK,
+            P.SUPPORT_ARTICLES_WRITE,
             P.PARTNER_CENTER,
             P.CUSTOMERS_VIEW,
             P.RELATIONSHIPS_VIEW,
@@ -199,7 +269,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.DELEGATED_ADMINISTER,
             P.SUPPORT_ESCALATE,
             P.HEALTH_VIEW,
+            P.MESSAGES_VIEW,
             P.TEAM_VIEW,
+            P.SUBSCRIPTIONS_VIEW,
         }
     ),
     Role.SALES_AGENT: frozenset(
@@ -212,28 +284,67 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.CUSTOMERS_BILLING,
             P.SUBSCRIPTIONS_CHANGE,
             P.TEAM_VIEW,
+            P.CATALOG_VIEW,
+            P.SUBSCRIPTIONS_VIEW,
         }
     ),
     Role.BILLING_ADMIN: frozenset(
-        {P.PARTNER_CENTER, P.CUSTOMERS_VIEW, P.RELATIONSHIPS_VIEW, P.CUSTOMERS_BILLING, P.TEAM_VIEW}
+        {
+            P.PARTNER_CENTER,
+            P.CUSTOMERS_VIEW,
+            P.RELATIONSHIPS_VIEW,
+            P.CUSTOMERS_BILLING,
+            P.TEAM_VIEW,
+            P.SUBSCRIPTIONS_VIEW,
+        }
     ),
     # --- Customer ---
     Role.GLOBAL_ADMIN: frozenset(
         {
+            P.ROLES_ASSIGN,
+            P.GROUPS_MANAGE,
+            P.DOMAINS_VIEW,
+            P.DOMAINS_MANAGE,
+            P.ORGANIZATION_MANAGE,
+            P.SIGNINS_VIEW,
+            P.SUPPORT_REQUESTS,
             P.ADMIN_CENTER,
             P.RELATIONSHIPS_VIEW,
             P.RELATIONSHIPS_MANAGE,
             P.HEALTH_VIEW,
+            P.MESSAGES_VIEW,
+            P.MESSAGES_PRIVACY,
+            P.HEALTH_FEED_MANAGE,
             P.TEAM_VIEW,
             P.TEAM_MANAGE,
             P.AUDIT_VIEW,
+            P.SUBSCRIPTIONS_VIEW,
+            P.SUBSCRIPTIONS_REQUEST_CHANGE,
+            P.LICENSES_VIEW,
+            P.LICENSES_ASSIGN,
         }
     ),
-    Role.USER_ADMIN: frozenset({P.ADMIN_CENTER, P.RELATIONSHIPS_VIEW, P.TEAM_VIEW, P.TEAM_MANAGE}),
-    Role.LICENCE_ADMIN: frozenset({P.ADMIN_CENTER, P.TEAM_VIEW}),
-    Role.SERVICE_SUPPORT_ADMIN: frozenset({P.ADMIN_CENTER, P.HEALTH_VIEW}),
-    Role.MESSAGE_CENTER_READER: frozenset({P.ADMIN_CENTER}),
-    Role.PRIVACY_READER: frozenset({P.ADMIN_CENTER}),
+    Role.USER_ADMIN: frozenset(
+        {
+            P.GROUPS_MANAGE,
+            P.DOMAINS_VIEW,
+            P.SIGNINS_VIEW,
+            P.ADMIN_CENTER,
+            P.RELATIONSHIPS_VIEW,
+            P.TEAM_VIEW,
+            P.TEAM_MANAGE,
+            P.SUBSCRIPTIONS_VIEW,
+            P.LICENSES_VIEW,
+        }
+    ),
+    Role.LICENCE_ADMIN: frozenset(
+        {P.ADMIN_CENTER, P.TEAM_VIEW, P.SUBSCRIPTIONS_VIEW, P.LICENSES_VIEW, P.LICENSES_ASSIGN}
+    ),
+    Role.SERVICE_SUPPORT_ADMIN: frozenset(
+        {P.SUPPORT_REQUESTS, P.ADMIN_CENTER, P.HEALTH_VIEW, P.MESSAGES_VIEW}
+    ),
+    Role.MESSAGE_CENTER_READER: frozenset({P.ADMIN_CENTER, P.MESSAGES_VIEW}),
+    Role.PRIVACY_READER: frozenset({P.ADMIN_CENTER, P.MESSAGES_VIEW, P.MESSAGES_PRIVACY}),
     Role.USER: frozenset(),
 }
 

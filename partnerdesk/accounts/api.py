@@ -86,7 +86,9 @@ class MeOut(Schema):
 )
 @public
 def create_token_with_password(request: HttpRequest, payload: TokenRequest) -> Status:
-    user = services.authenticate(payload.email, payload.password)
+    user = services.authenticate(
+        payload.email, payload.password, channel="api", ip_address=request.META.get("REMOTE_ADDR", "")
+    )
     if user.must_change_password:
         raise Forbidden(
             _("Your password is temporary: change it first (POST /api/v1/auth/password)."),
@@ -106,7 +108,9 @@ def create_token_with_password(request: HttpRequest, payload: TokenRequest) -> S
 )
 @public
 def change_password(request: HttpRequest, payload: PasswordChange) -> PasswordChanged:
-    user = services.authenticate(payload.email, payload.current_password)
+    user = services.authenticate(
+        payload.email, payload.current_password, channel="api", ip_address=request.META.get("REMOTE_ADDR", "")
+    )
     services.change_password(
         user, current_password=payload.current_password, new_password=payload.new_password, channel="api"
     )

@@ -30,6 +30,19 @@ class User(AbstractBaseUser):
     language = models.CharField(_("language"), max_length=10, blank=True)
     time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Customer directory profile (the admin center's user page).
+    job_title = models.CharField(_("job title"), max_length=100, blank=True)
+    department = models.CharField(_("department"), max_length=100, blank=True)
+    usage_location = models.CharField(
+        _("usage location"), max_length=2, blank=True, help_text=_("Two-letter country code")
+    )
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    # Soft delete: the user cannot sign in, is hidden from lists, and is purged after the restore window.
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    # Security policy bookkeeping: password age for expiry, failed sign-ins for lockout.
+    password_changed_at = models.DateTimeField(null=True, blank=True)
+    failed_sign_ins = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -38,7 +51,20 @@ class User(AbstractBaseUser):
     objects = UserManager()
 
     class Meta:
-        indexes = [models.Index(fields=["organization", "display_name", "id"], name="user_org_name")]
+        indexes = [
+            models.Index(fields=["organization", "display_name", "id"], name="user_org_name"),
+            # The admin center's user list: live users of one tenant by name, keyset-paginated.
+            models.Index(
+                fields=["organization", "display_name", "id"],
+                condition=models.Q(deleted_at__isnull=True),
+                name="user_org_live_name",
+            ),
+            models.Index(
+                fields=["organization", "deleted_at"],
+                condition=models.Q(deleted_at__isnull=False),
+                name="user_org_deleted",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.display_name or self.email
@@ -46,7 +72,16 @@ class User(AbstractBaseUser):
     @property
     def is_active(self) -> bool:  # type: ignore[override]
         """Django's auth treats inactive users as unable to sign in; blocked is our word for it."""
-        return not self.blocked
+        return not self.blocked and self.deleted_at is None
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def user_principal_name(self) -> str:
+        """The sign-in name, `local@domain`; in Partnerdesk it is the e-mail address."""
+        return self.email
 
     @property
     def effective_time_zone(self) -> str:

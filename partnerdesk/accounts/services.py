@@ -15,8 +15,11 @@ from partnerdesk.access.permissions import ROLES_BY_KIND, OrgKind, Role
 from partnerdesk.access.principal import Principal
 from partnerdesk.accounts.models import API_TOKEN_PREFIX, ApiToken, RoleAssignment, User, hash_token
 from partnerdesk.audit import services as audit
+from partnerdesk.directory import signins
 from partnerdesk.errors import Conflict, DomainError, Forbidden
 from partnerdesk.tenancy.models import Organization
+
+PROFILE_FIELDS = ["job_title", "department", "usage_location", "phone"]
 
 _PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
@@ -60,19 +63,24 @@ def create_user(
     email: str,
     display_name: str,
     roles: list[Role] | list[str],
+    profile: dict[str, str] | None = None,
 ) -> NewUser:
     """Create a user with a temporary password that must be changed at first sign-in.
 
     `principal` is None only for the console command that creates the first operator admin.
+    `profile` sets directory fields (job_title, department, usage_location, phone).
     Runs in the caller's transaction when there is one.
     """
+    profile = {k: v for k, v in (profile or {}).items() if k in PROFILE_FIELDS}
     email = User.objects.normalize_email(email.strip()).lower()
     checked_roles = _validate_roles(organization, roles)
     password = generate_temporary_password()
     with transaction.atomic():
         if User.objects.filter(email__iexact=email).exists():
             raise Conflict(_("A user with this e-mail already exists."), code="email_taken")
-        user = User(email=email, display_name=display_name.strip() or email, organization=organization)
+        user = User(
+            email=email, display_name=display_name.strip() or email, organization=organization, **profile
+        )
         user.set_password(password)
         user.must_change_password = True
         try:
@@ -86,7 +94,12 @@ def create_user(
             action="user.created",
             target=user,
             organization=organization,
-            after={"email": email, "display_name": user.display_name, "roles": list(checked_roles)},
+            after={
+                "email": email,
+                "display_name": user.display_name,
+                "roles": list(checked_roles),
+                **{k: v for k, v in profile.items() if v},
+            },
             channel=None if principal else "job",
         )
     return NewUser(user=user, temporary_password=password)
@@ -133,10 +146,12 @@ def set_blocked(principal: Principal, user: User, *, blocked: bool, reason: str 
 
 
 def validate_new_password(user: User, password: str) -> None:
+    """Apply the install's password validators, then the user's organization's policy."""
     try:
         password_validation.validate_password(password, user)
     except ValidationError as error:
         raise DomainError(" ".join(error.messages), code="password_invalid") from None
+    signins.check_password_policy(user, password)
 
 
 def change_password(user: User, *, current_password: str, new_password: str, channel: str = "web") -> None:
@@ -161,7 +176,18 @@ def _store_password(user: User, password: str, *, action: str, channel: str) -> 
     with transaction.atomic():
         user.set_password(password)
         user.must_change_password = False
-        user.save(update_fields=["password", "must_change_password"])
+        user.password_changed_at = timezone.now()
+        user.failed_sign_ins = 0
+        user.locked_until = None
+        user.save(
+            update_fields=[
+                "password",
+                "must_change_password",
+                "password_changed_at",
+                "failed_sign_ins",
+                "locked_until",
+            ]
+        )
         audit.record(
             principal_for(user, channel=channel),
             action=action,
@@ -170,16 +196,29 @@ def _store_password(user: User, password: str, *, action: str, channel: str) -> 
         )
 
 
-def authenticate(email: str, password: str) -> User:
-    """Return the user with this e-mail and password, or raise (the same error for both mistakes)."""
-    user = User.objects.select_related("organization").filter(email__iexact=email.strip()).first()
-    if user is None or not user.check_password(password):
+def authenticate(email: str, password: str, *, channel: str = "web", ip_address: str = "") -> User:
+    """Return the user with this e-mail and password, or raise (the same error for both mistakes).
+
+    Applies the organization's sign-in policy (lockout after failures; a password that no longer
+    meets the policy must be changed) and writes the attempt to its sign-in log.
+    """
+    user = (
+        User.objects.select_related("organization")
+        .filter(email__iexact=email.strip(), deleted_at__isnull=True)
+        .first()
+    )
+    if user is None:
         # Hash anyway so a wrong e-mail takes as long as a wrong password.
-        if user is None:
-            User().set_password(password)
+        User().set_password(password)
+        raise Forbidden(_("The e-mail or password is not correct."), code="invalid_credentials", status=401)
+    signins.refuse_if_locked(user, channel=channel, ip_address=ip_address)
+    if not user.check_password(password):
+        signins.count_failure(user, channel=channel, ip_address=ip_address)
         raise Forbidden(_("The e-mail or password is not correct."), code="invalid_credentials", status=401)
     if user.blocked:
+        signins.log(user, "blocked", reason="sign_in_blocked", channel=channel, ip_address=ip_address)
         raise Forbidden(_("Sign-in is blocked for this account."), code="account_blocked")
+    signins.accept(user, password, channel=channel, ip_address=ip_address)
     return user
 
 
@@ -232,7 +271,7 @@ def user_for_token(raw: str) -> User | None:
         .filter(token_hash=hash_token(raw), revoked_at__isnull=True)
         .first()
     )
-    if token is None or token.user.blocked:
+    if token is None or not token.user.is_active:
         return None
     now = timezone.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:

@@ -23,6 +23,7 @@ from partnerdesk.access.web import public, requires, signed_in
 from partnerdesk.accounts import forms, services
 from partnerdesk.accounts.models import ApiToken, User
 from partnerdesk.audit import services as audit
+from partnerdesk.directory.signins import change_reason_message
 from partnerdesk.errors import DomainError
 from partnerdesk.notifications.services import queue_mail
 
@@ -43,7 +44,11 @@ def signin(request: HttpRequest) -> HttpResponse:
     form = forms.SignInForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = services.authenticate(form.cleaned_data["email"], form.cleaned_data["password"])
+            user = services.authenticate(
+                form.cleaned_data["email"],
+                form.cleaned_data["password"],
+                ip_address=request.META.get("REMOTE_ADDR", ""),
+            )
         except DomainError as error:
             form.add_error(None, error.message)
         else:
@@ -53,8 +58,12 @@ def signin(request: HttpRequest) -> HttpResponse:
                     principal_for(user), action="user.signed_in", target=user, organization=user.organization
                 )
             if user.must_change_password:
+                reason = getattr(user, "password_change_reason", "")
                 messages.info(
-                    request, _("You signed in with a temporary password. Choose your own to continue.")
+                    request,
+                    change_reason_message(reason)
+                    if reason
+                    else _("You signed in with a temporary password. Choose your own to continue."),
                 )
                 return redirect("accounts:password_change")
             return redirect(_safe_next(request, reverse("portals:home")))
@@ -98,7 +107,9 @@ def password_reset(request: HttpRequest) -> HttpResponse:
     """Mail a reset link when the address belongs to an active user; say the same thing either way."""
     form = forms.PasswordResetRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = User.objects.filter(email__iexact=form.cleaned_data["email"], blocked=False).first()
+        user = User.objects.filter(
+            email__iexact=form.cleaned_data["email"], blocked=False, deleted_at__isnull=True
+        ).first()
         if user is not None:
             link = settings.SITE_URL + reverse(
                 "accounts:password_reset_confirm",
@@ -122,7 +133,9 @@ def password_reset(request: HttpRequest) -> HttpResponse:
 @public
 def password_reset_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
     try:
-        user = User.objects.get(pk=force_str(urlsafe_base64_decode(uidb64)), blocked=False)
+        user = User.objects.get(
+            pk=force_str(urlsafe_base64_decode(uidb64)), blocked=False, deleted_at__isnull=True
+        )
     except (User.DoesNotExist, ValueError, TypeError, OverflowError, ValidationError):
         user = None
     if user is None or not default_token_generator.check_token(user, token):

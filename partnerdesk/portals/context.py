@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from partnerdesk.access.permissions import OrgKind, Permission
+from partnerdesk.health.navigation import message_center_label
 
 P = Permission
 
@@ -18,6 +19,13 @@ NAVIGATION: dict[str, list[tuple[Any, str, Permission]]] = {
     "operator": [
         (_("Dashboard"), "portals:operator_dashboard", P.OPERATOR_CONSOLE),
         (_("Partners"), "tenancy:partner_list", P.PARTNERS_VIEW),
+        (_("Catalog"), "catalog:catalog_home", P.CATALOG_VIEW),
+        (_("Service health"), "health:operator_health", P.HEALTH_VIEW),
+        (_("Message center"), "health:operator_messages", P.HEALTH_VIEW),
+        (_("Escalation desk"), "support:operator_queue", P.SUPPORT_OPERATOR_DESK),
+        (_("Support topics"), "support:operator_topics", P.SUPPORT_TOPICS_MANAGE),
+        (_("Help articles"), "support:operator_articles", P.SUPPORT_ARTICLES_WRITE),
+        (_("Support reports"), "support:operator_reports", P.SUPPORT_REPORTS),
         (_("Team"), "accounts:operator_team", P.TEAM_VIEW),
         (_("Audit log"), "audit:operator_log", P.AUDIT_VIEW),
     ],
@@ -25,11 +33,30 @@ NAVIGATION: dict[str, list[tuple[Any, str, Permission]]] = {
         (_("Dashboard"), "portals:partner_dashboard", P.PARTNER_CENTER),
         (_("Customers"), "tenancy:customer_list", P.CUSTOMERS_VIEW),
         (_("Relationships"), "tenancy:partner_relationships", P.RELATIONSHIPS_VIEW),
+        (_("Subscriptions"), "subscriptions:partner_subscriptions", P.SUBSCRIPTIONS_VIEW),
+        (_("Change requests"), "subscriptions:partner_change_requests", P.SUBSCRIPTIONS_VIEW),
+        (_("Service health"), "health:partner_health", P.HEALTH_VIEW),
+        (_("Customer requests"), "support:partner_queue", P.SUPPORT_DESK),
+        (_("Service requests"), "support:partner_service_queue", P.SUPPORT_ESCALATE),
+        (_("Help articles"), "support:partner_articles", P.SUPPORT_ARTICLES_WRITE),
+        (_("Support profile"), "support:partner_profile", P.SUPPORT_PROFILE_EDIT),
+        (_("Support reports"), "support:partner_reports", P.SUPPORT_REPORTS),
         (_("Team"), "accounts:partner_team", P.TEAM_VIEW),
         (_("Audit log"), "audit:partner_log", P.AUDIT_VIEW),
     ],
     "admin": [
         (_("Home"), "portals:admin_dashboard", P.ADMIN_CENTER),
+        (_("Users"), "directory:user_list", P.TEAM_VIEW),
+        (_("Groups"), "directory:group_list", P.TEAM_VIEW),
+        (_("Licences"), "subscriptions:admin_licences", P.LICENSES_VIEW),
+        (_("Subscriptions"), "subscriptions:admin_subscriptions", P.SUBSCRIPTIONS_VIEW),
+        (_("Domains"), "directory:domain_list", P.DOMAINS_VIEW),
+        (_("Settings"), "directory:organization_settings", P.ORGANIZATION_MANAGE),
+        (_("Sign-in log"), "directory:sign_in_log", P.SIGNINS_VIEW),
+        (_("Service health"), "health:admin_health", P.HEALTH_VIEW),
+        # A callable label gets the principal: here it adds the caller's unread badge.
+        (message_center_label, "health:admin_messages", P.MESSAGES_VIEW),
+        (_("Support"), "support:admin_support", P.SUPPORT_REQUESTS),
         (_("Partner relationships"), "tenancy:admin_relationships", P.RELATIONSHIPS_VIEW),
         (_("Audit log"), "audit:admin_log", P.AUDIT_VIEW),
     ],
@@ -54,7 +81,7 @@ def portal(request: HttpRequest) -> dict[str, Any]:
     path = request.path
     navigation = [
         {
-            "label": label,
+            "label": label(principal) if callable(label) else label,
             "url": reverse(name),
             "active": path == reverse(name)
             or (reverse(name) != f"/{current}/" and path.startswith(reverse(name))),

@@ -1,9 +1,11 @@
-"""Subscriptions: a customer's purchase of an offer through its transacting partner."""
+"""Subscriptions: a customer's purchase of an offer through its transacting partner, the seat
+ledger behind its quantity, scheduled changes, customers' change requests, and licence pools."""
 
 from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -20,6 +22,11 @@ class Subscription(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
         DELETED = "deleted", _("Deleted")
 
+    class SuspensionReason(models.TextChoices):
+        NON_PAYMENT = "non_payment", _("Non-payment")
+        FRAUD = "fraud", _("Fraud")
+        CUSTOMER_REQUEST = "customer_request", _("Customer request")
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     customer = models.ForeignKey(
         "tenancy.Organization", on_delete=models.PROTECT, related_name="subscriptions"
@@ -28,17 +35,202 @@ class Subscription(models.Model):
     offer = models.ForeignKey("catalog.Offer", on_delete=models.PROTECT, related_name="subscriptions")
     quantity = models.PositiveIntegerField(_("quantity"))
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    suspension_reason = models.CharField(
+        _("suspension reason"), max_length=32, choices=SuspensionReason.choices, blank=True
+    )
+    status_changed_at = models.DateTimeField(default=timezone.now)
     term_start = models.DateTimeField(default=timezone.now)
     term_end = models.DateTimeField()
+    # The price of the running term: a later price change applies from the next term only.
+    unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2, default=0)
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
     auto_renew = models.BooleanField(_("auto-renew"), default=True)
     friendly_name = models.CharField(_("friendly name"), max_length=200, blank=True)
+    base = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="add_ons")
+    upgraded_from = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="upgraded_to"
+    )
+    data_deleted_at = models.DateTimeField(null=True, blank=True)
+    # Bumped by every change: the ETag that If-Match compares, so two agents cannot overwrite each other.
+    version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         indexes = [
             models.Index(fields=["customer", "status"], name="subscription_customer_status"),
             models.Index(fields=["partner", "-created_at"], name="subscription_partner_created"),
+            models.Index(fields=["customer", "-created_at", "id"], name="subscription_customer_created"),
+            models.Index(fields=["status", "term_end"], name="subscription_status_term_end"),
         ]
 
     def __str__(self) -> str:
         return self.friendly_name or str(self.offer)
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.pk}-{self.version}"'
+
+
+class SeatLot(models.Model):
+    """Seats bought at one moment, refundable until their own deadline; decreases consume the newest."""
+
+    class Kind(models.TextChoices):
+        PURCHASE = "purchase", _("Purchase")
+        INCREASE = "increase", _("Increase")
+        RENEWAL = "renewal", _("Renewal")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="lots")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    quantity = models.PositiveIntegerField()
+    # Seats of this lot still held; a refunded decrease lowers it.
+    remaining = models.PositiveIntegerField()
+    refundable_until = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["subscription", "-created_at"], name="lot_subscription_created")]
+
+    def __str__(self) -> str:
+        return f"{self.remaining}/{self.quantity} until {self.refundable_until:%Y-%m-%d %H:%M}"
+
+
+class ScheduledChange(models.Model):
+    """A change taking effect at renewal; later changes re-validate it (marked invalid, never dropped)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        APPLIED = "applied", _("Applied")
+        INVALID = "invalid", _("Invalid")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="scheduled_changes")
+    quantity = models.PositiveIntegerField(_("quantity at renewal"))
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    invalid_reason = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["subscription", "status"], name="scheduled_subscription_status")]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} at renewal ({self.status})"
+
+
+class ChangeRequest(models.Model):
+    """A customer admin's request that its partner change a subscription (the customer cannot)."""
+
+    class Kind(models.TextChoices):
+        INCREASE = "increase", _("More seats")
+        DECREASE = "decrease", _("Fewer seats")
+        UPGRADE = "upgrade", _("Upgrade")
+        CANCEL = "cancel", _("Cancel")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        INFORMATION_REQUESTED = "information_requested", _("Information requested")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="change_requests")
+    customer = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    partner = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("type"), max_length=16, choices=Kind.choices)
+    # The number of seats to add or remove (increase/decrease).
+    quantity = models.PositiveIntegerField(_("seats"), null=True, blank=True)
+    target_sku = models.ForeignKey(
+        "catalog.Sku", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.TextField(_("note"), blank=True)
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.OPEN)
+    response = models.TextField(_("partner's response"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["partner", "-created_at", "id"], name="change_request_partner"),
+            models.Index(fields=["customer", "-created_at", "id"], name="change_request_customer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.subscription_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (self.Status.OPEN, self.Status.INFORMATION_REQUESTED)
+
+
+class LicensePool(models.Model):
+    """A tenant's seats of one SKU: the row assignments lock, so assigned never exceeds purchased."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    customer = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE, related_name="+")
+    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="+")
+    # When admins were last told that assigned exceeds purchased (cleared when it no longer does).
+    over_assignment_notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["customer", "sku"], name="one_pool_per_sku")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}:{self.sku_id}"
+
+
+class LicenseAssignment(models.Model):
+    """One user holding a licence of one SKU of their organization's pool."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    customer = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE, related_name="+")
+    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="assignments")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="licences")
+    assigned_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["sku", "user"], name="one_licence_per_sku_and_user")]
+        indexes = [models.Index(fields=["customer", "sku"], name="assignment_customer_sku")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.sku_id}"
+
+
+class IdempotencyRecord(models.Model):
+    """The response of a mutation sent with an Idempotency-Key, replayed when the key comes again."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=500)
+    status_code = models.PositiveSmallIntegerField()
+    body = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="one_response_per_key")]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class ServiceCredential(models.Model):
+    """A credential one of the operator's services uses to ask for entitlement decisions; kept hashed."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=16)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

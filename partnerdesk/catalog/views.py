@@ -1,0 +1,167 @@
+"""Operator console: the catalog of products, SKUs, offers and their policy rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from partnerdesk.access import policy
+from partnerdesk.access.permissions import Permission
+from partnerdesk.access.web import requires
+from partnerdesk.catalog import forms, services
+from partnerdesk.catalog.models import AddOnRule, Offer, Product, Sku, UpgradePath
+from partnerdesk.errors import DomainError
+from partnerdesk.pagination import paginate
+
+P = Permission
+
+
+def _principal(request: HttpRequest) -> Any:
+    return request.principal  # type: ignore[attr-defined]
+
+
+@requires(P.CATALOG_VIEW, portal="operator")
+def catalog_home(request: HttpRequest) -> HttpResponse:
+    form = forms.ProductForm(request.POST or None)
+    if request.method == "POST":
+        _principal(request).require(P.CATALOG_MANAGE)
+        if form.is_valid():
+            try:
+                product = services.create_product(_principal(request), **form.cleaned_data)
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("The product was added."))
+                return redirect("catalog:product_detail", product_id=product.pk)
+    products = policy.visible(_principal(request), Product)
+    page = paginate(products, ordering=["name", "id"], cursor=request.GET.get("cursor"), limit=50)
+    return render(
+        request, "catalog/catalog_home.html", {"page": page, "form": form}, status=400 if form.errors else 200
+    )
+
+
+def _product_context(request: HttpRequest, product: Product, **forms_: Any) -> dict[str, Any]:
+    skus = policy.visible(_principal(request), Sku).filter(product=product).prefetch_related("services")
+    all_skus = policy.visible(_principal(request), Sku).order_by("name")
+    offers = (
+        policy.visible(_principal(request), Offer)
+        .filter(sku__product=product)
+        .select_related("sku", "policy")
+        .order_by("sku__name", "name", "id")
+    )
+    return {
+        "product": product,
+        "skus": skus.order_by("name", "id"),
+        "offers": offers,
+        "upgrade_paths": UpgradePath.objects.filter(from_sku__product=product).select_related(
+            "from_sku", "to_sku"
+        ),
+        "addon_rules": AddOnRule.objects.filter(addon_sku__product=product).select_related(
+            "addon_sku", "base_sku"
+        ),
+        "sku_form": forms_.get("sku_form") or forms.SkuForm(),
+        "offer_form": forms_.get("offer_form") or forms.OfferForm(skus=skus),
+        "upgrade_form": forms_.get("upgrade_form") or forms.SkuPairForm(skus=all_skus),
+        "addon_form": forms_.get("addon_form") or forms.SkuPairForm(skus=all_skus, addon=True),
+    }
+
+
+@requires(P.CATALOG_VIEW, portal="operator")
+def product_detail(request: HttpRequest, product_id: str) -> HttpResponse:
+    product = policy.get_visible(_principal(request), Product, pk=product_id)
+    return render(request, "catalog/product_detail.html", _product_context(request, product))
+
+
+@require_POST
+@requires(P.CATALOG_MANAGE, portal="operator")
+def product_add(request: HttpRequest, product_id: str, what: str) -> HttpResponse:
+    """Add a SKU, an offer, an upgrade path or an add-on rule from the product page."""
+    principal = _principal(request)
+    product = policy.get_visible(principal, Product, pk=product_id)
+    skus = policy.visible(principal, Sku)
+    form: Any
+    if what == "sku":
+        form = forms.SkuForm(request.POST)
+    elif what == "offer":
+        form = forms.OfferForm(request.POST, skus=skus.filter(product=product))
+    elif what in ("upgrade", "addon"):
+        form = forms.SkuPairForm(request.POST, skus=skus, addon=what == "addon")
+    else:
+        raise DomainError(_("Unknown catalog entry."), code="not_found", status=404)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            if what == "sku":
+                services.create_sku(
+                    principal,
+                    product=product,
+                    name=data["name"],
+                    service_keys=[s.key for s in data["services"]],
+                )
+            elif what == "offer":
+                fields = {k: v for k, v in data.items() if k != "sku"}
+                fields["name"] = fields["name"] or f"{data['sku'].name} ({data['term']})"
+                services.create_offer(principal, sku=data["sku"], **fields)
+            elif what == "upgrade":
+                services.add_upgrade_path(principal, from_sku=data["first"], to_sku=data["second"])
+            else:
+                services.add_addon_rule(
+                    principal,
+                    addon_sku=data["first"],
+                    base_sku=data["second"],
+                    coterminous=data["coterminous"],
+                )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("catalog:product_detail", product_id=product.pk)
+    context = _product_context(request, product, **{f"{what}_form": form})
+    return render(request, "catalog/product_detail.html", context, status=400)
+
+
+@requires(P.CATALOG_VIEW, portal="operator")
+def offer_detail(request: HttpRequest, offer_id: str) -> HttpResponse:
+    principal = _principal(request)
+    offer = policy.get_visible(principal, Offer.objects.select_related("sku", "sku__product"), pk=offer_id)
+    from partnerdesk.subscriptions.services import policy_of
+
+    row = policy_of(offer)
+    policy_form = forms.PolicyForm(
+        request.POST if request.POST.get("form") == "policy" else None,
+        initial={f: getattr(row, f) for f in services.POLICY_FIELDS},
+    )
+    price_form = forms.PriceChangeForm(request.POST if request.POST.get("form") == "price" else None)
+    status = 200
+    if request.method == "POST":
+        principal.require(P.CATALOG_MANAGE)
+        form = policy_form if request.POST.get("form") == "policy" else price_form
+        if form.is_valid():
+            try:
+                if form is policy_form:
+                    services.update_policy(principal, offer, form.cleaned_data)
+                else:
+                    services.announce_price_change(principal, offer, **form.cleaned_data)
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("catalog:offer_detail", offer_id=offer.pk)
+        status = 400
+    return render(
+        request,
+        "catalog/offer_detail.html",
+        {
+            "offer": offer,
+            "offer_policy": row,
+            "price_changes": offer.price_changes.order_by("effective_at"),
+            "policy_form": policy_form,
+            "price_form": price_form,
+        },
+        status=status,
+    )

@@ -1,0 +1,631 @@
+"""API of the customer directory: users, groups, domains, organization settings, sign-ins.
+
+Every operation acts in the caller's tenant. A partner agent administers a customer by sending
+`X-On-Behalf-Of: <customer id>` with its own token; the delegated roles of the active relationship
+decide what it may do, and the audit log records it as on behalf of the customer.
+"""
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import File, Router, Schema, Status
+from ninja.files import UploadedFile
+from pydantic import Field
+
+from partnerdesk.access import policy
+from partnerdesk.access.permissions import Permission, Role
+from partnerdesk.access.principal import Principal
+from partnerdesk.accounts.models import RoleAssignment, User
+from partnerdesk.api import Email, ErrorOut, PageOut, principal_of, requires
+from partnerdesk.directory import queries, services, signins
+from partnerdesk.directory.models import DeletedUser, Domain, Group, GroupMembership
+from partnerdesk.errors import DomainError
+from partnerdesk.pagination import paginate
+
+router = Router(tags=["directory"])
+P = Permission
+
+ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+
+
+# --- Schemas ---------------------------------------------------------------------------------
+
+
+class UserOut(Schema):
+    id: uuid.UUID
+    user_principal_name: str
+    display_name: str
+    job_title: str
+    department: str
+    usage_location: str
+    phone: str
+    blocked: bool
+    must_change_password: bool
+    admin_roles: list[str]
+    created_at: datetime
+    deleted_at: datetime | None
+
+
+class UserCreatedOut(UserOut):
+    temporary_password: str
+
+
+class UserIn(Schema):
+    user_principal_name: str = Field(
+        min_length=3, max_length=254, description="local@domain; a verified domain"
+    )
+    display_name: str = Field(min_length=1, max_length=200)
+    job_title: str = Field(default="", max_length=100)
+    department: str = Field(default="", max_length=100)
+    usage_location: str = Field(default="", max_length=2)
+    phone: str = Field(default="", max_length=40)
+    admin_roles: list[str] = Field(
+        default_factory=list, description="Customer admin roles (needs roles.assign)"
+    )
+
+
+class UserPatch(Schema):
+    user_principal_name: str | None = Field(default=None, min_length=3, max_length=254)
+    display_name: str | None = Field(default=None, min_length=1, max_length=200)
+    job_title: str | None = Field(default=None, max_length=100)
+    department: str | None = Field(default=None, max_length=100)
+    usage_location: str | None = Field(default=None, max_length=2)
+    phone: str | None = Field(default=None, max_length=40)
+    blocked: bool | None = None
+    must_change_password: Literal[True] | None = Field(
+        default=None, description="true: the user must choose a new password at the next sign-in"
+    )
+
+
+class RolesIn(Schema):
+    admin_roles: list[str]
+
+
+class ResetIn(Schema):
+    send_to: Email | None = Field(
+        default=None, description="E-mail the temporary password instead of returning it"
+    )
+
+
+class ResetOut(Schema):
+    temporary_password: str = Field(description="Empty when the password was e-mailed")
+    mailed_to: str
+
+
+class ImportRowOut(Schema):
+    line: int
+    user_principal_name: str
+    status: str = Field(description="created, exists or failed")
+    reason: str
+    temporary_password: str
+
+
+class ImportOut(Schema):
+    created: int
+    existing: int
+    failed: int
+    rows: list[ImportRowOut]
+
+
+class GroupIn(Schema):
+    name: str = Field(min_length=1, max_length=120)
+    description: str = Field(default="", max_length=2000)
+
+
+class GroupOut(Schema):
+    id: uuid.UUID
+    name: str
+    description: str
+    created_at: datetime
+
+
+class MemberIn(Schema):
+    user_id: uuid.UUID
+    role: Literal["member", "owner"] = "member"
+
+
+class MemberOut(Schema):
+    user_id: uuid.UUID
+    user_principal_name: str
+    display_name: str
+    role: str
+
+
+class DomainIn(Schema):
+    name: str = Field(min_length=1, max_length=253)
+
+
+class DnsRecord(Schema):
+    type: str
+    name: str
+    value: str
+    ttl: int
+
+
+class DomainOut(Schema):
+    name: str
+    status: str = Field(description="unverified or verified")
+    is_default: bool
+    is_initial: bool
+    verification_record: DnsRecord | None = Field(description="The TXT record to publish (unverified only)")
+    verified_at: datetime | None
+
+
+class OrganizationOut(Schema):
+    id: uuid.UUID
+    name: str
+    initial_domain: str
+    default_domain: str
+    address: str
+    country: str
+    contact_email: str
+    phone: str
+    language: str
+    time_zone: str
+    technical_contact_name: str
+    password_min_length: int
+    password_expiry_days: int
+    lockout_threshold: int
+    lockout_minutes: int
+    release_preference: str
+
+
+class OrganizationPatch(Schema):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    address: str | None = Field(default=None, max_length=2000)
+    country: str | None = Field(default=None, max_length=2)
+    contact_email: Email | Literal[""] | None = None
+    phone: str | None = Field(default=None, max_length=40)
+    language: Literal["en", "zh-hans", "es"] | None = None
+    time_zone: str | None = Field(default=None, max_length=64)
+    technical_contact_name: str | None = Field(default=None, max_length=200)
+    password_min_length: int | None = Field(default=None, ge=8, le=128)
+    password_expiry_days: int | None = Field(default=None, ge=0, le=730)
+    lockout_threshold: int | None = Field(default=None, ge=0, le=100)
+    lockout_minutes: int | None = Field(default=None, ge=1, le=1440)
+    release_preference: Literal["standard", "targeted_admins", "targeted_all"] | None = None
+
+
+class SignInOut(Schema):
+    id: int
+    at: datetime
+    user_principal_name: str
+    result: str = Field(description="success, failure, blocked or locked")
+    reason: str
+    channel: str
+    ip_address: str
+
+
+# --- Helpers ---------------------------------------------------------------------------------
+
+
+def _admin_roles(users: Sequence[User]) -> dict[Any, list[str]]:
+    roles: dict[Any, list[str]] = {}
+    for user_id, role in RoleAssignment.objects.filter(user__in=[u.pk for u in users]).values_list(
+        "user_id", "role"
+    ):
+        if role != Role.USER:
+            roles.setdefault(user_id, []).append(role)
+    return roles
+
+
+def _user_out(user: User, roles: list[str] | None = None) -> dict[str, Any]:
+    if roles is None:
+        roles = _admin_roles([user]).get(user.pk, [])
+    return {
+        **{f: getattr(user, f) for f in ["id", "display_name", *services.USER_FIELDS[1:]]},
+        "user_principal_name": user.email,
+        "blocked": user.blocked,
+        "must_change_password": user.must_change_password,
+        "admin_roles": sorted(roles),
+        "created_at": user.created_at,
+        "deleted_at": user.deleted_at,
+    }
+
+
+def _tenant_principal(request: HttpRequest) -> Principal:
+    principal = principal_of(request)
+    services.tenant_of(principal)
+    return principal
+
+
+def _user(principal: Principal, user_id: str) -> User:
+    return policy.get_visible(principal, User, pk=user_id)
+
+
+def _domain_out(domain: Domain) -> dict[str, Any]:
+    return {
+        "name": domain.name,
+        "status": domain.status,
+        "is_default": domain.is_default,
+        "is_initial": False,
+        "verification_record": None
+        if domain.is_verified
+        else {"type": "TXT", "name": domain.name, "value": domain.txt_record, "ttl": 3600},
+        "verified_at": domain.verified_at,
+    }
+
+
+def _organization_out(principal: Principal) -> dict[str, Any]:
+    tenant = principal.organization
+    security = signins.security_settings(tenant)
+    return {
+        "id": tenant.pk,
+        "name": tenant.name,
+        "initial_domain": tenant.initial_domain or "",
+        "default_domain": services.default_domain(tenant),
+        **{f: getattr(tenant, f) for f in services.PROFILE_FIELDS if f != "name"},
+        **{f: getattr(security, f) for f in services.SECURITY_FIELDS},
+    }
+
+
+# --- Users -----------------------------------------------------------------------------------
+
+
+@router.get("/users", response={200: PageOut[UserOut], 403: ErrorOut}, summary="List the tenant's users")
+@requires(P.TEAM_VIEW)
+def list_users(
+    request: HttpRequest,
+    q: str = "",
+    role: str = "",
+    blocked: Literal["", "yes", "no"] = "",
+    licensed: Literal["", "yes", "no"] = "",
+    domain: str = "",
+    group: str = "",
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    principal = _tenant_principal(request)
+    filters = queries.UserFilters(
+        q=q, role=role, blocked=blocked, licensed=licensed, domain=domain, group=group
+    )
+    page = paginate(
+        queries.users(principal, filters), ordering=queries.USER_ORDERING, cursor=cursor, limit=limit
+    )
+    roles = _admin_roles(page.items)
+    return {"items": [_user_out(u, roles.get(u.pk, [])) for u in page.items], "next_cursor": page.next_cursor}
+
+
+@router.post(
+    "/users", response={201: UserCreatedOut, **ERRORS}, summary="Create a user (temporary password once)"
+)
+@requires(P.TEAM_MANAGE)
+def create_user(request: HttpRequest, payload: UserIn) -> Status:
+    principal = _tenant_principal(request)
+    data = payload.model_dump()
+    new = services.create_user(
+        principal,
+        user_principal_name=data.pop("user_principal_name"),
+        display_name=data.pop("display_name"),
+        admin_roles=data.pop("admin_roles"),
+        profile=data,
+    )
+    return Status(201, {**_user_out(new.user), "temporary_password": new.temporary_password})
+
+
+@router.post(
+    "/users/import",
+    response={200: ImportOut, **ERRORS},
+    summary="Create users from CSV (text/csv body or a multipart `file`); safe to re-run",
+    description="Columns: "
+    + ", ".join(services.CSV_COLUMNS)
+    + ". A row whose user exists is reported as `exists`.",
+)
+@requires(P.TEAM_MANAGE)
+def import_users(request: HttpRequest, file: UploadedFile | None = File(None)) -> dict[str, Any]:  # noqa: B008
+    principal = _tenant_principal(request)
+    raw = file.read() if file is not None else request.body
+    try:
+        content = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DomainError(_("The file is not UTF-8 text."), code="invalid_csv") from None
+    report = services.import_users(principal, content)
+    return {
+        "created": report.created,
+        "existing": report.existing,
+        "failed": report.failed,
+        "rows": [row.__dict__ for row in report.rows],
+    }
+
+
+@router.get("/deleted-users", response={200: PageOut[UserOut], 403: ErrorOut}, summary="Soft-deleted users")
+@requires(P.TEAM_VIEW)
+def list_deleted_users(
+    request: HttpRequest, limit: int | None = None, cursor: str | None = None
+) -> dict[str, Any]:
+    principal = _tenant_principal(request)
+    page = paginate(
+        policy.visible(principal, DeletedUser), ordering=["-deleted_at", "id"], cursor=cursor, limit=limit
+    )
+    roles = _admin_roles(page.items)
+    return {"items": [_user_out(u, roles.get(u.pk, [])) for u in page.items], "next_cursor": page.next_cursor}
+
+
+@router.get("/users/{user_id}", response={200: UserOut, **ERRORS}, summary="One user")
+@requires(P.TEAM_VIEW)
+def get_user(request: HttpRequest, user_id: str) -> dict[str, Any]:
+    principal = _tenant_principal(request)
+    return _user_out(_user(principal, user_id))
+
+
+@router.patch("/users/{user_id}", response={200: UserOut, **ERRORS}, summary="Edit, block or unblock a user")
+@requires(P.TEAM_MANAGE)
+def update_user(request: HttpRequest, user_id: str, payload: UserPatch) -> dict[str, Any]:
+    principal = _tenant_principal(request)
+    user = _user(principal, user_id)
+    changes = payload.model_dump(exclude_unset=True, exclude={"blocked", "must_change_password"})
+    user = services.update_user(principal, user, changes)
+    if payload.blocked is not None:
+        services.set_blocked(principal, user, blocked=payload.blocked)
+    if payload.must_change_password:
+        services.require_password_change(principal, user)
+    return _user_out(_user(principal, user_id))
+
+
+@router.delete(
+    "/users/{user_id}", response={204: None, **ERRORS}, summary="Delete a user (restorable for 30 days)"
+)
+@requires(P.TEAM_MANAGE)
+def delete_user(request: HttpRequest, user_id: str) -> Status:
+    principal = _tenant_principal(request)
+    services.delete_user(principal, _user(principal, user_id))
+    return Status(204, None)
+
+
+@router.post("/users/{user_id}/restore", response={200: UserOut, **ERRORS}, summary="Restore a deleted user")
+@requires(P.TEAM_MANAGE)
+def restore_user(request: HttpRequest, user_id: str) -> dict[str, Any]:
+    principal = _tenant_principal(request)
+    user = policy.get_visible(principal, DeletedUser, pk=user_id)
+    services.restore_user(principal, user)
+    return _user_out(_user(principal, user_id))
+
+
+@router.post(
+    "/users/{user_id}/reset-password",
+    response={200: ResetOut, **ERRORS},
+    summary="Give a user a temporary password (returned once, or e-mailed)",
+)
+@requires(P.TEAM_MANAGE)
+def reset_password(request: HttpRequest, user_id: str, payload: ResetIn) -> dict[str, Any]:
+    principal = _tenant_principal(request)
+    reset = services.reset_password(principal, _user(principal, user_id), send_to=payload.send_to or "")
+    return {"temporary_password": reset.temporary_password, "mailed_to": reset.mailed_to}
+
+
+@router.post("/users/{user_id}/roles", response={200: UserOut, **ERRORS}, summary="Set a user's admin roles")
+@requires(P.ROLES_ASSIGN)
+def set_roles(request: HttpRequest, user_id: str, payload: RolesIn) -> dict[str, Any]:
+    principal = _tenant_principal(request)
+    user = _user(principal, user_id)
+    services.set_admin_roles(principal, user, payload.admin_roles)
+    return _user_out(user)
+
+
+# --- Groups ----------------------------------------------------------------------------------
+
+
+@router.get("/groups", response={200: PageOut[GroupOut], 403: ErrorOut}, summary="Security groups")
+@requires(P.TEAM_VIEW)
+def list_groups(request: HttpRequest, limit: int | None = None, cursor: str | None = None) -> dict[str, Any]:
+    principal = _tenant_principal(request)
+    page = paginate(policy.visible(principal, Group), ordering=["name", "id"], cursor=cursor, limit=limit)
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@router.post("/groups", response={201: GroupOut, **ERRORS}, summary="Create a security group")
+@requires(P.GROUPS_MANAGE)
+def create_group(request: HttpRequest, payload: GroupIn) -> Status:
+    group = services.create_group(
+        _tenant_principal(request), name=payload.name, description=payload.description
+    )
+    return Status(201, group)
+
+
+@router.get("/groups/{group_id}", response={200: GroupOut, **ERRORS}, summary="One group")
+@requires(P.TEAM_VIEW)
+def get_group(request: HttpRequest, group_id: str) -> Group:
+    return policy.get_visible(_tenant_principal(request), Group, pk=group_id)
+
+
+@router.delete("/groups/{group_id}", response={204: None, **ERRORS}, summary="Delete a group")
+@requires(P.GROUPS_MANAGE)
+def delete_group(request: HttpRequest, group_id: str) -> Status:
+    principal = _tenant_principal(request)
+    services.delete_group(principal, policy.get_visible(principal, Group, pk=group_id))
+    return Status(204, None)
+
+
+def _member_out(membership: GroupMembership) -> dict[str, Any]:
+    return {
+        "user_id": membership.user.pk,
+        "user_principal_name": membership.user.email,
+        "display_name": membership.user.display_name,
+        "role": membership.role,
+    }
+
+
+@router.get(
+    "/groups/{group_id}/members", response={200: list[MemberOut], **ERRORS}, summary="Members and owners"
+)
+@requires(P.TEAM_VIEW)
+def list_members(request: HttpRequest, group_id: str) -> list[dict[str, Any]]:
+    principal = _tenant_principal(request)
+    group = policy.get_visible(principal, Group, pk=group_id)
+    memberships = (
+        GroupMembership.objects.filter(group=group, user__deleted_at__isnull=True)
+        .select_related("user")
+        .order_by("role", "user__display_name", "user_id")[:1000]
+    )
+    return [_member_out(m) for m in memberships]
+
+
+@router.post(
+    "/groups/{group_id}/members", response={201: MemberOut, **ERRORS}, summary="Add a member or owner"
+)
+@requires(P.GROUPS_MANAGE)
+def add_member(request: HttpRequest, group_id: str, payload: MemberIn) -> Status:
+    principal = _tenant_principal(request)
+    group = policy.get_visible(principal, Group, pk=group_id)
+    user = _user(principal, str(payload.user_id))
+    services.add_member(principal, group, user, role=payload.role)
+    return Status(
+        201,
+        {
+            "user_id": user.pk,
+            "user_principal_name": user.email,
+            "display_name": user.display_name,
+            "role": payload.role,
+        },
+    )
+
+
+@router.delete(
+    "/groups/{group_id}/members/{user_id}", response={204: None, **ERRORS}, summary="Remove a member or owner"
+)
+@requires(P.GROUPS_MANAGE)
+def remove_member(
+    request: HttpRequest, group_id: str, user_id: str, role: Literal["member", "owner"] = "member"
+) -> Status:
+    principal = _tenant_principal(request)
+    group = policy.get_visible(principal, Group, pk=group_id)
+    services.remove_member(principal, group, _user(principal, user_id), role=role)
+    return Status(204, None)
+
+
+# --- Domains ---------------------------------------------------------------------------------
+
+
+@router.get(
+    "/domains", response={200: list[DomainOut], 403: ErrorOut}, summary="The initial and custom domains"
+)
+@requires(P.DOMAINS_VIEW)
+def list_domains(request: HttpRequest) -> list[dict[str, Any]]:
+    principal = _tenant_principal(request)
+    domains = list(policy.visible(principal, Domain).order_by("name")[:500])
+    initial = {
+        "name": principal.organization.initial_domain,
+        "status": "verified",
+        "is_default": not any(d.is_default for d in domains),
+        "is_initial": True,
+        "verification_record": None,
+        "verified_at": principal.organization.created_at,
+    }
+    return [initial, *(_domain_out(d) for d in domains)]
+
+
+@router.post(
+    "/domains",
+    response={201: DomainOut, **ERRORS},
+    summary="Add a domain; the answer has the TXT record to publish",
+)
+@requires(P.DOMAINS_MANAGE)
+def add_domain(request: HttpRequest, payload: DomainIn) -> Status:
+    return Status(201, _domain_out(services.add_domain(_tenant_principal(request), payload.name)))
+
+
+def _domain(principal: Principal, name: str) -> Domain:
+    return policy.get_visible(principal, Domain, name=name.strip().lower().rstrip("."))
+
+
+@router.get("/domains/{name}", response={200: DomainOut, **ERRORS}, summary="One custom domain")
+@requires(P.DOMAINS_VIEW)
+def get_domain(request: HttpRequest, name: str) -> dict[str, Any]:
+    return _domain_out(_domain(_tenant_principal(request), name))
+
+
+@router.post(
+    "/domains/{name}/verify",
+    response={200: DomainOut, **ERRORS},
+    summary="Look the TXT record up in DNS; 400 domain_not_verified says what was found",
+)
+@requires(P.DOMAINS_MANAGE)
+def verify_domain(request: HttpRequest, name: str) -> dict[str, Any]:
+    principal = _tenant_principal(request)
+    return _domain_out(services.verify_domain(principal, _domain(principal, name)))
+
+
+@router.post(
+    "/domains/{name}/default", response={200: DomainOut, **ERRORS}, summary="Make a domain the default"
+)
+@requires(P.DOMAINS_MANAGE)
+def make_default(request: HttpRequest, name: str) -> dict[str, Any]:
+    principal = _tenant_principal(request)
+    domain = _domain(principal, name)
+    services.set_default_domain(principal, domain)
+    domain.refresh_from_db()
+    return _domain_out(domain)
+
+
+@router.delete("/domains/{name}", response={204: None, **ERRORS}, summary="Remove a domain no user name uses")
+@requires(P.DOMAINS_MANAGE)
+def remove_domain(request: HttpRequest, name: str) -> Status:
+    principal = _tenant_principal(request)
+    services.remove_domain(principal, _domain(principal, name))
+    return Status(204, None)
+
+
+# --- Organization ----------------------------------------------------------------------------
+
+
+@router.get(
+    "/organization", response={200: OrganizationOut, 403: ErrorOut}, summary="Profile and security policy"
+)
+@requires(P.ADMIN_CENTER)
+def get_organization(request: HttpRequest) -> dict[str, Any]:
+    return _organization_out(_tenant_principal(request))
+
+
+@router.patch("/organization", response={200: OrganizationOut, **ERRORS}, summary="Change profile or policy")
+@requires(P.ORGANIZATION_MANAGE)
+def update_organization(request: HttpRequest, payload: OrganizationPatch) -> dict[str, Any]:
+    principal = _tenant_principal(request)
+    changes = payload.model_dump(exclude_unset=True, exclude_none=True)
+    profile = {k: v for k, v in changes.items() if k in services.PROFILE_FIELDS}
+    security = {k: v for k, v in changes.items() if k in services.SECURITY_FIELDS}
+    if profile:
+        services.update_profile(principal, profile)
+        principal.organization.refresh_from_db()
+    if security:
+        services.update_security(principal, security)
+    return _organization_out(principal)
+
+
+# --- Sign-ins --------------------------------------------------------------------------------
+
+
+@router.get(
+    "/sign-ins", response={200: PageOut[SignInOut], 403: ErrorOut}, summary="The tenant's sign-in log"
+)
+@requires(P.SIGNINS_VIEW)
+def list_sign_ins(
+    request: HttpRequest,
+    result: Literal["", "success", "failure", "blocked", "locked"] = "",
+    user: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    principal = _tenant_principal(request)
+    events = queries.sign_ins(principal, result=result, email=user, since=since, until=until)
+    page = paginate(events, ordering=["-id"], cursor=cursor, limit=limit)
+    return {
+        "items": [
+            {
+                "id": e.id,
+                "at": e.at,
+                "user_principal_name": e.email,
+                "result": e.result,
+                "reason": e.reason,
+                "channel": e.channel,
+                "ip_address": e.ip_address,
+            }
+            for e in page.items
+        ],
+        "next_cursor": page.next_cursor,
+    }

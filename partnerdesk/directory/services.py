@@ -1,0 +1,788 @@
+"""The customer admin center's rules: users, domains, groups, organization settings, CSV import.
+
+Every function takes the acting principal (a customer admin, or a partner agent acting on behalf
+through delegated roles), checks its permission, changes state in one transaction and audits it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from partnerdesk.access.permissions import DELEGABLE_ROLES, OrgKind, Permission, Role
+from partnerdesk.access.principal import Principal
+from partnerdesk.accounts import services as accounts
+from partnerdesk.accounts.models import RoleAssignment, User
+from partnerdesk.audit import services as audit
+from partnerdesk.directory.dns import TxtResolver
+from partnerdesk.directory.dns import resolver as default_resolver
+from partnerdesk.directory.models import Domain, Group, GroupMembership, SecuritySettings
+from partnerdesk.errors import Conflict, DomainError, Forbidden
+from partnerdesk.notifications.services import queue_mail
+from partnerdesk.tenancy import services as tenancy
+from partnerdesk.tenancy.models import Organization
+
+P = Permission
+log = logging.getLogger(__name__)
+
+USER_FIELDS = ["display_name", "job_title", "department", "usage_location", "phone"]
+PROFILE_FIELDS = ["name", "address", "country", "contact_email", "phone", "language", "time_zone"]
+SECURITY_FIELDS = [
+    "password_min_length",
+    "password_expiry_days",
+    "lockout_threshold",
+    "lockout_minutes",
+    "release_preference",
+    "technical_contact_name",
+]
+_DOMAIN_RE = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_LOCAL_RE = re.compile(r"^[A-Za-z0-9._%+'-]{1,64}$")
+
+
+def tenant_of(principal: Principal) -> Organization:
+    """The customer whose directory this is; other organizations have no admin center directory."""
+    if principal.organization.kind != OrgKind.CUSTOMER:
+        raise Forbidden(_("Only a customer's admin center has a directory."), code="customer_only")
+    return principal.organization
+
+
+# --- User principal names and domains --------------------------------------------------------
+
+
+def usable_domains(organization: Organization) -> list[str]:
+    """Domains user names may use: the initial domain and every verified custom domain."""
+    names = list(
+        Domain.objects.filter(organization=organization, status=Domain.Status.VERIFIED)
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
+    return ([organization.initial_domain] if organization.initial_domain else []) + names
+
+
+def default_domain(organization: Organization) -> str:
+    """The domain new user names get by default: the chosen custom domain, else the initial domain."""
+    chosen = Domain.objects.filter(organization=organization, is_default=True).values_list("name", flat=True)
+    return chosen.first() or organization.initial_domain or ""
+
+
+def clean_user_principal_name(organization: Organization, raw: str) -> str:
+    """Return `local@domain` in lower case, or refuse a malformed name or a domain the tenant cannot use."""
+    value = raw.strip().lower()
+    local, at, domain = value.rpartition("@")
+    if not at or not _LOCAL_RE.match(local) or not domain:
+        raise DomainError(
+            _("%(name)s is not a valid user name: use name@domain.") % {"name": raw}, code="invalid_upn"
+        )
+    allowed = usable_domains(organization)
+    if domain not in allowed:
+        raise DomainError(
+            _("%(domain)s is not a verified domain of this organization. Use one of: %(allowed)s.")
+            % {"domain": domain, "allowed": ", ".join(allowed)},
+            code="domain_not_allowed",
+        )
+    return value
+
+
+# --- Users -----------------------------------------------------------------------------------
+
+
+def _clean_profile(changes: dict[str, Any]) -> dict[str, str]:
+    cleaned = {k: str(v).strip() for k, v in changes.items() if k in USER_FIELDS and v is not None}
+    if "display_name" in cleaned and not cleaned["display_name"]:
+        raise DomainError(_("A display name is required."), code="display_name_required")
+    location = cleaned.get("usage_location", "")
+    if location:
+        if not re.fullmatch(r"[A-Za-z]{2}", location):
+            raise DomainError(
+                _("The usage location is a two-letter country code, e.g. CN."), code="invalid_usage_location"
+            )
+        cleaned["usage_location"] = location.upper()
+    return cleaned
+
+
+def _check_roles(principal: Principal, roles: list[str] | None) -> list[Role]:
+    """Admin roles asked for at creation or change; assigning any needs roles.assign."""
+    wanted: list[Role] = []
+    for raw in roles or []:
+        try:
+            role = Role(raw)
+        except ValueError:
+            raise DomainError(_("Unknown role: %(role)s.") % {"role": raw}, code="invalid_role") from None
+        if role not in DELEGABLE_ROLES:
+            raise DomainError(
+                _("%(role)s is not a customer admin role.") % {"role": raw}, code="invalid_role"
+            )
+        wanted.append(role)
+    if wanted:
+        principal.require(P.ROLES_ASSIGN)
+    return sorted(set(wanted))
+
+
+def create_user(
+    principal: Principal,
+    *,
+    user_principal_name: str,
+    display_name: str,
+    admin_roles: list[str] | None = None,
+    profile: dict[str, Any] | None = None,
+) -> accounts.NewUser:
+    """Create a user of the tenant with a temporary password shown once; plain users hold the `user` role."""
+    principal.require(P.TEAM_MANAGE)
+    tenant = tenant_of(principal)
+    upn = clean_user_principal_name(tenant, user_principal_name)
+    cleaned = _clean_profile({**(profile or {}), "display_name": display_name})
+    roles = _check_roles(principal, admin_roles) or [Role.USER]
+    if User.objects.filter(email__iexact=upn, organization=tenant, deleted_at__isnull=False).exists():
+        raise Conflict(
+            _("A deleted user has the name %(name)s: restore it instead.") % {"name": upn},
+            code="user_deleted",
+        )
+    return accounts.create_user(
+        principal,
+        organization=tenant,
+        email=upn,
+        display_name=cleaned.pop("display_name"),
+        roles=roles,
+        profile=cleaned,
+    )
+
+
+def update_user(principal: Principal, user: User, changes: dict[str, Any]) -> User:
+    """Change a user's profile or user name; records before/after of what actually changed."""
+    principal.require(P.TEAM_MANAGE)
+    tenant = tenant_of(principal)
+    if user.pk != principal.user.pk:
+        _refuse_admin_target(principal, user)
+    cleaned: dict[str, str] = _clean_profile(changes)
+    if changes.get("user_principal_name") is not None:
+        cleaned["email"] = clean_user_principal_name(tenant, str(changes["user_principal_name"]))
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk, organization=tenant)
+        changed = {k: v for k, v in cleaned.items() if getattr(locked, k) != v}
+        if not changed:
+            return locked
+        if (
+            "email" in changed
+            and User.objects.filter(email__iexact=changed["email"]).exclude(pk=user.pk).exists()
+        ):
+            raise Conflict(_("A user with this name already exists."), code="email_taken")
+        before = audit.snapshot(locked, list(changed))
+        for key, value in changed.items():
+            setattr(locked, key, value)
+        locked.save(update_fields=list(changed))
+        audit.record(
+            principal,
+            action="user.updated",
+            target=locked,
+            organization=tenant,
+            before=before,
+            after=audit.snapshot(locked, list(changed)),
+        )
+    return locked
+
+
+def _refuse_admin_target(principal: Principal, user: User) -> None:
+    """Only a global admin changes an admin's sign-in, name or password: a user admin could otherwise
+    reset a global admin's password and sign in as them."""
+    if principal.has(P.ROLES_ASSIGN):
+        return
+    if RoleAssignment.objects.filter(user=user).exclude(role=Role.USER).exists():
+        raise Forbidden(
+            _("%(name)s is an admin: only a global admin can change their sign-in or password.")
+            % {"name": user},
+            code="admin_target",
+        )
+
+
+def _refuse_last_global_admin(user: User, message: str) -> None:
+    """Keep at least one active global admin in every tenant; `message` says what was refused."""
+    others = (
+        RoleAssignment.objects.filter(
+            role=Role.GLOBAL_ADMIN,
+            user__organization_id=user.organization_id,
+            user__deleted_at__isnull=True,
+            user__blocked=False,
+        )
+        .exclude(user=user)
+        .exists()
+    )
+    is_global_admin = RoleAssignment.objects.filter(user=user, role=Role.GLOBAL_ADMIN).exists()
+    if is_global_admin and not others:
+        raise Conflict(
+            message % {"name": user},
+            code="last_global_admin",
+        )
+
+
+def set_blocked(principal: Principal, user: User, *, blocked: bool) -> None:
+    """Block or allow sign-in; a blocked user's sessions and tokens stop working at once."""
+    principal.require(P.TEAM_MANAGE)
+    tenant_of(principal)
+    _refuse_admin_target(principal, user)
+    if blocked:
+        _refuse_last_global_admin(
+            user, _("%(name)s is the last global admin: you cannot block their sign-in.")
+        )
+    accounts.set_blocked(principal, user, blocked=blocked)
+
+
+@dataclass(frozen=True)
+class PasswordReset:
+    """A reset's outcome: the temporary password to show once, or where it was mailed."""
+
+    user: User
+    temporary_password: str
+    mailed_to: str = ""
+
+
+def reset_password(principal: Principal, user: User, *, send_to: str = "") -> PasswordReset:
+    """Give the user a temporary password, shown once or mailed to `send_to`; to be changed at sign-in."""
+    principal.require(P.TEAM_MANAGE)
+    tenant = tenant_of(principal)
+    if user.pk == principal.user.pk:
+        raise Forbidden(_("Change your own password on your profile page."), code="cannot_reset_self")
+    _refuse_admin_target(principal, user)
+    password = accounts.generate_temporary_password()
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk, organization=tenant)
+        locked.set_password(password)
+        locked.must_change_password = True
+        locked.failed_sign_ins = 0
+        locked.locked_until = None
+        locked.save(update_fields=["password", "must_change_password", "failed_sign_ins", "locked_until"])
+        audit.record(
+            principal,
+            action="user.password_reset_by_admin",
+            target=locked,
+            organization=tenant,
+            after={"mailed_to": send_to} if send_to else None,
+        )
+        if send_to:
+            queue_mail(
+                to=[send_to],
+                template="directory_temporary_password",
+                context={"user": locked, "password": password, "organization": tenant},
+                language=locked.effective_language,
+                kind="temporary_password",
+            )
+    return PasswordReset(user=locked, temporary_password="" if send_to else password, mailed_to=send_to)
+
+
+def require_password_change(principal: Principal, user: User) -> None:
+    """Make the user choose a new password at their next sign-in."""
+    principal.require(P.TEAM_MANAGE)
+    tenant = tenant_of(principal)
+    _refuse_admin_target(principal, user)
+    with transaction.atomic():
+        changed = User.objects.filter(pk=user.pk, must_change_password=False).update(
+            must_change_password=True
+        )
+        if changed:
+            audit.record(
+                principal,
+                action="user.password_change_required",
+                target=user,
+                organization=tenant,
+                after={"must_change_password": True},
+            )
+
+
+def set_admin_roles(principal: Principal, user: User, admin_roles: list[str]) -> None:
+    """Replace a user's admin roles; a user without one keeps the plain `user` role."""
+    principal.require(P.ROLES_ASSIGN)
+    tenant_of(principal)
+    roles = _check_roles(principal, admin_roles)
+    if Role.GLOBAL_ADMIN not in roles:
+        _refuse_last_global_admin(
+            user, _("%(name)s is the last global admin: you cannot remove that role from them.")
+        )
+    accounts.set_roles(principal, user, [r.value for r in roles] or [Role.USER.value])
+
+
+def delete_user(principal: Principal, user: User) -> None:
+    """Soft-delete: the user cannot sign in and disappears from lists; restorable until purged."""
+    principal.require(P.TEAM_MANAGE)
+    tenant = tenant_of(principal)
+    if user.pk == principal.user.pk:
+        raise Forbidden(_("You cannot delete yourself."), code="cannot_delete_self")
+    _refuse_admin_target(principal, user)
+    _refuse_last_global_admin(user, _("%(name)s is the last global admin: you cannot delete them."))
+    now = timezone.now()
+    with transaction.atomic():
+        changed = User.objects.filter(pk=user.pk, organization=tenant, deleted_at__isnull=True).update(
+            deleted_at=now
+        )
+        if changed:
+            audit.record(
+                principal,
+                action="user.deleted",
+                target=user,
+                organization=tenant,
+                after={"deleted_at": now.isoformat(), "restorable_until": restorable_until(now).isoformat()},
+            )
+    user.deleted_at = now
+
+
+def restorable_until(deleted_at: Any) -> Any:
+    """When a user deleted at `deleted_at` stops being restorable (the purge job's cut-off)."""
+    return deleted_at + timedelta(days=settings.DELETED_USER_RETENTION_DAYS)
+
+
+def restore_user(principal: Principal, user: User) -> None:
+    """Bring a soft-deleted user back with its roles, groups and password."""
+    principal.require(P.TEAM_MANAGE)
+    tenant = tenant_of(principal)
+    with transaction.atomic():
+        changed = User.objects.filter(pk=user.pk, organization=tenant, deleted_at__isnull=False).update(
+            deleted_at=None
+        )
+        if changed:
+            audit.record(
+                principal,
+                action="user.restored",
+                target=user,
+                organization=tenant,
+                before={"deleted_at": user.deleted_at.isoformat() if user.deleted_at else None},
+            )
+    user.deleted_at = None
+
+
+def purge_deleted_users(*, now: Any = None, batch: int = 200) -> int:
+    """Delete for good the users deleted longer ago than the retention; safe to run twice or in parallel."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.DELETED_USER_RETENTION_DAYS)
+    purged = 0
+    candidates = list(
+        User.objects.filter(deleted_at__lt=cutoff)
+        .select_related("organization")
+        .order_by("deleted_at")[:batch]
+    )
+    for user in candidates:
+        with transaction.atomic():
+            # Re-checked under the delete itself: a user restored meanwhile is not purged.
+            if not User.objects.select_for_update().filter(pk=user.pk, deleted_at__lt=cutoff).exists():
+                continue
+            audit.record(
+                None,
+                action="user.purged",
+                target=user,
+                organization=user.organization,
+                before={"email": user.email, "display_name": user.display_name},
+            )
+            try:
+                with transaction.atomic():
+                    User.objects.filter(pk=user.pk).delete()
+            except ProtectedError:
+                # Another area still needs the row (e.g. a support request's author): stays deleted.
+                log.warning("user %s is deleted but still referenced; not purged", user.pk)
+                transaction.set_rollback(True)
+                continue
+            purged += 1
+    return purged
+
+
+# --- Domains ---------------------------------------------------------------------------------
+
+
+def clean_domain_name(raw: str) -> str:
+    """Return the name in lower case without a trailing dot; refuse malformed and initial-domain names."""
+    name = raw.strip().lower().rstrip(".")
+    if not _DOMAIN_RE.match(name):
+        raise DomainError(_("%(name)s is not a valid domain name.") % {"name": raw}, code="invalid_domain")
+    suffix = settings.INITIAL_DOMAIN_SUFFIX.lower()
+    if name == suffix or name.endswith("." + suffix):
+        raise DomainError(
+            _("Domains under %(suffix)s are initial domains and cannot be added.") % {"suffix": suffix},
+            code="invalid_domain",
+        )
+    return name
+
+
+def add_domain(principal: Principal, name: str) -> Domain:
+    """Add a custom domain, unverified; the tenant then publishes its TXT record and asks to verify."""
+    principal.require(P.DOMAINS_MANAGE)
+    tenant = tenant_of(principal)
+    name = clean_domain_name(name)
+    with transaction.atomic():
+        if (
+            Domain.objects.filter(name=name, status=Domain.Status.VERIFIED)
+            .exclude(organization=tenant)
+            .exists()
+        ):
+            raise Conflict(
+                _("%(name)s is already verified by another organization.") % {"name": name},
+                code="domain_taken",
+            )
+        if Domain.objects.filter(organization=tenant, name=name).exists():
+            raise Conflict(_("%(name)s was already added.") % {"name": name}, code="domain_exists")
+        try:
+            with transaction.atomic():
+                domain = Domain.objects.create(organization=tenant, name=name)
+        except IntegrityError:
+            raise Conflict(_("%(name)s was already added.") % {"name": name}, code="domain_exists") from None
+        audit.record(
+            principal, action="domain.added", target=domain, organization=tenant, after={"name": name}
+        )
+    return domain
+
+
+def describe_lookup(domain: Domain, records: list[str], problem: str, detail: str) -> str:
+    """Say precisely what DNS answered instead of the expected TXT record."""
+    expected = domain.txt_record
+    if problem == "nxdomain":
+        return _(
+            "%(name)s does not exist in DNS (NXDOMAIN). Publish a TXT record with the value %(value)s."
+        ) % {
+            "name": domain.name,
+            "value": expected,
+        }
+    if problem == "no_answer":
+        return _("%(name)s has no TXT records. Publish a TXT record with the value %(value)s.") % {
+            "name": domain.name,
+            "value": expected,
+        }
+    if problem == "unreachable":
+        return _("The DNS lookup of %(name)s failed (%(detail)s). Try again in a few minutes.") % {
+            "name": domain.name,
+            "detail": detail or _("no answer"),
+        }
+    return _("%(name)s has TXT records %(found)s, but none is %(value)s.") % {
+        "name": domain.name,
+        "found": ", ".join(f'"{r}"' for r in records),
+        "value": expected,
+    }
+
+
+def verify_domain(principal: Principal, domain: Domain, *, resolver: TxtResolver | None = None) -> Domain:
+    """Look the TXT record up in DNS; mark the domain verified, or say precisely what was found instead."""
+    principal.require(P.DOMAINS_MANAGE)
+    tenant = tenant_of(principal)
+    if domain.is_verified:
+        return domain
+    lookup = (resolver or default_resolver()).txt(domain.name)
+    if domain.txt_record not in lookup.records:
+        raise DomainError(
+            describe_lookup(domain, lookup.records, lookup.problem, lookup.detail), code="domain_not_verified"
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        if (
+            Domain.objects.filter(name=domain.name, status=Domain.Status.VERIFIED)
+            .exclude(pk=domain.pk)
+            .exists()
+        ):
+            raise Conflict(
+                _("%(name)s is already verified by another organization.") % {"name": domain.name},
+                code="domain_taken",
+            )
+        try:
+            with transaction.atomic():
+                changed = Domain.objects.filter(pk=domain.pk, status=Domain.Status.UNVERIFIED).update(
+                    status=Domain.Status.VERIFIED,
+                    verified_at=now,
+                    last_checked_at=now,
+                    last_check_result=domain.txt_record,
+                )
+        except IntegrityError:
+            raise Conflict(
+                _("%(name)s is already verified by another organization.") % {"name": domain.name},
+                code="domain_taken",
+            ) from None
+        if changed:
+            audit.record(
+                principal,
+                action="domain.verified",
+                target=domain,
+                organization=tenant,
+                before={"status": "unverified"},
+                after={"status": "verified", "txt_record": domain.txt_record},
+            )
+    domain.refresh_from_db()
+    return domain
+
+
+def set_default_domain(principal: Principal, domain: Domain | None) -> None:
+    """Make a verified domain (or, with None, the initial domain) the default for new user names."""
+    principal.require(P.DOMAINS_MANAGE)
+    tenant = tenant_of(principal)
+    if domain is not None and not domain.is_verified:
+        raise DomainError(
+            _("Verify %(name)s before making it the default.") % {"name": domain}, code="domain_unverified"
+        )
+    with transaction.atomic():
+        before = default_domain(tenant)
+        Domain.objects.filter(organization=tenant, is_default=True).update(is_default=False)
+        if domain is not None:
+            Domain.objects.filter(pk=domain.pk).update(is_default=True)
+        after = domain.name if domain else tenant.initial_domain
+        if before != after:
+            audit.record(
+                principal,
+                action="domain.default_changed",
+                target=domain or tenant,
+                organization=tenant,
+                before={"default": before},
+                after={"default": after},
+            )
+
+
+def users_of_domain(organization: Organization, name: str) -> Any:
+    """Users (deleted ones too, until purged) whose user name is in `name`."""
+    return User.objects.filter(organization=organization, email__iendswith="@" + name)
+
+
+def remove_domain(principal: Principal, domain: Domain) -> None:
+    """Remove a custom domain that no user name uses (a deleted user still holds it until purged)."""
+    principal.require(P.DOMAINS_MANAGE)
+    tenant = tenant_of(principal)
+    with transaction.atomic():
+        locked = Domain.objects.select_for_update().get(pk=domain.pk, organization=tenant)
+        in_use = users_of_domain(tenant, locked.name).count()
+        if in_use:
+            raise Conflict(
+                _("%(count)s user(s) have user names in %(name)s: change them before removing the domain.")
+                % {"count": in_use, "name": locked.name},
+                code="domain_in_use",
+            )
+        audit.record(
+            principal,
+            action="domain.removed",
+            target=locked,
+            organization=tenant,
+            before={"name": locked.name, "status": locked.status, "default": locked.is_default},
+        )
+        locked.delete()
+
+
+# --- Organization settings -------------------------------------------------------------------
+
+
+def update_profile(principal: Principal, changes: dict[str, Any]) -> Organization:
+    """Change the organization profile (name, address, contact, language, time zone)."""
+    principal.require(P.ORGANIZATION_MANAGE)
+    tenant = tenant_of(principal)
+    return tenancy.update_organization(principal, tenant, changes, allowed=PROFILE_FIELDS)
+
+
+def update_security(principal: Principal, changes: dict[str, Any]) -> SecuritySettings:
+    """Change the password and sign-in policy; it applies at the next sign-in and password change."""
+    principal.require(P.ORGANIZATION_MANAGE)
+    tenant = tenant_of(principal)
+    unknown = set(changes) - set(SECURITY_FIELDS)
+    if unknown:
+        raise Forbidden(
+            _("You may not change: %(fields)s.") % {"fields": ", ".join(sorted(unknown))},
+            code="field_not_allowed",
+        )
+    limits = {
+        "password_min_length": (8, 128),
+        "password_expiry_days": (0, 730),
+        "lockout_threshold": (0, 100),
+        "lockout_minutes": (1, 1440),
+    }
+    for key, (low, high) in limits.items():
+        if key in changes and not (low <= int(changes[key]) <= high):
+            raise DomainError(
+                _("%(field)s must be between %(low)s and %(high)s.")
+                % {"field": key, "low": low, "high": high},
+                code="invalid_field",
+            )
+    if (
+        "release_preference" in changes
+        and changes["release_preference"] not in SecuritySettings.Release.values
+    ):
+        raise DomainError(_("Unknown release preference."), code="invalid_field")
+    with transaction.atomic():
+        current, _created = SecuritySettings.objects.select_for_update().get_or_create(organization=tenant)
+        changed = {k: v for k, v in changes.items() if getattr(current, k) != v}
+        if not changed:
+            return current
+        before = audit.snapshot(current, list(changed))
+        for key, value in changed.items():
+            setattr(current, key, value)
+        current.updated_at = timezone.now()
+        current.save()
+        audit.record(
+            principal,
+            action="organization.security_changed",
+            target=tenant,
+            organization=tenant,
+            before=before,
+            after=audit.snapshot(current, list(changed)),
+        )
+    return current
+
+
+# --- Groups ----------------------------------------------------------------------------------
+
+
+def create_group(principal: Principal, *, name: str, description: str = "") -> Group:
+    """Create a security group; its members can later get licences by group and filter lists."""
+    principal.require(P.GROUPS_MANAGE)
+    tenant = tenant_of(principal)
+    name = name.strip()
+    if not name:
+        raise DomainError(_("A name is required."), code="name_required")
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                group = Group.objects.create(organization=tenant, name=name, description=description.strip())
+        except IntegrityError:
+            raise Conflict(_("A group with this name already exists."), code="group_exists") from None
+        audit.record(
+            principal, action="group.created", target=group, organization=tenant, after={"name": name}
+        )
+    return group
+
+
+def delete_group(principal: Principal, group: Group) -> None:
+    """Delete a group and its memberships (the users stay)."""
+    principal.require(P.GROUPS_MANAGE)
+    tenant = tenant_of(principal)
+    with transaction.atomic():
+        audit.record(
+            principal, action="group.deleted", target=group, organization=tenant, before={"name": group.name}
+        )
+        Group.objects.filter(pk=group.pk, organization=tenant).delete()
+
+
+def add_member(principal: Principal, group: Group, user: User, *, role: str = "member") -> None:
+    """Add a user of the same tenant to a group as member or owner (adding twice changes nothing)."""
+    principal.require(P.GROUPS_MANAGE)
+    tenant = tenant_of(principal)
+    if role not in GroupMembership.Role.values:
+        raise DomainError(_("A member is a member or an owner."), code="invalid_role")
+    if user.organization_id != tenant.pk or group.organization_id != tenant.pk:
+        raise DomainError(_("Only users of this organization can join its groups."), code="invalid_member")
+    with transaction.atomic():
+        _membership, created = GroupMembership.objects.get_or_create(group=group, user=user, role=role)
+        if created:
+            audit.record(
+                principal,
+                action="group.member_added",
+                target=group,
+                organization=tenant,
+                after={"user": str(user.pk), "email": user.email, "role": role},
+            )
+
+
+def remove_member(principal: Principal, group: Group, user: User, *, role: str = "member") -> None:
+    """Remove a user's membership or ownership of a group (removing twice changes nothing)."""
+    principal.require(P.GROUPS_MANAGE)
+    tenant = tenant_of(principal)
+    with transaction.atomic():
+        removed, _detail = GroupMembership.objects.filter(group=group, user=user, role=role).delete()
+        if removed:
+            audit.record(
+                principal,
+                action="group.member_removed",
+                target=group,
+                organization=tenant,
+                before={"user": str(user.pk), "email": user.email, "role": role},
+            )
+
+
+# --- CSV import ------------------------------------------------------------------------------
+
+CSV_COLUMNS = ["user_principal_name", "display_name", "job_title", "department", "usage_location", "phone"]
+MAX_IMPORT_ROWS = 5000
+
+
+@dataclass
+class ImportRow:
+    """What happened to one CSV line: created (with its temporary password), exists, or failed and why."""
+
+    line: int
+    user_principal_name: str
+    status: str  # created, exists, failed
+    reason: str = ""
+    temporary_password: str = ""
+
+
+@dataclass
+class ImportReport:
+    """The per-row report of one import."""
+
+    rows: list[ImportRow] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for row in self.rows if row.status == status)
+
+    @property
+    def created(self) -> int:
+        return self.count("created")
+
+    @property
+    def existing(self) -> int:
+        return self.count("exists")
+
+    @property
+    def failed(self) -> int:
+        return self.count("failed")
+
+
+def import_users(principal: Principal, content: str) -> ImportReport:
+    """Create a user per CSV row; each row is created whole or not at all, and reported.
+
+    Re-running the same file creates nothing twice: a row whose user name already exists in the
+    tenant is reported as `exists`.
+    """
+    principal.require(P.TEAM_MANAGE)
+    tenant = tenant_of(principal)
+    reader = csv.DictReader(io.StringIO(content.lstrip("\ufeff")))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in ("user_principal_name", "display_name") if c not in header]
+    if missing:
+        raise DomainError(
+            _("The CSV file needs the columns %(columns)s; the first line must name them.")
+            % {"columns": ", ".join(CSV_COLUMNS)},
+            code="invalid_csv",
+        )
+    report = ImportReport()
+    for index, raw in enumerate(reader):
+        line = index + 2
+        if index >= MAX_IMPORT_ROWS:
+            raise DomainError(
+                _("Import at most %(count)s users per file.") % {"count": MAX_IMPORT_ROWS},
+                code="too_many_rows",
+            )
+        values = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if isinstance(v, str)}
+        upn = values.get("user_principal_name", "")
+        if not any(values.values()):
+            continue
+        try:
+            candidate = clean_user_principal_name(tenant, upn)
+        except DomainError as error:
+            report.rows.append(ImportRow(line, upn, "failed", error.message))
+            continue
+        existing = (
+            User.objects.filter(email__iexact=candidate).values_list("organization_id", "deleted_at").first()
+        )
+        if existing is not None and existing[0] == tenant.pk and existing[1] is None:
+            report.rows.append(ImportRow(line, candidate, "exists", _("Already exists; nothing changed.")))
+            continue
+        try:
+            with transaction.atomic():
+                new = create_user(
+                    principal,
+                    user_principal_name=candidate,
+                    display_name=values.get("display_name", ""),
+                    profile={k: values.get(k, "") for k in USER_FIELDS if k != "display_name"},
+                )
+        except DomainError as error:
+            report.rows.append(ImportRow(line, candidate, "failed", error.message))
+        else:
+            report.rows.append(
+                ImportRow(line, candidate, "created", temporary_password=new.temporary_password)
+            )
+    return report

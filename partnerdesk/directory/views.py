@@ -1,0 +1,621 @@
+"""Admin center pages: users, groups, domains, organization settings and the sign-in log.
+
+Every view is `portal="admin"`, so a partner agent who chose a customer works here through its
+delegated roles, and every change it makes is audited as on behalf of that customer.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from partnerdesk.access import policy
+from partnerdesk.access.permissions import DELEGABLE_ROLES, ROLE_LABELS, Permission, Role
+from partnerdesk.access.web import requires
+from partnerdesk.accounts.models import RoleAssignment, User
+from partnerdesk.directory import forms, queries, services, signins
+from partnerdesk.directory.models import DeletedUser, Domain, Group, GroupMembership, SignInEvent
+from partnerdesk.errors import DomainError
+from partnerdesk.pagination import paginate
+
+P = Permission
+
+
+def _principal(request: HttpRequest) -> Any:
+    return request.principal  # type: ignore[attr-defined]
+
+
+def _status(form: Any) -> int:
+    return 400 if form.errors else 200
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_response(filename: str, header: list[str], rows: Iterable[list[Any]]) -> StreamingHttpResponse:
+    writer = csv.writer(_Echo())
+
+    def lines() -> Iterator[str]:
+        yield writer.writerow(header)
+        for row in rows:
+            yield writer.writerow(row)
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _day_start(raw: str) -> datetime | None:
+    day = parse_date(raw) if raw else None
+    return timezone.make_aware(datetime.combine(day, time.min)) if day else None
+
+
+# --- Users -----------------------------------------------------------------------------------
+
+USER_FILTERS = ["q", "role", "blocked", "licensed", "domain", "group"]
+
+
+@requires(P.TEAM_VIEW, portal="admin")
+def user_list(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    principal = _principal(request)
+    tenant = services.tenant_of(principal)
+    values = {name: request.GET.get(name, "").strip() for name in USER_FILTERS}
+    people = queries.users(principal, queries.UserFilters(**values))
+    query = {k: v for k, v in values.items() if v}
+    if request.GET.get("format") == "csv":
+        return _export(people)
+    page = paginate(people, ordering=queries.USER_ORDERING, cursor=request.GET.get("cursor"), limit=50)
+    roles_by_user: dict[Any, list[str]] = {}
+    for user_id, role in RoleAssignment.objects.filter(user__in=[u.pk for u in page.items]).values_list(
+        "user_id", "role"
+    ):
+        if role != Role.USER:
+            roles_by_user.setdefault(user_id, []).append(str(ROLE_LABELS[Role(role)]))
+    rows = [{"user": u, "roles": sorted(roles_by_user.get(u.pk, []))} for u in page.items]
+    return render(
+        request,
+        "directory/user_list.html",
+        {
+            "page": page,
+            "rows": rows,
+            "filters": values,
+            "roles": [(r.value, ROLE_LABELS[r]) for r in DELEGABLE_ROLES],
+            "domains": services.usable_domains(tenant),
+            "groups": policy.visible(principal, Group).order_by("name")[:200],
+            "licences_available": queries.licensed_user_ids(tenant.pk) is not None,
+            "query_string": urlencode(query),
+            "csv_query": urlencode({**query, "format": "csv"}),
+        },
+    )
+
+
+def _export(people: Any) -> StreamingHttpResponse:
+    header = [*services.CSV_COLUMNS, "blocked", "created_at"]
+
+    def rows() -> Iterator[list[Any]]:
+        for user in people.order_by(*queries.USER_ORDERING).iterator(chunk_size=1000):
+            yield [
+                user.email,
+                user.display_name,
+                user.job_title,
+                user.department,
+                user.usage_location,
+                user.phone,
+                "yes" if user.blocked else "no",
+                user.created_at.isoformat(),
+            ]
+
+    return _csv_response("users.csv", header, rows())
+
+
+def _user_form(request: HttpRequest, principal: Any, **kwargs: Any) -> forms.UserForm:
+    tenant = services.tenant_of(principal)
+    domains = services.usable_domains(tenant)
+    default = services.default_domain(tenant)
+    initial = {"domain": default, **kwargs.pop("initial", {})}
+    return forms.UserForm(request.POST or None, domains=domains, initial=initial, **kwargs)
+
+
+@requires(P.TEAM_MANAGE, portal="admin")
+def user_create(request: HttpRequest) -> HttpResponse:
+    principal = _principal(request)
+    form = _user_form(request, principal, with_roles=principal.has(P.ROLES_ASSIGN))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            new = services.create_user(
+                principal,
+                user_principal_name=form.user_principal_name,
+                display_name=data["display_name"],
+                admin_roles=data.get("admin_roles") or [],
+                profile={k: data[k] for k in ("job_title", "department", "usage_location", "phone")},
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            return render(
+                request,
+                "accounts/temporary_password.html",
+                {
+                    "new_user": new,
+                    "portal": "admin",
+                    "next_url": reverse("directory:user_detail", args=[new.user.pk]),
+                },
+            )
+    return render(request, "directory/user_form.html", {"form": form, "creating": True}, status=_status(form))
+
+
+@requires(P.TEAM_VIEW, portal="admin")
+def user_detail(request: HttpRequest, user_id: str) -> HttpResponse:
+    principal = _principal(request)
+    person = policy.get_visible(principal, User, pk=user_id)
+    roles = sorted(RoleAssignment.objects.filter(user=person).values_list("role", flat=True))
+    memberships = (
+        policy.visible(principal, GroupMembership)
+        .filter(user=person)
+        .select_related("group")
+        .order_by("group__name")
+    )
+    return render(
+        request,
+        "directory/user_detail.html",
+        {
+            "person": person,
+            "admin_roles": [ROLE_LABELS[Role(r)] for r in roles if r != Role.USER],
+            "roles_form": forms.RolesForm(initial={"admin_roles": [r for r in roles if r != Role.USER]}),
+            "memberships": memberships,
+            "licences": queries.licences_of(person),
+            "is_self": person.pk == principal.user.pk,
+            "sign_ins": policy.visible(principal, SignInEvent).filter(user=person).order_by("-id")[:5]
+            if principal.has(P.SIGNINS_VIEW)
+            else [],
+        },
+    )
+
+
+@requires(P.TEAM_MANAGE, portal="admin")
+def user_edit(request: HttpRequest, user_id: str) -> HttpResponse:
+    principal = _principal(request)
+    person = policy.get_visible(principal, User, pk=user_id)
+    local, _at, domain = person.email.rpartition("@")
+    initial = {
+        "username": local,
+        "domain": domain,
+        **{f: getattr(person, f) for f in services.USER_FIELDS},
+    }
+    form = _user_form(request, principal, initial=initial)
+    if domain not in services.usable_domains(services.tenant_of(principal)):
+        # A user name from before the domain rules (or a removed domain): keep it selectable.
+        form.fields["domain"].choices = [(domain, "@" + domain), *form.fields["domain"].choices]  # type: ignore[attr-defined]
+    if request.method == "POST" and form.is_valid():
+        changes = {f: form.cleaned_data[f] for f in services.USER_FIELDS}
+        if form.user_principal_name.lower() != person.email:
+            changes["user_principal_name"] = form.user_principal_name
+        try:
+            services.update_user(principal, person, changes)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("The user was saved."))
+            return redirect("directory:user_detail", person.pk)
+    return render(request, "directory/user_form.html", {"form": form, "person": person}, status=_status(form))
+
+
+def _act(request: HttpRequest, action: Any, success: str) -> None:
+    try:
+        action()
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, success)
+
+
+@require_POST
+@requires(P.TEAM_MANAGE, portal="admin")
+def user_block(request: HttpRequest, user_id: str) -> HttpResponse:
+    principal = _principal(request)
+    person = policy.get_visible(principal, User, pk=user_id)
+    blocked = request.POST.get("blocked") == "1"
+    _act(
+        request,
+        lambda: services.set_blocked(principal, person, blocked=blocked),
+        _("Sign-in blocked for %(name)s.") % {"name": person}
+        if blocked
+        else _("Sign-in allowed for %(name)s.") % {"name": person},
+    )
+    return redirect("directory:user_detail", person.pk)
+
+
+@require_POST
+@requires(P.TEAM_MANAGE, portal="admin")
+def user_require_change(request: HttpRequest, user_id: str) -> HttpResponse:
+    principal = _principal(request)
+    person = policy.get_visible(principal, User, pk=user_id)
+    _act(
+        request,
+        lambda: services.require_password_change(principal, person),
+        _("%(name)s must choose a new password at the next sign-in.") % {"name": person},
+    )
+    return redirect("directory:user_detail", person.pk)
+
+
+@require_POST
+@requires(P.ROLES_ASSIGN, portal="admin")
+def user_roles(request: HttpRequest, user_id: str) -> HttpResponse:
+    principal = _principal(request)
+    person = policy.get_visible(principal, User, pk=user_id)
+    form = forms.RolesForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose roles from the list."))
+        return redirect("directory:user_detail", person.pk)
+    _act(
+        request,
+        lambda: services.set_admin_roles(principal, person, form.cleaned_data["admin_roles"]),
+        _("The admin roles of %(name)s were saved.") % {"name": person},
+    )
+    return redirect("directory:user_detail", person.pk)
+
+
+@requires(P.TEAM_MANAGE, portal="admin")
+def user_reset_password(request: HttpRequest, user_id: str) -> HttpResponse:
+    principal = _principal(request)
+    person = policy.get_visible(principal, User, pk=user_id)
+    form = forms.ResetPasswordForm(request.POST or None, initial={"send_to": person.email})
+    if request.method == "POST" and form.is_valid():
+        send_to = form.cleaned_data["send_to"] if form.cleaned_data["delivery"] == "mail" else ""
+        try:
+            reset = services.reset_password(principal, person, send_to=send_to)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            if reset.mailed_to:
+                messages.success(
+                    request, _("A temporary password was e-mailed to %(to)s.") % {"to": reset.mailed_to}
+                )
+                return redirect("directory:user_detail", person.pk)
+            return render(
+                request,
+                "accounts/temporary_password.html",
+                {
+                    "new_user": reset,
+                    "portal": "admin",
+                    "next_url": reverse("directory:user_detail", args=[person.pk]),
+                },
+            )
+    return render(
+        request, "directory/reset_password.html", {"form": form, "person": person}, status=_status(form)
+    )
+
+
+@require_POST
+@requires(P.TEAM_MANAGE, portal="admin")
+def user_delete(request: HttpRequest, user_id: str) -> HttpResponse:
+    principal = _principal(request)
+    person = policy.get_visible(principal, User, pk=user_id)
+    try:
+        services.delete_user(principal, person)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("directory:user_detail", person.pk)
+    messages.success(
+        request, _("%(name)s was deleted. You can restore them from Deleted users.") % {"name": person}
+    )
+    return redirect("directory:user_list")
+
+
+@requires(P.TEAM_VIEW, portal="admin")
+def deleted_users(request: HttpRequest) -> HttpResponse:
+    principal = _principal(request)
+    people = policy.visible(principal, DeletedUser)
+    page = paginate(people, ordering=["-deleted_at", "id"], cursor=request.GET.get("cursor"), limit=50)
+    rows = [{"user": u, "purge_at": services.restorable_until(u.deleted_at)} for u in page.items]
+    return render(request, "directory/deleted_users.html", {"page": page, "rows": rows})
+
+
+@require_POST
+@requires(P.TEAM_MANAGE, portal="admin")
+def user_restore(request: HttpRequest, user_id: str) -> HttpResponse:
+    principal = _principal(request)
+    person = policy.get_visible(principal, DeletedUser, pk=user_id)
+    services.restore_user(principal, person)
+    messages.success(request, _("%(name)s was restored.") % {"name": person})
+    return redirect("directory:user_detail", person.pk)
+
+
+@requires(P.TEAM_MANAGE, portal="admin")
+def user_import(request: HttpRequest) -> HttpResponse:
+    principal = _principal(request)
+    form = forms.ImportForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            content = upload.read().decode("utf-8-sig")
+            report = services.import_users(principal, content)
+        except UnicodeDecodeError:
+            form.add_error("file", _("The file is not UTF-8 text."))
+        except DomainError as error:
+            form.add_error("file", error.message)
+    return render(
+        request, "directory/user_import.html", {"form": form, "report": report}, status=_status(form)
+    )
+
+
+# --- Groups ----------------------------------------------------------------------------------
+
+
+@requires(P.TEAM_VIEW, portal="admin")
+def group_list(request: HttpRequest) -> HttpResponse:
+    principal = _principal(request)
+    groups = policy.visible(principal, Group)
+    page = paginate(groups, ordering=["name", "id"], cursor=request.GET.get("cursor"), limit=50)
+    return render(request, "directory/group_list.html", {"page": page, "form": forms.GroupForm()})
+
+
+@requires(P.GROUPS_MANAGE, portal="admin")
+def group_create(request: HttpRequest) -> HttpResponse:
+    principal = _principal(request)
+    form = forms.GroupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            group = services.create_group(principal, **form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("The group %(name)s was created.") % {"name": group.name})
+            return redirect("directory:group_detail", group.pk)
+    return render(request, "directory/group_form.html", {"form": form}, status=_status(form))
+
+
+@requires(P.TEAM_VIEW, portal="admin")
+def group_detail(request: HttpRequest, group_id: str) -> HttpResponse:
+    principal = _principal(request)
+    group = policy.get_visible(principal, Group, pk=group_id)
+    memberships = (
+        policy.visible(principal, GroupMembership)
+        .filter(group=group, user__deleted_at__isnull=True)
+        .select_related("user")
+        .order_by("role", "user__display_name")[:500]
+    )
+    return render(
+        request,
+        "directory/group_detail.html",
+        {"group": group, "memberships": memberships, "form": forms.MemberForm()},
+    )
+
+
+@require_POST
+@requires(P.GROUPS_MANAGE, portal="admin")
+def group_member_add(request: HttpRequest, group_id: str) -> HttpResponse:
+    principal = _principal(request)
+    group = policy.get_visible(principal, Group, pk=group_id)
+    form = forms.MemberForm(request.POST)
+    if form.is_valid():
+        person = (
+            policy.visible(principal, User)
+            .filter(email__iexact=form.cleaned_data["user_principal_name"].strip())
+            .first()
+        )
+        if person is None:
+            messages.error(request, _("No user of this organization has that name."))
+        else:
+            _act(
+                request,
+                lambda: services.add_member(principal, group, person, role=form.cleaned_data["role"]),
+                _("%(name)s was added.") % {"name": person},
+            )
+    else:
+        messages.error(request, _("Give a user name and a role."))
+    return redirect("directory:group_detail", group.pk)
+
+
+@require_POST
+@requires(P.GROUPS_MANAGE, portal="admin")
+def group_member_remove(request: HttpRequest, group_id: str, user_id: str) -> HttpResponse:
+    principal = _principal(request)
+    group = policy.get_visible(principal, Group, pk=group_id)
+    person = policy.get_visible(principal, User, pk=user_id)
+    role = request.POST.get("role", "member")
+    services.remove_member(principal, group, person, role=role)
+    messages.success(request, _("%(name)s was removed.") % {"name": person})
+    return redirect("directory:group_detail", group.pk)
+
+
+@require_POST
+@requires(P.GROUPS_MANAGE, portal="admin")
+def group_delete(request: HttpRequest, group_id: str) -> HttpResponse:
+    principal = _principal(request)
+    group = policy.get_visible(principal, Group, pk=group_id)
+    services.delete_group(principal, group)
+    messages.success(request, _("The group %(name)s was deleted.") % {"name": group.name})
+    return redirect("directory:group_list")
+
+
+# --- Domains ---------------------------------------------------------------------------------
+
+
+@requires(P.DOMAINS_VIEW, portal="admin")
+def domain_list(request: HttpRequest) -> HttpResponse:
+    principal = _principal(request)
+    tenant = services.tenant_of(principal)
+    domains = list(policy.visible(principal, Domain).order_by("name")[:500])
+    return render(
+        request,
+        "directory/domain_list.html",
+        {
+            "domains": domains,
+            "initial_domain": tenant.initial_domain,
+            "initial_is_default": not any(d.is_default for d in domains),
+            "form": forms.DomainForm(),
+        },
+    )
+
+
+@requires(P.DOMAINS_MANAGE, portal="admin")
+def domain_add(request: HttpRequest) -> HttpResponse:
+    principal = _principal(request)
+    form = forms.DomainForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            domain = services.add_domain(principal, form.cleaned_data["name"])
+        except DomainError as error:
+            form.add_error("name", error.message)
+        else:
+            return redirect("directory:domain_detail", domain.pk)
+    return render(request, "directory/domain_form.html", {"form": form}, status=_status(form))
+
+
+@requires(P.DOMAINS_VIEW, portal="admin")
+def domain_detail(
+    request: HttpRequest, domain_id: str, *, problem: str = "", status: int = 200
+) -> HttpResponse:
+    principal = _principal(request)
+    domain = policy.get_visible(principal, Domain, pk=domain_id)
+    in_use = services.users_of_domain(domain.organization, domain.name).count()
+    return render(
+        request,
+        "directory/domain_detail.html",
+        {"domain": domain, "in_use": in_use, "problem": problem},
+        status=status,
+    )
+
+
+@require_POST
+@requires(P.DOMAINS_MANAGE, portal="admin")
+def domain_verify(request: HttpRequest, domain_id: str) -> HttpResponse:
+    principal = _principal(request)
+    domain = policy.get_visible(principal, Domain, pk=domain_id)
+    try:
+        services.verify_domain(principal, domain)
+    except DomainError as error:
+        return domain_detail(request, domain_id, problem=error.message, status=error.status)
+    messages.success(request, _("%(name)s is verified.") % {"name": domain.name})
+    return redirect("directory:domain_detail", domain.pk)
+
+
+@require_POST
+@requires(P.DOMAINS_MANAGE, portal="admin")
+def domain_default(request: HttpRequest) -> HttpResponse:
+    principal = _principal(request)
+    raw = request.POST.get("domain", "")
+    domain = None if raw == "initial" else policy.get_visible(principal, Domain, pk=raw)
+    _act(
+        request, lambda: services.set_default_domain(principal, domain), _("The default domain was changed.")
+    )
+    return redirect("directory:domain_list")
+
+
+@require_POST
+@requires(P.DOMAINS_MANAGE, portal="admin")
+def domain_remove(request: HttpRequest, domain_id: str) -> HttpResponse:
+    principal = _principal(request)
+    domain = policy.get_visible(principal, Domain, pk=domain_id)
+    try:
+        services.remove_domain(principal, domain)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("directory:domain_detail", domain.pk)
+    messages.success(request, _("%(name)s was removed.") % {"name": domain.name})
+    return redirect("directory:domain_list")
+
+
+# --- Organization settings -------------------------------------------------------------------
+
+
+@requires(P.ORGANIZATION_MANAGE, portal="admin")
+def organization_settings(request: HttpRequest) -> HttpResponse:
+    principal = _principal(request)
+    tenant = services.tenant_of(principal)
+    security = signins.security_settings(tenant)
+    section = request.POST.get("section", "") if request.method == "POST" else ""
+    profile_initial = {
+        **{f: getattr(tenant, f) for f in services.PROFILE_FIELDS},
+        "technical_contact_name": security.technical_contact_name,
+    }
+    profile_form = forms.OrganizationProfileForm(
+        request.POST if section == "profile" else None, initial=profile_initial
+    )
+    security_form = forms.SecurityForm(
+        request.POST if section == "security" else None,
+        initial={f: getattr(security, f) for f in forms.SecurityForm.base_fields},
+    )
+    release_form = forms.ReleaseForm(
+        request.POST if section == "release" else None,
+        initial={"release_preference": security.release_preference},
+    )
+    form = {"profile": profile_form, "security": security_form, "release": release_form}.get(section)
+    if form is not None and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            if section == "profile":
+                contact = data.pop("technical_contact_name")
+                services.update_profile(principal, data)
+                services.update_security(principal, {"technical_contact_name": contact})
+            else:
+                services.update_security(principal, data)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("The settings were saved."))
+            return redirect("directory:organization_settings")
+    return render(
+        request,
+        "directory/settings.html",
+        {"profile_form": profile_form, "security_form": security_form, "release_form": release_form},
+        status=_status(form) if form is not None else 200,
+    )
+
+
+# --- Sign-in log -----------------------------------------------------------------------------
+
+SIGNIN_FILTERS = ["result", "email", "since", "until"]
+
+
+@requires(P.SIGNINS_VIEW, portal="admin")
+def sign_in_log(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    principal = _principal(request)
+    values = {name: request.GET.get(name, "").strip() for name in SIGNIN_FILTERS}
+    until = _day_start(values["until"])
+    events = queries.sign_ins(
+        principal,
+        result=values["result"],
+        email=values["email"],
+        since=_day_start(values["since"]),
+        until=until + timedelta(days=1) if until else None,
+    )
+    query = {k: v for k, v in values.items() if v}
+    if request.GET.get("format") == "csv":
+        return _csv_response(
+            "sign-ins.csv",
+            ["id", "at", "user", "result", "reason", "channel", "ip_address"],
+            (
+                [e.id, e.at.isoformat(), e.email, e.result, e.reason, e.channel, e.ip_address]
+                for e in events.order_by("-id").iterator(chunk_size=1000)
+            ),
+        )
+    page = paginate(events, ordering=["-id"], cursor=request.GET.get("cursor"), limit=50)
+    return render(
+        request,
+        "directory/sign_ins.html",
+        {
+            "page": page,
+            "filters": values,
+            "results": SignInEvent.Result.choices,
+            "query_string": urlencode(query),
+            "csv_query": urlencode({**query, "format": "csv"}),
+        },
+    )

@@ -1,0 +1,785 @@
+"""API: service health (services, issues and their posts, maintenance) and Message center."""
+
+import uuid
+from datetime import date, datetime
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
+
+from partnerdesk.access import policy
+from partnerdesk.access.permissions import OrgKind, Permission
+from partnerdesk.access.principal import Principal
+from partnerdesk.api import ErrorOut, PageOut, principal_of, requires
+from partnerdesk.errors import NotFound
+from partnerdesk.health import queries, services
+from partnerdesk.health.models import (
+    HealthIssue,
+    HealthIssuePost,
+    MessagePost,
+    PlannedMaintenance,
+    Service,
+)
+from partnerdesk.health.rendering import render_markdown
+from partnerdesk.health.services import AudienceSpec
+from partnerdesk.pagination import paginate
+
+router = Router(tags=["service health and Message center"])
+
+ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+P = Permission
+
+
+# --- Schemas --------------------------------------------------------------------------------------
+
+
+class ServiceRef(Schema):
+    id: uuid.UUID
+    key: str
+    name: str
+
+
+class FeatureOut(Schema):
+    id: uuid.UUID
+    group: str
+    name: str
+
+
+class ServiceOut(Schema):
+    id: uuid.UUID
+    key: str
+    name: str
+    description: str
+    status: str = Field(description="Derived from the open published issues, worst wins.")
+    features: list[FeatureOut]
+
+
+class ServiceIn(Schema):
+    key: str = Field(min_length=1, max_length=64, pattern=r"^[-a-z0-9_]+$")
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=4000)
+
+
+class IssuePostOut(Schema):
+    id: uuid.UUID
+    kind: Literal["update", "correction", "report"]
+    status: str
+    body: str
+    notifies: bool
+    created_at: datetime
+
+
+class IssueRevisionOut(Schema):
+    before: dict[str, Any]
+    after: dict[str, Any]
+    note: str
+    created_at: datetime
+
+
+class IssueOut(Schema):
+    id: uuid.UUID
+    display_id: str
+    classification: Literal["incident", "advisory"]
+    status: str
+    is_resolved: bool
+    is_published: bool
+    title: str
+    impact_description: str
+    services: list[ServiceRef]
+    start_at: datetime
+    end_at: datetime | None
+    published_at: datetime | None
+    last_modified_at: datetime
+    has_incident_report: bool
+
+
+class IssueDetailOut(IssueOut):
+    posts: list[IssuePostOut]
+    revisions: list[IssueRevisionOut]
+    incident_report: str
+
+
+StatusValue = Literal[
+    "investigating",
+    "service_degradation",
+    "service_interruption",
+    "restoring_service",
+    "extended_recovery",
+    "verifying_service",
+    "service_restored",
+    "post_incident_review_published",
+    "false_positive",
+    "investigation_suspended",
+]
+
+
+class IssueIn(Schema):
+    title: str = Field(min_length=1, max_length=300)
+    impact_description: str = Field(min_length=1, max_length=10000)
+    classification: Literal["incident", "advisory"] = "incident"
+    status: StatusValue = "investigating"
+    services: list[uuid.UUID] = Field(min_length=1)
+    features: list[uuid.UUID] = []
+    regions: list[uuid.UUID] = []
+    start_at: datetime | None = None
+    first_post: str = Field(default="", max_length=20000)
+    publish: bool = False
+
+
+class IssuePatch(Schema):
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    impact_description: str | None = Field(default=None, min_length=1, max_length=10000)
+    classification: Literal["incident", "advisory"] | None = None
+    start_at: datetime | None = None
+    end_at: datetime | None = None
+    services: list[uuid.UUID] | None = None
+    note: str = Field(default="", max_length=2000)
+
+
+class IssuePostIn(Schema):
+    body: str = Field(min_length=1, max_length=20000)
+    status: StatusValue | None = None
+    notifies: bool = True
+    correction: bool = False
+
+
+class ReportIn(Schema):
+    report: str = Field(min_length=1, max_length=100000)
+
+
+class CustomerRef(Schema):
+    id: uuid.UUID
+    name: str
+
+
+class MaintenanceOut(Schema):
+    id: uuid.UUID
+    display_id: str
+    title: str
+    description: str
+    services: list[ServiceRef]
+    starts_at: datetime
+    ends_at: datetime
+    status: Literal["scheduled", "in_progress", "completed", "cancelled"]
+    reminder_hours: list[int]
+
+
+class MaintenanceIn(Schema):
+    title: str = Field(min_length=1, max_length=300)
+    description: str = Field(default="", max_length=10000)
+    services: list[uuid.UUID] = Field(min_length=1)
+    starts_at: datetime
+    ends_at: datetime
+    reminder_hours: list[int] = [72, 24, 1]
+
+
+class RescheduleIn(Schema):
+    starts_at: datetime
+    ends_at: datetime
+
+
+class AudienceIn(Schema):
+    type: Literal["all", "services", "partner_customers", "tenants"]
+    services: list[uuid.UUID] = []
+    partner_id: uuid.UUID | None = None
+    customer_ids: list[uuid.UUID] = []
+
+    def spec(self) -> AudienceSpec:
+        return AudienceSpec(
+            type=self.type,
+            service_ids=tuple(str(s) for s in self.services),
+            partner_id=str(self.partner_id) if self.partner_id else None,
+            customer_ids=tuple(str(c) for c in self.customer_ids),
+        )
+
+
+Category = Literal["prevent_or_fix_issue", "plan_for_change", "stay_informed"]
+Severity = Literal["normal", "high", "critical"]
+Tag = Literal["data_privacy", "new_feature", "retirement", "user_impact", "admin_impact"]
+
+
+class MessageIn(Schema):
+    title: str = Field(min_length=1, max_length=300)
+    body: str = Field(min_length=1, max_length=100000, description="Markdown")
+    category: Category
+    severity: Severity = "normal"
+    is_major_change: bool = False
+    act_by: date | None = None
+    services: list[uuid.UUID] = []
+    tags: list[Tag] = []
+    expires_at: datetime | None = None
+    audience: AudienceIn
+    publish: bool = Field(default=False, description="Publish at once; otherwise a draft (or scheduled).")
+    publish_at: datetime | None = None
+
+
+class MessagePatch(Schema):
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    body: str | None = Field(default=None, min_length=1, max_length=100000)
+    category: Category | None = None
+    severity: Severity | None = None
+    is_major_change: bool | None = None
+    act_by: date | None = None
+    services: list[uuid.UUID] | None = None
+    tags: list[Tag] | None = None
+    expires_at: datetime | None = None
+    note: str = Field(default="", max_length=2000)
+    notifies: bool = False
+
+
+class ViewStateOut(Schema):
+    is_read: bool
+    is_archived: bool
+    is_favorited: bool
+
+
+class MessageOut(Schema):
+    id: uuid.UUID
+    display_id: str
+    title: str
+    body: str
+    body_html: str
+    category: str
+    severity: str
+    is_major_change: bool
+    act_by: date | None
+    services: list[ServiceRef]
+    tags: list[str]
+    status: Literal["draft", "scheduled", "published"]
+    published_at: datetime | None
+    last_modified_at: datetime
+    expires_at: datetime | None
+    revision: int
+    view_state: ViewStateOut | None = Field(description="The caller's own state; null for the operator.")
+
+
+class MessageOperatorOut(MessageOut):
+    audience: dict[str, Any]
+
+
+class ReachIn(Schema):
+    audience: AudienceIn
+    services: list[uuid.UUID] = Field(default=[], description="The services the post is about.")
+
+
+class ReachOut(Schema):
+    tenants: int
+    admins: int
+
+
+class StateIn(Schema):
+    message_ids: list[str] = Field(min_length=1, max_length=200, description="Ids or MC numbers")
+    action: Literal["mark_read", "mark_unread", "archive", "unarchive", "favorite", "unfavorite"]
+
+
+class StateOut(Schema):
+    updated: int
+
+
+class UnreadOut(Schema):
+    unread: int
+
+
+class PreferencesIO(Schema):
+    services: list[uuid.UUID] = []
+    weekly_digest: bool = True
+    email_major_changes: bool = False
+    email_data_privacy: bool = False
+    email_health_issues: bool = False
+    health_services: list[uuid.UUID] = []
+    extra_emails: list[str] = Field(default=[], max_length=2)
+
+
+# --- Serialisers ----------------------------------------------------------------------------------
+
+
+def _service_refs(rows: Any) -> list[dict[str, Any]]:
+    return [{"id": s.pk, "key": s.key, "name": s.name} for s in rows]
+
+
+def _issue_out(issue: HealthIssue) -> dict[str, Any]:
+    return {
+        "id": issue.pk,
+        "display_id": issue.display_id,
+        "classification": issue.classification,
+        "status": issue.status,
+        "is_resolved": issue.is_resolved,
+        "is_published": issue.is_published,
+        "title": issue.title,
+        "impact_description": issue.impact_description,
+        "services": _service_refs(issue.services.all()),
+        "start_at": issue.start_at,
+        "end_at": issue.end_at,
+        "published_at": issue.published_at,
+        "last_modified_at": issue.last_modified_at,
+        "has_incident_report": bool(issue.incident_report),
+    }
+
+
+def _post_out(post: HealthIssuePost) -> dict[str, Any]:
+    return {
+        "id": post.pk,
+        "kind": post.kind,
+        "status": post.status,
+        "body": post.body,
+        "notifies": post.notifies,
+        "created_at": post.created_at,
+    }
+
+
+def _issue_detail(issue: HealthIssue) -> dict[str, Any]:
+    return {
+        **_issue_out(issue),
+        "posts": [_post_out(p) for p in issue.posts.all()],
+        "revisions": [
+            {"before": r.before, "after": r.after, "note": r.note, "created_at": r.created_at}
+            for r in issue.revisions.all()
+        ],
+        "incident_report": issue.incident_report,
+    }
+
+
+def _maintenance_out(maintenance: PlannedMaintenance) -> dict[str, Any]:
+    return {
+        "id": maintenance.pk,
+        "display_id": maintenance.display_id,
+        "title": maintenance.title,
+        "description": maintenance.description,
+        "services": _service_refs(maintenance.services.all()),
+        "starts_at": maintenance.starts_at,
+        "ends_at": maintenance.ends_at,
+        "status": maintenance.status,
+        "reminder_hours": maintenance.reminder_hours,
+    }
+
+
+def _message_out(post: MessagePost, principal: Principal) -> dict[str, Any]:
+    state = None
+    if principal.kind != OrgKind.OPERATOR:
+        state = {
+            "is_read": bool(getattr(post, "state_read", False)),
+            "is_archived": bool(getattr(post, "state_archived", False)),
+            "is_favorited": bool(getattr(post, "state_favorited", False)),
+        }
+    data: dict[str, Any] = {
+        "id": post.pk,
+        "display_id": post.display_id,
+        "title": post.title,
+        "body": post.body,
+        "body_html": render_markdown(post.body),
+        "category": post.category,
+        "severity": post.severity,
+        "is_major_change": post.is_major_change,
+        "act_by": post.act_by,
+        "services": _service_refs(post.services.all()),
+        "tags": post.tag_list,
+        "status": post.status,
+        "published_at": post.published_at,
+        "last_modified_at": post.last_modified_at,
+        "expires_at": post.expires_at,
+        "revision": post.revision,
+        "view_state": state,
+    }
+    if principal.kind == OrgKind.OPERATOR:
+        data["audience"] = {
+            "type": post.audience,
+            "services": [str(s.pk) for s in post.audience_services.all()],
+            "partner_id": str(post.audience_partner_id) if post.audience_partner_id else None,
+            "customer_ids": [str(c.pk) for c in post.audience_customers.all()],
+        }
+    return data
+
+
+def _messages(principal: Principal) -> Any:
+    return queries.with_view_state(
+        policy.visible(principal, MessagePost), principal.user.pk
+    ).prefetch_related("services")
+
+
+def _get_message(principal: Principal, message_id: str) -> MessagePost:
+    lookup: dict[str, Any] = {"pk": message_id}
+    if message_id.upper().startswith("MC") and message_id[2:].isdigit():
+        lookup = {"number": int(message_id[2:])}
+    return policy.get_visible(principal, _messages(principal), **lookup)
+
+
+# --- Services -------------------------------------------------------------------------------------
+
+
+@router.get("/health/services", response=list[ServiceOut], summary="List services and their status")
+@requires(P.HEALTH_VIEW)
+def list_services(request: HttpRequest) -> Any:
+    principal = principal_of(request)
+    rows = policy.visible(principal, Service).prefetch_related("features").order_by("name")
+    return [
+        {
+            "id": s.pk,
+            "key": s.key,
+            "name": s.name,
+            "description": s.description,
+            "status": s.status,
+            "features": [{"id": f.pk, "group": f.group, "name": f.name} for f in s.features.all()],
+        }
+        for s in rows
+    ]
+
+
+@router.post("/health/services", response={201: ServiceOut, **ERRORS}, summary="Add a service to the catalog")
+@requires(P.HEALTH_MANAGE)
+def create_service(request: HttpRequest, payload: ServiceIn) -> Any:
+    service = services.create_service(
+        principal_of(request), key=payload.key, name=payload.name, description=payload.description
+    )
+    return Status(
+        201,
+        {
+            "id": service.pk,
+            "key": service.key,
+            "name": service.name,
+            "description": service.description,
+            "status": service.status,
+            "features": [],
+        },
+    )
+
+
+# --- Issues ---------------------------------------------------------------------------------------
+
+
+@router.get("/health/issues", response=PageOut[IssueOut], summary="List health issues")
+@requires(P.HEALTH_VIEW)
+def list_issues(
+    request: HttpRequest,
+    cursor: str | None = None,
+    limit: int | None = None,
+    active: bool | None = None,
+    service: uuid.UUID | None = None,
+) -> Any:
+    principal = principal_of(request)
+    rows = policy.visible(principal, HealthIssue).prefetch_related("services")
+    if active is True:
+        rows = rows.exclude(status__in=services.CLOSED_STATUSES)
+    elif active is False:
+        rows = rows.filter(status__in=services.CLOSED_STATUSES)
+    if service:
+        rows = rows.filter(services__pk=service)
+    page = paginate(rows, ordering=["-start_at", "id"], cursor=cursor, limit=limit)
+    return {"items": [_issue_out(i) for i in page.items], "next_cursor": page.next_cursor}
+
+
+@router.post("/health/issues", response={201: IssueDetailOut, **ERRORS}, summary="Open a health issue")
+@requires(P.HEALTH_MANAGE)
+def create_issue(request: HttpRequest, payload: IssueIn) -> Any:
+    issue = services.create_issue(
+        principal_of(request),
+        title=payload.title,
+        impact_description=payload.impact_description,
+        classification=payload.classification,
+        status=payload.status,
+        service_ids=payload.services,
+        feature_ids=payload.features,
+        region_ids=payload.regions,
+        start_at=payload.start_at,
+        first_post=payload.first_post,
+        publish=payload.publish,
+    )
+    return Status(201, _issue_detail(issue))
+
+
+def _get_issue(request: HttpRequest, issue_id: uuid.UUID) -> HealthIssue:
+    return policy.get_visible(principal_of(request), HealthIssue, pk=issue_id)
+
+
+@router.get("/health/issues/{issue_id}", response={200: IssueDetailOut, **ERRORS}, summary="Get an issue")
+@requires(P.HEALTH_VIEW)
+def get_issue(request: HttpRequest, issue_id: uuid.UUID) -> Any:
+    return _issue_detail(_get_issue(request, issue_id))
+
+
+@router.patch(
+    "/health/issues/{issue_id}", response={200: IssueDetailOut, **ERRORS}, summary="Revise an issue (visible)"
+)
+@requires(P.HEALTH_MANAGE)
+def revise_issue(request: HttpRequest, issue_id: uuid.UUID, payload: IssuePatch) -> Any:
+    issue = _get_issue(request, issue_id)
+    changes = payload.model_dump(exclude_unset=True, exclude={"note"})
+    if "services" in changes:
+        changes["service_ids"] = changes.pop("services")
+    issue = services.revise_issue(principal_of(request), issue, changes, note=payload.note)
+    return _issue_detail(issue)
+
+
+@router.post(
+    "/health/issues/{issue_id}/publish", response={200: IssueDetailOut, **ERRORS}, summary="Publish a draft"
+)
+@requires(P.HEALTH_MANAGE)
+def publish_issue(request: HttpRequest, issue_id: uuid.UUID) -> Any:
+    issue = services.publish_issue(principal_of(request), _get_issue(request, issue_id))
+    return _issue_detail(issue)
+
+
+@router.get(
+    "/health/issues/{issue_id}/posts",
+    response={200: list[IssuePostOut], **ERRORS},
+    summary="An issue's timeline",
+)
+@requires(P.HEALTH_VIEW)
+def list_issue_posts(request: HttpRequest, issue_id: uuid.UUID) -> Any:
+    return [_post_out(p) for p in _get_issue(request, issue_id).posts.all()]
+
+
+@router.post(
+    "/health/issues/{issue_id}/posts",
+    response={201: IssuePostOut, **ERRORS},
+    summary="Post an update (optionally changing the status)",
+)
+@requires(P.HEALTH_MANAGE)
+def add_issue_post(request: HttpRequest, issue_id: uuid.UUID, payload: IssuePostIn) -> Any:
+    post = services.add_issue_post(
+        principal_of(request),
+        _get_issue(request, issue_id),
+        body=payload.body,
+        status=payload.status,
+        notifies=payload.notifies,
+        correction=payload.correction,
+    )
+    return Status(201, _post_out(post))
+
+
+@router.post(
+    "/health/issues/{issue_id}/incident-report",
+    response={200: IssueDetailOut, **ERRORS},
+    summary="Publish the post-incident report",
+)
+@requires(P.HEALTH_MANAGE)
+def publish_report(request: HttpRequest, issue_id: uuid.UUID, payload: ReportIn) -> Any:
+    issue = services.publish_incident_report(
+        principal_of(request), _get_issue(request, issue_id), report=payload.report
+    )
+    return _issue_detail(issue)
+
+
+@router.get(
+    "/health/issues/{issue_id}/affected-customers",
+    response={200: list[CustomerRef], **ERRORS},
+    summary="Which of my customers an issue affects (partners)",
+)
+@requires(P.HEALTH_VIEW)
+def issue_affected_customers(request: HttpRequest, issue_id: uuid.UUID) -> Any:
+    principal = principal_of(request)
+    if principal.kind != OrgKind.PARTNER:
+        raise NotFound("Not found.")
+    issue = _get_issue(request, issue_id)
+    return list(queries.affected_customers_of_issue(issue, principal.organization.pk).order_by("name", "id"))
+
+
+# --- Maintenance ----------------------------------------------------------------------------------
+
+
+@router.get("/maintenance", response=PageOut[MaintenanceOut], summary="List planned maintenance")
+@requires(P.HEALTH_VIEW)
+def list_maintenance(request: HttpRequest, cursor: str | None = None, limit: int | None = None) -> Any:
+    rows = policy.visible(principal_of(request), PlannedMaintenance).prefetch_related("services")
+    page = paginate(rows, ordering=["-starts_at", "id"], cursor=cursor, limit=limit)
+    return {"items": [_maintenance_out(m) for m in page.items], "next_cursor": page.next_cursor}
+
+
+@router.post("/maintenance", response={201: MaintenanceOut, **ERRORS}, summary="Schedule maintenance")
+@requires(P.HEALTH_MANAGE)
+def create_maintenance(request: HttpRequest, payload: MaintenanceIn) -> Any:
+    maintenance = services.create_maintenance(
+        principal_of(request),
+        title=payload.title,
+        description=payload.description,
+        service_ids=payload.services,
+        starts_at=payload.starts_at,
+        ends_at=payload.ends_at,
+        reminder_hours=payload.reminder_hours,
+    )
+    return Status(201, _maintenance_out(maintenance))
+
+
+@router.post(
+    "/maintenance/{maintenance_id}/reschedule",
+    response={200: MaintenanceOut, **ERRORS},
+    summary="Move a window",
+)
+@requires(P.HEALTH_MANAGE)
+def reschedule_maintenance(request: HttpRequest, maintenance_id: uuid.UUID, payload: RescheduleIn) -> Any:
+    principal = principal_of(request)
+    maintenance = policy.get_visible(principal, PlannedMaintenance, pk=maintenance_id)
+    maintenance = services.reschedule_maintenance(
+        principal, maintenance, starts_at=payload.starts_at, ends_at=payload.ends_at
+    )
+    return _maintenance_out(maintenance)
+
+
+@router.post(
+    "/maintenance/{maintenance_id}/cancel",
+    response={200: MaintenanceOut, **ERRORS},
+    summary="Cancel a window",
+)
+@requires(P.HEALTH_MANAGE)
+def cancel_maintenance(request: HttpRequest, maintenance_id: uuid.UUID) -> Any:
+    principal = principal_of(request)
+    maintenance = policy.get_visible(principal, PlannedMaintenance, pk=maintenance_id)
+    return _maintenance_out(services.cancel_maintenance(principal, maintenance))
+
+
+# --- Message center -------------------------------------------------------------------------------
+
+
+class MessageFilters(Schema):
+    service: str = ""
+    category: str = ""
+    tag: str = ""
+    unread: bool = False
+    act_by_soon: bool = False
+    major_change: bool = False
+    view: Literal["inbox", "archived", "favorites", "all"] = "inbox"
+    search: str = ""
+
+
+@router.get("/messages", response=PageOut[MessageOut], summary="List Message center posts")
+@requires(P.MESSAGES_VIEW)
+def list_messages(
+    request: HttpRequest,
+    filters: Query[MessageFilters],
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> Any:
+    principal = principal_of(request)
+    rows = queries.filter_messages(_messages(principal), **filters.model_dump())
+    page = paginate(rows, ordering=["-last_modified_at", "id"], cursor=cursor, limit=limit)
+    return {"items": [_message_out(m, principal) for m in page.items], "next_cursor": page.next_cursor}
+
+
+@router.get("/messages/unread-count", response=UnreadOut, summary="The caller's unread count")
+@requires(P.MESSAGES_VIEW)
+def unread_count(request: HttpRequest) -> Any:
+    return {"unread": queries.unread_count(principal_of(request))}
+
+
+@router.get("/messages/preferences", response=PreferencesIO, summary="The caller's preferences")
+@requires(P.MESSAGES_VIEW)
+def get_preferences(request: HttpRequest) -> Any:
+    preference = services.preferences_for(principal_of(request).user)
+    saved = preference.pk is not None
+    return {
+        "services": [s.pk for s in preference.services.all()] if saved else [],
+        "weekly_digest": preference.weekly_digest,
+        "email_major_changes": preference.email_major_changes,
+        "email_data_privacy": preference.email_data_privacy,
+        "email_health_issues": preference.email_health_issues,
+        "health_services": [s.pk for s in preference.health_services.all()] if saved else [],
+        "extra_emails": preference.extra_emails,
+    }
+
+
+@router.put("/messages/preferences", response={200: PreferencesIO, **ERRORS}, summary="Save preferences")
+@requires(P.MESSAGES_VIEW)
+def put_preferences(request: HttpRequest, payload: PreferencesIO) -> Any:
+    services.update_preferences(
+        principal_of(request),
+        service_ids=payload.services,
+        weekly_digest=payload.weekly_digest,
+        email_major_changes=payload.email_major_changes,
+        email_data_privacy=payload.email_data_privacy,
+        email_health_issues=payload.email_health_issues,
+        health_service_ids=payload.health_services,
+        extra_emails=payload.extra_emails,
+    )
+    return get_preferences(request)
+
+
+@router.post("/messages/state", response={200: StateOut, **ERRORS}, summary="Read/archive/favourite posts")
+@requires(P.MESSAGES_VIEW)
+def set_state(request: HttpRequest, payload: StateIn) -> Any:
+    return {"updated": services.set_view_state(principal_of(request), payload.message_ids, payload.action)}
+
+
+@router.post("/messages/reach", response={200: ReachOut, **ERRORS}, summary="Preview an audience's reach")
+@requires(P.HEALTH_MANAGE)
+def audience_reach(request: HttpRequest, payload: ReachIn) -> Any:
+    spec = payload.audience.spec()
+    spec = AudienceSpec(
+        type=spec.type,
+        service_ids=spec.service_ids,
+        partner_id=spec.partner_id,
+        customer_ids=spec.customer_ids,
+        named_service_ids=tuple(str(s) for s in payload.services),
+    )
+    reach = services.audience_reach(spec)
+    return {"tenants": reach.tenants, "admins": reach.admins}
+
+
+@router.post(
+    "/messages",
+    response={201: MessageOperatorOut, **ERRORS},
+    summary="Write a Message center post (operator)",
+)
+@requires(P.HEALTH_MANAGE)
+def create_message(request: HttpRequest, payload: MessageIn) -> Any:
+    principal = principal_of(request)
+    post = services.create_message(
+        principal,
+        title=payload.title,
+        body=payload.body,
+        category=payload.category,
+        severity=payload.severity,
+        is_major_change=payload.is_major_change,
+        act_by=payload.act_by,
+        service_ids=payload.services,
+        tags=payload.tags,
+        expires_at=payload.expires_at,
+        audience=payload.audience.spec(),
+        publish=payload.publish,
+        publish_at=payload.publish_at,
+    )
+    return Status(201, _message_out(post, principal))
+
+
+@router.get("/messages/{message_id}", response={200: MessageOut, **ERRORS}, summary="Get a post")
+@requires(P.MESSAGES_VIEW)
+def get_message(request: HttpRequest, message_id: str) -> Any:
+    principal = principal_of(request)
+    return _message_out(_get_message(principal, message_id), principal)
+
+
+@router.patch(
+    "/messages/{message_id}", response={200: MessageOperatorOut, **ERRORS}, summary="Revise a post (operator)"
+)
+@requires(P.HEALTH_MANAGE)
+def revise_message(request: HttpRequest, message_id: str, payload: MessagePatch) -> Any:
+    principal = principal_of(request)
+    post = _get_message(principal, message_id)
+    changes = payload.model_dump(exclude_unset=True, exclude={"note", "notifies"})
+    if "services" in changes:
+        changes["service_ids"] = changes.pop("services")
+    post = services.revise_message(principal, post, changes, note=payload.note, notifies=payload.notifies)
+    return _message_out(post, principal)
+
+
+@router.post(
+    "/messages/{message_id}/publish", response={200: MessageOperatorOut, **ERRORS}, summary="Publish now"
+)
+@requires(P.HEALTH_MANAGE)
+def publish_message(request: HttpRequest, message_id: str) -> Any:
+    principal = principal_of(request)
+    post = services.publish_message(principal, _get_message(principal, message_id))
+    return _message_out(post, principal)
+
+
+@router.get(
+    "/messages/{message_id}/affected-customers",
+    response={200: list[CustomerRef], **ERRORS},
+    summary="Which of my customers a post reaches (partners)",
+)
+@requires(P.MESSAGES_VIEW)
+def message_affected_customers(request: HttpRequest, message_id: str) -> Any:
+    principal = principal_of(request)
+    if principal.kind != OrgKind.PARTNER:
+        raise NotFound("Not found.")
+    post = _get_message(principal, message_id)
+    return list(queries.affected_customers_of_message(post, principal.organization.pk).order_by("name", "id"))

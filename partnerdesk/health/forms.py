@@ -1,0 +1,174 @@
+"""Forms of the service health and Message center pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from partnerdesk.health.models import ISSUE_STATUSES, HealthIssue, MessagePost, Service, ServiceStatus
+
+STATUS_CHOICES = [(s.value, s.label) for s in ISSUE_STATUSES]
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+def _service_field(label: Any, *, required: bool = True) -> forms.ModelMultipleChoiceField:
+    return forms.ModelMultipleChoiceField(
+        queryset=Service.objects.order_by("name"),
+        widget=forms.CheckboxSelectMultiple,
+        label=label,
+        required=required,
+    )
+
+
+class ServiceForm(forms.Form):
+    key = forms.SlugField(label=_("Key"), max_length=64)
+    name = forms.CharField(label=_("Name"), max_length=200)
+    description = forms.CharField(
+        label=_("Description"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+
+class FeatureForm(forms.Form):
+    group = forms.CharField(label=_("Feature group"), max_length=200, required=False)
+    name = forms.CharField(label=_("Feature"), max_length=200)
+
+
+class RegionForm(forms.Form):
+    key = forms.SlugField(label=_("Key"), max_length=64)
+    name = forms.CharField(label=_("Name"), max_length=200)
+
+
+class IssueForm(forms.Form):
+    classification = forms.ChoiceField(label=_("Classification"), choices=HealthIssue.Classification.choices)
+    title = forms.CharField(label=_("Title"), max_length=300)
+    impact_description = forms.CharField(label=_("User impact"), widget=forms.Textarea(attrs={"rows": 3}))
+    status = forms.ChoiceField(label=_("Status"), choices=STATUS_CHOICES, initial=ServiceStatus.INVESTIGATING)
+    services = _service_field(_("Affected services"))
+    first_post = forms.CharField(
+        label=_("First update"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    publish = forms.BooleanField(label=_("Publish now (otherwise a draft)"), required=False)
+
+
+class IssuePostForm(forms.Form):
+    status = forms.ChoiceField(label=_("New status"), choices=STATUS_CHOICES)
+    body = forms.CharField(label=_("Update"), widget=forms.Textarea(attrs={"rows": 3}))
+    notifies = forms.BooleanField(label=_("Notify subscribers"), required=False, initial=True)
+    correction = forms.BooleanField(label=_("This corrects an earlier update"), required=False)
+
+
+class IssueReviseForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=300)
+    impact_description = forms.CharField(label=_("User impact"), widget=forms.Textarea(attrs={"rows": 3}))
+    note = forms.CharField(label=_("What changed and why"), max_length=2000)
+
+
+class ReportForm(forms.Form):
+    report = forms.CharField(label=_("Post-incident report"), widget=forms.Textarea(attrs={"rows": 6}))
+
+
+class MaintenanceForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=300)
+    description = forms.CharField(
+        label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    services = _service_field(_("Services"))
+    starts_at = forms.DateTimeField(label=_("Starts"), widget=DATETIME)
+    ends_at = forms.DateTimeField(label=_("Ends"), widget=DATETIME)
+    reminder_hours = forms.CharField(
+        label=_("Reminders (hours before, comma-separated)"), initial="72, 24, 1", required=False
+    )
+
+    def clean_reminder_hours(self) -> list[int]:
+        raw = self.cleaned_data.get("reminder_hours", "")
+        try:
+            return [int(part) for part in raw.replace(" ", "").split(",") if part]
+        except ValueError:
+            raise forms.ValidationError(_("Enter whole hours, e.g. 72, 24, 1.")) from None
+
+
+class RescheduleForm(forms.Form):
+    starts_at = forms.DateTimeField(label=_("Starts"), widget=DATETIME)
+    ends_at = forms.DateTimeField(label=_("Ends"), widget=DATETIME)
+
+
+AUDIENCE_CHOICES = MessagePost.Audience.choices
+
+
+class MessageForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=300)
+    body = forms.CharField(label=_("Body (Markdown)"), widget=forms.Textarea(attrs={"rows": 8}))
+    category = forms.ChoiceField(label=_("Category"), choices=MessagePost.Category.choices)
+    severity = forms.ChoiceField(label=_("Severity"), choices=MessagePost.Severity.choices)
+    is_major_change = forms.BooleanField(label=_("Major change"), required=False)
+    act_by = forms.DateField(
+        label=_("Act by"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    services = _service_field(_("Services this post is about"), required=False)
+    tags = forms.MultipleChoiceField(
+        label=_("Tags"), choices=MessagePost.Tag.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    expires_at = forms.DateTimeField(label=_("Expires"), required=False, widget=DATETIME)
+    audience = forms.ChoiceField(label=_("Audience"), choices=AUDIENCE_CHOICES, widget=forms.RadioSelect)
+    audience_services = _service_field(_("Audience: tenants entitled to"), required=False)
+    audience_partner: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        queryset=None, label=_("Audience: customers of partner"), required=False
+    )
+    audience_customers: forms.ModelMultipleChoiceField[Any] = forms.ModelMultipleChoiceField(
+        queryset=None,
+        label=_("Audience: these tenants"),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
+    publish_at = forms.DateTimeField(label=_("Publish at (optional)"), required=False, widget=DATETIME)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from partnerdesk.access.permissions import OrgKind
+        from partnerdesk.tenancy.models import Organization
+
+        super().__init__(*args, **kwargs)
+        partner_field: Any = self.fields["audience_partner"]
+        partner_field.queryset = Organization.objects.filter(kind=OrgKind.PARTNER).order_by("name")
+        customer_field: Any = self.fields["audience_customers"]
+        customer_field.queryset = Organization.objects.filter(kind=OrgKind.CUSTOMER).order_by("name")
+
+
+class MessageReviseForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=300)
+    body = forms.CharField(label=_("Body (Markdown)"), widget=forms.Textarea(attrs={"rows": 8}))
+    act_by = forms.DateField(
+        label=_("Act by"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    note = forms.CharField(label=_("What changed"), max_length=2000, required=False)
+    notifies = forms.BooleanField(label=_("Notify (marks the post unread again)"), required=False)
+
+
+class PreferencesForm(forms.Form):
+    services: forms.ModelMultipleChoiceField[Any] = forms.ModelMultipleChoiceField(
+        queryset=None,
+        label=_("Services shown (none chosen: all)"),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    weekly_digest = forms.BooleanField(label=_("Weekly digest e-mail"), required=False)
+    email_major_changes = forms.BooleanField(label=_("E-mail me major changes at once"), required=False)
+    email_data_privacy = forms.BooleanField(label=_("E-mail me data privacy posts at once"), required=False)
+    email_health_issues = forms.BooleanField(label=_("E-mail me health issues"), required=False)
+    health_services: forms.ModelMultipleChoiceField[Any] = forms.ModelMultipleChoiceField(
+        queryset=None,
+        label=_("Health issue e-mails for (none chosen: all)"),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    extra_email_1 = forms.EmailField(label=_("Also send to"), required=False)
+    extra_email_2 = forms.EmailField(label=_("And to"), required=False)
+
+    def __init__(self, *args: Any, services: Any, privacy: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("services", "health_services"):
+            field: Any = self.fields[name]
+            field.queryset = services
+        if not privacy:
+            del self.fields["email_data_privacy"]

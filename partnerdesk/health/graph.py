@@ -1,0 +1,464 @@
+"""A Microsoft Graph-compatible read surface of service health and Message center.
+
+Mounted at /graph/v1.0/admin/serviceAnnouncement/ so that an existing Graph client (the official
+SDKs, PowerShell scripts) pointed at this base URL works unchanged: Graph's field names and enum
+values, OData paging (`$top`, `@odata.nextLink`), a `$filter` subset, and the state actions.
+Callers authenticate with this system's API tokens (`Authorization: Bearer pd_…`); every row goes
+through the same scoping rules as the native API.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import re
+from collections.abc import Callable
+from datetime import datetime, time
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.dateparse import parse_datetime
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+
+from partnerdesk.access import policy
+from partnerdesk.access.permissions import Permission
+from partnerdesk.access.principal import Principal, principal_for
+from partnerdesk.accounts.services import user_for_token
+from partnerdesk.errors import DomainError, NotFound
+from partnerdesk.health import queries, services
+from partnerdesk.health.models import HealthIssue, MessagePost, Service
+from partnerdesk.health.rendering import render_markdown
+from partnerdesk.pagination import MAX_LIMIT, paginate
+
+P = Permission
+BASE = "/graph/v1.0"
+DEFAULT_TOP = 100
+
+
+class GraphError(DomainError):
+    pass
+
+
+def _error(status: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse({"error": {"code": code, "message": message}}, status=status)
+
+
+def graph_view(permission: Permission, *, methods: tuple[str, ...] = ("GET",)) -> Callable[..., Any]:
+    """Authenticate the bearer token, check `permission`, and answer errors the way Graph does."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method not in methods:
+                return _error(405, "MethodNotAllowed", _("This method is not allowed here."))
+            header = request.headers.get("Authorization", "")
+            user = user_for_token(header[7:].strip()) if header.lower().startswith("bearer ") else None
+            if user is None:
+                return _error(
+                    401, "InvalidAuthenticationToken", _("Send a valid API token as a Bearer header.")
+                )
+            principal = principal_for(user, channel="api")
+            try:
+                principal.require(permission)
+                return view(request, principal, *args, **kwargs)
+            except NotFound as error:
+                return _error(404, "NotFound", error.message)
+            except DomainError as error:
+                code = "Forbidden" if error.status == 403 else "BadRequest"
+                return _error(error.status, code, error.message)
+
+        wrapper.required_permission = permission.value  # type: ignore[attr-defined]
+        wrapper.csrf_exempt = True  # type: ignore[attr-defined]  # bearer tokens, never cookies
+        return wrapper
+
+    return decorate
+
+
+# --- Value mapping --------------------------------------------------------------------------------
+
+
+def camel(value: str) -> str:
+    head, *rest = value.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def snake(value: str) -> str:
+    return re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), value)
+
+
+TAG_NAMES = {
+    "data_privacy": "Data privacy",
+    "new_feature": "New feature",
+    "retirement": "Retirement",
+    "user_impact": "User impact",
+    "admin_impact": "Admin impact",
+}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def _message_json(post: Any) -> dict[str, Any]:
+    tags = [TAG_NAMES[t] for t in post.tag_list if t in TAG_NAMES]
+    if post.revision:
+        tags.insert(0, "Updated message")
+    act_by = datetime.combine(post.act_by, time(0, 0)).isoformat() + "Z" if post.act_by else None
+    return {
+        "id": post.display_id,
+        "title": post.title,
+        "startDateTime": _iso(post.published_at),
+        "endDateTime": _iso(post.expires_at),
+        "lastModifiedDateTime": _iso(post.last_modified_at),
+        "isMajorChange": post.is_major_change,
+        "services": [s.name for s in post.services.all()],
+        "tags": tags,
+        "category": camel(post.category),
+        "severity": post.severity,
+        "actionRequiredByDateTime": act_by,
+        "hasAttachments": bool(getattr(post, "attachment_count", 0)),
+        "details": [],
+        "body": {"contentType": "html", "content": str(render_markdown(post.body))},
+        "viewPoint": {
+            "isRead": bool(getattr(post, "state_read", False)),
+            "isArchived": bool(getattr(post, "state_archived", False)),
+            "isFavorited": bool(getattr(post, "state_favorited", False)),
+        },
+    }
+
+
+def _issue_json(issue: HealthIssue, *, posts: bool = True) -> dict[str, Any]:
+    services_ = list(issue.services.all())
+    features = list(issue.features.all())
+    data: dict[str, Any] = {
+        "id": issue.display_id,
+        "title": issue.title,
+        "startDateTime": _iso(issue.start_at),
+        "endDateTime": _iso(issue.end_at),
+        "lastModifiedDateTime": _iso(issue.last_modified_at),
+        "classification": issue.classification,
+        "origin": "microsoft",
+        "status": camel(issue.status),
+        "service": services_[0].name if services_ else "",
+        "feature": features[0].name if features else None,
+        "featureGroup": features[0].group if features else None,
+        "isResolved": issue.is_resolved,
+        "impactDescription": issue.impact_description,
+        "details": [],
+    }
+    if posts:
+        data["posts"] = [
+            {
+                "createdDateTime": _iso(post.created_at),
+                "postType": "regular",
+                "description": {"contentType": "html", "content": str(render_markdown(post.body))},
+            }
+            for post in issue.posts.all()
+        ]
+    return data
+
+
+# --- OData ----------------------------------------------------------------------------------------
+
+_CONDITION = re.compile(r"^\s*(?P<field>[A-Za-z/]+)\s+(?P<op>eq|ne|gt|ge|lt|le)\s+(?P<value>.+?)\s*$")
+_ANY = re.compile(r"^\s*services/any\(\s*(\w+)\s*:\s*\1\s+eq\s+'(?P<value>[^']*)'\s*\)\s*$")
+_LOOKUPS = {"gt": "gt", "ge": "gte", "lt": "lt", "le": "lte"}
+
+
+def _literal(raw: str) -> Any:
+    raw = raw.strip()
+    if raw.startswith("'") and raw.endswith("'"):
+        return raw[1:-1].replace("''", "'")
+    if raw in ("true", "false"):
+        return raw == "true"
+    moment = parse_datetime(raw)
+    if moment is not None:
+        return moment
+    raise GraphError(_("Unsupported value in $filter: %(value)s") % {"value": raw})
+
+
+def apply_filter(
+    queryset: QuerySet[Any], expression: str, fields: dict[str, Callable[[Any], Q]]
+) -> QuerySet[Any]:
+    """Apply a `$filter` of `field op value` conditions joined by `and` (Graph's common use)."""
+    if not expression.strip():
+        return queryset
+    for part in re.split(r"\s+and\s+", expression.strip()):
+        match_any = _ANY.match(part)
+        if match_any:
+            queryset = queryset.filter(services__name=match_any.group("value"))
+            continue
+        match = _CONDITION.match(part.strip("() "))
+        if not match or match.group("field") not in fields:
+            raise GraphError(_("Unsupported $filter: %(part)s") % {"part": part})
+        value = _literal(match.group("value"))
+        op = match.group("op")
+        condition = fields[match.group("field")]((op, value))
+        queryset = queryset.exclude(condition) if op == "ne" else queryset.filter(condition)
+    return queryset
+
+
+def _compare(path: str, convert: Callable[[Any], Any] = lambda v: v) -> Callable[[Any], Q]:
+    def build(arguments: Any) -> Q:
+        op, value = arguments
+        lookup = path if op in ("eq", "ne") else f"{path}__{_LOOKUPS[op]}"
+        return Q(**{lookup: convert(value)})
+
+    return build
+
+
+def _display_number(value: Any) -> Any:
+    text = str(value)
+    if len(text) > 2 and text[2:].isdigit():
+        return int(text[2:])
+    raise GraphError(_("Unknown id: %(id)s") % {"id": text})
+
+
+MESSAGE_FILTERS: dict[str, Callable[[Any], Q]] = {
+    "id": _compare("number", _display_number),
+    "title": _compare("title"),
+    "category": _compare("category", lambda v: snake(str(v))),
+    "severity": _compare("severity"),
+    "isMajorChange": _compare("is_major_change"),
+    "lastModifiedDateTime": _compare("last_modified_at"),
+    "startDateTime": _compare("published_at"),
+    "endDateTime": _compare("expires_at"),
+    "actionRequiredByDateTime": _compare("act_by", lambda v: v.date() if isinstance(v, datetime) else v),
+    "viewPoint/isRead": _compare("state_read"),
+    "viewPoint/isArchived": _compare("state_archived"),
+    "viewPoint/isFavorited": _compare("state_favorited"),
+}
+
+ISSUE_FILTERS: dict[str, Callable[[Any], Q]] = {
+    "id": _compare("number", _display_number),
+    "title": _compare("title"),
+    "classification": _compare("classification"),
+    "status": _compare("status", lambda v: snake(str(v))),
+    "isResolved": lambda arguments: (
+        Q(status__in=services.CLOSED_STATUSES) if arguments[1] else ~Q(status__in=services.CLOSED_STATUSES)
+    ),
+    "service": _compare("services__name"),
+    "lastModifiedDateTime": _compare("last_modified_at"),
+    "startDateTime": _compare("start_at"),
+    "endDateTime": _compare("end_at"),
+}
+
+
+def _top(request: HttpRequest) -> int:
+    raw = request.GET.get("$top", "")
+    if not raw:
+        return DEFAULT_TOP
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise GraphError(_("$top must be between 1 and %(max)s.") % {"max": MAX_LIMIT})
+    return int(raw)
+
+
+def _page(
+    request: HttpRequest, rows: QuerySet[Any], ordering: list[str], render: Callable[[Any], Any]
+) -> JsonResponse:
+    page = paginate(
+        rows, ordering=ordering, cursor=request.GET.get("$skiptoken") or None, limit=_top(request)
+    )
+    body: dict[str, Any] = {
+        "@odata.context": request.build_absolute_uri(request.path).split("/admin/")[0] + "/$metadata",
+        "value": [render(row) for row in page.items],
+    }
+    if page.next_cursor:
+        params: dict[str, str] = {k: str(v) for k, v in request.GET.items() if k != "$skiptoken"}
+        params["$skiptoken"] = page.next_cursor
+        body["@odata.nextLink"] = request.build_absolute_uri(request.path) + "?" + urlencode(params)
+    return JsonResponse(body)
+
+
+# --- Messages -------------------------------------------------------------------------------------
+
+
+def _messages(principal: Principal) -> QuerySet[Any]:
+    from django.db.models import Count
+
+    return (
+        queries.with_view_state(policy.visible(principal, MessagePost), principal.user.pk)
+        .annotate(attachment_count=Count("attachments", distinct=True))
+        .prefetch_related("services")
+    )
+
+
+def _get_message(principal: Principal, message_id: str) -> Any:
+    try:
+        number = _display_number(message_id)
+    except GraphError:
+        raise NotFound(_("Not found.")) from None
+    return policy.get_visible(principal, _messages(principal), number=number)
+
+
+@graph_view(P.MESSAGES_VIEW)
+def messages(request: HttpRequest, principal: Principal) -> HttpResponse:
+    rows = apply_filter(_messages(principal), request.GET.get("$filter", ""), MESSAGE_FILTERS)
+    return _page(request, rows, ["-last_modified_at", "id"], _message_json)
+
+
+@graph_view(P.MESSAGES_VIEW)
+def message(request: HttpRequest, principal: Principal, message_id: str) -> HttpResponse:
+    return JsonResponse(_message_json(_get_message(principal, message_id)))
+
+
+def _attachment_json(attachment: Any, *, content: bool) -> dict[str, Any]:
+    data = {
+        "id": str(attachment.pk),
+        "name": attachment.name,
+        "contentType": attachment.content_type,
+        "size": attachment.size,
+        "lastModifiedDateTime": _iso(attachment.created_at),
+    }
+    if content:
+        data["content"] = base64.b64encode(bytes(attachment.content)).decode()
+    return data
+
+
+@graph_view(P.MESSAGES_VIEW)
+def message_attachments(request: HttpRequest, principal: Principal, message_id: str) -> HttpResponse:
+    post = _get_message(principal, message_id)
+    return JsonResponse({"value": [_attachment_json(a, content=False) for a in post.attachments.all()]})
+
+
+@graph_view(P.MESSAGES_VIEW)
+def message_attachment(
+    request: HttpRequest, principal: Principal, message_id: str, attachment_id: str
+) -> HttpResponse:
+    post = _get_message(principal, message_id)
+    attachment = post.attachments.filter(pk=attachment_id).first() if _is_uuid(attachment_id) else None
+    if attachment is None:
+        raise NotFound(_("Not found."))
+    return JsonResponse(_attachment_json(attachment, content=True))
+
+
+def _is_uuid(value: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+ACTIONS = {
+    "markRead": "mark_read",
+    "markUnread": "mark_unread",
+    "archive": "archive",
+    "unarchive": "unarchive",
+    "favorite": "favorite",
+    "unfavorite": "unfavorite",
+}
+
+
+@graph_view(P.MESSAGES_VIEW, methods=("POST",))
+def message_action(request: HttpRequest, principal: Principal, action: str) -> HttpResponse:
+    if action not in ACTIONS:
+        raise NotFound(_("Not found."))
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        raise GraphError(_("The body must be JSON.")) from None
+    ids = body.get("messageIds") if isinstance(body, dict) else None
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        raise GraphError(_("messageIds must be a non-empty list of message ids."))
+    services.set_view_state(principal, ids, ACTIONS[action])
+    return JsonResponse({"@odata.context": f"{BASE}/$metadata#Edm.Boolean", "value": True})
+
+
+# --- Health ---------------------------------------------------------------------------------------
+
+
+def _issues(principal: Principal) -> QuerySet[Any]:
+    return policy.visible(principal, HealthIssue).prefetch_related("services", "features", "posts")
+
+
+@graph_view(P.HEALTH_VIEW)
+def issues(request: HttpRequest, principal: Principal) -> HttpResponse:
+    rows = apply_filter(_issues(principal), request.GET.get("$filter", ""), ISSUE_FILTERS)
+    return _page(request, rows, ["-last_modified_at", "id"], _issue_json)
+
+
+def _get_issue(principal: Principal, issue_id: str) -> HealthIssue:
+    try:
+        number = _display_number(issue_id)
+    except GraphError:
+        raise NotFound(_("Not found.")) from None
+    return policy.get_visible(principal, _issues(principal), number=number)
+
+
+@graph_view(P.HEALTH_VIEW)
+def issue(request: HttpRequest, principal: Principal, issue_id: str) -> HttpResponse:
+    return JsonResponse(_issue_json(_get_issue(principal, issue_id)))
+
+
+@graph_view(P.HEALTH_VIEW)
+def incident_report(request: HttpRequest, principal: Principal, issue_id: str) -> HttpResponse:
+    found = _get_issue(principal, issue_id)
+    if not found.incident_report:
+        raise NotFound(_("This issue has no post-incident report."))
+    response = HttpResponse(found.incident_report.encode(), content_type="application/octet-stream")
+    response["Content-Disposition"] = f'attachment; filename="{found.display_id}-report.txt"'
+    return response
+
+
+def _overview_json(service: Service, open_issues: list[HealthIssue] | None) -> dict[str, Any]:
+    data: dict[str, Any] = {"id": service.name, "service": service.name, "status": camel(service.status)}
+    if open_issues is not None:
+        data["issues"] = [_issue_json(i) for i in open_issues]
+    return data
+
+
+def _expand_issues(request: HttpRequest) -> bool:
+    expand = request.GET.get("$expand", "")
+    if expand and expand != "issues":
+        raise GraphError(_("Only $expand=issues is supported."))
+    return expand == "issues"
+
+
+@graph_view(P.HEALTH_VIEW)
+def health_overviews(request: HttpRequest, principal: Principal) -> HttpResponse:
+    expand = _expand_issues(request)
+    rows = list(policy.visible(principal, Service).order_by("name"))
+    by_service: dict[Any, list[HealthIssue]] = {s.pk: [] for s in rows}
+    if expand:
+        for found in (
+            _issues(principal).filter(services__in=rows).distinct().order_by("-last_modified_at", "id")
+        ):
+            for service in found.services.all():
+                if service.pk in by_service:
+                    by_service[service.pk].append(found)
+    return JsonResponse(
+        {
+            "@odata.context": request.build_absolute_uri(BASE)
+            + "/$metadata#admin/serviceAnnouncement/healthOverviews",
+            "value": [_overview_json(s, by_service[s.pk] if expand else None) for s in rows],
+        }
+    )
+
+
+@graph_view(P.HEALTH_VIEW)
+def health_overview(request: HttpRequest, principal: Principal, service_name: str) -> HttpResponse:
+    expand = _expand_issues(request)
+    service = policy.get_visible(principal, Service, name=service_name)
+    found = (
+        list(_issues(principal).filter(services=service).order_by("-last_modified_at", "id"))
+        if expand
+        else None
+    )
+    return JsonResponse(_overview_json(service, found))
+
+
+def message_action_or_item(request: HttpRequest, action: str) -> HttpResponse:
+    """`messages/{id}` (GET) and `messages/markRead` etc. (POST) share one URL shape."""
+    if request.method == "POST":
+        return message_action(request, action)
+    return message(request, action)
+
+
+message_action_or_item.required_permission = P.MESSAGES_VIEW.value  # type: ignore[attr-defined]
+message_action_or_item.csrf_exempt = True  # type: ignore[attr-defined]

@@ -1,0 +1,310 @@
+"""Read-side questions about service health and Message center, for this app and others.
+
+Audiences are evaluated here, when reading: a tenant's posts are one query whatever the number of
+tenants, and publishing never writes a row per tenant.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from partnerdesk.access.permissions import OrgKind, Permission
+from partnerdesk.health.models import (
+    CLOSED_STATUSES,
+    HealthIssue,
+    MessagePost,
+    PlannedMaintenance,
+    Service,
+)
+
+if TYPE_CHECKING:
+    from partnerdesk.access.principal import Principal
+
+
+def active_issues_for_services(service_ids: Iterable[uuid.UUID | str]) -> QuerySet[HealthIssue]:
+    """Published issues not yet resolved or closed that affect any of `service_ids` (support self-help)."""
+    ids = list(service_ids)
+    affecting = HealthIssue.services.through.objects.filter(healthissue_id=OuterRef("pk"), service_id__in=ids)
+    return (
+        HealthIssue.objects.filter(is_published=True)
+        .exclude(status__in=CLOSED_STATUSES)
+        .filter(Exists(affecting))
+        .order_by("-start_at", "id")
+    )
+
+
+def entitled_service_ids(customer_id: uuid.UUID) -> QuerySet[Any]:
+    """The ids of the services a tenant is entitled to, as a subquery (no query of its own)."""
+    from partnerdesk.subscriptions.queries import entitled_services
+
+    return entitled_services(customer_id).values("pk")
+
+
+def entitled_services_of(customer_id: uuid.UUID) -> QuerySet[Service]:
+    return Service.objects.filter(pk__in=entitled_service_ids(customer_id)).order_by("name")
+
+
+def live_messages() -> QuerySet[MessagePost]:
+    """Published posts that have not expired."""
+    now = timezone.now()
+    return MessagePost.objects.filter(status=MessagePost.Status.PUBLISHED).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    )
+
+
+def _concerns(service_ids: Any) -> Q:
+    """A post that names services concerns only tenants entitled to one of them, whatever its audience."""
+    named = MessagePost.services.through.objects.filter(messagepost_id=OuterRef("pk"))
+    return ~Q(Exists(named)) | Q(Exists(named.filter(service_id__in=service_ids)))
+
+
+def audience_q(customer_id: uuid.UUID, partner_id: uuid.UUID | None) -> Q:
+    """The condition on MessagePost under which the post reaches the tenant `customer_id`."""
+    audience_service = MessagePost.audience_services.through.objects.filter(
+        messagepost_id=OuterRef("pk"), service_id__in=entitled_service_ids(customer_id)
+    )
+    listed = MessagePost.audience_customers.through.objects.filter(
+        messagepost_id=OuterRef("pk"), organization_id=customer_id
+    )
+    return _concerns(entitled_service_ids(customer_id)) & (
+        Q(audience=MessagePost.Audience.ALL)
+        | (Q(audience=MessagePost.Audience.SERVICES) & Q(Exists(audience_service)))
+        | (Q(audience=MessagePost.Audience.PARTNER_CUSTOMERS) & Q(audience_partner_id=partner_id))
+        | (Q(audience=MessagePost.Audience.TENANTS) & Q(Exists(listed)))
+    )
+
+
+def messages_for_tenant(
+    customer_id: uuid.UUID, partner_id: uuid.UUID | None, *, include_privacy: bool
+) -> QuerySet[MessagePost]:
+    """The live posts a tenant's admins see; data-privacy posts only when `include_privacy`."""
+    queryset = live_messages().filter(audience_q(customer_id, partner_id))
+    if not include_privacy:
+        queryset = queryset.exclude(tags__contains=f",{MessagePost.Tag.DATA_PRIVACY},")
+    return queryset
+
+
+def issues_for_tenant(customer_id: uuid.UUID) -> QuerySet[HealthIssue]:
+    """Published issues affecting a service the tenant is entitled to."""
+    affecting = HealthIssue.services.through.objects.filter(
+        healthissue_id=OuterRef("pk"), service_id__in=entitled_service_ids(customer_id)
+    )
+    return HealthIssue.objects.filter(is_published=True).filter(Exists(affecting))
+
+
+# --- Scoping rules (registered in partnerdesk.access.policy) ------------------------------------
+
+
+def _partner_service_ids(partner_id: uuid.UUID) -> QuerySet[Any]:
+    """Services any customer of the partner is entitled to, as a subquery."""
+    from partnerdesk.subscriptions.queries import ENTITLING_STATUSES
+
+    return Service.objects.filter(
+        skus__offers__subscriptions__customer__partner_id=partner_id,
+        skus__offers__subscriptions__status__in=ENTITLING_STATUSES,
+    ).values("pk")
+
+
+def partner_audience_q(partner_id: uuid.UUID) -> Q:
+    """The condition on MessagePost under which the post reaches at least one of the partner's customers."""
+    from partnerdesk.tenancy.models import Organization
+
+    audience_service = MessagePost.audience_services.through.objects.filter(
+        messagepost_id=OuterRef("pk"), service_id__in=_partner_service_ids(partner_id)
+    )
+    listed = MessagePost.audience_customers.through.objects.filter(
+        messagepost_id=OuterRef("pk"), organization__partner_id=partner_id
+    )
+    has_customers = Organization.objects.filter(partner_id=partner_id)
+    return _concerns(_partner_service_ids(partner_id)) & (
+        (Q(audience=MessagePost.Audience.ALL) & Q(Exists(has_customers)))
+        | (Q(audience=MessagePost.Audience.SERVICES) & Q(Exists(audience_service)))
+        | (Q(audience=MessagePost.Audience.PARTNER_CUSTOMERS) & Q(audience_partner_id=partner_id))
+        | (Q(audience=MessagePost.Audience.TENANTS) & Q(Exists(listed)))
+    )
+
+
+def scope_services(principal: Principal, queryset: QuerySet[Any]) -> QuerySet[Any]:
+    if principal.kind == OrgKind.CUSTOMER:
+        return queryset.filter(pk__in=entitled_service_ids(principal.organization.pk))
+    return queryset
+
+
+def scope_issues(principal: Principal, queryset: QuerySet[Any]) -> QuerySet[Any]:
+    if principal.kind == OrgKind.OPERATOR:
+        return queryset
+    if principal.kind == OrgKind.PARTNER:
+        return queryset.filter(is_published=True)
+    affecting = HealthIssue.services.through.objects.filter(
+        healthissue_id=OuterRef("pk"), service_id__in=entitled_service_ids(principal.organization.pk)
+    )
+    return queryset.filter(is_published=True).filter(Exists(affecting))
+
+
+def scope_maintenance(principal: Principal, queryset: QuerySet[Any]) -> QuerySet[Any]:
+    if principal.kind != OrgKind.CUSTOMER:
+        return queryset
+    affecting = PlannedMaintenance.services.through.objects.filter(
+        plannedmaintenance_id=OuterRef("pk"),
+        service_id__in=entitled_service_ids(principal.organization.pk),
+    )
+    return queryset.filter(Exists(affecting))
+
+
+def scope_messages(principal: Principal, queryset: QuerySet[Any]) -> QuerySet[Any]:
+    now = timezone.now()
+    if principal.kind == OrgKind.OPERATOR:
+        return queryset
+    live = queryset.filter(status=MessagePost.Status.PUBLISHED).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    )
+    if principal.kind == OrgKind.PARTNER:
+        return live.filter(partner_audience_q(principal.organization.pk))
+    live = live.filter(audience_q(principal.organization.pk, principal.organization.partner_id))
+    if not principal.has(Permission.MESSAGES_PRIVACY):
+        live = live.exclude(tags__contains=f",{MessagePost.Tag.DATA_PRIVACY},")
+    return live
+
+
+# --- Lists with the caller's view state -----------------------------------------------------------
+
+
+def with_view_state(queryset: QuerySet[MessagePost], user_id: Any) -> QuerySet[Any]:
+    """Annotate `is_read`, `is_archived`, `is_favorited` for one user (no row means all False)."""
+    from partnerdesk.health.models import MessageViewState
+
+    mine = MessageViewState.objects.filter(user_id=user_id, message_id=OuterRef("pk"))
+    return queryset.annotate(
+        state_read=Exists(mine.filter(is_read=True)),
+        state_archived=Exists(mine.filter(is_archived=True)),
+        state_favorited=Exists(mine.filter(is_favorited=True)),
+    )
+
+
+ACT_BY_SOON_DAYS = 30
+
+
+def filter_messages(
+    queryset: QuerySet[Any],
+    *,
+    service: str = "",
+    category: str = "",
+    tag: str = "",
+    unread: bool = False,
+    act_by_soon: bool = False,
+    major_change: bool = False,
+    view: str = "inbox",
+    search: str = "",
+) -> QuerySet[Any]:
+    """Apply Message center's filters to a queryset annotated by `with_view_state`.
+
+    `view` is inbox (not archived), archived, favorites or all.
+    """
+    if service:
+        try:
+            queryset = queryset.filter(services__pk=uuid.UUID(service))
+        except ValueError:
+            queryset = queryset.none()
+    if category in MessagePost.Category.values:
+        queryset = queryset.filter(category=category)
+    if tag in MessagePost.Tag.values:
+        queryset = queryset.filter(tags__contains=f",{tag},")
+    if unread:
+        queryset = queryset.filter(state_read=False)
+    if act_by_soon:
+        today = timezone.localdate()
+        queryset = queryset.filter(act_by__gte=today, act_by__lte=today + timedelta(days=ACT_BY_SOON_DAYS))
+    if major_change:
+        queryset = queryset.filter(is_major_change=True)
+    if view == "archived":
+        queryset = queryset.filter(state_archived=True)
+    elif view == "favorites":
+        queryset = queryset.filter(state_favorited=True)
+    elif view != "all":
+        queryset = queryset.filter(state_archived=False)
+    search = search.strip()
+    if search:
+        number = search[2:] if search.upper().startswith("MC") else search
+        by_number = Q(number=int(number)) if number.isdigit() else Q(pk__in=[])
+        queryset = queryset.filter(Q(title__icontains=search) | Q(body__icontains=search) | by_number)
+    return queryset
+
+
+def unread_count(principal: Principal) -> int:
+    """How many live, unarchived posts the caller has not read: one query, any number of tenants."""
+    from partnerdesk.access import policy
+
+    posts = with_view_state(policy.visible(principal, MessagePost), principal.user.pk)
+    return posts.filter(state_read=False, state_archived=False).count()
+
+
+def affected_customers_of_issue(issue: HealthIssue, partner_id: uuid.UUID) -> QuerySet[Any]:
+    """The partner's customers entitled to a service the issue affects."""
+    from partnerdesk.subscriptions.models import Subscription
+    from partnerdesk.subscriptions.queries import ENTITLING_STATUSES
+    from partnerdesk.tenancy.models import Organization
+
+    entitled = Subscription.objects.filter(
+        customer_id=OuterRef("pk"),
+        status__in=ENTITLING_STATUSES,
+        offer__sku__services__in=issue.services.values("pk"),
+    )
+    return Organization.objects.filter(kind=OrgKind.CUSTOMER, partner_id=partner_id).filter(Exists(entitled))
+
+
+def affected_customers_of_message(post: MessagePost, partner_id: uuid.UUID) -> QuerySet[Any]:
+    """The partner's customers a post's audience reaches."""
+    from partnerdesk.health.services import audience_customers
+
+    return audience_customers(post).filter(partner_id=partner_id)
+
+
+# --- History --------------------------------------------------------------------------------------
+
+
+def daily_history(
+    issues: Iterable[HealthIssue], service_ids: Iterable[Any], *, days: int
+) -> dict[Any, list[str]]:
+    """Per service, the worst status of each of the last `days` days (oldest first), from issues.
+
+    `issues` must have their services prefetched; an issue counts on every day between its start
+    and its end (or now).
+    """
+    from partnerdesk.health.models import STATUS_SEVERITY, ServiceStatus
+
+    today = timezone.localdate()
+    first = today - timedelta(days=days - 1)
+    history: dict[Any, list[str]] = {pk: [ServiceStatus.SERVICE_OPERATIONAL] * days for pk in service_ids}
+    for issue in issues:
+        start = timezone.localdate(issue.start_at)
+        end = timezone.localdate(issue.end_at) if issue.end_at else today
+        # A closed issue shows the worst status it had; its final status is a closing one.
+        worst = max(
+            [issue.status, *(p.status for p in issue.posts.all())],
+            key=lambda status: STATUS_SEVERITY.get(status, -1),
+        )
+        if worst not in STATUS_SEVERITY or worst == ServiceStatus.SERVICE_OPERATIONAL:
+            worst = ServiceStatus.INVESTIGATING
+        for service in issue.services.all():
+            if service.pk not in history:
+                continue
+            row = history[service.pk]
+            for offset in range(days):
+                day = first + timedelta(days=offset)
+                if start <= day <= end and STATUS_SEVERITY[worst] > STATUS_SEVERITY.get(row[offset], 0):
+                    row[offset] = worst
+    return history
+
+
+def issues_since(queryset: QuerySet[HealthIssue], days: int) -> QuerySet[HealthIssue]:
+    """Issues open at any time in the last `days` days."""
+    since = timezone.now() - timedelta(days=days)
+    return queryset.filter(Q(end_at__isnull=True) | Q(end_at__gte=since)).prefetch_related(
+        "services", "posts"
+    )

@@ -1,0 +1,59 @@
+"""Service health test data on top of the tiny world: a catalog and who is entitled to what."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from partnerdesk.catalog.models import Offer, Product, Sku
+from partnerdesk.health.models import Service
+from partnerdesk.subscriptions.models import Subscription
+from partnerdesk.tenancy.models import Organization
+from partnerdesk.testing import World
+
+
+@dataclass
+class Catalog:
+    exchange: Service
+    sharepoint: Service
+    teams: Service
+
+
+def subscribe(customer: Organization, offer: Offer) -> Subscription:
+    assert customer.partner is not None
+    return Subscription.objects.create(
+        customer=customer,
+        partner=customer.partner,
+        offer=offer,
+        quantity=5,
+        term_end=timezone.now() + timedelta(days=365),
+    )
+
+
+def build_catalog(world: World) -> Catalog:
+    """Exchange and SharePoint come with "E3"; Teams alone with "Teams Essentials".
+
+    Contoso (a1, partner A) and Tailspin (b1, partner B) have E3; Adatum (a2, partner A) has only
+    Teams; Wingtip (b2) has nothing.
+    """
+    catalog = Catalog(
+        exchange=Service.objects.create(key="exchange", name="Exchange Online"),
+        sharepoint=Service.objects.create(key="sharepoint", name="SharePoint Online"),
+        teams=Service.objects.create(key="teams", name="Microsoft Teams"),
+    )
+    product = Product.objects.create(name="Microsoft 365")
+    e3 = Sku.objects.create(product=product, name="E3")
+    e3.services.set([catalog.exchange, catalog.sharepoint])
+    essentials = Sku.objects.create(product=product, name="Teams Essentials")
+    essentials.services.set([catalog.teams])
+    e3_offer = Offer.objects.create(sku=e3, name="E3 monthly", term="P1M", unit_price=Decimal("100"))
+    teams_offer = Offer.objects.create(
+        sku=essentials, name="Teams monthly", term="P1M", unit_price=Decimal("20")
+    )
+    subscribe(world.customer_a1, e3_offer)
+    subscribe(world.customer_b1, e3_offer)
+    subscribe(world.customer_a2, teams_offer)
+    return catalog

@@ -1,0 +1,655 @@
+"""Operator console: catalog, issues, maintenance, Message center publishing. Admin center: service
+health, Message center, preferences, the feed. Partner center: customers' health and who is affected.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from partnerdesk.access import policy
+from partnerdesk.access.permissions import OrgKind, Permission
+from partnerdesk.access.web import public, requires
+from partnerdesk.errors import DomainError
+from partnerdesk.health import forms, queries, services
+from partnerdesk.health.models import (
+    CLOSED_STATUSES,
+    FeedToken,
+    HealthIssue,
+    MessagePost,
+    PlannedMaintenance,
+    Service,
+)
+from partnerdesk.pagination import paginate
+
+P = Permission
+
+
+def _principal(request: HttpRequest) -> Any:
+    return request.principal  # type: ignore[attr-defined]
+
+
+def _status(form: Any) -> int:
+    return 400 if form.errors else 200
+
+
+def _issues(request: HttpRequest) -> Any:
+    return policy.visible(_principal(request), HealthIssue)
+
+
+def _messages(request: HttpRequest) -> Any:
+    principal = _principal(request)
+    return queries.with_view_state(policy.visible(principal, MessagePost), principal.user.pk)
+
+
+def _timeline(issue: HealthIssue) -> list[dict[str, Any]]:
+    """Posts and visible revisions of an issue, oldest first."""
+    entries = [{"kind": "post", "at": p.created_at, "post": p} for p in issue.posts.all()]
+    entries += [{"kind": "revision", "at": r.created_at, "revision": r} for r in issue.revisions.all()]
+    return sorted(entries, key=lambda entry: entry["at"])
+
+
+# --- Operator console -----------------------------------------------------------------------------
+
+
+@requires(P.HEALTH_VIEW, portal="operator")
+def operator_health(request: HttpRequest) -> HttpResponse:
+    issues = _issues(request).prefetch_related("services")
+    page = paginate(issues, ordering=["-start_at", "id"], cursor=request.GET.get("cursor"), limit=50)
+    return render(
+        request,
+        "health/operator_health.html",
+        {
+            "services": Service.objects.order_by("name"),
+            "page": page,
+            "maintenance": PlannedMaintenance.objects.filter(
+                status__in=[PlannedMaintenance.Status.SCHEDULED, PlannedMaintenance.Status.IN_PROGRESS]
+            )
+            .prefetch_related("services")
+            .order_by("starts_at", "id")[:20],
+        },
+    )
+
+
+@requires(P.HEALTH_VIEW, portal="operator")
+def operator_services(request: HttpRequest) -> HttpResponse:
+    form = forms.ServiceForm(request.POST or None)
+    if request.method == "POST":
+        _principal(request).require(P.HEALTH_MANAGE)
+        if form.is_valid():
+            try:
+                services.create_service(_principal(request), **form.cleaned_data)
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("The service was added."))
+                return redirect("health:operator_services")
+    rows = Service.objects.prefetch_related("features").order_by("name")
+    return render(
+        request,
+        "health/operator_services.html",
+        {"services": rows, "form": form, "feature_form": forms.FeatureForm()},
+        status=_status(form),
+    )
+
+
+@require_POST
+@requires(P.HEALTH_MANAGE, portal="operator")
+def operator_feature_add(request: HttpRequest, service_id: str) -> HttpResponse:
+    service = policy.get_visible(_principal(request), Service, pk=service_id)
+    form = forms.FeatureForm(request.POST)
+    if form.is_valid():
+        try:
+            services.add_feature(_principal(request), service, **form.cleaned_data)
+        except DomainError as error:
+            messages.error(request, error.message)
+    else:
+        messages.error(request, _("Name the feature."))
+    return redirect("health:operator_services")
+
+
+@requires(P.HEALTH_MANAGE, portal="operator")
+def issue_create(request: HttpRequest) -> HttpResponse:
+    form = forms.IssueForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            issue = services.create_issue(
+                _principal(request),
+                title=data["title"],
+                impact_description=data["impact_description"],
+                classification=data["classification"],
+                status=data["status"],
+                service_ids=[s.pk for s in data["services"]],
+                first_post=data["first_post"],
+                publish=data["publish"],
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("The issue was saved."))
+            return redirect("health:operator_issue", issue_id=issue.pk)
+    return render(request, "health/issue_form.html", {"form": form}, status=_status(form))
+
+
+@requires(P.HEALTH_VIEW, portal="operator")
+def operator_issue(request: HttpRequest, issue_id: str) -> HttpResponse:
+    issue = policy.get_visible(_principal(request), _issues(request), pk=issue_id)
+    return render(
+        request,
+        "health/operator_issue.html",
+        {
+            "issue": issue,
+            "timeline": _timeline(issue),
+            "post_form": forms.IssuePostForm(initial={"status": issue.status, "notifies": True}),
+            "revise_form": forms.IssueReviseForm(
+                initial={"title": issue.title, "impact_description": issue.impact_description}
+            ),
+            "report_form": forms.ReportForm(initial={"report": issue.incident_report}),
+        },
+    )
+
+
+@require_POST
+@requires(P.HEALTH_MANAGE, portal="operator")
+def operator_issue_action(request: HttpRequest, issue_id: str, action: str) -> HttpResponse:
+    principal = _principal(request)
+    issue = policy.get_visible(principal, _issues(request), pk=issue_id)
+    try:
+        if action == "publish":
+            services.publish_issue(principal, issue)
+            messages.success(request, _("The issue is published."))
+        elif action == "post":
+            form: Any = forms.IssuePostForm(request.POST)
+            if not form.is_valid():
+                raise DomainError(_("Write the update and choose a status."), code="invalid_post")
+            services.add_issue_post(principal, issue, **form.cleaned_data)
+            messages.success(request, _("The update was posted."))
+        elif action == "revise":
+            form = forms.IssueReviseForm(request.POST)
+            if not form.is_valid():
+                raise DomainError(_("Say what changed and why."), code="invalid_revision")
+            data = dict(form.cleaned_data)
+            note = data.pop("note")
+            services.revise_issue(principal, issue, data, note=note)
+            messages.success(request, _("The issue was revised; the change is visible in its timeline."))
+        elif action == "report":
+            form = forms.ReportForm(request.POST)
+            if not form.is_valid():
+                raise DomainError(_("Write the report."), code="invalid_report")
+            services.publish_incident_report(principal, issue, report=form.cleaned_data["report"])
+            messages.success(request, _("The post-incident report is published."))
+        else:
+            raise DomainError(_("Unknown action."), code="invalid_action")
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect("health:operator_issue", issue_id=issue.pk)
+
+
+@requires(P.HEALTH_MANAGE, portal="operator")
+def maintenance_create(request: HttpRequest) -> HttpResponse:
+    form = forms.MaintenanceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            maintenance = services.create_maintenance(
+                _principal(request),
+                title=data["title"],
+                description=data["description"],
+                service_ids=[s.pk for s in data["services"]],
+                starts_at=data["starts_at"],
+                ends_at=data["ends_at"],
+                reminder_hours=data["reminder_hours"],
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("The maintenance was scheduled."))
+            return redirect("health:maintenance_detail", maintenance_id=maintenance.pk)
+    return render(request, "health/maintenance_form.html", {"form": form}, status=_status(form))
+
+
+@requires(P.HEALTH_VIEW, portal="operator")
+def maintenance_detail(request: HttpRequest, maintenance_id: str) -> HttpResponse:
+    principal = _principal(request)
+    maintenance = policy.get_visible(principal, PlannedMaintenance, pk=maintenance_id)
+    form = forms.RescheduleForm(
+        request.POST or None, initial={"starts_at": maintenance.starts_at, "ends_at": maintenance.ends_at}
+    )
+    if request.method == "POST":
+        principal.require(P.HEALTH_MANAGE)
+        try:
+            if request.POST.get("action") == "cancel":
+                services.cancel_maintenance(principal, maintenance)
+                messages.success(request, _("The maintenance was cancelled; subscribers are told."))
+                return redirect("health:maintenance_detail", maintenance_id=maintenance.pk)
+            if form.is_valid():
+                services.reschedule_maintenance(principal, maintenance, **form.cleaned_data)
+                messages.success(request, _("The maintenance was moved; subscribers are told."))
+                return redirect("health:maintenance_detail", maintenance_id=maintenance.pk)
+        except DomainError as error:
+            form.add_error(None, error.message)
+    return render(
+        request,
+        "health/maintenance_detail.html",
+        {"maintenance": maintenance, "form": form},
+        status=_status(form) if request.method == "POST" else 200,
+    )
+
+
+@requires(P.HEALTH_VIEW, portal="operator")
+def operator_messages(request: HttpRequest) -> HttpResponse:
+    rows = MessagePost.objects.all()
+    status = request.GET.get("status", "")
+    if status in MessagePost.Status.values:
+        rows = rows.filter(status=status)
+    page = paginate(rows, ordering=["-last_modified_at", "id"], cursor=request.GET.get("cursor"), limit=50)
+    return render(
+        request,
+        "health/operator_messages.html",
+        {"page": page, "status": status, "query_string": urlencode({"status": status})},
+    )
+
+
+def _audience_spec(data: dict[str, Any]) -> services.AudienceSpec:
+    return services.AudienceSpec(
+        type=data["audience"],
+        service_ids=tuple(str(s.pk) for s in data.get("audience_services") or []),
+        partner_id=str(data["audience_partner"].pk) if data.get("audience_partner") else None,
+        customer_ids=tuple(str(c.pk) for c in data.get("audience_customers") or []),
+        named_service_ids=tuple(str(s.pk) for s in data.get("services") or []),
+    )
+
+
+@requires(P.HEALTH_MANAGE, portal="operator")
+def message_create(request: HttpRequest) -> HttpResponse:
+    form = forms.MessageForm(request.POST or None, initial={"audience": "all", "severity": "normal"})
+    reach = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        action = request.POST.get("action", "draft")
+        try:
+            spec = _audience_spec(data)
+            if action == "preview":
+                reach = services.audience_reach(spec)
+            else:
+                post = services.create_message(
+                    _principal(request),
+                    title=data["title"],
+                    body=data["body"],
+                    category=data["category"],
+                    severity=data["severity"],
+                    is_major_change=data["is_major_change"],
+                    act_by=data["act_by"],
+                    service_ids=[s.pk for s in data["services"]],
+                    tags=data["tags"],
+                    expires_at=data["expires_at"],
+                    audience=spec,
+                    publish=action == "publish",
+                    publish_at=data["publish_at"],
+                )
+                messages.success(request, _("The post was saved."))
+                return redirect("health:operator_message", message_id=post.pk)
+        except DomainError as error:
+            form.add_error(None, error.message)
+    return render(request, "health/message_form.html", {"form": form, "reach": reach}, status=_status(form))
+
+
+@requires(P.HEALTH_VIEW, portal="operator")
+def operator_message(request: HttpRequest, message_id: str) -> HttpResponse:
+    principal = _principal(request)
+    post = policy.get_visible(principal, MessagePost, pk=message_id)
+    form = forms.MessageReviseForm(
+        request.POST or None, initial={"title": post.title, "body": post.body, "act_by": post.act_by}
+    )
+    if request.method == "POST":
+        principal.require(P.HEALTH_MANAGE)
+        try:
+            if request.POST.get("action") == "publish":
+                services.publish_message(principal, post)
+                messages.success(request, _("The post is published."))
+                return redirect("health:operator_message", message_id=post.pk)
+            if form.is_valid():
+                data = dict(form.cleaned_data)
+                note, notifies = data.pop("note"), data.pop("notifies")
+                services.revise_message(principal, post, data, note=note, notifies=notifies)
+                messages.success(request, _("The post was revised."))
+                return redirect("health:operator_message", message_id=post.pk)
+        except DomainError as error:
+            form.add_error(None, error.message)
+    return render(
+        request,
+        "health/operator_message.html",
+        {
+            "message": post,
+            "form": form,
+            "reach": services.audience_reach(post),
+            "revisions": post.revisions.all(),
+        },
+        status=_status(form) if request.method == "POST" else 200,
+    )
+
+
+# --- Admin center ---------------------------------------------------------------------------------
+
+
+def report_issue_url(service: Service) -> str:
+    """The support engineer's "new support request" page, pre-linked to the service."""
+    try:
+        base = reverse("support:admin_request_create")
+    except NoReverseMatch:
+        base = "/admin/support/new/"
+    return f"{base}?{urlencode({'service': str(service.pk)})}"
+
+
+@requires(P.HEALTH_VIEW, portal="admin")
+def admin_health(request: HttpRequest) -> HttpResponse:
+    principal = _principal(request)
+    preference = services.preferences_for(principal.user)
+    rows = list(policy.visible(principal, Service).order_by("name"))
+    if preference.pk is not None:
+        chosen = set(preference.services.values_list("pk", flat=True))
+        if chosen:
+            rows = [s for s in rows if s.pk in chosen]
+    issues = list(queries.issues_since(_issues(request), 30))
+    history = queries.daily_history(issues, [s.pk for s in rows], days=30)
+    active = [i for i in issues if i.status not in CLOSED_STATUSES]
+    service_rows = [
+        {
+            "service": s,
+            "history": history[s.pk],
+            "history_7": history[s.pk][-7:],
+            "issues": [i for i in active if s in i.services.all()],
+            "report_url": report_issue_url(s),
+        }
+        for s in rows
+    ]
+    maintenance = (
+        policy.visible(principal, PlannedMaintenance)
+        .filter(status__in=[PlannedMaintenance.Status.SCHEDULED, PlannedMaintenance.Status.IN_PROGRESS])
+        .prefetch_related("services")
+        .order_by("starts_at", "id")[:20]
+    )
+    return render(
+        request,
+        "health/admin_health.html",
+        {
+            "service_rows": service_rows,
+            "active": active,
+            "recent": [i for i in issues if i.status in CLOSED_STATUSES],
+            "maintenance": maintenance,
+        },
+    )
+
+
+@requires(P.HEALTH_VIEW, portal="admin")
+def admin_issue(request: HttpRequest, issue_id: str) -> HttpResponse:
+    issue = policy.get_visible(_principal(request), _issues(request), pk=issue_id)
+    return render(
+        request,
+        "health/admin_issue.html",
+        {
+            "issue": issue,
+            "timeline": _timeline(issue),
+            "report_urls": [(s, report_issue_url(s)) for s in issue.services.all()],
+        },
+    )
+
+
+FILTER_FLAGS = ("unread", "act_by_soon", "major_change")
+
+
+@requires(P.MESSAGES_VIEW, portal="admin")
+def admin_messages(request: HttpRequest) -> HttpResponse:
+    principal = _principal(request)
+    params: dict[str, Any] = {
+        "service": request.GET.get("service", ""),
+        "category": request.GET.get("category", ""),
+        "tag": request.GET.get("tag", ""),
+        "view": request.GET.get("view", "inbox"),
+        "search": request.GET.get("q", ""),
+        **{flag: request.GET.get(flag) == "1" for flag in FILTER_FLAGS},
+    }
+    rows = queries.filter_messages(_messages(request).prefetch_related("services"), **params)
+    page = paginate(rows, ordering=["-last_modified_at", "id"], cursor=request.GET.get("cursor"), limit=50)
+    query_string = urlencode(
+        {
+            k: ("1" if v is True else v)
+            for k, v in {**params, "q": params["search"]}.items()
+            if v and k != "search"
+        }
+    )
+    return render(
+        request,
+        "health/admin_messages.html",
+        {
+            "page": page,
+            "filters": params,
+            "services": policy.visible(principal, Service).order_by("name"),
+            "categories": MessagePost.Category.choices,
+            "tags": [
+                t
+                for t in MessagePost.Tag.choices
+                if t[0] != "data_privacy" or principal.has(P.MESSAGES_PRIVACY)
+            ],
+            "query_string": query_string,
+            "unread": queries.unread_count(principal),
+        },
+    )
+
+
+@requires(P.MESSAGES_VIEW, portal="admin")
+def admin_message(request: HttpRequest, message_id: str) -> HttpResponse:
+    post = policy.get_visible(
+        _principal(request), _messages(request).prefetch_related("services"), pk=message_id
+    )
+    return render(
+        request,
+        "health/admin_message.html",
+        {"message": post, "revisions": post.revisions.all(), "attachments": post.attachments.all()},
+    )
+
+
+@require_POST
+@requires(P.MESSAGES_VIEW, portal="admin")
+def admin_message_state(request: HttpRequest) -> HttpResponse:
+    action = request.POST.get("action", "")
+    ids = request.POST.getlist("message")
+    try:
+        services.set_view_state(_principal(request), ids, action)
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        messages.error(request, error.message)
+    following = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(following, allowed_hosts={request.get_host()}):
+        following = reverse("health:admin_messages")
+    return redirect(following)
+
+
+@requires(P.MESSAGES_VIEW, portal="admin")
+def admin_preferences(request: HttpRequest) -> HttpResponse:
+    principal = _principal(request)
+    preference = services.preferences_for(principal.user)
+    saved = preference.pk is not None
+    initial = {
+        "services": list(preference.services.all()) if saved else [],
+        "weekly_digest": preference.weekly_digest,
+        "email_major_changes": preference.email_major_changes,
+        "email_data_privacy": preference.email_data_privacy,
+        "email_health_issues": preference.email_health_issues,
+        "health_services": list(preference.health_services.all()) if saved else [],
+        "extra_email_1": [*preference.extra_emails, "", ""][0],
+        "extra_email_2": [*preference.extra_emails, "", ""][1],
+    }
+    form = forms.PreferencesForm(
+        request.POST or None,
+        initial=initial,
+        services=policy.visible(principal, Service).order_by("name"),
+        privacy=principal.has(P.MESSAGES_PRIVACY),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.update_preferences(
+                principal,
+                service_ids=[s.pk for s in data["services"]],
+                weekly_digest=data["weekly_digest"],
+                email_major_changes=data["email_major_changes"],
+                email_data_privacy=data.get("email_data_privacy", False),
+                email_health_issues=data["email_health_issues"],
+                health_service_ids=[s.pk for s in data["health_services"]],
+                extra_emails=[data["extra_email_1"], data["extra_email_2"]],
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Your preferences were saved."))
+            return redirect("health:admin_preferences")
+    return render(request, "health/admin_preferences.html", {"form": form}, status=_status(form))
+
+
+@requires(P.HEALTH_FEED_MANAGE, portal="admin")
+def admin_feed(request: HttpRequest) -> HttpResponse:
+    principal = _principal(request)
+    new_url = None
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "revoke":
+                token = FeedToken.objects.filter(
+                    organization_id=principal.organization.pk, pk=request.POST.get("token", "")
+                ).first()
+                if token is None:
+                    raise DomainError(_("Not found."), code="not_found", status=404)
+                services.revoke_feed_token(principal, token)
+                messages.success(request, _("The feed link no longer works."))
+            else:
+                new = services.create_feed_token(principal)
+                new_url = request.build_absolute_uri(reverse("health:feed", args=[new.raw]))
+        except DomainError as error:
+            messages.error(request, error.message)
+    tokens = FeedToken.objects.filter(organization_id=principal.organization.pk).order_by("-created_at")[:20]
+    return render(request, "health/admin_feed.html", {"tokens": tokens, "new_url": new_url})
+
+
+@public
+def feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The tenant's Atom feed of Message center posts and health issues; the token is the credential."""
+    organization = services.organization_for_feed(token)
+    if organization is None:
+        return HttpResponse(
+            _("This feed link is unknown or was revoked."), status=404, content_type="text/plain"
+        )
+    posts = list(
+        queries.messages_for_tenant(organization.pk, organization.partner_id, include_privacy=False).order_by(
+            "-last_modified_at", "id"
+        )[:50]
+    )
+    issues = list(queries.issues_for_tenant(organization.pk).order_by("-last_modified_at", "id")[:50])
+    entries: list[dict[str, Any]] = [
+        {"id": f"urn:uuid:{p.pk}", "title": f"{p.display_id} {p.title}", "updated": p.last_modified_at,
+         "link": request.build_absolute_uri(reverse("health:admin_message", args=[p.pk])),
+         "summary": p.body, "category": p.get_category_display()}
+        for p in posts
+    ] + [
+        {"id": f"urn:uuid:{i.pk}", "title": f"{i.display_id} {i.title} ({i.get_status_display()})",
+         "updated": i.last_modified_at,
+         "link": request.build_absolute_uri(reverse("health:admin_issue", args=[i.pk])),
+         "summary": i.impact_description, "category": i.get_classification_display()}
+        for i in issues
+    ]  # fmt: skip
+    entries.sort(key=lambda entry: entry["updated"], reverse=True)
+    updated = entries[0]["updated"] if entries else timezone.now()
+    return render(
+        request,
+        "health/feed.xml",
+        {
+            "organization": organization,
+            "entries": entries,
+            "updated": updated,
+            "self_url": request.build_absolute_uri(),
+        },
+        content_type="application/atom+xml; charset=utf-8",
+    )
+
+
+# --- Partner center -------------------------------------------------------------------------------
+
+
+@requires(P.HEALTH_VIEW, portal="partner")
+def partner_health(request: HttpRequest) -> HttpResponse:
+    principal = _principal(request)
+    issues = list(
+        _issues(request)
+        .exclude(status__in=CLOSED_STATUSES)
+        .prefetch_related("services")
+        .order_by("-start_at", "id")[:50]
+    )
+    posts = (
+        list(policy.visible(principal, MessagePost).order_by("-last_modified_at", "id")[:20])
+        if principal.has(P.MESSAGES_VIEW)
+        else []
+    )
+    customers = (
+        policy.visible(principal, _customer_model()).filter(kind=OrgKind.CUSTOMER).order_by("name", "id")
+    )
+    page = paginate(customers, ordering=["name", "id"], cursor=request.GET.get("cursor"), limit=50)
+    return render(
+        request,
+        "health/partner_health.html",
+        {"issues": issues, "posts": posts, "page": page},
+    )
+
+
+def _customer_model() -> Any:
+    from partnerdesk.tenancy.models import Organization
+
+    return Organization
+
+
+@requires(P.HEALTH_VIEW, portal="partner")
+def partner_issue(request: HttpRequest, issue_id: str) -> HttpResponse:
+    principal = _principal(request)
+    issue = policy.get_visible(principal, _issues(request), pk=issue_id)
+    affected = queries.affected_customers_of_issue(issue, principal.organization.pk).order_by("name", "id")
+    return render(
+        request,
+        "health/partner_issue.html",
+        {"issue": issue, "timeline": _timeline(issue), "affected": affected[:500]},
+    )
+
+
+@requires(P.MESSAGES_VIEW, portal="partner")
+def partner_message(request: HttpRequest, message_id: str) -> HttpResponse:
+    principal = _principal(request)
+    post = policy.get_visible(principal, MessagePost, pk=message_id)
+    affected = queries.affected_customers_of_message(post, principal.organization.pk).order_by("name", "id")
+    return render(request, "health/partner_message.html", {"message": post, "affected": affected[:500]})
+
+
+@requires(P.HEALTH_VIEW, portal="partner")
+def partner_customer_health(request: HttpRequest, customer_id: str) -> HttpResponse:
+    principal = _principal(request)
+    customer = policy.get_visible(
+        principal, policy.visible(principal, _customer_model()).filter(kind=OrgKind.CUSTOMER), pk=customer_id
+    )
+    rows = list(queries.entitled_services_of(customer.pk))
+    issues = list(queries.issues_since(queries.issues_for_tenant(customer.pk), 30))
+    history = queries.daily_history(issues, [s.pk for s in rows], days=30)
+    return render(
+        request,
+        "health/partner_customer_health.html",
+        {
+            "customer": customer,
+            "service_rows": [{"service": s, "history": history[s.pk]} for s in rows],
+            "active": [i for i in issues if i.status not in CLOSED_STATUSES],
+        },
+    )

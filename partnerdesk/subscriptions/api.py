@@ -1,0 +1,734 @@
+"""API: subscriptions (partner), change requests (customer to partner), licences, entitlement checks.
+
+Every operation that changes a subscription goes through `changes_subscriptions`: a customer (or a
+partner agent acting in the admin center) gets 403 `subscription_change_not_allowed` naming its
+partner, and the attempt is audited. Mutations accept `Idempotency-Key`; PATCH honours `If-Match`.
+"""
+
+import contextlib
+import functools
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal, TypeVar
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import Router, Schema, Status
+from ninja.security import HttpBearer
+from pydantic import BaseModel, Field
+
+from partnerdesk.access import policy
+from partnerdesk.access.permissions import OrgKind, Permission
+from partnerdesk.access.principal import Principal
+from partnerdesk.accounts.models import User
+from partnerdesk.api import ErrorOut, PageOut, principal_of, requires
+from partnerdesk.catalog.models import Offer, Sku
+from partnerdesk.errors import Conflict, DomainError, Forbidden, NotFound
+from partnerdesk.pagination import paginate
+from partnerdesk.subscriptions import services
+from partnerdesk.subscriptions.models import ChangeRequest, IdempotencyRecord, ServiceCredential, Subscription
+from partnerdesk.tenancy.models import Organization
+
+router = Router(tags=["subscriptions"])
+
+F = TypeVar("F", bound=Callable[..., Any])
+ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def changes_subscriptions(operation: F) -> F:
+    """Like `requires(subscriptions.change)`, but a customer is told who can (its partner), audited."""
+    checked = requires(Permission.SUBSCRIPTIONS_CHANGE)(operation)
+
+    @functools.wraps(operation)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        principal = request.auth  # type: ignore[attr-defined]
+        if isinstance(principal, Principal) and principal.kind == OrgKind.CUSTOMER:
+            services.refuse_customer_change(
+                principal, principal.organization, what=f"{request.method} {request.path}"
+            )
+        return checked(request, *args, **kwargs)
+
+    wrapper.required_permission = Permission.SUBSCRIPTIONS_CHANGE.value  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
+def idempotent(
+    request: HttpRequest, schema: type[BaseModel], status: int, compute: Callable[[], Any]
+) -> Status:
+    """Run `compute` once per Idempotency-Key and caller; a repeat gets the first response back unchanged."""
+    key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
+    if not key:
+        return Status(status, compute())
+    principal = principal_of(request)
+    if len(key) > 200:
+        raise DomainError(
+            _("The Idempotency-Key is too long (200 characters at most)."), code="invalid_idempotency_key"
+        )
+
+    def replay(record: IdempotencyRecord) -> Status:
+        if record.method != request.method or record.path != request.path:
+            raise Conflict(
+                _("This Idempotency-Key was used for another request."), code="idempotency_key_reused"
+            )
+        return Status(record.status_code, record.body)
+
+    existing = IdempotencyRecord.objects.filter(user=principal.user, key=key).first()
+    if existing:
+        return replay(existing)
+    try:
+        with transaction.atomic():
+            body = schema.model_validate(compute()).model_dump(mode="json")
+            IdempotencyRecord.objects.create(
+                user=principal.user,
+                key=key,
+                method=request.method or "",
+                path=request.path,
+                status_code=status,
+                body=body,
+            )
+    except IntegrityError:
+        existing = IdempotencyRecord.objects.filter(user=principal.user, key=key).first()
+        if existing is None:
+            raise
+        return replay(existing)
+    return Status(status, body)
+
+
+# --- Schemas ---------------------------------------------------------------------------------
+
+
+class OrgRef(Schema):
+    id: uuid.UUID
+    name: str
+
+
+class OfferRef(Schema):
+    id: uuid.UUID
+    name: str
+    sku_id: uuid.UUID
+    sku_name: str
+    term: str
+
+
+class ScheduledChangeOut(Schema):
+    id: uuid.UUID
+    quantity: int
+    status: str
+    invalid_reason: str
+    created_at: datetime
+
+
+class LotOut(Schema):
+    kind: str
+    quantity: int
+    remaining: int
+    refundable_until: datetime
+    created_at: datetime
+
+
+class RemovableOut(Schema):
+    seats: int = Field(description="Seats that can be removed now, with a refund")
+    until: datetime | None = Field(description="When the earliest of those seats stops being refundable")
+
+
+class SubscriptionOut(Schema):
+    id: uuid.UUID
+    customer: OrgRef
+    partner: OrgRef
+    offer: OfferRef
+    quantity: int
+    status: str
+    suspension_reason: str
+    term_start: datetime
+    term_end: datetime
+    unit_price: Decimal
+    currency: str
+    auto_renew: bool
+    friendly_name: str
+    base_id: uuid.UUID | None
+    upgraded_from_id: uuid.UUID | None
+    etag: str
+
+
+class SubscriptionDetailOut(SubscriptionOut):
+    removable_now: RemovableOut
+    cancel_until: datetime
+    lots: list[LotOut]
+    scheduled_changes: list[ScheduledChangeOut]
+
+
+class SubscriptionIn(Schema):
+    offer_id: uuid.UUID
+    quantity: int = Field(ge=1)
+    friendly_name: str = Field(default="", max_length=200)
+    base_subscription_id: uuid.UUID | None = Field(
+        default=None, description="For an add-on: the base subscription"
+    )
+
+
+class SubscriptionPatch(Schema):
+    quantity: int | None = Field(default=None, ge=1)
+    status: Literal["active", "suspended", "cancelled"] | None = None
+    suspension_reason: Literal["non_payment", "fraud", "customer_request"] | None = None
+    auto_renew: bool | None = None
+    friendly_name: str | None = Field(default=None, max_length=200)
+
+
+class UpgradeTargetOut(Schema):
+    offer: OfferRef
+    eligible: bool
+    reason: str
+
+
+class UpgradeIn(Schema):
+    offer_id: uuid.UUID
+
+
+class ChangeRequestIn(Schema):
+    subscription_id: uuid.UUID
+    type: Literal["increase", "decrease", "upgrade", "cancel"]
+    quantity: int | None = Field(default=None, ge=1)
+    target_sku_id: uuid.UUID | None = None
+    note: str = Field(default="", max_length=4000)
+
+
+class ChangeRequestOut(Schema):
+    id: uuid.UUID
+    subscription_id: uuid.UUID
+    subscription_name: str
+    customer: OrgRef
+    partner: OrgRef
+    type: str
+    quantity: int | None
+    target_sku_id: uuid.UUID | None
+    note: str
+    status: str
+    response: str
+    created_at: datetime
+    decided_at: datetime | None
+
+
+class ResponseIn(Schema):
+    response: str = Field(default="", max_length=4000)
+
+
+class ReasonIn(Schema):
+    reason: str = Field(min_length=1, max_length=4000)
+
+
+class QuestionIn(Schema):
+    question: str = Field(min_length=1, max_length=4000)
+
+
+class ReplyIn(Schema):
+    note: str = Field(min_length=1, max_length=4000)
+
+
+class PoolOut(Schema):
+    sku_id: uuid.UUID
+    sku_name: str
+    product_name: str
+    purchased: int
+    suspended: int
+    assigned: int
+    available: int
+    over_assigned: int
+
+
+class LicencesIn(Schema):
+    sku_id: uuid.UUID
+    user_ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
+
+
+class LicencesOut(Schema):
+    pool: PoolOut
+    changed: int
+
+
+class EntitlementOut(Schema):
+    allowed: bool
+    reason: str
+    user_id: uuid.UUID | None
+    service: str
+
+
+class CredentialIn(Schema):
+    name: str = Field(min_length=1, max_length=100)
+
+
+class CredentialOut(Schema):
+    id: uuid.UUID
+    name: str
+    prefix: str
+    secret: str = Field(description="Shown once; send it as `Authorization: Bearer <secret>`")
+
+
+# --- Helpers ---------------------------------------------------------------------------------
+
+
+def _offer_ref(offer: Offer) -> dict[str, Any]:
+    return {
+        "id": offer.pk,
+        "name": offer.name,
+        "sku_id": offer.sku_id,
+        "sku_name": offer.sku.name,
+        "term": offer.term,
+    }
+
+
+def _subscription_out(subscription: Subscription) -> dict[str, Any]:
+    return {
+        **{
+            f: getattr(subscription, f)
+            for f in [
+                "id",
+                "quantity",
+                "status",
+                "suspension_reason",
+                "term_start",
+                "term_end",
+                "unit_price",
+                "currency",
+                "auto_renew",
+                "friendly_name",
+                "base_id",
+                "upgraded_from_id",
+                "etag",
+            ]
+        },
+        "customer": {"id": subscription.customer_id, "name": subscription.customer.name},
+        "partner": {"id": subscription.partner_id, "name": subscription.partner.name},
+        "offer": _offer_ref(subscription.offer),
+    }
+
+
+def _detail_out(subscription: Subscription) -> dict[str, Any]:
+    removable = services.removable_now(subscription)
+    return {
+        **_subscription_out(subscription),
+        "removable_now": {"seats": removable.seats, "until": removable.until},
+        "cancel_until": services.cancel_deadline(subscription),
+        "lots": list(subscription.lots.order_by("-created_at").values(*LotOut.model_fields)),
+        "scheduled_changes": list(
+            subscription.scheduled_changes.order_by("-created_at").values(*ScheduledChangeOut.model_fields)
+        ),
+    }
+
+
+def _subscriptions(principal: Principal) -> Any:
+    return policy.visible(principal, Subscription).select_related(
+        "customer", "partner", "offer", "offer__sku", "offer__policy"
+    )
+
+
+def _get(request: HttpRequest, subscription_id: Any) -> Subscription:
+    principal = principal_of(request)
+    return policy.get_visible(principal, _subscriptions(principal), pk=subscription_id)
+
+
+def _change_request_out(change_request: ChangeRequest) -> dict[str, Any]:
+    return {
+        **{
+            f: getattr(change_request, f)
+            for f in [
+                "id",
+                "subscription_id",
+                "quantity",
+                "target_sku_id",
+                "note",
+                "status",
+                "response",
+                "created_at",
+                "decided_at",
+            ]
+        },
+        "type": change_request.kind,
+        "subscription_name": str(change_request.subscription),
+        "customer": {"id": change_request.customer_id, "name": change_request.customer.name},
+        "partner": {"id": change_request.partner_id, "name": change_request.partner.name},
+    }
+
+
+def _change_requests(principal: Principal) -> Any:
+    return policy.visible(principal, ChangeRequest).select_related(
+        "subscription", "subscription__offer", "customer", "partner"
+    )
+
+
+def _pool_out(pool: services.Pool) -> dict[str, Any]:
+    return {
+        "sku_id": pool.sku.pk,
+        "sku_name": pool.sku.name,
+        "product_name": pool.sku.product.name,
+        "purchased": pool.purchased,
+        "suspended": pool.suspended,
+        "assigned": pool.assigned,
+        "available": pool.available,
+        "over_assigned": pool.over_assigned,
+    }
+
+
+# --- Subscriptions (partner center) ----------------------------------------------------------
+
+
+@router.get(
+    "/customers/{customer_id}/subscriptions",
+    response={200: PageOut[SubscriptionOut], 404: ErrorOut},
+    summary="A customer's subscriptions",
+)
+@requires(Permission.SUBSCRIPTIONS_VIEW)
+def list_subscriptions(
+    request: HttpRequest,
+    customer_id: str,
+    status: str = "",
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> Any:
+    principal = principal_of(request)
+    customer = policy.get_visible(
+        principal, Organization.objects.filter(kind=OrgKind.CUSTOMER), pk=customer_id
+    )
+    queryset = _subscriptions(principal).filter(customer=customer)
+    if status:
+        queryset = queryset.filter(status=status)
+    page = paginate(queryset, ordering=["-created_at", "-id"], cursor=cursor, limit=limit)
+    return {"items": [_subscription_out(s) for s in page.items], "next_cursor": page.next_cursor}
+
+
+@router.post(
+    "/customers/{customer_id}/subscriptions",
+    response={201: SubscriptionDetailOut, **ERRORS},
+    summary="Buy an offer for a customer (partner)",
+)
+@changes_subscriptions
+def create_subscription(request: HttpRequest, customer_id: str, payload: SubscriptionIn) -> Status:
+    principal = principal_of(request)
+    customer = policy.get_visible(
+        principal, Organization.objects.filter(kind=OrgKind.CUSTOMER), pk=customer_id
+    )
+    offer = policy.get_visible(principal, Offer.objects.select_related("sku"), pk=payload.offer_id)
+    base = _get(request, payload.base_subscription_id) if payload.base_subscription_id else None
+
+    def compute() -> Any:
+        subscription = services.create_subscription(
+            principal,
+            customer=customer,
+            offer=offer,
+            quantity=payload.quantity,
+            friendly_name=payload.friendly_name,
+            base=base,
+        )
+        return _detail_out(_get(request, subscription.pk))
+
+    return idempotent(request, SubscriptionDetailOut, 201, compute)
+
+
+@router.get(
+    "/subscriptions/{subscription_id}",
+    response={200: SubscriptionDetailOut, 404: ErrorOut},
+    summary="One subscription",
+)
+@requires(Permission.SUBSCRIPTIONS_VIEW)
+def get_subscription(request: HttpRequest, subscription_id: str, response: HttpResponse) -> Any:
+    subscription = _get(request, subscription_id)
+    response["ETag"] = subscription.etag
+    return _detail_out(subscription)
+
+
+@router.patch(
+    "/subscriptions/{subscription_id}",
+    response={200: SubscriptionDetailOut, 412: ErrorOut, **ERRORS},
+    summary="Change quantity, status (suspend, reactivate, cancel), auto-renew or friendly name",
+)
+@changes_subscriptions
+def patch_subscription(
+    request: HttpRequest, subscription_id: str, payload: SubscriptionPatch, response: HttpResponse
+) -> Any:
+    principal = principal_of(request)
+    subscription = _get(request, subscription_id)
+    etag = request.headers.get("If-Match")
+
+    def compute() -> Any:
+        nonlocal subscription, etag
+        with transaction.atomic():
+            settings_changes = payload.model_dump(include={"auto_renew", "friendly_name"}, exclude_none=True)
+            if settings_changes:
+                subscription = services.update_settings(
+                    principal, subscription, settings_changes, expected_etag=etag
+                )
+                etag = subscription.etag
+            if payload.quantity is not None:
+                subscription = services.change_quantity(
+                    principal, subscription, payload.quantity, expected_etag=etag
+                ).subscription
+                etag = subscription.etag
+            if payload.status is not None and payload.status != subscription.status:
+                if payload.status == "suspended":
+                    subscription = services.suspend(
+                        principal, subscription, reason=payload.suspension_reason or "", expected_etag=etag
+                    )
+                elif payload.status == "active":
+                    subscription = services.reactivate(principal, subscription, expected_etag=etag)
+                else:
+                    subscription = services.cancel(principal, subscription, expected_etag=etag)
+            if etag is not None:
+                services._check_version(Subscription.objects.get(pk=subscription.pk), etag)
+        fresh = _get(request, subscription.pk)
+        response["ETag"] = fresh.etag
+        return _detail_out(fresh)
+
+    return idempotent(request, SubscriptionDetailOut, 200, compute)
+
+
+@router.get(
+    "/subscriptions/{subscription_id}/upgrades",
+    response={200: list[UpgradeTargetOut], 404: ErrorOut},
+    summary="Upgrade offers, each with the reason it is not eligible",
+)
+@requires(Permission.SUBSCRIPTIONS_VIEW)
+def list_upgrades(request: HttpRequest, subscription_id: str) -> Any:
+    subscription = _get(request, subscription_id)
+    return [
+        {"offer": _offer_ref(t.offer), "eligible": t.eligible, "reason": t.reason}
+        for t in services.upgrade_targets(subscription)
+    ]
+
+
+@router.post(
+    "/subscriptions/{subscription_id}/upgrade",
+    response={201: SubscriptionDetailOut, **ERRORS},
+    summary="Upgrade to an eligible offer (returns the new subscription)",
+)
+@changes_subscriptions
+def upgrade_subscription(request: HttpRequest, subscription_id: str, payload: UpgradeIn) -> Status:
+    principal = principal_of(request)
+    subscription = _get(request, subscription_id)
+    target = policy.get_visible(principal, Offer, pk=payload.offer_id)
+
+    def compute() -> Any:
+        new = services.upgrade(principal, subscription, target)
+        return _detail_out(_get(request, new.pk))
+
+    return idempotent(request, SubscriptionDetailOut, 201, compute)
+
+
+# --- Change requests -------------------------------------------------------------------------
+
+
+@router.get(
+    "/change-requests", response=PageOut[ChangeRequestOut], summary="Change requests you sent or received"
+)
+@requires(Permission.SUBSCRIPTIONS_VIEW)
+def list_change_requests(
+    request: HttpRequest, status: str = "", limit: int | None = None, cursor: str | None = None
+) -> Any:
+    queryset = _change_requests(principal_of(request))
+    if status:
+        queryset = queryset.filter(status=status)
+    page = paginate(queryset, ordering=["-created_at", "-id"], cursor=cursor, limit=limit)
+    return {"items": [_change_request_out(c) for c in page.items], "next_cursor": page.next_cursor}
+
+
+@router.post(
+    "/change-requests",
+    response={201: ChangeRequestOut, **ERRORS},
+    summary="Ask the partner to change a subscription (customer admin)",
+)
+@requires(Permission.SUBSCRIPTIONS_REQUEST_CHANGE)
+def create_change_request(request: HttpRequest, payload: ChangeRequestIn) -> Status:
+    principal = principal_of(request)
+    subscription = _get(request, payload.subscription_id)
+    target_sku = (
+        policy.get_visible(principal, Sku, pk=payload.target_sku_id) if payload.target_sku_id else None
+    )
+
+    def compute() -> Any:
+        change_request = services.request_change(
+            principal,
+            subscription,
+            kind=payload.type,
+            quantity=payload.quantity,
+            target_sku=target_sku,
+            note=payload.note,
+        )
+        return _change_request_out(_change_requests(principal).get(pk=change_request.pk))
+
+    return idempotent(request, ChangeRequestOut, 201, compute)
+
+
+@router.get(
+    "/change-requests/{request_id}",
+    response={200: ChangeRequestOut, 404: ErrorOut},
+    summary="One change request",
+)
+@requires(Permission.SUBSCRIPTIONS_VIEW)
+def get_change_request(request: HttpRequest, request_id: str) -> Any:
+    principal = principal_of(request)
+    return _change_request_out(policy.get_visible(principal, _change_requests(principal), pk=request_id))
+
+
+def _decide(
+    request: HttpRequest, request_id: str, decide: Callable[[Principal, ChangeRequest], Any]
+) -> Status:
+    principal = principal_of(request)
+    change_request = policy.get_visible(principal, _change_requests(principal), pk=request_id)
+
+    def compute() -> Any:
+        decide(principal, change_request)
+        return _change_request_out(_change_requests(principal).get(pk=change_request.pk))
+
+    return idempotent(request, ChangeRequestOut, 200, compute)
+
+
+@router.post(
+    "/change-requests/{request_id}/approve",
+    response={200: ChangeRequestOut, **ERRORS},
+    summary="Approve and apply",
+)
+@changes_subscriptions
+def approve_change_request(request: HttpRequest, request_id: str, payload: ResponseIn) -> Status:
+    return _decide(
+        request, request_id, lambda p, c: services.approve_change_request(p, c, response=payload.response)
+    )
+
+
+@router.post(
+    "/change-requests/{request_id}/reject",
+    response={200: ChangeRequestOut, **ERRORS},
+    summary="Reject with a reason",
+)
+@changes_subscriptions
+def reject_change_request(request: HttpRequest, request_id: str, payload: ReasonIn) -> Status:
+    return _decide(
+        request, request_id, lambda p, c: services.reject_change_request(p, c, reason=payload.reason)
+    )
+
+
+@router.post(
+    "/change-requests/{request_id}/inquire",
+    response={200: ChangeRequestOut, **ERRORS},
+    summary="Ask the customer for information",
+)
+@changes_subscriptions
+def inquire_change_request(request: HttpRequest, request_id: str, payload: QuestionIn) -> Status:
+    return _decide(
+        request, request_id, lambda p, c: services.inquire_change_request(p, c, question=payload.question)
+    )
+
+
+@router.post(
+    "/change-requests/{request_id}/reply",
+    response={200: ChangeRequestOut, **ERRORS},
+    summary="Answer the partner's question (customer)",
+)
+@requires(Permission.SUBSCRIPTIONS_REQUEST_CHANGE)
+def reply_change_request(request: HttpRequest, request_id: str, payload: ReplyIn) -> Status:
+    return _decide(request, request_id, lambda p, c: services.reply_change_request(p, c, note=payload.note))
+
+
+# --- Licences (admin center) -----------------------------------------------------------------
+
+
+@router.get("/licenses", response=list[PoolOut], summary="The tenant's licence pools")
+@requires(Permission.LICENSES_VIEW)
+def list_pools(request: HttpRequest) -> Any:
+    return [_pool_out(p) for p in services.pools(principal_of(request).organization.pk)]
+
+
+def _licence_change(request: HttpRequest, payload: LicencesIn, assign: bool) -> Status:
+    principal = principal_of(request)
+    customer = principal.organization
+    if customer.kind != OrgKind.CUSTOMER:
+        raise Forbidden(_("Licences are assigned in a customer's admin center."), code="permission_denied")
+    sku = policy.get_visible(principal, Sku, pk=payload.sku_id)
+    wanted = set(payload.user_ids)
+    users = list(policy.visible(principal, User).filter(pk__in=wanted))
+    if len(users) != len(wanted):
+        raise NotFound(_("Not found."))
+
+    def compute() -> Any:
+        if assign:
+            changed = len(services.assign_licences(principal, customer=customer, sku=sku, users=users))
+        else:
+            changed = services.remove_licences(principal, customer=customer, sku=sku, users=users)
+        pool = next((p for p in services.pools(customer.pk) if p.sku.pk == sku.pk), None)
+        if pool is None:
+            pool = services.Pool(sku=sku, purchased=0, suspended=0, assigned=0)
+        return {"pool": _pool_out(pool), "changed": changed}
+
+    return idempotent(request, LicencesOut, 200, compute)
+
+
+@router.post(
+    "/licenses/assign", response={200: LicencesOut, **ERRORS}, summary="Assign licences (all or none)"
+)
+@requires(Permission.LICENSES_ASSIGN)
+def assign_licences(request: HttpRequest, payload: LicencesIn) -> Status:
+    return _licence_change(request, payload, assign=True)
+
+
+@router.post("/licenses/remove", response={200: LicencesOut, **ERRORS}, summary="Remove licences")
+@requires(Permission.LICENSES_ASSIGN)
+def remove_licences(request: HttpRequest, payload: LicencesIn) -> Status:
+    return _licence_change(request, payload, assign=False)
+
+
+# --- Entitlement checks (the operator's services) ----------------------------------------------
+
+
+class ServiceCredentialAuth(HttpBearer):
+    """`Authorization: Bearer pds_…`: a credential of one of the operator's services, not a person."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> ServiceCredential | None:
+        return services.credential_for(token)
+
+
+def service_only(operation: F) -> F:
+    """Allow only callers authenticated by a service credential."""
+
+    @functools.wraps(operation)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if not isinstance(request.auth, ServiceCredential):  # type: ignore[attr-defined]
+            raise Forbidden(
+                _("Only the operator's services may check entitlements."), code="permission_denied"
+            )
+        return operation(request, *args, **kwargs)
+
+    wrapper.required_permission = Permission.ENTITLEMENTS_CHECK.value  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
+@router.get(
+    "/entitlements/check",
+    response={200: EntitlementOut, 401: ErrorOut, 403: ErrorOut},
+    auth=ServiceCredentialAuth(),
+    summary="May this user use this service now? (service credentials only)",
+)
+@service_only
+def check_entitlement(request: HttpRequest, user: str, service: str) -> Any:
+    lookup = Q(email__iexact=user)
+    with contextlib.suppress(ValueError):
+        lookup |= Q(pk=uuid.UUID(user))
+    person = User.objects.filter(lookup, organization__kind=OrgKind.CUSTOMER).first()
+    if person is None:
+        return {"allowed": False, "reason": "unknown_user", "user_id": None, "service": service}
+    decision = services.check_entitlement(person, service)
+    return {"allowed": decision.allowed, "reason": decision.reason, "user_id": person.pk, "service": service}
+
+
+@router.post(
+    "/service-credentials",
+    response={201: CredentialOut, **ERRORS},
+    summary="Issue a credential for one of the operator's services (entitlement checks)",
+)
+@requires(Permission.CATALOG_MANAGE)
+def create_service_credential(request: HttpRequest, payload: CredentialIn) -> Status:
+    credential, secret = services.create_service_credential(principal_of(request), name=payload.name)
+    return Status(
+        201, {"id": credential.pk, "name": credential.name, "prefix": credential.prefix, "secret": secret}
+    )

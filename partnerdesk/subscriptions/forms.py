@@ -1,0 +1,74 @@
+"""Forms for the partner center's subscription pages and the admin center's requests and licences."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from partnerdesk.catalog.models import Offer
+from partnerdesk.subscriptions.models import ChangeRequest, Subscription
+
+
+class OfferChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.name} — {obj.unit_price} {obj.currency} ({obj.get_term_display()})"
+
+
+class NewSubscriptionForm(forms.Form):
+    offer = OfferChoiceField(label=_("Offer"), queryset=Offer.objects.none())
+    quantity = forms.IntegerField(label=_("Seats"), min_value=1, initial=1)
+    friendly_name = forms.CharField(label=_("Friendly name"), max_length=200, required=False)
+
+    def __init__(self, *args: Any, offers: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["offer"].queryset = offers  # type: ignore[attr-defined]
+
+
+class QuantityForm(forms.Form):
+    quantity = forms.IntegerField(label=_("Seats"), min_value=1)
+
+
+class SettingsForm(forms.Form):
+    friendly_name = forms.CharField(label=_("Friendly name"), max_length=200, required=False)
+    auto_renew = forms.BooleanField(label=_("Renew automatically at term end"), required=False)
+
+
+class SuspendForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Reason"), choices=Subscription.SuspensionReason.choices)
+
+
+class ChangeRequestForm(forms.Form):
+    kind = forms.ChoiceField(label=_("What do you need?"), choices=ChangeRequest.Kind.choices)
+    quantity = forms.IntegerField(
+        label=_("How many seats"), min_value=1, required=False, help_text=_("For more or fewer seats")
+    )
+    note = forms.CharField(
+        label=_("Note for your partner"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("kind") in (ChangeRequest.Kind.INCREASE, ChangeRequest.Kind.DECREASE) and not data.get(
+            "quantity"
+        ):
+            self.add_error("quantity", _("Say how many seats."))
+        return data
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("approve", _("Approve")), ("reject", _("Reject")), ("inquire", _("Ask for information"))],
+        widget=forms.HiddenInput,
+    )
+    message = forms.CharField(
+        label=_("Message to the customer"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text=_("Required to reject or to ask for information"),
+    )
+
+
+class ReplyForm(forms.Form):
+    note = forms.CharField(label=_("Your answer"), widget=forms.Textarea(attrs={"rows": 2}))

@@ -1,0 +1,30 @@
+"""Subscription lifecycle jobs: renewal at term end, expiry, data deletion after retention.
+
+Each is idempotent: it acts through a conditional update on the state it found, so a second run or a
+second worker finds nothing left to do.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from partnerdesk.notifications.jobs import periodic
+from partnerdesk.subscriptions import services
+
+
+@periodic("subscriptions.renew", every=timedelta(minutes=5))
+def renew() -> None:
+    """Renew auto-renewing subscriptions whose term ended, applying their scheduled changes."""
+    services.renew_due()
+
+
+@periodic("subscriptions.expire", every=timedelta(minutes=5))
+def expire() -> None:
+    """Expire subscriptions whose term ended without renewal."""
+    services.expire_due()
+
+
+@periodic("subscriptions.delete_data", every=timedelta(hours=1))
+def delete_data() -> None:
+    """Delete the data of subscriptions suspended or ended for longer than the retention period."""
+    services.delete_data_due()

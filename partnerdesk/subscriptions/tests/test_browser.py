@@ -1,0 +1,99 @@
+"""The issue's acceptance scenario in real chromium.
+
+A partner agent adds a subscription for Contoso and increases its seats; Contoso's global admin
+assigns licences, asks the partner for more seats; the partner approves; the customer sees the new
+quantity. Set PARTNERDESK_SCREENSHOTS=/some/folder to keep screenshots of the main pages.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from partnerdesk.access.permissions import Role
+from partnerdesk.subscriptions.models import ChangeRequest, LicenseAssignment, Subscription
+from partnerdesk.subscriptions.tests.conftest import build_catalog
+from partnerdesk.testing import make_user
+
+pytestmark = pytest.mark.browser
+
+
+def screenshot(page: Any, name: str) -> None:
+    folder = os.environ.get("PARTNERDESK_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
+def submit(page: Any, selector: str) -> None:
+    with page.expect_navigation():
+        page.click(selector)
+
+
+def test_partner_sells_customer_assigns_asks_partner_approves(browsing: Any) -> None:
+    world = browsing.world
+    catalog = build_catalog()
+    people = [
+        make_user(world.customer_a1, f"staff{i}@contoso.test", [Role.USER], name=f"Staff {i}")
+        for i in range(2)
+    ]
+
+    # The partner's admin agent buys 5 seats for Contoso, then goes to 8.
+    partner = browsing.sign_in_as("a.admin_agent")
+    partner.goto(f"/partner/customers/{world.customer_a1.pk}/subscriptions/")
+    submit(partner, "text=Add a subscription")
+    partner.select_option("select[name=offer]", str(catalog.basic_monthly.pk))
+    partner.fill("input[name=quantity]", "5")
+    partner.fill("input[name=friendly_name]", "Head office")
+    submit(partner, "main form button[type=submit]")
+    assert partner.text_content("dd[data-testid=quantity]") == "5"
+    partner.fill("[data-testid=seats] input[name=quantity]", "8")
+    submit(partner, "text=Change seats")
+    assert partner.text_content("dd[data-testid=quantity]") == "8"
+    assert "8 seats can be removed now for a refund" in partner.text_content("[data-testid=removable]")
+    screenshot(partner, "partner-subscription")
+
+    # Contoso's global admin assigns two licences, then asks Fabrikam for 4 more seats.
+    customer = browsing.sign_in_as("a1.global_admin")
+    customer.goto("/admin/licenses/")
+    submit(customer, "text=Office 365 E1")
+    for person in people:
+        customer.check(f"#assign-{person.pk}")
+    submit(customer, "text=Assign licences")
+    assert customer.text_content("[data-testid=assigned]") == "2"
+    assert customer.text_content("[data-testid=available]") == "6"
+    screenshot(customer, "admin-licence-pool")
+    customer.goto("/admin/subscriptions/")
+    submit(customer, "text=Request a change from Fabrikam")
+    customer.select_option("select[name=kind]", "increase")
+    customer.fill("input[name=quantity]", "4")
+    customer.fill("textarea[name=note]", "Four new hires on Monday")
+    submit(customer, "main form button[type=submit]")
+    assert "Your request was sent to Fabrikam" in customer.content()
+    assert customer.text_content("[data-testid=change-request] .pill") == "Open"
+
+    # The partner approves; the seats change at once.
+    partner.goto("/partner/change-requests/")
+    assert "Four new hires on Monday" in partner.content()
+    screenshot(partner, "partner-change-requests")
+    submit(partner, "[data-testid=change-request] button[value=approve]")
+    assert "Approved and applied" in partner.content()
+
+    customer.reload()
+    assert customer.text_content("td[data-testid=quantity]") == "12"
+    assert customer.text_content("[data-testid=change-request] .pill") == "Approved"
+    screenshot(customer, "admin-subscriptions")
+
+    assert Subscription.objects.get().quantity == 12
+    assert ChangeRequest.objects.get().status == ChangeRequest.Status.APPROVED
+    assert LicenseAssignment.objects.count() == 2
+
+    operator = browsing.sign_in_as("operator.catalog_manager")
+    operator.goto("/operator/catalog/")
+    submit(operator, "text=Office 365")
+    screenshot(operator, "operator-catalog-product")
+    operator.goto(f"/operator/catalog/offers/{catalog.basic_monthly.pk}/")
+    screenshot(operator, "operator-offer")

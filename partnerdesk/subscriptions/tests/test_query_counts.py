@@ -1,0 +1,88 @@
+"""Subscription, request and licence lists cost a fixed number of queries, however many rows they show."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from partnerdesk.access.permissions import Role
+from partnerdesk.access.principal import principal_for
+from partnerdesk.catalog.models import Offer, OfferPolicy, Product, Sku
+from partnerdesk.subscriptions import services
+from partnerdesk.subscriptions.tests.conftest import SINCE, Catalog, subscribe
+from partnerdesk.testing import World, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def grow(world: World, catalog: Catalog, start: int) -> None:
+    admin = principal_for(world.user("a1.global_admin"))
+    for i in range(start, start + 6):
+        product = Product.objects.create(name=f"Product {i:02}")
+        sku = Sku.objects.create(product=product, name=f"SKU {i:02}")
+        offer = Offer.objects.create(
+            sku=sku, name=f"Offer {i:02}", term="P1M", unit_price=1, valid_from=SINCE
+        )
+        OfferPolicy.objects.create(offer=offer)
+        subscription = subscribe(world, offer, 3)
+        user = make_user(world.customer_a1, f"grow{i}@contoso.test", [Role.USER])
+        services.assign_licences(admin, customer=world.customer_a1, sku=sku, users=[user])
+        services.request_change(admin, subscription, kind="increase", quantity=1)
+
+
+PAGES = [
+    ("a.admin_agent", "/partner/subscriptions/"),
+    ("a.admin_agent", "/partner/customers/{customer}/subscriptions/"),
+    ("a.admin_agent", "/partner/change-requests/"),
+    ("a1.global_admin", "/admin/subscriptions/"),
+    ("a1.global_admin", "/admin/licenses/"),
+    ("operator.catalog_manager", "/operator/catalog/"),
+]
+
+
+def count(client: Any, path: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path).status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize(("user", "path"), PAGES, ids=[p[1] for p in PAGES])
+def test_list_pages_do_not_grow_with_rows(
+    web: Any, world: World, catalog: Catalog, user: str, path: str
+) -> None:
+    path = path.format(customer=world.customer_a1.pk)
+    client = web(user)
+    grow(world, catalog, 0)
+    count(client, path)  # warm the session
+    small = count(client, path)
+    grow(world, catalog, 10)
+    assert count(client, path) == small
+    assert small <= 14
+
+
+def test_api_lists_do_not_grow_with_rows(api: Any, world: World, catalog: Catalog) -> None:
+    paths = [
+        f"/customers/{world.customer_a1.pk}/subscriptions",
+        "/change-requests",
+        "/licenses",
+        "/catalog/offers",
+    ]
+    agent, admin, manager = api("a.admin_agent"), api("a1.global_admin"), api("operator.catalog_manager")
+    clients = {paths[0]: agent, paths[1]: agent, paths[2]: admin, paths[3]: manager}
+
+    def counts() -> dict[str, int]:
+        result = {}
+        for path, client in clients.items():
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(path).status_code == 200
+            result[path] = len(queries)
+        return result
+
+    grow(world, catalog, 0)
+    counts()
+    small = counts()
+    grow(world, catalog, 10)
+    assert counts() == small

@@ -1,0 +1,470 @@
+"""Partner center: customers' subscriptions and change requests. Admin center: read-only subscriptions,
+change requests to the partner, and licences."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from partnerdesk.access import policy
+from partnerdesk.access.permissions import OrgKind, Permission
+from partnerdesk.access.web import View, error_page, requires
+from partnerdesk.accounts.models import User
+from partnerdesk.catalog.models import AddOnRule, Offer, Sku
+from partnerdesk.errors import DomainError, NotFound
+from partnerdesk.pagination import paginate
+from partnerdesk.subscriptions import forms, services
+from partnerdesk.subscriptions.models import ChangeRequest, LicenseAssignment, Subscription
+from partnerdesk.tenancy.models import Organization
+
+P = Permission
+
+
+def _principal(request: HttpRequest) -> Any:
+    return request.principal  # type: ignore[attr-defined]
+
+
+def partner_changes(view: View) -> View:
+    """`requires(subscriptions.change, portal="partner")`, but a customer is told to ask its partner."""
+    guarded = requires(P.SUBSCRIPTIONS_CHANGE, portal="partner")(view)
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        principal = getattr(request, "principal", None)
+        if principal is not None and principal.kind == OrgKind.CUSTOMER:
+            try:
+                services.refuse_customer_change(
+                    principal, principal.organization, what=f"{request.method} {request.path}"
+                )
+            except DomainError as error:
+                return error_page(request, error)
+        return guarded(request, *args, **kwargs)
+
+    wrapper.required_permission = P.SUBSCRIPTIONS_CHANGE.value  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
+def _subscriptions(request: HttpRequest) -> Any:
+    return policy.visible(_principal(request), Subscription).select_related(
+        "customer", "partner", "offer", "offer__sku"
+    )
+
+
+def _customer(request: HttpRequest, customer_id: Any) -> Organization:
+    customers = policy.visible(_principal(request), Organization).filter(kind=OrgKind.CUSTOMER)
+    return policy.get_visible(_principal(request), customers, pk=customer_id)
+
+
+def _offers_on_sale(request: HttpRequest) -> Any:
+    now = timezone.now()
+    return (
+        policy.visible(_principal(request), Offer)
+        .filter(valid_from__lte=now)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=now))
+        .exclude(sku__addon_rules__isnull=False)
+        .select_related("sku")
+        .order_by("sku__name", "name")
+    )
+
+
+# --- Partner center ----------------------------------------------------------------------------
+
+
+@requires(P.SUBSCRIPTIONS_VIEW, portal="partner")
+def partner_subscriptions(request: HttpRequest) -> HttpResponse:
+    subscriptions = _subscriptions(request)
+    status = request.GET.get("status", "")
+    if status in Subscription.Status.values:
+        subscriptions = subscriptions.filter(status=status)
+    page = paginate(
+        subscriptions, ordering=["-created_at", "-id"], cursor=request.GET.get("cursor"), limit=50
+    )
+    return render(
+        request,
+        "subscriptions/partner_list.html",
+        {
+            "page": page,
+            "status": status,
+            "statuses": Subscription.Status.choices,
+            "query_string": f"status={status}",
+        },
+    )
+
+
+@requires(P.SUBSCRIPTIONS_VIEW, portal="partner")
+def customer_subscriptions(request: HttpRequest, customer_id: str) -> HttpResponse:
+    customer = _customer(request, customer_id)
+    page = paginate(
+        _subscriptions(request).filter(customer=customer),
+        ordering=["-created_at", "-id"],
+        cursor=request.GET.get("cursor"),
+        limit=50,
+    )
+    return render(
+        request,
+        "subscriptions/customer_subscriptions.html",
+        {
+            "customer": customer,
+            "page": page,
+            "form": forms.NewSubscriptionForm(offers=_offers_on_sale(request)),
+        },
+    )
+
+
+@partner_changes
+def subscription_create(request: HttpRequest, customer_id: str) -> HttpResponse:
+    customer = _customer(request, customer_id)
+    form = forms.NewSubscriptionForm(request.POST or None, offers=_offers_on_sale(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            subscription = services.create_subscription(
+                _principal(request), customer=customer, **form.cleaned_data
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("The subscription was added."))
+            return redirect("subscriptions:partner_detail", subscription_id=subscription.pk)
+    return render(
+        request,
+        "subscriptions/subscription_form.html",
+        {"customer": customer, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+def _detail_context(request: HttpRequest, subscription: Subscription, **overrides: Any) -> dict[str, Any]:
+    now = timezone.now()
+    addon_skus = AddOnRule.objects.filter(base_sku_id=subscription.offer.sku_id).values_list(
+        "addon_sku_id", flat=True
+    )
+    addon_offers = (
+        policy.visible(_principal(request), Offer).filter(sku_id__in=addon_skus).select_related("sku")
+    )
+    return {
+        "subscription": subscription,
+        "removable": services.removable_now(subscription, now),
+        "cancel_until": services.cancel_deadline(subscription),
+        "can_cancel": now <= services.cancel_deadline(subscription),
+        "assigned": services.assigned_seats(subscription.customer_id, subscription.offer.sku_id),
+        "lots": subscription.lots.order_by("-created_at"),
+        "scheduled": subscription.scheduled_changes.order_by("-created_at"),
+        "upgrades": services.upgrade_targets(subscription, now),
+        "add_ons": subscription.add_ons.select_related("offer"),
+        "addon_form": forms.NewSubscriptionForm(offers=addon_offers) if addon_offers else None,
+        "change_requests": subscription.change_requests.order_by("-created_at")[:20],
+        "quantity_form": overrides.get("quantity_form")
+        or forms.QuantityForm(initial={"quantity": subscription.quantity}),
+        "settings_form": overrides.get("settings_form")
+        or forms.SettingsForm(
+            initial={"friendly_name": subscription.friendly_name, "auto_renew": subscription.auto_renew}
+        ),
+        "suspend_form": forms.SuspendForm(),
+        "error": overrides.get("error"),
+    }
+
+
+@requires(P.SUBSCRIPTIONS_VIEW, portal="partner")
+def partner_detail(request: HttpRequest, subscription_id: str) -> HttpResponse:
+    subscription = policy.get_visible(_principal(request), _subscriptions(request), pk=subscription_id)
+    return render(request, "subscriptions/partner_detail.html", _detail_context(request, subscription))
+
+
+@require_POST
+@partner_changes
+def subscription_action(request: HttpRequest, subscription_id: str, action: str) -> HttpResponse:
+    """One change to a subscription: quantity, settings, suspend, reactivate, cancel, upgrade, add-on."""
+    principal = _principal(request)
+    subscription = policy.get_visible(principal, _subscriptions(request), pk=subscription_id)
+    etag = request.POST.get("etag") or None
+    form: Any = None
+    try:
+        if action == "quantity":
+            form = forms.QuantityForm(request.POST)
+            if form.is_valid():
+                result = services.change_quantity(
+                    principal, subscription, form.cleaned_data["quantity"], expected_etag=etag
+                )
+                if result.scheduled:
+                    messages.success(
+                        request,
+                        _("The decrease to %(quantity)s seats is scheduled for the renewal on %(date)s.")
+                        % {"quantity": result.scheduled.quantity, "date": subscription.term_end.date()},
+                    )
+                else:
+                    messages.success(
+                        request,
+                        _("The quantity is now %(quantity)s.") % {"quantity": result.subscription.quantity},
+                    )
+        elif action == "settings":
+            form = forms.SettingsForm(request.POST)
+            if form.is_valid():
+                services.update_settings(principal, subscription, form.cleaned_data, expected_etag=etag)
+                messages.success(request, _("Saved."))
+        elif action == "suspend":
+            form = forms.SuspendForm(request.POST)
+            if form.is_valid():
+                services.suspend(
+                    principal, subscription, reason=form.cleaned_data["reason"], expected_etag=etag
+                )
+                messages.success(request, _("The subscription is suspended."))
+        elif action == "reactivate":
+            services.reactivate(principal, subscription, expected_etag=etag)
+            messages.success(request, _("The subscription is active again."))
+        elif action == "cancel":
+            services.cancel(principal, subscription, expected_etag=etag)
+            messages.success(request, _("The subscription is cancelled."))
+        elif action == "upgrade":
+            target = policy.get_visible(principal, Offer, pk=request.POST.get("offer", ""))
+            new = services.upgrade(principal, subscription, target)
+            messages.success(request, _("Upgraded."))
+            return redirect("subscriptions:partner_detail", subscription_id=new.pk)
+        elif action == "addon":
+            form = forms.NewSubscriptionForm(request.POST, offers=policy.visible(principal, Offer))
+            if form.is_valid():
+                addon = services.create_subscription(
+                    principal, customer=subscription.customer, base=subscription, **form.cleaned_data
+                )
+                messages.success(request, _("The add-on was added."))
+                return redirect("subscriptions:partner_detail", subscription_id=addon.pk)
+        else:
+            raise NotFound(_("Not found."))
+    except DomainError as error:
+        subscription.refresh_from_db()
+        return render(
+            request,
+            "subscriptions/partner_detail.html",
+            _detail_context(request, subscription, error=error.message),
+            status=error.status,
+        )
+    if form is not None and form.errors:
+        overrides = {f"{action}_form": form}
+        return render(
+            request,
+            "subscriptions/partner_detail.html",
+            _detail_context(request, subscription, **overrides),
+            status=400,
+        )
+    return redirect("subscriptions:partner_detail", subscription_id=subscription.pk)
+
+
+def _change_requests(request: HttpRequest) -> Any:
+    return policy.visible(_principal(request), ChangeRequest).select_related(
+        "subscription", "subscription__offer", "customer", "partner", "created_by"
+    )
+
+
+@requires(P.SUBSCRIPTIONS_VIEW, portal="partner")
+def partner_change_requests(request: HttpRequest) -> HttpResponse:
+    requests_ = _change_requests(request)
+    show = request.GET.get("show", "open")
+    if show == "open":
+        requests_ = requests_.filter(
+            status__in=(ChangeRequest.Status.OPEN, ChangeRequest.Status.INFORMATION_REQUESTED)
+        )
+    page = paginate(requests_, ordering=["-created_at", "-id"], cursor=request.GET.get("cursor"), limit=50)
+    return render(
+        request,
+        "subscriptions/partner_change_requests.html",
+        {"page": page, "show": show, "query_string": f"show={show}", "form": forms.DecisionForm()},
+    )
+
+
+@require_POST
+@partner_changes
+def change_request_decide(request: HttpRequest, request_id: str) -> HttpResponse:
+    principal = _principal(request)
+    change_request = policy.get_visible(principal, _change_requests(request), pk=request_id)
+    form = forms.DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose approve, reject or ask for information."))
+        return redirect("subscriptions:partner_change_requests")
+    decision, message = form.cleaned_data["decision"], form.cleaned_data["message"]
+    try:
+        if decision == "approve":
+            services.approve_change_request(principal, change_request, response=message)
+            messages.success(request, _("Approved and applied."))
+        elif decision == "reject":
+            services.reject_change_request(principal, change_request, reason=message)
+            messages.success(request, _("Rejected."))
+        else:
+            services.inquire_change_request(principal, change_request, question=message)
+            messages.success(request, _("Your question was sent to the customer."))
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect("subscriptions:partner_change_requests")
+
+
+# --- Admin center --------------------------------------------------------------------------------
+
+
+@requires(P.SUBSCRIPTIONS_VIEW, portal="admin")
+def admin_subscriptions(request: HttpRequest) -> HttpResponse:
+    principal = _principal(request)
+    customer = principal.organization
+    subscriptions = list(
+        _subscriptions(request)
+        .filter(customer=customer)
+        .exclude(status=Subscription.Status.DELETED)
+        .order_by("-created_at", "-id")[:200]
+    )
+    pools = {pool.sku.pk: pool for pool in services.pools(customer.pk)}
+    rows = [(s, pools.get(s.offer.sku_id)) for s in subscriptions]
+    change_requests = _change_requests(request).filter(customer=customer).order_by("-created_at", "-id")[:50]
+    return render(
+        request,
+        "subscriptions/admin_subscriptions.html",
+        {
+            "rows": rows,
+            "partner": customer.partner,
+            "change_requests": change_requests,
+            "reply_form": forms.ReplyForm(),
+        },
+    )
+
+
+@requires(P.SUBSCRIPTIONS_REQUEST_CHANGE, portal="admin")
+def admin_request_change(request: HttpRequest, subscription_id: str) -> HttpResponse:
+    principal = _principal(request)
+    subscription = policy.get_visible(principal, _subscriptions(request), pk=subscription_id)
+    form = forms.ChangeRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.request_change(principal, subscription, **form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(
+                request, _("Your request was sent to %(partner)s.") % {"partner": subscription.partner.name}
+            )
+            return redirect("subscriptions:admin_subscriptions")
+    return render(
+        request,
+        "subscriptions/admin_request_form.html",
+        {"subscription": subscription, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+@requires(P.SUBSCRIPTIONS_REQUEST_CHANGE, portal="admin")
+def admin_change_request_reply(request: HttpRequest, request_id: str) -> HttpResponse:
+    principal = _principal(request)
+    change_request = policy.get_visible(principal, _change_requests(request), pk=request_id)
+    form = forms.ReplyForm(request.POST)
+    if form.is_valid():
+        try:
+            services.reply_change_request(principal, change_request, note=form.cleaned_data["note"])
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Your answer was sent."))
+    else:
+        messages.error(request, _("Write your answer."))
+    return redirect("subscriptions:admin_subscriptions")
+
+
+@requires(P.LICENSES_VIEW, portal="admin")
+def admin_licences(request: HttpRequest) -> HttpResponse:
+    pools = services.pools(_principal(request).organization.pk)
+    return render(request, "subscriptions/admin_licences.html", {"pools": pools})
+
+
+def _customer_users(request: HttpRequest) -> Any:
+    return policy.visible(_principal(request), User)
+
+
+@requires(P.LICENSES_VIEW, portal="admin")
+def admin_pool(request: HttpRequest, sku_id: str) -> HttpResponse:
+    principal = _principal(request)
+    customer = principal.organization
+    sku = policy.get_visible(principal, Sku.objects.select_related("product"), pk=sku_id)
+    if request.method == "POST":
+        principal.require(P.LICENSES_ASSIGN)
+        user_ids = request.POST.getlist("users")
+        users = list(_customer_users(request).filter(pk__in=user_ids)) if user_ids else []
+        try:
+            if not users:
+                raise DomainError(_("Choose at least one user."), code="users_required")
+            if request.POST.get("action") == "remove":
+                removed = services.remove_licences(principal, customer=customer, sku=sku, users=users)
+                messages.success(request, _("%(count)s licences removed.") % {"count": removed})
+            else:
+                assigned = services.assign_licences(principal, customer=customer, sku=sku, users=users)
+                messages.success(request, _("%(count)s licences assigned.") % {"count": len(assigned)})
+        except DomainError as error:
+            return _render_pool(request, sku, error=error.message, status=error.status)
+        return redirect("subscriptions:admin_pool", sku_id=sku.pk)
+    return _render_pool(request, sku)
+
+
+def _render_pool(request: HttpRequest, sku: Sku, *, error: str = "", status: int = 200) -> HttpResponse:
+    customer = _principal(request).organization
+    pool = next(
+        (p for p in services.pools(customer.pk) if p.sku.pk == sku.pk),
+        services.Pool(sku=sku, purchased=0, suspended=0, assigned=0),
+    )
+    holders = LicenseAssignment.objects.filter(customer=customer, sku=sku).values_list("user_id", flat=True)
+    users = _customer_users(request)
+    query = request.GET.get("q", "").strip()
+    candidates = users.exclude(pk__in=holders)
+    if query:
+        candidates = candidates.filter(Q(display_name__icontains=query) | Q(email__icontains=query))
+    return render(
+        request,
+        "subscriptions/admin_pool.html",
+        {
+            "pool": pool,
+            "sku": sku,
+            "assigned_users": users.filter(pk__in=holders).order_by("display_name", "id")[:500],
+            "candidates": candidates.order_by("display_name", "id")[:200],
+            "q": query,
+            "error": error,
+        },
+        status=status,
+    )
+
+
+@requires(P.LICENSES_VIEW, portal="admin")
+def admin_user_licences(request: HttpRequest, user_id: str) -> HttpResponse:
+    """One user's licences, with a checkbox per SKU: the user page links here."""
+    principal = _principal(request)
+    customer = principal.organization
+    person = policy.get_visible(principal, User, pk=user_id)
+    pools = services.pools(customer.pk)
+    held = set(LicenseAssignment.objects.filter(user=person).values_list("sku_id", flat=True))
+    error, status = "", 200
+    if request.method == "POST":
+        principal.require(P.LICENSES_ASSIGN)
+        wanted = set(request.POST.getlist("skus"))
+        try:
+            for pool in pools:
+                key = str(pool.sku.pk)
+                if key in wanted and pool.sku.pk not in held:
+                    services.assign_licences(principal, customer=customer, sku=pool.sku, users=[person])
+                elif key not in wanted and pool.sku.pk in held:
+                    services.remove_licences(principal, customer=customer, sku=pool.sku, users=[person])
+        except DomainError as failure:
+            error, status = failure.message, failure.status
+        else:
+            messages.success(
+                request, _("The licences of %(name)s were saved.") % {"name": person.display_name}
+            )
+            return redirect("subscriptions:admin_user_licences", user_id=person.pk)
+        pools = services.pools(customer.pk)
+        held = set(LicenseAssignment.objects.filter(user=person).values_list("sku_id", flat=True))
+    return render(
+        request,
+        "subscriptions/admin_user_licences.html",
+        {"person": person, "pools": pools, "held": held, "error": error},
+        status=status,
+    )

@@ -1,0 +1,914 @@
+"""API: support requests (customer ↔ partner), service requests (partner ↔ operator), topics,
+attachments and help-article search.
+
+Operations both sides use are declared `signed_in` and check the side's permission first thing
+(`_support_side`, `_service_side`): a customer holds support.requests, a partner support.desk or
+support.escalate, the operator support.operator_desk. Creates honour an `Idempotency-Key` header.
+"""
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from django.http import FileResponse, HttpRequest
+from django.utils.translation import gettext as _
+from ninja import File, Form, Router, Schema, Status
+from ninja.files import UploadedFile
+from pydantic import Field
+
+from partnerdesk.access import policy
+from partnerdesk.access.permissions import OrgKind, Permission
+from partnerdesk.access.principal import Principal
+from partnerdesk.api import Email, ErrorOut, PageOut, principal_of, requires, signed_in
+from partnerdesk.errors import DomainError, Forbidden
+from partnerdesk.pagination import paginate
+from partnerdesk.support import queries, services
+from partnerdesk.support.models import (
+    Attachment,
+    HelpArticle,
+    Message,
+    Note,
+    ServiceRequest,
+    SupportRequest,
+    SupportTopic,
+)
+
+router = Router(tags=["support"])
+
+P = Permission
+ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+SeverityIn = Literal["critical", "moderate", "minimal"]
+
+
+class Ref(Schema):
+    id: uuid.UUID
+    name: str
+
+
+class PersonRef(Schema):
+    id: uuid.UUID
+    display_name: str
+    email: str
+
+
+class SupportRequestIn(Schema):
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(min_length=1, max_length=20000)
+    severity: SeverityIn
+    service_id: uuid.UUID | None = None
+    contact_name: str = Field(min_length=1, max_length=200)
+    contact_email: Email
+    contact_phone: str = Field(default="", max_length=40)
+    contact_method: Literal["email", "phone"] = "email"
+
+
+class SupportRequestPatch(Schema):
+    status: Literal["open", "waiting_on_customer", "resolved", "closed"] | None = None
+    assignee_id: uuid.UUID | None = Field(default=None, description="Send null to unassign.")
+    severity: SeverityIn | None = None
+
+
+class SupportRequestOut(Schema):
+    id: uuid.UUID
+    number: str
+    title: str
+    description: str
+    severity: str
+    status: str
+    escalated: bool = Field(description="True once the partner escalated it to the operator.")
+    customer: Ref
+    partner: Ref
+    service: Ref | None
+    contact_name: str
+    contact_email: str
+    contact_phone: str
+    contact_method: str
+    assignee: PersonRef | None
+    merged_into: str | None
+    sla_state: str
+    first_response_due_at: datetime | None
+    resolution_due_at: datetime | None
+    first_response_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
+    closed_at: datetime | None
+
+
+class MessageIn(Schema):
+    body: str = Field(min_length=1, max_length=20000)
+    visibility: Literal["public", "internal"] = "public"
+
+
+class MessageOut(Schema):
+    id: uuid.UUID
+    body: str
+    visibility: str
+    source: str
+    author_name: str
+    created_at: datetime
+
+
+class EscalateIn(Schema):
+    topic_id: uuid.UUID
+    severity: SeverityIn
+    contact_id: uuid.UUID | None = Field(default=None, description="A person of the partner; default you.")
+    title: str = Field(default="", max_length=200, description="Default: the support request's title.")
+    description: str = Field(default="", max_length=20000)
+    shared_message_ids: list[uuid.UUID] = Field(
+        default_factory=list, description="Messages of the support request the operator may read."
+    )
+
+
+class ServiceRequestIn(Schema):
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(min_length=1, max_length=20000)
+    severity: SeverityIn
+    topic_id: uuid.UUID
+    service_id: uuid.UUID | None = None
+    contact_id: uuid.UUID | None = None
+
+
+class ServiceRequestPatch(Schema):
+    status: Literal["open", "attention_needed", "closed"] | None = None
+    assignee_id: uuid.UUID | None = None
+    severity: SeverityIn | None = None
+    topic_id: uuid.UUID | None = None
+    resolution: str = Field(default="", max_length=20000)
+
+
+class ServiceRequestOut(Schema):
+    id: uuid.UUID
+    number: str
+    title: str
+    description: str
+    severity: str
+    status: str
+    topic: Ref
+    partner: Ref
+    customer: Ref | None
+    support_request_id: uuid.UUID | None = Field(description="Shown to the partner only.")
+    service: Ref | None
+    contact: PersonRef
+    assignee: PersonRef | None
+    resolution: str
+    sla_state: str
+    first_response_due_at: datetime | None
+    resolution_due_at: datetime | None
+    first_response_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+
+
+class NoteIn(Schema):
+    body: str = Field(min_length=1, max_length=20000)
+    kind: Literal["to_partner", "operator_internal", "from_partner"] | None = Field(
+        default=None, description="Default: to_partner for the operator, from_partner for a partner."
+    )
+
+
+class NoteOut(Schema):
+    id: uuid.UUID
+    kind: str
+    body: str
+    author_name: str
+    created_at: datetime
+
+
+class TopicOut(Schema):
+    id: uuid.UUID
+    name: str
+    description: str
+
+
+class AttachmentOut(Schema):
+    id: uuid.UUID
+    filename: str
+    content_type: str
+    size: int
+    internal: bool
+    created_at: datetime
+    download_url: str
+
+
+class ArticleOut(Schema):
+    id: uuid.UUID
+    title: str
+    body: str
+    language: str
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _support_side(principal: Principal) -> None:
+    if principal.kind == OrgKind.PARTNER:
+        principal.require(P.SUPPORT_DESK)
+    elif principal.kind == OrgKind.CUSTOMER:
+        principal.require(P.SUPPORT_REQUESTS)
+    else:
+        raise Forbidden(
+            _("The operator sees service requests, not customers' support requests."),
+            code="permission_denied",
+        )
+
+
+def _service_side(principal: Principal) -> None:
+    services.refuse_customer(principal)
+    principal.require(P.SUPPORT_OPERATOR_DESK if principal.kind == OrgKind.OPERATOR else P.SUPPORT_ESCALATE)
+
+
+def _ref(obj: Any) -> dict[str, Any] | None:
+    return {"id": obj.pk, "name": getattr(obj, "name", str(obj))} if obj is not None else None
+
+
+def _person(user: Any) -> dict[str, Any] | None:
+    return (
+        {"id": user.pk, "display_name": user.display_name, "email": user.email} if user is not None else None
+    )
+
+
+def support_out(request: SupportRequest) -> dict[str, Any]:
+    return {
+        **{
+            f: getattr(request, f)
+            for f in [
+                "id",
+                "number",
+                "title",
+                "description",
+                "severity",
+                "status",
+                "contact_name",
+                "contact_email",
+                "contact_phone",
+                "contact_method",
+                "first_response_due_at",
+                "resolution_due_at",
+                "first_response_at",
+                "created_at",
+                "updated_at",
+                "resolved_at",
+                "closed_at",
+            ]
+        },
+        "escalated": queries.is_escalated(request),
+        "customer": _ref(request.customer),
+        "partner": _ref(request.partner),
+        "service": _ref(request.service),
+        "assignee": _person(request.assignee),
+        "merged_into": request.merged_into.number if request.merged_into_id and request.merged_into else None,
+        "sla_state": request.sla_state(),
+    }
+
+
+def service_out(principal: Principal, service_request: ServiceRequest) -> dict[str, Any]:
+    return {
+        **{
+            f: getattr(service_request, f)
+            for f in [
+                "id",
+                "number",
+                "title",
+                "description",
+                "severity",
+                "status",
+                "resolution",
+                "first_response_due_at",
+                "resolution_due_at",
+                "first_response_at",
+                "created_at",
+                "updated_at",
+                "closed_at",
+            ]
+        },
+        "topic": _ref(service_request.topic),
+        "partner": _ref(service_request.partner),
+        "customer": _ref(service_request.customer),
+        "support_request_id": service_request.support_request_id
+        if principal.kind == OrgKind.PARTNER
+        else None,
+        "service": _ref(service_request.service),
+        "contact": _person(service_request.contact),
+        "assignee": _person(service_request.assignee),
+        "sla_state": service_request.sla_state(),
+    }
+
+
+def attachment_out(attachment: Attachment) -> dict[str, Any]:
+    return {
+        "id": attachment.id,
+        "filename": attachment.filename,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "internal": attachment.internal,
+        "created_at": attachment.created_at,
+        "download_url": f"/api/v1/attachments/{attachment.id}",
+    }
+
+
+def _service(principal: Principal, service_id: Any) -> Any:
+    if service_id is None:
+        return None
+    return queries.get_service(service_id)
+
+
+def _topic(topic_id: Any) -> SupportTopic:
+    return queries.get_topic(topic_id)
+
+
+def _key(request: HttpRequest) -> str | None:
+    return request.headers.get(IDEMPOTENCY_HEADER) or None
+
+
+# --- support requests --------------------------------------------------------------------------
+
+
+@router.get("/support-requests", response=PageOut[SupportRequestOut], summary="List support requests")
+@signed_in
+def list_support_requests(
+    request: HttpRequest,
+    status: str = "",
+    severity: str = "",
+    customer_id: str = "",
+    assignee_id: str = "",
+    sla: str = "",
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    principal = principal_of(request)
+    _support_side(principal)
+    queryset = queries.filter_support_requests(
+        queries.support_requests(principal),
+        {
+            "status": status,
+            "severity": severity,
+            "customer": customer_id,
+            "assignee": assignee_id,
+            "sla": sla,
+        },
+    )
+    page = paginate(queryset, ordering=["-created_at", "-id"], cursor=cursor, limit=limit)
+    return {"items": [support_out(r) for r in page.items], "next_cursor": page.next_cursor}
+
+
+@router.post(
+    "/support-requests", response={201: SupportRequestOut, **ERRORS}, summary="Open a support request"
+)
+@signed_in
+def create_support_request(request: HttpRequest, payload: SupportRequestIn) -> Status:
+    principal = principal_of(request)
+    principal.require(P.SUPPORT_REQUESTS)
+    data = services.NewSupportRequest(
+        title=payload.title,
+        description=payload.description,
+        severity=payload.severity,
+        service=_service(principal, payload.service_id),
+        contact_name=payload.contact_name,
+        contact_email=payload.contact_email,
+        contact_phone=payload.contact_phone,
+        contact_method=payload.contact_method,
+    )
+    pk, _created = services.idempotent(
+        principal, "support_request", _key(request), lambda: services.create_support_request(principal, data)
+    )
+    return Status(201, support_out(queries.support_requests(principal).get(pk=pk)))
+
+
+@router.get(
+    "/support-requests/{request_id}",
+    response={200: SupportRequestOut, **ERRORS},
+    summary="One support request",
+)
+@signed_in
+def get_support_request(request: HttpRequest, request_id: str) -> dict[str, Any]:
+    principal = principal_of(request)
+    _support_side(principal)
+    return support_out(policy.get_visible(principal, queries.support_requests(principal), pk=request_id))
+
+
+@router.patch(
+    "/support-requests/{request_id}",
+    response={200: SupportRequestOut, **ERRORS},
+    summary="Change status, assignee or severity",
+)
+@signed_in
+def patch_support_request(
+    request: HttpRequest, request_id: str, payload: SupportRequestPatch
+) -> dict[str, Any]:
+    principal = principal_of(request)
+    _support_side(principal)
+    support_request = policy.get_visible(principal, queries.support_requests(principal), pk=request_id)
+    changes = payload.model_dump(exclude_unset=True)
+    services.update_support_request(
+        principal,
+        support_request,
+        status=changes.get("status"),
+        assignee_id=changes.get("assignee_id", services.UNSET),
+        severity=changes.get("severity"),
+    )
+    return support_out(queries.support_requests(principal).get(pk=support_request.pk))
+
+
+@router.get(
+    "/support-requests/{request_id}/messages",
+    response={200: list[MessageOut], **ERRORS},
+    summary="The timeline (the customer sees public replies only)",
+)
+@signed_in
+def list_messages(request: HttpRequest, request_id: str) -> list[Message]:
+    principal = principal_of(request)
+    _support_side(principal)
+    support_request = policy.get_visible(principal, queries.support_requests(principal), pk=request_id)
+    return list(queries.messages(principal, support_request))
+
+
+@router.post(
+    "/support-requests/{request_id}/messages",
+    response={201: MessageOut, **ERRORS},
+    summary="Reply (public) or add an internal note (partner only)",
+)
+@signed_in
+def add_message(request: HttpRequest, request_id: str, payload: MessageIn) -> Status:
+    principal = principal_of(request)
+    _support_side(principal)
+    support_request = policy.get_visible(principal, queries.support_requests(principal), pk=request_id)
+    pk, _created = services.idempotent(
+        principal,
+        f"message:{support_request.pk}",
+        _key(request),
+        lambda: services.add_message(
+            principal,
+            support_request,
+            body=payload.body,
+            visibility=payload.visibility,
+            source=Message.Source.API,
+        ),
+    )
+    return Status(201, Message.objects.get(pk=pk))
+
+
+@router.post(
+    "/support-requests/{request_id}/escalate",
+    response={201: ServiceRequestOut, **ERRORS},
+    summary="Escalate to the operator as a service request on the customer's behalf",
+)
+@requires(P.SUPPORT_ESCALATE)
+def escalate(request: HttpRequest, request_id: str, payload: EscalateIn) -> Status:
+    principal = principal_of(request)
+    support_request = policy.get_visible(principal, queries.support_requests(principal), pk=request_id)
+    data = services.NewServiceRequest(
+        title=payload.title or support_request.title,
+        description=payload.description or support_request.description,
+        severity=payload.severity,
+        topic=_topic(payload.topic_id),
+        contact=services.get_visible_user(principal.organization.pk, payload.contact_id)
+        if payload.contact_id
+        else None,
+        service=support_request.service,
+    )
+    pk, _created = services.idempotent(
+        principal,
+        f"escalate:{support_request.pk}",
+        _key(request),
+        lambda: services.escalate(
+            principal, support_request, data, shared_message_ids=payload.shared_message_ids
+        ),
+    )
+    return Status(201, service_out(principal, queries.service_requests(principal).get(pk=pk)))
+
+
+@router.get(
+    "/support-requests/{request_id}/attachments",
+    response={200: list[AttachmentOut], **ERRORS},
+    summary="Attachments of a support request",
+)
+@signed_in
+def list_support_attachments(request: HttpRequest, request_id: str) -> list[dict[str, Any]]:
+    principal = principal_of(request)
+    _support_side(principal)
+    support_request = policy.get_visible(principal, queries.support_requests(principal), pk=request_id)
+    return [
+        attachment_out(a)
+        for a in policy.visible(principal, Attachment)
+        .filter(support_request=support_request)
+        .order_by("created_at")
+    ]
+
+
+@router.post(
+    "/support-requests/{request_id}/attachments",
+    response={201: AttachmentOut, 413: ErrorOut, 415: ErrorOut, **ERRORS},
+    summary="Attach a file (multipart field `file`)",
+)
+@signed_in
+def upload_support_attachment(
+    request: HttpRequest, request_id: str, file: File[UploadedFile], internal: Form[bool] = False
+) -> Status:
+    principal = principal_of(request)
+    _support_side(principal)
+    support_request = policy.get_visible(principal, queries.support_requests(principal), pk=request_id)
+    attachment = services.add_attachment(principal, file, support_request=support_request, internal=internal)
+    return Status(201, attachment_out(attachment))
+
+
+# --- service requests --------------------------------------------------------------------------
+
+
+@router.get(
+    "/service-requests", response={200: PageOut[ServiceRequestOut], **ERRORS}, summary="List service requests"
+)
+@signed_in
+def list_service_requests(
+    request: HttpRequest,
+    status: str = "",
+    severity: str = "",
+    partner_id: str = "",
+    assignee_id: str = "",
+    topic_id: str = "",
+    sla: str = "",
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    principal = principal_of(request)
+    _service_side(principal)
+    queryset = queries.filter_service_requests(
+        queries.service_requests(principal),
+        {
+            "status": status,
+            "severity": severity,
+            "partner": partner_id,
+            "assignee": assignee_id,
+            "topic": topic_id,
+            "sla": sla,
+        },
+    )
+    page = paginate(queryset, ordering=["-created_at", "-id"], cursor=cursor, limit=limit)
+    return {"items": [service_out(principal, r) for r in page.items], "next_cursor": page.next_cursor}
+
+
+@router.post(
+    "/service-requests",
+    response={201: ServiceRequestOut, **ERRORS},
+    summary="File a partner's own service request with the operator",
+)
+@signed_in
+def create_service_request(request: HttpRequest, payload: ServiceRequestIn) -> Status:
+    principal = principal_of(request)
+    services.refuse_customer(principal)
+    principal.require(P.SUPPORT_ESCALATE)
+    data = services.NewServiceRequest(
+        title=payload.title,
+        description=payload.description,
+        severity=payload.severity,
+        topic=_topic(payload.topic_id),
+        service=_service(principal, payload.service_id),
+        contact=services.get_visible_user(principal.organization.pk, payload.contact_id)
+        if payload.contact_id
+        else None,
+    )
+    pk, _created = services.idempotent(
+        principal, "service_request", _key(request), lambda: services.create_service_request(principal, data)
+    )
+    return Status(201, service_out(principal, queries.service_requests(principal).get(pk=pk)))
+
+
+@router.get(
+    "/service-requests/{request_id}",
+    response={200: ServiceRequestOut, **ERRORS},
+    summary="One service request",
+)
+@signed_in
+def get_service_request(request: HttpRequest, request_id: str) -> dict[str, Any]:
+    principal = principal_of(request)
+    _service_side(principal)
+    return service_out(
+        principal, policy.get_visible(principal, queries.service_requests(principal), pk=request_id)
+    )
+
+
+@router.patch(
+    "/service-requests/{request_id}",
+    response={200: ServiceRequestOut, **ERRORS},
+    summary="Status (attention needed, closed with a resolution), assignee, severity, topic",
+)
+@signed_in
+def patch_service_request(
+    request: HttpRequest, request_id: str, payload: ServiceRequestPatch
+) -> dict[str, Any]:
+    principal = principal_of(request)
+    _service_side(principal)
+    service_request = policy.get_visible(principal, queries.service_requests(principal), pk=request_id)
+    changes = payload.model_dump(exclude_unset=True)
+    services.update_service_request(
+        principal,
+        service_request,
+        status=changes.get("status"),
+        assignee_id=changes.get("assignee_id", services.UNSET),
+        severity=changes.get("severity"),
+        topic=_topic(changes["topic_id"]) if changes.get("topic_id") else None,
+        resolution=payload.resolution,
+    )
+    return service_out(principal, queries.service_requests(principal).get(pk=service_request.pk))
+
+
+@router.get(
+    "/service-requests/{request_id}/notes",
+    response={200: list[NoteOut], **ERRORS},
+    summary="The timeline (a partner never sees operator-internal notes)",
+)
+@signed_in
+def list_notes(request: HttpRequest, request_id: str) -> list[Note]:
+    principal = principal_of(request)
+    _service_side(principal)
+    service_request = policy.get_visible(principal, queries.service_requests(principal), pk=request_id)
+    return list(
+        policy.visible(principal, Note).filter(service_request=service_request).order_by("created_at", "id")
+    )
+
+
+@router.post(
+    "/service-requests/{request_id}/notes",
+    response={201: NoteOut, **ERRORS},
+    summary="Add a note (operator: to the partner or internal; partner: an answer)",
+)
+@signed_in
+def add_note(request: HttpRequest, request_id: str, payload: NoteIn) -> Status:
+    principal = principal_of(request)
+    _service_side(principal)
+    service_request = policy.get_visible(principal, queries.service_requests(principal), pk=request_id)
+    kind = payload.kind or (
+        Note.Kind.TO_PARTNER if principal.kind == OrgKind.OPERATOR else Note.Kind.FROM_PARTNER
+    )
+    pk, _created = services.idempotent(
+        principal,
+        f"note:{service_request.pk}",
+        _key(request),
+        lambda: services.add_note(principal, service_request, body=payload.body, kind=kind),
+    )
+    return Status(201, Note.objects.get(pk=pk))
+
+
+@router.get(
+    "/service-requests/{request_id}/attachments",
+    response={200: list[AttachmentOut], **ERRORS},
+    summary="Attachments of a service request",
+)
+@signed_in
+def list_service_attachments(request: HttpRequest, request_id: str) -> list[dict[str, Any]]:
+    principal = principal_of(request)
+    _service_side(principal)
+    service_request = policy.get_visible(principal, queries.service_requests(principal), pk=request_id)
+    return [
+        attachment_out(a)
+        for a in policy.visible(principal, Attachment)
+        .filter(service_request=service_request)
+        .order_by("created_at")
+    ]
+
+
+@router.post(
+    "/service-requests/{request_id}/attachments",
+    response={201: AttachmentOut, 413: ErrorOut, 415: ErrorOut, **ERRORS},
+    summary="Attach a file (multipart field `file`)",
+)
+@signed_in
+def upload_service_attachment(
+    request: HttpRequest, request_id: str, file: File[UploadedFile], internal: Form[bool] = False
+) -> Status:
+    principal = principal_of(request)
+    _service_side(principal)
+    service_request = policy.get_visible(principal, queries.service_requests(principal), pk=request_id)
+    attachment = services.add_attachment(principal, file, service_request=service_request, internal=internal)
+    return Status(201, attachment_out(attachment))
+
+
+@router.get(
+    "/attachments/{attachment_id}",
+    response={200: None, **ERRORS},
+    summary="Download an attachment (only for those who may see its request)",
+)
+@signed_in
+def download_attachment(request: HttpRequest, attachment_id: str) -> FileResponse:
+    principal = principal_of(request)
+    return queries.attachment_response(principal, attachment_id)
+
+
+# --- topics and self-help ----------------------------------------------------------------------
+
+
+@router.get(
+    "/support-topics", response={200: list[TopicOut], **ERRORS}, summary="Support topics to file under"
+)
+@signed_in
+def list_topics(request: HttpRequest) -> list[SupportTopic]:
+    principal = principal_of(request)
+    _service_side(principal)
+    return list(policy.visible(principal, SupportTopic).filter(active=True).order_by("name"))
+
+
+@router.get(
+    "/help-articles", response={200: list[ArticleOut], **ERRORS}, summary="Search help articles (self-help)"
+)
+@signed_in
+def search_articles(request: HttpRequest, q: str = "", service_id: str = "") -> list[HelpArticle]:
+    principal = principal_of(request)
+    if principal.kind == OrgKind.CUSTOMER:
+        principal.require(P.SUPPORT_REQUESTS)
+    elif principal.kind == OrgKind.PARTNER:
+        principal.require(P.SUPPORT_DESK)
+    else:
+        principal.require(P.SUPPORT_ARTICLES_WRITE)
+    if not q.strip():
+        raise DomainError(_("Say what to search for."), code="query_required")
+    return queries.self_help_articles(principal, q, service_id or None)
+
+
+# --- profile, deflections, merging, topics, flags ----------------------------------------------
+
+
+class ProfileOut(Schema):
+    partner: Ref
+    email: str
+    phone: str
+    website: str
+    hours: str
+
+
+class ProfilePatch(Schema):
+    email: Email | Literal[""] | None = None
+    phone: str | None = Field(default=None, max_length=40)
+    website: str | None = Field(default=None, max_length=200)
+    hours: str | None = Field(default=None, max_length=200)
+
+
+class DeflectionIn(Schema):
+    article_id: uuid.UUID | None = None
+    service_id: uuid.UUID | None = None
+    query: str = Field(default="", max_length=300)
+
+
+class DeflectionOut(Schema):
+    id: uuid.UUID
+    created_at: datetime
+
+
+class MergeIn(Schema):
+    into_id: uuid.UUID
+
+
+class TopicIn(Schema):
+    name: str = Field(min_length=1, max_length=120)
+    description: str = Field(default="", max_length=300)
+
+
+class FlagIn(Schema):
+    reason: str = Field(min_length=1, max_length=5000)
+    remediation: str = Field(min_length=1, max_length=5000)
+    service_request_id: uuid.UUID | None = None
+
+
+class FlagOut(Schema):
+    id: uuid.UUID
+    partner: Ref
+    reason: str
+    remediation: str
+    created_at: datetime
+
+
+def _profile_out(partner: Any) -> dict[str, Any]:
+    from partnerdesk.support.models import SupportProfile
+
+    profile = SupportProfile.objects.filter(partner=partner).first()
+    return {
+        "partner": _ref(partner),
+        "email": (profile.email if profile else "") or partner.contact_email,
+        "phone": (profile.phone if profile else "") or partner.phone,
+        "website": (profile.website if profile else "") or partner.website,
+        "hours": profile.hours if profile else "",
+    }
+
+
+@router.get(
+    "/support-profile",
+    response={200: ProfileOut, **ERRORS},
+    summary="How to reach support: the customer's partner, or the partner's own profile",
+)
+@signed_in
+def get_support_profile(request: HttpRequest) -> dict[str, Any]:
+    principal = principal_of(request)
+    if principal.kind == OrgKind.CUSTOMER:
+        principal.require(P.SUPPORT_REQUESTS)
+        return _profile_out(principal.organization.partner)
+    if principal.kind == OrgKind.PARTNER:
+        principal.require(P.SUPPORT_DESK)
+        return _profile_out(principal.organization)
+    raise Forbidden(_("The operator has no support profile."), code="permission_denied")
+
+
+@router.patch(
+    "/support-profile", response={200: ProfileOut, **ERRORS}, summary="Edit the partner's support profile"
+)
+@requires(P.SUPPORT_PROFILE_EDIT)
+def patch_support_profile(request: HttpRequest, payload: ProfilePatch) -> dict[str, Any]:
+    principal = principal_of(request)
+    services.update_support_profile(principal, payload.model_dump(exclude_unset=True))
+    return _profile_out(principal.organization)
+
+
+@router.post(
+    "/deflections", response={201: DeflectionOut, **ERRORS}, summary="Record that self-help solved it"
+)
+@requires(P.SUPPORT_REQUESTS)
+def create_deflection(request: HttpRequest, payload: DeflectionIn) -> Status:
+    principal = principal_of(request)
+    article = (
+        policy.get_visible(principal, HelpArticle, pk=payload.article_id) if payload.article_id else None
+    )
+    service = _service(principal, payload.service_id)
+    deflection = services.record_deflection(principal, article=article, service=service, query=payload.query)
+    return Status(201, {"id": deflection.id, "created_at": deflection.created_at})
+
+
+@router.post(
+    "/support-requests/{request_id}/merge",
+    response={200: SupportRequestOut, **ERRORS},
+    summary="Close this request as a duplicate of another of the same customer",
+)
+@requires(P.SUPPORT_DESK)
+def merge_support_request(request: HttpRequest, request_id: str, payload: MergeIn) -> dict[str, Any]:
+    principal = principal_of(request)
+    duplicate = policy.get_visible(principal, queries.support_requests(principal), pk=request_id)
+    into = policy.get_visible(principal, queries.support_requests(principal), pk=payload.into_id)
+    services.merge_support_requests(principal, duplicate, into)
+    return support_out(queries.support_requests(principal).get(pk=duplicate.pk))
+
+
+@router.post("/support-topics", response={201: TopicOut, **ERRORS}, summary="Add a support topic (operator)")
+@requires(P.SUPPORT_TOPICS_MANAGE)
+def create_topic(request: HttpRequest, payload: TopicIn) -> Status:
+    topic = services.save_topic(principal_of(request), name=payload.name, description=payload.description)
+    return Status(201, topic)
+
+
+@router.post(
+    "/partners/{partner_id}/flags",
+    response={201: FlagOut, **ERRORS},
+    summary="Flag a partner for inappropriate escalation, with a remediation plan",
+)
+@requires(P.SUPPORT_OPERATOR_DESK)
+def flag_partner(request: HttpRequest, partner_id: str, payload: FlagIn) -> Status:
+    from partnerdesk.tenancy.models import Organization
+
+    principal = principal_of(request)
+    partner = policy.get_visible(principal, Organization, pk=partner_id, kind=OrgKind.PARTNER)
+    service_request = (
+        policy.get_visible(principal, ServiceRequest, pk=payload.service_request_id, partner=partner)
+        if payload.service_request_id
+        else None
+    )
+    flag = services.flag_partner(
+        principal,
+        partner,
+        reason=payload.reason,
+        remediation=payload.remediation,
+        service_request=service_request,
+    )
+    return Status(
+        201,
+        {
+            "id": flag.id,
+            "partner": _ref(partner),
+            "reason": flag.reason,
+            "remediation": flag.remediation,
+            "created_at": flag.created_at,
+        },
+    )
+
+
+@router.get(
+    "/partner-flags",
+    response={200: list[FlagOut], **ERRORS},
+    summary="Inappropriate-escalation flags (the operator: all; a partner: its own)",
+)
+@signed_in
+def list_flags(request: HttpRequest) -> list[dict[str, Any]]:
+    from partnerdesk.support.models import PartnerFlag
+
+    principal = principal_of(request)
+    _service_side(principal)
+    return [
+        {
+            "id": f.id,
+            "partner": _ref(f.partner),
+            "reason": f.reason,
+            "remediation": f.remediation,
+            "created_at": f.created_at,
+        }
+        for f in policy.visible(principal, PartnerFlag)
+        .select_related("partner")
+        .order_by("-created_at")[:200]
+    ]

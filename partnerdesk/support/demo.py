@@ -1,0 +1,237 @@
+"""Demo support data: requests in every state (open, waiting on the customer, resolved, closed,
+merged, escalated with service requests open / attention needed / closed, one past its SLA), a
+partner's own service request, topics, help articles, a support profile, canned replies, an SLA
+policy, a flag and a deflection.
+
+Idempotent: nothing is added once the first demo request exists. Everything goes through the
+services as the demo people, so it is audited as in real use.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+
+from partnerdesk.access.principal import Principal, principal_for
+from partnerdesk.accounts.models import User
+from partnerdesk.health.models import Service
+from partnerdesk.support import services
+from partnerdesk.support.models import Note, ServiceRequest, SupportRequest, SupportTopic
+
+MARKER = "Outlook cannot send external mail"
+TOPICS = [
+    ("Mail flow", "Delivery, connectors, spam filtering"),
+    ("Sign-in and identity", "Accounts, MFA, directory sync"),
+    ("Billing and invoices", "Invoices, credits, price questions"),
+    ("Partner center", "Problems with the partner center itself"),
+]
+
+
+def _person(email: str) -> Principal | None:
+    user = User.objects.filter(email=email).first()
+    return principal_for(user) if user else None
+
+
+def load() -> None:
+    if SupportRequest.objects.filter(title=MARKER).exists():
+        return
+    chen = _person("admin@contoso.test")
+    ivy = _person("it@contoso.test")
+    ada = _person("admin@adatum.test")
+    fiona = _person("admin@fabrikam.test")
+    adam = _person("agent@fabrikam.test")
+    hana = _person("helpdesk@fabrikam.test")
+    ethan = _person("engineer@operator.test")
+    olivia = _person("admin@operator.test")
+    tomas = _person("admin@tailspin.test")
+    if not all((chen, ivy, ada, fiona, adam, hana, ethan, olivia, tomas)):
+        return  # the demo organizations are not loaded
+    assert chen and ivy and ada and fiona and adam and hana and ethan and olivia and tomas
+    with transaction.atomic():
+        _load(chen, ivy, ada, fiona, adam, hana, ethan, olivia, tomas)
+
+
+def _open(
+    who: Principal, title: str, description: str, severity: str, service: Service | None
+) -> SupportRequest:
+    return services.create_support_request(
+        who,
+        services.NewSupportRequest(
+            title=title,
+            description=description,
+            severity=severity,
+            service=service,
+            contact_name=who.user.display_name,
+            contact_email=who.user.email,
+        ),
+    )
+
+
+def _load(
+    chen: Principal,
+    ivy: Principal,
+    ada: Principal,
+    fiona: Principal,
+    adam: Principal,
+    hana: Principal,
+    ethan: Principal,
+    olivia: Principal,
+    tomas: Principal,
+) -> None:
+    topics = {}
+    for name, description in TOPICS:
+        existing = SupportTopic.objects.filter(name=name).first()
+        topics[name] = existing or services.save_topic(olivia, name=name, description=description)
+    exchange = Service.objects.filter(key="exchange").first()
+    teams = Service.objects.filter(key="teams").first()
+
+    services.update_support_profile(
+        fiona,
+        {
+            "email": "support@fabrikam.test",
+            "phone": "+86 10 5555 0100",
+            "website": "https://fabrikam.test/support",
+            "hours": "Mon-Fri 09:00-18:00 (China Standard Time); critical issues around the clock",
+        },
+    )
+    services.set_sla_policy(
+        fiona,
+        severity="moderate",
+        first_response_minutes=240,
+        resolution_minutes=3 * 24 * 60,
+        around_the_clock=False,
+        time_zone="Asia/Shanghai",
+    )
+    services.save_canned_reply(
+        fiona, title="Need a message trace", body="Could you send us a message trace of one affected message?"
+    )
+    services.save_canned_reply(
+        fiona, title="Resolved, please confirm", body="We believe this is fixed; please confirm."
+    )
+    services.save_article(
+        olivia,
+        title="Outbound mail is rejected: check the connector",
+        body="If external recipients do not get your mail, open Mail flow > Connectors and re-enable "
+        "the outbound connector. Changes take up to 15 minutes.",
+        language="en",
+        services=[exchange] if exchange else [],
+    )
+    services.save_article(
+        olivia,
+        title="Teams meetings drop audio",
+        body="Check that UDP ports 3478-3481 are open to the service. Update the Teams client.",
+        language="en",
+        services=[teams] if teams else [],
+    )
+    services.save_article(
+        adam,
+        title="Fabrikam: how to reset a user's password",
+        body="In the admin center, open Users, choose the user and select Reset password.",
+        language="en",
+        services=[],
+    )
+
+    # Escalated, waiting on the partner (attention needed), with an operator-internal note.
+    escalated = _open(
+        chen, MARKER, "Since 08:00 every external message bounces with 5.7.1.", "critical", exchange
+    )
+    reply = services.add_message(adam, escalated, body="We see the bounces too and are checking.")
+    services.add_message(
+        adam, escalated, body="Tenant connector looks fine; likely operator side.", visibility="internal"
+    )
+    services.update_support_request(adam, escalated, assignee_id=adam.user.pk)
+    service_request = services.escalate(
+        adam,
+        escalated,
+        services.NewServiceRequest(
+            title="Contoso: outbound mail rejected with 5.7.1",
+            description="All outbound mail from contoso bounces since 08:00 CST. Connector verified.",
+            severity="critical",
+            topic=topics["Mail flow"],
+            contact=adam.user,
+            service=exchange,
+        ),
+        shared_message_ids=[reply.pk],
+    )
+    services.update_service_request(ethan, service_request, assignee_id=ethan.user.pk)
+    services.add_note(
+        ethan, service_request, body="Please send the NDR of one bounced message.", kind=Note.Kind.TO_PARTNER
+    )
+    services.add_note(
+        ethan, service_request, body="Relay pool 3 shows rejects.", kind=Note.Kind.OPERATOR_INTERNAL
+    )
+    services.update_service_request(ethan, service_request, status=ServiceRequest.Status.ATTENTION_NEEDED)
+
+    # Escalated and fully resolved.
+    solved = _open(
+        ada,
+        "Teams calls drop after 10 minutes",
+        "Every call with more than 5 people drops.",
+        "moderate",
+        teams,
+    )
+    services.add_message(hana, solved, body="Thanks, escalating to the operator.")
+    solved_sr = services.escalate(
+        hana,
+        solved,
+        services.NewServiceRequest(
+            title="Adatum: Teams calls drop",
+            description="Calls drop after 10 minutes.",
+            severity="moderate",
+            topic=topics["Sign-in and identity"],
+            contact=hana.user,
+            service=teams,
+        ),
+    )
+    services.add_note(ethan, solved_sr, body="A media relay was faulty; fixed.", kind=Note.Kind.TO_PARTNER)
+    services.update_service_request(
+        ethan, solved_sr, status="closed", resolution="Replaced the faulty media relay."
+    )
+    services.add_message(hana, solved, body="The operator fixed a media relay; calls are stable again.")
+    services.update_support_request(hana, solved, status="resolved")
+    services.flag_partner(
+        ethan,
+        fiona.organization,
+        reason="A password-reset question was escalated without first-line troubleshooting.",
+        remediation="Use the admin center's reset password guide before escalating.",
+        service_request=solved_sr,
+    )
+
+    # Open and answered; waiting on the customer; closed by the customer; merged duplicate.
+    open_request = _open(
+        ivy, "New user cannot sign in", "jane@contoso.test gets error AADSTS50126.", "moderate", None
+    )
+    services.add_message(hana, open_request, body="Could you confirm the user's UPN?")
+    waiting = _open(chen, "Increase mailbox size for CEO", "The CEO mailbox is at 98 %.", "minimal", exchange)
+    services.add_message(adam, waiting, body="Which plan is the CEO licensed for?")
+    services.update_support_request(adam, waiting, status="waiting_on_customer")
+    closed = _open(chen, "Question about retention", "How long are deleted items kept?", "minimal", exchange)
+    services.add_message(hana, closed, body="Deleted items are kept for 30 days by default.")
+    services.update_support_request(chen, closed, status="closed")
+    duplicate = _open(
+        ivy, "Outlook bounces external mail", "Same as the other request.", "moderate", exchange
+    )
+    services.merge_support_requests(adam, duplicate, escalated)
+
+    # Past its first-response target: shows as breached in the queue.
+    late = _open(
+        ada, "Shared mailbox missing", "A shared mailbox disappeared from Outlook.", "critical", exchange
+    )
+    SupportRequest.objects.filter(pk=late.pk).update(
+        created_at=late.created_at - timedelta(hours=5),
+        first_response_due_at=late.created_at - timedelta(hours=3),
+    )
+    _open(tomas, "Factura duplicada", "Hemos recibido la factura de octubre dos veces.", "minimal", None)
+
+    # The partner's own service request.
+    services.create_service_request(
+        fiona,
+        services.NewServiceRequest(
+            title="October invoice shows the wrong exchange rate",
+            description="Our October invoice uses the September rate.",
+            severity="minimal",
+            topic=topics["Billing and invoices"],
+        ),
+    )
+    services.record_deflection(chen, article=None, service=exchange, query="mail size")

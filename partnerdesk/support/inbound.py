@@ -1,0 +1,153 @@
+"""Inbound mail: a requester's reply to a notification is appended to the request.
+
+The request is found by its number in the subject (`[SUP000123]`, which every notification
+carries); the sender must be a person of the customer allowed to use support (usually the
+requester). Each Message-ID is processed once. Anything that cannot be appended is kept as a
+quarantined InboundMail for a person to look at, and processing goes on with the next message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from email.utils import parseaddr
+from typing import Any
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, transaction
+
+from partnerdesk.access.permissions import Permission
+from partnerdesk.access.principal import principal_for
+from partnerdesk.accounts.models import User
+from partnerdesk.errors import DomainError
+from partnerdesk.support import services
+from partnerdesk.support.models import InboundMail, Message, SupportRequest
+
+log = logging.getLogger(__name__)
+
+NUMBER = re.compile(r"\[(SUP\d{6,})\]")
+QUOTE_START = re.compile(r"^(On .+ wrote:|-----Original Message-----|>)", re.MULTILINE)
+MAX_RAW_BYTES = 25 * 1024 * 1024
+
+
+class Quarantine(Exception):
+    """The message cannot be appended; keep it for a person."""
+
+
+def process(raw: bytes) -> InboundMail:
+    """Append one received message to its request, or quarantine it. Safe to call twice."""
+    message_id = _message_id(raw)
+    done = InboundMail.objects.filter(message_id=message_id).first()
+    if done is not None:
+        return done
+    try:
+        with transaction.atomic():
+            request = _append(raw, message_id)
+            return InboundMail.objects.create(
+                message_id=message_id, status=InboundMail.Status.APPENDED, support_request=request
+            )
+    except IntegrityError:
+        # Another worker appended the same Message-ID in between.
+        existing = InboundMail.objects.filter(message_id=message_id).first()
+        if existing is not None:
+            return existing
+        return _quarantine(raw, message_id, "integrity error")
+    except (Quarantine, DomainError) as problem:
+        reason = getattr(problem, "message", None) or str(problem)
+        return _quarantine(raw, message_id, reason)
+    except Exception as failure:  # a malformed message must not block the rest
+        log.exception("inbound mail %s could not be processed", message_id)
+        return _quarantine(raw, message_id, f"{type(failure).__name__}: {failure}")
+
+
+def _quarantine(raw: bytes, message_id: str, reason: str) -> InboundMail:
+    mail, _created = InboundMail.objects.get_or_create(
+        message_id=message_id,
+        defaults={
+            "status": InboundMail.Status.QUARANTINED,
+            "error": reason[:2000],
+            "raw": raw[:MAX_RAW_BYTES],
+        },
+    )
+    return mail
+
+
+def _message_id(raw: bytes) -> str:
+    try:
+        parsed = message_from_bytes(raw, policy=default_policy)
+        value = str(parsed.get("Message-ID", "") or "").strip()
+    except Exception:
+        value = ""
+    return value[:300] or f"<sha256-{hashlib.sha256(raw).hexdigest()}@unknown>"
+
+
+def _append(raw: bytes, message_id: str) -> SupportRequest:
+    if len(raw) > MAX_RAW_BYTES:
+        raise Quarantine("message too large")
+    parsed: Any = message_from_bytes(raw, policy=default_policy)
+    if not isinstance(parsed, EmailMessage):
+        raise Quarantine("not an e-mail message")
+    subject = str(parsed.get("Subject", ""))
+    match = NUMBER.search(subject)
+    if match is None:
+        raise Quarantine("no request number in the subject")
+    request = (
+        SupportRequest.objects.select_related("customer", "partner").filter(number=match.group(1)).first()
+    )
+    if request is None:
+        raise Quarantine("unknown request number")
+    sender = parseaddr(str(parsed.get("From", "")))[1].strip().lower()
+    user = _sender(request, sender)
+    principal = principal_for(user, channel="email")
+    body = _body(parsed)
+    if not body:
+        raise Quarantine("empty message")
+    if request.status in (SupportRequest.Status.RESOLVED, SupportRequest.Status.CLOSED):
+        services.update_support_request(principal, request, status="open", reason="reply by e-mail")
+    services.add_message(
+        principal,
+        request,
+        body=body,
+        source=Message.Source.EMAIL,
+        inbound_message_id=message_id,
+    )
+    for part in parsed.iter_attachments():
+        payload = part.get_payload(decode=True)
+        content = payload if isinstance(payload, bytes) else b""
+        upload = SimpleUploadedFile(part.get_filename() or "attachment", content, part.get_content_type())
+        try:
+            services.add_attachment(principal, upload, support_request=request)
+        except DomainError as refused:
+            # An oversized or disallowed attachment is dropped, and the timeline says so.
+            services.add_message(
+                principal,
+                request,
+                body=f"[{upload.name}: {refused.message}]",
+                source=Message.Source.SYSTEM,
+            )
+    return request
+
+
+def _sender(request: SupportRequest, sender: str) -> User:
+    """The customer-side user the reply comes from; anyone else is quarantined."""
+    user = User.objects.filter(email__iexact=sender, organization_id=request.customer_id).first()
+    if user is None or not user.is_active:
+        raise Quarantine("the sender is not a person of the customer")
+    if not principal_for(user).has(Permission.SUPPORT_REQUESTS):
+        raise Quarantine("the sender may not use support")
+    return user
+
+
+def _body(parsed: EmailMessage) -> str:
+    part = parsed.get_body(preferencelist=("plain",))
+    if part is None:
+        return ""
+    text = str(part.get_content())
+    quote = QUOTE_START.search(text)
+    if quote is not None:
+        text = text[: quote.start()]
+    return text.strip()

@@ -1,0 +1,109 @@
+"""Periodic work of support: e-mail the assignee and a supervisor when an SLA target is breached or
+about to be. Exactly once per request, target and due time, however many workers run the job:
+the unique SlaNotice row is written in the same transaction as the e-mail it stands for.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from partnerdesk.access.permissions import Permission
+from partnerdesk.audit import services as audit
+from partnerdesk.notifications.jobs import periodic
+from partnerdesk.support import services, sla
+from partnerdesk.support.models import ServiceRequest, SlaNotice, SupportRequest
+
+TARGETS = {"first_response": _("first response"), "resolution": _("resolution")}
+BATCH = 200
+
+
+@periodic("support.sla_breaches", every=timedelta(minutes=1))
+def notify_sla_breaches() -> int:
+    """Queue breach and near-breach e-mails that are due; return how many notices this run wrote."""
+    now = timezone.now()
+    written = 0
+    for request_type, model in (("support", SupportRequest), ("service", ServiceRequest)):
+        for target in TARGETS:
+            for kind in ("breach", "near"):
+                for request in candidates(model, request_type, target, kind, now)[:BATCH]:
+                    written += notify(request, request_type, target, kind)
+    return written
+
+
+def candidates(model: Any, request_type: str, target: str, kind: str, now: Any) -> Any:
+    """Running requests past (or near) the target's due time that have no notice for it yet."""
+    field = f"{target}_due_at"
+    finished = ["resolved", "closed"] if model is SupportRequest else ["closed"]
+    queryset = model.objects.exclude(status__in=finished).filter(
+        paused_at__isnull=True, **{f"{field}__isnull": False}
+    )
+    if target == "first_response":
+        queryset = queryset.filter(first_response_at__isnull=True)
+    if kind == "breach":
+        queryset = queryset.filter(**{f"{field}__lte": now})
+    else:
+        queryset = queryset.filter(
+            Q(**{f"{field}__gt": now}) & Q(**{f"{field}__lte": now + sla.near_window()})
+        )
+    notices = SlaNotice.objects.filter(
+        request_type=request_type, request_id=OuterRef("pk"), kind=f"{target}_{kind}", due_at=OuterRef(field)
+    )
+    return queryset.exclude(Exists(notices)).select_related("partner", "customer", "assignee").order_by(field)
+
+
+def notify(request: Any, request_type: str, target: str, kind: str) -> int:
+    """Write the notice and queue its e-mails in one transaction; 0 when another worker already did."""
+    due = getattr(request, f"{target}_due_at")
+    try:
+        with transaction.atomic():
+            notice = SlaNotice.objects.create(
+                request_type=request_type, request_id=request.pk, kind=f"{target}_{kind}", due_at=due
+            )
+            services._mail(
+                recipients(request, request_type),
+                "sla_breach",
+                {
+                    "number": request.number,
+                    "title": request.title,
+                    "target": TARGETS[target],
+                    "due": due.strftime("%Y-%m-%d %H:%M"),
+                    "near": kind == "near",
+                    "link": link(request, request_type),
+                },
+                f"support.sla_{kind}",
+            )
+            audit.record(
+                None,
+                action=f"{'support_request' if request_type == 'support' else 'service_request'}.sla_{kind}",
+                target=request,
+                organization=request.customer or request.partner,
+                after={"target": target, "due_at": due.isoformat(), "notice": notice.pk},
+            )
+    except IntegrityError:
+        return 0
+    return 1
+
+
+def recipients(request: Any, request_type: str) -> list[tuple[str, str]]:
+    """The assignee (or, unassigned, the desk) and the supervisors of the side that owns the clock."""
+    if request_type == "support":
+        owners = services.partner_desk_recipients(request)
+        supervisors = services._users_with(request.partner_id, Permission.SUPPORT_SLA_MANAGE)
+    else:
+        owners = services.operator_recipients(request)
+        supervisors = services._users_with(services._operator_id(), Permission.SUPPORT_SLA_MANAGE)
+    return owners + [(u.email, u.effective_language) for u in supervisors]
+
+
+def link(request: Any, request_type: str) -> str:
+    from django.conf import settings
+
+    if request_type == "support":
+        return f"{settings.SITE_URL}/partner/support/{request.pk}/"
+    return f"{settings.SITE_URL}/operator/service-requests/{request.pk}/"

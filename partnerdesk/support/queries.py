@@ -1,0 +1,208 @@
+"""Read-side helpers shared by pages and the API: scoped querysets with what lists need joined,
+queue filters, self-help look-ups and the permission-checked attachment download.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import FileResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from partnerdesk.access import policy
+from partnerdesk.access.permissions import OrgKind, Permission
+from partnerdesk.access.principal import Principal
+from partnerdesk.errors import DomainError, NotFound
+from partnerdesk.support import search, sla
+from partnerdesk.support.models import (
+    Attachment,
+    HelpArticle,
+    Message,
+    ServiceRequest,
+    SupportRequest,
+    SupportTopic,
+)
+
+P = Permission
+
+
+def support_requests(principal: Principal) -> QuerySet[SupportRequest]:
+    """The support requests the principal may see, with what a list row shows joined in."""
+    return (
+        policy.visible(principal, SupportRequest)
+        .select_related("customer", "partner", "service", "assignee", "merged_into")
+        .annotate(escalated=Exists(ServiceRequest.objects.filter(support_request=OuterRef("pk"))))
+    )
+
+
+def service_requests(principal: Principal) -> QuerySet[ServiceRequest]:
+    return policy.visible(principal, ServiceRequest).select_related(
+        "topic", "partner", "customer", "service", "contact", "assignee"
+    )
+
+
+def is_escalated(request: SupportRequest) -> bool:
+    annotated = getattr(request, "escalated", None)
+    if annotated is not None:
+        return bool(annotated)
+    return ServiceRequest.objects.filter(support_request=request).exists()
+
+
+def messages(principal: Principal, request: SupportRequest) -> QuerySet[Message]:
+    return policy.visible(principal, Message).filter(support_request=request).order_by("created_at", "id")
+
+
+def _sla_q(state: str, now: Any) -> Q:
+    running = Q(paused_at__isnull=True)
+    first = Q(first_response_at__isnull=True, first_response_due_at__isnull=False)
+    if state == "breached":
+        return running & ((first & Q(first_response_due_at__lte=now)) | Q(resolution_due_at__lte=now))
+    if state == "near":
+        soon = now + sla.near_window()
+        return running & (
+            (first & Q(first_response_due_at__gt=now, first_response_due_at__lte=soon))
+            | Q(resolution_due_at__gt=now, resolution_due_at__lte=soon)
+        )
+    if state == "paused":
+        return Q(paused_at__isnull=False)
+    return Q()
+
+
+def filter_support_requests(
+    queryset: QuerySet[SupportRequest], filters: dict[str, str]
+) -> QuerySet[SupportRequest]:
+    """Apply the queue filters; unknown values are ignored rather than refused."""
+    status = filters.get("status", "")
+    if status == "active":
+        queryset = queryset.exclude(status__in=["resolved", "closed"])
+    elif status in SupportRequest.Status.values:
+        queryset = queryset.filter(status=status)
+    if filters.get("severity") in ("critical", "moderate", "minimal"):
+        queryset = queryset.filter(severity=filters["severity"])
+    queryset = _by_id(queryset, "customer_id", filters.get("customer", ""))
+    assignee = filters.get("assignee", "")
+    if assignee == "none":
+        queryset = queryset.filter(assignee__isnull=True)
+    else:
+        queryset = _by_id(queryset, "assignee_id", assignee)
+    if filters.get("sla") in ("breached", "near", "paused"):
+        queryset = queryset.exclude(status__in=["resolved", "closed"]).filter(
+            _sla_q(filters["sla"], timezone.now())
+        )
+    return queryset
+
+
+def filter_service_requests(
+    queryset: QuerySet[ServiceRequest], filters: dict[str, str]
+) -> QuerySet[ServiceRequest]:
+    status = filters.get("status", "")
+    if status == "active":
+        queryset = queryset.exclude(status="closed")
+    elif status in ServiceRequest.Status.values:
+        queryset = queryset.filter(status=status)
+    if filters.get("severity") in ("critical", "moderate", "minimal"):
+        queryset = queryset.filter(severity=filters["severity"])
+    queryset = _by_id(queryset, "partner_id", filters.get("partner", ""))
+    queryset = _by_id(queryset, "topic_id", filters.get("topic", ""))
+    if filters.get("customer") == "none":
+        queryset = queryset.filter(customer__isnull=True)
+    elif filters.get("customer") == "any":
+        queryset = queryset.filter(customer__isnull=False)
+    assignee = filters.get("assignee", "")
+    if assignee == "none":
+        queryset = queryset.filter(assignee__isnull=True)
+    else:
+        queryset = _by_id(queryset, "assignee_id", assignee)
+    if filters.get("sla") in ("breached", "near", "paused"):
+        queryset = queryset.exclude(status="closed").filter(_sla_q(filters["sla"], timezone.now()))
+    return queryset
+
+
+def _by_id(queryset: Any, field: str, value: str) -> Any:
+    if not value:
+        return queryset
+    import uuid
+
+    try:
+        return queryset.filter(**{field: uuid.UUID(str(value))})
+    except ValueError:
+        return queryset.none()
+
+
+def get_service(service_id: Any) -> Any:
+    from partnerdesk.health.models import Service
+
+    try:
+        return Service.objects.get(pk=service_id)
+    except (Service.DoesNotExist, ValueError, Exception):
+        raise DomainError(_("Unknown service."), code="invalid_service") from None
+
+
+def get_topic(topic_id: Any) -> SupportTopic:
+    try:
+        return SupportTopic.objects.get(pk=topic_id, active=True)
+    except (SupportTopic.DoesNotExist, ValueError, Exception):
+        raise DomainError(_("Unknown support topic."), code="invalid_topic") from None
+
+
+def attachment_response(principal: Principal, attachment_id: Any) -> FileResponse:
+    """Stream an attachment to someone who may see its request; everyone else gets a 404."""
+    attachment = policy.get_visible(principal, Attachment, pk=attachment_id)
+    if principal.kind == OrgKind.CUSTOMER:
+        principal.require(P.SUPPORT_REQUESTS)
+    elif principal.kind == OrgKind.PARTNER:
+        principal.require(P.SUPPORT_DESK if attachment.support_request_id else P.SUPPORT_ESCALATE)
+    else:
+        principal.require(P.SUPPORT_OPERATOR_DESK)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise NotFound(_("The file is missing.")) from None
+    response = FileResponse(
+        handle, as_attachment=True, filename=attachment.filename, content_type=attachment.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+def self_help_articles(
+    principal: Principal, text: str, service_id: Any = None, *, limit: int = 5
+) -> list[HelpArticle]:
+    """The best-matching articles the principal may read, those about the chosen service first."""
+    articles = policy.visible(principal, HelpArticle).filter(published=True)
+    found = search.search(articles, text, limit=limit * 2)
+    if service_id:
+        about = set(
+            HelpArticle.services.through.objects.filter(service_id=service_id).values_list(
+                "helparticle_id", flat=True
+            )
+        )
+        found.sort(key=lambda a: a.pk not in about)
+        if len(found) < limit:
+            extra = (
+                articles.filter(services__id=service_id)
+                .exclude(pk__in=[a.pk for a in found])
+                .order_by("-updated_at")
+            )
+            found += list(extra[: limit - len(found)])
+    return found[:limit]
+
+
+def active_health_issues(service_ids: list[Any]) -> list[Any]:
+    """Published, unresolved service-health issues for these services (empty until health provides it)."""
+    ids = [s for s in service_ids if s]
+    if not ids:
+        return []
+    try:
+        from partnerdesk.health.queries import active_issues_for_services
+    except ImportError:
+        return []
+    return list(active_issues_for_services(ids)[:10])
+
+
+def recent_window() -> timedelta:
+    return timedelta(days=7)

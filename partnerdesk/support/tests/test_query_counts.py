@@ -1,0 +1,78 @@
+"""Support queues cost a fixed number of queries, however many requests they show."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from partnerdesk.access.principal import principal_for
+from partnerdesk.support import services
+
+
+def grow(world, topic, count: int = 6) -> None:
+    customer = principal_for(world.user("a1.global_admin"))
+    agent = principal_for(world.user("a.admin_agent"))
+    for i in range(count):
+        request = services.create_support_request(
+            customer,
+            services.NewSupportRequest(
+                title=f"Request {i}",
+                description="d",
+                severity="minimal",
+                contact_name="c",
+                contact_email="c@c.test",
+            ),
+        )
+        services.update_support_request(agent, request, assignee_id=agent.user.pk)
+        services.escalate(
+            agent,
+            request,
+            services.NewServiceRequest(title=f"SR {i}", description="d", severity="minimal", topic=topic),
+        )
+
+
+PAGES = [
+    ("a1.global_admin", "/admin/support/"),
+    ("a.admin_agent", "/partner/support/"),
+    ("a.admin_agent", "/partner/service-requests/"),
+    ("operator.support_engineer", "/operator/service-requests/"),
+]
+
+
+def count(client, path: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path).status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize(("user", "path"), PAGES, ids=[p[1] for p in PAGES])
+def test_queues_do_not_grow_with_rows(web, world, topic, user, path):
+    grow(world, topic, 1)
+    client = web(user)
+    count(client, path)
+    small = count(client, path)
+    grow(world, topic)
+    large = count(client, path)
+
+    assert large == small
+    assert small <= 16
+
+
+def test_api_lists_do_not_grow_with_rows(api, world, topic):
+    grow(world, topic, 1)
+    partner = api("a.admin_agent")
+    operator = api("operator.support_engineer")
+    partner.get("/support-requests")
+    operator.get("/service-requests")
+    small = (len_queries(partner, "/support-requests"), len_queries(operator, "/service-requests"))
+    grow(world, topic)
+    large = (len_queries(partner, "/support-requests"), len_queries(operator, "/service-requests"))
+
+    assert large == small
+
+
+def len_queries(client, path: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path).status_code == 200
+    return len(queries)

@@ -1,0 +1,823 @@
+"""Support pages. Admin center: the Support page, new request with self-help, the request.
+Partner center: the desk queue, a request, escalation, its own service requests, profile, canned
+replies. Operator console: the escalation desk, a service request, topics. Both: help articles.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from partnerdesk.access import policy
+from partnerdesk.access.permissions import OrgKind, Permission
+from partnerdesk.access.web import requires
+from partnerdesk.errors import DomainError
+from partnerdesk.pagination import paginate
+from partnerdesk.support import forms, queries, services
+from partnerdesk.support.models import (
+    Attachment,
+    CannedReply,
+    HelpArticle,
+    Note,
+    PartnerFlag,
+    SavedView,
+    ServiceRequest,
+    SubscriptionSupportContact,
+    SupportProfile,
+    SupportRequest,
+    SupportTopic,
+)
+
+P = Permission
+SUPPORT_FILTERS = ["status", "severity", "customer", "assignee", "sla"]
+SERVICE_FILTERS = ["status", "severity", "partner", "assignee", "topic", "sla", "customer"]
+
+
+def _principal(request: HttpRequest) -> Any:
+    return request.principal  # type: ignore[attr-defined]
+
+
+def _status(form: Any) -> int:
+    return 400 if form.errors else 200
+
+
+def _error_status(error: DomainError) -> int:
+    return error.status if error.status in (400, 403, 409, 413, 415) else 400
+
+
+# --- admin center ------------------------------------------------------------------------------
+
+
+@requires(P.SUPPORT_REQUESTS, portal="admin")
+def admin_support(request: HttpRequest) -> HttpResponse:
+    """The Support page: how to reach the partner, and the customer's requests."""
+    principal = _principal(request)
+    customer = principal.organization
+    profile = SupportProfile.objects.filter(partner_id=customer.partner_id).first()
+    contacts = (
+        policy.visible(principal, SubscriptionSupportContact)
+        .select_related("subscription__offer")
+        .order_by("name", "id")[:20]
+    )
+    status = request.GET.get("status", "")
+    requests = queries.filter_support_requests(queries.support_requests(principal), {"status": status})
+    page = paginate(requests, ordering=["-created_at", "-id"], cursor=request.GET.get("cursor"), limit=25)
+    return render(
+        request,
+        "support/admin_support.html",
+        {
+            "partner": customer.partner,
+            "profile": profile,
+            "contacts": contacts,
+            "page": page,
+            "status": status,
+            "statuses": SupportRequest.Status.choices,
+            "query_string": urlencode({"status": status}),
+        },
+    )
+
+
+@requires(P.SUPPORT_REQUESTS, portal="admin")
+def admin_request_create(request: HttpRequest) -> HttpResponse:
+    """New request; "Continue" shows self-help for what was typed, "Submit" opens the request."""
+    principal = _principal(request)
+    initial = {
+        "contact_name": principal.user.display_name,
+        "contact_email": principal.user.email,
+        "service": request.GET.get("service") or None,
+    }
+    form = forms.SupportRequestForm(request.POST or None, request.FILES or None, initial=initial)
+    self_help = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if request.POST.get("action") != "submit":
+            self_help = _self_help(principal, data)
+        else:
+            try:
+                created = services.create_support_request(
+                    principal,
+                    services.NewSupportRequest(
+                        title=data["title"],
+                        description=data["description"],
+                        severity=data["severity"],
+                        service=data["service"],
+                        contact_name=data["contact_name"],
+                        contact_email=data["contact_email"],
+                        contact_phone=data["contact_phone"],
+                        contact_method=data["contact_method"],
+                    ),
+                )
+                if data.get("attachment"):
+                    services.add_attachment(principal, data["attachment"], support_request=created)
+            except DomainError as error:
+                form.add_error(None, error.message)
+                return render(
+                    request, "support/admin_request_form.html", {"form": form}, status=_error_status(error)
+                )
+            messages.success(
+                request, _("Your request %(number)s was sent to your partner.") % {"number": created.number}
+            )
+            return redirect("support:admin_request_detail", request_id=created.pk)
+    elif request.method == "GET" and initial["service"] and _is_uuid(initial["service"]):
+        from partnerdesk.health.models import Service
+
+        service = Service.objects.filter(pk=initial["service"]).first()
+        if service is not None:
+            self_help = {
+                "issues": queries.active_health_issues([service.pk]),
+                "articles": [],
+                "service": service,
+            }
+    return render(
+        request,
+        "support/admin_request_form.html",
+        {"form": form, "self_help": self_help},
+        status=_status(form),
+    )
+
+
+def _is_uuid(value: Any) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def _self_help(principal: Any, data: dict[str, Any]) -> dict[str, Any]:
+    service = data.get("service")
+    text = f"{data.get('title', '')} {data.get('description', '')}"
+    return {
+        "service": service,
+        "issues": queries.active_health_issues([service.pk] if service else []),
+        "articles": queries.self_help_articles(principal, text, service.pk if service else None),
+        "query": data.get("title", ""),
+    }
+
+
+@require_POST
+@requires(P.SUPPORT_REQUESTS, portal="admin")
+def admin_deflect(request: HttpRequest) -> HttpResponse:
+    """ "This solved it": count the deflection and go back to the Support page."""
+    principal = _principal(request)
+    article = None
+    if request.POST.get("article"):
+        article = policy.get_visible(principal, HelpArticle, pk=request.POST["article"])
+    service = None
+    if request.POST.get("service") and _is_uuid(request.POST["service"]):
+        from partnerdesk.health.models import Service
+
+        service = Service.objects.filter(pk=request.POST["service"]).first()
+    services.record_deflection(
+        principal, article=article, service=service, query=request.POST.get("query", "")
+    )
+    messages.success(request, _("Glad it is solved. No request was opened."))
+    return redirect("support:admin_support")
+
+
+@requires(P.SUPPORT_REQUESTS, portal="admin")
+def admin_request_detail(request: HttpRequest, request_id: str) -> HttpResponse:
+    principal = _principal(request)
+    support_request = policy.get_visible(principal, queries.support_requests(principal), pk=request_id)
+    form = forms.MessageForm(request.POST or None)
+    form.fields.pop("visibility")
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action", "reply")
+        try:
+            if action == "reply" and form.is_valid():
+                services.add_message(principal, support_request, body=form.cleaned_data["body"])
+                return redirect("support:admin_request_detail", request_id=support_request.pk)
+            if action in ("close", "reopen"):
+                services.update_support_request(
+                    principal, support_request, status="closed" if action == "close" else "open"
+                )
+                return redirect("support:admin_request_detail", request_id=support_request.pk)
+            if action == "attach":
+                return _attach(request, principal, support_request=support_request)
+        except DomainError as error:
+            form.add_error(None, error.message)
+            status = _error_status(error)
+        else:
+            status = 400
+    return render(
+        request,
+        "support/admin_request_detail.html",
+        {
+            "item": support_request,
+            "timeline": queries.messages(principal, support_request).select_related("author_organization"),
+            "attachments": policy.visible(principal, Attachment).filter(support_request=support_request),
+            "form": form,
+            "attachment_form": forms.AttachmentForm(),
+            "can_reopen": support_request.is_finished and not support_request.merged_into_id,
+        },
+        status=status,
+    )
+
+
+def _attach(
+    request: HttpRequest, principal: Any, *, support_request: Any = None, service_request: Any = None
+) -> HttpResponse:
+    form = forms.AttachmentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("Choose a file to attach."))
+    else:
+        try:
+            services.add_attachment(
+                principal,
+                form.cleaned_data["file"],
+                support_request=support_request,
+                service_request=service_request,
+                internal=form.cleaned_data["internal"],
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("The file was attached."))
+    return redirect(request.get_full_path())
+
+
+@requires(P.SUPPORT_REQUESTS, portal="admin")
+def admin_attachment(request: HttpRequest, attachment_id: str) -> HttpResponseBase:
+    return queries.attachment_response(_principal(request), attachment_id)
+
+
+# --- partner center: the desk ------------------------------------------------------------------
+
+
+def _filters(request: HttpRequest, names: list[str]) -> dict[str, str]:
+    return {name: request.GET.get(name, "").strip() for name in names}
+
+
+@requires(P.SUPPORT_DESK, portal="partner")
+def partner_queue(request: HttpRequest) -> HttpResponse:
+    principal = _principal(request)
+    filters = _filters(request, SUPPORT_FILTERS)
+    if not any(filters.values()) and "status" not in request.GET:
+        filters["status"] = "active"
+    requests = queries.filter_support_requests(queries.support_requests(principal), filters)
+    page = paginate(requests, ordering=["-created_at", "-id"], cursor=request.GET.get("cursor"), limit=50)
+    query = {k: v for k, v in filters.items() if v}
+    customers = (
+        policy.visible(principal, _organization_model()).filter(kind=OrgKind.CUSTOMER).order_by("name")
+    )
+    return render(
+        request,
+        "support/partner_queue.html",
+        {
+            "page": page,
+            "filters": filters,
+            "statuses": SupportRequest.Status.choices,
+            "customers": customers,
+            "agents": services.desk_agents(principal.organization.pk),
+            "saved_views": policy.visible(principal, SavedView).filter(queue="partner_support"),
+            "query_string": urlencode(query),
+            "view_form": forms.SavedViewForm(initial={"query": urlencode(query)}),
+            "flags": policy.visible(principal, PartnerFlag).order_by("-created_at")[:5],
+        },
+    )
+
+
+def _organization_model() -> Any:
+    from partnerdesk.tenancy.models import Organization
+
+    return Organization
+
+
+@require_POST
+@requires(P.PARTNER_CENTER, portal="partner")
+def partner_save_view(request: HttpRequest) -> HttpResponse:
+    principal = _principal(request)
+    form = forms.SavedViewForm(request.POST)
+    queue = request.POST.get("queue", "partner_support")
+    target = "support:partner_queue" if queue == "partner_support" else "support:partner_service_queue"
+    if form.is_valid():
+        try:
+            services.save_view(
+                principal, queue=queue, name=form.cleaned_data["name"], query=form.cleaned_data["query"]
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("The view was saved."))
+    return redirect(f"{reverse(target)}?{form.data.get('query', '')}")
+
+
+@requires(P.SUPPORT_DESK, portal="partner")
+def partner_request_detail(request: HttpRequest, request_id: str) -> HttpResponse:
+    principal = _principal(request)
+    support_request = policy.get_visible(principal, queries.support_requests(principal), pk=request_id)
+    canned = None
+    if request.GET.get("canned"):
+        canned = (
+            policy.visible(principal, CannedReply).filter(pk=request.GET["canned"]).first()
+            if _is_uuid(request.GET["canned"])
+            else None
+        )
+    form = forms.MessageForm(request.POST or None, initial={"body": canned.body if canned else ""})
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action", "reply")
+        try:
+            if action == "reply":
+                if form.is_valid():
+                    services.add_message(
+                        principal,
+                        support_request,
+                        body=form.cleaned_data["body"],
+                        visibility=form.cleaned_data["visibility"] or "public",
+                    )
+                    return redirect("support:partner_request_detail", request_id=support_request.pk)
+                status = 400
+            elif action == "update":
+                assignee = request.POST.get("assignee", "")
+                services.update_support_request(
+                    principal,
+                    support_request,
+                    status=request.POST.get("status") or None,
+                    assignee_id=assignee or None,
+                    severity=request.POST.get("severity") or None,
+                )
+                messages.success(request, _("The request was updated."))
+                return redirect("support:partner_request_detail", request_id=support_request.pk)
+            elif action == "merge":
+                into = policy.get_visible(
+                    principal,
+                    queries.support_requests(principal),
+                    number=request.POST.get("into", "").strip(),
+                )
+                services.merge_support_requests(principal, support_request, into)
+                messages.success(request, _("Merged into %(number)s.") % {"number": into.number})
+                return redirect("support:partner_request_detail", request_id=into.pk)
+            elif action == "attach":
+                return _attach(request, principal, support_request=support_request)
+        except DomainError as error:
+            form.add_error(None, error.message)
+            status = _error_status(error)
+    linked = ServiceRequest.objects.filter(support_request=support_request).first()
+    return render(
+        request,
+        "support/partner_request_detail.html",
+        {
+            "item": support_request,
+            "timeline": queries.messages(principal, support_request).select_related("author_organization"),
+            "attachments": policy.visible(principal, Attachment).filter(support_request=support_request),
+            "form": form,
+            "attachment_form": forms.AttachmentForm(),
+            "agents": services.desk_agents(principal.organization.pk),
+            "statuses": SupportRequest.Status.choices,
+            "severities": SupportRequest._meta.get_field("severity").choices,
+            "canned_replies": policy.visible(principal, CannedReply),
+            "linked": linked,
+        },
+        status=status,
+    )
+
+
+@requires(P.SUPPORT_ESCALATE, portal="partner")
+def partner_escalate(request: HttpRequest, request_id: str) -> HttpResponse:
+    principal = _principal(request)
+    support_request = policy.get_visible(principal, queries.support_requests(principal), pk=request_id)
+    timeline = list(queries.messages(principal, support_request).exclude(source="system"))
+    form = forms.EscalateForm(
+        request.POST or None,
+        topics=services.active_topics(),
+        people=policy.visible(principal, _user_model()).order_by("display_name"),
+        messages=timeline,
+        initial={
+            "title": support_request.title,
+            "description": support_request.description,
+            "severity": support_request.severity,
+            "contact": principal.user.pk,
+            "shared": [str(m.pk) for m in timeline if m.visibility == "public"],
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            created = services.escalate(
+                principal,
+                support_request,
+                services.NewServiceRequest(
+                    title=data["title"],
+                    description=data["description"],
+                    severity=data["severity"],
+                    topic=data["topic"],
+                    contact=data["contact"],
+                    service=support_request.service,
+                ),
+                shared_message_ids=data["shared"],
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+            return render(
+                request,
+                "support/escalate_form.html",
+                {"form": form, "item": support_request},
+                status=_error_status(error),
+            )
+        messages.success(request, _("Escalated to the operator as %(number)s.") % {"number": created.number})
+        return redirect("support:partner_service_detail", request_id=created.pk)
+    return render(
+        request, "support/escalate_form.html", {"form": form, "item": support_request}, status=_status(form)
+    )
+
+
+def _user_model() -> Any:
+    from partnerdesk.accounts.models import User
+
+    return User
+
+
+@requires(P.SUPPORT_ESCALATE, portal="partner")
+def partner_service_queue(request: HttpRequest) -> HttpResponse:
+    principal = _principal(request)
+    filters = _filters(request, SERVICE_FILTERS)
+    requests = queries.filter_service_requests(queries.service_requests(principal), filters)
+    page = paginate(requests, ordering=["-created_at", "-id"], cursor=request.GET.get("cursor"), limit=50)
+    query = {k: v for k, v in filters.items() if v}
+    return render(
+        request,
+        "support/service_queue.html",
+        {
+            "page": page,
+            "filters": filters,
+            "statuses": ServiceRequest.Status.choices,
+            "query_string": urlencode(query),
+            "flags": policy.visible(principal, PartnerFlag).order_by("-created_at")[:10],
+            "detail_url": "support:partner_service_detail",
+            "side": "partner",
+        },
+    )
+
+
+@requires(P.SUPPORT_ESCALATE, portal="partner")
+def partner_service_create(request: HttpRequest) -> HttpResponse:
+    principal = _principal(request)
+    form = forms.ServiceRequestForm(request.POST or None, topics=services.active_topics())
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            created = services.create_service_request(
+                principal,
+                services.NewServiceRequest(
+                    title=data["title"],
+                    description=data["description"],
+                    severity=data["severity"],
+                    topic=data["topic"],
+                    service=data["service"],
+                ),
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Service request %(number)s was filed.") % {"number": created.number})
+            return redirect("support:partner_service_detail", request_id=created.pk)
+    return render(request, "support/service_form.html", {"form": form}, status=_status(form))
+
+
+@requires(P.SUPPORT_ESCALATE, portal="partner")
+def partner_service_detail(request: HttpRequest, request_id: str) -> HttpResponse:
+    return _service_detail(request, request_id, side="partner")
+
+
+@requires(P.SUPPORT_OPERATOR_DESK, portal="operator")
+def operator_service_detail(request: HttpRequest, request_id: str) -> HttpResponse:
+    return _service_detail(request, request_id, side="operator")
+
+
+def _service_detail(request: HttpRequest, request_id: str, *, side: str) -> HttpResponse:
+    principal = _principal(request)
+    service_request = policy.get_visible(principal, queries.service_requests(principal), pk=request_id)
+    form = forms.NoteForm(request.POST or None)
+    if side == "partner":
+        form.fields.pop("kind")
+    status_form = forms.ServiceStatusForm(initial={"status": service_request.status})
+    status = 200
+    here = reverse(f"support:{side}_service_detail", kwargs={"request_id": service_request.pk})
+    if request.method == "POST":
+        action = request.POST.get("action", "note")
+        try:
+            if action == "note":
+                if form.is_valid():
+                    kind = form.cleaned_data.get("kind") or (
+                        Note.Kind.TO_PARTNER if side == "operator" else Note.Kind.FROM_PARTNER
+                    )
+                    services.add_note(principal, service_request, body=form.cleaned_data["body"], kind=kind)
+                    return redirect(here)
+                status = 400
+            elif action == "status":
+                status_form = forms.ServiceStatusForm(request.POST)
+                if status_form.is_valid():
+                    services.update_service_request(
+                        principal,
+                        service_request,
+                        status=status_form.cleaned_data["status"],
+                        resolution=status_form.cleaned_data["resolution"],
+                    )
+                    messages.success(request, _("The status was changed."))
+                    return redirect(here)
+                status = 400
+            elif action == "assign":
+                services.update_service_request(
+                    principal, service_request, assignee_id=request.POST.get("assignee") or None
+                )
+                messages.success(request, _("The request was assigned."))
+                return redirect(here)
+            elif action == "flag":
+                flag_form = forms.FlagForm(request.POST)
+                if flag_form.is_valid():
+                    services.flag_partner(
+                        principal,
+                        service_request.partner,
+                        reason=flag_form.cleaned_data["reason"],
+                        remediation=flag_form.cleaned_data["remediation"],
+                        service_request=service_request,
+                    )
+                    messages.success(request, _("The partner was flagged."))
+                    return redirect(here)
+                status = 400
+            elif action == "attach":
+                return _attach(request, principal, service_request=service_request)
+        except DomainError as error:
+            form.add_error(None, error.message)
+            status = _error_status(error)
+    return render(
+        request,
+        "support/service_detail.html",
+        {
+            "item": service_request,
+            "side": side,
+            "timeline": policy.visible(principal, Note)
+            .filter(service_request=service_request)
+            .order_by("created_at", "id"),
+            "attachments": policy.visible(principal, Attachment).filter(service_request=service_request),
+            "form": form,
+            "status_form": status_form,
+            "attachment_form": forms.AttachmentForm(),
+            "flag_form": forms.FlagForm(),
+            "agents": services.desk_agents(principal.organization.pk) if side == "operator" else [],
+            "flags": policy.visible(principal, PartnerFlag).filter(service_request=service_request),
+        },
+        status=status,
+    )
+
+
+@requires(P.PARTNER_CENTER, portal="partner")
+def partner_attachment(request: HttpRequest, attachment_id: str) -> HttpResponseBase:
+    return queries.attachment_response(_principal(request), attachment_id)
+
+
+@requires(P.SUPPORT_PROFILE_EDIT, portal="partner")
+def partner_profile(request: HttpRequest) -> HttpResponse:
+    from partnerdesk.subscriptions.models import Subscription
+
+    principal = _principal(request)
+    profile = SupportProfile.objects.filter(partner=principal.organization).first()
+    initial = {f: getattr(profile, f) for f in services.PROFILE_FIELDS} if profile else {}
+    subscriptions = (
+        policy.visible(principal, Subscription)
+        .filter(partner=principal.organization)
+        .select_related("customer", "offer", "support_contact")
+        .order_by("customer__name", "id")
+    )
+    form = forms.ProfileForm(
+        request.POST if request.POST.get("action") != "contact" else None, initial=initial
+    )
+    contact_form = forms.SubscriptionContactForm(
+        request.POST if request.POST.get("action") == "contact" else None, subscriptions=subscriptions
+    )
+    if request.method == "POST" and request.POST.get("action") == "contact":
+        if contact_form.is_valid():
+            data = contact_form.cleaned_data
+            try:
+                services.set_subscription_contact(
+                    principal,
+                    data["subscription"],
+                    name=data["name"],
+                    email=data["email"],
+                    phone=data["phone"],
+                )
+            except DomainError as error:
+                contact_form.add_error(None, error.message)
+            else:
+                messages.success(request, _("The designated support contact was saved."))
+                return redirect("support:partner_profile")
+        return render(
+            request,
+            "support/profile_form.html",
+            {"form": form, "contact_form": contact_form, "subscriptions": subscriptions[:100]},
+            status=400,
+        )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_support_profile(principal, form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("The support profile was saved; your customers see it now."))
+            return redirect("support:partner_profile")
+    return render(
+        request,
+        "support/profile_form.html",
+        {"form": form, "contact_form": contact_form, "subscriptions": subscriptions[:100]},
+        status=_status(form),
+    )
+
+
+@requires(P.SUPPORT_DESK, portal="partner")
+def partner_canned_replies(request: HttpRequest) -> HttpResponse:
+    principal = _principal(request)
+    form = forms.CannedReplyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_canned_reply(principal, **form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("The canned reply was added."))
+            return redirect("support:partner_canned_replies")
+    return render(
+        request,
+        "support/canned_replies.html",
+        {"form": form, "replies": policy.visible(principal, CannedReply)},
+        status=_status(form),
+    )
+
+
+# --- operator console --------------------------------------------------------------------------
+
+
+@requires(P.SUPPORT_OPERATOR_DESK, portal="operator")
+def operator_queue(request: HttpRequest) -> HttpResponse:
+    principal = _principal(request)
+    filters = _filters(request, SERVICE_FILTERS)
+    if not any(filters.values()) and "status" not in request.GET:
+        filters["status"] = "active"
+    requests = queries.filter_service_requests(queries.service_requests(principal), filters)
+    page = paginate(requests, ordering=["-created_at", "-id"], cursor=request.GET.get("cursor"), limit=50)
+    query = {k: v for k, v in filters.items() if v}
+    partners = _organization_model().objects.filter(kind=OrgKind.PARTNER).order_by("name")
+    return render(
+        request,
+        "support/service_queue.html",
+        {
+            "page": page,
+            "filters": filters,
+            "statuses": ServiceRequest.Status.choices,
+            "query_string": urlencode(query),
+            "partners": partners,
+            "topics": SupportTopic.objects.order_by("name"),
+            "agents": services.desk_agents(principal.organization.pk),
+            "detail_url": "support:operator_service_detail",
+            "side": "operator",
+        },
+    )
+
+
+@requires(P.SUPPORT_OPERATOR_DESK, portal="operator")
+def operator_attachment(request: HttpRequest, attachment_id: str) -> HttpResponseBase:
+    return queries.attachment_response(_principal(request), attachment_id)
+
+
+@requires(P.SUPPORT_TOPICS_MANAGE, portal="operator")
+def operator_topics(request: HttpRequest) -> HttpResponse:
+    principal = _principal(request)
+    form = forms.TopicForm(request.POST or None)
+    if request.method == "POST":
+        if request.POST.get("toggle"):
+            topic = policy.get_visible(principal, SupportTopic, pk=request.POST["toggle"])
+            services.save_topic(
+                principal,
+                name=topic.name,
+                description=topic.description,
+                active=not topic.active,
+                topic=topic,
+            )
+            return redirect("support:operator_topics")
+        if form.is_valid():
+            try:
+                services.save_topic(principal, **form.cleaned_data)
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("The topic was added."))
+                return redirect("support:operator_topics")
+    return render(
+        request,
+        "support/topics.html",
+        {"form": form, "topics": SupportTopic.objects.order_by("name")},
+        status=_status(form),
+    )
+
+
+# --- help articles (operator and partner) ------------------------------------------------------
+
+
+def _articles(request: HttpRequest, portal: str) -> HttpResponse:
+    principal = _principal(request)
+    form = forms.ArticleForm(request.POST or None, initial={"language": "en", "published": True})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_article(principal, **form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("The article was saved."))
+            return redirect(f"support:{portal}_articles")
+    query = request.GET.get("q", "").strip()
+    articles = policy.visible(principal, HelpArticle).select_related("author_organization")
+    if query:
+        from partnerdesk.support import search
+
+        found = search.search(articles, query, limit=50)
+    else:
+        found = list(articles.order_by("-updated_at")[:50])
+    return render(
+        request, "support/articles.html", {"form": form, "articles": found, "q": query}, status=_status(form)
+    )
+
+
+@requires(P.SUPPORT_ARTICLES_WRITE, portal="operator")
+def operator_articles(request: HttpRequest) -> HttpResponse:
+    return _articles(request, "operator")
+
+
+@requires(P.SUPPORT_ARTICLES_WRITE, portal="partner")
+def partner_articles(request: HttpRequest) -> HttpResponse:
+    return _articles(request, "partner")
+
+
+# --- SLA policies (partner: to its customers; operator: to partners) ---------------------------
+
+
+def _sla_policies(request: HttpRequest, portal: str) -> HttpResponse:
+    from partnerdesk.support import sla
+    from partnerdesk.support.models import Severity, SlaPolicy
+
+    principal = _principal(request)
+    form = forms.SlaPolicyForm(request.POST or None, initial={"time_zone": principal.organization.time_zone})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        holidays = [line.strip() for line in data["holidays"].splitlines() if line.strip()]
+        try:
+            _check_policy(data["time_zone"], holidays)
+            services.set_sla_policy(
+                principal,
+                severity=data["severity"],
+                first_response_minutes=data["first_response_minutes"],
+                resolution_minutes=data["resolution_minutes"],
+                around_the_clock=data["around_the_clock"],
+                time_zone=data["time_zone"],
+                workday_start=data["workday_start"].strftime("%H:%M"),
+                workday_end=data["workday_end"].strftime("%H:%M"),
+                holidays=holidays,
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("The SLA policy was saved; it applies to new requests."))
+            return redirect(f"support:{portal}_sla")
+    stored = {p.severity: p for p in policy.visible(principal, SlaPolicy)}
+    rows = []
+    for severity, label in Severity.choices:
+        current = sla.from_model(stored[severity]) if severity in stored else sla.policy_for(None, severity)
+        rows.append({"label": label, "policy": current, "custom": severity in stored})
+    return render(request, "support/sla.html", {"form": form, "rows": rows}, status=_status(form))
+
+
+def _check_policy(time_zone: str, holidays: list[str]) -> None:
+    import datetime
+    import zoneinfo
+
+    if time_zone not in zoneinfo.available_timezones():
+        raise DomainError(
+            _("%(value)s is not a known time zone.") % {"value": time_zone}, code="invalid_time_zone"
+        )
+    for day in holidays:
+        try:
+            datetime.date.fromisoformat(day)
+        except ValueError:
+            raise DomainError(
+                _("%(value)s is not a date (YYYY-MM-DD).") % {"value": day}, code="invalid_holiday"
+            ) from None
+
+
+@requires(P.SUPPORT_SLA_MANAGE, portal="partner")
+def partner_sla(request: HttpRequest) -> HttpResponse:
+    return _sla_policies(request, "partner")
+
+
+@requires(P.SUPPORT_SLA_MANAGE, portal="operator")
+def operator_sla(request: HttpRequest) -> HttpResponse:
+    return _sla_policies(request, "operator")
