@@ -10,4 +10,3 @@ from partnerdesk.health.testing import Catalog, build_catalog
 @pytest.fixture
 def catalog(world: Any) -> Catalog:
     return build_catalog(world)
-
