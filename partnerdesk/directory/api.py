@@ -266,7 +266,16 @@ def _organization_out(principal: Principal) -> dict[str, Any]:
 # --- Users -----------------------------------------------------------------------------------
 
 
-@router.get("/users", response={200: PageOut[UserOut], 403: ErrorOut}, summary="List the tenant's users")
+@router.get(
+    "/users",
+    response={200: PageOut[UserOut], 403: ErrorOut},
+    summary="List the tenant's users",
+    description=(
+        "Every directory operation acts in the caller's tenant. A partner agent acts for a customer "
+        "by sending `X-On-Behalf-Of: <customer id>`; its delegated roles decide what it may do and "
+        "the customer's audit log records it as on behalf."
+    ),
+)
 @requires(P.TEAM_VIEW)
 def list_users(
     request: HttpRequest,

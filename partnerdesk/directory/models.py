@@ -165,6 +165,21 @@ class SignInEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.email} {self.result} {self.at:%Y-%m-%d %H:%M}"
 
+    @property
+    def reason_label(self) -> str:
+        """The reason code in words, for pages (CSV and API keep the stable code)."""
+        return str(SIGN_IN_REASONS.get(self.reason, self.reason))
+
+
+SIGN_IN_REASONS = {
+    "wrong_password": _("Wrong password"),
+    "too_many_failures": _("Too many failed sign-ins: locked"),
+    "locked": _("Account locked"),
+    "sign_in_blocked": _("Sign-in blocked by an admin"),
+    "password_too_short": _("Password shorter than the policy: must change it"),
+    "password_expired": _("Password expired: must change it"),
+}
+
 
 class DeletedUser(User):
     """A soft-deleted user, restorable until the worker purges it; scoped apart from live users."""

@@ -1,5 +1,7 @@
 """API: service health (services, issues and their posts, maintenance) and Message center."""
 
+import base64
+import binascii
 import uuid
 from datetime import date, datetime
 from typing import Any, Literal
@@ -12,7 +14,7 @@ from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import Principal
 from partnerdesk.api import ErrorOut, PageOut, principal_of, requires
-from partnerdesk.errors import NotFound
+from partnerdesk.errors import DomainError, NotFound
 from partnerdesk.health import queries, services
 from partnerdesk.health.models import (
     HealthIssue,
@@ -769,6 +771,46 @@ def publish_message(request: HttpRequest, message_id: str) -> Any:
     principal = principal_of(request)
     post = services.publish_message(principal, _get_message(principal, message_id))
     return _message_out(post, principal)
+
+
+class AttachmentIn(Schema):
+    name: str = Field(min_length=1, max_length=255)
+    content_type: str = Field(default="application/octet-stream", max_length=100)
+    content_base64: str = Field(min_length=1, description="The file, base64-encoded (at most 5 MB).")
+
+
+class AttachmentOut(Schema):
+    id: uuid.UUID
+    name: str
+    content_type: str
+    size: int
+
+
+@router.post(
+    "/messages/{message_id}/attachments",
+    response={201: AttachmentOut, **ERRORS},
+    summary="Attach a file to a post (operator)",
+)
+@requires(P.HEALTH_MANAGE)
+def add_attachment(request: HttpRequest, message_id: str, payload: AttachmentIn) -> Any:
+    principal = principal_of(request)
+    post = _get_message(principal, message_id)
+    try:
+        content = base64.b64decode(payload.content_base64, validate=True)
+    except (ValueError, binascii.Error):
+        raise DomainError("content_base64 is not valid base64.", code="invalid_content") from None
+    attachment = services.add_attachment(
+        principal, post, name=payload.name, content=content, content_type=payload.content_type
+    )
+    return Status(
+        201,
+        {
+            "id": attachment.pk,
+            "name": attachment.name,
+            "content_type": attachment.content_type,
+            "size": attachment.size,
+        },
+    )
 
 
 @router.get(

@@ -40,9 +40,7 @@ def _has_role(roles: Iterable[str]) -> Exists:
 
 
 def _live_users() -> QuerySet[User]:
-    return User.objects.filter(blocked=False, organization__kind=OrgKind.CUSTOMER).filter(
-        **({"deleted_at__isnull": True} if hasattr(User, "deleted_at") else {})
-    )
+    return User.objects.filter(blocked=False, deleted_at__isnull=True, organization__kind=OrgKind.CUSTOMER)
 
 
 def send_once(user: User, key: str, *, template: str, context: dict[str, Any], kind: str) -> bool:

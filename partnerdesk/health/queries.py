@@ -236,6 +236,14 @@ def filter_messages(
     return queryset
 
 
+def about_services(queryset: QuerySet[Any], service_ids: list[Any]) -> QuerySet[Any]:
+    """Posts about one of `service_ids`, or about no service in particular; all when none chosen."""
+    if not service_ids:
+        return queryset
+    named = MessagePost.services.through.objects.filter(messagepost_id=OuterRef("pk"))
+    return queryset.filter(~Q(Exists(named)) | Q(Exists(named.filter(service_id__in=service_ids))))
+
+
 def unread_count(principal: Principal) -> int:
     """How many live, unarchived posts the caller has not read: one query, any number of tenants."""
     from partnerdesk.access import policy

@@ -419,6 +419,10 @@ def admin_messages(request: HttpRequest) -> HttpResponse:
         **{flag: request.GET.get(flag) == "1" for flag in FILTER_FLAGS},
     }
     rows = queries.filter_messages(_messages(request).prefetch_related("services"), **params)
+    shown = services.preferences_for(principal.user)
+    if shown.pk is not None and not params["service"]:
+        # "Services shown" in the admin's preferences: posts about other services are left out.
+        rows = queries.about_services(rows, list(shown.services.values_list("pk", flat=True)))
     page = paginate(rows, ordering=["-last_modified_at", "id"], cursor=request.GET.get("cursor"), limit=50)
     query_string = urlencode(
         {

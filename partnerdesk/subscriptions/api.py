@@ -456,6 +456,8 @@ def patch_subscription(
     def compute() -> Any:
         nonlocal subscription, etag
         with transaction.atomic():
+            # A PATCH that changes nothing still answers 412 to a stale If-Match.
+            services.check_version(subscription, etag)
             settings_changes = payload.model_dump(include={"auto_renew", "friendly_name"}, exclude_none=True)
             if settings_changes:
                 subscription = services.update_settings(
@@ -476,8 +478,6 @@ def patch_subscription(
                     subscription = services.reactivate(principal, subscription, expected_etag=etag)
                 else:
                     subscription = services.cancel(principal, subscription, expected_etag=etag)
-            if etag is not None:
-                services._check_version(Subscription.objects.get(pk=subscription.pk), etag)
         fresh = _get(request, subscription.pk)
         response["ETag"] = fresh.etag
         return _detail_out(fresh)

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from partnerdesk.catalog.models import Offer
+from partnerdesk.catalog.models import Offer, Sku
 from partnerdesk.subscriptions.models import ChangeRequest, Subscription
 
 
@@ -44,9 +44,19 @@ class ChangeRequestForm(forms.Form):
     quantity = forms.IntegerField(
         label=_("How many seats"), min_value=1, required=False, help_text=_("For more or fewer seats")
     )
+    target_sku = forms.ModelChoiceField(
+        label=_("Upgrade to"), queryset=Sku.objects.none(), required=False, help_text=_("For an upgrade")
+    )
     note = forms.CharField(
         label=_("Note for your partner"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
+
+    def __init__(self, *args: Any, upgrade_skus: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if upgrade_skus is not None and upgrade_skus.exists():
+            self.fields["target_sku"].queryset = upgrade_skus  # type: ignore[attr-defined]
+        else:
+            del self.fields["target_sku"]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -136,7 +136,7 @@ def _bump(subscription: Subscription, fields: list[str]) -> None:
     subscription.save(update_fields=[*fields, "version"])
 
 
-def _check_version(subscription: Subscription, expected_etag: str | None) -> None:
+def check_version(subscription: Subscription, expected_etag: str | None) -> None:
     if expected_etag is not None and expected_etag.strip() not in (
         subscription.etag,
         f"W/{subscription.etag}",
@@ -296,7 +296,7 @@ def change_quantity(
     now = now or timezone.now()
     with transaction.atomic():
         pool, locked = _lock(subscription)
-        _check_version(locked, expected_etag)
+        check_version(locked, expected_etag)
         _require_active(locked)
         offer = locked.offer
         _check_quantity(offer, quantity)
@@ -498,7 +498,7 @@ def _transition(
 ) -> Subscription:
     with transaction.atomic():
         pool, locked = _lock(subscription)
-        _check_version(locked, expected_etag)
+        check_version(locked, expected_etag)
         if locked.status not in allowed_from:
             raise Conflict(
                 _("This subscription is %(status)s.") % {"status": locked.get_status_display()},
@@ -611,7 +611,7 @@ def update_settings(
     now = now or timezone.now()
     with transaction.atomic():
         _pool, locked = _lock(subscription)
-        _check_version(locked, expected_etag)
+        check_version(locked, expected_etag)
         changed = {
             k: v
             for k, v in changes.items()
@@ -856,6 +856,8 @@ def approve_change_request(
     if not change_request.is_open:
         raise Conflict(_("This change request was already decided."), code="already_decided")
     with transaction.atomic():
+        # Read the quantity under the locks, so "5 more" means 5 more than now, not than when read.
+        _pool, subscription = _lock(subscription)
         kind = change_request.kind
         if kind == ChangeRequest.Kind.INCREASE:
             change_quantity(

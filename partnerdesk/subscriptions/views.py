@@ -336,7 +336,8 @@ def admin_subscriptions(request: HttpRequest) -> HttpResponse:
 def admin_request_change(request: HttpRequest, subscription_id: str) -> HttpResponse:
     principal = _principal(request)
     subscription = policy.get_visible(principal, _subscriptions(request), pk=subscription_id)
-    form = forms.ChangeRequestForm(request.POST or None)
+    upgrade_skus = policy.visible(principal, Sku).filter(upgrades_from__from_sku_id=subscription.offer.sku_id)
+    form = forms.ChangeRequestForm(request.POST or None, upgrade_skus=upgrade_skus)
     if request.method == "POST" and form.is_valid():
         try:
             services.request_change(principal, subscription, **form.cleaned_data)

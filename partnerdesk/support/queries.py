@@ -175,6 +175,8 @@ def self_help_articles(
     """The best-matching articles the principal may read, those about the chosen service first."""
     articles = policy.visible(principal, HelpArticle).filter(published=True)
     found = search.search(articles, text, limit=limit * 2)
+    language = principal.user.effective_language
+    found.sort(key=lambda a: a.language != language)  # stable: relevance within each language
     if service_id:
         about = set(
             HelpArticle.services.through.objects.filter(service_id=service_id).values_list(

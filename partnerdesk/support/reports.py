@@ -76,7 +76,7 @@ def weekly(rows: list[Any], now: Any) -> list[dict[str, Any]]:
     width = CHART_WIDTH // WEEKS
     bars = []
     for i, count in enumerate(counts):
-        height = round((CHART_HEIGHT - 20) * count / top)
+        height = round((CHART_HEIGHT - 34) * count / top)
         bars.append(
             {
                 "week": start + timedelta(weeks=i),

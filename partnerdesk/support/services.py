@@ -978,7 +978,6 @@ def add_attachment(
         )
         attachment.file.save(attachment.filename, upload, save=False)
         attachment.save()
-        transaction.on_commit(lambda: None)
         audit.record(
             principal,
             action="attachment.added",

@@ -117,7 +117,8 @@ def test_a_stricter_password_policy_is_enforced_at_sign_in_and_on_change(browsin
 
     admin.goto("/admin/sign-ins/")
     row = admin.locator("[data-testid=sign-in-log] tr", has_text="user@contoso.test").first
-    assert "password_too_short" in row.inner_text()
+    assert "Password shorter than the policy" in row.inner_text()
+    screenshot(admin, "directory-sign-ins")
 
 
 def test_a_partner_agent_blocks_a_user_on_behalf_and_the_customer_sees_who(browsing):
@@ -145,3 +146,30 @@ def test_a_partner_agent_blocks_a_user_on_behalf_and_the_customer_sees_who(brows
     assert "Fabrikam" in text
     assert "on behalf of Contoso" in text
     screenshot(customer, "directory-audit-on-behalf")
+
+
+def test_a_customer_admin_imports_users_from_csv_twice(browsing, tmp_path):
+    csv_file = tmp_path / "users.csv"
+    csv_file.write_text(
+        "user_principal_name,display_name,job_title,department,usage_location,phone\n"
+        "li@contoso.partnerdesk.test,Li Na,Engineer,R&D,CN,\n"
+        "wang@elsewhere.test,Wang Wei,,,,\n"
+        "zhao@contoso.partnerdesk.test,,,,,\n"
+    )
+    admin = browsing.sign_in_as("a1.user_admin")
+    admin.goto("/admin/users/")
+    admin.click("main a:has-text('Import from CSV')")
+    admin.set_input_files("input[name=file]", str(csv_file))
+    submit(admin, "main form button[type=submit]")
+    report = admin.locator("[data-testid=import-report]")
+    assert "1 created, 0 already existed, 2 failed." in report.inner_text()
+    assert "not a verified domain" in report.locator("tr", has_text="wang@elsewhere.test").inner_text()
+    assert "display name is required" in report.locator("tr", has_text="zhao@").inner_text()
+    screenshot(admin, "directory-import")
+
+    admin.set_input_files("input[name=file]", str(csv_file))
+    submit(admin, "main form button[type=submit]")
+    assert (
+        "0 created, 1 already existed, 2 failed." in admin.locator("[data-testid=import-report]").inner_text()
+    )
+    assert User.objects.filter(email="li@contoso.partnerdesk.test").count() == 1

@@ -136,7 +136,7 @@ def test_the_sign_in_log_filters_and_exports(api, web, world):
     assert [e["reason"] for e in failures] == ["wrong_password"]
     page = web("a1.global_admin").get("/admin/sign-ins/?result=failure")
     assert page.status_code == 200
-    assert b"wrong_password" in page.content
+    assert b"Wrong password" in page.content
     exported = web("a1.global_admin").get("/admin/sign-ins/?format=csv")
     lines = b"".join(exported.streaming_content).decode().strip().splitlines()
     assert lines[0] == "id,at,user,result,reason,channel,ip_address"

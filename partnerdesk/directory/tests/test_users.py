@@ -445,6 +445,8 @@ def test_licensed_filter_and_the_user_page_show_licences(api, web, world):
     )
     page = web("a1.global_admin").get(f"/admin/users/{licensed.pk}/")
     assert b"Office E3" in page.content
+    assert f'href="/admin/licenses/{sku.pk}/"'.encode() in page.content
+    assert f'href="/admin/licenses/users/{licensed.pk}/"'.encode() in page.content
 
 
 def test_delegated_roles_limit_what_an_agent_may_do(api, world):

@@ -353,3 +353,18 @@ def test_incident_report(api, world, catalog):
     assert response.status_code == 200
     assert response.json_body["status"] == "post_incident_review_published"
     assert HealthIssue.objects.get(pk=issue["id"]).is_resolved
+
+
+def test_attachments_are_added_by_the_operator_only(api, world, catalog):
+    post = _message(api, catalog, world)
+    body = {"name": "plan.txt", "content_type": "text/plain", "content_base64": "c3RlcCAx"}
+    before = database_state()
+    assert api("a1.global_admin").post(f"/messages/{post['id']}/attachments", body).status_code == 403
+    bad = api("operator.communications_manager").post(
+        f"/messages/{post['id']}/attachments", {**body, "content_base64": "***"}
+    )
+    assert bad.status_code == 400
+    assert database_state() == before
+    response = api("operator.communications_manager").post(f"/messages/{post['id']}/attachments", body)
+    assert response.status_code == 201
+    assert response.json_body["size"] == 6

@@ -117,3 +117,13 @@ def test_publish_an_incident_and_a_post_then_each_admin_sees_their_own(browsing)
     tailspin.goto("/admin/messages/")
     assert "Retiring basic authentication" not in tailspin.content()
     assert re.search("Mail delivery delays", tailspin.goto("/admin/health/").text())
+
+    # Fabrikam's agent sees which of its customers the incident and the post reach.
+    agent = browsing.sign_in_as("a.admin_agent")
+    agent.goto("/partner/health/")
+    agent.get_by_role("link", name="Mail delivery delays").click()
+    assert agent.locator("[data-testid=affected]").inner_text().split() == ["Contoso"]
+    screenshot(agent, "partner-issue")
+    agent.goto("/partner/health/")
+    agent.get_by_role("link", name="Retiring basic authentication").click()
+    assert agent.locator("[data-testid=affected]").inner_text().split() == ["Contoso"]

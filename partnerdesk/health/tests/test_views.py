@@ -249,3 +249,31 @@ def test_expired_posts_disappear(web, world, published):
     _, post = published
     MessagePost.objects.filter(pk=post.pk).update(expires_at=timezone.now())
     assert web("a1.global_admin").get(f"/admin/messages/{post.pk}/").status_code == 404
+
+
+def test_services_shown_preference_narrows_message_center(web, world, published, catalog):
+    _, post = published
+    client = web("a1.global_admin")
+    client.post(
+        "/admin/messages/preferences/", {"weekly_digest": "on", "services": [str(catalog.sharepoint.pk)]}
+    )
+    assert post.title not in client.get("/admin/messages/").content.decode()
+    client.post("/admin/messages/preferences/", {"weekly_digest": "on"})
+    assert post.title in client.get("/admin/messages/").content.decode()
+
+
+def test_a_partner_agent_acting_for_the_customer_reads_its_message_center(web, world, published):
+    _, post = published
+    agent = web("a.admin_agent")
+    session = agent.session
+    session["acting_for"] = str(world.customer_a1.pk)
+    session.save()
+    page = agent.get("/admin/messages/").content.decode()
+    assert post.title in page
+    agent.post("/admin/messages/state/", {"message": [str(post.pk)], "action": "mark_read"})
+    state = MessageViewState.objects.get()
+    assert (state.user, state.is_read) == (world.user("a.admin_agent"), True)
+    # Adatum has no delegated relationship: the agent cannot act for it.
+    session["acting_for"] = str(world.customer_a2.pk)
+    session.save()
+    assert agent.get("/admin/messages/").status_code == 302

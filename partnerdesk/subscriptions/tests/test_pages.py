@@ -251,3 +251,24 @@ def test_catalog_pages(web: Any, world: World, catalog: Catalog) -> None:
         assert web(key).get("/operator/catalog/").status_code == 403
     assert web("operator.auditor").post("/operator/catalog/", {"name": "X"}).status_code == 403
     assert database_state() == before
+
+
+def test_customer_asks_for_an_upgrade_and_the_partner_approves(
+    web: Any, world: World, catalog: Catalog
+) -> None:
+    subscription = subscribe(world, catalog.basic_monthly, 4)
+    customer = web("a1.global_admin")
+    form = customer.get(f"/admin/subscriptions/{subscription.pk}/request-change/").content.decode()
+    assert "Office 365 E3" in form
+    customer.post(
+        f"/admin/subscriptions/{subscription.pk}/request-change/",
+        {"kind": "upgrade", "target_sku": catalog.premium.pk, "note": "Need Teams"},
+    )
+    change_request = ChangeRequest.objects.get()
+    assert change_request.target_sku == catalog.premium
+    web("a.admin_agent").post(
+        f"/partner/change-requests/{change_request.pk}/decide/", {"decision": "approve"}
+    )
+    upgraded = Subscription.objects.get(upgraded_from=subscription)
+    assert upgraded.offer == catalog.premium_monthly and upgraded.quantity == 4
+    assert Subscription.objects.get(pk=subscription.pk).status == Subscription.Status.CANCELLED

@@ -170,3 +170,17 @@ def test_suspend_reactivate_cancel(api: Any, world: World, catalog: Catalog) -> 
         "subscription.reactivated",
         "subscription.cancelled",
     ]
+
+
+def test_if_match_on_a_status_change_and_on_an_empty_patch(api: Any, world: World, catalog: Catalog) -> None:
+    subscription = subscribe(world, catalog.basic_monthly)
+    client = api("a.admin_agent")
+    url = f"/subscriptions/{subscription.pk}"
+    etag = client.get(url)["ETag"]
+    suspended = client.patch(
+        url, {"status": "suspended", "suspension_reason": "fraud"}, headers={"If-Match": etag}
+    )
+    assert suspended.status_code == 200 and suspended.json_body["status"] == "suspended"
+    stale = client.patch(url, {}, headers={"If-Match": etag})
+    assert stale.status_code == 412
+    assert client.patch(url, {}, headers={"If-Match": suspended["ETag"]}).status_code == 200

@@ -116,6 +116,13 @@ def test_customer_partner_operator_and_back(browsing, smtp_server, settings, tmp
     assert "Relay team is checking." not in seen
     assert "Relay restarted." not in seen
 
+    customer.goto("/admin/support/")
+    assert request.number in customer.locator("[data-testid=requests]").inner_text()
+    screenshot(customer, "support-admin-support")
+    agent.goto("/partner/support-reports/")
+    assert agent.locator("[data-testid=chart] rect.bar").count() == 12
+    screenshot(agent, "support-partner-reports")
+
     actions = set(AuditEvent.objects.values_list("action", flat=True))
     assert {
         "support_request.created",

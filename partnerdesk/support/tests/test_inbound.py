@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 
+import pytest
 from django.core.management import call_command
 
 from partnerdesk.access.principal import principal_for
@@ -97,3 +98,32 @@ def test_a_reply_reopens_a_resolved_request(world, media_root):
 
     request.refresh_from_db()
     assert request.status == "open"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_lmtp_server_appends_a_delivered_reply(media_root):
+    import smtplib
+
+    from aiosmtpd.controller import Controller
+
+    from partnerdesk.conftest import free_port
+    from partnerdesk.support.management.commands.support_inbound import LmtpHandler, lmtp_controller_class
+    from partnerdesk.testing import build_world
+
+    world = build_world()
+    request = make_request(world)
+    port = free_port()
+    controller = lmtp_controller_class(Controller)(LmtpHandler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        with smtplib.LMTP("127.0.0.1", port) as client:
+            client.sendmail(
+                "global_admin@contoso.test",
+                ["support@partnerdesk.test"],
+                reply(request, message_id="<lmtp@c.test>"),
+            )
+    finally:
+        controller.stop()
+
+    assert InboundMail.objects.get(message_id="<lmtp@c.test>").status == "appended"
+    assert Message.objects.filter(support_request=request, source="email").count() == 1

@@ -67,10 +67,10 @@ PAGES = [
     ("/partner/service-requests/", "a.admin_agent", "a.sales_agent", "a1.global_admin"),
     ("/partner/service-requests/new/", "a.admin_agent", "a.sales_agent", "a1.global_admin"),
     ("/partner/service-requests/{service_request}/", "a.admin_agent", "a.sales_agent", "b.admin_agent"),
-    ("/partner/support/profile/", "a.partner_global_admin", "a.admin_agent", "a1.global_admin"),
-    ("/partner/support/canned-replies/", "a.helpdesk_agent", "a.sales_agent", "a1.global_admin"),
-    ("/partner/support/articles/", "a.helpdesk_agent", "a.sales_agent", "a1.global_admin"),
-    ("/partner/support/reports/", "a.admin_agent", "a.helpdesk_agent", "a1.global_admin"),
+    ("/partner/support-profile/", "a.partner_global_admin", "a.admin_agent", "a1.global_admin"),
+    ("/partner/canned-replies/", "a.helpdesk_agent", "a.sales_agent", "a1.global_admin"),
+    ("/partner/help-articles/", "a.helpdesk_agent", "a.sales_agent", "a1.global_admin"),
+    ("/partner/support-reports/", "a.admin_agent", "a.helpdesk_agent", "a1.global_admin"),
     ("/operator/service-requests/", "operator.support_engineer", "operator.catalog_manager", "a.admin_agent"),
     (
         "/operator/service-requests/{service_request}/",
@@ -81,7 +81,7 @@ PAGES = [
     ("/operator/support-topics/", "operator.support_engineer", "operator.auditor", "a.admin_agent"),
     ("/operator/help-articles/", "operator.operator_admin", "operator.auditor", "a.admin_agent"),
     ("/operator/support/reports/", "operator.auditor", "operator.catalog_manager", "a.partner_global_admin"),
-    ("/partner/support/sla/", "a.partner_global_admin", "a.admin_agent", "a1.global_admin"),
+    ("/partner/support-sla/", "a.partner_global_admin", "a.admin_agent", "a1.global_admin"),
     (
         "/operator/support/sla/",
         "operator.operator_admin",
@@ -199,7 +199,7 @@ def test_the_support_page_shows_the_partners_profile(web, world):
 
 def test_a_partner_edits_its_profile(web, world):
     response = web("a.partner_global_admin").post(
-        "/partner/support/profile/", {"email": "desk@fabrikam.test", "phone": "+86 1", "hours": "24x7"}
+        "/partner/support-profile/", {"email": "desk@fabrikam.test", "phone": "+86 1", "hours": "24x7"}
     )
 
     assert response.status_code == 302
@@ -333,14 +333,14 @@ def test_escalating_from_the_page_shares_only_the_chosen_messages(web, world, to
 def test_saved_views_canned_replies_topics_and_merge(web, world, items):
     partner = web("a.admin_agent")
     partner.post(
-        "/partner/support/views/",
+        "/partner/saved-views/",
         {"name": "Critical", "query": "severity=critical", "queue": "partner_support"},
     )
     assert SavedView.objects.get().user == world.user("a.admin_agent")
     assert 'href="?severity=critical">Critical</a>' in partner.get("/partner/support/").content.decode()
     assert ">Critical</a>" not in web("a.helpdesk_agent").get("/partner/support/").content.decode()
 
-    partner.post("/partner/support/canned-replies/", {"title": "Thanks", "body": "Thanks for waiting."})
+    partner.post("/partner/canned-replies/", {"title": "Thanks", "body": "Thanks for waiting."})
     reply = CannedReply.objects.get()
     html = partner.get(f"/partner/support/{items['request']}/?canned={reply.pk}").content.decode()
     assert "Thanks for waiting." in html
@@ -382,7 +382,7 @@ def test_the_help_articles_page_searches(web, world):
 
 
 def test_reports_render_a_chart_and_export_csv(web, world, items):
-    html = web("a.admin_agent").get("/partner/support/reports/").content.decode()
+    html = web("a.admin_agent").get("/partner/support-reports/").content.decode()
     assert 'data-testid="chart"' in html
     csv_response = web("operator.operator_admin").get("/operator/support/reports/?format=csv")
     assert csv_response["Content-Type"].startswith("text/csv")
@@ -393,7 +393,7 @@ def test_reports_render_a_chart_and_export_csv(web, world, items):
 
 def test_a_partner_sets_its_sla_policy_with_business_hours(web, world):
     response = web("a.partner_global_admin").post(
-        "/partner/support/sla/",
+        "/partner/support-sla/",
         {
             "severity": "critical",
             "first_response_minutes": "60",
@@ -414,7 +414,7 @@ def test_a_partner_sets_its_sla_policy_with_business_hours(web, world):
         False,
         ["2026-10-01", "2026-10-02"],
     )
-    html = web("a.partner_global_admin").get("/partner/support/sla/").content.decode()
+    html = web("a.partner_global_admin").get("/partner/support-sla/").content.decode()
     assert "08:00" in html
 
 
@@ -422,7 +422,7 @@ def test_a_bad_time_zone_is_explained_and_changes_nothing(web, world):
     before = database_state()
 
     response = web("a.partner_global_admin").post(
-        "/partner/support/sla/",
+        "/partner/support-sla/",
         {
             "severity": "critical",
             "first_response_minutes": "60",
@@ -445,7 +445,7 @@ def test_a_designated_support_contact_per_subscription_shows_in_the_admin_center
     partner = web("a.partner_global_admin")
 
     saved = partner.post(
-        "/partner/support/profile/",
+        "/partner/support-profile/",
         {
             "action": "contact",
             "subscription": str(subscription.pk),
@@ -463,11 +463,31 @@ def test_a_designated_support_contact_per_subscription_shows_in_the_admin_center
 
     before = database_state()
     refused = web("b.partner_global_admin").post(
-        "/partner/support/profile/",
+        "/partner/support-profile/",
         {"action": "contact", "subscription": str(subscription.pk), "name": "X", "email": "x@litware.test"},
     )
     assert refused.status_code == 400
     assert database_state() == before
 
-    partner.post("/partner/support/profile/", {"action": "contact", "subscription": str(subscription.pk)})
+    partner.post("/partner/support-profile/", {"action": "contact", "subscription": str(subscription.pk)})
     assert "mei@fabrikam.test" not in web("a1.global_admin").get("/admin/support/").content.decode()
+
+
+def test_self_help_shows_active_health_issues_of_the_chosen_service(web, world, service):
+    from partnerdesk.health.models import HealthIssue
+
+    active = HealthIssue.objects.create(
+        number=4242,
+        title="Mail delays in China North 2",
+        impact_description="Mail is delayed.",
+        is_published=True,
+    )
+    active.services.set([service])
+    draft = HealthIssue.objects.create(number=4243, title="Draft not yet published", impact_description="x")
+    draft.services.set([service])
+
+    html = web("a1.global_admin").get(f"/admin/support/new/?service={service.pk}").content.decode()
+
+    assert 'data-testid="health-issues"' in html
+    assert "Mail delays in China North 2" in html
+    assert "Draft not yet published" not in html

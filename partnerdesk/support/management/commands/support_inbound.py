@@ -26,8 +26,29 @@ class LmtpHandler:
     """aiosmtpd handler: process each delivered message; 250 when kept (appended or quarantined)."""
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        await sync_to_async(inbound.process, thread_sensitive=True)(envelope.content)
+        await sync_to_async(_process_and_release, thread_sensitive=True)(envelope.content)
         return "250 OK"
+
+
+def _process_and_release(raw: bytes) -> None:
+    """Process one delivery, then give the database connection back (deliveries are rare)."""
+    from django.db import connection
+
+    try:
+        inbound.process(raw)
+    finally:
+        connection.close()
+
+
+def lmtp_controller_class(base: Any) -> Any:
+    """An aiosmtpd controller class (threaded or not) that speaks LMTP instead of SMTP."""
+    from aiosmtpd.lmtp import LMTP
+
+    class LmtpController(base):
+        def factory(self) -> LMTP:
+            return LMTP(self.handler, **self.SMTP_kwargs)
+
+    return LmtpController
 
 
 class Command(BaseCommand):
@@ -57,15 +78,12 @@ class Command(BaseCommand):
 
     def _lmtp(self, address: str) -> None:
         from aiosmtpd.controller import UnthreadedController
-        from aiosmtpd.lmtp import LMTP
-
-        class LmtpController(UnthreadedController):
-            def factory(self) -> LMTP:
-                return LMTP(self.handler, **self.SMTP_kwargs)
 
         host, _, port = address.rpartition(":")
         loop = asyncio.new_event_loop()
-        controller = LmtpController(LmtpHandler(), hostname=host or "127.0.0.1", port=int(port), loop=loop)
+        controller = lmtp_controller_class(UnthreadedController)(
+            LmtpHandler(), hostname=host or "127.0.0.1", port=int(port), loop=loop
+        )
         controller.begin()
         self.stdout.write(f"LMTP listening on {address}")
         try:
