@@ -179,6 +179,12 @@ RELATIONSHIP_MAX_DAYS = env_int("RELATIONSHIP_MAX_DAYS", 730)
 SUBSCRIPTION_DATA_RETENTION_DAYS = env_int("SUBSCRIPTION_DATA_RETENTION_DAYS", 60)
 API_PAGE_SIZE_MAX = 200
 
+# Support: how long a customer may reopen a resolved request, the largest attachment, and how long
+# before an SLA target a request counts as near breach.
+SUPPORT_REOPEN_DAYS = env_int("SUPPORT_REOPEN_DAYS", 14)
+SUPPORT_ATTACHMENT_MAX_BYTES = env_int("SUPPORT_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+SUPPORT_SLA_NEAR_MINUTES = env_int("SUPPORT_SLA_NEAR_MINUTES", 30)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -55,7 +55,6 @@ P = Permission
 SUPPORT_FIELDS = ["title", "severity", "status", "assignee", "service", "merged_into"]
 SERVICE_FIELDS = ["title", "severity", "status", "assignee", "topic", "resolution"]
 
-DEFAULT_MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 # What may be attached, by content type, with the extensions that type may carry.
 ALLOWED_ATTACHMENT_TYPES: dict[str, tuple[str, ...]] = {
     "text/plain": (".txt", ".log"),
@@ -76,11 +75,11 @@ MAGIC: dict[str, tuple[bytes, ...]] = {
 
 
 def reopen_period() -> timedelta:
-    return timedelta(days=getattr(settings, "SUPPORT_REOPEN_DAYS", 14))
+    return timedelta(days=settings.SUPPORT_REOPEN_DAYS)
 
 
 def max_attachment_bytes() -> int:
-    return int(getattr(settings, "SUPPORT_ATTACHMENT_MAX_BYTES", DEFAULT_MAX_ATTACHMENT_BYTES))
+    return int(settings.SUPPORT_ATTACHMENT_MAX_BYTES)
 
 
 # --- helpers -----------------------------------------------------------------------------------

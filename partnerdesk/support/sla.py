@@ -146,7 +146,7 @@ def current_due(request: Any) -> datetime | None:
 
 
 def near_window() -> timedelta:
-    return timedelta(minutes=getattr(settings, "SUPPORT_SLA_NEAR_MINUTES", 30))
+    return timedelta(minutes=settings.SUPPORT_SLA_NEAR_MINUTES)
 
 
 def state(request: Any, now: datetime) -> str:

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -86,7 +87,7 @@ def partner_create(request: HttpRequest) -> HttpResponse:
                 {
                     "new_user": new.admin,
                     "portal": "operator",
-                    "next_url": f"/operator/partners/{new.organization.pk}/",
+                    "next_url": reverse("tenancy:partner_detail", args=[new.organization.pk]),
                 },
             )
     return render(
@@ -190,7 +191,14 @@ def customer_create(request: HttpRequest) -> HttpResponse:
                 {
                     "new_user": new.admin,
                     "portal": "partner",
-                    "next_url": f"/partner/customers/{new.organization.pk}/",
+                    # Next in the add-customer flow: its first subscription (or its page, for roles
+                    # that cannot sell).
+                    "next_url": reverse(
+                        "subscriptions:subscription_create"
+                        if principal.has(P.SUBSCRIPTIONS_CHANGE)
+                        else "tenancy:customer_detail",
+                        args=[new.organization.pk],
+                    ),
                 },
             )
     return render(

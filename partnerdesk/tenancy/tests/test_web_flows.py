@@ -213,3 +213,27 @@ def test_times_are_shown_in_the_viewers_time_zone(web, world):
 
     assert "Jan. 1, 2026, 8:30 a.m." in shanghai
     assert "Jan. 1, 2026, 1:30 a.m." in madrid
+
+
+def test_the_customer_page_leads_to_its_subscriptions_and_requests(web, world):
+    page = web("a.admin_agent").get(f"/partner/customers/{world.customer_a1.pk}/").content.decode()
+
+    assert f"/partner/customers/{world.customer_a1.pk}/subscriptions/" in page
+    assert f"/partner/support/?customer={world.customer_a1.pk}" in page
+
+
+def test_adding_a_customer_continues_to_its_first_subscription(web, world):
+    response = web("a.sales_agent").post(
+        "/partner/customers/new/",
+        {
+            "name": "Fourth Coffee",
+            "domain_prefix": "fourthcoffee",
+            "admin_name": "Fei",
+            "admin_email": "fei@fourthcoffee.test",
+            "language": "en",
+            "time_zone": "UTC",
+        },
+    )
+
+    customer = Organization.objects.get(initial_domain="fourthcoffee.partnerdesk.test")
+    assert f"/partner/customers/{customer.pk}/subscriptions/new/" in response.content.decode()
