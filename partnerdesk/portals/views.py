@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
+from partnerdesk.access.principal import Principal
 from partnerdesk.access.web import requires, signed_in
 from partnerdesk.accounts.models import User
+from partnerdesk.support import reports
 from partnerdesk.tenancy.models import DelegatedRelationship, Organization
 
 P = Permission
+
+
+def _support_chart(principal: Principal, reports_url_name: str) -> dict[str, Any]:
+    """The weekly requests chart for dashboards whose viewer may read support reports."""
+    if not principal.has(P.SUPPORT_REPORTS):
+        return {}
+    return {
+        "bars": reports.dashboard_bars(principal),
+        "chart_width": reports.CHART_WIDTH,
+        "chart_height": reports.CHART_HEIGHT,
+        "reports_url": reverse(reports_url_name),
+    }
 
 
 @signed_in
@@ -36,6 +53,7 @@ def operator_dashboard(request: HttpRequest) -> HttpResponse:
         request,
         "portals/operator_dashboard.html",
         {
+            **_support_chart(request.principal, "support:operator_reports"),  # type: ignore[attr-defined]
             "partner_count": partners.count(),
             "suspended_count": partners.filter(status=Organization.Status.SUSPENDED).count(),
             "customer_count": organizations.filter(kind=OrgKind.CUSTOMER).count(),
@@ -51,6 +69,7 @@ def partner_dashboard(request: HttpRequest) -> HttpResponse:
         request,
         "portals/partner_dashboard.html",
         {
+            **_support_chart(principal, "support:partner_reports"),
             "customer_count": policy.visible(principal, Organization).filter(kind=OrgKind.CUSTOMER).count(),
             "active_relationships": relationships.filter(status=DelegatedRelationship.Status.ACTIVE).count(),
             "pending_relationships": relationships.filter(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -60,3 +62,23 @@ def test_the_worker_runs_one_pass(db, capsys):
     call_command("worker", "--once")
 
     assert "stopped" in capsys.readouterr().out
+
+
+def test_dashboards_chart_the_requests_per_week(db, client):
+    call_command("seed_demo")
+    client.post("/account/signin/", {"email": "admin@fabrikam.test", "password": "Partnerdesk-demo-1"})
+    partner = client.get("/partner/").content.decode()
+    client.post("/account/signin/", {"email": "admin@operator.test", "password": "Partnerdesk-demo-1"})
+    operator = client.get("/operator/").content.decode()
+
+    assert 'data-testid="chart"' in partner and "/partner/support-reports/" in partner
+    assert 'data-testid="chart"' in operator and "/operator/support/reports/" in operator
+    bars = [int(n) for n in re.findall(r"<title>[^<]*: (\d+)</title>", partner)]
+    assert len(bars) == 12 and sum(bars) > 0
+
+
+def test_a_sales_agents_dashboard_has_no_support_chart(db, client):
+    call_command("seed_demo")
+    client.post("/account/signin/", {"email": "sales@fabrikam.test", "password": "Partnerdesk-demo-1"})
+
+    assert 'data-testid="chart"' not in client.get("/partner/").content.decode()
