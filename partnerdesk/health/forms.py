@@ -7,7 +7,15 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from partnerdesk.health.models import ISSUE_STATUSES, HealthIssue, MessagePost, Service, ServiceStatus
+from partnerdesk.health.models import (
+    ISSUE_STATUSES,
+    Feature,
+    HealthIssue,
+    MessagePost,
+    Region,
+    Service,
+    ServiceStatus,
+)
 
 STATUS_CHOICES = [(s.value, s.label) for s in ISSUE_STATUSES]
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -46,6 +54,18 @@ class IssueForm(forms.Form):
     impact_description = forms.CharField(label=_("User impact"), widget=forms.Textarea(attrs={"rows": 3}))
     status = forms.ChoiceField(label=_("Status"), choices=STATUS_CHOICES, initial=ServiceStatus.INVESTIGATING)
     services = _service_field(_("Affected services"))
+    features: forms.ModelMultipleChoiceField[Any] = forms.ModelMultipleChoiceField(
+        queryset=Feature.objects.select_related("service").order_by("service__name", "group", "name"),
+        label=_("Affected features (optional)"),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 5}),
+    )
+    regions: forms.ModelMultipleChoiceField[Any] = forms.ModelMultipleChoiceField(
+        queryset=Region.objects.order_by("name"),
+        label=_("Affected regions (optional)"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
     first_post = forms.CharField(
         label=_("First update"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )

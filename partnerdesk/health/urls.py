@@ -15,6 +15,7 @@ urlpatterns = [
         views.operator_feature_add,
         name="operator_feature_add",
     ),
+    path("operator/health/regions/", views.operator_region_add, name="operator_region_add"),
     path("operator/health/issues/new/", views.issue_create, name="issue_create"),
     path("operator/health/issues/<uuid:issue_id>/", views.operator_issue, name="operator_issue"),
     path(

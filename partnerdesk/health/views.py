@@ -26,6 +26,7 @@ from partnerdesk.health.models import (
     HealthIssue,
     MessagePost,
     PlannedMaintenance,
+    Region,
     Service,
 )
 from partnerdesk.pagination import paginate
@@ -96,9 +97,30 @@ def operator_services(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "health/operator_services.html",
-        {"services": rows, "form": form, "feature_form": forms.FeatureForm()},
+        {
+            "services": rows,
+            "form": form,
+            "regions": Region.objects.order_by("name"),
+            "region_form": forms.RegionForm(),
+        },
         status=_status(form),
     )
+
+
+@require_POST
+@requires(P.HEALTH_MANAGE, portal="operator")
+def operator_region_add(request: HttpRequest) -> HttpResponse:
+    form = forms.RegionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.add_region(_principal(request), **form.cleaned_data)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("The region was added."))
+    else:
+        messages.error(request, _("Give the region a key and a name."))
+    return redirect("health:operator_services")
 
 
 @require_POST
@@ -129,6 +151,8 @@ def issue_create(request: HttpRequest) -> HttpResponse:
                 classification=data["classification"],
                 status=data["status"],
                 service_ids=[s.pk for s in data["services"]],
+                feature_ids=[f.pk for f in data["features"]],
+                region_ids=[r.pk for r in data["regions"]],
                 first_post=data["first_post"],
                 publish=data["publish"],
             )

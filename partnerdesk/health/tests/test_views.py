@@ -277,3 +277,37 @@ def test_a_partner_agent_acting_for_the_customer_reads_its_message_center(web, w
     session["acting_for"] = str(world.customer_a2.pk)
     session.save()
     assert agent.get("/admin/messages/").status_code == 302
+
+
+def test_operator_adds_regions_and_features_and_uses_them_on_an_issue(web, world, catalog):
+    client = web("operator.communications_manager")
+    client.post("/operator/health/regions/", {"key": "china-north-2", "name": "China North 2"})
+    client.post(
+        f"/operator/health/services/{catalog.exchange.pk}/features/", {"group": "E-mail", "name": "Mail flow"}
+    )
+    page = client.get("/operator/health/services/").content.decode()
+    assert "China North 2" in page and "E-mail / Mail flow" in page
+    from partnerdesk.health.models import Feature, Region
+
+    before = database_state()
+    assert (
+        web("operator.auditor").post("/operator/health/regions/", {"key": "x", "name": "X"}).status_code
+        == 403
+    )
+    assert database_state() == before
+    client.post(
+        "/operator/health/issues/new/",
+        {
+            "classification": "advisory",
+            "title": "Slow mail flow",
+            "impact_description": "Delays.",
+            "status": "investigating",
+            "services": [str(catalog.exchange.pk)],
+            "features": [str(Feature.objects.get().pk)],
+            "regions": [str(Region.objects.get().pk)],
+        },
+    )
+    issue = HealthIssue.objects.get()
+    assert not issue.is_published
+    assert [f.name for f in issue.features.all()] == ["Mail flow"]
+    assert [r.key for r in issue.regions.all()] == ["china-north-2"]

@@ -204,9 +204,12 @@ def test_a_new_customers_temporary_password_is_shown_only_once(browsing):
     customer = Organization.objects.get(name="Proseware Cafe")
     screenshot(page, "temporary-password")
 
+    # Continue leads on to the new customer's first subscription.
     with page.expect_navigation():
         page.click("main a.button")  # Continue
-    assert path_of(page) == f"/partner/customers/{customer.pk}/"
+    assert path_of(page) == f"/partner/customers/{customer.pk}/subscriptions/new/"
+    assert page.locator(TEMPORARY_PASSWORD).count() == 0
+    page.goto(f"/partner/customers/{customer.pk}/")
     assert page.locator("main h1").inner_text() == "Proseware Cafe"
     assert page.locator(TEMPORARY_PASSWORD).count() == 0
     page.reload()
