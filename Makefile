@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run worker test test-fast lint typecheck check-migrations messages lock clean
+.PHONY: help install run worker test test-fast lint typecheck check-migrations messages lock clean bench-small
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-18s %s\n", $$1, $$2}'
@@ -55,6 +55,11 @@ check-migrations: install ## Fail when models changed without a migration
 messages: install ## Refresh the translation catalogs and compile them
 	cd partnerdesk && ../$(BIN)/partnerdesk makemessages -l zh_Hans -l es --no-obsolete --ignore 'tests/*' --ignore 'testing.py'
 	cd partnerdesk && ../$(BIN)/partnerdesk compilemessages
+
+bench-small: install ## Benchmarks at small scale on local PostgreSQL: generate, set up django-helpdesk, run (bench/RESULTS.md)
+	bench/generate --scale small
+	bench/helpdesk --scale small
+	bench/run --scale small
 
 lock: ## Re-pin requirements.lock from pyproject.toml
 	$(BIN)/pip-compile --quiet --no-emit-index-url --no-emit-find-links --strip-extras --extra dev --output-file requirements.lock pyproject.toml

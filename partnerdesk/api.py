@@ -10,6 +10,7 @@ import functools
 from collections.abc import Callable
 from typing import Annotated, Any, Generic, TypeVar
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.http import Http404, HttpRequest, HttpResponse
@@ -196,6 +197,10 @@ def _register_routers() -> None:
     api.add_router("", subscriptions_router)
     api.add_router("", health_router)
     api.add_router("", directory_router)
+    if settings.BENCH_ENDPOINTS:
+        from partnerdesk.bench_floor import router as bench_router
+
+        api.add_router("", bench_router)
 
 
 _register_routers()

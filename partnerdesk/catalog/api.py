@@ -78,8 +78,8 @@ class OfferIn(Schema):
     billing_cycle: Literal["monthly", "annual"] = "monthly"
     unit_price: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
     currency: str = Field(default="CNY", min_length=3, max_length=3)
-    min_quantity: int = Field(default=1, ge=1)
-    max_quantity: int = Field(default=300, ge=1)
+    min_quantity: int = Field(default=1, ge=1, le=1_000_000)
+    max_quantity: int = Field(default=300, ge=1, le=1_000_000)
     valid_from: datetime | None = None
     valid_until: datetime | None = None
     policy: PolicyIn | None = None

@@ -43,8 +43,12 @@ class OfferForm(forms.Form):
         label=_("Unit price"), min_value=Decimal(0), max_digits=12, decimal_places=2
     )
     currency = forms.CharField(label=_("Currency"), min_length=3, max_length=3, initial="CNY")
-    min_quantity = forms.IntegerField(label=_("Minimum quantity"), min_value=1, initial=1)
-    max_quantity = forms.IntegerField(label=_("Maximum quantity"), min_value=1, initial=300)
+    min_quantity = forms.IntegerField(
+        label=_("Minimum quantity"), min_value=1, max_value=1_000_000, initial=1
+    )
+    max_quantity = forms.IntegerField(
+        label=_("Maximum quantity"), min_value=1, max_value=1_000_000, initial=300
+    )
     valid_until = forms.DateTimeField(
         label=_("Valid until"), required=False, help_text=_("Empty: no end date")
     )

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import File, Router, Schema, Status
@@ -367,11 +368,12 @@ def update_user(request: HttpRequest, user_id: str, payload: UserPatch) -> dict[
     principal = _tenant_principal(request)
     user = _user(principal, user_id)
     changes = payload.model_dump(exclude_unset=True, exclude={"blocked", "must_change_password"})
-    user = services.update_user(principal, user, changes)
-    if payload.blocked is not None:
-        services.set_blocked(principal, user, blocked=payload.blocked)
-    if payload.must_change_password:
-        services.require_password_change(principal, user)
+    with transaction.atomic():  # one PATCH: all of it or, when a part is refused, none of it
+        user = services.update_user(principal, user, changes)
+        if payload.blocked is not None:
+            services.set_blocked(principal, user, blocked=payload.blocked)
+        if payload.must_change_password:
+            services.require_password_change(principal, user)
     return _user_out(_user(principal, user_id))
 
 

@@ -206,7 +206,12 @@ def _refuse_admin_target(principal: Principal, user: User) -> None:
 
 
 def _refuse_last_global_admin(user: User, message: str) -> None:
-    """Keep at least one active global admin in every tenant; `message` says what was refused."""
+    """Keep at least one active global admin in every tenant; `message` says what was refused.
+
+    Call inside the transaction of the change: the tenant's row is locked first, so two admins
+    demoting, blocking or deleting each other at once cannot both pass the check.
+    """
+    Organization.objects.select_for_update().filter(pk=user.organization_id).first()
     others = (
         RoleAssignment.objects.filter(
             role=Role.GLOBAL_ADMIN,
@@ -230,11 +235,12 @@ def set_blocked(principal: Principal, user: User, *, blocked: bool) -> None:
     principal.require(P.TEAM_MANAGE)
     tenant_of(principal)
     _refuse_admin_target(principal, user)
-    if blocked:
-        _refuse_last_global_admin(
-            user, _("%(name)s is the last global admin: you cannot block their sign-in.")
-        )
-    accounts.set_blocked(principal, user, blocked=blocked)
+    with transaction.atomic():
+        if blocked:
+            _refuse_last_global_admin(
+                user, _("%(name)s is the last global admin: you cannot block their sign-in.")
+            )
+        accounts.set_blocked(principal, user, blocked=blocked)
 
 
 @dataclass(frozen=True)
@@ -303,11 +309,12 @@ def set_admin_roles(principal: Principal, user: User, admin_roles: list[str]) ->
     principal.require(P.ROLES_ASSIGN)
     tenant_of(principal)
     roles = _check_roles(principal, admin_roles)
-    if Role.GLOBAL_ADMIN not in roles:
-        _refuse_last_global_admin(
-            user, _("%(name)s is the last global admin: you cannot remove that role from them.")
-        )
-    accounts.set_roles(principal, user, [r.value for r in roles] or [Role.USER.value])
+    with transaction.atomic():
+        if Role.GLOBAL_ADMIN not in roles:
+            _refuse_last_global_admin(
+                user, _("%(name)s is the last global admin: you cannot remove that role from them.")
+            )
+        accounts.set_roles(principal, user, [r.value for r in roles] or [Role.USER.value])
 
 
 def delete_user(principal: Principal, user: User) -> None:
@@ -317,9 +324,9 @@ def delete_user(principal: Principal, user: User) -> None:
     if user.pk == principal.user.pk:
         raise Forbidden(_("You cannot delete yourself."), code="cannot_delete_self")
     _refuse_admin_target(principal, user)
-    _refuse_last_global_admin(user, _("%(name)s is the last global admin: you cannot delete them."))
     now = timezone.now()
     with transaction.atomic():
+        _refuse_last_global_admin(user, _("%(name)s is the last global admin: you cannot delete them."))
         changed = User.objects.filter(pk=user.pk, organization=tenant, deleted_at__isnull=True).update(
             deleted_at=now
         )

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -775,6 +775,12 @@ def request_change(
         raise DomainError(_("Choose more seats, fewer seats, upgrade or cancel."), code="invalid_kind")
     if kind in (ChangeRequest.Kind.INCREASE, ChangeRequest.Kind.DECREASE) and not quantity:
         raise DomainError(_("Say how many seats."), code="quantity_required")
+    if quantity is not None and not 1 <= quantity <= subscription.offer.max_quantity:
+        raise DomainError(
+            _("The quantity must be between %(min)s and %(max)s for this offer.")
+            % {"min": 1, "max": subscription.offer.max_quantity},
+            code="quantity_out_of_range",
+        )
     if kind != ChangeRequest.Kind.UPGRADE:
         target_sku = None
     if kind in (ChangeRequest.Kind.UPGRADE, ChangeRequest.Kind.CANCEL):
@@ -1272,12 +1278,15 @@ def delete_data_due(now: datetime | None = None) -> int:
     for subscription in due.select_related("customer"):
         with transaction.atomic():
             won = Subscription.objects.filter(
-                pk=subscription.pk, status=subscription.status, data_deleted_at__isnull=True
+                pk=subscription.pk,
+                status=subscription.status,
+                status_changed_at__lte=cutoff,
+                data_deleted_at__isnull=True,
             ).update(
                 status=Subscription.Status.DELETED,
                 data_deleted_at=now,
                 status_changed_at=now,
-                version=subscription.version + 1,
+                version=F("version") + 1,
             )
             if not won:
                 continue

@@ -4,9 +4,11 @@ change requests to the partner, and licences."""
 from __future__ import annotations
 
 import functools
+import uuid
 from typing import Any
 
 from django.contrib import messages
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -380,6 +382,14 @@ def admin_licences(request: HttpRequest) -> HttpResponse:
     return render(request, "subscriptions/admin_licences.html", {"pools": pools})
 
 
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _customer_users(request: HttpRequest) -> Any:
     return policy.visible(_principal(request), User)
 
@@ -391,7 +401,7 @@ def admin_pool(request: HttpRequest, sku_id: str) -> HttpResponse:
     sku = policy.get_visible(principal, Sku.objects.select_related("product"), pk=sku_id)
     if request.method == "POST":
         principal.require(P.LICENSES_ASSIGN)
-        user_ids = request.POST.getlist("users")
+        user_ids = [u for u in request.POST.getlist("users") if _is_uuid(u)]
         users = list(_customer_users(request).filter(pk__in=user_ids)) if user_ids else []
         try:
             if not users:
@@ -448,12 +458,14 @@ def admin_user_licences(request: HttpRequest, user_id: str) -> HttpResponse:
         principal.require(P.LICENSES_ASSIGN)
         wanted = set(request.POST.getlist("skus"))
         try:
-            for pool in pools:
-                key = str(pool.sku.pk)
-                if key in wanted and pool.sku.pk not in held:
-                    services.assign_licences(principal, customer=customer, sku=pool.sku, users=[person])
-                elif key not in wanted and pool.sku.pk in held:
-                    services.remove_licences(principal, customer=customer, sku=pool.sku, users=[person])
+            # All or nothing: one SKU out of licences must not leave the others half saved.
+            with transaction.atomic():
+                for pool in pools:
+                    key = str(pool.sku.pk)
+                    if key in wanted and pool.sku.pk not in held:
+                        services.assign_licences(principal, customer=customer, sku=pool.sku, users=[person])
+                    elif key not in wanted and pool.sku.pk in held:
+                        services.remove_licences(principal, customer=customer, sku=pool.sku, users=[person])
         except DomainError as failure:
             error, status = failure.message, failure.status
         else:

@@ -82,7 +82,7 @@ def notify(request: Any, request_type: str, target: str, kind: str) -> int:
                 None,
                 action=f"{'support_request' if request_type == 'support' else 'service_request'}.sla_{kind}",
                 target=request,
-                organization=request.customer or request.partner,
+                organization=request.partner if request_type == "service" else request.customer,
                 after={"target": target, "due_at": due.isoformat(), "notice": notice.pk},
             )
     except IntegrityError:

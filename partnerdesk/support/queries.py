@@ -4,6 +4,7 @@ queue filters, self-help look-ups and the permission-checked attachment download
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -173,6 +174,11 @@ def self_help_articles(
     principal: Principal, text: str, service_id: Any = None, *, limit: int = 5
 ) -> list[HelpArticle]:
     """The best-matching articles the principal may read, those about the chosen service first."""
+    if service_id:
+        try:
+            service_id = uuid.UUID(str(service_id))
+        except ValueError:
+            raise DomainError(_("Unknown service."), code="invalid_service") from None
     articles = policy.visible(principal, HelpArticle).filter(published=True)
     found = search.search(articles, text, limit=limit * 2)
     language = principal.user.effective_language

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import mimetypes
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -364,7 +364,8 @@ def add_message(
             if visibility == Visibility.INTERNAL
             else "support_request.replied",
             target=locked,
-            organization=locked.customer,
+            # An internal note is the partner's business: its audit event is not in the customer's log.
+            organization=locked.partner if visibility == Visibility.INTERNAL else locked.customer,
             after={"message": str(message.pk), "visibility": visibility, "source": source},
         )
         if visibility == Visibility.PUBLIC:
@@ -523,9 +524,20 @@ def merge_support_requests(
         raise DomainError(_("Merge only two different requests of the same customer."), code="invalid_merge")
     now = timezone.now()
     with transaction.atomic():
-        locked = _locked_support(duplicate)
+        # Lock both, always in the same order: merging A into B while B goes into A must not deadlock
+        # or leave the two merged into each other.
+        both = {
+            r.pk: r
+            for r in SupportRequest.objects.select_for_update(of=("self",))
+            .select_related("partner", "customer")
+            .filter(pk__in=[duplicate.pk, into.pk])
+            .order_by("pk")
+        }
+        locked, into = both[duplicate.pk], both[into.pk]
         if locked.merged_into_id:
             raise Conflict(_("This request was already merged."), code="request_merged")
+        if into.merged_into_id:
+            raise Conflict(_("This request was merged into another one."), code="request_merged")
         locked.merged_into = into
         locked.status = SupportRequest.Status.CLOSED
         locked.closed_at = now
@@ -707,7 +719,8 @@ def escalate(
             principal,
             action="service_request.created",
             target=service_request,
-            organization=locked.customer,
+            # The customer never sees the service request (DOMAIN §5), nor its audit events.
+            organization=locked.partner,
             after=audit.snapshot(
                 service_request, ["number", "title", "severity", "topic", "status", "customer"]
             ),
@@ -774,7 +787,7 @@ def add_note(principal: Principal, service_request: ServiceRequest, *, body: str
             principal,
             action=f"service_request.{kind}",
             target=locked,
-            organization=locked.customer or locked.partner,
+            organization=_service_audit_organization(locked, internal=kind == Note.Kind.OPERATOR_INTERNAL),
             after={"note": str(note.pk), "kind": kind},
         )
         if kind == Note.Kind.TO_PARTNER:
@@ -792,6 +805,16 @@ def add_note(principal: Principal, service_request: ServiceRequest, *, body: str
                 "support.note",
             )
     return note
+
+
+def _service_audit_organization(service_request: ServiceRequest, *, internal: bool = False) -> Organization:
+    """Whose audit log a service request's event goes to: the partner's (its customer never sees the
+    service request), or only the operator's for what is internal to the operator."""
+    if internal:
+        from partnerdesk.tenancy.services import get_operator
+
+        return get_operator()
+    return service_request.partner
 
 
 def _operator_id() -> Any:
@@ -876,7 +899,7 @@ def update_service_request(
             if locked.status == old_status
             else f"service_request.{locked.status}",
             target=locked,
-            organization=locked.customer or locked.partner,
+            organization=_service_audit_organization(locked),
             before={k: v for k, v in before.items() if after[k] != v},
             after={k: v for k, v in after.items() if before[k] != v},
         )
@@ -943,13 +966,13 @@ def add_attachment(
             raise Forbidden(
                 _("Only the partner adds internal attachments."), code="internal_notes_partner_only"
             )
-        organization = support_request.customer
+        organization = support_request.partner if internal else support_request.customer
     elif service_request is not None:
         operator_side = principal.kind == OrgKind.OPERATOR
         principal.require(P.SUPPORT_OPERATOR_DESK if operator_side else P.SUPPORT_ESCALATE)
         if internal and not operator_side:
             raise Forbidden(_("Only the operator adds internal attachments."), code="note_kind_not_allowed")
-        organization = service_request.customer or service_request.partner
+        organization = _service_audit_organization(service_request, internal=internal)
     else:
         raise DomainError(_("Attach the file to a request."), code="invalid_request")
     size = upload.size or 0
@@ -1211,6 +1234,9 @@ def save_view(principal: Principal, *, queue: str, name: str, query: str) -> Sav
     return view
 
 
+MAX_TARGET_MINUTES = 365 * 24 * 60
+
+
 def set_sla_policy(
     principal: Principal,
     *,
@@ -1231,6 +1257,31 @@ def set_sla_policy(
             _("Targets must be positive, and resolution no sooner than first response."),
             code="invalid_targets",
         )
+    # Every new request computes its due times from this policy: refuse one they cannot be computed
+    # from (business hours that never open, targets beyond the clock's horizon), or opening requests
+    # would fail for all of the organization's customers.
+    try:
+        if resolution_minutes > MAX_TARGET_MINUTES:
+            raise ValueError("target too far")
+        sla.add_business_minutes(
+            timezone.now(),
+            resolution_minutes,
+            sla.Policy(
+                first_response_minutes=first_response_minutes,
+                resolution_minutes=resolution_minutes,
+                around_the_clock=around_the_clock,
+                time_zone=time_zone,
+                workday_start=time.fromisoformat(workday_start),
+                workday_end=time.fromisoformat(workday_end),
+                workdays=tuple(workdays if workdays is not None else [0, 1, 2, 3, 4]),
+                holidays=frozenset(date.fromisoformat(str(d)) for d in holidays or []),
+            ),
+        )
+    except (ValueError, OverflowError, KeyError):
+        raise DomainError(
+            _("These targets cannot be reached within the business hours; check the hours and the targets."),
+            code="invalid_targets",
+        ) from None
     with transaction.atomic():
         policy, _created = SlaPolicy.objects.update_or_create(
             organization=principal.organization,

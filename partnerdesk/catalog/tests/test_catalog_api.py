@@ -144,3 +144,31 @@ def test_anonymous_and_invalid(api: Any, services_: None) -> None:
     assert unknown.json_body["error"]["code"] == "unknown_service"
     assert manager.get("/catalog/offers/00000000-0000-0000-0000-000000000000").status_code == 404
     assert not Sku.objects.filter(name="Y").exists() and not Offer.objects.exists()
+
+
+def test_a_huge_quantity_limit_is_refused_not_a_500(api: Any, web: Any, services_: None) -> None:
+    made = build(api)
+    before = database_state()
+    huge = 10**30
+
+    response = api("operator.catalog_manager").post(
+        "/catalog/offers",
+        {"sku_id": made["sku"]["id"], "term": "P1M", "unit_price": "1.00", "max_quantity": huge},
+    )
+    page = web("operator.catalog_manager").post(
+        f"/operator/catalog/products/{made['product']['id']}/add/offer/",
+        {
+            "sku": made["sku"]["id"],
+            "term": "P1M",
+            "billing_cycle": "monthly",
+            "unit_price": "1.00",
+            "currency": "CNY",
+            "min_quantity": "1",
+            "max_quantity": str(huge),
+        },
+    )
+
+    assert response.status_code == 422
+    assert response.json_body["error"]["code"] == "validation_error"
+    assert page.status_code == 400
+    assert database_state() == before

@@ -489,3 +489,16 @@ def test_the_last_global_admin_keeps_the_role(api, world):
     # With a second global admin, the first may be demoted.
     agent.post(f"/users/{world.user('a1.user').pk}/roles", {"admin_roles": ["global_admin"]})
     assert agent.post(f"/users/{only_admin.pk}/roles", {"admin_roles": ["user_admin"]}).status_code == 200
+
+
+def test_a_refused_part_of_a_user_patch_leaves_nothing_changed(api, world):
+    # A user admin may edit their own profile but not block an admin (themselves included): the
+    # refusal must not leave the profile half changed.
+    me = world.user("a1.user_admin")
+    before = database_state()
+
+    response = api("a1.user_admin").patch(f"/users/{me.pk}", {"display_name": "Renamed", "blocked": True})
+
+    assert response.status_code == 403
+    assert response.json_body["error"]["code"] == "admin_target"
+    assert database_state() == before

@@ -102,3 +102,19 @@ def test_outsiders_see_no_requests(api: Any, world: World, catalog: Catalog) -> 
     invalid = ask(api, subscription, type="downgrade")
     assert invalid.status_code == 422
     assert database_state() == before
+
+
+def test_a_huge_quantity_is_refused_not_a_500(api: Any, web: Any, world: World, catalog: Catalog) -> None:
+    subscription = subscribe(world, catalog.basic_monthly)
+    before = database_state()
+
+    response = ask(api, subscription, quantity=10**30)
+    page = web("a1.global_admin").post(
+        f"/admin/subscriptions/{subscription.pk}/request-change/",
+        {"kind": "increase", "quantity": str(10**30)},
+    )
+
+    assert response.status_code == 400
+    assert response.json_body["error"]["code"] == "quantity_out_of_range"
+    assert page.status_code == 400
+    assert database_state() == before

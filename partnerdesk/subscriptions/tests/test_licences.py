@@ -152,3 +152,33 @@ def test_fifty_concurrent_assignments_at_ten_free_seats(api: Any, world: World, 
     pool = api("a1.licence_admin").get("/licenses").json_body[0]
     assert (pool["purchased"], pool["assigned"], pool["available"]) == (10, 10, 0)
     assert Subscription.objects.get(pk=subscription.pk).quantity == 10
+
+
+def test_saving_a_users_licences_is_all_or_nothing(web: Any, world: World, catalog: Catalog) -> None:
+    subscribe(world, catalog.basic_monthly, quantity=5)
+    subscribe(world, catalog.premium_monthly, quantity=1)
+    holder, person = people(world, 2)
+    services.assign_licences(
+        agent(world, "a1.licence_admin"), customer=world.customer_a1, sku=catalog.premium, users=[holder]
+    )
+    before = database_state()
+
+    response = web("a1.licence_admin").post(
+        f"/admin/licenses/users/{person.pk}/", {"skus": [str(catalog.basic.pk), str(catalog.premium.pk)]}
+    )
+
+    assert response.status_code == 409
+    assert not LicenseAssignment.objects.filter(user=person).exists()
+    assert database_state() == before
+
+
+def test_malformed_user_ids_in_the_pool_form_are_refused_not_a_500(
+    web: Any, world: World, catalog: Catalog
+) -> None:
+    subscribe(world, catalog.basic_monthly)
+    before = database_state()
+
+    response = web("a1.licence_admin").post(f"/admin/licenses/{catalog.basic.pk}/", {"users": ["bad"]})
+
+    assert response.status_code == 400
+    assert database_state() == before

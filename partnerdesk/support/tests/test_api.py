@@ -359,3 +359,59 @@ def test_self_help_search_in_the_api(api, world, service):
 
     assert [a["title"] for a in found.json_body] == ["Mailbox full"]
     assert api("a1.global_admin").get("/help-articles?q=").status_code == 400
+
+
+def test_self_help_search_refuses_a_malformed_service_id(api, world) -> None:
+    for key in ("a1.global_admin", "a.admin_agent"):
+        response = api(key).get("/help-articles?q=mail&service_id=not-a-uuid")
+
+        assert response.status_code == 400
+        assert response.json_body["error"]["code"] == "invalid_service"
+
+
+def test_two_requests_cannot_be_merged_into_each_other(api, world) -> None:
+    customer = api("a1.global_admin")
+    agent = api("a.admin_agent")
+    first = open_request(customer).json_body["id"]
+    second = open_request(customer).json_body["id"]
+    assert agent.post(f"/support-requests/{second}/merge", {"into_id": first}).status_code == 200
+    before = database_state()
+
+    back = agent.post(f"/support-requests/{first}/merge", {"into_id": second})
+
+    assert back.status_code == 409
+    assert back.json_body["error"]["code"] == "request_merged"
+    assert database_state() == before
+    assert SupportRequest.objects.get(pk=first).merged_into_id is None
+
+
+def test_audit_logs_keep_each_sides_internals(api, world, topic) -> None:
+    """The customer's audit log shows nothing of the service request nor of partner-internal notes;
+    the partner's shows nothing of the operator's internal notes."""
+    customer, agent, engineer = api("a1.global_admin"), api("a.admin_agent"), api("operator.support_engineer")
+    request_id = open_request(customer).json_body["id"]
+    agent.post(f"/support-requests/{request_id}/messages", {"body": "x", "visibility": "internal"})
+    escalated = agent.post(
+        f"/support-requests/{request_id}/escalate", {"topic_id": str(topic.pk), "severity": "minimal"}
+    )
+    service_id = escalated.json_body["id"]
+    engineer.post(f"/service-requests/{service_id}/notes", {"body": "y", "kind": "operator_internal"})
+    engineer.post(f"/service-requests/{service_id}/notes", {"body": "z", "kind": "to_partner"})
+    closed = engineer.patch(
+        f"/service-requests/{service_id}", {"status": "closed", "resolution": "Operator-side resolution"}
+    )
+    assert closed.status_code == 200
+
+    seen_by_customer = customer.get("/audit-events?limit=100").json_body["items"]
+    seen_by_partner = api("a.partner_global_admin").get("/audit-events?limit=100").json_body["items"]
+
+    customer_actions = {e["action"] for e in seen_by_customer}
+    assert "support_request.escalated" in customer_actions
+    assert not {a for a in customer_actions if a.startswith("service_request.")}
+    assert "support_request.note_added" not in customer_actions
+    assert "Operator-side resolution" not in str(seen_by_customer)
+    partner_actions = {e["action"] for e in seen_by_partner}
+    assert {"service_request.created", "service_request.to_partner", "support_request.note_added"} <= (
+        partner_actions
+    )
+    assert "service_request.operator_internal" not in partner_actions

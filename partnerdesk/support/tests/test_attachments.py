@@ -156,3 +156,24 @@ def test_the_web_download_checks_the_portal_too(web, world, api):
         web("operator.support_engineer").get(f"/operator/service-requests/files/{attachment_id}/").status_code
         == 404
     )
+
+
+def test_a_refused_attachment_does_not_leave_the_new_request_opened(web, world):
+    before = database_state()
+
+    response = web("a1.global_admin").post(
+        "/admin/support/new/",
+        {
+            "action": "submit",
+            "title": "Mail is down",
+            "description": "Nothing arrives.",
+            "severity": "moderate",
+            "contact_name": "Chen",
+            "contact_email": "chen@contoso.test",
+            "contact_method": "email",
+            "attachment": SimpleUploadedFile("tool.exe", b"MZ\x90\x00", "application/octet-stream"),
+        },
+    )
+
+    assert response.status_code == 415
+    assert database_state() == before

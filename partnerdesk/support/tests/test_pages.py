@@ -491,3 +491,36 @@ def test_self_help_shows_active_health_issues_of_the_chosen_service(web, world, 
     assert 'data-testid="health-issues"' in html
     assert "Mail delays in China North 2" in html
     assert "Draft not yet published" not in html
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"workday_start": "18:00", "workday_end": "09:00"},  # business hours that never open
+        {"resolution_minutes": "2000000"},  # beyond the clock's horizon in business hours
+        {"resolution_minutes": str(10**30), "around_the_clock": "on"},
+    ],
+    ids=["closed_hours", "far_target", "huge_target"],
+)
+def test_an_sla_policy_that_cannot_be_computed_is_refused(web, world, api, change):
+    """Saved, it would make every new request of the partner's customers fail (a 500)."""
+    from partnerdesk.support.models import SlaPolicy
+    from partnerdesk.support.tests.conftest import open_request
+
+    response = web("a.partner_global_admin").post(
+        "/partner/support-sla/",
+        {
+            "severity": "moderate",
+            "first_response_minutes": "60",
+            "resolution_minutes": "480",
+            "time_zone": "UTC",
+            "workday_start": "09:00",
+            "workday_end": "18:00",
+            "holidays": "",
+            **change,
+        },
+    )
+
+    assert response.status_code == 400
+    assert not SlaPolicy.objects.filter(organization=world.partner_a).exists()
+    assert open_request(api("a1.global_admin")).status_code == 201

@@ -1,0 +1,441 @@
+"""Load Partnerdesk (and django-helpdesk beside it) as in production and print the results table.
+
+    bench/run --scale small [--duration 10] [--connections 32] [--only partner_queue,floor_db]
+
+Needs `bench/generate --scale <scale>` first (and, for the side-by-side rows, the helpdesk database:
+see bench/RESULTS.md). For every scenario the server is started afresh: gunicorn with 2 worker
+processes, PostgreSQL, persistent connections (DB_CONN_MAX_AGE=600). wrk (2 threads, 32 connections)
+loads it on loopback from a second process, first for a short warm-up, then for the measured
+duration. Peak RSS per worker is each worker's VmHWM after the scenario.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+STATE = BENCH / ".state"
+LUA = BENCH / "lua"
+HELPDESK_VENV = BENCH / ".helpdesk-venv"
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/partnerdesk_bench"
+PD_PORT = 8901
+HD_PORT = 8902
+# The query the ticket list page asks its rows with (base64 of the default filter: open and reopened,
+# sorted by creation), copied from the page's HTML.
+HD_LIST_QUERY = (
+    "eyJmaWx0ZXJpbmciOiB7InN0YXR1c19faW4iOiBbMSwgMl19LCAic29ydGluZyI6ICJjcmVhdGVkIiwgInNlYXJjaF9zdHJpbmciOiAiIiwg"
+    "InNvcnRyZXZlcnNlIjogZmFsc2V9"
+)
+
+
+@dataclass
+class Scenario:
+    key: str
+    label: str
+    path: str
+    token: str = ""  # which token of the state file (Partnerdesk) or "hd_token" / "hd_session"
+    method: str = "GET"
+    body: str = ""
+    script: str = "request.lua"
+    server: str = "partnerdesk"
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def support_request_body() -> str:
+    return json.dumps(
+        {
+            "title": "Benchmark: mail flow delayed",
+            "description": "Users report delayed mail since this morning.",
+            "severity": "moderate",
+            "contact_name": "Bench Admin",
+            "contact_email": "admin@c0.bench.test",
+        }
+    )
+
+
+def scenarios(state: dict[str, Any], helpdesk: dict[str, Any] | None) -> list[Scenario]:
+    rows = [
+        Scenario("messages", "1a. Message center list, first page", "/api/v1/messages", "customer_admin"),
+        Scenario(
+            "unread", "1b. Message center unread badge", "/api/v1/messages/unread-count", "customer_admin"
+        ),
+        Scenario("health", "2. Service health overview", "/api/v1/health/services", "customer_admin"),
+        Scenario(
+            "partner_queue",
+            "3. Partner support queue, status=open",
+            "/api/v1/support-requests?status=open",
+            "partner_agent",
+        ),
+        Scenario(
+            "sr_queue", "4. Operator service-request queue", "/api/v1/service-requests", "operator_engineer"
+        ),
+        Scenario(
+            "create",
+            "5. Create a support request",
+            "/api/v1/support-requests",
+            "customer_admin",
+            method="POST",
+            body=support_request_body(),
+        ),
+        Scenario(
+            "licences",
+            "6. Licence assign/remove (big tenant)",
+            "/api/v1/licenses/assign",
+            "customer_admin",
+            script="licences.lua",
+            env={"BENCH_SKU": state["big_sku"], "BENCH_USERS": str(STATE / "licence-users.txt")},
+        ),
+        Scenario("floor", "8a. Framework floor (trivial JSON)", "/api/v1/bench/floor"),
+        Scenario("floor_db", "8b. Database floor (25 rows, no auth)", "/api/v1/bench/floor-db"),
+    ]
+    if helpdesk:
+        rows += [
+            Scenario(
+                "hd_page",
+                "H1. helpdesk ticket list page (HTML shell)",
+                "/tickets/",
+                "hd_session",
+                server="helpdesk",
+            ),
+            Scenario(
+                "hd_rows",
+                "H2. helpdesk ticket list rows (its datatables JSON, 25 rows)",
+                f"/datatables_ticket_list/{HD_LIST_QUERY}?draw=1&start=0&length=25",
+                "hd_session",
+                server="helpdesk",
+            ),
+            Scenario(
+                "hd_api_list",
+                "H3. helpdesk API ticket list, status=Open",
+                "/api/tickets/?status=1",
+                "hd_token",
+                server="helpdesk",
+            ),
+            Scenario(
+                "hd_create",
+                "H4. helpdesk API create ticket",
+                "/api/tickets/",
+                "hd_token",
+                method="POST",
+                server="helpdesk",
+                body=json.dumps(
+                    {
+                        "queue": helpdesk["queue_id"],
+                        "title": "Benchmark: mail flow delayed",
+                        "description": "Users report delayed mail since this morning.",
+                        "submitter_email": "admin@c0.bench.test",
+                        "priority": 3,
+                    }
+                ),
+            ),
+        ]
+    return rows
+
+
+# --- servers ------------------------------------------------------------------------------------
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        print(f"wrk: {found}")
+        return found
+    print("wrk is missing: installing Debian's wrk package (apt-get install -y wrk)")
+    prefix = [] if os.geteuid() == 0 else ["sudo"]
+    subprocess.run(
+        [*prefix, "apt-get", "install", "-y", "-qq", "wrk"], check=False, stdout=subprocess.DEVNULL
+    )
+    if not shutil.which("wrk"):
+        subprocess.run([*prefix, "apt-get", "update", "-qq"], check=True)
+        subprocess.run(
+            [*prefix, "apt-get", "install", "-y", "-qq", "wrk"], check=True, stdout=subprocess.DEVNULL
+        )
+    return shutil.which("wrk") or "wrk"
+
+
+def start_server(kind: str, database_url: str) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, DB_CONN_MAX_AGE="600", DEBUG="false", LOG_LEVEL="WARNING")
+    if kind == "partnerdesk":
+        env.update(DATABASE_URL=database_url, BENCH_ENDPOINTS="true", SECRET_KEY="bench-only-not-secret")
+        gunicorn = str(ROOT / ".venv" / "bin" / "gunicorn")
+        args = [gunicorn, "partnerdesk.wsgi:application", "--chdir", str(ROOT)]
+        port = PD_PORT
+    else:
+        gunicorn = str(HELPDESK_VENV / "bin" / "gunicorn")
+        args = [gunicorn, "hdsite.wsgi:application", "--chdir", str(BENCH / "helpdesk_site")]
+        port = HD_PORT
+    args += ["--workers", "2", "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
+    wait_port_free(port)
+    # Its own process group, so stopping it takes the workers along even if the master is killed.
+    # Its log (tracebacks of requests cut short when a scenario ends, say) goes to bench/.state/.
+    with (STATE / f"server-{kind}.log").open("ab") as log:
+        process = subprocess.Popen(args, env=env, start_new_session=True, stdout=log, stderr=log)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+            break
+        except urllib.error.HTTPError:
+            break  # any HTTP answer means it serves
+        except OSError:
+            time.sleep(0.2)
+    else:
+        stop_server(process)
+        raise SystemExit(f"{kind} did not start on port {port}")
+    return process
+
+
+def drain(port: int) -> None:
+    """Wait until the requests the warm-up left queued are served: a probe answers only after them."""
+    with contextlib.suppress(urllib.error.HTTPError, OSError):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=120)
+
+
+def worker_pids(master: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(master)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def peak_rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def wait_port_free(port: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) != 0:
+                return
+        time.sleep(0.2)
+    raise SystemExit(f"port {port} is still in use")
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    """Stop gunicorn gracefully (SIGTERM), then make sure no process of its group is left."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        pass
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    if process.poll() is None:
+        process.wait()
+
+
+# --- load -----------------------------------------------------------------------------------------
+
+
+def auth_header(scenario: Scenario, state: dict[str, Any], helpdesk: dict[str, Any] | None) -> dict[str, str]:
+    if scenario.token == "hd_token" and helpdesk:
+        return {"BENCH_AUTH": f"Token {helpdesk['token']}"}
+    if scenario.token == "hd_session" and helpdesk:
+        return {"BENCH_COOKIE": f"sessionid={helpdesk['sessionid']}"}
+    if scenario.token:
+        return {"BENCH_AUTH": f"Bearer {state['tokens'][scenario.token]}"}
+    return {}
+
+
+def wrk(
+    binary: str, scenario: Scenario, url: str, env: dict[str, str], duration: int, connections: int
+) -> dict[str, Any]:
+    args = [
+        binary,
+        "-t2",
+        f"-c{connections}",
+        f"-d{duration}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(LUA / scenario.script),
+    ]
+    result = subprocess.run([*args, url], env=env, capture_output=True, text=True, check=False)
+    for line in result.stdout.splitlines():
+        if line.startswith("JSON "):
+            data: dict[str, Any] = json.loads(line[5:])
+            return data
+    raise SystemExit(f"wrk failed for {scenario.key}:\n{result.stdout}\n{result.stderr}")
+
+
+def run_scenario(
+    binary: str,
+    scenario: Scenario,
+    state: dict[str, Any],
+    helpdesk: dict[str, Any] | None,
+    args: argparse.Namespace,
+    database_url: str,
+) -> dict[str, Any]:
+    server = start_server(scenario.server, database_url)
+    try:
+        port = PD_PORT if scenario.server == "partnerdesk" else HD_PORT
+        url = f"http://127.0.0.1:{port}{scenario.path}"
+        env = dict(os.environ, BENCH_METHOD=scenario.method, BENCH_BODY=scenario.body, **scenario.env)
+        env.update(auth_header(scenario, state, helpdesk))
+        wrk(binary, scenario, url, env, args.warmup, args.connections)
+        drain(port)
+        data = wrk(binary, scenario, url, env, args.duration, args.connections)
+        rss = [peak_rss_mb(pid) for pid in worker_pids(server.pid)]
+    finally:
+        stop_server(server)
+    seconds = data["duration_us"] / 1e6
+    return {
+        "key": scenario.key,
+        "label": scenario.label,
+        "rps": data["requests"] / seconds,
+        "p50_ms": data["p50_us"] / 1000,
+        "p99_ms": data["p99_us"] / 1000,
+        "errors": data["non2xx"] + data["socket_errors"],
+        "requests": data["requests"],
+        "rss_mb": rss,
+    }
+
+
+def call(method: str, url: str, token: str, body: dict[str, Any] | None = None) -> Any:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(  # noqa: S310 - loopback
+        url,
+        data=data,
+        method=method,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
+        return json.loads(response.read())
+
+
+def publish_scenario(state: dict[str, Any], database_url: str, rounds: int) -> dict[str, Any]:
+    """7. Publish a post to all tenants (one request), then poll a customer's list until it shows."""
+    server = start_server("partnerdesk", database_url)
+    base = f"http://127.0.0.1:{PD_PORT}/api/v1"
+    publish_ms: list[float] = []
+    visible_ms: list[float] = []
+    try:
+        call("GET", f"{base}/messages?limit=1", state["tokens"]["customer_admin"])  # warm both paths
+        for n in range(rounds):
+            started = time.perf_counter()
+            post = call(
+                "POST",
+                f"{base}/messages",
+                state["tokens"]["operator_admin"],
+                {
+                    "title": f"Benchmark publication {n}",
+                    "body": "Published by bench/run.",
+                    "category": "stay_informed",
+                    "audience": {"type": "all"},
+                    "publish": True,
+                },
+            )
+            published = time.perf_counter()
+            publish_ms.append((published - started) * 1000)
+            while True:
+                page = call("GET", f"{base}/messages?limit=5", state["tokens"]["customer_admin"])
+                if any(item["id"] == post["id"] for item in page["items"]):
+                    break
+                if time.perf_counter() - published > 10:
+                    raise SystemExit("a published post did not show in the customer's list within 10 s")
+            visible_ms.append((time.perf_counter() - started) * 1000)
+        rss = [peak_rss_mb(pid) for pid in worker_pids(server.pid)]
+    finally:
+        stop_server(server)
+    return {
+        "key": "publish",
+        "label": f"7. Publish to all {state['counts']['customers']:,} tenants",
+        "publish_p50_ms": statistics.median(publish_ms),
+        "publish_max_ms": max(publish_ms),
+        "visible_p50_ms": statistics.median(visible_ms),
+        "visible_max_ms": max(visible_ms),
+        "rounds": rounds,
+        "rss_mb": rss,
+    }
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    lines = [
+        "| Scenario | req/s | p50 ms | p99 ms | errors | peak RSS per worker (MB) |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for r in results:
+        rss = " / ".join(f"{m:.0f}" for m in r["rss_mb"])
+        if r["key"] == "publish":
+            lines.append(
+                f"| {r['label']} (n={r['rounds']}) | publish p50 {r['publish_p50_ms']:.1f} ms, "
+                f"max {r['publish_max_ms']:.1f} ms | visible p50 {r['visible_p50_ms']:.1f} | "
+                f"visible max {r['visible_max_ms']:.1f} | 0 | {rss} |"
+            )
+            continue
+        if not r["requests"]:
+            lines.append(f"| {r['label']} | 0 (no response within 10 s) | - | - | {r['errors']} | {rss} |")
+            continue
+        lines.append(
+            f"| {r['label']} | {r['rps']:,.1f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} "
+            f"| {r['errors']} | {rss} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--scale", choices=["small", "large"], default="small")
+    parser.add_argument("--duration", type=int, default=10, help="seconds measured per scenario")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per scenario")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--publish-rounds", type=int, default=20)
+    parser.add_argument("--only", default="", help="comma-separated scenario keys")
+    parser.add_argument("--no-helpdesk", action="store_true", help="skip the django-helpdesk rows")
+    args = parser.parse_args()
+    database_url = os.environ.get("DATABASE_URL", DEFAULT_URL)
+    state_file = STATE / f"{args.scale}.json"
+    if not state_file.exists():
+        raise SystemExit(f"{state_file} is missing: run bench/generate --scale {args.scale} first")
+    state = json.loads(state_file.read_text())
+    (STATE / "licence-users.txt").write_text("\n".join(state["licence_users"]) + "\n")
+    helpdesk = None
+    helpdesk_file = STATE / f"helpdesk-{args.scale}.json"
+    if not args.no_helpdesk:
+        if helpdesk_file.exists() and (HELPDESK_VENV / "bin" / "gunicorn").exists():
+            helpdesk = json.loads(helpdesk_file.read_text())
+        else:
+            print(f"django-helpdesk rows skipped: {helpdesk_file} or {HELPDESK_VENV} missing")
+    binary = ensure_wrk()
+    only = {key for key in args.only.split(",") if key}
+    results = []
+    for scenario in scenarios(state, helpdesk):
+        if only and scenario.key not in only:
+            continue
+        print(f"-> {scenario.label} ({args.duration} s, {args.connections} connections)", flush=True)
+        results.append(run_scenario(binary, scenario, state, helpdesk, args, database_url))
+    if not only or "publish" in only:
+        print("-> 7. publish to all tenants", flush=True)
+        results.append(publish_scenario(state, database_url, args.publish_rounds))
+    STATE.mkdir(exist_ok=True)
+    (STATE / f"results-{args.scale}.json").write_text(json.dumps(results, indent=2))
+    print()
+    print(f"scale={args.scale}: {json.dumps(state['counts'])}")
+    print(table(results))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
