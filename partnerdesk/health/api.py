@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
@@ -571,7 +572,7 @@ def publish_report(request: HttpRequest, issue_id: uuid.UUID, payload: ReportIn)
 def issue_affected_customers(request: HttpRequest, issue_id: uuid.UUID) -> Any:
     principal = principal_of(request)
     if principal.kind != OrgKind.PARTNER:
-        raise NotFound("Not found.")
+        raise NotFound(_("Not found."))
     issue = _get_issue(request, issue_id)
     return list(queries.affected_customers_of_issue(issue, principal.organization.pk).order_by("name", "id"))
 
@@ -822,6 +823,6 @@ def add_attachment(request: HttpRequest, message_id: str, payload: AttachmentIn)
 def message_affected_customers(request: HttpRequest, message_id: str) -> Any:
     principal = principal_of(request)
     if principal.kind != OrgKind.PARTNER:
-        raise NotFound("Not found.")
+        raise NotFound(_("Not found."))
     post = _get_message(principal, message_id)
     return list(queries.affected_customers_of_message(post, principal.organization.pk).order_by("name", "id"))
