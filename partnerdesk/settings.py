@@ -177,7 +177,6 @@ DELETED_USER_RETENTION_DAYS = env_int("DELETED_USER_RETENTION_DAYS", 30)
 RELATIONSHIP_MAX_DAYS = env_int("RELATIONSHIP_MAX_DAYS", 730)
 # Days a suspended or ended subscription's data is kept before the deletion job removes it.
 SUBSCRIPTION_DATA_RETENTION_DAYS = env_int("SUBSCRIPTION_DATA_RETENTION_DAYS", 60)
-API_PAGE_SIZE_MAX = 200
 # Mounts the two floor endpoints of bench/run (partnerdesk/bench_floor.py); never on in production.
 BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", False)
 

@@ -9,7 +9,7 @@ from django.shortcuts import redirect
 from django.utils import timezone, translation
 from django.utils.functional import SimpleLazyObject
 
-from partnerdesk.access.principal import Principal, principal_for
+from partnerdesk.access.principal import principal_for
 
 # Paths a user with a temporary password may still reach.
 _ALLOWED_WHILE_TEMPORARY = (
@@ -43,7 +43,3 @@ class PrincipalMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
-
-
-def current_principal(request: HttpRequest) -> Principal | None:
-    return getattr(request, "principal", None)
