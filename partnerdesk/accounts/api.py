@@ -13,7 +13,7 @@ from partnerdesk.access import policy
 from partnerdesk.access.principal import principal_for
 from partnerdesk.accounts import services
 from partnerdesk.accounts.models import ApiToken
-from partnerdesk.api import ErrorOut, principal_of, public, signed_in
+from partnerdesk.api import ErrorOut, Out, principal_of, public, signed_in
 from partnerdesk.errors import Forbidden
 
 router = Router(tags=["identity"])
@@ -25,14 +25,14 @@ class TokenRequest(Schema):
     name: str = Field(default="", max_length=100)
 
 
-class NewTokenOut(Schema):
+class NewTokenOut(Out):
     id: uuid.UUID
     name: str
     prefix: str
     token: str
 
 
-class TokenOut(Schema):
+class TokenOut(Out):
     id: uuid.UUID
     name: str
     prefix: str
@@ -55,13 +55,13 @@ class PasswordChanged(Schema):
     status: str
 
 
-class OrganizationRef(Schema):
+class OrganizationRef(Out):
     id: uuid.UUID
     name: str
     kind: str
 
 
-class MeUser(Schema):
+class MeUser(Out):
     id: uuid.UUID
     email: str
     display_name: str
@@ -69,7 +69,7 @@ class MeUser(Schema):
     time_zone: str
 
 
-class MeOut(Schema):
+class MeOut(Out):
     user: MeUser
     organization: OrganizationRef
     home_organization: OrganizationRef

@@ -5,17 +5,17 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router
 
 from partnerdesk.access.permissions import Permission
-from partnerdesk.api import PageOut, principal_of, requires
+from partnerdesk.api import Out, PageOut, principal_of, requires
 from partnerdesk.audit.queries import filtered_events
 from partnerdesk.pagination import paginate
 
 router = Router(tags=["audit"])
 
 
-class AuditEventOut(Schema):
+class AuditEventOut(Out):
     id: int
     at: datetime
     actor_user_id: uuid.UUID | None

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import Permission
-from partnerdesk.api import ErrorOut, PageOut, principal_of, requires
+from partnerdesk.api import ErrorOut, Out, PageOut, principal_of, requires
 from partnerdesk.catalog import services
 from partnerdesk.catalog.models import AddOnRule, Offer, OfferPolicy, Product, Sku, UpgradePath
 from partnerdesk.pagination import paginate
@@ -26,7 +26,7 @@ class ProductIn(Schema):
     description: str = Field(default="", max_length=4000)
 
 
-class ProductOut(Schema):
+class ProductOut(Out):
     id: uuid.UUID
     name: str
     description: str
@@ -39,7 +39,7 @@ class SkuIn(Schema):
     services: list[str] = Field(default_factory=list, description="Service keys, e.g. exchange")
 
 
-class SkuOut(Schema):
+class SkuOut(Out):
     id: uuid.UUID
     product_id: uuid.UUID
     name: str
@@ -54,7 +54,7 @@ class PolicyIn(Schema):
     billing_continues_while_suspended: bool | None = None
 
 
-class PolicyOut(Schema):
+class PolicyOut(Out):
     cancellation_window_hours: int
     seat_decrease: str
     billing_continues_while_suspended: bool
@@ -65,7 +65,7 @@ class PriceChangeIn(Schema):
     effective_at: datetime
 
 
-class PriceChangeOut(Schema):
+class PriceChangeOut(Out):
     unit_price: Decimal
     effective_at: datetime
     announced_at: datetime
@@ -85,7 +85,7 @@ class OfferIn(Schema):
     policy: PolicyIn | None = None
 
 
-class OfferOut(Schema):
+class OfferOut(Out):
     id: uuid.UUID
     sku_id: uuid.UUID
     name: str
@@ -112,7 +112,7 @@ class AddOnRuleIn(Schema):
     coterminous: bool = True
 
 
-class LinkOut(Schema):
+class LinkOut(Out):
     id: uuid.UUID
 
 

@@ -21,7 +21,7 @@ from partnerdesk.access import policy
 from partnerdesk.access.permissions import Permission, Role
 from partnerdesk.access.principal import Principal
 from partnerdesk.accounts.models import RoleAssignment, User
-from partnerdesk.api import Email, ErrorOut, PageOut, principal_of, requires
+from partnerdesk.api import Email, ErrorOut, Out, PageOut, principal_of, requires
 from partnerdesk.directory import queries, services, signins
 from partnerdesk.directory.models import DeletedUser, Domain, Group, GroupMembership
 from partnerdesk.errors import DomainError
@@ -36,7 +36,7 @@ ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: Erro
 # --- Schemas ---------------------------------------------------------------------------------
 
 
-class UserOut(Schema):
+class UserOut(Out):
     id: uuid.UUID
     user_principal_name: str
     display_name: str
@@ -92,12 +92,12 @@ class ResetIn(Schema):
     )
 
 
-class ResetOut(Schema):
+class ResetOut(Out):
     temporary_password: str = Field(description="Empty when the password was e-mailed")
     mailed_to: str
 
 
-class ImportRowOut(Schema):
+class ImportRowOut(Out):
     line: int
     user_principal_name: str
     status: str = Field(description="created, exists or failed")
@@ -105,7 +105,7 @@ class ImportRowOut(Schema):
     temporary_password: str
 
 
-class ImportOut(Schema):
+class ImportOut(Out):
     created: int
     existing: int
     failed: int
@@ -117,7 +117,7 @@ class GroupIn(Schema):
     description: str = Field(default="", max_length=2000)
 
 
-class GroupOut(Schema):
+class GroupOut(Out):
     id: uuid.UUID
     name: str
     description: str
@@ -129,7 +129,7 @@ class MemberIn(Schema):
     role: Literal["member", "owner"] = "member"
 
 
-class MemberOut(Schema):
+class MemberOut(Out):
     user_id: uuid.UUID
     user_principal_name: str
     display_name: str
@@ -140,14 +140,14 @@ class DomainIn(Schema):
     name: str = Field(min_length=1, max_length=253)
 
 
-class DnsRecord(Schema):
+class DnsRecord(Out):
     type: str
     name: str
     value: str
     ttl: int
 
 
-class DomainOut(Schema):
+class DomainOut(Out):
     name: str
     status: str = Field(description="unverified or verified")
     is_default: bool
@@ -156,7 +156,7 @@ class DomainOut(Schema):
     verified_at: datetime | None
 
 
-class OrganizationOut(Schema):
+class OrganizationOut(Out):
     id: uuid.UUID
     name: str
     initial_domain: str
@@ -191,7 +191,7 @@ class OrganizationPatch(Schema):
     release_preference: Literal["standard", "targeted_admins", "targeted_all"] | None = None
 
 
-class SignInOut(Schema):
+class SignInOut(Out):
     id: int
     at: datetime
     user_principal_name: str

@@ -14,7 +14,7 @@ from pydantic import Field
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import Principal
-from partnerdesk.api import ErrorOut, PageOut, principal_of, requires
+from partnerdesk.api import ErrorOut, Out, PageOut, principal_of, requires
 from partnerdesk.errors import DomainError, NotFound
 from partnerdesk.health import queries, services
 from partnerdesk.health.models import (
@@ -37,19 +37,19 @@ P = Permission
 # --- Schemas --------------------------------------------------------------------------------------
 
 
-class ServiceRef(Schema):
+class ServiceRef(Out):
     id: uuid.UUID
     key: str
     name: str
 
 
-class FeatureOut(Schema):
+class FeatureOut(Out):
     id: uuid.UUID
     group: str
     name: str
 
 
-class ServiceOut(Schema):
+class ServiceOut(Out):
     id: uuid.UUID
     key: str
     name: str
@@ -64,7 +64,7 @@ class ServiceIn(Schema):
     description: str = Field(default="", max_length=4000)
 
 
-class IssuePostOut(Schema):
+class IssuePostOut(Out):
     id: uuid.UUID
     kind: Literal["update", "correction", "report"]
     status: str
@@ -73,14 +73,14 @@ class IssuePostOut(Schema):
     created_at: datetime
 
 
-class IssueRevisionOut(Schema):
+class IssueRevisionOut(Out):
     before: dict[str, Any]
     after: dict[str, Any]
     note: str
     created_at: datetime
 
 
-class IssueOut(Schema):
+class IssueOut(Out):
     id: uuid.UUID
     display_id: str
     classification: Literal["incident", "advisory"]
@@ -151,12 +151,12 @@ class ReportIn(Schema):
     report: str = Field(min_length=1, max_length=100000)
 
 
-class CustomerRef(Schema):
+class CustomerRef(Out):
     id: uuid.UUID
     name: str
 
 
-class MaintenanceOut(Schema):
+class MaintenanceOut(Out):
     id: uuid.UUID
     display_id: str
     title: str
@@ -231,13 +231,13 @@ class MessagePatch(Schema):
     notifies: bool = False
 
 
-class ViewStateOut(Schema):
+class ViewStateOut(Out):
     is_read: bool
     is_archived: bool
     is_favorited: bool
 
 
-class MessageOut(Schema):
+class MessageOut(Out):
     id: uuid.UUID
     display_id: str
     title: str
@@ -266,7 +266,7 @@ class ReachIn(Schema):
     services: list[uuid.UUID] = Field(default=[], description="The services the post is about.")
 
 
-class ReachOut(Schema):
+class ReachOut(Out):
     tenants: int
     admins: int
 
@@ -276,11 +276,11 @@ class StateIn(Schema):
     action: Literal["mark_read", "mark_unread", "archive", "unarchive", "favorite", "unfavorite"]
 
 
-class StateOut(Schema):
+class StateOut(Out):
     updated: int
 
 
-class UnreadOut(Schema):
+class UnreadOut(Out):
     unread: int
 
 
@@ -780,7 +780,7 @@ class AttachmentIn(Schema):
     content_base64: str = Field(min_length=1, description="The file, base64-encoded (at most 5 MB).")
 
 
-class AttachmentOut(Schema):
+class AttachmentOut(Out):
     id: uuid.UUID
     name: str
     content_type: str

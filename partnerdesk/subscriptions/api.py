@@ -25,7 +25,7 @@ from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import Principal
 from partnerdesk.accounts.models import User
-from partnerdesk.api import ErrorOut, PageOut, principal_of, requires
+from partnerdesk.api import ErrorOut, Out, PageOut, principal_of, requires
 from partnerdesk.catalog.models import Offer, Sku
 from partnerdesk.errors import Conflict, DomainError, Forbidden, NotFound
 from partnerdesk.pagination import paginate
@@ -102,12 +102,12 @@ def idempotent(
 # --- Schemas ---------------------------------------------------------------------------------
 
 
-class OrgRef(Schema):
+class OrgRef(Out):
     id: uuid.UUID
     name: str
 
 
-class OfferRef(Schema):
+class OfferRef(Out):
     id: uuid.UUID
     name: str
     sku_id: uuid.UUID
@@ -115,7 +115,7 @@ class OfferRef(Schema):
     term: str
 
 
-class ScheduledChangeOut(Schema):
+class ScheduledChangeOut(Out):
     id: uuid.UUID
     quantity: int
     status: str
@@ -123,7 +123,7 @@ class ScheduledChangeOut(Schema):
     created_at: datetime
 
 
-class LotOut(Schema):
+class LotOut(Out):
     kind: str
     quantity: int
     remaining: int
@@ -131,12 +131,12 @@ class LotOut(Schema):
     created_at: datetime
 
 
-class RemovableOut(Schema):
+class RemovableOut(Out):
     seats: int = Field(description="Seats that can be removed now, with a refund")
     until: datetime | None = Field(description="When the earliest of those seats stops being refundable")
 
 
-class SubscriptionOut(Schema):
+class SubscriptionOut(Out):
     id: uuid.UUID
     customer: OrgRef
     partner: OrgRef
@@ -179,7 +179,7 @@ class SubscriptionPatch(Schema):
     friendly_name: str | None = Field(default=None, max_length=200)
 
 
-class UpgradeTargetOut(Schema):
+class UpgradeTargetOut(Out):
     offer: OfferRef
     eligible: bool
     reason: str
@@ -197,7 +197,7 @@ class ChangeRequestIn(Schema):
     note: str = Field(default="", max_length=4000)
 
 
-class ChangeRequestOut(Schema):
+class ChangeRequestOut(Out):
     id: uuid.UUID
     subscription_id: uuid.UUID
     subscription_name: str
@@ -229,7 +229,7 @@ class ReplyIn(Schema):
     note: str = Field(min_length=1, max_length=4000)
 
 
-class PoolOut(Schema):
+class PoolOut(Out):
     sku_id: uuid.UUID
     sku_name: str
     product_name: str
@@ -245,12 +245,12 @@ class LicencesIn(Schema):
     user_ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
 
 
-class LicencesOut(Schema):
+class LicencesOut(Out):
     pool: PoolOut
     changed: int
 
 
-class EntitlementOut(Schema):
+class EntitlementOut(Out):
     allowed: bool
     reason: str
     user_id: uuid.UUID | None
@@ -261,7 +261,7 @@ class CredentialIn(Schema):
     name: str = Field(min_length=1, max_length=100)
 
 
-class CredentialOut(Schema):
+class CredentialOut(Out):
     id: uuid.UUID
     name: str
     prefix: str

@@ -19,7 +19,7 @@ from pydantic import Field
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import Principal
-from partnerdesk.api import Email, ErrorOut, PageOut, principal_of, requires, signed_in
+from partnerdesk.api import Email, ErrorOut, Out, PageOut, principal_of, requires, signed_in
 from partnerdesk.errors import DomainError, Forbidden
 from partnerdesk.pagination import paginate
 from partnerdesk.support import queries, services
@@ -42,12 +42,12 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 SeverityIn = Literal["critical", "moderate", "minimal"]
 
 
-class Ref(Schema):
+class Ref(Out):
     id: uuid.UUID
     name: str
 
 
-class PersonRef(Schema):
+class PersonRef(Out):
     id: uuid.UUID
     display_name: str
     email: str
@@ -70,7 +70,7 @@ class SupportRequestPatch(Schema):
     severity: SeverityIn | None = None
 
 
-class SupportRequestOut(Schema):
+class SupportRequestOut(Out):
     id: uuid.UUID
     number: str
     title: str
@@ -102,7 +102,7 @@ class MessageIn(Schema):
     visibility: Literal["public", "internal"] = "public"
 
 
-class MessageOut(Schema):
+class MessageOut(Out):
     id: uuid.UUID
     body: str
     visibility: str
@@ -139,7 +139,7 @@ class ServiceRequestPatch(Schema):
     resolution: str = Field(default="", max_length=20000)
 
 
-class ServiceRequestOut(Schema):
+class ServiceRequestOut(Out):
     id: uuid.UUID
     number: str
     title: str
@@ -170,7 +170,7 @@ class NoteIn(Schema):
     )
 
 
-class NoteOut(Schema):
+class NoteOut(Out):
     id: uuid.UUID
     kind: str
     body: str
@@ -178,13 +178,13 @@ class NoteOut(Schema):
     created_at: datetime
 
 
-class TopicOut(Schema):
+class TopicOut(Out):
     id: uuid.UUID
     name: str
     description: str
 
 
-class AttachmentOut(Schema):
+class AttachmentOut(Out):
     id: uuid.UUID
     filename: str
     content_type: str
@@ -194,7 +194,7 @@ class AttachmentOut(Schema):
     download_url: str
 
 
-class ArticleOut(Schema):
+class ArticleOut(Out):
     id: uuid.UUID
     title: str
     body: str
@@ -730,7 +730,7 @@ def search_articles(request: HttpRequest, q: str = "", service_id: str = "") -> 
 # --- profile, deflections, merging, topics, flags ----------------------------------------------
 
 
-class ProfileOut(Schema):
+class ProfileOut(Out):
     partner: Ref
     email: str
     phone: str
@@ -751,7 +751,7 @@ class DeflectionIn(Schema):
     query: str = Field(default="", max_length=300)
 
 
-class DeflectionOut(Schema):
+class DeflectionOut(Out):
     id: uuid.UUID
     created_at: datetime
 
@@ -771,7 +771,7 @@ class FlagIn(Schema):
     service_request_id: uuid.UUID | None = None
 
 
-class FlagOut(Schema):
+class FlagOut(Out):
     id: uuid.UUID
     partner: Ref
     reason: str

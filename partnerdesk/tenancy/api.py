@@ -12,7 +12,7 @@ from pydantic import Field
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import Principal
-from partnerdesk.api import Email, ErrorOut, PageOut, principal_of, requires
+from partnerdesk.api import Email, ErrorOut, Out, PageOut, principal_of, requires
 from partnerdesk.pagination import paginate
 from partnerdesk.tenancy import services
 from partnerdesk.tenancy.models import DelegatedRelationship, Organization
@@ -27,17 +27,17 @@ class AdminIn(Schema):
     display_name: str = Field(default="", max_length=200)
 
 
-class AdminOut(Schema):
+class AdminOut(Out):
     email: str
     temporary_password: str
 
 
-class OrgRef(Schema):
+class OrgRef(Out):
     id: uuid.UUID
     name: str
 
 
-class PartnerOut(Schema):
+class PartnerOut(Out):
     id: uuid.UUID
     name: str
     status: str
@@ -82,7 +82,7 @@ class BillingProfile(Schema):
     billing_address: str = Field(default="", max_length=2000)
 
 
-class CustomerOut(Schema):
+class CustomerOut(Out):
     id: uuid.UUID
     name: str
     partner: OrgRef
@@ -136,7 +136,7 @@ class RelationshipIn(Schema):
     duration_days: int = Field(ge=1)
 
 
-class RelationshipOut(Schema):
+class RelationshipOut(Out):
     id: uuid.UUID
     name: str
     partner: OrgRef
