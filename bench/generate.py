@@ -1,6 +1,6 @@
 """Fill a PostgreSQL database for the benchmarks through Partnerdesk's own models (bulk_create).
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/partnerdesk_bench \
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/partnerdesk_bench_small \
         .venv/bin/python -m bench.generate --scale small
 
 The database is dropped and re-created (it must be a dedicated one: its name must contain "bench"),
@@ -31,7 +31,7 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / "bench" / ".state"
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/partnerdesk_bench"
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/partnerdesk_bench_{scale}"  # one database per scale
 
 LARGE = {
     "partners": 1_000,
@@ -121,6 +121,7 @@ def generate(scale: str) -> dict[str, Any]:
         Service,
         ServiceStatus,
     )
+    from partnerdesk.health.rendering import render_markdown
     from partnerdesk.subscriptions.models import LicenseAssignment, LicensePool, Subscription
     from partnerdesk.support.models import (
         Counter,
@@ -370,7 +371,13 @@ def generate(scale: str) -> dict[str, Any]:
         "issue posts",
         HealthIssuePost,
         (
-            HealthIssuePost(issue=i, status=i.status, body="We are investigating.", created_by=operator_admin)
+            HealthIssuePost(
+                issue=i,
+                status=i.status,
+                body="We are investigating.",
+                body_html=render_markdown("We are investigating."),
+                created_by=operator_admin,
+            )
             for i in issues
         ),
         n_issues,
@@ -380,6 +387,9 @@ def generate(scale: str) -> dict[str, Any]:
     # --- Message center posts with mixed audiences ----------------------------------------------------
     n_posts = counts["posts"]
     audiences = ["all"] * 4 + ["services"] * 3 + ["partner_customers"] * 2 + ["tenants"]
+    # The services store the rendered body with the post; render each distinct body once.
+    post_body = "We are changing how things work. " * 10
+    post_body_html = render_markdown(post_body)
     posts = []
     for n in range(n_posts):
         audience = audiences[n % len(audiences)]
@@ -387,7 +397,8 @@ def generate(scale: str) -> dict[str, Any]:
             MessagePost(
                 number=100000 + n,
                 title=f"Benchmark post {n}: plan for change",
-                body="We are changing how things work. " * 10,
+                body=post_body,
+                body_html=post_body_html,
                 category="plan_for_change",
                 audience=audience,
                 audience_partner=partners[n % len(partners)] if audience == "partner_customers" else None,
@@ -472,7 +483,7 @@ def main() -> None:
     )
     parser.add_argument("--scale", choices=["small", "large"], default="small")
     args = parser.parse_args()
-    url = os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
+    url = os.environ.setdefault("DATABASE_URL", DEFAULT_URL.format(scale=args.scale))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partnerdesk.settings")
     started = time.monotonic()
     print(f"Re-creating {urlparse(url).path.lstrip('/')} and migrating")

@@ -1,6 +1,6 @@
 """Per scenario: the number of SQL queries, their total time, and the slowest one (no load).
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/partnerdesk_bench \
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/partnerdesk_bench_small \
         .venv/bin/python -m bench.queries --scale small [--explain]
 
 Calls each read scenario once in-process through Django's test client (after one warm-up call) with
@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 STATE = Path(__file__).resolve().parent / ".state"
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/partnerdesk_bench"
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/partnerdesk_bench_{scale}"  # one database per scale
 
 READS = [
     ("1a. Message center list", "/api/v1/messages", "customer_admin"),
@@ -34,7 +34,7 @@ def main() -> None:
     parser.add_argument("--scale", choices=["small", "large"], default="small")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the slowest query of each")
     args = parser.parse_args()
-    os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
+    os.environ.setdefault("DATABASE_URL", DEFAULT_URL.format(scale=args.scale))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partnerdesk.settings")
     os.environ["BENCH_ENDPOINTS"] = "true"
     import django

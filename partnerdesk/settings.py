@@ -96,6 +96,11 @@ if DATABASE_URL:
             DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
         )
     }
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Planning a queue page's six joins exhaustively cost ~10 ms, ten times running it; Django
+        # writes the joins in a good order already, so let PostgreSQL reorder only small groups
+        # (bench/RESULTS.md, scenarios 3 and 4).
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c join_collapse_limit=4"
 else:
     DATABASES = {
         "default": {

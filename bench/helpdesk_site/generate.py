@@ -39,7 +39,8 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(HERE))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hdsite.settings")
-    name = os.environ.get("HELPDESK_DATABASE", "partnerdesk_bench_helpdesk")
+    name = os.environ.get("HELPDESK_DATABASE", f"partnerdesk_bench_helpdesk_{args.label}")
+    os.environ["HELPDESK_DATABASE"] = name  # read by hdsite.settings
     admin = "postgres://postgres@127.0.0.1:5432/postgres"
     for sql in (f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'):
         subprocess.run(["psql", admin, "-q", "-c", sql], check=True)
@@ -108,6 +109,7 @@ def main() -> None:
         "sessionid": session.session_key,
         "queue_id": queues[0].pk,
         "tickets": args.tickets,
+        "database": name,
     }
     (STATE / f"helpdesk-{args.label}.json").write_text(json.dumps(state, indent=2))
     print(f"  django-helpdesk: {args.tickets:,} tickets; token in {STATE / f'helpdesk-{args.label}.json'}")

@@ -24,7 +24,6 @@ from partnerdesk.health.models import (
     PlannedMaintenance,
     Service,
 )
-from partnerdesk.health.rendering import render_markdown
 from partnerdesk.health.services import AudienceSpec
 from partnerdesk.pagination import paginate
 
@@ -281,7 +280,10 @@ class StateOut(Out):
 
 
 class UnreadOut(Out):
-    unread: int
+    unread: int = Field(
+        description="Live posts in the caller's inbox not yet read, counted up to 99 (a badge shows 99+)."
+    )
+    more: bool = Field(description="True when there are more than 99 such posts: `unread` is then 99.")
 
 
 class PreferencesIO(Schema):
@@ -370,7 +372,7 @@ def _message_out(post: MessagePost, principal: Principal) -> dict[str, Any]:
         "display_id": post.display_id,
         "title": post.title,
         "body": post.body,
-        "body_html": render_markdown(post.body),
+        "body_html": post.body_html,
         "category": post.category,
         "severity": post.severity,
         "is_major_change": post.is_major_change,
@@ -661,7 +663,8 @@ def list_messages(
 @router.get("/messages/unread-count", response=UnreadOut, summary="The caller's unread count")
 @requires(P.MESSAGES_VIEW)
 def unread_count(request: HttpRequest) -> Any:
-    return {"unread": queries.unread_count(principal_of(request))}
+    counted = queries.unread_count(principal_of(request))
+    return {"unread": counted.unread, "more": counted.more}
 
 
 @router.get("/messages/preferences", response=PreferencesIO, summary="The caller's preferences")

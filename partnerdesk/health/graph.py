@@ -30,7 +30,6 @@ from partnerdesk.accounts.services import user_for_token
 from partnerdesk.errors import DomainError, NotFound
 from partnerdesk.health import queries, services
 from partnerdesk.health.models import HealthIssue, MessagePost, Service
-from partnerdesk.health.rendering import render_markdown
 from partnerdesk.pagination import MAX_LIMIT, paginate
 
 P = Permission
@@ -121,7 +120,7 @@ def _message_json(post: Any) -> dict[str, Any]:
         "actionRequiredByDateTime": act_by,
         "hasAttachments": bool(getattr(post, "attachment_count", 0)),
         "details": [],
-        "body": {"contentType": "html", "content": str(render_markdown(post.body))},
+        "body": {"contentType": "html", "content": post.body_html},
         "viewPoint": {
             "isRead": bool(getattr(post, "state_read", False)),
             "isArchived": bool(getattr(post, "state_archived", False)),
@@ -154,7 +153,7 @@ def _issue_json(issue: HealthIssue, *, posts: bool = True) -> dict[str, Any]:
             {
                 "createdDateTime": _iso(post.created_at),
                 "postType": "regular",
-                "description": {"contentType": "html", "content": str(render_markdown(post.body))},
+                "description": {"contentType": "html", "content": post.body_html},
             }
             for post in issue.posts.all()
         ]

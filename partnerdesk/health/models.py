@@ -210,6 +210,9 @@ class HealthIssuePost(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.UPDATE)
     status = models.CharField(_("status"), max_length=40, choices=ServiceStatus.choices)
     body = models.TextField(_("text"))
+    # `body` rendered and sanitized when written (`rendering.render_markdown`): timelines are read
+    # far more often than written.
+    body_html = models.TextField(blank=True, editable=False)
     notifies = models.BooleanField(_("notify subscribers"), default=True)
     # Set when a notifying post is published; the mail job clears it with a conditional UPDATE.
     mail_pending = models.BooleanField(default=False)
@@ -323,6 +326,9 @@ class MessagePost(models.Model):
     number = models.PositiveIntegerField(unique=True)
     title = models.CharField(_("title"), max_length=300)
     body = models.TextField(_("body"), help_text=_("Markdown"))
+    # `body` rendered and sanitized when written (`rendering.render_markdown`), so a list of 50 posts
+    # renders no Markdown.
+    body_html = models.TextField(blank=True, editable=False)
     category = models.CharField(_("category"), max_length=32, choices=Category.choices)
     severity = models.CharField(
         _("severity"), max_length=16, choices=Severity.choices, default=Severity.NORMAL
@@ -390,6 +396,8 @@ class MessageRevision(models.Model):
     revision = models.PositiveIntegerField()
     title = models.CharField(max_length=300)
     body = models.TextField()
+    # The post's `body_html` of that time.
+    body_html = models.TextField(blank=True, editable=False)
     note = models.TextField(blank=True)
     notifies = models.BooleanField(default=False)
     created_by = models.ForeignKey(

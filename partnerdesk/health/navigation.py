@@ -13,15 +13,16 @@ if TYPE_CHECKING:
 
 
 def message_center_label(principal: Principal) -> SafeString:
-    """ "Message center" plus the unread badge: one counting query, whatever the number of tenants."""
+    """ "Message center" plus the unread badge ("99+" beyond 99): one bounded counting query."""
     from partnerdesk.health.queries import unread_count
 
-    unread = unread_count(principal)
-    if not unread:
+    counted = unread_count(principal)
+    if not counted.unread:
         return format_html("{}", _("Message center"))
+    shown = f"{counted.unread}+" if counted.more else str(counted.unread)
     return format_html(
         '{} <span class="badge" data-testid="unread-badge" aria-label="{}">{}</span>',
         _("Message center"),
-        _("%(count)s unread") % {"count": unread},
-        unread,
+        _("%(count)s unread") % {"count": shown},
+        shown,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -22,6 +22,7 @@ from partnerdesk.health.models import (
     PlannedMaintenance,
     Service,
 )
+from partnerdesk.sql import PerRowExists
 
 if TYPE_CHECKING:
     from partnerdesk.access.principal import Principal
@@ -58,25 +59,30 @@ def live_messages() -> QuerySet[MessagePost]:
     )
 
 
-def _concerns(service_ids: Any) -> Q:
+def _concerns(service_ids: list[Any]) -> Q:
     """A post that names services concerns only tenants entitled to one of them, whatever its audience."""
     named = MessagePost.services.through.objects.filter(messagepost_id=OuterRef("pk"))
-    return ~Q(Exists(named)) | Q(Exists(named.filter(service_id__in=service_ids)))
+    return ~Q(PerRowExists(named)) | Q(PerRowExists(named.filter(service_id__in=service_ids)))
 
 
 def audience_q(customer_id: uuid.UUID, partner_id: uuid.UUID | None) -> Q:
-    """The condition on MessagePost under which the post reaches the tenant `customer_id`."""
+    """The condition on MessagePost under which the post reaches the tenant `customer_id`.
+
+    Reads the tenant's entitled services first (one small query), so that each post of a page is
+    checked by index lookups against a fixed list: the cost follows the page, not the number of posts.
+    """
+    service_ids = [row["pk"] for row in entitled_service_ids(customer_id)]
     audience_service = MessagePost.audience_services.through.objects.filter(
-        messagepost_id=OuterRef("pk"), service_id__in=entitled_service_ids(customer_id)
+        messagepost_id=OuterRef("pk"), service_id__in=service_ids
     )
     listed = MessagePost.audience_customers.through.objects.filter(
         messagepost_id=OuterRef("pk"), organization_id=customer_id
     )
-    return _concerns(entitled_service_ids(customer_id)) & (
+    return _concerns(service_ids) & (
         Q(audience=MessagePost.Audience.ALL)
-        | (Q(audience=MessagePost.Audience.SERVICES) & Q(Exists(audience_service)))
+        | (Q(audience=MessagePost.Audience.SERVICES) & Q(PerRowExists(audience_service)))
         | (Q(audience=MessagePost.Audience.PARTNER_CUSTOMERS) & Q(audience_partner_id=partner_id))
-        | (Q(audience=MessagePost.Audience.TENANTS) & Q(Exists(listed)))
+        | (Q(audience=MessagePost.Audience.TENANTS) & Q(PerRowExists(listed)))
     )
 
 
@@ -122,7 +128,7 @@ def partner_audience_q(partner_id: uuid.UUID) -> Q:
         messagepost_id=OuterRef("pk"), organization__partner_id=partner_id
     )
     has_customers = Organization.objects.filter(partner_id=partner_id)
-    return _concerns(_partner_service_ids(partner_id)) & (
+    return _concerns([row["pk"] for row in _partner_service_ids(partner_id)]) & (
         (Q(audience=MessagePost.Audience.ALL) & Q(Exists(has_customers)))
         | (Q(audience=MessagePost.Audience.SERVICES) & Q(Exists(audience_service)))
         | (Q(audience=MessagePost.Audience.PARTNER_CUSTOMERS) & Q(audience_partner_id=partner_id))
@@ -181,9 +187,9 @@ def with_view_state(queryset: QuerySet[MessagePost], user_id: Any) -> QuerySet[A
 
     mine = MessageViewState.objects.filter(user_id=user_id, message_id=OuterRef("pk"))
     return queryset.annotate(
-        state_read=Exists(mine.filter(is_read=True)),
-        state_archived=Exists(mine.filter(is_archived=True)),
-        state_favorited=Exists(mine.filter(is_favorited=True)),
+        state_read=PerRowExists(mine.filter(is_read=True)),
+        state_archived=PerRowExists(mine.filter(is_archived=True)),
+        state_favorited=PerRowExists(mine.filter(is_favorited=True)),
     )
 
 
@@ -244,12 +250,32 @@ def about_services(queryset: QuerySet[Any], service_ids: list[Any]) -> QuerySet[
     return queryset.filter(~Q(Exists(named)) | Q(Exists(named.filter(service_id__in=service_ids))))
 
 
-def unread_count(principal: Principal) -> int:
-    """How many live, unarchived posts the caller has not read: one query, any number of tenants."""
-    from partnerdesk.access import policy
+# A badge shows "99+" beyond this: counting further would cost O(posts) and show nothing more.
+UNREAD_SHOWN_AT_MOST = 99
 
-    posts = with_view_state(policy.visible(principal, MessagePost), principal.user.pk)
-    return posts.filter(state_read=False, state_archived=False).count()
+
+class UnreadCount(NamedTuple):
+    """The caller's unread posts as a badge shows them: `unread` up to 99, `more` when beyond."""
+
+    unread: int
+    more: bool
+
+
+def unread_count(principal: Principal) -> UnreadCount:
+    """How many live, unarchived posts the caller has not read, up to 99 and whether there are more.
+
+    One query, any number of tenants: a COUNT over a subquery LIMIT-ed to 100 rows, so the cost
+    stops growing with the number of posts once the badge would show "99+".
+    """
+    from partnerdesk.access import policy
+    from partnerdesk.health.models import MessageViewState
+
+    read_or_archived = MessageViewState.objects.filter(
+        Q(is_read=True) | Q(is_archived=True), user_id=principal.user.pk, message_id=OuterRef("pk")
+    )
+    posts = policy.visible(principal, MessagePost).filter(~PerRowExists(read_or_archived)).order_by()
+    counted = posts[: UNREAD_SHOWN_AT_MOST + 1].count()
+    return UnreadCount(unread=min(counted, UNREAD_SHOWN_AT_MOST), more=counted > UNREAD_SHOWN_AT_MOST)
 
 
 def affected_customers_of_issue(issue: HealthIssue, partner_id: uuid.UUID) -> QuerySet[Any]:

@@ -45,6 +45,7 @@ from partnerdesk.health.models import (
     ServiceStatus,
     ServiceStatusChange,
 )
+from partnerdesk.health.rendering import render_markdown
 
 FIRST_NUMBER = 100000
 MAX_EXTRA_EMAILS = 2
@@ -210,7 +211,12 @@ def create_issue(
             issue.regions.set(Region.objects.filter(pk__in=list(region_ids)))
         if first_post.strip():
             HealthIssuePost.objects.create(
-                issue=issue, status=status, body=first_post.strip(), notifies=True, created_by=principal.user
+                issue=issue,
+                status=status,
+                body=first_post.strip(),
+                body_html=render_markdown(first_post.strip()),
+                notifies=True,
+                created_by=principal.user,
             )
         audit.record(
             principal,
@@ -269,6 +275,7 @@ def add_issue_post(
             kind=HealthIssuePost.Kind.CORRECTION if correction else HealthIssuePost.Kind.UPDATE,
             status=new_status,
             body=body,
+            body_html=render_markdown(body),
             notifies=notifies,
             mail_pending=notifies and locked.is_published,
             created_by=principal.user,
@@ -369,11 +376,13 @@ def publish_incident_report(principal: Principal, issue: HealthIssue, *, report:
         locked.end_at = locked.end_at or now
         locked.last_modified_at = now
         locked.save()
+        notice = _("The post-incident report is available.")
         HealthIssuePost.objects.create(
             issue=locked,
             kind=HealthIssuePost.Kind.REPORT,
             status=locked.status,
-            body=_("The post-incident report is available."),
+            body=notice,
+            body_html=render_markdown(notice),
             notifies=True,
             mail_pending=True,
             created_by=principal.user,
@@ -648,11 +657,13 @@ def create_message(
         raise DomainError(_("Unknown severity."), code="invalid_severity")
     audience_services, partner, customers = _resolve_audience(audience)
     services = _services(service_ids, required=False)
+    title, body = _text(title, _("Title")), _text(body, _("Body"))
     with transaction.atomic():
         post = MessagePost.objects.create(
             number=next_number("MC"),
-            title=_text(title, _("Title")),
-            body=_text(body, _("Body")),
+            title=title,
+            body=body,
+            body_html=render_markdown(body),
             category=category,
             severity=severity,
             is_major_change=is_major_change,
@@ -737,13 +748,15 @@ def revise_message(
     with transaction.atomic():
         locked = MessagePost.objects.select_for_update().get(pk=post.pk)
         before = audit.snapshot(locked, MESSAGE_FIELDS)
-        old_title, old_body = locked.title, locked.body
+        old_title, old_body, old_body_html = locked.title, locked.body, locked.body_html
         for field, value in changes.items():
             if field == "service_ids":
                 locked.services.set(_services(value, required=False))
                 continue
             if field in ("title", "body"):
                 value = _text(value, field)
+            if field == "body":
+                locked.body_html = render_markdown(value)
             if field == "tags":
                 value = _clean_tags(value)
             if field == "category" and value not in MessagePost.Category.values:
@@ -759,6 +772,7 @@ def revise_message(
                 revision=locked.revision,
                 title=old_title,
                 body=old_body,
+                body_html=old_body_html,
                 note=note.strip(),
                 notifies=notifies,
                 created_by=principal.user,

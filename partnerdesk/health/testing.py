@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 
 from partnerdesk.catalog.models import Offer, Product, Sku
-from partnerdesk.health.models import Service
+from partnerdesk.health.models import DisplayNumber, MessagePost, Service
+from partnerdesk.health.rendering import render_markdown
+from partnerdesk.health.services import FIRST_NUMBER
 from partnerdesk.subscriptions.models import Subscription
 from partnerdesk.tenancy.models import Organization
 from partnerdesk.testing import World
@@ -57,3 +60,29 @@ def build_catalog(world: World) -> Catalog:
     subscribe(world.customer_b1, e3_offer)
     subscribe(world.customer_a2, teams_offer)
     return catalog
+
+
+def published_posts(count: int, *, body: str = "Read **me**.", **fields: Any) -> list[MessagePost]:
+    """`count` published posts for all tenants, bulk-created (the service would cost ~10 queries each).
+
+    They carry `body_html` like the service writes it, and take their numbers from the MC sequence.
+    """
+    counter, _ = DisplayNumber.objects.get_or_create(kind="MC", defaults={"last": FIRST_NUMBER - 1})
+    first = counter.last + 1
+    DisplayNumber.objects.filter(kind="MC").update(last=first + count - 1)
+    now, html = timezone.now(), render_markdown(body)
+    return MessagePost.objects.bulk_create(
+        MessagePost(
+            number=first + i,
+            title=f"Bulk post {i}",
+            body=body,
+            body_html=html,
+            category=MessagePost.Category.STAY_INFORMED,
+            audience=MessagePost.Audience.ALL,
+            status=MessagePost.Status.PUBLISHED,
+            published_at=now,
+            last_modified_at=now - timedelta(seconds=i),
+            **fields,
+        )
+        for i in range(count)
+    )

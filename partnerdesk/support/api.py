@@ -260,7 +260,7 @@ def support_out(request: SupportRequest) -> dict[str, Any]:
         "partner": _ref(request.partner),
         "service": _ref(request.service),
         "assignee": _person(request.assignee),
-        "merged_into": request.merged_into.number if request.merged_into_id and request.merged_into else None,
+        "merged_into": queries.merged_into_number(request),
         "sla_state": request.sla_state(),
     }
 

@@ -8,7 +8,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
 from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,8 +34,13 @@ def support_requests(principal: Principal) -> QuerySet[SupportRequest]:
     """The support requests the principal may see, with what a list row shows joined in."""
     return (
         policy.visible(principal, SupportRequest)
-        .select_related("customer", "partner", "service", "assignee", "merged_into")
-        .annotate(escalated=Exists(ServiceRequest.objects.filter(support_request=OuterRef("pk"))))
+        .select_related("customer", "partner", "service", "assignee")
+        .annotate(
+            # Joins on the one-to-one's unique index: PostgreSQL hashed a subquery over every service
+            # request for EXISTS, which grew with the table (bench/RESULTS.md, scenario 3).
+            escalated=ExpressionWrapper(Q(service_request__isnull=False), output_field=BooleanField()),
+            merged_into_number=F("merged_into__number"),
+        )
     )
 
 
@@ -50,6 +55,16 @@ def is_escalated(request: SupportRequest) -> bool:
     if annotated is not None:
         return bool(annotated)
     return ServiceRequest.objects.filter(support_request=request).exists()
+
+
+def merged_into_number(request: SupportRequest) -> str | None:
+    """The number of the request this one was merged into (annotated by `support_requests`)."""
+    if not request.merged_into_id:
+        return None
+    annotated = getattr(request, "merged_into_number", None)
+    if annotated is not None:
+        return str(annotated)
+    return SupportRequest.objects.filter(pk=request.merged_into_id).values_list("number", flat=True).first()
 
 
 def messages(principal: Principal, request: SupportRequest) -> QuerySet[Message]:

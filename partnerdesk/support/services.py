@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -86,12 +86,19 @@ def max_attachment_bytes() -> int:
 
 
 def _next_number(name: str, prefix: str) -> str:
-    """Hand out the next display key (SUP000123, SR000123) under a row lock."""
-    Counter.objects.get_or_create(name=name)
-    counter = Counter.objects.select_for_update().get(name=name)
-    counter.value += 1
-    counter.save(update_fields=["value"])
-    return f"{prefix}{counter.value:06d}"
+    """Hand out the next display key (SUP000123, SR000123).
+
+    One UPDATE … RETURNING (PostgreSQL, SQLite 3.35+): it takes the counter's row lock until the
+    transaction ends, so two requests never get the same number and a rolled-back one gives its back.
+    """
+    sql = f"UPDATE {Counter._meta.db_table} SET value = value + 1 WHERE name = %s RETURNING value"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [name])
+        row = cursor.fetchone()
+    if row is None:  # the first number of its kind
+        Counter.objects.get_or_create(name=name)
+        return _next_number(name, prefix)
+    return f"{prefix}{row[0]:06d}"
 
 
 def _clean(text: str, field: str, *, limit: int | None = None) -> str:

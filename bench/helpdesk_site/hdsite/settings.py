@@ -1,7 +1,7 @@
 """A minimal Django project serving django-helpdesk for the side-by-side benchmark (bench/run).
 
 Runs in its own virtualenv (bench/.helpdesk-venv) against the same PostgreSQL server as Partnerdesk,
-in its own database (HELPDESK_DATABASE, default partnerdesk_bench_helpdesk).
+in its own database (HELPDESK_DATABASE, set by bench/run; one per scale).
 """
 
 import os

@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 from django import template
-from django.utils.safestring import SafeString
 
 from partnerdesk.health.models import MessagePost
-from partnerdesk.health.rendering import render_markdown
 
 register = template.Library()
 
 TAG_LABELS = dict(MessagePost.Tag.choices)
-
-
-@register.filter
-def markdown(text: str) -> SafeString:
-    """Markdown rendered and sanitized."""
-    return render_markdown(text)
 
 
 @register.filter

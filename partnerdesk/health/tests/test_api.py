@@ -203,7 +203,7 @@ def test_view_state_is_per_user(api, world, catalog):
     post = _message(api, catalog, world)
     reader = api("a1.global_admin")
     other = api("a1.message_center_reader")
-    assert reader.get("/messages/unread-count").json_body == {"unread": 1}
+    assert reader.get("/messages/unread-count").json_body == {"unread": 1, "more": False}
 
     assert (
         reader.post("/messages/state", {"message_ids": [post["id"]], "action": "mark_read"}).status_code
@@ -214,11 +214,11 @@ def test_view_state_is_per_user(api, world, catalog):
         == 200
     )
 
-    assert reader.get("/messages/unread-count").json_body == {"unread": 0}
+    assert reader.get("/messages/unread-count").json_body == {"unread": 0, "more": False}
     assert reader.get("/messages").json_body["items"] == []
     archived = reader.get("/messages?view=archived").json_body["items"]
     assert archived[0]["view_state"] == {"is_read": True, "is_archived": True, "is_favorited": False}
-    assert other.get("/messages/unread-count").json_body == {"unread": 1}
+    assert other.get("/messages/unread-count").json_body == {"unread": 1, "more": False}
     assert other.get("/messages").json_body["items"][0]["view_state"]["is_read"] is False
 
 
@@ -257,7 +257,7 @@ def test_notifying_revision_marks_unread_again_and_keeps_the_old_text(api, world
     assert response.status_code == 200
     assert response.json_body["revision"] == 1
     assert MessagePost.objects.get(pk=post["id"]).revisions.get().body.startswith("We will")
-    assert reader.get("/messages/unread-count").json_body == {"unread": 1}
+    assert reader.get("/messages/unread-count").json_body == {"unread": 1, "more": False}
 
 
 def test_draft_and_scheduled_messages_are_invisible(api, world, catalog):

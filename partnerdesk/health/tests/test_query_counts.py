@@ -10,12 +10,23 @@ from partnerdesk.access.permissions import OrgKind, Role
 from partnerdesk.access.principal import principal_for
 from partnerdesk.catalog.models import Offer
 from partnerdesk.health import services
-from partnerdesk.health.models import MessageViewState
+from partnerdesk.health.models import Feature, MessageViewState
 from partnerdesk.health.testing import subscribe
 from partnerdesk.tenancy.models import Organization
 from partnerdesk.testing import make_user
 
 pytestmark = pytest.mark.django_db
+
+# The exact queries of each API read of a customer admin; each starts with the token and the roles.
+# The tenant's entitled service ids (the audience is checked against that list), then the bounded
+# unread count (a COUNT over a LIMIT-ed subquery).
+UNREAD_COUNT_QUERIES = 4
+# The entitled service ids, the page of posts (with the caller's view state), their services.
+MESSAGE_LIST_QUERIES = 5
+# The page of issues, then their services, prefetched.
+ISSUE_LIST_QUERIES = 4
+# The entitled services, then their features, prefetched.
+SERVICE_LIST_QUERIES = 4
 
 
 def grow(world, catalog, *, tenants: int, posts: int) -> None:
@@ -97,9 +108,42 @@ def test_api_unread_count_and_list_do_not_grow(api, world, catalog):
     large = {p: _api_count(client, p) for p in paths}
 
     assert large == small
-    # token, roles, then: the count; the page + services prefetch; the page + services; services + features
-    assert small == {"/messages/unread-count": 3, "/messages": 4, "/health/issues": 4, "/health/services": 4}
+    assert small == {
+        "/messages/unread-count": UNREAD_COUNT_QUERIES,
+        "/messages": MESSAGE_LIST_QUERIES,
+        "/health/issues": ISSUE_LIST_QUERIES,
+        "/health/services": SERVICE_LIST_QUERIES,
+    }
     assert MessageViewState.objects.count() == 16  # only the one reader's own rows
+
+
+@pytest.fixture
+def busy_api(api, world, catalog):
+    """A customer admin's client, with 30 posts (each about a service) and services with features."""
+    grow(world, catalog, tenants=3, posts=30)
+    for service in (catalog.exchange, catalog.sharepoint, catalog.teams):
+        for name in ("Sign-in", "Mail flow", "Search"):
+            Feature.objects.create(service=service, group="Core", name=name)
+    client = api("a1.global_admin")
+    client.get("/me")  # the first use of a token records when it was used
+    return client
+
+
+def test_api_unread_count_queries(busy_api, django_assert_num_queries):
+    with django_assert_num_queries(UNREAD_COUNT_QUERIES):
+        assert busy_api.get("/messages/unread-count").json_body["unread"] > 0
+
+
+def test_api_message_list_queries(busy_api, django_assert_num_queries):
+    with django_assert_num_queries(MESSAGE_LIST_QUERIES):
+        items = busy_api.get("/messages?view=all").json_body["items"]
+    assert len(items) == 30 and all(item["services"] for item in items)
+
+
+def test_api_service_list_queries(busy_api, django_assert_num_queries):
+    with django_assert_num_queries(SERVICE_LIST_QUERIES):
+        listed = busy_api.get("/health/services").json_body
+    assert len(listed) == 2 and all(len(service["features"]) == 3 for service in listed)
 
 
 def _api_count(client, path: str) -> int:

@@ -76,3 +76,48 @@ def len_queries(client, path: str) -> int:
     with CaptureQueriesContext(connection) as queries:
         assert client.get(path).status_code == 200
     return len(queries)
+
+
+# The exact queries of the operations bench/run measures (scenarios 3, 4 and 5). Each API call starts
+# with the token (joined to its user and organization) and the caller's roles.
+# The page of requests, with customer, partner, service, assignee, escalation and merge joined in.
+PARTNER_QUEUE_QUERIES = 3
+# The page of service requests, with topic, partner, customer, service, contact and assignee joined in.
+SERVICE_REQUEST_QUEUE_QUERIES = 3
+# Idempotency lookup, savepoint, number (one UPDATE … RETURNING), SLA policy, insert, audit (and
+# the actor's organization), re-read for the mail, partner desk profile, outbox row, release, then
+# the response's read.
+CREATE_SUPPORT_REQUEST_QUERIES = 15
+
+
+def test_measured_queues_cost_a_fixed_number_of_queries(api, world, topic, django_assert_num_queries):
+    grow(world, topic)
+    partner = api("a.admin_agent")
+    operator = api("operator.support_engineer")
+    partner.get("/support-requests")  # the token's first use records last_used_at once
+
+    with django_assert_num_queries(PARTNER_QUEUE_QUERIES):
+        page = partner.get("/support-requests?status=open")
+    operator.get("/service-requests")
+    with django_assert_num_queries(SERVICE_REQUEST_QUEUE_QUERIES):
+        queue = operator.get("/service-requests")
+
+    assert page.status_code == 200 and len(page.json_body["items"]) == 6
+    assert queue.status_code == 200 and len(queue.json_body["items"]) == 6
+
+
+def test_creating_a_support_request_costs_a_fixed_number_of_queries(api, world, django_assert_num_queries):
+    customer = api("a1.global_admin")
+    body = {
+        "title": "Mail flow delayed",
+        "description": "Since this morning.",
+        "severity": "moderate",
+        "contact_name": "Adele",
+        "contact_email": "adele@a1.test",
+    }
+    assert customer.post("/support-requests", body).status_code == 201  # first number, first token use
+
+    with django_assert_num_queries(CREATE_SUPPORT_REQUEST_QUERIES):
+        created = customer.post("/support-requests", body)
+
+    assert created.status_code == 201
