@@ -3,6 +3,7 @@
 import base64
 import binascii
 import uuid
+from collections import defaultdict
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -18,6 +19,7 @@ from partnerdesk.api import ErrorOut, Out, PageOut, principal_of, requires
 from partnerdesk.errors import DomainError, NotFound
 from partnerdesk.health import queries, services
 from partnerdesk.health.models import (
+    Feature,
     HealthIssue,
     HealthIssuePost,
     MessagePost,
@@ -359,7 +361,26 @@ def _maintenance_out(maintenance: PlannedMaintenance) -> dict[str, Any]:
     }
 
 
-def _message_out(post: MessagePost, principal: Principal) -> dict[str, Any]:
+def _service_refs_of_posts(posts: list[MessagePost]) -> dict[Any, list[dict[str, Any]]]:
+    """The services each post of a page names, in one narrow query.
+
+    Cheaper than prefetch_related, which builds a manager and a queryset per post (a third of a
+    Message center page's time, bench/RESULTS.md).
+    """
+    refs: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+    rows = (
+        MessagePost.services.through.objects.filter(messagepost_id__in=[post.pk for post in posts])
+        .order_by("service__name", "service_id")
+        .values_list("messagepost_id", "service_id", "service__key", "service__name")
+    )
+    for post_id, pk, key, name in rows:
+        refs[post_id].append({"id": pk, "key": key, "name": name})
+    return refs
+
+
+def _message_out(
+    post: MessagePost, principal: Principal, services: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     state = None
     if principal.kind != OrgKind.OPERATOR:
         state = {
@@ -377,7 +398,7 @@ def _message_out(post: MessagePost, principal: Principal) -> dict[str, Any]:
         "severity": post.severity,
         "is_major_change": post.is_major_change,
         "act_by": post.act_by,
-        "services": _service_refs(post.services.all()),
+        "services": _service_refs(post.services.all()) if services is None else services,
         "tags": post.tag_list,
         "status": post.status,
         "published_at": post.published_at,
@@ -396,10 +417,9 @@ def _message_out(post: MessagePost, principal: Principal) -> dict[str, Any]:
     return data
 
 
-def _messages(principal: Principal) -> Any:
-    return queries.with_view_state(
-        policy.visible(principal, MessagePost), principal.user.pk
-    ).prefetch_related("services")
+def _messages(principal: Principal, *, prefetch: bool = True) -> Any:
+    rows = queries.with_view_state(policy.visible(principal, MessagePost), principal.user.pk)
+    return rows.prefetch_related("services") if prefetch else rows
 
 
 def _get_message(principal: Principal, message_id: str) -> MessagePost:
@@ -416,17 +436,29 @@ def _get_message(principal: Principal, message_id: str) -> MessagePost:
 @requires(P.HEALTH_VIEW)
 def list_services(request: HttpRequest) -> Any:
     principal = principal_of(request)
-    rows = policy.visible(principal, Service).prefetch_related("features").order_by("name")
+    rows = list(
+        policy.visible(principal, Service)
+        .order_by("name", "id")
+        .values_list("id", "key", "name", "description", "status")
+    )
+    # Features in one narrow query rather than prefetch_related's queryset per service.
+    features: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+    for pk, service_id, group, name in (
+        Feature.objects.filter(service_id__in=[row[0] for row in rows])
+        .order_by("group", "name", "id")
+        .values_list("id", "service_id", "group", "name")
+    ):
+        features[service_id].append({"id": pk, "group": group, "name": name})
     return [
         {
-            "id": s.pk,
-            "key": s.key,
-            "name": s.name,
-            "description": s.description,
-            "status": s.status,
-            "features": [{"id": f.pk, "group": f.group, "name": f.name} for f in s.features.all()],
+            "id": pk,
+            "key": key,
+            "name": name,
+            "description": description,
+            "status": status,
+            "features": features[pk],
         }
-        for s in rows
+        for pk, key, name, description, status in rows
     ]
 
 
@@ -655,9 +687,13 @@ def list_messages(
     limit: int | None = None,
 ) -> Any:
     principal = principal_of(request)
-    rows = queries.filter_messages(_messages(principal), **filters.model_dump())
+    rows = queries.filter_messages(_messages(principal, prefetch=False), **filters.model_dump())
     page = paginate(rows, ordering=["-last_modified_at", "id"], cursor=cursor, limit=limit)
-    return {"items": [_message_out(m, principal) for m in page.items], "next_cursor": page.next_cursor}
+    services = _service_refs_of_posts(page.items)
+    return {
+        "items": [_message_out(m, principal, services[m.pk]) for m in page.items],
+        "next_cursor": page.next_cursor,
+    }
 
 
 @router.get("/messages/unread-count", response=UnreadOut, summary="The caller's unread count")
