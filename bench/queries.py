@@ -1,10 +1,11 @@
 """Per scenario: the number of SQL queries, their total time, and the slowest one (no load).
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/partnerdesk_bench_small \
-        .venv/bin/python -m bench.queries --scale small [--explain]
+    .venv/bin/python -m bench.queries --scale small [--explain] [--repeat 100] [--profile 1a]
 
-Calls each read scenario once in-process through Django's test client (after one warm-up call) with
-the tokens of bench/.state/<scale>.json, so it shows what a request costs the database.
+Calls each read scenario in-process through Django's test client (after warm-up calls) with the
+tokens of bench/.state/<scale>.json, so it shows what a request costs the database and in all:
+the query count and SQL time of one call, and the mean time of `--repeat` calls. `--profile KEY`
+runs that scenario's calls under pyinstrument (in the dev extras) and prints where the time goes.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", choices=["small", "large"], default="small")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the slowest query of each")
+    parser.add_argument("--repeat", type=int, default=20, help="calls timed per scenario (mean shown)")
+    parser.add_argument("--profile", default="", help="profile one scenario, e.g. 1a or 3")
     args = parser.parse_args()
     os.environ.setdefault("DATABASE_URL", DEFAULT_URL.format(scale=args.scale))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partnerdesk.settings")
@@ -47,19 +50,33 @@ def main() -> None:
     state = json.loads((STATE / f"{args.scale}.json").read_text())
     client = Client()
     for label, path, token in READS:
+        if args.profile and not label.startswith(args.profile + "."):
+            continue
         headers = {"Authorization": f"Bearer {state['tokens'][token]}"} if token else {}
-        client.get(path, headers=headers)
-        started = time.perf_counter()
+        for _ in range(5):  # warm: connection, the token's last-used write, caches
+            client.get(path, headers=headers)
         with CaptureQueriesContext(connection) as captured:
             response = client.get(path, headers=headers)
-        total_ms = (time.perf_counter() - started) * 1000
         timed = [(float(q["time"]) * 1000, q["sql"]) for q in captured.captured_queries]
         sql_ms = sum(t for t, _ in timed)
         slowest_ms, slowest = max(timed) if timed else (0.0, "")
+        profiler = None
+        if args.profile:
+            from pyinstrument import Profiler
+
+            profiler = Profiler(interval=0.0005)
+            profiler.start()
+        started = time.perf_counter()
+        for _ in range(args.repeat):
+            client.get(path, headers=headers)
+        mean_ms = (time.perf_counter() - started) * 1000 / args.repeat
         print(
             f"{label:<36} {response.status_code} queries={len(timed):>2} sql={sql_ms:6.1f} ms "
-            f"request={total_ms:6.1f} ms slowest={slowest_ms:5.1f} ms"
+            f"slowest={slowest_ms:5.1f} ms request={mean_ms:6.1f} ms (mean of {args.repeat})"
         )
+        if profiler is not None:
+            profiler.stop()
+            print(profiler.output_text(unicode=False, color=False, show_all=bool(os.environ.get("SHOW_ALL"))))
         if args.explain and slowest:
             with connection.cursor() as cursor:
                 cursor.execute("EXPLAIN (ANALYZE, BUFFERS OFF) " + slowest)

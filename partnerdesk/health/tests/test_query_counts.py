@@ -150,3 +150,23 @@ def _api_count(client, path: str) -> int:
     with CaptureQueriesContext(connection) as queries:
         assert client.get(path).status_code == 200
     return len(queries)
+
+
+# Publishing a post to every tenant (bench scenario 7): token, roles, the MC number (row lock), the
+# insert, the audit events, the publish UPDATE and the response's read - and nothing per tenant.
+PUBLISH_QUERIES = 17
+
+
+@pytest.mark.parametrize("tenants", [2, 25])
+def test_publishing_to_all_tenants_costs_the_same_whatever_their_number(
+    api, world, catalog, tenants, django_assert_num_queries
+):
+    grow(world, catalog, tenants=tenants, posts=0)
+    operator = api("operator.communications_manager")
+    body = {"title": "Maintenance", "body": "x", "category": "stay_informed", "audience": {"type": "all"}}
+    assert operator.post("/messages", {**body, "publish": True}).status_code == 201  # first number, token
+
+    with django_assert_num_queries(PUBLISH_QUERIES):
+        published = operator.post("/messages", {**body, "publish": True})
+
+    assert published.status_code == 201 and published.json_body["status"] == "published"

@@ -86,3 +86,33 @@ def test_api_lists_do_not_grow_with_rows(api: Any, world: World, catalog: Catalo
     small = counts()
     grow(world, catalog, 10)
     assert counts() == small
+
+
+# Assigning or removing one licence (bench scenario 6), whatever the number of licences the tenant
+# holds: token, roles, the SKU and the users, the change under the pool's lock with its audit event,
+# and the tenant's pools for the response.
+ASSIGN_QUERIES = 18
+REMOVE_QUERIES = 16
+
+
+@pytest.mark.parametrize("holders", [1, 12])
+def test_assigning_and_removing_a_licence_cost_a_fixed_number_of_queries(
+    api: Any, world: World, catalog: Catalog, holders: int, django_assert_num_queries: Any
+) -> None:
+    subscribe(world, catalog.basic_monthly, 20)
+    people = [
+        make_user(world.customer_a1, f"holder{i}@contoso.test", [Role.USER]) for i in range(holders + 1)
+    ]
+    admin = principal_for(world.user("a1.global_admin"))
+    services.assign_licences(admin, customer=world.customer_a1, sku=catalog.basic, users=people[:holders])
+    client = api("a1.global_admin")
+    client.get("/licenses")  # the first use of a token records when it was used
+    body = {"sku_id": str(catalog.basic.pk), "user_ids": [str(people[-1].pk)]}
+
+    with django_assert_num_queries(ASSIGN_QUERIES):
+        assigned = client.post("/licenses/assign", body)
+    with django_assert_num_queries(REMOVE_QUERIES):
+        removed = client.post("/licenses/remove", body)
+
+    assert assigned.status_code == 200 and assigned.json_body["changed"] == 1
+    assert removed.status_code == 200 and removed.json_body["changed"] == 1
