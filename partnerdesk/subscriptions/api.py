@@ -645,7 +645,7 @@ def _licence_change(request: HttpRequest, payload: LicencesIn, assign: bool) -> 
     customer = principal.organization
     if customer.kind != OrgKind.CUSTOMER:
         raise Forbidden(_("Licences are assigned in a customer's admin center."), code="permission_denied")
-    sku = policy.get_visible(principal, Sku, pk=payload.sku_id)
+    sku = policy.get_visible(principal, Sku.objects.select_related("product"), pk=payload.sku_id)
     wanted = set(payload.user_ids)
     users = list(policy.visible(principal, User).filter(pk__in=wanted))
     if len(users) != len(wanted):
@@ -656,10 +656,7 @@ def _licence_change(request: HttpRequest, payload: LicencesIn, assign: bool) -> 
             changed = len(services.assign_licences(principal, customer=customer, sku=sku, users=users))
         else:
             changed = services.remove_licences(principal, customer=customer, sku=sku, users=users)
-        pool = next((p for p in services.pools(customer.pk) if p.sku.pk == sku.pk), None)
-        if pool is None:
-            pool = services.Pool(sku=sku, purchased=0, suspended=0, assigned=0)
-        return {"pool": _pool_out(pool), "changed": changed}
+        return {"pool": _pool_out(services.pool_of(customer.pk, sku)), "changed": changed}
 
     return idempotent(request, LicencesOut, 200, compute)
 

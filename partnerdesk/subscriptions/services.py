@@ -1014,6 +1014,20 @@ def pools(customer_id: Any) -> list[Pool]:
     ]
 
 
+def pool_of(customer_id: Any, sku: Sku) -> Pool:
+    """One SKU's pool of the tenant: what a licence change answers with (two queries, not all pools)."""
+    seats = Subscription.objects.filter(customer_id=customer_id, offer__sku_id=sku.pk).aggregate(
+        purchased=Sum("quantity", filter=Q(status=Subscription.Status.ACTIVE)),
+        suspended=Sum("quantity", filter=Q(status=Subscription.Status.SUSPENDED)),
+    )
+    return Pool(
+        sku=sku,
+        purchased=int(seats["purchased"] or 0),
+        suspended=int(seats["suspended"] or 0),
+        assigned=assigned_seats(customer_id, sku.pk),
+    )
+
+
 def assign_licences(
     principal: Principal, *, customer: Organization, sku: Sku, users: list[User], now: datetime | None = None
 ) -> list[LicenseAssignment]:

@@ -342,7 +342,7 @@ def list_support_requests(
     principal = principal_of(request)
     _support_side(principal)
     queryset = queries.filter_support_requests(
-        queries.support_requests(principal),
+        queries.support_request_rows(principal),
         {
             "status": status,
             "severity": severity,
@@ -536,7 +536,7 @@ def list_service_requests(
     principal = principal_of(request)
     _service_side(principal)
     queryset = queries.filter_service_requests(
-        queries.service_requests(principal),
+        queries.service_request_rows(principal),
         {
             "status": status,
             "severity": severity,

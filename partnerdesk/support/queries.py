@@ -50,6 +50,41 @@ def service_requests(principal: Principal) -> QuerySet[ServiceRequest]:
     )
 
 
+def _with_names_only(queryset: QuerySet[Any], related: tuple[str, ...]) -> QuerySet[Any]:
+    """Every field of the listed model, but only the named fields of the rows it joins in.
+
+    A queue page joins organizations and users, wide rows of which a list shows two or three fields:
+    reading only those makes a 50-row page ~25% cheaper (bench/RESULTS.md, scenarios 3 and 4).
+    """
+    own = [field.name for field in queryset.model._meta.concrete_fields]
+    return queryset.only(*own, *related)
+
+
+def support_request_rows(principal: Principal) -> QuerySet[SupportRequest]:
+    """`support_requests` for the API's list: what `support_out` shows of the joined rows."""
+    return _with_names_only(
+        support_requests(principal),
+        ("customer__name", "partner__name", "service__name", "assignee__display_name", "assignee__email"),
+    )
+
+
+def service_request_rows(principal: Principal) -> QuerySet[ServiceRequest]:
+    """`service_requests` for the API's list: what `service_out` shows of the joined rows."""
+    return _with_names_only(
+        service_requests(principal),
+        (
+            "topic__name",
+            "partner__name",
+            "customer__name",
+            "service__name",
+            "contact__display_name",
+            "contact__email",
+            "assignee__display_name",
+            "assignee__email",
+        ),
+    )
+
+
 def is_escalated(request: SupportRequest) -> bool:
     annotated = getattr(request, "escalated", None)
     if annotated is not None:

@@ -90,9 +90,9 @@ def test_api_lists_do_not_grow_with_rows(api: Any, world: World, catalog: Catalo
 
 # Assigning or removing one licence (bench scenario 6), whatever the number of licences the tenant
 # holds: token, roles, the SKU and the users, the change under the pool's lock with its audit event,
-# and the tenant's pools for the response.
-ASSIGN_QUERIES = 18
-REMOVE_QUERIES = 16
+# and the changed SKU's pool for the response.
+ASSIGN_QUERIES = 17
+REMOVE_QUERIES = 15
 
 
 @pytest.mark.parametrize("holders", [1, 12])
