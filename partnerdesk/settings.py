@@ -100,7 +100,9 @@ if DATABASE_URL:
         # Planning a queue page's six joins exhaustively cost ~10 ms, ten times running it; Django
         # writes the joins in a good order already, so let PostgreSQL reorder only small groups
         # (bench/RESULTS.md, scenarios 3 and 4).
-        DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c join_collapse_limit=4"
+        database_options = DATABASES["default"].setdefault("OPTIONS", {})
+        given = database_options.get("options", "")
+        database_options["options"] = f"{given} -c join_collapse_limit=4".strip()
 else:
     DATABASES = {
         "default": {
