@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
-from django.utils.translation import gettext_lazy as _
 
 from partnerdesk.env import env_bool, env_int, env_list, env_str
 
@@ -156,7 +155,8 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12)
 
 # Internationalization: English source, Simplified Chinese and Spanish catalogs.
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese")), ("es", _("Spanish"))]
+# Each language is named in itself, so a reader finds their own whatever the page's language is.
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文"), ("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
