@@ -204,6 +204,9 @@ BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", False)
 SUPPORT_REOPEN_DAYS = env_int("SUPPORT_REOPEN_DAYS", 14)
 SUPPORT_ATTACHMENT_MAX_BYTES = env_int("SUPPORT_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 SUPPORT_SLA_NEAR_MINUTES = env_int("SUPPORT_SLA_NEAR_MINUTES", 30)
+# Where customers' e-mailed replies arrive (read by `partnerdesk support_inbound`): the Reply-To of
+# every notification that invites a reply. Empty: replies go to DEFAULT_FROM_EMAIL's address.
+SUPPORT_INBOUND_ADDRESS = env_str("SUPPORT_INBOUND_ADDRESS", "")
 
 LOGGING = {
     "version": 1,
