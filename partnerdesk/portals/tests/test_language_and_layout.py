@@ -86,3 +86,29 @@ def test_a_long_unbroken_reply_wraps_instead_of_widening_the_page(browsing: Any)
         viewport = page.evaluate("window.innerWidth")
         assert width <= viewport, (url, width, viewport)
         page.close()
+
+
+@pytest.mark.django_db
+def test_a_user_without_a_language_gets_the_organizations_default_in_pages(web: Any, world: World) -> None:
+    user = world.user("a1.global_admin")
+    user.language = ""
+    user.save(update_fields=["language"])
+    world.customer_a1.language = "es"
+    world.customer_a1.save(update_fields=["language"])
+
+    html = web("a1.global_admin").get("/admin/", headers={"accept-language": "en"}).content.decode()
+
+    assert '<html lang="es">' in html
+
+
+@pytest.mark.django_db
+def test_a_users_own_language_wins_over_the_organizations(web: Any, world: World) -> None:
+    user = world.user("a1.global_admin")
+    user.language = "zh-hans"
+    user.save(update_fields=["language"])
+    world.customer_a1.language = "es"
+    world.customer_a1.save(update_fields=["language"])
+
+    html = web("a1.global_admin").get("/admin/").content.decode()
+
+    assert '<html lang="zh-hans">' in html
