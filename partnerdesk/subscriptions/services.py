@@ -214,6 +214,8 @@ def create_subscription(
             term_end = base.term_end
     policy = policy_of(offer)
     with transaction.atomic():
+        if base is not None:
+            _check_addon_fits(offer, quantity, Subscription.objects.select_for_update().get(pk=base.pk))
         subscription = Subscription.objects.create(
             customer=customer,
             partner_id=customer.partner_id,
@@ -245,6 +247,38 @@ def create_subscription(
             after={**audit.snapshot(subscription, SNAPSHOT), "offer": str(offer.pk)},
         )
     return subscription
+
+
+def _check_addon_fits(offer: Offer, quantity: int, base: Subscription) -> None:
+    """An add-on serves the base subscription's users: it cannot have more seats than the base.
+
+    Call with the base row locked, so a concurrent decrease of the base cannot slip under it.
+    """
+    if quantity > base.quantity:
+        raise DomainError(
+            _("%(sku)s cannot have more seats (%(quantity)s) than the subscription it adds to (%(base)s).")
+            % {"sku": offer.sku.name, "quantity": quantity, "base": base.quantity},
+            code="addon_exceeds_base",
+        )
+
+
+def _check_base_covers_addons(base: Subscription, quantity: int) -> None:
+    """A base subscription cannot go below the seats of an active add-on on it (locked base)."""
+    largest = (
+        Subscription.objects.filter(base=base, status=Subscription.Status.ACTIVE, quantity__gt=quantity)
+        .select_related("offer__sku")
+        .order_by("-quantity")
+        .first()
+    )
+    if largest is not None:
+        raise DomainError(
+            _(
+                "The add-on %(sku)s has %(addon)s seats: reduce it first, "
+                "or keep at least %(addon)s seats here."
+            )
+            % {"sku": largest.offer.sku.name, "addon": largest.quantity},
+            code="base_below_addons",
+        )
 
 
 def _check_quantity(offer: Offer, quantity: int) -> None:
@@ -306,6 +340,10 @@ def change_quantity(
         if quantity == locked.quantity:
             return QuantityChange(locked, None)
         if quantity > locked.quantity:
+            if locked.base_id is not None:
+                _check_addon_fits(
+                    offer, quantity, Subscription.objects.select_for_update().get(pk=locked.base_id)
+                )
             added = quantity - locked.quantity
             SeatLot.objects.create(
                 subscription=locked,
@@ -319,6 +357,7 @@ def change_quantity(
             _bump(locked, ["quantity"])
             action = "subscription.seats_increased"
         else:
+            _check_base_covers_addons(locked, quantity)
             assigned = assigned_seats(locked.customer_id, offer.sku_id)
             others = purchased_seats(locked.customer_id, offer.sku_id) - locked.quantity
             if quantity + others < assigned:
