@@ -14,10 +14,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.operation import Operation
 from ninja.renderers import BaseRenderer
 from ninja.security import APIKeyCookie, HttpBearer
 from pydantic import AfterValidator, BaseModel, ConfigDict
@@ -28,6 +30,7 @@ from partnerdesk.access.principal import Principal, delegated_principal, princip
 from partnerdesk.accounts.models import User
 from partnerdesk.accounts.services import user_for_token
 from partnerdesk.errors import DomainError, Forbidden
+from partnerdesk.idempotency import services as idempotency
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -178,7 +181,7 @@ def requires(permission: Permission) -> Callable[[F], F]:
             if not isinstance(principal, Principal):
                 raise Forbidden(_("You do not have permission to do this."), code="permission_denied")
             principal.require(permission)
-            return operation(request, *args, **kwargs)
+            return run_operation(request, operation, *args, **kwargs)
 
         wrapper.required_permission = permission.value  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
@@ -188,14 +191,66 @@ def requires(permission: Permission) -> Callable[[F], F]:
 
 def signed_in(operation: F) -> F:
     """Allow any authenticated caller (their own profile and tokens)."""
-    operation.required_permission = "signed_in"  # type: ignore[attr-defined]
-    return operation
+    return _label(operation, "signed_in")
 
 
 def public(operation: F) -> F:
     """Allow callers without credentials (token creation from a password)."""
-    operation.required_permission = "public"  # type: ignore[attr-defined]
-    return operation
+    return _label(operation, "public")
+
+
+def _label(operation: F, label: str) -> F:
+    @functools.wraps(operation)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        return run_operation(request, operation, *args, **kwargs)
+
+    wrapper.required_permission = label  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
+def run_operation(request: HttpRequest, operation: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """The last step of every operation's wrapper: run it, under the request's Idempotency-Key if any.
+
+    A POST with the header is kept and replayed as the HttpResponse ninja would have made of the
+    return value, so the value is rendered here (`_as_response`) rather than after the wrapper.
+    """
+    return idempotency.run(
+        request,
+        lambda: operation(request, *args, **kwargs),
+        lambda result: _as_response(request, operation, result, kwargs),
+    )
+
+
+_OPERATIONS: dict[Callable[..., Any], Operation] = {}
+
+
+def _as_response(
+    request: HttpRequest, view: Callable[..., Any], result: Any, arguments: dict[str, Any]
+) -> HttpResponseBase:
+    """Turn an operation's return value into its HttpResponse, exactly as ninja does after the view.
+
+    This is the one place that reaches into django-ninja (1.7): the bound `Operation` of each view
+    (found once, after the routers are registered, through every function its decorators wrap) and
+    its `_result_to_response`, which validates the value against the declared response schema of
+    its status. ninja then returns the HttpResponse it gets from the view unchanged. An operation
+    that takes ninja's `response` argument (to set headers) gets the same object back, filled in.
+    """
+    if isinstance(result, HttpResponseBase):
+        return result
+    if not _OPERATIONS:
+        for bound_router in api._get_bound_routers():
+            for path_view in bound_router.path_operations.values():
+                for ninja_operation in path_view.operations:
+                    function: Any = ninja_operation.view_func
+                    while function is not None:
+                        _OPERATIONS[function] = ninja_operation
+                        function = getattr(function, "__wrapped__", None)
+    ninja_operation = _OPERATIONS[view]
+    response_arg = ninja_operation.signature.response_arg
+    temporal_response = arguments.get(response_arg) if response_arg else None
+    if not isinstance(temporal_response, HttpResponse):
+        temporal_response = api.create_temporal_response(request)
+    return ninja_operation._result_to_response(request, result, temporal_response)
 
 
 def principal_of(request: HttpRequest) -> Principal:
