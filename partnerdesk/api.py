@@ -101,7 +101,40 @@ class JSONRenderer(BaseRenderer):
         return to_json(data, fallback=str)
 
 
-api = NinjaAPI(
+class PartnerdeskAPI(NinjaAPI):
+    """The NinjaAPI, with what the platform layer adds to every operation written into its document."""
+
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(**kwargs)
+        for operations in schema["paths"].values():
+            if "post" in operations:
+                _document_idempotency_key(operations["post"])
+        return schema
+
+
+def _document_idempotency_key(operation: dict[str, Any]) -> None:
+    """Every POST accepts `Idempotency-Key` (`run_operation`): say so once, here, for all of them."""
+    operation.setdefault("parameters", []).append(
+        {
+            "in": "header",
+            "name": idempotency.HEADER,
+            "required": False,
+            "description": idempotency.HEADER_DESCRIPTION,
+            "schema": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": idempotency.MAX_KEY_LENGTH,
+                "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]+$",
+            },
+        }
+    )
+    error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
+    responses = operation.setdefault("responses", {})
+    responses.setdefault(400, {"description": "invalid_idempotency_key", **error})
+    responses.setdefault(422, {"description": "idempotency_key_reused", **error})
+
+
+api = PartnerdeskAPI(
     title="Partnerdesk API",
     version="1",
     description="The operator console, partner center and admin center, as JSON.",
@@ -191,20 +224,23 @@ def requires(permission: Permission) -> Callable[[F], F]:
 
 def signed_in(operation: F) -> F:
     """Allow any authenticated caller (their own profile and tokens)."""
-    return _label(operation, "signed_in")
 
-
-def public(operation: F) -> F:
-    """Allow callers without credentials (token creation from a password)."""
-    return _label(operation, "public")
-
-
-def _label(operation: F, label: str) -> F:
     @functools.wraps(operation)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         return run_operation(request, operation, *args, **kwargs)
 
-    wrapper.required_permission = label  # type: ignore[attr-defined]
+    wrapper.required_permission = "signed_in"  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
+def public(operation: F) -> F:
+    """Allow callers without credentials (token creation from a password)."""
+
+    @functools.wraps(operation)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        return run_operation(request, operation, *args, **kwargs)
+
+    wrapper.required_permission = "public"  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]
 
 
