@@ -257,7 +257,8 @@ def run_operation(request: HttpRequest, operation: Callable[..., Any], *args: An
     )
 
 
-_OPERATIONS: dict[Callable[..., Any], Operation] = {}
+# Every function an API operation's decorators wrap → its bound ninja Operation (built on first use).
+_operations: dict[Callable[..., Any], Operation] | None = None
 
 
 def _as_response(
@@ -271,17 +272,20 @@ def _as_response(
     its status. ninja then returns the HttpResponse it gets from the view unchanged. An operation
     that takes ninja's `response` argument (to set headers) gets the same object back, filled in.
     """
+    global _operations
     if isinstance(result, HttpResponseBase):
         return result
-    if not _OPERATIONS:
+    if _operations is None:
+        found: dict[Callable[..., Any], Operation] = {}
         for bound_router in api._get_bound_routers():
             for path_view in bound_router.path_operations.values():
-                for ninja_operation in path_view.operations:
-                    function: Any = ninja_operation.view_func
+                for operation in path_view.operations:
+                    function: Any = operation.view_func
                     while function is not None:
-                        _OPERATIONS[function] = ninja_operation
+                        found[function] = operation
                         function = getattr(function, "__wrapped__", None)
-    ninja_operation = _OPERATIONS[view]
+        _operations = found  # assigned whole: a thread never sees a half-built map
+    ninja_operation = _operations[view]
     response_arg = ninja_operation.signature.response_arg
     temporal_response = arguments.get(response_arg) if response_arg else None
     if not isinstance(temporal_response, HttpResponse):

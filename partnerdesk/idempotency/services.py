@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
-from partnerdesk.errors import DomainError
+from partnerdesk.errors import Conflict, DomainError
 from partnerdesk.idempotency.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -81,8 +81,8 @@ def run(request: HttpRequest, call: Callable[[], Any], render: Render) -> Any:
     request._idempotency_key = key  # type: ignore[attr-defined]
     user = _caller(request)
     fingerprint = fingerprint_of(request)
-    # A record that vanished between our failed claim and its read (the first rolled back on
-    # SQLite, or the expiry job) means the key is free: claim it again, once.
+    # A record that vanished between our failed claim and its read (the expiry job took it) means
+    # the key is free again: claim it once more.
     for _attempt in range(2):
         try:
             return _first_use(call, render, user, key, fingerprint)
@@ -90,7 +90,7 @@ def run(request: HttpRequest, call: Callable[[], Any], render: Render) -> Any:
             record = _records(user, key).first()
         if record is not None:
             return _replay(record, fingerprint)
-    raise DomainError(_("This Idempotency-Key is in use; retry in a moment."), code="idempotency_key_busy")
+    raise Conflict(_("This Idempotency-Key is in use; retry in a moment."), code="idempotency_key_busy")
 
 
 def valid_key(raw: str) -> str:
@@ -179,7 +179,9 @@ def _add_body(request: HttpRequest, digest: Any) -> None:
         digest.update(request.body)
     except RawPostDataException:
         # A multipart upload was parsed straight from the stream (Django keeps no body bytes then):
-        # hash its fields and files instead, in order.
+        # hash its fields and files instead, in order. Nothing else reads the stream itself.
+        if request.content_type != "multipart/form-data":
+            raise
         for name, values in sorted(request.POST.lists()):
             digest.update(f"field\0{name}\0".encode() + "\0".join(values).encode() + b"\0")
         for name, files in sorted(request.FILES.lists()):
