@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
-from django.utils.translation import gettext_lazy as _
 
 from partnerdesk.env import env_bool, env_int, env_list, env_str
 
@@ -90,36 +90,47 @@ TEMPLATES = [
 ]
 
 # Databases: SQLite in the data folder unless DATABASE_URL names another (PostgreSQL in production).
-DATABASE_URL = env_str("DATABASE_URL")
-if DATABASE_URL:
-    DATABASES = {
-        "default": dj_database_url.parse(
-            DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
-        )
+
+
+def sqlite_database(name: str) -> dict[str, Any]:
+    """The SQLite settings every SQLite database gets, the default file or one named by DATABASE_URL.
+
+    Without them concurrent writers fail at once with "database is locked" instead of queueing.
+    """
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": name,
+        "OPTIONS": {
+            # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of deadlocking.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
+        # A file, not shared-cache memory, so tests with several threads (workers, the live server)
+        # lock like production does: waiting on busy_timeout instead of failing at once.
+        "TEST": {"NAME": f"{Path(name).with_suffix('')}-test-{os.getpid()}.sqlite3"},
     }
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+
+
+def database_from_url(url: str | None) -> dict[str, Any]:
+    """The default database: SQLite in the data folder, or what `url` names."""
+    if not url:
+        return sqlite_database(str(DATA_DIR / "partnerdesk.sqlite3"))
+    parsed = dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True)
+    if parsed["ENGINE"] == "django.db.backends.sqlite3" and parsed["NAME"] not in ("", ":memory:"):
+        return {**parsed, **sqlite_database(str(parsed["NAME"]))}
+    if parsed["ENGINE"] == "django.db.backends.postgresql":
         # Planning a queue page's six joins exhaustively cost ~10 ms, ten times running it; Django
         # writes the joins in a good order already, so let PostgreSQL reorder only small groups
         # (bench/RESULTS.md, scenarios 3 and 4).
-        database_options = DATABASES["default"].setdefault("OPTIONS", {})
+        database_options = parsed.setdefault("OPTIONS", {})
         given = database_options.get("options", "")
         database_options["options"] = f"{given} -c join_collapse_limit=4".strip()
-else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(DATA_DIR / "partnerdesk.sqlite3"),
-            "OPTIONS": {
-                # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of deadlocking.
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
-            # A file, not shared-cache memory, so tests with several threads (workers, the live server)
-            # lock like production does: waiting on busy_timeout instead of failing at once.
-            "TEST": {"NAME": str(DATA_DIR / f"test-partnerdesk-{os.getpid()}.sqlite3")},
-        }
-    }
+    return dict(parsed)
+
+
+DATABASE_URL = env_str("DATABASE_URL")
+DATABASES = {"default": database_from_url(DATABASE_URL)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -145,7 +156,8 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12)
 
 # Internationalization: English source, Simplified Chinese and Spanish catalogs.
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese")), ("es", _("Spanish"))]
+# Each language is named in itself, so a reader finds their own whatever the page's language is.
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文"), ("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
@@ -193,6 +205,9 @@ BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", False)
 SUPPORT_REOPEN_DAYS = env_int("SUPPORT_REOPEN_DAYS", 14)
 SUPPORT_ATTACHMENT_MAX_BYTES = env_int("SUPPORT_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 SUPPORT_SLA_NEAR_MINUTES = env_int("SUPPORT_SLA_NEAR_MINUTES", 30)
+# Where customers' e-mailed replies arrive (read by `partnerdesk support_inbound`): the Reply-To of
+# every notification that invites a reply. Empty: replies go to DEFAULT_FROM_EMAIL's address.
+SUPPORT_INBOUND_ADDRESS = env_str("SUPPORT_INBOUND_ADDRESS", "")
 
 LOGGING = {
     "version": 1,

@@ -32,8 +32,11 @@ class PrincipalMiddleware:
         if user.is_authenticated:
             request.principal = SimpleLazyObject(lambda: principal_for(user))  # type: ignore[attr-defined]
             timezone.activate(user.effective_time_zone)
-            if user.language:
-                translation.activate(user.language)
+            # The user's own language, else their organization's default (as mail and the API do);
+            # the organization is the one principal_for loads anyway, so this costs no query.
+            language = user.effective_language
+            if language:
+                translation.activate(language)
                 request.LANGUAGE_CODE = translation.get_language()
             if user.must_change_password and not request.path.startswith(_ALLOWED_WHILE_TEMPORARY):
                 return redirect("accounts:password_change")

@@ -43,15 +43,37 @@ def _live_users() -> QuerySet[User]:
     return User.objects.filter(blocked=False, deleted_at__isnull=True, organization__kind=OrgKind.CUSTOMER)
 
 
-def send_once(user: User, key: str, *, template: str, context: dict[str, Any], kind: str) -> bool:
-    """Queue one e-mail to `user` (and their extra addresses) unless `key` was already sent to them."""
+def send_once(
+    user: User,
+    key: str,
+    *,
+    template: str,
+    context: dict[str, Any],
+    kind: str,
+    already_addressed: set[str] | None = None,
+) -> bool:
+    """Queue one e-mail to `user` (and their extra addresses) unless `key` was already sent to them.
+
+    `already_addressed` holds the addresses (lower-cased) this send has reached through earlier users
+    of the same fan-out, in the same order on every run: an address that is one admin's own and
+    another's extra address, or written twice in different case, receives the mail once. The user's
+    addresses join it whether or not this call sends, so a re-run skips the same addresses.
+    """
+    preference = AdminPreference.objects.filter(user=user).first()
+    addresses: list[str] = []
+    seen = already_addressed if already_addressed is not None else set()
+    for address in [user.email, *(preference.extra_emails if preference else [])]:
+        folded = address.strip().lower()
+        if folded and folded not in seen:
+            seen.add(folded)
+            addresses.append(address.strip())
     try:
         with transaction.atomic():
             MailDelivery.objects.create(user=user, key=key[:120])
-            preference = AdminPreference.objects.filter(user=user).first()
-            extra = list(preference.extra_emails) if preference else []
+            if not addresses:
+                return False
             queue_mail(
-                to=[user.email, *extra],
+                to=addresses,
                 template=template,
                 context={"user": user, **context},
                 language=user.effective_language,
@@ -97,6 +119,7 @@ def mail_issue_post(post: HealthIssuePost) -> int:
     issue = post.issue
     service_ids = list(issue.services.values_list("pk", flat=True))
     sent = 0
+    addressed: set[str] = set()
     for user in _health_subscribers(service_ids):
         sent += send_once(
             user,
@@ -104,6 +127,7 @@ def mail_issue_post(post: HealthIssuePost) -> int:
             template="health_issue",
             context={"issue": issue, "post": post},
             kind="health.issue",
+            already_addressed=addressed,
         )
     return sent
 
@@ -113,6 +137,7 @@ def mail_maintenance(maintenance: PlannedMaintenance, *, event: str) -> int:
     service_ids = list(maintenance.services.values_list("pk", flat=True))
     sent = 0
     stamp = maintenance.starts_at.isoformat()
+    addressed: set[str] = set()
     for user in _health_subscribers(service_ids):
         sent += send_once(
             user,
@@ -120,6 +145,7 @@ def mail_maintenance(maintenance: PlannedMaintenance, *, event: str) -> int:
             template="health_maintenance",
             context={"maintenance": maintenance, "event": event},
             kind="health.maintenance",
+            already_addressed=addressed,
         )
     return sent
 
@@ -150,6 +176,7 @@ def mail_message(post: MessagePost) -> int:
         # A data-privacy post never reaches an admin who may not read it, whatever they opted into.
         users = users.filter(_has_role(PRIVACY_ROLES))
     sent = 0
+    addressed: set[str] = set()
     for user in users:
         sent += send_once(
             user,
@@ -157,6 +184,7 @@ def mail_message(post: MessagePost) -> int:
             template="health_message",
             context={"message": post},
             kind="health.message",
+            already_addressed=addressed,
         )
     return sent
 

@@ -51,11 +51,13 @@ def _messages(request: HttpRequest) -> Any:
     return queries.with_view_state(policy.visible(principal, MessagePost), principal.user.pk)
 
 
-def _timeline(issue: HealthIssue) -> list[dict[str, Any]]:
-    """Posts and visible revisions of an issue, oldest first."""
+def _timeline(issue: HealthIssue, request: HttpRequest) -> list[dict[str, Any]]:
+    """Posts and visible revisions of an issue, newest first (the latest update is what people
+    come for), or oldest first with `?order=oldest`."""
     entries = [{"kind": "post", "at": p.created_at, "post": p} for p in issue.posts.all()]
     entries += [{"kind": "revision", "at": r.created_at, "revision": r} for r in issue.revisions.all()]
-    return sorted(entries, key=lambda entry: entry["at"])
+    oldest_first = request.GET.get("order") == "oldest"
+    return sorted(entries, key=lambda entry: entry["at"], reverse=not oldest_first)
 
 
 # --- Operator console -----------------------------------------------------------------------------
@@ -172,7 +174,7 @@ def operator_issue(request: HttpRequest, issue_id: str) -> HttpResponse:
         "health/operator_issue.html",
         {
             "issue": issue,
-            "timeline": _timeline(issue),
+            "timeline": _timeline(issue, request),
             "post_form": forms.IssuePostForm(initial={"status": issue.status, "notifies": True}),
             "revise_form": forms.IssueReviseForm(
                 initial={"title": issue.title, "impact_description": issue.impact_description}
@@ -422,7 +424,7 @@ def admin_issue(request: HttpRequest, issue_id: str) -> HttpResponse:
         "health/admin_issue.html",
         {
             "issue": issue,
-            "timeline": _timeline(issue),
+            "timeline": _timeline(issue, request),
             "report_urls": [(s, report_issue_url(s)) for s in issue.services.all()],
         },
     )
@@ -651,7 +653,7 @@ def partner_issue(request: HttpRequest, issue_id: str) -> HttpResponse:
     return render(
         request,
         "health/partner_issue.html",
-        {"issue": issue, "timeline": _timeline(issue), "affected": affected[:500]},
+        {"issue": issue, "timeline": _timeline(issue, request), "affected": affected[:500]},
     )
 
 

@@ -27,6 +27,8 @@ class OutboxMessage(models.Model):
     subject = models.CharField(max_length=300)
     body_text = models.TextField()
     message_id = models.CharField(max_length=200, unique=True)
+    # Further headers the message carries (Reply-To, In-Reply-To, References), fixed at creation.
+    headers = models.JSONField(default=dict, blank=True)
     # What the message is about, for the worker's and the operator's eyes (e.g. "password_reset").
     kind = models.CharField(max_length=64)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)

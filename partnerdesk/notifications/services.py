@@ -23,25 +23,37 @@ CLAIM_LEASE = timedelta(minutes=10)
 
 
 def queue_mail(
-    *, to: list[str], template: str, context: dict[str, Any], language: str, kind: str
+    *,
+    to: list[str],
+    template: str,
+    context: dict[str, Any],
+    language: str,
+    kind: str,
+    headers: dict[str, str] | None = None,
 ) -> OutboxMessage:
     """Render `notifications/mail/<template>_subject.txt` and `_body.txt` in `language` and queue them.
 
     Call inside the transaction of the change that causes the mail: the row commits with it, so a
-    rolled-back change never mails, and a committed one is never lost.
+    rolled-back change never mails, and a committed one is never lost. `headers` (Reply-To, the
+    threading headers) travel with the row.
     """
     with translation.override(language or settings.LANGUAGE_CODE):
         context = {"site_url": settings.SITE_URL, **context}
         subject = " ".join(render_to_string(f"notifications/mail/{template}_subject.txt", context).split())
         body = render_to_string(f"notifications/mail/{template}_body.txt", context)
-    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">") or "partnerdesk.test"
     return OutboxMessage.objects.create(
         to=to,
         subject=subject[:300],
         body_text=body,
         kind=kind,
-        message_id=f"<{uuid.uuid4()}@{domain}>",
+        message_id=f"<{uuid.uuid4()}@{mail_domain()}>",
+        headers=headers or {},
     )
+
+
+def mail_domain() -> str:
+    """The domain of the product's Message-IDs: the one it sends from."""
+    return settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">").strip() or "partnerdesk.test"
 
 
 def worker_name() -> str:
@@ -79,7 +91,7 @@ def deliver(message: OutboxMessage, worker: str) -> bool:
         body=message.body_text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=message.to,
-        headers={"Message-ID": message.message_id},
+        headers={**message.headers, "Message-ID": message.message_id},
     )
     try:
         with get_connection(fail_silently=False) as connection:

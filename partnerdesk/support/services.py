@@ -23,7 +23,7 @@ from partnerdesk.access.principal import Principal
 from partnerdesk.accounts.models import User
 from partnerdesk.audit import services as audit
 from partnerdesk.errors import Conflict, DomainError, Forbidden, NotFound
-from partnerdesk.notifications.services import queue_mail
+from partnerdesk.notifications.services import mail_domain, queue_mail
 from partnerdesk.support import sla
 from partnerdesk.support.models import (
     Attachment,
@@ -138,15 +138,43 @@ def _holds(user: User, permission: Permission) -> bool:
     return any(permission in ROLE_PERMISSIONS[r] for r in roles)
 
 
-def _mail(recipients: list[tuple[str, str]], template: str, context: dict[str, Any], kind: str) -> None:
-    """Queue one e-mail per address, each in its reader's language; duplicates are dropped."""
+def thread_headers(number: str, *, invites_reply: bool = False) -> dict[str, str]:
+    """The headers that make mail clients show every e-mail about one request as one thread.
+
+    Each notification has its own Message-ID; all of a request's refer to the same thread id, and
+    those that invite the customer's reply say where replies go (SUPPORT_INBOUND_ADDRESS).
+    """
+    thread = f"<{number.lower()}@{mail_domain()}>"
+    headers = {"In-Reply-To": thread, "References": thread}
+    if invites_reply and settings.SUPPORT_INBOUND_ADDRESS:
+        headers["Reply-To"] = settings.SUPPORT_INBOUND_ADDRESS
+    return headers
+
+
+def _mail(
+    recipients: list[tuple[str, str]],
+    template: str,
+    context: dict[str, Any],
+    kind: str,
+    *,
+    invites_reply: bool = False,
+) -> None:
+    """Queue one e-mail per address, each in its reader's language; duplicates are dropped.
+
+    `invites_reply` marks mail to the customer about its support request, whose reply by e-mail is
+    appended to the request.
+    """
+    number = context.get("number") or context["request"].number
+    headers = thread_headers(number, invites_reply=invites_reply)
     seen: set[str] = set()
     for email, language in recipients:
         key = email.strip().lower()
         if not key or key in seen:
             continue
         seen.add(key)
-        queue_mail(to=[email], template=template, context=context, language=language, kind=kind)
+        queue_mail(
+            to=[email], template=template, context=context, language=language, kind=kind, headers=headers
+        )
 
 
 def _user_recipient(user: User | None) -> list[tuple[str, str]]:
@@ -344,6 +372,7 @@ def add_message(
                 "support_request_reply",
                 _support_context(locked, message=message, author=principal.user.display_name),
                 "support.reply",
+                invites_reply=partner_side,
             )
     return message
 
@@ -440,6 +469,7 @@ def update_support_request(
                 "support_request_status",
                 _support_context(locked, status=locked.get_status_display()),
                 "support.status",
+                invites_reply=partner_side,
             )
     return locked
 
@@ -709,6 +739,7 @@ def escalate(
             "support_request_escalated",
             _support_context(locked),
             "support.escalated",
+            invites_reply=True,
         )
     return service_request
 

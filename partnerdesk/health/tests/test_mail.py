@@ -64,6 +64,37 @@ def test_major_change_mail_reaches_opted_in_admins_and_extra_addresses_once(worl
     }
 
 
+def test_an_address_shared_by_several_admins_receives_each_mail_once(world, catalog, smtp_server):
+    own = world.user("a1.global_admin").email
+    _prefer(world, "a1.global_admin", email_major_changes=True, extra_emails=["ops@contoso.test"])
+    _prefer(
+        world,
+        "a1.message_center_reader",
+        email_major_changes=True,
+        extra_emails=[own.upper(), "OPS@contoso.test", "Ops@Contoso.test", "team@contoso.test"],
+    )
+    post = _post(world, catalog, is_major_change=True)
+
+    jobs.mail_pending()
+    jobs.mail_pending()
+    deliver_due("test-worker", batch=100)
+
+    recipients = [
+        address.strip().lower()
+        for message in smtp_server.messages
+        if post.display_id in message["Subject"]
+        for address in message["To"].split(",")
+    ]
+    assert sorted(recipients) == sorted(
+        [
+            own.lower(),
+            "ops@contoso.test",
+            world.user("a1.message_center_reader").email.lower(),
+            "team@contoso.test",
+        ]
+    )
+
+
 def test_a_notifying_revision_mails_again_but_a_silent_one_does_not(world, catalog, smtp_server):
     _prefer(world, "a1.global_admin", email_major_changes=True)
     post = _post(world, catalog, is_major_change=True)

@@ -126,6 +126,19 @@ def test_issue_detail_shows_the_timeline(web, world, published):
     assert "Investigating." in page and "A fix is rolling out." in page
 
 
+def test_the_timeline_shows_the_latest_update_first_and_can_be_reversed(web, world, published):
+    issue, _ = published
+    for client, url in (
+        (web("a1.global_admin"), f"/admin/health/issues/{issue.pk}/"),
+        (web("operator.communications_manager"), f"/operator/health/issues/{issue.pk}/"),
+    ):
+        newest = client.get(url).content.decode()
+        assert newest.index("A fix is rolling out.") < newest.index("Investigating.")
+        assert 'href="?order=oldest"' in newest
+        oldest = client.get(f"{url}?order=oldest").content.decode()
+        assert oldest.index("Investigating.") < oldest.index("A fix is rolling out.")
+
+
 def test_read_and_archive_are_per_user(web, world, published):
     _, post = published
     admin = web("a1.global_admin")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import template
+from django.conf import settings
 
 from partnerdesk.access.permissions import ROLE_LABELS, Role
 
@@ -26,3 +27,9 @@ def role_names(roles: object) -> str:
         except ValueError:
             names.append(str(code))
     return ", ".join(sorted(names))
+
+
+@register.filter
+def language_name(code: object) -> str:
+    """The name of a language code in that language itself (es → Español); unknown codes as given."""
+    return dict(settings.LANGUAGES).get(str(code), str(code))
