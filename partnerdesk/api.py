@@ -14,10 +14,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.operation import Operation
 from ninja.renderers import BaseRenderer
 from ninja.security import APIKeyCookie, HttpBearer
 from pydantic import AfterValidator, BaseModel, ConfigDict
@@ -28,6 +30,7 @@ from partnerdesk.access.principal import Principal, delegated_principal, princip
 from partnerdesk.accounts.models import User
 from partnerdesk.accounts.services import user_for_token
 from partnerdesk.errors import DomainError, Forbidden
+from partnerdesk.idempotency import services as idempotency
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -98,7 +101,40 @@ class JSONRenderer(BaseRenderer):
         return to_json(data, fallback=str)
 
 
-api = NinjaAPI(
+class PartnerdeskAPI(NinjaAPI):
+    """The NinjaAPI, with what the platform layer adds to every operation written into its document."""
+
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(**kwargs)
+        for operations in schema["paths"].values():
+            if "post" in operations:
+                _document_idempotency_key(operations["post"])
+        return schema
+
+
+def _document_idempotency_key(operation: dict[str, Any]) -> None:
+    """Every POST accepts `Idempotency-Key` (`run_operation`): say so once, here, for all of them."""
+    operation.setdefault("parameters", []).append(
+        {
+            "in": "header",
+            "name": idempotency.HEADER,
+            "required": False,
+            "description": idempotency.HEADER_DESCRIPTION,
+            "schema": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": idempotency.MAX_KEY_LENGTH,
+                "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]+$",
+            },
+        }
+    )
+    error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
+    responses = operation.setdefault("responses", {})
+    responses.setdefault(400, {"description": "invalid_idempotency_key", **error})
+    responses.setdefault(422, {"description": "idempotency_key_reused", **error})
+
+
+api = PartnerdeskAPI(
     title="Partnerdesk API",
     version="1",
     description="The operator console, partner center and admin center, as JSON.",
@@ -178,7 +214,7 @@ def requires(permission: Permission) -> Callable[[F], F]:
             if not isinstance(principal, Principal):
                 raise Forbidden(_("You do not have permission to do this."), code="permission_denied")
             principal.require(permission)
-            return operation(request, *args, **kwargs)
+            return run_operation(request, operation, *args, **kwargs)
 
         wrapper.required_permission = permission.value  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
@@ -188,14 +224,73 @@ def requires(permission: Permission) -> Callable[[F], F]:
 
 def signed_in(operation: F) -> F:
     """Allow any authenticated caller (their own profile and tokens)."""
-    operation.required_permission = "signed_in"  # type: ignore[attr-defined]
-    return operation
+
+    @functools.wraps(operation)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        return run_operation(request, operation, *args, **kwargs)
+
+    wrapper.required_permission = "signed_in"  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
 
 
 def public(operation: F) -> F:
     """Allow callers without credentials (token creation from a password)."""
-    operation.required_permission = "public"  # type: ignore[attr-defined]
-    return operation
+
+    @functools.wraps(operation)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        return run_operation(request, operation, *args, **kwargs)
+
+    wrapper.required_permission = "public"  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
+def run_operation(request: HttpRequest, operation: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """The last step of every operation's wrapper: run it, under the request's Idempotency-Key if any.
+
+    A POST with the header is kept and replayed as the HttpResponse ninja would have made of the
+    return value, so the value is rendered here (`_as_response`) rather than after the wrapper.
+    """
+    return idempotency.run(
+        request,
+        lambda: operation(request, *args, **kwargs),
+        lambda result: _as_response(request, operation, result, kwargs),
+    )
+
+
+# Every function an API operation's decorators wrap → its bound ninja Operation (built on first use).
+_operations: dict[Callable[..., Any], Operation] | None = None
+
+
+def _as_response(
+    request: HttpRequest, view: Callable[..., Any], result: Any, arguments: dict[str, Any]
+) -> HttpResponseBase:
+    """Turn an operation's return value into its HttpResponse, exactly as ninja does after the view.
+
+    This is the one place that reaches into django-ninja (1.7): the bound `Operation` of each view
+    (found once, after the routers are registered, through every function its decorators wrap) and
+    its `_result_to_response`, which validates the value against the declared response schema of
+    its status. ninja then returns the HttpResponse it gets from the view unchanged. An operation
+    that takes ninja's `response` argument (to set headers) gets the same object back, filled in.
+    """
+    global _operations
+    if isinstance(result, HttpResponseBase):
+        return result
+    if _operations is None:
+        found: dict[Callable[..., Any], Operation] = {}
+        for bound_router in api._get_bound_routers():
+            for path_view in bound_router.path_operations.values():
+                for operation in path_view.operations:
+                    function: Any = operation.view_func
+                    while function is not None:
+                        found[function] = operation
+                        function = getattr(function, "__wrapped__", None)
+        _operations = found  # assigned whole: a thread never sees a half-built map
+    ninja_operation = _operations[view]
+    response_arg = ninja_operation.signature.response_arg
+    temporal_response = arguments.get(response_arg) if response_arg else None
+    if not isinstance(temporal_response, HttpResponse):
+        temporal_response = api.create_temporal_response(request)
+    return ninja_operation._result_to_response(request, result, temporal_response)
 
 
 def principal_of(request: HttpRequest) -> Principal:

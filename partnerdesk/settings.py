@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "partnerdesk.subscriptions",
     "partnerdesk.support",
     "partnerdesk.directory",
+    "partnerdesk.idempotency",
 ]
 
 MIDDLEWARE = [

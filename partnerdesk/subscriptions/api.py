@@ -2,7 +2,7 @@
 
 Every operation that changes a subscription goes through `changes_subscriptions`: a customer (or a
 partner agent acting in the admin center) gets 403 `subscription_change_not_allowed` naming its
-partner, and the attempt is audited. Mutations accept `Idempotency-Key`; PATCH honours `If-Match`.
+partner, and the attempt is audited. PATCH honours `If-Match`.
 """
 
 import contextlib
@@ -13,13 +13,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 from ninja.security import HttpBearer
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
@@ -27,17 +27,16 @@ from partnerdesk.access.principal import Principal
 from partnerdesk.accounts.models import User
 from partnerdesk.api import ErrorOut, Out, PageOut, principal_of, requires
 from partnerdesk.catalog.models import Offer, Sku
-from partnerdesk.errors import Conflict, DomainError, Forbidden, NotFound
+from partnerdesk.errors import Forbidden, NotFound
 from partnerdesk.pagination import paginate
 from partnerdesk.subscriptions import services
-from partnerdesk.subscriptions.models import ChangeRequest, IdempotencyRecord, ServiceCredential, Subscription
+from partnerdesk.subscriptions.models import ChangeRequest, ServiceCredential, Subscription
 from partnerdesk.tenancy.models import Organization
 
 router = Router(tags=["subscriptions"])
 
 F = TypeVar("F", bound=Callable[..., Any])
 ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
-IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 def changes_subscriptions(operation: F) -> F:
@@ -55,48 +54,6 @@ def changes_subscriptions(operation: F) -> F:
 
     wrapper.required_permission = Permission.SUBSCRIPTIONS_CHANGE.value  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]
-
-
-def idempotent(
-    request: HttpRequest, schema: type[BaseModel], status: int, compute: Callable[[], Any]
-) -> Status:
-    """Run `compute` once per Idempotency-Key and caller; a repeat gets the first response back unchanged."""
-    key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
-    if not key:
-        return Status(status, compute())
-    principal = principal_of(request)
-    if len(key) > 200:
-        raise DomainError(
-            _("The Idempotency-Key is too long (200 characters at most)."), code="invalid_idempotency_key"
-        )
-
-    def replay(record: IdempotencyRecord) -> Status:
-        if record.method != request.method or record.path != request.path:
-            raise Conflict(
-                _("This Idempotency-Key was used for another request."), code="idempotency_key_reused"
-            )
-        return Status(record.status_code, record.body)
-
-    existing = IdempotencyRecord.objects.filter(user=principal.user, key=key).first()
-    if existing:
-        return replay(existing)
-    try:
-        with transaction.atomic():
-            body = schema.model_validate(compute()).model_dump(mode="json")
-            IdempotencyRecord.objects.create(
-                user=principal.user,
-                key=key,
-                method=request.method or "",
-                path=request.path,
-                status_code=status,
-                body=body,
-            )
-    except IntegrityError:
-        existing = IdempotencyRecord.objects.filter(user=principal.user, key=key).first()
-        if existing is None:
-            raise
-        return replay(existing)
-    return Status(status, body)
 
 
 # --- Schemas ---------------------------------------------------------------------------------
@@ -414,18 +371,15 @@ def create_subscription(request: HttpRequest, customer_id: str, payload: Subscri
     offer = policy.get_visible(principal, Offer.objects.select_related("sku"), pk=payload.offer_id)
     base = _get(request, payload.base_subscription_id) if payload.base_subscription_id else None
 
-    def compute() -> Any:
-        subscription = services.create_subscription(
-            principal,
-            customer=customer,
-            offer=offer,
-            quantity=payload.quantity,
-            friendly_name=payload.friendly_name,
-            base=base,
-        )
-        return _detail_out(_get(request, subscription.pk))
-
-    return idempotent(request, SubscriptionDetailOut, 201, compute)
+    subscription = services.create_subscription(
+        principal,
+        customer=customer,
+        offer=offer,
+        quantity=payload.quantity,
+        friendly_name=payload.friendly_name,
+        base=base,
+    )
+    return Status(201, _detail_out(_get(request, subscription.pk)))
 
 
 @router.get(
@@ -482,7 +436,7 @@ def patch_subscription(
         response["ETag"] = fresh.etag
         return _detail_out(fresh)
 
-    return idempotent(request, SubscriptionDetailOut, 200, compute)
+    return compute()
 
 
 @router.get(
@@ -510,11 +464,8 @@ def upgrade_subscription(request: HttpRequest, subscription_id: str, payload: Up
     subscription = _get(request, subscription_id)
     target = policy.get_visible(principal, Offer, pk=payload.offer_id)
 
-    def compute() -> Any:
-        new = services.upgrade(principal, subscription, target)
-        return _detail_out(_get(request, new.pk))
-
-    return idempotent(request, SubscriptionDetailOut, 201, compute)
+    new = services.upgrade(principal, subscription, target)
+    return Status(201, _detail_out(_get(request, new.pk)))
 
 
 # --- Change requests -------------------------------------------------------------------------
@@ -547,18 +498,15 @@ def create_change_request(request: HttpRequest, payload: ChangeRequestIn) -> Sta
         policy.get_visible(principal, Sku, pk=payload.target_sku_id) if payload.target_sku_id else None
     )
 
-    def compute() -> Any:
-        change_request = services.request_change(
-            principal,
-            subscription,
-            kind=payload.type,
-            quantity=payload.quantity,
-            target_sku=target_sku,
-            note=payload.note,
-        )
-        return _change_request_out(_change_requests(principal).get(pk=change_request.pk))
-
-    return idempotent(request, ChangeRequestOut, 201, compute)
+    change_request = services.request_change(
+        principal,
+        subscription,
+        kind=payload.type,
+        quantity=payload.quantity,
+        target_sku=target_sku,
+        note=payload.note,
+    )
+    return Status(201, _change_request_out(_change_requests(principal).get(pk=change_request.pk)))
 
 
 @router.get(
@@ -578,11 +526,8 @@ def _decide(
     principal = principal_of(request)
     change_request = policy.get_visible(principal, _change_requests(principal), pk=request_id)
 
-    def compute() -> Any:
-        decide(principal, change_request)
-        return _change_request_out(_change_requests(principal).get(pk=change_request.pk))
-
-    return idempotent(request, ChangeRequestOut, 200, compute)
+    decide(principal, change_request)
+    return Status(200, _change_request_out(_change_requests(principal).get(pk=change_request.pk)))
 
 
 @router.post(
@@ -651,14 +596,11 @@ def _licence_change(request: HttpRequest, payload: LicencesIn, assign: bool) -> 
     if len(users) != len(wanted):
         raise NotFound(_("Not found."))
 
-    def compute() -> Any:
-        if assign:
-            changed = len(services.assign_licences(principal, customer=customer, sku=sku, users=users))
-        else:
-            changed = services.remove_licences(principal, customer=customer, sku=sku, users=users)
-        return {"pool": _pool_out(services.pool_of(customer.pk, sku)), "changed": changed}
-
-    return idempotent(request, LicencesOut, 200, compute)
+    if assign:
+        changed = len(services.assign_licences(principal, customer=customer, sku=sku, users=users))
+    else:
+        changed = services.remove_licences(principal, customer=customer, sku=sku, users=users)
+    return Status(200, {"pool": _pool_out(services.pool_of(customer.pk, sku)), "changed": changed})
 
 
 @router.post(

@@ -204,24 +204,6 @@ class LicenseAssignment(models.Model):
         return f"{self.user_id}:{self.sku_id}"
 
 
-class IdempotencyRecord(models.Model):
-    """The response of a mutation sent with an Idempotency-Key, replayed when the key comes again."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=200)
-    method = models.CharField(max_length=8)
-    path = models.CharField(max_length=500)
-    status_code = models.PositiveSmallIntegerField()
-    body = models.JSONField()
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "key"], name="one_response_per_key")]
-
-    def __str__(self) -> str:
-        return self.key
-
-
 class ServiceCredential(models.Model):
     """A credential one of the operator's services uses to ask for entitlement decisions; kept hashed."""
 

@@ -3,7 +3,7 @@ attachments and help-article search.
 
 Operations both sides use are declared `signed_in` and check the side's permission first thing
 (`_support_side`, `_service_side`): a customer holds support.requests, a partner support.desk or
-support.escalate, the operator support.operator_desk. Creates honour an `Idempotency-Key` header.
+support.escalate, the operator support.operator_desk.
 """
 
 import uuid
@@ -37,7 +37,6 @@ router = Router(tags=["support"])
 
 P = Permission
 ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
-IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 SeverityIn = Literal["critical", "moderate", "minimal"]
 
@@ -320,10 +319,6 @@ def _topic(topic_id: Any) -> SupportTopic:
     return queries.get_topic(topic_id)
 
 
-def _key(request: HttpRequest) -> str | None:
-    return request.headers.get(IDEMPOTENCY_HEADER) or None
-
-
 # --- support requests --------------------------------------------------------------------------
 
 
@@ -372,10 +367,8 @@ def create_support_request(request: HttpRequest, payload: SupportRequestIn) -> S
         contact_phone=payload.contact_phone,
         contact_method=payload.contact_method,
     )
-    pk, _created = services.idempotent(
-        principal, "support_request", _key(request), lambda: services.create_support_request(principal, data)
-    )
-    return Status(201, support_out(queries.support_requests(principal).get(pk=pk)))
+    created = services.create_support_request(principal, data)
+    return Status(201, support_out(queries.support_requests(principal).get(pk=created.pk)))
 
 
 @router.get(
@@ -436,19 +429,14 @@ def add_message(request: HttpRequest, request_id: str, payload: MessageIn) -> St
     principal = principal_of(request)
     _support_side(principal)
     support_request = policy.get_visible(principal, queries.support_requests(principal), pk=request_id)
-    pk, _created = services.idempotent(
+    message = services.add_message(
         principal,
-        f"message:{support_request.pk}",
-        _key(request),
-        lambda: services.add_message(
-            principal,
-            support_request,
-            body=payload.body,
-            visibility=payload.visibility,
-            source=Message.Source.API,
-        ),
+        support_request,
+        body=payload.body,
+        visibility=payload.visibility,
+        source=Message.Source.API,
     )
-    return Status(201, Message.objects.get(pk=pk))
+    return Status(201, Message.objects.get(pk=message.pk))
 
 
 @router.post(
@@ -470,15 +458,10 @@ def escalate(request: HttpRequest, request_id: str, payload: EscalateIn) -> Stat
         else None,
         service=support_request.service,
     )
-    pk, _created = services.idempotent(
-        principal,
-        f"escalate:{support_request.pk}",
-        _key(request),
-        lambda: services.escalate(
-            principal, support_request, data, shared_message_ids=payload.shared_message_ids
-        ),
+    escalation = services.escalate(
+        principal, support_request, data, shared_message_ids=payload.shared_message_ids
     )
-    return Status(201, service_out(principal, queries.service_requests(principal).get(pk=pk)))
+    return Status(201, service_out(principal, queries.service_requests(principal).get(pk=escalation.pk)))
 
 
 @router.get(
@@ -570,10 +553,8 @@ def create_service_request(request: HttpRequest, payload: ServiceRequestIn) -> S
         if payload.contact_id
         else None,
     )
-    pk, _created = services.idempotent(
-        principal, "service_request", _key(request), lambda: services.create_service_request(principal, data)
-    )
-    return Status(201, service_out(principal, queries.service_requests(principal).get(pk=pk)))
+    created = services.create_service_request(principal, data)
+    return Status(201, service_out(principal, queries.service_requests(principal).get(pk=created.pk)))
 
 
 @router.get(
@@ -643,13 +624,8 @@ def add_note(request: HttpRequest, request_id: str, payload: NoteIn) -> Status:
     kind = payload.kind or (
         Note.Kind.TO_PARTNER if principal.kind == OrgKind.OPERATOR else Note.Kind.FROM_PARTNER
     )
-    pk, _created = services.idempotent(
-        principal,
-        f"note:{service_request.pk}",
-        _key(request),
-        lambda: services.add_note(principal, service_request, body=payload.body, kind=kind),
-    )
-    return Status(201, Note.objects.get(pk=pk))
+    note = services.add_note(principal, service_request, body=payload.body, kind=kind)
+    return Status(201, Note.objects.get(pk=note.pk))
 
 
 @router.get(

@@ -491,24 +491,6 @@ class SlaNotice(models.Model):
         return f"{self.request_type} {self.request_id} {self.kind}"
 
 
-class IdempotencyKey(models.Model):
-    """The first result of a create sent with an Idempotency-Key; a retry returns it again."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    scope = models.CharField(max_length=60)
-    key = models.CharField(max_length=200)
-    object_id = models.UUIDField()
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "scope", "key"], name="one_result_per_idempotency_key")
-        ]
-
-    def __str__(self) -> str:
-        return self.key
-
-
 class InboundMail(models.Model):
     """A received e-mail, by Message-ID, so processing it twice appends once; a malformed one is
     kept as quarantined for a person to look at.

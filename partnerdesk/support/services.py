@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,7 +31,6 @@ from partnerdesk.support.models import (
     Counter,
     Deflection,
     HelpArticle,
-    IdempotencyKey,
     Message,
     Note,
     PartnerFlag,
@@ -244,43 +243,6 @@ def _locked_service(service_request: ServiceRequest) -> ServiceRequest:
 
 def _touch(instance: Any, now: Any) -> None:
     instance.updated_at = now
-
-
-# --- idempotency -------------------------------------------------------------------------------
-
-
-def remembered(principal: Principal, scope: str, key: str | None) -> Any:
-    """The id of the object a create with this Idempotency-Key made before, if any."""
-    if not key:
-        return None
-    return (
-        IdempotencyKey.objects.filter(user=principal.user, scope=scope, key=key[:200])
-        .values_list("object_id", flat=True)
-        .first()
-    )
-
-
-def remember(principal: Principal, scope: str, key: str | None, object_id: Any) -> None:
-    """Record the result of a create; call inside its transaction (a racing twin then fails)."""
-    if key:
-        IdempotencyKey.objects.create(user=principal.user, scope=scope, key=key[:200], object_id=object_id)
-
-
-def idempotent(principal: Principal, scope: str, key: str | None, create: Any) -> tuple[Any, bool]:
-    """Run `create()` once per key: return (object id, created). A concurrent twin gets the first's."""
-    earlier = remembered(principal, scope, key)
-    if earlier is not None:
-        return earlier, False
-    try:
-        with transaction.atomic():
-            instance = create()
-            remember(principal, scope, key, instance.pk)
-    except IntegrityError:
-        earlier = remembered(principal, scope, key)
-        if earlier is None:
-            raise
-        return earlier, False
-    return instance.pk, True
 
 
 # --- support requests (customer ↔ partner) -------------------------------------------------------
