@@ -66,7 +66,7 @@ def test_publish_an_incident_and_a_post_then_each_admin_sees_their_own(browsing)
     operator.select_option("select[name=audience_partner]", label="Fabrikam")
     with operator.expect_navigation():
         operator.get_by_role("button", name="Preview audience").click()
-    assert "reaches 1 tenants and 4 admins" in operator.locator("[data-testid=reach]").inner_text()
+    assert "reaches 1 tenant and 4 admins" in operator.locator("[data-testid=reach]").inner_text()
     with operator.expect_navigation():
         operator.get_by_role("button", name="Publish now").click()
     screenshot(operator, "operator-message")
