@@ -1,6 +1,8 @@
 """The JSON API under /api/v1/: authentication, the error format, and the routers of each app.
 
-Every operation is wrapped by `requires` or `public` from here, which the permission test checks.
+Every operation is wrapped by `requires`, `signed_in` or `public` from here: each resolves the caller,
+checks the permission or named rule itself, and registers its wrapper (`access.entry`); the route test
+fails for an operation that is not one of them.
 Errors always have the shape `{"error": {"code": "...", "message": "..."}}`.
 """
 
@@ -25,8 +27,16 @@ from ninja.security import APIKeyCookie, HttpBearer
 from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic_core import to_json
 
-from partnerdesk.access.permissions import Permission
-from partnerdesk.access.principal import Principal, delegated_principal, principal_for
+from partnerdesk.access import rules
+from partnerdesk.access.entry import enforcing
+from partnerdesk.access.principal import (
+    Caller,
+    Principal,
+    delegated_principal,
+    principal_for,
+)
+from partnerdesk.access.principal import principal_of as principal_of  # the one helper, re-exported
+from partnerdesk.access.rules import Need
 from partnerdesk.accounts.models import User
 from partnerdesk.accounts.services import user_for_token
 from partnerdesk.errors import DomainError, Forbidden
@@ -51,7 +61,7 @@ T = TypeVar("T")
 ON_BEHALF_OF_HEADER = "X-On-Behalf-Of"
 
 
-def _principal(request: HttpRequest, user: User, channel: str) -> Principal:
+def _authenticated(request: HttpRequest, user: User, channel: str) -> Principal:
     principal = principal_for(user, channel=channel)
     acting_for = request.headers.get(ON_BEHALF_OF_HEADER)
     if acting_for:
@@ -66,7 +76,7 @@ class TokenAuth(HttpBearer):
         user = user_for_token(token)
         if user is None:
             return None
-        return _principal(request, user, "api")
+        return _authenticated(request, user, "api")
 
 
 class SessionAuth(APIKeyCookie):
@@ -89,7 +99,7 @@ class SessionAuth(APIKeyCookie):
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated or user.must_change_password:
             return None
-        return _principal(request, user, "api")
+        return _authenticated(request, user, "api")
 
 
 class JSONRenderer(BaseRenderer):
@@ -204,33 +214,42 @@ def _http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
     return error_response(request, error.status_code, "http_error", str(error))
 
 
-def requires(permission: Permission) -> Callable[[F], F]:
-    """Require the caller's principal to hold `permission` before the operation runs."""
+def _caller(request: HttpRequest) -> Caller:
+    """The authenticated caller of an operation, or Forbidden; a person's principal becomes the
+    request's `principal` (read by `principal_of`)."""
+    caller = getattr(request, "auth", None)
+    if isinstance(caller, Principal):
+        request.principal = caller  # type: ignore[attr-defined]
+        return caller
+    if isinstance(caller, Caller):  # a service credential of the operator's own services
+        return caller
+    raise Forbidden(_("You do not have permission to do this."), code="permission_denied")
+
+
+def requires(permission: Need) -> Callable[[F], F]:
+    """Require the caller to hold `permission` (or satisfy the named rule) before the operation runs."""
 
     def decorate(operation: F) -> F:
         @functools.wraps(operation)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-            principal = request.auth  # type: ignore[attr-defined]
-            if not isinstance(principal, Principal):
-                raise Forbidden(_("You do not have permission to do this."), code="permission_denied")
-            principal.require(permission)
+            _caller(request).require(permission, what=f"{request.method} {request.path}")
             return run_operation(request, operation, *args, **kwargs)
 
-        wrapper.required_permission = permission.value  # type: ignore[attr-defined]
-        return wrapper  # type: ignore[return-value]
+        return enforcing(wrapper, rules.name_of(permission), permission)  # type: ignore[return-value]
 
     return decorate
 
 
 def signed_in(operation: F) -> F:
-    """Allow any authenticated caller (their own profile and tokens)."""
+    """Allow any signed-in person, whatever their roles (their own profile and tokens)."""
 
     @functools.wraps(operation)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if not isinstance(_caller(request), Principal):
+            raise Forbidden(_("You do not have permission to do this."), code="permission_denied")
         return run_operation(request, operation, *args, **kwargs)
 
-    wrapper.required_permission = "signed_in"  # type: ignore[attr-defined]
-    return wrapper  # type: ignore[return-value]
+    return enforcing(wrapper, "signed_in")  # type: ignore[return-value]
 
 
 def public(operation: F) -> F:
@@ -240,8 +259,7 @@ def public(operation: F) -> F:
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         return run_operation(request, operation, *args, **kwargs)
 
-    wrapper.required_permission = "public"  # type: ignore[attr-defined]
-    return wrapper  # type: ignore[return-value]
+    return enforcing(wrapper, "public")  # type: ignore[return-value]
 
 
 def run_operation(request: HttpRequest, operation: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -291,10 +309,6 @@ def _as_response(
     if not isinstance(temporal_response, HttpResponse):
         temporal_response = api.create_temporal_response(request)
     return ninja_operation._result_to_response(request, result, temporal_response)
-
-
-def principal_of(request: HttpRequest) -> Principal:
-    return request.auth  # type: ignore[attr-defined]
 
 
 def _register_routers() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,9 +17,12 @@ from partnerdesk.access.permissions import (
     Role,
     permissions_for,
 )
+from partnerdesk.access.rules import Need, Rule
 from partnerdesk.errors import Forbidden
 
 if TYPE_CHECKING:
+    from django.http import HttpRequest
+
     from partnerdesk.accounts.models import User
     from partnerdesk.tenancy.models import Organization
 
@@ -66,8 +69,14 @@ class Principal:
             return False
         return not (permission in LOST_WHILE_SUSPENDED and self.home_organization.is_suspended)
 
-    def require(self, permission: Permission | str) -> None:
-        """Raise Forbidden unless this principal holds `permission`."""
+    def require(self, permission: Need | str, *, what: str = "service call") -> None:
+        """Raise Forbidden unless this principal holds `permission` (or satisfies the named rule).
+
+        `what` says what was attempted, for a rule whose refusal is audited.
+        """
+        if isinstance(permission, Rule):
+            permission.require(self, what)
+            return
         permission = Permission(permission)
         if permission in self.granted and permission in LOST_WHILE_SUSPENDED and not self.has(permission):
             raise Forbidden(
@@ -77,6 +86,25 @@ class Principal:
             )
         if not self.has(permission):
             raise Forbidden(_("You do not have permission to do this."), code="permission_denied")
+
+
+@runtime_checkable
+class Caller(Protocol):
+    """Whoever an API wrapper can ask: a person's Principal, or a service credential of the operator."""
+
+    def require(self, permission: Need, *, what: str = ...) -> None: ...
+
+
+def principal_of(request: HttpRequest) -> Principal:
+    """The principal the route's enforcing wrapper resolved for this request (web, API and Graph).
+
+    The wrappers set `request.principal` (the delegated one when acting for a customer); a request
+    that reached a view without one is refused rather than served as nobody.
+    """
+    principal = getattr(request, "principal", None)
+    if principal is None:
+        raise Forbidden(_("You do not have permission to do this."), code="permission_denied")
+    return principal
 
 
 def load_roles(user: User) -> frozenset[Role]:

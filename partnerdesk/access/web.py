@@ -1,8 +1,9 @@
 """How web views declare and enforce their permission; every URL pattern must use one of these.
 
 `requires(P.X)` resolves the principal (switching to delegated access for admin-center views),
-checks the permission, and turns domain errors into the 403/404 pages. `public` marks the few views
-anyone may reach (sign-in, password reset). The URL test fails for any view with neither.
+checks the portal and the permission or named rule, and turns domain errors into the 403/404 pages.
+`public` wraps the few views anyone may reach (sign-in, password reset). Each registers the wrapper
+it made (`access.entry`); the URL test fails for any view that is not one of them.
 """
 
 from __future__ import annotations
@@ -19,8 +20,11 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from partnerdesk.access.permissions import OrgKind, Permission
+from partnerdesk.access import rules
+from partnerdesk.access.entry import enforcing
+from partnerdesk.access.permissions import Permission
 from partnerdesk.access.principal import NoDelegatedAccess, Principal, delegated_principal
+from partnerdesk.access.rules import Need, Rule
 from partnerdesk.errors import DomainError, NotFound
 
 View = TypeVar("View", bound=Callable[..., HttpResponseBase])
@@ -29,13 +33,17 @@ ACTING_FOR_SESSION_KEY = "acting_for"
 
 
 def public(view: View) -> View:
-    """Mark a view as reachable without signing in."""
-    view.required_permission = "public"  # type: ignore[attr-defined]
-    return view
+    """Let anyone reach the view, signed in or not (sign-in, password reset)."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        return view(request, *args, **kwargs)
+
+    return enforcing(wrapper, "public")  # type: ignore[return-value]
 
 
 def signed_in(view: View) -> View:
-    """Mark a view as reachable by anyone signed in, whatever their roles (own profile, sign-out)."""
+    """Let anyone signed in reach the view, whatever their roles (own profile, sign-out)."""
     return requires(None)(view)
 
 
@@ -46,11 +54,13 @@ PORTAL_PERMISSIONS = {
 }
 
 
-def requires(permission: Permission | None, *, portal: str | None = None) -> Callable[[View], View]:
+def requires(permission: Need | None, *, portal: str | None = None) -> Callable[[View], View]:
     """Require a signed-in principal holding `permission` (and the portal's own entry permission).
 
-    In the admin center (`portal="admin"`), a partner user who chose a customer in the organization
-    switcher acts through delegated access, re-checked on every request.
+    `permission` may be a named rule (`access.rules`): a side the rule does not admit is refused
+    first, with the rule's own message, before the portal is checked. In the admin center
+    (`portal="admin"`), a partner user who chose a customer in the organization switcher acts through
+    delegated access, re-checked on every request.
     """
     admin_center = portal == "admin"
 
@@ -64,7 +74,7 @@ def requires(permission: Permission | None, *, portal: str | None = None) -> Cal
                 )
             if admin_center:
                 acting_for = request.session.get(ACTING_FOR_SESSION_KEY)
-                if acting_for and principal.kind == OrgKind.PARTNER:
+                if acting_for and rules.on_partner_side(principal):
                     try:
                         principal = delegated_principal(principal, acting_for)
                     except NoDelegatedAccess as error:
@@ -73,19 +83,21 @@ def requires(permission: Permission | None, *, portal: str | None = None) -> Cal
                         return redirect("portals:home")
                     request.principal = principal  # type: ignore[attr-defined]
             try:
+                what = f"{request.method} {request.path}"
+                if isinstance(permission, Rule):
+                    permission.refuse_other_sides(principal, what)
                 if portal is not None:
                     principal.require(PORTAL_PERMISSIONS[portal])
                     # Only now: someone refused entry sees the refusal in their own portal's chrome,
                     # not in navigation of a portal they cannot use.
                     request.portal = portal  # type: ignore[attr-defined]
                 if permission is not None:
-                    principal.require(permission)
+                    principal.require(permission, what=what)
                 return view(request, *args, **kwargs)
             except DomainError as error:
                 return error_page(request, error)
 
-        wrapper.required_permission = permission.value if permission else "signed_in"  # type: ignore[attr-defined]
-        return wrapper  # type: ignore[return-value]
+        return enforcing(wrapper, rules.name_of(permission), permission)  # type: ignore[return-value]
 
     return decorate
 

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
-from partnerdesk.access.principal import principal_for
+from partnerdesk.access.principal import principal_for, principal_of
 from partnerdesk.access.web import public, requires, signed_in
 from partnerdesk.accounts import forms, services
 from partnerdesk.accounts.models import ApiToken, User
@@ -107,6 +107,7 @@ def password_reset(request: HttpRequest) -> HttpResponse:
     """Mail a reset link when the address belongs to an active user; say the same thing either way."""
     form = forms.PasswordResetRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        # unscoped: nobody is signed in; the address alone finds the account, and the page says the same
         user = User.objects.filter(
             email__iexact=form.cleaned_data["email"], blocked=False, deleted_at__isnull=True
         ).first()
@@ -133,6 +134,7 @@ def password_reset(request: HttpRequest) -> HttpResponse:
 @public
 def password_reset_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
     try:
+        # unscoped: nobody is signed in; the signed token in the link is the authorization
         user = User.objects.get(
             pk=force_str(urlsafe_base64_decode(uidb64)), blocked=False, deleted_at__isnull=True
         )
@@ -165,7 +167,7 @@ def language(request: HttpRequest) -> HttpResponse:
     response.set_cookie(settings.LANGUAGE_COOKIE_NAME, code, max_age=365 * 24 * 3600, samesite="Lax")
     if request.user.is_authenticated and request.user.language != code:
         with transaction.atomic():
-            User.objects.filter(pk=request.user.pk).update(language=code)
+            User.objects.filter(pk=request.user.pk).update(language=code)  # unscoped: one's own row
             audit.record(
                 principal_for(request.user),
                 action="user.language_changed",
@@ -178,7 +180,7 @@ def language(request: HttpRequest) -> HttpResponse:
 
 @signed_in
 def profile(request: HttpRequest) -> HttpResponse:
-    principal = request.principal  # type: ignore[attr-defined]
+    principal = principal_of(request)
     user = principal.user
     form = forms.ProfileForm(
         request.POST or None,
@@ -189,7 +191,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         if changes:
             with transaction.atomic():
                 before = {k: getattr(user, k) for k in changes}
-                User.objects.filter(pk=user.pk).update(**changes)
+                User.objects.filter(pk=user.pk).update(**changes)  # unscoped: one's own row
                 audit.record(
                     principal,
                     action="user.profile_changed",
@@ -224,7 +226,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Give the token a name."))
         return redirect("accounts:profile")
-    new = services.create_token(request.principal, name=form.cleaned_data["name"])  # type: ignore[attr-defined]
+    new = services.create_token(principal_of(request), name=form.cleaned_data["name"])
     # Shown once on the next page, then gone from the session.
     request.session["new_token"] = new.raw
     return redirect("accounts:profile")
@@ -233,7 +235,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
 @require_POST
 @signed_in
 def token_revoke(request: HttpRequest, token_id: str) -> HttpResponse:
-    principal = request.principal  # type: ignore[attr-defined]
+    principal = principal_of(request)
     token = policy.get_visible(principal, ApiToken, pk=token_id)
     services.revoke_token(principal, token)
     messages.success(request, _("The token was revoked."))
@@ -244,7 +246,7 @@ def token_revoke(request: HttpRequest, token_id: str) -> HttpResponse:
 
 
 def team_list(request: HttpRequest, portal: str) -> HttpResponse:
-    principal = request.principal  # type: ignore[attr-defined]
+    principal = principal_of(request)
     people = (
         policy.visible(principal, User).prefetch_related("role_assignments").order_by("display_name", "id")
     )
@@ -252,7 +254,7 @@ def team_list(request: HttpRequest, portal: str) -> HttpResponse:
 
 
 def team_create(request: HttpRequest, portal: str) -> HttpResponse:
-    principal = request.principal  # type: ignore[attr-defined]
+    principal = principal_of(request)
     form = forms.TeamMemberForm(request.POST or None, kind=OrgKind(principal.organization.kind))
     if request.method == "POST" and form.is_valid():
         try:
@@ -276,7 +278,7 @@ def team_create(request: HttpRequest, portal: str) -> HttpResponse:
 
 
 def team_block(request: HttpRequest, portal: str, user_id: str) -> HttpResponse:
-    principal = request.principal  # type: ignore[attr-defined]
+    principal = principal_of(request)
     person = policy.get_visible(principal, User, pk=user_id)
     blocked = request.POST.get("blocked") == "1"
     try:

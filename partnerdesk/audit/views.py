@@ -13,6 +13,7 @@ from django.utils.dateparse import parse_date
 from django.utils.http import urlencode
 
 from partnerdesk.access.permissions import Permission
+from partnerdesk.access.principal import principal_of
 from partnerdesk.access.web import requires
 from partnerdesk.audit.models import AuditEvent
 from partnerdesk.audit.queries import filtered_events
@@ -30,7 +31,7 @@ def _events(request: HttpRequest) -> tuple[object, dict[str, str]]:
     values = {name: request.GET.get(name, "").strip() for name in FILTERS}
     until = _day_start(values["until"])
     events = filtered_events(
-        request.principal,  # type: ignore[attr-defined]
+        principal_of(request),
         action=values["action"],
         object_type=values["object_type"],
         actor=values["actor"],

@@ -29,9 +29,9 @@ class SkuForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, services: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["services"].queryset = Service.objects.order_by("name")  # type: ignore[attr-defined]
+        self.fields["services"].queryset = services  # type: ignore[attr-defined]
 
 
 class OfferForm(forms.Form):

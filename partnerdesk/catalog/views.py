@@ -12,44 +12,47 @@ from django.views.decorators.http import require_POST
 
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import Permission
+from partnerdesk.access.principal import principal_of
 from partnerdesk.access.web import requires
 from partnerdesk.catalog import forms, services
 from partnerdesk.catalog.models import AddOnRule, Offer, Product, Sku, UpgradePath
 from partnerdesk.errors import DomainError
+from partnerdesk.health.models import Service
 from partnerdesk.pagination import paginate
 
 P = Permission
-
-
-def _principal(request: HttpRequest) -> Any:
-    return request.principal  # type: ignore[attr-defined]
 
 
 @requires(P.CATALOG_VIEW, portal="operator")
 def catalog_home(request: HttpRequest) -> HttpResponse:
     form = forms.ProductForm(request.POST or None)
     if request.method == "POST":
-        _principal(request).require(P.CATALOG_MANAGE)
+        principal_of(request).require(P.CATALOG_MANAGE)
         if form.is_valid():
             try:
-                product = services.create_product(_principal(request), **form.cleaned_data)
+                product = services.create_product(principal_of(request), **form.cleaned_data)
             except DomainError as error:
                 form.add_error(None, error.message)
             else:
                 messages.success(request, _("The product was added."))
                 return redirect("catalog:product_detail", product_id=product.pk)
-    products = policy.visible(_principal(request), Product)
+    products = policy.visible(principal_of(request), Product)
     page = paginate(products, ordering=["name", "id"], cursor=request.GET.get("cursor"), limit=50)
     return render(
         request, "catalog/catalog_home.html", {"page": page, "form": form}, status=400 if form.errors else 200
     )
 
 
+def _services(request: HttpRequest) -> Any:
+    """The services a SKU may include: the whole service catalog, as the operator sees it."""
+    return policy.visible(principal_of(request), Service).order_by("name")
+
+
 def _product_context(request: HttpRequest, product: Product, **forms_: Any) -> dict[str, Any]:
-    skus = policy.visible(_principal(request), Sku).filter(product=product).prefetch_related("services")
-    all_skus = policy.visible(_principal(request), Sku).order_by("name")
+    skus = policy.visible(principal_of(request), Sku).filter(product=product).prefetch_related("services")
+    all_skus = policy.visible(principal_of(request), Sku).order_by("name")
     offers = (
-        policy.visible(_principal(request), Offer)
+        policy.visible(principal_of(request), Offer)
         .filter(sku__product=product)
         .select_related("sku", "policy")
         .order_by("sku__name", "name", "id")
@@ -58,13 +61,13 @@ def _product_context(request: HttpRequest, product: Product, **forms_: Any) -> d
         "product": product,
         "skus": skus.order_by("name", "id"),
         "offers": offers,
-        "upgrade_paths": UpgradePath.objects.filter(from_sku__product=product).select_related(
-            "from_sku", "to_sku"
-        ),
-        "addon_rules": AddOnRule.objects.filter(addon_sku__product=product).select_related(
-            "addon_sku", "base_sku"
-        ),
-        "sku_form": forms_.get("sku_form") or forms.SkuForm(),
+        "upgrade_paths": policy.visible(principal_of(request), UpgradePath)
+        .filter(from_sku__product=product)
+        .select_related("from_sku", "to_sku"),
+        "addon_rules": policy.visible(principal_of(request), AddOnRule)
+        .filter(addon_sku__product=product)
+        .select_related("addon_sku", "base_sku"),
+        "sku_form": forms_.get("sku_form") or forms.SkuForm(services=_services(request)),
         "offer_form": forms_.get("offer_form") or forms.OfferForm(skus=skus),
         "upgrade_form": forms_.get("upgrade_form") or forms.SkuPairForm(skus=all_skus),
         "addon_form": forms_.get("addon_form") or forms.SkuPairForm(skus=all_skus, addon=True),
@@ -73,7 +76,7 @@ def _product_context(request: HttpRequest, product: Product, **forms_: Any) -> d
 
 @requires(P.CATALOG_VIEW, portal="operator")
 def product_detail(request: HttpRequest, product_id: str) -> HttpResponse:
-    product = policy.get_visible(_principal(request), Product, pk=product_id)
+    product = policy.get_visible(principal_of(request), Product, pk=product_id)
     return render(request, "catalog/product_detail.html", _product_context(request, product))
 
 
@@ -81,12 +84,12 @@ def product_detail(request: HttpRequest, product_id: str) -> HttpResponse:
 @requires(P.CATALOG_MANAGE, portal="operator")
 def product_add(request: HttpRequest, product_id: str, what: str) -> HttpResponse:
     """Add a SKU, an offer, an upgrade path or an add-on rule from the product page."""
-    principal = _principal(request)
+    principal = principal_of(request)
     product = policy.get_visible(principal, Product, pk=product_id)
     skus = policy.visible(principal, Sku)
     form: Any
     if what == "sku":
-        form = forms.SkuForm(request.POST)
+        form = forms.SkuForm(request.POST, services=_services(request))
     elif what == "offer":
         form = forms.OfferForm(request.POST, skus=skus.filter(product=product))
     elif what in ("upgrade", "addon"):
@@ -127,7 +130,7 @@ def product_add(request: HttpRequest, product_id: str, what: str) -> HttpRespons
 
 @requires(P.CATALOG_VIEW, portal="operator")
 def offer_detail(request: HttpRequest, offer_id: str) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     offer = policy.get_visible(principal, Offer.objects.select_related("sku", "sku__product"), pk=offer_id)
     from partnerdesk.subscriptions.services import policy_of
 

@@ -206,9 +206,8 @@ class SignInOut(Out):
 
 def _admin_roles(users: Sequence[User]) -> dict[Any, list[str]]:
     roles: dict[Any, list[str]] = {}
-    for user_id, role in RoleAssignment.objects.filter(user__in=[u.pk for u in users]).values_list(
-        "user_id", "role"
-    ):
+    rows = RoleAssignment.objects.filter(user__in=[u.pk for u in users])  # unscoped: users already visible
+    for user_id, role in rows.values_list("user_id", "role"):
         if role != Role.USER:
             roles.setdefault(user_id, []).append(role)
     return roles
@@ -468,7 +467,8 @@ def list_members(request: HttpRequest, group_id: str) -> list[dict[str, Any]]:
     principal = _tenant_principal(request)
     group = policy.get_visible(principal, Group, pk=group_id)
     memberships = (
-        GroupMembership.objects.filter(group=group, user__deleted_at__isnull=True)
+        policy.visible(principal, GroupMembership)
+        .filter(group=group, user__deleted_at__isnull=True)
         .select_related("user")
         .order_by("role", "user__display_name", "user_id")[:1000]
     )

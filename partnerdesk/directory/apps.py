@@ -6,3 +6,6 @@ class DirectoryConfig(AppConfig):
     label = "directory"
     default_auto_field = "django.db.models.BigAutoField"
     verbose_name = "Directory"
+
+    def ready(self) -> None:
+        from partnerdesk.directory import scopes  # noqa: F401  (registers its rules into access.policy)

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import DELEGABLE_ROLES, ROLE_LABELS, Permission, Role
+from partnerdesk.access.principal import principal_of
 from partnerdesk.access.web import requires
 from partnerdesk.accounts.models import RoleAssignment, User
 from partnerdesk.directory import forms, queries, services, signins
@@ -31,10 +32,6 @@ from partnerdesk.errors import DomainError
 from partnerdesk.pagination import paginate
 
 P = Permission
-
-
-def _principal(request: HttpRequest) -> Any:
-    return request.principal  # type: ignore[attr-defined]
 
 
 def _status(form: Any) -> int:
@@ -71,7 +68,7 @@ USER_FILTERS = ["q", "role", "blocked", "licensed", "domain", "group"]
 
 @requires(P.TEAM_VIEW, portal="admin")
 def user_list(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     tenant = services.tenant_of(principal)
     values = {name: request.GET.get(name, "").strip() for name in USER_FILTERS}
     people = queries.users(principal, queries.UserFilters(**values))
@@ -80,8 +77,10 @@ def user_list(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         return _export(people)
     page = paginate(people, ordering=queries.USER_ORDERING, cursor=request.GET.get("cursor"), limit=50)
     roles_by_user: dict[Any, list[str]] = {}
-    for user_id, role in RoleAssignment.objects.filter(user__in=[u.pk for u in page.items]).values_list(
-        "user_id", "role"
+    for user_id, role in (
+        policy.visible(principal, RoleAssignment)
+        .filter(user__in=[u.pk for u in page.items])
+        .values_list("user_id", "role")
     ):
         if role != Role.USER:
             roles_by_user.setdefault(user_id, []).append(str(ROLE_LABELS[Role(role)]))
@@ -132,7 +131,7 @@ def _user_form(request: HttpRequest, principal: Any, **kwargs: Any) -> forms.Use
 
 @requires(P.TEAM_MANAGE, portal="admin")
 def user_create(request: HttpRequest) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     form = _user_form(request, principal, with_roles=principal.has(P.ROLES_ASSIGN))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -161,9 +160,11 @@ def user_create(request: HttpRequest) -> HttpResponse:
 
 @requires(P.TEAM_VIEW, portal="admin")
 def user_detail(request: HttpRequest, user_id: str) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     person = policy.get_visible(principal, User, pk=user_id)
-    roles = sorted(RoleAssignment.objects.filter(user=person).values_list("role", flat=True))
+    roles = sorted(
+        policy.visible(principal, RoleAssignment).filter(user=person).values_list("role", flat=True)
+    )
     memberships = (
         policy.visible(principal, GroupMembership)
         .filter(user=person)
@@ -189,7 +190,7 @@ def user_detail(request: HttpRequest, user_id: str) -> HttpResponse:
 
 @requires(P.TEAM_MANAGE, portal="admin")
 def user_edit(request: HttpRequest, user_id: str) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     person = policy.get_visible(principal, User, pk=user_id)
     local, _at, domain = person.email.rpartition("@")
     initial = {
@@ -227,7 +228,7 @@ def _act(request: HttpRequest, action: Any, success: str) -> None:
 @require_POST
 @requires(P.TEAM_MANAGE, portal="admin")
 def user_block(request: HttpRequest, user_id: str) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     person = policy.get_visible(principal, User, pk=user_id)
     blocked = request.POST.get("blocked") == "1"
     _act(
@@ -243,7 +244,7 @@ def user_block(request: HttpRequest, user_id: str) -> HttpResponse:
 @require_POST
 @requires(P.TEAM_MANAGE, portal="admin")
 def user_require_change(request: HttpRequest, user_id: str) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     person = policy.get_visible(principal, User, pk=user_id)
     _act(
         request,
@@ -256,7 +257,7 @@ def user_require_change(request: HttpRequest, user_id: str) -> HttpResponse:
 @require_POST
 @requires(P.ROLES_ASSIGN, portal="admin")
 def user_roles(request: HttpRequest, user_id: str) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     person = policy.get_visible(principal, User, pk=user_id)
     form = forms.RolesForm(request.POST)
     if not form.is_valid():
@@ -272,7 +273,7 @@ def user_roles(request: HttpRequest, user_id: str) -> HttpResponse:
 
 @requires(P.TEAM_MANAGE, portal="admin")
 def user_reset_password(request: HttpRequest, user_id: str) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     person = policy.get_visible(principal, User, pk=user_id)
     form = forms.ResetPasswordForm(request.POST or None, initial={"send_to": person.email})
     if request.method == "POST" and form.is_valid():
@@ -304,7 +305,7 @@ def user_reset_password(request: HttpRequest, user_id: str) -> HttpResponse:
 @require_POST
 @requires(P.TEAM_MANAGE, portal="admin")
 def user_delete(request: HttpRequest, user_id: str) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     person = policy.get_visible(principal, User, pk=user_id)
     try:
         services.delete_user(principal, person)
@@ -319,7 +320,7 @@ def user_delete(request: HttpRequest, user_id: str) -> HttpResponse:
 
 @requires(P.TEAM_VIEW, portal="admin")
 def deleted_users(request: HttpRequest) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     people = policy.visible(principal, DeletedUser)
     page = paginate(people, ordering=["-deleted_at", "id"], cursor=request.GET.get("cursor"), limit=50)
     rows = [{"user": u, "purge_at": services.restorable_until(u.deleted_at)} for u in page.items]
@@ -329,7 +330,7 @@ def deleted_users(request: HttpRequest) -> HttpResponse:
 @require_POST
 @requires(P.TEAM_MANAGE, portal="admin")
 def user_restore(request: HttpRequest, user_id: str) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     person = policy.get_visible(principal, DeletedUser, pk=user_id)
     services.restore_user(principal, person)
     messages.success(request, _("%(name)s was restored.") % {"name": person})
@@ -338,7 +339,7 @@ def user_restore(request: HttpRequest, user_id: str) -> HttpResponse:
 
 @requires(P.TEAM_MANAGE, portal="admin")
 def user_import(request: HttpRequest) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     form = forms.ImportForm(request.POST or None, request.FILES or None)
     report = None
     if request.method == "POST" and form.is_valid():
@@ -360,7 +361,7 @@ def user_import(request: HttpRequest) -> HttpResponse:
 
 @requires(P.TEAM_VIEW, portal="admin")
 def group_list(request: HttpRequest) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     groups = policy.visible(principal, Group)
     page = paginate(groups, ordering=["name", "id"], cursor=request.GET.get("cursor"), limit=50)
     return render(request, "directory/group_list.html", {"page": page, "form": forms.GroupForm()})
@@ -368,7 +369,7 @@ def group_list(request: HttpRequest) -> HttpResponse:
 
 @requires(P.GROUPS_MANAGE, portal="admin")
 def group_create(request: HttpRequest) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     form = forms.GroupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -383,7 +384,7 @@ def group_create(request: HttpRequest) -> HttpResponse:
 
 @requires(P.TEAM_VIEW, portal="admin")
 def group_detail(request: HttpRequest, group_id: str) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     group = policy.get_visible(principal, Group, pk=group_id)
     memberships = (
         policy.visible(principal, GroupMembership)
@@ -401,7 +402,7 @@ def group_detail(request: HttpRequest, group_id: str) -> HttpResponse:
 @require_POST
 @requires(P.GROUPS_MANAGE, portal="admin")
 def group_member_add(request: HttpRequest, group_id: str) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     group = policy.get_visible(principal, Group, pk=group_id)
     form = forms.MemberForm(request.POST)
     if form.is_valid():
@@ -426,7 +427,7 @@ def group_member_add(request: HttpRequest, group_id: str) -> HttpResponse:
 @require_POST
 @requires(P.GROUPS_MANAGE, portal="admin")
 def group_member_remove(request: HttpRequest, group_id: str, user_id: str) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     group = policy.get_visible(principal, Group, pk=group_id)
     person = policy.get_visible(principal, User, pk=user_id)
     role = request.POST.get("role", "member")
@@ -438,7 +439,7 @@ def group_member_remove(request: HttpRequest, group_id: str, user_id: str) -> Ht
 @require_POST
 @requires(P.GROUPS_MANAGE, portal="admin")
 def group_delete(request: HttpRequest, group_id: str) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     group = policy.get_visible(principal, Group, pk=group_id)
     services.delete_group(principal, group)
     messages.success(request, _("The group %(name)s was deleted.") % {"name": group.name})
@@ -450,7 +451,7 @@ def group_delete(request: HttpRequest, group_id: str) -> HttpResponse:
 
 @requires(P.DOMAINS_VIEW, portal="admin")
 def domain_list(request: HttpRequest) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     tenant = services.tenant_of(principal)
     domains = list(policy.visible(principal, Domain).order_by("name")[:500])
     return render(
@@ -467,7 +468,7 @@ def domain_list(request: HttpRequest) -> HttpResponse:
 
 @requires(P.DOMAINS_MANAGE, portal="admin")
 def domain_add(request: HttpRequest) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     form = forms.DomainForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -483,7 +484,7 @@ def domain_add(request: HttpRequest) -> HttpResponse:
 def domain_detail(
     request: HttpRequest, domain_id: str, *, problem: str = "", status: int = 200
 ) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     domain = policy.get_visible(principal, Domain, pk=domain_id)
     in_use = services.users_of_domain(domain.organization, domain.name).count()
     return render(
@@ -497,7 +498,7 @@ def domain_detail(
 @require_POST
 @requires(P.DOMAINS_MANAGE, portal="admin")
 def domain_verify(request: HttpRequest, domain_id: str) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     domain = policy.get_visible(principal, Domain, pk=domain_id)
     try:
         services.verify_domain(principal, domain)
@@ -510,7 +511,7 @@ def domain_verify(request: HttpRequest, domain_id: str) -> HttpResponse:
 @require_POST
 @requires(P.DOMAINS_MANAGE, portal="admin")
 def domain_default(request: HttpRequest) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     raw = request.POST.get("domain", "")
     domain = None if raw == "initial" else policy.get_visible(principal, Domain, pk=raw)
     _act(
@@ -522,7 +523,7 @@ def domain_default(request: HttpRequest) -> HttpResponse:
 @require_POST
 @requires(P.DOMAINS_MANAGE, portal="admin")
 def domain_remove(request: HttpRequest, domain_id: str) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     domain = policy.get_visible(principal, Domain, pk=domain_id)
     try:
         services.remove_domain(principal, domain)
@@ -538,7 +539,7 @@ def domain_remove(request: HttpRequest, domain_id: str) -> HttpResponse:
 
 @requires(P.ORGANIZATION_MANAGE, portal="admin")
 def organization_settings(request: HttpRequest) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     tenant = services.tenant_of(principal)
     security = signins.security_settings(tenant)
     section = request.POST.get("section", "") if request.method == "POST" else ""
@@ -587,7 +588,7 @@ SIGNIN_FILTERS = ["result", "email", "since", "until"]
 
 @requires(P.SIGNINS_VIEW, portal="admin")
 def sign_in_log(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     values = {name: request.GET.get(name, "").strip() for name in SIGNIN_FILTERS}
     until = _day_start(values["until"])
     events = queries.sign_ins(

@@ -8,15 +8,14 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from partnerdesk.access import policy
-from partnerdesk.access.permissions import OrgKind, Permission
+from partnerdesk.access import policy, rules
+from partnerdesk.access.permissions import Permission
 from partnerdesk.access.principal import Principal
 from partnerdesk.api import ErrorOut, Out, PageOut, principal_of, requires
-from partnerdesk.errors import DomainError, NotFound
+from partnerdesk.errors import DomainError
 from partnerdesk.health import queries, services
 from partnerdesk.health.models import (
     Feature,
@@ -369,7 +368,9 @@ def _service_refs_of_posts(posts: list[MessagePost]) -> dict[Any, list[dict[str,
     """
     refs: dict[Any, list[dict[str, Any]]] = defaultdict(list)
     rows = (
-        MessagePost.services.through.objects.filter(messagepost_id__in=[post.pk for post in posts])
+        MessagePost.services.through.objects.filter(  # unscoped: the links of posts already visible
+            messagepost_id__in=[post.pk for post in posts]
+        )
         .order_by("service__name", "service_id")
         .values_list("messagepost_id", "service_id", "service__key", "service__name")
     )
@@ -382,7 +383,7 @@ def _message_out(
     post: MessagePost, principal: Principal, services: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
     state = None
-    if principal.kind != OrgKind.OPERATOR:
+    if not rules.on_operator_side(principal):
         state = {
             "is_read": bool(getattr(post, "state_read", False)),
             "is_archived": bool(getattr(post, "state_archived", False)),
@@ -407,7 +408,7 @@ def _message_out(
         "revision": post.revision,
         "view_state": state,
     }
-    if principal.kind == OrgKind.OPERATOR:
+    if rules.on_operator_side(principal):
         data["audience"] = {
             "type": post.audience,
             "services": [str(s.pk) for s in post.audience_services.all()],
@@ -444,7 +445,7 @@ def list_services(request: HttpRequest) -> Any:
     # Features in one narrow query rather than prefetch_related's queryset per service.
     features: dict[Any, list[dict[str, Any]]] = defaultdict(list)
     for pk, service_id, group, name in (
-        Feature.objects.filter(service_id__in=[row[0] for row in rows])
+        Feature.objects.filter(service_id__in=[row[0] for row in rows])  # unscoped: of visible services
         .order_by("group", "name", "id")
         .values_list("id", "service_id", "group", "name")
     ):
@@ -602,11 +603,9 @@ def publish_report(request: HttpRequest, issue_id: uuid.UUID, payload: ReportIn)
     response={200: list[CustomerRef], **ERRORS},
     summary="Which of my customers an issue affects (partners)",
 )
-@requires(P.HEALTH_VIEW)
+@requires(rules.ISSUE_AFFECTED_CUSTOMERS)
 def issue_affected_customers(request: HttpRequest, issue_id: uuid.UUID) -> Any:
     principal = principal_of(request)
-    if principal.kind != OrgKind.PARTNER:
-        raise NotFound(_("Not found."))
     issue = _get_issue(request, issue_id)
     return list(queries.affected_customers_of_issue(issue, principal.organization.pk).order_by("name", "id"))
 
@@ -858,10 +857,8 @@ def add_attachment(request: HttpRequest, message_id: str, payload: AttachmentIn)
     response={200: list[CustomerRef], **ERRORS},
     summary="Which of my customers a post reaches (partners)",
 )
-@requires(P.MESSAGES_VIEW)
+@requires(rules.MESSAGE_AFFECTED_CUSTOMERS)
 def message_affected_customers(request: HttpRequest, message_id: str) -> Any:
     principal = principal_of(request)
-    if principal.kind != OrgKind.PARTNER:
-        raise NotFound(_("Not found."))
     post = _get_message(principal, message_id)
     return list(queries.affected_customers_of_message(post, principal.organization.pk).order_by("name", "id"))

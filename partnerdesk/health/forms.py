@@ -7,6 +7,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from partnerdesk.access import policy
+from partnerdesk.access.permissions import OrgKind
+from partnerdesk.access.principal import Principal
 from partnerdesk.health.models import (
     ISSUE_STATUSES,
     Feature,
@@ -17,13 +20,38 @@ from partnerdesk.health.models import (
     ServiceStatus,
 )
 
+
+def offer_visible_choices(form: forms.Form, principal: Principal) -> None:
+    """Offer in the form's choice fields only the services, features, regions and organizations the
+    principal sees (the operator: all of them), looked up through the choke point."""
+    from partnerdesk.tenancy.models import Organization
+
+    organizations = policy.visible(principal, Organization).order_by("name")
+    querysets: dict[str, Any] = {
+        "services": lambda: policy.visible(principal, Service).order_by("name"),
+        "audience_services": lambda: policy.visible(principal, Service).order_by("name"),
+        "features": lambda: (
+            policy.visible(principal, Feature)
+            .select_related("service")
+            .order_by("service__name", "group", "name")
+        ),
+        "regions": lambda: policy.visible(principal, Region).order_by("name"),
+        "audience_partner": lambda: organizations.filter(kind=OrgKind.PARTNER),
+        "audience_customers": lambda: organizations.filter(kind=OrgKind.CUSTOMER),
+    }
+    for name, queryset in querysets.items():
+        if name in form.fields:
+            field: Any = form.fields[name]
+            field.queryset = queryset()
+
+
 STATUS_CHOICES = [(s.value, s.label) for s in ISSUE_STATUSES]
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
 def _service_field(label: Any, *, required: bool = True) -> forms.ModelMultipleChoiceField:
     return forms.ModelMultipleChoiceField(
-        queryset=Service.objects.order_by("name"),
+        queryset=Service.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         label=label,
         required=required,
@@ -55,13 +83,13 @@ class IssueForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=STATUS_CHOICES, initial=ServiceStatus.INVESTIGATING)
     services = _service_field(_("Affected services"))
     features: forms.ModelMultipleChoiceField[Any] = forms.ModelMultipleChoiceField(
-        queryset=Feature.objects.select_related("service").order_by("service__name", "group", "name"),
+        queryset=Feature.objects.none(),
         label=_("Affected features (optional)"),
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 5}),
     )
     regions: forms.ModelMultipleChoiceField[Any] = forms.ModelMultipleChoiceField(
-        queryset=Region.objects.order_by("name"),
+        queryset=Region.objects.none(),
         label=_("Affected regions (optional)"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -70,6 +98,10 @@ class IssueForm(forms.Form):
         label=_("First update"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
     publish = forms.BooleanField(label=_("Publish now (otherwise a draft)"), required=False)
+
+    def __init__(self, *args: Any, principal: Principal, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        offer_visible_choices(self, principal)
 
 
 class IssuePostForm(forms.Form):
@@ -100,6 +132,10 @@ class MaintenanceForm(forms.Form):
     reminder_hours = forms.CharField(
         label=_("Reminders (hours before, comma-separated)"), initial="72, 24, 1", required=False
     )
+
+    def __init__(self, *args: Any, principal: Principal, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        offer_visible_choices(self, principal)
 
     def clean_reminder_hours(self) -> list[int]:
         raw = self.cleaned_data.get("reminder_hours", "")
@@ -144,15 +180,9 @@ class MessageForm(forms.Form):
     )
     publish_at = forms.DateTimeField(label=_("Publish at (optional)"), required=False, widget=DATETIME)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from partnerdesk.access.permissions import OrgKind
-        from partnerdesk.tenancy.models import Organization
-
+    def __init__(self, *args: Any, principal: Principal, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        partner_field: Any = self.fields["audience_partner"]
-        partner_field.queryset = Organization.objects.filter(kind=OrgKind.PARTNER).order_by("name")
-        customer_field: Any = self.fields["audience_customers"]
-        customer_field.queryset = Organization.objects.filter(kind=OrgKind.CUSTOMER).order_by("name")
+        offer_visible_choices(self, principal)
 
 
 class MessageReviseForm(forms.Form):

@@ -24,6 +24,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from partnerdesk.access import policy
+from partnerdesk.access.entry import enforcing
 from partnerdesk.access.permissions import Permission
 from partnerdesk.access.principal import Principal, principal_for
 from partnerdesk.accounts.services import user_for_token
@@ -46,7 +47,10 @@ def _error(status: int, code: str, message: str) -> JsonResponse:
 
 
 def graph_view(permission: Permission, *, methods: tuple[str, ...] = ("GET",)) -> Callable[..., Any]:
-    """Authenticate the bearer token, check `permission`, and answer errors the way Graph does."""
+    """Authenticate the bearer token, check `permission`, and answer errors the way Graph does.
+
+    The one way to mount a Graph view: the wrapper registers itself (`access.entry`) for the route test.
+    """
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @functools.wraps(view)
@@ -60,6 +64,7 @@ def graph_view(permission: Permission, *, methods: tuple[str, ...] = ("GET",)) -
                     401, "InvalidAuthenticationToken", _("Send a valid API token as a Bearer header.")
                 )
             principal = principal_for(user, channel="api")
+            request.principal = principal  # type: ignore[attr-defined]
             try:
                 principal.require(permission)
                 return view(request, principal, *args, **kwargs)
@@ -69,9 +74,8 @@ def graph_view(permission: Permission, *, methods: tuple[str, ...] = ("GET",)) -
                 code = "Forbidden" if error.status == 403 else "BadRequest"
                 return _error(error.status, code, error.message)
 
-        wrapper.required_permission = permission.value  # type: ignore[attr-defined]
         wrapper.csrf_exempt = True  # type: ignore[attr-defined]  # bearer tokens, never cookies
-        return wrapper
+        return enforcing(wrapper, permission.value, permission)
 
     return decorate
 
@@ -299,8 +303,7 @@ def messages(request: HttpRequest, principal: Principal) -> HttpResponse:
     return _page(request, rows, ["-last_modified_at", "id"], _message_json)
 
 
-@graph_view(P.MESSAGES_VIEW)
-def message(request: HttpRequest, principal: Principal, message_id: str) -> HttpResponse:
+def _message(request: HttpRequest, principal: Principal, message_id: str) -> HttpResponse:
     return JsonResponse(_message_json(_get_message(principal, message_id)))
 
 
@@ -354,8 +357,7 @@ ACTIONS = {
 }
 
 
-@graph_view(P.MESSAGES_VIEW, methods=("POST",))
-def message_action(request: HttpRequest, principal: Principal, action: str) -> HttpResponse:
+def _message_action(request: HttpRequest, principal: Principal, action: str) -> HttpResponse:
     if action not in ACTIONS:
         raise NotFound(_("Not found."))
     try:
@@ -452,12 +454,9 @@ def health_overview(request: HttpRequest, principal: Principal, service_name: st
     return JsonResponse(_overview_json(service, found))
 
 
-def message_action_or_item(request: HttpRequest, action: str) -> HttpResponse:
+@graph_view(P.MESSAGES_VIEW, methods=("GET", "POST"))
+def message_action_or_item(request: HttpRequest, principal: Principal, action: str) -> HttpResponse:
     """`messages/{id}` (GET) and `messages/markRead` etc. (POST) share one URL shape."""
     if request.method == "POST":
-        return message_action(request, action)
-    return message(request, action)
-
-
-message_action_or_item.required_permission = P.MESSAGES_VIEW.value  # type: ignore[attr-defined]
-message_action_or_item.csrf_exempt = True  # type: ignore[attr-defined]
+        return _message_action(request, principal, action)
+    return _message(request, principal, action)

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
+from partnerdesk.access.principal import principal_of
 from partnerdesk.access.web import public, requires
 from partnerdesk.errors import DomainError
 from partnerdesk.health import forms, queries, services
@@ -34,20 +35,16 @@ from partnerdesk.pagination import paginate
 P = Permission
 
 
-def _principal(request: HttpRequest) -> Any:
-    return request.principal  # type: ignore[attr-defined]
-
-
 def _status(form: Any) -> int:
     return 400 if form.errors else 200
 
 
 def _issues(request: HttpRequest) -> Any:
-    return policy.visible(_principal(request), HealthIssue)
+    return policy.visible(principal_of(request), HealthIssue)
 
 
 def _messages(request: HttpRequest) -> Any:
-    principal = _principal(request)
+    principal = principal_of(request)
     return queries.with_view_state(policy.visible(principal, MessagePost), principal.user.pk)
 
 
@@ -71,11 +68,10 @@ def operator_health(request: HttpRequest) -> HttpResponse:
         request,
         "health/operator_health.html",
         {
-            "services": Service.objects.order_by("name"),
+            "services": policy.visible(principal_of(request), Service).order_by("name"),
             "page": page,
-            "maintenance": PlannedMaintenance.objects.filter(
-                status__in=[PlannedMaintenance.Status.SCHEDULED, PlannedMaintenance.Status.IN_PROGRESS]
-            )
+            "maintenance": policy.visible(principal_of(request), PlannedMaintenance)
+            .filter(status__in=[PlannedMaintenance.Status.SCHEDULED, PlannedMaintenance.Status.IN_PROGRESS])
             .prefetch_related("services")
             .order_by("starts_at", "id")[:20],
         },
@@ -86,23 +82,23 @@ def operator_health(request: HttpRequest) -> HttpResponse:
 def operator_services(request: HttpRequest) -> HttpResponse:
     form = forms.ServiceForm(request.POST or None)
     if request.method == "POST":
-        _principal(request).require(P.HEALTH_MANAGE)
+        principal_of(request).require(P.HEALTH_MANAGE)
         if form.is_valid():
             try:
-                services.create_service(_principal(request), **form.cleaned_data)
+                services.create_service(principal_of(request), **form.cleaned_data)
             except DomainError as error:
                 form.add_error(None, error.message)
             else:
                 messages.success(request, _("The service was added."))
                 return redirect("health:operator_services")
-    rows = Service.objects.prefetch_related("features").order_by("name")
+    rows = policy.visible(principal_of(request), Service).prefetch_related("features").order_by("name")
     return render(
         request,
         "health/operator_services.html",
         {
             "services": rows,
             "form": form,
-            "regions": Region.objects.order_by("name"),
+            "regions": policy.visible(principal_of(request), Region).order_by("name"),
             "region_form": forms.RegionForm(),
         },
         status=_status(form),
@@ -115,7 +111,7 @@ def operator_region_add(request: HttpRequest) -> HttpResponse:
     form = forms.RegionForm(request.POST)
     if form.is_valid():
         try:
-            services.add_region(_principal(request), **form.cleaned_data)
+            services.add_region(principal_of(request), **form.cleaned_data)
         except DomainError as error:
             messages.error(request, error.message)
         else:
@@ -128,11 +124,11 @@ def operator_region_add(request: HttpRequest) -> HttpResponse:
 @require_POST
 @requires(P.HEALTH_MANAGE, portal="operator")
 def operator_feature_add(request: HttpRequest, service_id: str) -> HttpResponse:
-    service = policy.get_visible(_principal(request), Service, pk=service_id)
+    service = policy.get_visible(principal_of(request), Service, pk=service_id)
     form = forms.FeatureForm(request.POST)
     if form.is_valid():
         try:
-            services.add_feature(_principal(request), service, **form.cleaned_data)
+            services.add_feature(principal_of(request), service, **form.cleaned_data)
         except DomainError as error:
             messages.error(request, error.message)
     else:
@@ -142,12 +138,12 @@ def operator_feature_add(request: HttpRequest, service_id: str) -> HttpResponse:
 
 @requires(P.HEALTH_MANAGE, portal="operator")
 def issue_create(request: HttpRequest) -> HttpResponse:
-    form = forms.IssueForm(request.POST or None)
+    form = forms.IssueForm(request.POST or None, principal=principal_of(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             issue = services.create_issue(
-                _principal(request),
+                principal_of(request),
                 title=data["title"],
                 impact_description=data["impact_description"],
                 classification=data["classification"],
@@ -168,7 +164,7 @@ def issue_create(request: HttpRequest) -> HttpResponse:
 
 @requires(P.HEALTH_VIEW, portal="operator")
 def operator_issue(request: HttpRequest, issue_id: str) -> HttpResponse:
-    issue = policy.get_visible(_principal(request), _issues(request), pk=issue_id)
+    issue = policy.get_visible(principal_of(request), _issues(request), pk=issue_id)
     return render(
         request,
         "health/operator_issue.html",
@@ -187,7 +183,7 @@ def operator_issue(request: HttpRequest, issue_id: str) -> HttpResponse:
 @require_POST
 @requires(P.HEALTH_MANAGE, portal="operator")
 def operator_issue_action(request: HttpRequest, issue_id: str, action: str) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     issue = policy.get_visible(principal, _issues(request), pk=issue_id)
     try:
         if action == "publish":
@@ -222,12 +218,12 @@ def operator_issue_action(request: HttpRequest, issue_id: str, action: str) -> H
 
 @requires(P.HEALTH_MANAGE, portal="operator")
 def maintenance_create(request: HttpRequest) -> HttpResponse:
-    form = forms.MaintenanceForm(request.POST or None)
+    form = forms.MaintenanceForm(request.POST or None, principal=principal_of(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             maintenance = services.create_maintenance(
-                _principal(request),
+                principal_of(request),
                 title=data["title"],
                 description=data["description"],
                 service_ids=[s.pk for s in data["services"]],
@@ -245,7 +241,7 @@ def maintenance_create(request: HttpRequest) -> HttpResponse:
 
 @requires(P.HEALTH_VIEW, portal="operator")
 def maintenance_detail(request: HttpRequest, maintenance_id: str) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     maintenance = policy.get_visible(principal, PlannedMaintenance, pk=maintenance_id)
     form = forms.RescheduleForm(
         request.POST or None, initial={"starts_at": maintenance.starts_at, "ends_at": maintenance.ends_at}
@@ -273,7 +269,7 @@ def maintenance_detail(request: HttpRequest, maintenance_id: str) -> HttpRespons
 
 @requires(P.HEALTH_VIEW, portal="operator")
 def operator_messages(request: HttpRequest) -> HttpResponse:
-    rows = MessagePost.objects.all()
+    rows = policy.visible(principal_of(request), MessagePost)
     status = request.GET.get("status", "")
     if status in MessagePost.Status.values:
         rows = rows.filter(status=status)
@@ -297,7 +293,11 @@ def _audience_spec(data: dict[str, Any]) -> services.AudienceSpec:
 
 @requires(P.HEALTH_MANAGE, portal="operator")
 def message_create(request: HttpRequest) -> HttpResponse:
-    form = forms.MessageForm(request.POST or None, initial={"audience": "all", "severity": "normal"})
+    form = forms.MessageForm(
+        request.POST or None,
+        initial={"audience": "all", "severity": "normal"},
+        principal=principal_of(request),
+    )
     reach = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -308,7 +308,7 @@ def message_create(request: HttpRequest) -> HttpResponse:
                 reach = services.audience_reach(spec)
             else:
                 post = services.create_message(
-                    _principal(request),
+                    principal_of(request),
                     title=data["title"],
                     body=data["body"],
                     category=data["category"],
@@ -331,7 +331,7 @@ def message_create(request: HttpRequest) -> HttpResponse:
 
 @requires(P.HEALTH_VIEW, portal="operator")
 def operator_message(request: HttpRequest, message_id: str) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     post = policy.get_visible(principal, MessagePost, pk=message_id)
     form = forms.MessageReviseForm(
         request.POST or None, initial={"title": post.title, "body": post.body, "act_by": post.act_by}
@@ -378,7 +378,7 @@ def report_issue_url(service: Service) -> str:
 
 @requires(P.HEALTH_VIEW, portal="admin")
 def admin_health(request: HttpRequest) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     preference = services.preferences_for(principal.user)
     rows = list(policy.visible(principal, Service).order_by("name"))
     if preference.pk is not None:
@@ -418,7 +418,7 @@ def admin_health(request: HttpRequest) -> HttpResponse:
 
 @requires(P.HEALTH_VIEW, portal="admin")
 def admin_issue(request: HttpRequest, issue_id: str) -> HttpResponse:
-    issue = policy.get_visible(_principal(request), _issues(request), pk=issue_id)
+    issue = policy.get_visible(principal_of(request), _issues(request), pk=issue_id)
     return render(
         request,
         "health/admin_issue.html",
@@ -435,7 +435,7 @@ FILTER_FLAGS = ("unread", "act_by_soon", "major_change")
 
 @requires(P.MESSAGES_VIEW, portal="admin")
 def admin_messages(request: HttpRequest) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     params: dict[str, Any] = {
         "service": request.GET.get("service", ""),
         "category": request.GET.get("category", ""),
@@ -479,7 +479,7 @@ def admin_messages(request: HttpRequest) -> HttpResponse:
 @requires(P.MESSAGES_VIEW, portal="admin")
 def admin_message(request: HttpRequest, message_id: str) -> HttpResponse:
     post = policy.get_visible(
-        _principal(request), _messages(request).prefetch_related("services"), pk=message_id
+        principal_of(request), _messages(request).prefetch_related("services"), pk=message_id
     )
     return render(
         request,
@@ -494,7 +494,7 @@ def admin_message_state(request: HttpRequest) -> HttpResponse:
     action = request.POST.get("action", "")
     ids = request.POST.getlist("message")
     try:
-        services.set_view_state(_principal(request), ids, action)
+        services.set_view_state(principal_of(request), ids, action)
     except DomainError as error:
         if error.status == 404:
             raise
@@ -507,7 +507,7 @@ def admin_message_state(request: HttpRequest) -> HttpResponse:
 
 @requires(P.MESSAGES_VIEW, portal="admin")
 def admin_preferences(request: HttpRequest) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     preference = services.preferences_for(principal.user)
     saved = preference.pk is not None
     initial = {
@@ -549,16 +549,12 @@ def admin_preferences(request: HttpRequest) -> HttpResponse:
 
 @requires(P.HEALTH_FEED_MANAGE, portal="admin")
 def admin_feed(request: HttpRequest) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     new_url = None
     if request.method == "POST":
         try:
             if request.POST.get("action") == "revoke":
-                token = FeedToken.objects.filter(
-                    organization_id=principal.organization.pk, pk=request.POST.get("token", "")
-                ).first()
-                if token is None:
-                    raise DomainError(_("Not found."), code="not_found", status=404)
+                token = policy.get_visible(principal, FeedToken, pk=request.POST.get("token", ""))
                 services.revoke_feed_token(principal, token)
                 messages.success(request, _("The feed link no longer works."))
             else:
@@ -566,7 +562,7 @@ def admin_feed(request: HttpRequest) -> HttpResponse:
                 new_url = request.build_absolute_uri(reverse("health:feed", args=[new.raw]))
         except DomainError as error:
             messages.error(request, error.message)
-    tokens = FeedToken.objects.filter(organization_id=principal.organization.pk).order_by("-created_at")[:20]
+    tokens = policy.visible(principal, FeedToken).order_by("-created_at")[:20]
     return render(request, "health/admin_feed.html", {"tokens": tokens, "new_url": new_url})
 
 
@@ -616,7 +612,7 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
 
 @requires(P.HEALTH_VIEW, portal="partner")
 def partner_health(request: HttpRequest) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     issues = list(
         _issues(request)
         .exclude(status__in=CLOSED_STATUSES)
@@ -647,7 +643,7 @@ def _customer_model() -> Any:
 
 @requires(P.HEALTH_VIEW, portal="partner")
 def partner_issue(request: HttpRequest, issue_id: str) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     issue = policy.get_visible(principal, _issues(request), pk=issue_id)
     affected = queries.affected_customers_of_issue(issue, principal.organization.pk).order_by("name", "id")
     return render(
@@ -659,7 +655,7 @@ def partner_issue(request: HttpRequest, issue_id: str) -> HttpResponse:
 
 @requires(P.MESSAGES_VIEW, portal="partner")
 def partner_message(request: HttpRequest, message_id: str) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     post = policy.get_visible(principal, MessagePost, pk=message_id)
     affected = queries.affected_customers_of_message(post, principal.organization.pk).order_by("name", "id")
     return render(request, "health/partner_message.html", {"message": post, "affected": affected[:500]})
@@ -667,7 +663,7 @@ def partner_message(request: HttpRequest, message_id: str) -> HttpResponse:
 
 @requires(P.HEALTH_VIEW, portal="partner")
 def partner_customer_health(request: HttpRequest, customer_id: str) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     customer = policy.get_visible(
         principal, policy.visible(principal, _customer_model()).filter(kind=OrgKind.CUSTOMER), pk=customer_id
     )

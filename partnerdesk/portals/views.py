@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
-from partnerdesk.access.principal import Principal
+from partnerdesk.access.principal import Principal, principal_of
 from partnerdesk.access.web import requires, signed_in
 from partnerdesk.accounts.models import User
 from partnerdesk.support import reports
@@ -34,7 +34,7 @@ def _support_chart(principal: Principal, reports_url_name: str) -> dict[str, Any
 @signed_in
 def home(request: HttpRequest) -> HttpResponse:
     """Send each user to their own portal; a plain customer user gets a simple page."""
-    principal = request.principal  # type: ignore[attr-defined]
+    principal = principal_of(request)
     kind = principal.home_organization.kind
     if kind == OrgKind.OPERATOR:
         return redirect("portals:operator_dashboard")
@@ -47,13 +47,13 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @requires(None, portal="operator")
 def operator_dashboard(request: HttpRequest) -> HttpResponse:
-    organizations = policy.visible(request.principal, Organization)  # type: ignore[attr-defined]
+    organizations = policy.visible(principal_of(request), Organization)
     partners = organizations.filter(kind=OrgKind.PARTNER)
     return render(
         request,
         "portals/operator_dashboard.html",
         {
-            **_support_chart(request.principal, "support:operator_reports"),  # type: ignore[attr-defined]
+            **_support_chart(principal_of(request), "support:operator_reports"),
             "partner_count": partners.count(),
             "suspended_count": partners.filter(status=Organization.Status.SUSPENDED).count(),
             "customer_count": organizations.filter(kind=OrgKind.CUSTOMER).count(),
@@ -63,7 +63,7 @@ def operator_dashboard(request: HttpRequest) -> HttpResponse:
 
 @requires(None, portal="partner")
 def partner_dashboard(request: HttpRequest) -> HttpResponse:
-    principal = request.principal  # type: ignore[attr-defined]
+    principal = principal_of(request)
     relationships = policy.visible(principal, DelegatedRelationship)
     return render(
         request,
@@ -81,7 +81,7 @@ def partner_dashboard(request: HttpRequest) -> HttpResponse:
 
 @requires(None, portal="admin")
 def admin_dashboard(request: HttpRequest) -> HttpResponse:
-    principal = request.principal  # type: ignore[attr-defined]
+    principal = principal_of(request)
     return render(
         request,
         "portals/admin_dashboard.html",

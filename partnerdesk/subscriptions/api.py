@@ -1,12 +1,11 @@
 """API: subscriptions (partner), change requests (customer to partner), licences, entitlement checks.
 
-Every operation that changes a subscription goes through `changes_subscriptions`: a customer (or a
-partner agent acting in the admin center) gets 403 `subscription_change_not_allowed` naming its
-partner, and the attempt is audited. PATCH honours `If-Match`.
+Every operation that changes a subscription requires the rule `subscriptions.rules.CHANGE`: a
+customer (or a partner agent acting in the admin center) gets 403 `subscription_change_not_allowed` naming its
+partner, and the attempt is audited. Creates accept `Idempotency-Key`; PATCH honours `If-Match`.
 """
 
 import contextlib
-import functools
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -27,8 +26,9 @@ from partnerdesk.access.principal import Principal
 from partnerdesk.accounts.models import User
 from partnerdesk.api import ErrorOut, Out, PageOut, principal_of, requires
 from partnerdesk.catalog.models import Offer, Sku
-from partnerdesk.errors import Forbidden, NotFound
+from partnerdesk.errors import NotFound
 from partnerdesk.pagination import paginate
+from partnerdesk.subscriptions import rules as subscription_rules
 from partnerdesk.subscriptions import services
 from partnerdesk.subscriptions.models import ChangeRequest, ServiceCredential, Subscription
 from partnerdesk.tenancy.models import Organization
@@ -37,23 +37,6 @@ router = Router(tags=["subscriptions"])
 
 F = TypeVar("F", bound=Callable[..., Any])
 ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
-
-
-def changes_subscriptions(operation: F) -> F:
-    """Like `requires(subscriptions.change)`, but a customer is told who can (its partner), audited."""
-    checked = requires(Permission.SUBSCRIPTIONS_CHANGE)(operation)
-
-    @functools.wraps(operation)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        principal = request.auth  # type: ignore[attr-defined]
-        if isinstance(principal, Principal) and principal.kind == OrgKind.CUSTOMER:
-            services.refuse_customer_change(
-                principal, principal.organization, what=f"{request.method} {request.path}"
-            )
-        return checked(request, *args, **kwargs)
-
-    wrapper.required_permission = Permission.SUBSCRIPTIONS_CHANGE.value  # type: ignore[attr-defined]
-    return wrapper  # type: ignore[return-value]
 
 
 # --- Schemas ---------------------------------------------------------------------------------
@@ -362,7 +345,7 @@ def list_subscriptions(
     response={201: SubscriptionDetailOut, **ERRORS},
     summary="Buy an offer for a customer (partner)",
 )
-@changes_subscriptions
+@requires(subscription_rules.CHANGE)
 def create_subscription(request: HttpRequest, customer_id: str, payload: SubscriptionIn) -> Status:
     principal = principal_of(request)
     customer = policy.get_visible(
@@ -399,7 +382,7 @@ def get_subscription(request: HttpRequest, subscription_id: str, response: HttpR
     response={200: SubscriptionDetailOut, 412: ErrorOut, **ERRORS},
     summary="Change quantity, status (suspend, reactivate, cancel), auto-renew or friendly name",
 )
-@changes_subscriptions
+@requires(subscription_rules.CHANGE)
 def patch_subscription(
     request: HttpRequest, subscription_id: str, payload: SubscriptionPatch, response: HttpResponse
 ) -> Any:
@@ -458,7 +441,7 @@ def list_upgrades(request: HttpRequest, subscription_id: str) -> Any:
     response={201: SubscriptionDetailOut, **ERRORS},
     summary="Upgrade to an eligible offer (returns the new subscription)",
 )
-@changes_subscriptions
+@requires(subscription_rules.CHANGE)
 def upgrade_subscription(request: HttpRequest, subscription_id: str, payload: UpgradeIn) -> Status:
     principal = principal_of(request)
     subscription = _get(request, subscription_id)
@@ -535,7 +518,7 @@ def _decide(
     response={200: ChangeRequestOut, **ERRORS},
     summary="Approve and apply",
 )
-@changes_subscriptions
+@requires(subscription_rules.CHANGE)
 def approve_change_request(request: HttpRequest, request_id: str, payload: ResponseIn) -> Status:
     return _decide(
         request, request_id, lambda p, c: services.approve_change_request(p, c, response=payload.response)
@@ -547,7 +530,7 @@ def approve_change_request(request: HttpRequest, request_id: str, payload: Respo
     response={200: ChangeRequestOut, **ERRORS},
     summary="Reject with a reason",
 )
-@changes_subscriptions
+@requires(subscription_rules.CHANGE)
 def reject_change_request(request: HttpRequest, request_id: str, payload: ReasonIn) -> Status:
     return _decide(
         request, request_id, lambda p, c: services.reject_change_request(p, c, reason=payload.reason)
@@ -559,7 +542,7 @@ def reject_change_request(request: HttpRequest, request_id: str, payload: Reason
     response={200: ChangeRequestOut, **ERRORS},
     summary="Ask the customer for information",
 )
-@changes_subscriptions
+@requires(subscription_rules.CHANGE)
 def inquire_change_request(request: HttpRequest, request_id: str, payload: QuestionIn) -> Status:
     return _decide(
         request, request_id, lambda p, c: services.inquire_change_request(p, c, question=payload.question)
@@ -587,9 +570,8 @@ def list_pools(request: HttpRequest) -> Any:
 
 def _licence_change(request: HttpRequest, payload: LicencesIn, assign: bool) -> Status:
     principal = principal_of(request)
+    # licenses.assign is held by customer roles only (directly or delegated): this is a tenant.
     customer = principal.organization
-    if customer.kind != OrgKind.CUSTOMER:
-        raise Forbidden(_("Licences are assigned in a customer's admin center."), code="permission_denied")
     sku = policy.get_visible(principal, Sku.objects.select_related("product"), pk=payload.sku_id)
     wanted = set(payload.user_ids)
     users = list(policy.visible(principal, User).filter(pk__in=wanted))
@@ -627,32 +609,18 @@ class ServiceCredentialAuth(HttpBearer):
         return services.credential_for(token)
 
 
-def service_only(operation: F) -> F:
-    """Allow only callers authenticated by a service credential."""
-
-    @functools.wraps(operation)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        if not isinstance(request.auth, ServiceCredential):  # type: ignore[attr-defined]
-            raise Forbidden(
-                _("Only the operator's services may check entitlements."), code="permission_denied"
-            )
-        return operation(request, *args, **kwargs)
-
-    wrapper.required_permission = Permission.ENTITLEMENTS_CHECK.value  # type: ignore[attr-defined]
-    return wrapper  # type: ignore[return-value]
-
-
 @router.get(
     "/entitlements/check",
     response={200: EntitlementOut, 401: ErrorOut, 403: ErrorOut},
     auth=ServiceCredentialAuth(),
     summary="May this user use this service now? (service credentials only)",
 )
-@service_only
+@requires(Permission.ENTITLEMENTS_CHECK)
 def check_entitlement(request: HttpRequest, user: str, service: str) -> Any:
     lookup = Q(email__iexact=user)
     with contextlib.suppress(ValueError):
         lookup |= Q(pk=uuid.UUID(user))
+    # unscoped: an entitlement check is the operator's service asking about any tenant's user
     person = User.objects.filter(lookup, organization__kind=OrgKind.CUSTOMER).first()
     if person is None:
         return {"allowed": False, "reason": "unknown_user", "user_id": None, "service": service}

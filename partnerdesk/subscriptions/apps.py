@@ -5,3 +5,6 @@ class SubscriptionsConfig(AppConfig):
     name = "partnerdesk.subscriptions"
     label = "subscriptions"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from partnerdesk.subscriptions import scopes  # noqa: F401  (registers its rules into access.policy)

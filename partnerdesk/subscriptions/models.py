@@ -8,7 +8,12 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from partnerdesk.access.permissions import Permission
+from partnerdesk.access.rules import Need
+from partnerdesk.errors import Forbidden
 
 
 class Subscription(models.Model):
@@ -216,3 +221,8 @@ class ServiceCredential(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+    def require(self, permission: Need, *, what: str = "service call") -> None:
+        """A service credential holds one permission, held by no role: checking entitlements."""
+        if permission != Permission.ENTITLEMENTS_CHECK:
+            raise Forbidden(gettext("You do not have permission to do this."), code="permission_denied")

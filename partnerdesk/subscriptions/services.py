@@ -26,6 +26,7 @@ from partnerdesk.audit import services as audit
 from partnerdesk.catalog.models import AddOnRule, Offer, OfferPolicy, Sku, UpgradePath
 from partnerdesk.errors import Conflict, DomainError, Forbidden, NotFound
 from partnerdesk.notifications.services import queue_mail
+from partnerdesk.subscriptions import rules as subscription_rules
 from partnerdesk.subscriptions.models import (
     ChangeRequest,
     LicenseAssignment,
@@ -146,8 +147,12 @@ def check_version(subscription: Subscription, expected_etag: str | None) -> None
         )
 
 
-def refuse_customer_change(principal: Principal, customer: Organization, *, what: str) -> None:
-    """Refuse (and audit) a customer's attempt to change a subscription directly: only its partner can."""
+def customer_change_refusal(principal: Principal, customer: Organization, *, what: str) -> ChangeNotAllowed:
+    """Audit a customer's attempt to change a subscription directly, and return the refusal to raise.
+
+    Only its partner can (the rule `subscriptions.rules.CHANGE`); the audit event is committed even
+    though the request fails.
+    """
     partner = customer.partner
     partner_name = partner.name if partner else _("your partner")
     with transaction.atomic():
@@ -158,7 +163,7 @@ def refuse_customer_change(principal: Principal, customer: Organization, *, what
             organization=customer,
             reason=what,
         )
-    raise ChangeNotAllowed(
+    return ChangeNotAllowed(
         _(
             "Subscriptions are changed only by your partner, %(partner)s. "
             "Send %(partner)s a change request from the Subscriptions page."
@@ -167,10 +172,8 @@ def refuse_customer_change(principal: Principal, customer: Organization, *, what
     )
 
 
-def _require_change(principal: Principal, subscription_customer: Organization) -> None:
-    if principal.kind == OrgKind.CUSTOMER:
-        refuse_customer_change(principal, subscription_customer, what="service call")
-    principal.require(Permission.SUBSCRIPTIONS_CHANGE)
+def _require_change(principal: Principal) -> None:
+    principal.require(subscription_rules.CHANGE)
 
 
 # --- Creating --------------------------------------------------------------------------------
@@ -187,7 +190,7 @@ def create_subscription(
     now: datetime | None = None,
 ) -> Subscription:
     """Buy `quantity` seats of `offer` for a customer: the first lot, refundable within the policy window."""
-    _require_change(principal, customer)
+    _require_change(principal)
     now = now or timezone.now()
     if customer.kind != OrgKind.CUSTOMER or customer.partner_id != principal.organization.pk:
         raise NotFound(_("Not found."))
@@ -326,7 +329,7 @@ def change_quantity(
     now: datetime | None = None,
 ) -> QuantityChange:
     """Increase now (a new lot); decrease from refundable lots newest first, or at renewal, per policy."""
-    _require_change(principal, subscription.customer)
+    _require_change(principal)
     now = now or timezone.now()
     with transaction.atomic():
         pool, locked = _lock(subscription)
@@ -571,7 +574,7 @@ def suspend(
     now: datetime | None = None,
 ) -> Subscription:
     """Suspend (non-payment, fraud, customer request): users lose the services, admins keep their access."""
-    _require_change(principal, subscription.customer)
+    _require_change(principal)
     if reason not in Subscription.SuspensionReason.values:
         raise DomainError(_("Say why: non_payment, fraud or customer_request."), code="reason_required")
     return _transition(
@@ -594,7 +597,7 @@ def reactivate(
     now: datetime | None = None,
 ) -> Subscription:
     """Lift a suspension; the seats become assignable again."""
-    _require_change(principal, subscription.customer)
+    _require_change(principal)
     return _transition(
         principal,
         subscription,
@@ -618,7 +621,7 @@ def cancel(
     now: datetime | None = None,
 ) -> Subscription:
     """Cancel within the offer's cancellation window after the term started; after it, turn auto-renew off."""
-    _require_change(principal, subscription.customer)
+    _require_change(principal)
     now = now or timezone.now()
     if now > cancel_deadline(subscription):
         raise Conflict(
@@ -646,7 +649,7 @@ def update_settings(
     now: datetime | None = None,
 ) -> Subscription:
     """Change auto-renew and the friendly name."""
-    _require_change(principal, subscription.customer)
+    _require_change(principal)
     now = now or timezone.now()
     with transaction.atomic():
         _pool, locked = _lock(subscription)
@@ -740,7 +743,7 @@ def upgrade(
     principal: Principal, subscription: Subscription, target: Offer, *, now: datetime | None = None
 ) -> Subscription:
     """Move seats and licences to an upgrade offer: a new subscription and term; the old one ends."""
-    _require_change(principal, subscription.customer)
+    _require_change(principal)
     now = now or timezone.now()
     with transaction.atomic():
         _pool, locked = _lock(subscription)
@@ -896,7 +899,7 @@ def approve_change_request(
 ) -> ChangeRequest:
     """Apply what the customer asked for and close the request; if the change fails it stays open."""
     subscription = change_request.subscription
-    _require_change(principal, subscription.customer)
+    _require_change(principal)
     now = now or timezone.now()
     if not change_request.is_open:
         raise Conflict(_("This change request was already decided."), code="already_decided")
@@ -933,7 +936,7 @@ def reject_change_request(
     principal: Principal, change_request: ChangeRequest, *, reason: str, now: datetime | None = None
 ) -> ChangeRequest:
     """Refuse a change request, saying why."""
-    _require_change(principal, change_request.subscription.customer)
+    _require_change(principal)
     if not reason.strip():
         raise DomainError(_("Say why the request is rejected."), code="reason_required")
     with transaction.atomic():
@@ -947,7 +950,7 @@ def inquire_change_request(
     principal: Principal, change_request: ChangeRequest, *, question: str, now: datetime | None = None
 ) -> ChangeRequest:
     """Ask the customer for more information; the request stays open for its reply."""
-    _require_change(principal, change_request.subscription.customer)
+    _require_change(principal)
     if not question.strip():
         raise DomainError(_("Write the question for the customer."), code="question_required")
     now = now or timezone.now()

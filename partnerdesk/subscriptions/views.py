@@ -3,7 +3,6 @@ change requests to the partner, and licences."""
 
 from __future__ import annotations
 
-import functools
 import uuid
 from typing import Any
 
@@ -11,7 +10,6 @@ from django.contrib import messages
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
-from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,57 +17,40 @@ from django.views.decorators.http import require_POST
 
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
-from partnerdesk.access.web import View, error_page, requires
+from partnerdesk.access.principal import principal_of
+from partnerdesk.access.web import View, requires
 from partnerdesk.accounts.models import User
 from partnerdesk.catalog.models import AddOnRule, Offer, Sku
 from partnerdesk.errors import DomainError, NotFound
 from partnerdesk.pagination import paginate
 from partnerdesk.subscriptions import forms, services
+from partnerdesk.subscriptions import rules as subscription_rules
 from partnerdesk.subscriptions.models import ChangeRequest, LicenseAssignment, Subscription
 from partnerdesk.tenancy.models import Organization
 
 P = Permission
 
 
-def _principal(request: HttpRequest) -> Any:
-    return request.principal  # type: ignore[attr-defined]
-
-
 def partner_changes(view: View) -> View:
-    """`requires(subscriptions.change, portal="partner")`, but a customer is told to ask its partner."""
-    guarded = requires(P.SUBSCRIPTIONS_CHANGE, portal="partner")(view)
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        principal = getattr(request, "principal", None)
-        if principal is not None and principal.kind == OrgKind.CUSTOMER:
-            try:
-                services.refuse_customer_change(
-                    principal, principal.organization, what=f"{request.method} {request.path}"
-                )
-            except DomainError as error:
-                return error_page(request, error)
-        return guarded(request, *args, **kwargs)
-
-    wrapper.required_permission = P.SUBSCRIPTIONS_CHANGE.value  # type: ignore[attr-defined]
-    return wrapper  # type: ignore[return-value]
+    """`requires(subscriptions.change, portal="partner")`: a customer is told to ask its partner (audited)."""
+    return requires(subscription_rules.CHANGE, portal="partner")(view)
 
 
 def _subscriptions(request: HttpRequest) -> Any:
-    return policy.visible(_principal(request), Subscription).select_related(
+    return policy.visible(principal_of(request), Subscription).select_related(
         "customer", "partner", "offer", "offer__sku"
     )
 
 
 def _customer(request: HttpRequest, customer_id: Any) -> Organization:
-    customers = policy.visible(_principal(request), Organization).filter(kind=OrgKind.CUSTOMER)
-    return policy.get_visible(_principal(request), customers, pk=customer_id)
+    customers = policy.visible(principal_of(request), Organization).filter(kind=OrgKind.CUSTOMER)
+    return policy.get_visible(principal_of(request), customers, pk=customer_id)
 
 
 def _offers_on_sale(request: HttpRequest) -> Any:
     now = timezone.now()
     return (
-        policy.visible(_principal(request), Offer)
+        policy.visible(principal_of(request), Offer)
         .filter(valid_from__lte=now)
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=now))
         .exclude(sku__addon_rules__isnull=False)
@@ -129,7 +110,7 @@ def subscription_create(request: HttpRequest, customer_id: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             subscription = services.create_subscription(
-                _principal(request), customer=customer, **form.cleaned_data
+                principal_of(request), customer=customer, **form.cleaned_data
             )
         except DomainError as error:
             form.add_error(None, error.message)
@@ -146,11 +127,13 @@ def subscription_create(request: HttpRequest, customer_id: str) -> HttpResponse:
 
 def _detail_context(request: HttpRequest, subscription: Subscription, **overrides: Any) -> dict[str, Any]:
     now = timezone.now()
-    addon_skus = AddOnRule.objects.filter(base_sku_id=subscription.offer.sku_id).values_list(
-        "addon_sku_id", flat=True
+    addon_skus = (
+        policy.visible(principal_of(request), AddOnRule)
+        .filter(base_sku_id=subscription.offer.sku_id)
+        .values_list("addon_sku_id", flat=True)
     )
     addon_offers = (
-        policy.visible(_principal(request), Offer).filter(sku_id__in=addon_skus).select_related("sku")
+        policy.visible(principal_of(request), Offer).filter(sku_id__in=addon_skus).select_related("sku")
     )
     return {
         "subscription": subscription,
@@ -177,7 +160,7 @@ def _detail_context(request: HttpRequest, subscription: Subscription, **override
 
 @requires(P.SUBSCRIPTIONS_VIEW, portal="partner")
 def partner_detail(request: HttpRequest, subscription_id: str) -> HttpResponse:
-    subscription = policy.get_visible(_principal(request), _subscriptions(request), pk=subscription_id)
+    subscription = policy.get_visible(principal_of(request), _subscriptions(request), pk=subscription_id)
     return render(request, "subscriptions/partner_detail.html", _detail_context(request, subscription))
 
 
@@ -185,7 +168,7 @@ def partner_detail(request: HttpRequest, subscription_id: str) -> HttpResponse:
 @partner_changes
 def subscription_action(request: HttpRequest, subscription_id: str, action: str) -> HttpResponse:
     """One change to a subscription: quantity, settings, suspend, reactivate, cancel, upgrade, add-on."""
-    principal = _principal(request)
+    principal = principal_of(request)
     subscription = policy.get_visible(principal, _subscriptions(request), pk=subscription_id)
     etag = request.POST.get("etag") or None
     form: Any = None
@@ -260,7 +243,7 @@ def subscription_action(request: HttpRequest, subscription_id: str, action: str)
 
 
 def _change_requests(request: HttpRequest) -> Any:
-    return policy.visible(_principal(request), ChangeRequest).select_related(
+    return policy.visible(principal_of(request), ChangeRequest).select_related(
         "subscription", "subscription__offer", "customer", "partner", "created_by"
     )
 
@@ -284,7 +267,7 @@ def partner_change_requests(request: HttpRequest) -> HttpResponse:
 @require_POST
 @partner_changes
 def change_request_decide(request: HttpRequest, request_id: str) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     change_request = policy.get_visible(principal, _change_requests(request), pk=request_id)
     form = forms.DecisionForm(request.POST)
     if not form.is_valid():
@@ -311,7 +294,7 @@ def change_request_decide(request: HttpRequest, request_id: str) -> HttpResponse
 
 @requires(P.SUBSCRIPTIONS_VIEW, portal="admin")
 def admin_subscriptions(request: HttpRequest) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     customer = principal.organization
     subscriptions = list(
         _subscriptions(request)
@@ -336,7 +319,7 @@ def admin_subscriptions(request: HttpRequest) -> HttpResponse:
 
 @requires(P.SUBSCRIPTIONS_REQUEST_CHANGE, portal="admin")
 def admin_request_change(request: HttpRequest, subscription_id: str) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     subscription = policy.get_visible(principal, _subscriptions(request), pk=subscription_id)
     upgrade_skus = policy.visible(principal, Sku).filter(upgrades_from__from_sku_id=subscription.offer.sku_id)
     form = forms.ChangeRequestForm(request.POST or None, upgrade_skus=upgrade_skus)
@@ -361,7 +344,7 @@ def admin_request_change(request: HttpRequest, subscription_id: str) -> HttpResp
 @require_POST
 @requires(P.SUBSCRIPTIONS_REQUEST_CHANGE, portal="admin")
 def admin_change_request_reply(request: HttpRequest, request_id: str) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     change_request = policy.get_visible(principal, _change_requests(request), pk=request_id)
     form = forms.ReplyForm(request.POST)
     if form.is_valid():
@@ -378,7 +361,7 @@ def admin_change_request_reply(request: HttpRequest, request_id: str) -> HttpRes
 
 @requires(P.LICENSES_VIEW, portal="admin")
 def admin_licences(request: HttpRequest) -> HttpResponse:
-    pools = services.pools(_principal(request).organization.pk)
+    pools = services.pools(principal_of(request).organization.pk)
     return render(request, "subscriptions/admin_licences.html", {"pools": pools})
 
 
@@ -391,12 +374,12 @@ def _is_uuid(value: str) -> bool:
 
 
 def _customer_users(request: HttpRequest) -> Any:
-    return policy.visible(_principal(request), User)
+    return policy.visible(principal_of(request), User)
 
 
 @requires(P.LICENSES_VIEW, portal="admin")
 def admin_pool(request: HttpRequest, sku_id: str) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     customer = principal.organization
     sku = policy.get_visible(principal, Sku.objects.select_related("product"), pk=sku_id)
     if request.method == "POST":
@@ -419,12 +402,16 @@ def admin_pool(request: HttpRequest, sku_id: str) -> HttpResponse:
 
 
 def _render_pool(request: HttpRequest, sku: Sku, *, error: str = "", status: int = 200) -> HttpResponse:
-    customer = _principal(request).organization
+    customer = principal_of(request).organization
     pool = next(
         (p for p in services.pools(customer.pk) if p.sku.pk == sku.pk),
         services.Pool(sku=sku, purchased=0, suspended=0, assigned=0),
     )
-    holders = LicenseAssignment.objects.filter(customer=customer, sku=sku).values_list("user_id", flat=True)
+    holders = (
+        policy.visible(principal_of(request), LicenseAssignment)
+        .filter(customer=customer, sku=sku)
+        .values_list("user_id", flat=True)
+    )
     users = _customer_users(request)
     query = request.GET.get("q", "").strip()
     candidates = users.exclude(pk__in=holders)
@@ -448,11 +435,13 @@ def _render_pool(request: HttpRequest, sku: Sku, *, error: str = "", status: int
 @requires(P.LICENSES_VIEW, portal="admin")
 def admin_user_licences(request: HttpRequest, user_id: str) -> HttpResponse:
     """One user's licences, with a checkbox per SKU: the user page links here."""
-    principal = _principal(request)
+    principal = principal_of(request)
     customer = principal.organization
     person = policy.get_visible(principal, User, pk=user_id)
     pools = services.pools(customer.pk)
-    held = set(LicenseAssignment.objects.filter(user=person).values_list("sku_id", flat=True))
+    held = set(
+        policy.visible(principal, LicenseAssignment).filter(user=person).values_list("sku_id", flat=True)
+    )
     error, status = "", 200
     if request.method == "POST":
         principal.require(P.LICENSES_ASSIGN)
@@ -474,7 +463,9 @@ def admin_user_licences(request: HttpRequest, user_id: str) -> HttpResponse:
             )
             return redirect("subscriptions:admin_user_licences", user_id=person.pk)
         pools = services.pools(customer.pk)
-        held = set(LicenseAssignment.objects.filter(user=person).values_list("sku_id", flat=True))
+        held = set(
+            policy.visible(principal, LicenseAssignment).filter(user=person).values_list("sku_id", flat=True)
+        )
     return render(
         request,
         "subscriptions/admin_user_licences.html",

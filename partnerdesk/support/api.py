@@ -1,9 +1,10 @@
 """API: support requests (customer ↔ partner), service requests (partner ↔ operator), topics,
 attachments and help-article search.
 
-Operations both sides use are declared `signed_in` and check the side's permission first thing
-(`_support_side`, `_service_side`): a customer holds support.requests, a partner support.desk or
-support.escalate, the operator support.operator_desk.
+Operations both sides use require a named rule (`access.rules`): `SUPPORT_REQUESTS_WORK` (a customer
+holds support.requests, a partner support.desk; the operator is refused) and `SERVICE_REQUESTS_WORK`
+(a partner holds support.escalate, the operator support.operator_desk; a customer is refused).
+Every create honours an `Idempotency-Key` header (the platform wrapper, `partnerdesk.idempotency`).
 """
 
 import uuid
@@ -16,11 +17,11 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
-from partnerdesk.access import policy
+from partnerdesk.access import policy, rules
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import Principal
 from partnerdesk.api import Email, ErrorOut, Out, PageOut, principal_of, requires, signed_in
-from partnerdesk.errors import DomainError, Forbidden
+from partnerdesk.errors import DomainError
 from partnerdesk.pagination import paginate
 from partnerdesk.support import queries, services
 from partnerdesk.support.models import (
@@ -203,23 +204,6 @@ class ArticleOut(Out):
 # --- helpers -----------------------------------------------------------------------------------
 
 
-def _support_side(principal: Principal) -> None:
-    if principal.kind == OrgKind.PARTNER:
-        principal.require(P.SUPPORT_DESK)
-    elif principal.kind == OrgKind.CUSTOMER:
-        principal.require(P.SUPPORT_REQUESTS)
-    else:
-        raise Forbidden(
-            _("The operator sees service requests, not customers' support requests."),
-            code="permission_denied",
-        )
-
-
-def _service_side(principal: Principal) -> None:
-    services.refuse_customer(principal)
-    principal.require(P.SUPPORT_OPERATOR_DESK if principal.kind == OrgKind.OPERATOR else P.SUPPORT_ESCALATE)
-
-
 def _ref(obj: Any) -> dict[str, Any] | None:
     return {"id": obj.pk, "name": getattr(obj, "name", str(obj))} if obj is not None else None
 
@@ -288,7 +272,7 @@ def service_out(principal: Principal, service_request: ServiceRequest) -> dict[s
         "partner": _ref(service_request.partner),
         "customer": _ref(service_request.customer),
         "support_request_id": service_request.support_request_id
-        if principal.kind == OrgKind.PARTNER
+        if rules.on_partner_side(principal)
         else None,
         "service": _ref(service_request.service),
         "contact": _person(service_request.contact),
@@ -312,7 +296,7 @@ def attachment_out(attachment: Attachment) -> dict[str, Any]:
 def _service(principal: Principal, service_id: Any) -> Any:
     if service_id is None:
         return None
-    return queries.get_service(service_id)
+    return queries.get_service(principal, service_id)
 
 
 def _topic(topic_id: Any) -> SupportTopic:
@@ -323,7 +307,7 @@ def _topic(topic_id: Any) -> SupportTopic:
 
 
 @router.get("/support-requests", response=PageOut[SupportRequestOut], summary="List support requests")
-@signed_in
+@requires(rules.SUPPORT_REQUESTS_WORK)
 def list_support_requests(
     request: HttpRequest,
     status: str = "",
@@ -335,7 +319,6 @@ def list_support_requests(
     cursor: str | None = None,
 ) -> dict[str, Any]:
     principal = principal_of(request)
-    _support_side(principal)
     queryset = queries.filter_support_requests(
         queries.support_request_rows(principal),
         {
@@ -353,10 +336,9 @@ def list_support_requests(
 @router.post(
     "/support-requests", response={201: SupportRequestOut, **ERRORS}, summary="Open a support request"
 )
-@signed_in
+@requires(P.SUPPORT_REQUESTS)
 def create_support_request(request: HttpRequest, payload: SupportRequestIn) -> Status:
     principal = principal_of(request)
-    principal.require(P.SUPPORT_REQUESTS)
     data = services.NewSupportRequest(
         title=payload.title,
         description=payload.description,
@@ -376,10 +358,9 @@ def create_support_request(request: HttpRequest, payload: SupportRequestIn) -> S
     response={200: SupportRequestOut, **ERRORS},
     summary="One support request",
 )
-@signed_in
+@requires(rules.SUPPORT_REQUESTS_WORK)
 def get_support_request(request: HttpRequest, request_id: str) -> dict[str, Any]:
     principal = principal_of(request)
-    _support_side(principal)
     return support_out(policy.get_visible(principal, queries.support_requests(principal), pk=request_id))
 
 
@@ -388,12 +369,11 @@ def get_support_request(request: HttpRequest, request_id: str) -> dict[str, Any]
     response={200: SupportRequestOut, **ERRORS},
     summary="Change status, assignee or severity",
 )
-@signed_in
+@requires(rules.SUPPORT_REQUESTS_WORK)
 def patch_support_request(
     request: HttpRequest, request_id: str, payload: SupportRequestPatch
 ) -> dict[str, Any]:
     principal = principal_of(request)
-    _support_side(principal)
     support_request = policy.get_visible(principal, queries.support_requests(principal), pk=request_id)
     changes = payload.model_dump(exclude_unset=True)
     services.update_support_request(
@@ -411,10 +391,9 @@ def patch_support_request(
     response={200: list[MessageOut], **ERRORS},
     summary="The timeline (the customer sees public replies only)",
 )
-@signed_in
+@requires(rules.SUPPORT_REQUESTS_WORK)
 def list_messages(request: HttpRequest, request_id: str) -> list[Message]:
     principal = principal_of(request)
-    _support_side(principal)
     support_request = policy.get_visible(principal, queries.support_requests(principal), pk=request_id)
     return list(queries.messages(principal, support_request))
 
@@ -424,10 +403,9 @@ def list_messages(request: HttpRequest, request_id: str) -> list[Message]:
     response={201: MessageOut, **ERRORS},
     summary="Reply (public) or add an internal note (partner only)",
 )
-@signed_in
+@requires(rules.SUPPORT_REQUESTS_WORK)
 def add_message(request: HttpRequest, request_id: str, payload: MessageIn) -> Status:
     principal = principal_of(request)
-    _support_side(principal)
     support_request = policy.get_visible(principal, queries.support_requests(principal), pk=request_id)
     message = services.add_message(
         principal,
@@ -436,7 +414,7 @@ def add_message(request: HttpRequest, request_id: str, payload: MessageIn) -> St
         visibility=payload.visibility,
         source=Message.Source.API,
     )
-    return Status(201, Message.objects.get(pk=message.pk))
+    return Status(201, policy.visible(principal, Message).get(pk=message.pk))
 
 
 @router.post(
@@ -469,10 +447,9 @@ def escalate(request: HttpRequest, request_id: str, payload: EscalateIn) -> Stat
     response={200: list[AttachmentOut], **ERRORS},
     summary="Attachments of a support request",
 )
-@signed_in
+@requires(rules.SUPPORT_REQUESTS_WORK)
 def list_support_attachments(request: HttpRequest, request_id: str) -> list[dict[str, Any]]:
     principal = principal_of(request)
-    _support_side(principal)
     support_request = policy.get_visible(principal, queries.support_requests(principal), pk=request_id)
     return [
         attachment_out(a)
@@ -487,12 +464,11 @@ def list_support_attachments(request: HttpRequest, request_id: str) -> list[dict
     response={201: AttachmentOut, 413: ErrorOut, 415: ErrorOut, **ERRORS},
     summary="Attach a file (multipart field `file`)",
 )
-@signed_in
+@requires(rules.SUPPORT_REQUESTS_WORK)
 def upload_support_attachment(
     request: HttpRequest, request_id: str, file: File[UploadedFile], internal: Form[bool] = False
 ) -> Status:
     principal = principal_of(request)
-    _support_side(principal)
     support_request = policy.get_visible(principal, queries.support_requests(principal), pk=request_id)
     attachment = services.add_attachment(principal, file, support_request=support_request, internal=internal)
     return Status(201, attachment_out(attachment))
@@ -504,7 +480,7 @@ def upload_support_attachment(
 @router.get(
     "/service-requests", response={200: PageOut[ServiceRequestOut], **ERRORS}, summary="List service requests"
 )
-@signed_in
+@requires(rules.SERVICE_REQUESTS_WORK)
 def list_service_requests(
     request: HttpRequest,
     status: str = "",
@@ -517,7 +493,6 @@ def list_service_requests(
     cursor: str | None = None,
 ) -> dict[str, Any]:
     principal = principal_of(request)
-    _service_side(principal)
     queryset = queries.filter_service_requests(
         queries.service_request_rows(principal),
         {
@@ -538,11 +513,9 @@ def list_service_requests(
     response={201: ServiceRequestOut, **ERRORS},
     summary="File a partner's own service request with the operator",
 )
-@signed_in
+@requires(rules.SERVICE_REQUESTS_FILE)
 def create_service_request(request: HttpRequest, payload: ServiceRequestIn) -> Status:
     principal = principal_of(request)
-    services.refuse_customer(principal)
-    principal.require(P.SUPPORT_ESCALATE)
     data = services.NewServiceRequest(
         title=payload.title,
         description=payload.description,
@@ -562,10 +535,9 @@ def create_service_request(request: HttpRequest, payload: ServiceRequestIn) -> S
     response={200: ServiceRequestOut, **ERRORS},
     summary="One service request",
 )
-@signed_in
+@requires(rules.SERVICE_REQUESTS_WORK)
 def get_service_request(request: HttpRequest, request_id: str) -> dict[str, Any]:
     principal = principal_of(request)
-    _service_side(principal)
     return service_out(
         principal, policy.get_visible(principal, queries.service_requests(principal), pk=request_id)
     )
@@ -576,12 +548,11 @@ def get_service_request(request: HttpRequest, request_id: str) -> dict[str, Any]
     response={200: ServiceRequestOut, **ERRORS},
     summary="Status (attention needed, closed with a resolution), assignee, severity, topic",
 )
-@signed_in
+@requires(rules.SERVICE_REQUESTS_WORK)
 def patch_service_request(
     request: HttpRequest, request_id: str, payload: ServiceRequestPatch
 ) -> dict[str, Any]:
     principal = principal_of(request)
-    _service_side(principal)
     service_request = policy.get_visible(principal, queries.service_requests(principal), pk=request_id)
     changes = payload.model_dump(exclude_unset=True)
     services.update_service_request(
@@ -601,10 +572,9 @@ def patch_service_request(
     response={200: list[NoteOut], **ERRORS},
     summary="The timeline (a partner never sees operator-internal notes)",
 )
-@signed_in
+@requires(rules.SERVICE_REQUESTS_WORK)
 def list_notes(request: HttpRequest, request_id: str) -> list[Note]:
     principal = principal_of(request)
-    _service_side(principal)
     service_request = policy.get_visible(principal, queries.service_requests(principal), pk=request_id)
     return list(
         policy.visible(principal, Note).filter(service_request=service_request).order_by("created_at", "id")
@@ -616,16 +586,15 @@ def list_notes(request: HttpRequest, request_id: str) -> list[Note]:
     response={201: NoteOut, **ERRORS},
     summary="Add a note (operator: to the partner or internal; partner: an answer)",
 )
-@signed_in
+@requires(rules.SERVICE_REQUESTS_WORK)
 def add_note(request: HttpRequest, request_id: str, payload: NoteIn) -> Status:
     principal = principal_of(request)
-    _service_side(principal)
     service_request = policy.get_visible(principal, queries.service_requests(principal), pk=request_id)
     kind = payload.kind or (
-        Note.Kind.TO_PARTNER if principal.kind == OrgKind.OPERATOR else Note.Kind.FROM_PARTNER
+        Note.Kind.TO_PARTNER if rules.on_operator_side(principal) else Note.Kind.FROM_PARTNER
     )
     note = services.add_note(principal, service_request, body=payload.body, kind=kind)
-    return Status(201, Note.objects.get(pk=note.pk))
+    return Status(201, policy.visible(principal, Note).get(pk=note.pk))
 
 
 @router.get(
@@ -633,10 +602,9 @@ def add_note(request: HttpRequest, request_id: str, payload: NoteIn) -> Status:
     response={200: list[AttachmentOut], **ERRORS},
     summary="Attachments of a service request",
 )
-@signed_in
+@requires(rules.SERVICE_REQUESTS_WORK)
 def list_service_attachments(request: HttpRequest, request_id: str) -> list[dict[str, Any]]:
     principal = principal_of(request)
-    _service_side(principal)
     service_request = policy.get_visible(principal, queries.service_requests(principal), pk=request_id)
     return [
         attachment_out(a)
@@ -651,12 +619,11 @@ def list_service_attachments(request: HttpRequest, request_id: str) -> list[dict
     response={201: AttachmentOut, 413: ErrorOut, 415: ErrorOut, **ERRORS},
     summary="Attach a file (multipart field `file`)",
 )
-@signed_in
+@requires(rules.SERVICE_REQUESTS_WORK)
 def upload_service_attachment(
     request: HttpRequest, request_id: str, file: File[UploadedFile], internal: Form[bool] = False
 ) -> Status:
     principal = principal_of(request)
-    _service_side(principal)
     service_request = policy.get_visible(principal, queries.service_requests(principal), pk=request_id)
     attachment = services.add_attachment(principal, file, service_request=service_request, internal=internal)
     return Status(201, attachment_out(attachment))
@@ -679,25 +646,18 @@ def download_attachment(request: HttpRequest, attachment_id: str) -> FileRespons
 @router.get(
     "/support-topics", response={200: list[TopicOut], **ERRORS}, summary="Support topics to file under"
 )
-@signed_in
+@requires(rules.SERVICE_REQUESTS_WORK)
 def list_topics(request: HttpRequest) -> list[SupportTopic]:
     principal = principal_of(request)
-    _service_side(principal)
     return list(policy.visible(principal, SupportTopic).filter(active=True).order_by("name"))
 
 
 @router.get(
     "/help-articles", response={200: list[ArticleOut], **ERRORS}, summary="Search help articles (self-help)"
 )
-@signed_in
+@requires(rules.HELP_ARTICLES_SEARCH)
 def search_articles(request: HttpRequest, q: str = "", service_id: str = "") -> list[HelpArticle]:
     principal = principal_of(request)
-    if principal.kind == OrgKind.CUSTOMER:
-        principal.require(P.SUPPORT_REQUESTS)
-    elif principal.kind == OrgKind.PARTNER:
-        principal.require(P.SUPPORT_DESK)
-    else:
-        principal.require(P.SUPPORT_ARTICLES_WRITE)
     if not q.strip():
         raise DomainError(_("Say what to search for."), code="query_required")
     return queries.self_help_articles(principal, q, service_id or None)
@@ -755,10 +715,10 @@ class FlagOut(Out):
     created_at: datetime
 
 
-def _profile_out(partner: Any) -> dict[str, Any]:
+def _profile_out(principal: Principal, partner: Any) -> dict[str, Any]:
     from partnerdesk.support.models import SupportProfile
 
-    profile = SupportProfile.objects.filter(partner=partner).first()
+    profile = policy.visible(principal, SupportProfile).filter(partner=partner).first()
     return {
         "partner": _ref(partner),
         "email": (profile.email if profile else "") or partner.contact_email,
@@ -773,16 +733,12 @@ def _profile_out(partner: Any) -> dict[str, Any]:
     response={200: ProfileOut, **ERRORS},
     summary="How to reach support: the customer's partner, or the partner's own profile",
 )
-@signed_in
+@requires(rules.SUPPORT_PROFILE_VIEW)
 def get_support_profile(request: HttpRequest) -> dict[str, Any]:
     principal = principal_of(request)
-    if principal.kind == OrgKind.CUSTOMER:
-        principal.require(P.SUPPORT_REQUESTS)
-        return _profile_out(principal.organization.partner)
-    if principal.kind == OrgKind.PARTNER:
-        principal.require(P.SUPPORT_DESK)
-        return _profile_out(principal.organization)
-    raise Forbidden(_("The operator has no support profile."), code="permission_denied")
+    if rules.on_customer_side(principal):
+        return _profile_out(principal, principal.organization.partner)
+    return _profile_out(principal, principal.organization)
 
 
 @router.patch(
@@ -792,7 +748,7 @@ def get_support_profile(request: HttpRequest) -> dict[str, Any]:
 def patch_support_profile(request: HttpRequest, payload: ProfilePatch) -> dict[str, Any]:
     principal = principal_of(request)
     services.update_support_profile(principal, payload.model_dump(exclude_unset=True))
-    return _profile_out(principal.organization)
+    return _profile_out(principal, principal.organization)
 
 
 @router.post(
@@ -870,12 +826,11 @@ def flag_partner(request: HttpRequest, partner_id: str, payload: FlagIn) -> Stat
     response={200: list[FlagOut], **ERRORS},
     summary="Inappropriate-escalation flags (the operator: all; a partner: its own)",
 )
-@signed_in
+@requires(rules.SERVICE_REQUESTS_WORK)
 def list_flags(request: HttpRequest) -> list[dict[str, Any]]:
     from partnerdesk.support.models import PartnerFlag
 
     principal = principal_of(request)
-    _service_side(principal)
     return [
         {
             "id": f.id,

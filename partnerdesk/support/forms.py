@@ -13,8 +13,10 @@ from partnerdesk.support.models import Note, ServiceRequest, Severity, SupportRe
 
 
 class SupportRequestForm(forms.Form):
+    # The services the customer is entitled to (from the view, through the choke point): a request
+    # about another tenant's service is not valid input.
     service: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
-        queryset=Service.objects.order_by("name"), required=False, label=_("Service affected")
+        queryset=Service.objects.none(), required=False, label=_("Service affected")
     )
     title = forms.CharField(label=_("Title"), max_length=200)
     description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 6}))
@@ -26,6 +28,10 @@ class SupportRequestForm(forms.Form):
         label=_("Preferred contact method"), choices=SupportRequest.ContactMethod.choices
     )
     attachment = forms.FileField(label=_("Attachment"), required=False)
+
+    def __init__(self, *args: Any, services: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["service"].queryset = services  # type: ignore[attr-defined]
 
 
 class MessageForm(forms.Form):
@@ -79,15 +85,16 @@ class ServiceRequestForm(forms.Form):
         queryset=SupportTopic.objects.none(), label=_("Support topic")
     )
     service: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
-        queryset=Service.objects.order_by("name"), required=False, label=_("Service")
+        queryset=Service.objects.none(), required=False, label=_("Service")
     )
     title = forms.CharField(label=_("Title"), max_length=200)
     description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 6}))
     severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices, initial=Severity.MODERATE)
 
-    def __init__(self, *args: Any, topics: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, topics: Any, services: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["topic"].queryset = topics  # type: ignore[attr-defined]
+        self.fields["service"].queryset = services  # type: ignore[attr-defined]
 
 
 class NoteForm(forms.Form):
@@ -133,15 +140,16 @@ class ArticleForm(forms.Form):
     body = forms.CharField(label=_("Body"), widget=forms.Textarea(attrs={"rows": 10}))
     language = forms.ChoiceField(label=_("Language"), choices=[])
     services: forms.ModelMultipleChoiceField[Any] = forms.ModelMultipleChoiceField(
-        queryset=Service.objects.order_by("name"),
+        queryset=Service.objects.none(),
         required=False,
         label=_("Services"),
         widget=forms.CheckboxSelectMultiple,
     )
     published = forms.BooleanField(label=_("Published"), required=False, initial=True)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, services: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["services"].queryset = services  # type: ignore[attr-defined]
         from django.conf import settings
 
         self.fields["language"].choices = settings.LANGUAGES  # type: ignore[attr-defined]

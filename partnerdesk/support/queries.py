@@ -13,8 +13,8 @@ from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from partnerdesk.access import policy
-from partnerdesk.access.permissions import OrgKind, Permission
+from partnerdesk.access import policy, rules
+from partnerdesk.access.permissions import Permission
 from partnerdesk.access.principal import Principal
 from partnerdesk.errors import DomainError, NotFound
 from partnerdesk.support import search, sla
@@ -183,11 +183,12 @@ def _by_id(queryset: Any, field: str, value: str) -> Any:
         return queryset.none()
 
 
-def get_service(service_id: Any) -> Any:
+def get_service(principal: Principal, service_id: Any) -> Any:
+    """The service a request names, among those the principal sees (a customer: its entitled ones)."""
     from partnerdesk.health.models import Service
 
     try:
-        return Service.objects.get(pk=service_id)
+        return policy.visible(principal, Service).get(pk=service_id)
     except (Service.DoesNotExist, ValueError, Exception):
         raise DomainError(_("Unknown service."), code="invalid_service") from None
 
@@ -202,12 +203,9 @@ def get_topic(topic_id: Any) -> SupportTopic:
 def attachment_response(principal: Principal, attachment_id: Any) -> FileResponse:
     """Stream an attachment to someone who may see its request; everyone else gets a 404."""
     attachment = policy.get_visible(principal, Attachment, pk=attachment_id)
-    if principal.kind == OrgKind.CUSTOMER:
-        principal.require(P.SUPPORT_REQUESTS)
-    elif principal.kind == OrgKind.PARTNER:
-        principal.require(P.SUPPORT_DESK if attachment.support_request_id else P.SUPPORT_ESCALATE)
-    else:
-        principal.require(P.SUPPORT_OPERATOR_DESK)
+    principal.require(
+        rules.SUPPORT_REQUESTS_WORK if attachment.support_request_id else rules.SERVICE_REQUESTS_WORK
+    )
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError:

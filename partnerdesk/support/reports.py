@@ -24,8 +24,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from partnerdesk.access import policy
+from partnerdesk.access import policy, rules
 from partnerdesk.access.permissions import Permission
+from partnerdesk.access.principal import principal_of
 from partnerdesk.access.web import requires
 from partnerdesk.accounts.models import User
 from partnerdesk.support.models import Deflection, ServiceRequest, Severity, SupportRequest
@@ -195,7 +196,7 @@ def dashboard_bars(principal: Any) -> list[dict[str, Any]]:
     """
     now = timezone.now()
     start = _first_week(now)
-    model: Any = ServiceRequest if principal.kind == "operator" else SupportRequest
+    model: Any = ServiceRequest if rules.on_operator_side(principal) else SupportRequest
     weeks = (
         policy.visible(principal, model)
         .filter(created_at__gte=timezone.make_aware(datetime.combine(start, time.min)))
@@ -345,7 +346,7 @@ def _render(
     filename: str,
 ) -> HttpResponse:
     """Build the report for valid filters (or the default period, with the form's message) and show it."""
-    principal = request.principal  # type: ignore[attr-defined]
+    principal = principal_of(request)
     if form.is_valid():
         data = form.cleaned_data
         period = Period(since=data["since"], until=data["until"])
@@ -385,7 +386,7 @@ def _csv_query(request: HttpRequest) -> str:
 
 @requires(Permission.SUPPORT_REPORTS, portal="partner")
 def partner_reports(request: HttpRequest) -> HttpResponse:
-    principal = request.principal  # type: ignore[attr-defined]
+    principal = principal_of(request)
     form = ReportFilters(
         request.GET,
         organizations=policy.visible(principal, Organization)
@@ -399,7 +400,7 @@ def partner_reports(request: HttpRequest) -> HttpResponse:
 
 @requires(Permission.SUPPORT_REPORTS, portal="operator")
 def operator_reports(request: HttpRequest) -> HttpResponse:
-    principal = request.principal  # type: ignore[attr-defined]
+    principal = principal_of(request)
     form = ReportFilters(
         request.GET,
         organizations=policy.visible(principal, Organization).filter(kind="partner").order_by("name"),

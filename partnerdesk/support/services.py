@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from partnerdesk.access import rules
 from partnerdesk.access.permissions import ROLE_PERMISSIONS, OrgKind, Permission, Role
 from partnerdesk.access.principal import Principal
 from partnerdesk.accounts.models import User
@@ -317,11 +318,8 @@ def add_message(
     inbound_message_id: str | None = None,
 ) -> Message:
     """Add a reply (or, for the partner, an internal note) to a support request's timeline."""
-    partner_side = principal.kind == OrgKind.PARTNER
-    if partner_side:
-        principal.require(P.SUPPORT_DESK)
-    else:
-        principal.require(P.SUPPORT_REQUESTS)
+    principal.require(rules.SUPPORT_REQUESTS_WORK)
+    partner_side = rules.on_partner_side(principal)
     if visibility not in Visibility.values:
         raise DomainError(_("Visibility must be public or internal."), code="invalid_visibility")
     if visibility == Visibility.INTERNAL and not partner_side:
@@ -416,8 +414,8 @@ def update_support_request(
 
     The customer may only close or reopen (within the reopen period); the partner does the rest.
     """
-    partner_side = principal.kind == OrgKind.PARTNER
-    principal.require(P.SUPPORT_DESK if partner_side else P.SUPPORT_REQUESTS)
+    principal.require(rules.SUPPORT_REQUESTS_WORK)
+    partner_side = rules.on_partner_side(principal)
     now = timezone.now()
     with transaction.atomic():
         locked = _locked_support(request)
@@ -579,20 +577,6 @@ class NewServiceRequest:
     service: Service | None = None
 
 
-def refuse_customer(principal: Principal) -> None:
-    """A customer never files with the operator (DOMAIN §2 rule 4): say whom to contact instead."""
-    if principal.kind == OrgKind.CUSTOMER:
-        partner = principal.organization.partner
-        raise Forbidden(
-            _(
-                "Customers cannot contact the operator. Open a support request with your partner, "
-                "%(partner)s; it escalates to the operator when needed."
-            )
-            % {"partner": partner.name if partner else ""},
-            code="customer_cannot_contact_operator",
-        )
-
-
 def _contact(principal: Principal, contact: User | None) -> User:
     contact = contact or principal.user
     if contact.organization_id != principal.organization.pk or contact.deleted_at is not None:
@@ -634,10 +618,7 @@ def _new_service_request(
 
 def create_service_request(principal: Principal, data: NewServiceRequest) -> ServiceRequest:
     """File a partner's own problem with the operator (the second queue, no customer)."""
-    refuse_customer(principal)
-    principal.require(P.SUPPORT_ESCALATE)
-    if principal.kind != OrgKind.PARTNER:
-        raise Forbidden(_("Only partners file service requests."), code="partners_only")
+    principal.require(rules.SERVICE_REQUESTS_FILE)
     now = timezone.now()
     with transaction.atomic():
         service_request = _new_service_request(principal, data, customer=None, support_request=None, now=now)
@@ -669,9 +650,7 @@ def escalate(
     The partner chooses which of the conversation to share; the two stay linked; the customer
     sees "escalated to the operator", never the operator's notes.
     """
-    principal.require(P.SUPPORT_ESCALATE)
-    if principal.kind != OrgKind.PARTNER:
-        raise Forbidden(_("Only the partner escalates."), code="partners_only")
+    principal.require(rules.ESCALATE)
     now = timezone.now()
     with transaction.atomic():
         locked = _locked_support(request)
@@ -748,13 +727,10 @@ def add_note(principal: Principal, service_request: ServiceRequest, *, body: str
     """Add to a service request's timeline: the operator writes to the partner or internally, the
     partner answers. A partner's answer ends "attention needed" and restarts the operator's clock.
     """
-    operator_side = principal.kind == OrgKind.OPERATOR
-    if operator_side:
-        principal.require(P.SUPPORT_OPERATOR_DESK)
+    principal.require(rules.SERVICE_REQUESTS_WORK)
+    if rules.on_operator_side(principal):
         allowed: tuple[str, ...] = (Note.Kind.TO_PARTNER, Note.Kind.OPERATOR_INTERNAL)
     else:
-        refuse_customer(principal)
-        principal.require(P.SUPPORT_ESCALATE)
         allowed = (Note.Kind.FROM_PARTNER,)
     if kind not in allowed:
         raise Forbidden(_("You cannot write this kind of note."), code="note_kind_not_allowed")
@@ -836,19 +812,15 @@ def update_service_request(
     """The operator sets status (attention needed pauses its clock; closing needs a resolution),
     assignee, severity and topic; the partner may only close its own request.
     """
-    operator_side = principal.kind == OrgKind.OPERATOR
-    if operator_side:
-        principal.require(P.SUPPORT_OPERATOR_DESK)
-    else:
-        refuse_customer(principal)
-        principal.require(P.SUPPORT_ESCALATE)
-        if (
-            assignee_id is not UNSET
-            or severity is not None
-            or topic is not None
-            or status not in (None, "closed")
-        ):
-            raise Forbidden(_("The operator manages this; you may close your request."), code="operator_only")
+    principal.require(rules.SERVICE_REQUESTS_WORK)
+    operator_side = rules.on_operator_side(principal)
+    if not operator_side and (
+        assignee_id is not UNSET
+        or severity is not None
+        or topic is not None
+        or status not in (None, "closed")
+    ):
+        raise Forbidden(_("The operator manages this; you may close your request."), code="operator_only")
     S = ServiceRequest.Status
     now = timezone.now()
     with transaction.atomic():
@@ -960,16 +932,16 @@ def add_attachment(
 ) -> Attachment:
     """Store a file on a request after checking its size and type (by name and by its first bytes)."""
     if support_request is not None:
-        partner_side = principal.kind == OrgKind.PARTNER
-        principal.require(P.SUPPORT_DESK if partner_side else P.SUPPORT_REQUESTS)
+        principal.require(rules.SUPPORT_REQUESTS_WORK)
+        partner_side = rules.on_partner_side(principal)
         if internal and not partner_side:
             raise Forbidden(
                 _("Only the partner adds internal attachments."), code="internal_notes_partner_only"
             )
         organization = support_request.partner if internal else support_request.customer
     elif service_request is not None:
-        operator_side = principal.kind == OrgKind.OPERATOR
-        principal.require(P.SUPPORT_OPERATOR_DESK if operator_side else P.SUPPORT_ESCALATE)
+        principal.require(rules.SERVICE_REQUESTS_WORK)
+        operator_side = rules.on_operator_side(principal)
         if internal and not operator_side:
             raise Forbidden(_("Only the operator adds internal attachments."), code="note_kind_not_allowed")
         organization = _service_audit_organization(service_request, internal=internal)
@@ -1045,9 +1017,7 @@ PROFILE_FIELDS = ["email", "phone", "website", "hours"]
 
 def update_support_profile(principal: Principal, changes: dict[str, str]) -> SupportProfile:
     """Save the partner's support profile that its customers see."""
-    principal.require(P.SUPPORT_PROFILE_EDIT)
-    if principal.kind != OrgKind.PARTNER:
-        raise Forbidden(_("Only partners have a support profile."), code="partners_only")
+    principal.require(rules.SUPPORT_PROFILE_EDIT)
     with transaction.atomic():
         profile, _created = SupportProfile.objects.select_for_update().get_or_create(
             partner=principal.organization

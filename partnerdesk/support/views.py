@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
+from partnerdesk.access.principal import principal_of
 from partnerdesk.access.web import requires
 from partnerdesk.errors import DomainError
 from partnerdesk.pagination import paginate
@@ -42,10 +43,6 @@ SUPPORT_FILTERS = ["status", "severity", "customer", "assignee", "sla"]
 SERVICE_FILTERS = ["status", "severity", "partner", "assignee", "topic", "sla", "customer"]
 
 
-def _principal(request: HttpRequest) -> Any:
-    return request.principal  # type: ignore[attr-defined]
-
-
 def _status(form: Any) -> int:
     return 400 if form.errors else 200
 
@@ -60,9 +57,9 @@ def _error_status(error: DomainError) -> int:
 @requires(P.SUPPORT_REQUESTS, portal="admin")
 def admin_support(request: HttpRequest) -> HttpResponse:
     """The Support page: how to reach the partner, and the customer's requests."""
-    principal = _principal(request)
+    principal = principal_of(request)
     customer = principal.organization
-    profile = SupportProfile.objects.filter(partner_id=customer.partner_id).first()
+    profile = policy.visible(principal, SupportProfile).filter(partner_id=customer.partner_id).first()
     contacts = (
         policy.visible(principal, SubscriptionSupportContact)
         .select_related("subscription__offer")
@@ -89,13 +86,15 @@ def admin_support(request: HttpRequest) -> HttpResponse:
 @requires(P.SUPPORT_REQUESTS, portal="admin")
 def admin_request_create(request: HttpRequest) -> HttpResponse:
     """New request; "Continue" shows self-help for what was typed, "Submit" opens the request."""
-    principal = _principal(request)
+    principal = principal_of(request)
     initial = {
         "contact_name": principal.user.display_name,
         "contact_email": principal.user.email,
         "service": request.GET.get("service") or None,
     }
-    form = forms.SupportRequestForm(request.POST or None, request.FILES or None, initial=initial)
+    form = forms.SupportRequestForm(
+        request.POST or None, request.FILES or None, initial=initial, services=_services(principal)
+    )
     self_help = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -130,9 +129,7 @@ def admin_request_create(request: HttpRequest) -> HttpResponse:
             )
             return redirect("support:admin_request_detail", request_id=created.pk)
     elif request.method == "GET" and initial["service"] and _is_uuid(initial["service"]):
-        from partnerdesk.health.models import Service
-
-        service = Service.objects.filter(pk=initial["service"]).first()
+        service = _services(principal).filter(pk=initial["service"]).first()
         if service is not None:
             self_help = {
                 "issues": queries.active_health_issues([service.pk]),
@@ -145,6 +142,13 @@ def admin_request_create(request: HttpRequest) -> HttpResponse:
         {"form": form, "self_help": self_help},
         status=_status(form),
     )
+
+
+def _services(principal: Any) -> Any:
+    """The services the principal may name: a customer its entitled ones, the others the catalog."""
+    from partnerdesk.health.models import Service
+
+    return policy.visible(principal, Service).order_by("name")
 
 
 def _is_uuid(value: Any) -> bool:
@@ -172,15 +176,13 @@ def _self_help(principal: Any, data: dict[str, Any]) -> dict[str, Any]:
 @requires(P.SUPPORT_REQUESTS, portal="admin")
 def admin_deflect(request: HttpRequest) -> HttpResponse:
     """ "This solved it": count the deflection and go back to the Support page."""
-    principal = _principal(request)
+    principal = principal_of(request)
     article = None
     if request.POST.get("article"):
         article = policy.get_visible(principal, HelpArticle, pk=request.POST["article"])
     service = None
     if request.POST.get("service") and _is_uuid(request.POST["service"]):
-        from partnerdesk.health.models import Service
-
-        service = Service.objects.filter(pk=request.POST["service"]).first()
+        service = _services(principal).filter(pk=request.POST["service"]).first()
     services.record_deflection(
         principal, article=article, service=service, query=request.POST.get("query", "")
     )
@@ -190,7 +192,7 @@ def admin_deflect(request: HttpRequest) -> HttpResponse:
 
 @requires(P.SUPPORT_REQUESTS, portal="admin")
 def admin_request_detail(request: HttpRequest, request_id: str) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     support_request = policy.get_visible(principal, queries.support_requests(principal), pk=request_id)
     form = forms.MessageForm(request.POST or None)
     form.fields.pop("visibility")
@@ -252,7 +254,7 @@ def _attach(
 
 @requires(P.SUPPORT_REQUESTS, portal="admin")
 def admin_attachment(request: HttpRequest, attachment_id: str) -> HttpResponseBase:
-    return queries.attachment_response(_principal(request), attachment_id)
+    return queries.attachment_response(principal_of(request), attachment_id)
 
 
 # --- partner center: the desk ------------------------------------------------------------------
@@ -264,7 +266,7 @@ def _filters(request: HttpRequest, names: list[str]) -> dict[str, str]:
 
 @requires(P.SUPPORT_DESK, portal="partner")
 def partner_queue(request: HttpRequest) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     filters = _filters(request, SUPPORT_FILTERS)
     if not any(filters.values()) and "status" not in request.GET:
         filters["status"] = "active"
@@ -300,7 +302,7 @@ def _organization_model() -> Any:
 @require_POST
 @requires(P.PARTNER_CENTER, portal="partner")
 def partner_save_view(request: HttpRequest) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     form = forms.SavedViewForm(request.POST)
     queue = request.POST.get("queue", "partner_support")
     target = "support:partner_queue" if queue == "partner_support" else "support:partner_service_queue"
@@ -318,7 +320,7 @@ def partner_save_view(request: HttpRequest) -> HttpResponse:
 
 @requires(P.SUPPORT_DESK, portal="partner")
 def partner_request_detail(request: HttpRequest, request_id: str) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     support_request = policy.get_visible(principal, queries.support_requests(principal), pk=request_id)
     canned = None
     if request.GET.get("canned"):
@@ -367,7 +369,7 @@ def partner_request_detail(request: HttpRequest, request_id: str) -> HttpRespons
         except DomainError as error:
             form.add_error(None, error.message)
             status = _error_status(error)
-    linked = ServiceRequest.objects.filter(support_request=support_request).first()
+    linked = policy.visible(principal, ServiceRequest).filter(support_request=support_request).first()
     return render(
         request,
         "support/partner_request_detail.html",
@@ -389,7 +391,7 @@ def partner_request_detail(request: HttpRequest, request_id: str) -> HttpRespons
 
 @requires(P.SUPPORT_ESCALATE, portal="partner")
 def partner_escalate(request: HttpRequest, request_id: str) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     support_request = policy.get_visible(principal, queries.support_requests(principal), pk=request_id)
     timeline = list(queries.messages(principal, support_request).exclude(source="system"))
     form = forms.EscalateForm(
@@ -444,7 +446,7 @@ def _user_model() -> Any:
 
 @requires(P.SUPPORT_ESCALATE, portal="partner")
 def partner_service_queue(request: HttpRequest) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     filters = _filters(request, SERVICE_FILTERS)
     requests = queries.filter_service_requests(queries.service_requests(principal), filters)
     page = paginate(requests, ordering=["-created_at", "-id"], cursor=request.GET.get("cursor"), limit=50)
@@ -466,8 +468,10 @@ def partner_service_queue(request: HttpRequest) -> HttpResponse:
 
 @requires(P.SUPPORT_ESCALATE, portal="partner")
 def partner_service_create(request: HttpRequest) -> HttpResponse:
-    principal = _principal(request)
-    form = forms.ServiceRequestForm(request.POST or None, topics=services.active_topics())
+    principal = principal_of(request)
+    form = forms.ServiceRequestForm(
+        request.POST or None, topics=services.active_topics(), services=_services(principal_of(request))
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -500,7 +504,7 @@ def operator_service_detail(request: HttpRequest, request_id: str) -> HttpRespon
 
 
 def _service_detail(request: HttpRequest, request_id: str, *, side: str) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     service_request = policy.get_visible(principal, queries.service_requests(principal), pk=request_id)
     form = forms.NoteForm(request.POST or None)
     if side == "partner":
@@ -578,15 +582,15 @@ def _service_detail(request: HttpRequest, request_id: str, *, side: str) -> Http
 
 @requires(P.PARTNER_CENTER, portal="partner")
 def partner_attachment(request: HttpRequest, attachment_id: str) -> HttpResponseBase:
-    return queries.attachment_response(_principal(request), attachment_id)
+    return queries.attachment_response(principal_of(request), attachment_id)
 
 
 @requires(P.SUPPORT_PROFILE_EDIT, portal="partner")
 def partner_profile(request: HttpRequest) -> HttpResponse:
     from partnerdesk.subscriptions.models import Subscription
 
-    principal = _principal(request)
-    profile = SupportProfile.objects.filter(partner=principal.organization).first()
+    principal = principal_of(request)
+    profile = policy.visible(principal, SupportProfile).filter(partner=principal.organization).first()
     initial = {f: getattr(profile, f) for f in services.PROFILE_FIELDS} if profile else {}
     subscriptions = (
         policy.visible(principal, Subscription)
@@ -640,7 +644,7 @@ def partner_profile(request: HttpRequest) -> HttpResponse:
 
 @requires(P.SUPPORT_DESK, portal="partner")
 def partner_canned_replies(request: HttpRequest) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     form = forms.CannedReplyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -663,14 +667,14 @@ def partner_canned_replies(request: HttpRequest) -> HttpResponse:
 
 @requires(P.SUPPORT_OPERATOR_DESK, portal="operator")
 def operator_queue(request: HttpRequest) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     filters = _filters(request, SERVICE_FILTERS)
     if not any(filters.values()) and "status" not in request.GET:
         filters["status"] = "active"
     requests = queries.filter_service_requests(queries.service_requests(principal), filters)
     page = paginate(requests, ordering=["-created_at", "-id"], cursor=request.GET.get("cursor"), limit=50)
     query = {k: v for k, v in filters.items() if v}
-    partners = _organization_model().objects.filter(kind=OrgKind.PARTNER).order_by("name")
+    partners = policy.visible(principal, _organization_model()).filter(kind=OrgKind.PARTNER).order_by("name")
     return render(
         request,
         "support/service_queue.html",
@@ -680,7 +684,7 @@ def operator_queue(request: HttpRequest) -> HttpResponse:
             "statuses": ServiceRequest.Status.choices,
             "query_string": urlencode(query),
             "partners": partners,
-            "topics": SupportTopic.objects.order_by("name"),
+            "topics": policy.visible(principal, SupportTopic).order_by("name"),
             "agents": services.desk_agents(principal.organization.pk),
             "detail_url": "support:operator_service_detail",
             "side": "operator",
@@ -690,12 +694,12 @@ def operator_queue(request: HttpRequest) -> HttpResponse:
 
 @requires(P.SUPPORT_OPERATOR_DESK, portal="operator")
 def operator_attachment(request: HttpRequest, attachment_id: str) -> HttpResponseBase:
-    return queries.attachment_response(_principal(request), attachment_id)
+    return queries.attachment_response(principal_of(request), attachment_id)
 
 
 @requires(P.SUPPORT_TOPICS_MANAGE, portal="operator")
 def operator_topics(request: HttpRequest) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     form = forms.TopicForm(request.POST or None)
     if request.method == "POST":
         if request.POST.get("toggle"):
@@ -719,7 +723,7 @@ def operator_topics(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "support/topics.html",
-        {"form": form, "topics": SupportTopic.objects.order_by("name")},
+        {"form": form, "topics": policy.visible(principal, SupportTopic).order_by("name")},
         status=_status(form),
     )
 
@@ -728,8 +732,12 @@ def operator_topics(request: HttpRequest) -> HttpResponse:
 
 
 def _articles(request: HttpRequest, portal: str) -> HttpResponse:
-    principal = _principal(request)
-    form = forms.ArticleForm(request.POST or None, initial={"language": "en", "published": True})
+    principal = principal_of(request)
+    form = forms.ArticleForm(
+        request.POST or None,
+        initial={"language": "en", "published": True},
+        services=_services(principal_of(request)),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.save_article(principal, **form.cleaned_data)
@@ -768,7 +776,7 @@ def _sla_policies(request: HttpRequest, portal: str) -> HttpResponse:
     from partnerdesk.support import sla
     from partnerdesk.support.models import Severity, SlaPolicy
 
-    principal = _principal(request)
+    principal = principal_of(request)
     form = forms.SlaPolicyForm(request.POST or None, initial={"time_zone": principal.organization.time_zone})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

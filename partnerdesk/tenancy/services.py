@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from partnerdesk.access import rules
 from partnerdesk.access.permissions import DELEGABLE_ROLES, OrgKind, Permission, Role
 from partnerdesk.access.principal import Principal
 from partnerdesk.accounts.services import NewUser, create_user
@@ -333,10 +334,7 @@ def decline_relationship(principal: Principal, relationship: DelegatedRelationsh
 
 def end_relationship(principal: Principal, relationship: DelegatedRelationship) -> DelegatedRelationship:
     """End delegated access; the customer's admins or the partner's may do it at any time."""
-    if principal.kind == OrgKind.CUSTOMER:
-        principal.require(Permission.RELATIONSHIPS_MANAGE)
-    else:
-        principal.require(Permission.RELATIONSHIPS_REQUEST)
+    principal.require(rules.RELATIONSHIPS_END)
     return _transition(
         principal,
         relationship,

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
-from partnerdesk.access.principal import NoDelegatedAccess, delegated_principal
+from partnerdesk.access.principal import NoDelegatedAccess, delegated_principal, principal_of
 from partnerdesk.access.web import ACTING_FOR_SESSION_KEY, requires, signed_in
 from partnerdesk.errors import DomainError
 from partnerdesk.pagination import paginate
@@ -25,16 +25,12 @@ from partnerdesk.tenancy.models import DelegatedRelationship, Organization
 P = Permission
 
 
-def _principal(request: HttpRequest) -> Any:
-    return request.principal  # type: ignore[attr-defined]
-
-
 def _partners(request: HttpRequest) -> Any:
-    return policy.visible(_principal(request), Organization).filter(kind=OrgKind.PARTNER)
+    return policy.visible(principal_of(request), Organization).filter(kind=OrgKind.PARTNER)
 
 
 def _customers(request: HttpRequest) -> Any:
-    return policy.visible(_principal(request), Organization).filter(kind=OrgKind.CUSTOMER)
+    return policy.visible(principal_of(request), Organization).filter(kind=OrgKind.CUSTOMER)
 
 
 def _status(form: Any) -> int:
@@ -73,7 +69,7 @@ def partner_create(request: HttpRequest) -> HttpResponse:
         data = dict(form.cleaned_data)
         try:
             new = services.create_partner(
-                _principal(request),
+                principal_of(request),
                 admin_email=data.pop("admin_email"),
                 admin_name=data.pop("admin_name"),
                 **data,
@@ -97,7 +93,7 @@ def partner_create(request: HttpRequest) -> HttpResponse:
 
 @requires(P.PARTNERS_VIEW, portal="operator")
 def partner_detail(request: HttpRequest, partner_id: str) -> HttpResponse:
-    partner = policy.get_visible(_principal(request), _partners(request), pk=partner_id)
+    partner = policy.get_visible(principal_of(request), _partners(request), pk=partner_id)
     customers = partner.customers.order_by("name", "id")[:50]
     return render(
         request,
@@ -113,13 +109,13 @@ def partner_detail(request: HttpRequest, partner_id: str) -> HttpResponse:
 
 @requires(P.PARTNERS_MANAGE, portal="operator")
 def partner_edit(request: HttpRequest, partner_id: str) -> HttpResponse:
-    partner = policy.get_visible(_principal(request), _partners(request), pk=partner_id)
+    partner = policy.get_visible(principal_of(request), _partners(request), pk=partner_id)
     form = forms.PartnerForm(
         request.POST or None, initial={f: getattr(partner, f) for f in services.PARTNER_FIELDS}
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_partner(_principal(request), partner, form.cleaned_data)
+            services.update_partner(principal_of(request), partner, form.cleaned_data)
         except DomainError as error:
             form.add_error(None, error.message)
         else:
@@ -133,12 +129,12 @@ def partner_edit(request: HttpRequest, partner_id: str) -> HttpResponse:
 @require_POST
 @requires(P.PARTNERS_MANAGE, portal="operator")
 def partner_suspend(request: HttpRequest, partner_id: str) -> HttpResponse:
-    partner = policy.get_visible(_principal(request), _partners(request), pk=partner_id)
+    partner = policy.get_visible(principal_of(request), _partners(request), pk=partner_id)
     suspend = request.POST.get("suspended") == "1"
     form = forms.SuspendForm(request.POST)
     reason = form.data.get("reason", "")
     try:
-        services.set_partner_suspended(_principal(request), partner, suspended=suspend, reason=reason)
+        services.set_partner_suspended(principal_of(request), partner, suspended=suspend, reason=reason)
     except DomainError as error:
         messages.error(request, error.message)
     else:
@@ -167,7 +163,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 
 @requires(P.CUSTOMERS_CREATE, portal="partner")
 def customer_create(request: HttpRequest) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     with_billing = principal.has(P.CUSTOMERS_BILLING)
     form = forms.NewCustomerForm(request.POST or None, with_billing=with_billing)
     if request.method == "POST" and form.is_valid():
@@ -208,7 +204,7 @@ def customer_create(request: HttpRequest) -> HttpResponse:
 
 @requires(P.CUSTOMERS_VIEW, portal="partner")
 def customer_detail(request: HttpRequest, customer_id: str) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     customer = policy.get_visible(principal, _customers(request), pk=customer_id)
     relationships = (
         policy.visible(principal, DelegatedRelationship).filter(customer=customer).order_by("-requested_at")
@@ -228,7 +224,7 @@ def customer_detail(request: HttpRequest, customer_id: str) -> HttpResponse:
 
 @requires(P.CUSTOMERS_VIEW, portal="partner")
 def customer_edit(request: HttpRequest, customer_id: str) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     customer = policy.get_visible(principal, _customers(request), pk=customer_id)
     if not (principal.has(P.CUSTOMERS_EDIT) or principal.has(P.CUSTOMERS_BILLING)):
         principal.require(P.CUSTOMERS_EDIT)
@@ -257,7 +253,7 @@ def customer_edit(request: HttpRequest, customer_id: str) -> HttpResponse:
 
 @requires(P.RELATIONSHIPS_REQUEST, portal="partner")
 def relationship_request(request: HttpRequest, customer_id: str) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     customer = policy.get_visible(principal, _customers(request), pk=customer_id)
     form = forms.RelationshipRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -282,7 +278,7 @@ def relationship_request(request: HttpRequest, customer_id: str) -> HttpResponse
 
 @requires(P.RELATIONSHIPS_VIEW, portal="partner")
 def partner_relationships(request: HttpRequest) -> HttpResponse:
-    relationships = policy.visible(_principal(request), DelegatedRelationship).select_related("customer")
+    relationships = policy.visible(principal_of(request), DelegatedRelationship).select_related("customer")
     page = paginate(
         relationships, ordering=["-requested_at", "-id"], cursor=request.GET.get("cursor"), limit=50
     )
@@ -292,7 +288,7 @@ def partner_relationships(request: HttpRequest) -> HttpResponse:
 @require_POST
 @requires(P.RELATIONSHIPS_REQUEST, portal="partner")
 def partner_relationship_end(request: HttpRequest, relationship_id: str) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     relationship = policy.get_visible(principal, DelegatedRelationship, pk=relationship_id)
     try:
         services.end_relationship(principal, relationship)
@@ -307,7 +303,7 @@ def partner_relationship_end(request: HttpRequest, relationship_id: str) -> Http
 @signed_in
 def switch_organization(request: HttpRequest) -> HttpResponse:
     """Enter a customer's admin center through delegated access, or go back to your own organization."""
-    principal = _principal(request)
+    principal = principal_of(request)
     target = request.POST.get("organization", "")
     if not target:
         request.session.pop(ACTING_FOR_SESSION_KEY, None)
@@ -326,7 +322,7 @@ def switch_organization(request: HttpRequest) -> HttpResponse:
 
 @requires(P.RELATIONSHIPS_VIEW, portal="admin")
 def admin_relationships(request: HttpRequest) -> HttpResponse:
-    relationships = policy.visible(_principal(request), DelegatedRelationship).select_related("partner")
+    relationships = policy.visible(principal_of(request), DelegatedRelationship).select_related("partner")
     page = paginate(
         relationships, ordering=["-requested_at", "-id"], cursor=request.GET.get("cursor"), limit=50
     )
@@ -336,7 +332,7 @@ def admin_relationships(request: HttpRequest) -> HttpResponse:
 @require_POST
 @requires(P.RELATIONSHIPS_MANAGE, portal="admin")
 def admin_relationship_decide(request: HttpRequest, relationship_id: str, decision: str) -> HttpResponse:
-    principal = _principal(request)
+    principal = principal_of(request)
     relationship = policy.get_visible(principal, DelegatedRelationship, pk=relationship_id)
     transition = {
         "accept": (services.accept_relationship, _("You accepted the request from %(partner)s.")),

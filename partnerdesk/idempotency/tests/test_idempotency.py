@@ -10,12 +10,13 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from partnerdesk.access.permissions import Role
 from partnerdesk.health.models import HealthIssue, Service
 from partnerdesk.idempotency import jobs, services
 from partnerdesk.idempotency.models import IdempotencyRecord
 from partnerdesk.notifications.jobs import REGISTRY
 from partnerdesk.support.models import Attachment
-from partnerdesk.tenancy.models import Organization
+from partnerdesk.tenancy.models import DelegatedRelationship, Organization
 from partnerdesk.testing import PASSWORD, World, database_state
 
 OPERATOR = "operator.communications_manager"
@@ -108,12 +109,25 @@ def test_acting_for_a_customer_is_part_of_the_request(api: Any, world: World) ->
         "/support-requests", body, headers=headers
     )
     assert acting.status_code == 201, acting.json_body
+    now = timezone.now()
+    DelegatedRelationship.objects.create(
+        partner=world.partner_a,
+        customer=world.customer_a2,
+        name="Adatum support",
+        roles=[Role.GLOBAL_ADMIN],
+        duration_days=30,
+        status=DelegatedRelationship.Status.ACTIVE,
+        decided_at=now,
+        expires_at=now + timedelta(days=30),
+    )
     before = database_state()
 
-    as_partner = api("a.admin_agent").post("/support-requests", body, headers=headers)
+    for_another = api("a.admin_agent", on_behalf_of=world.customer_a2.pk).post(
+        "/support-requests", body, headers=headers
+    )
 
-    assert as_partner.status_code == 422
-    assert as_partner.json_body["error"]["code"] == "idempotency_key_reused"
+    assert for_another.status_code == 422
+    assert for_another.json_body["error"]["code"] == "idempotency_key_reused"
     assert database_state() == before
 
 

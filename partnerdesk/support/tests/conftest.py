@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from partnerdesk.catalog.models import Offer, Product, Sku
 from partnerdesk.health.models import Service
+from partnerdesk.health.testing import subscribe
 from partnerdesk.support.models import SupportTopic
+from partnerdesk.testing import World
 
 
 @pytest.fixture
@@ -16,8 +20,15 @@ def topic(db: Any) -> SupportTopic:
 
 
 @pytest.fixture
-def service(db: Any) -> Service:
-    return Service.objects.create(key="mail", name="Mail")
+def service(world: World) -> Service:
+    """Mail, which every customer of the tiny world is entitled to (a customer names only those)."""
+    mail = Service.objects.create(key="mail", name="Mail")
+    sku = Sku.objects.create(product=Product.objects.create(name="Mail plan"), name="Mail")
+    sku.services.set([mail])
+    offer = Offer.objects.create(sku=sku, name="Mail monthly", term="P1M", unit_price=Decimal("4"))
+    for customer in (world.customer_a1, world.customer_a2, world.customer_b1, world.customer_b2):
+        subscribe(customer, offer)
+    return mail
 
 
 @pytest.fixture(autouse=True)

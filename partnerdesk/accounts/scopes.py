@@ -1,0 +1,32 @@
+"""Which users and API tokens a principal may see.
+
+Registered into the choke point (`access.policy.scoped`) when the app is ready (`apps.py`): the choke
+point holds only the mechanism and imports no domain; each domain says here who sees its rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from partnerdesk.access.policy import scoped
+from partnerdesk.access.principal import Principal
+
+
+@scoped("accounts.user")
+def _users(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+    # Team pages list one organization's people; nobody browses another organization's users.
+    # Soft-deleted users are gone everywhere but the admin center's Deleted users page.
+    return queryset.filter(organization_id=principal.organization.pk, deleted_at__isnull=True)
+
+
+@scoped("accounts.apitoken")
+def _tokens(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+    return queryset.filter(user_id=principal.user.pk)
+
+
+@scoped("accounts.roleassignment")
+def _role_assignments(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+    # Roles show on the team pages of the same organization (deleted users' too, on their page).
+    return queryset.filter(user__organization_id=principal.organization.pk)

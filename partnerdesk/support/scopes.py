@@ -1,0 +1,157 @@
+"""Which support rows a principal may see.
+
+Registered into the choke point (`access.policy.scoped`) when the app is ready (`apps.py`): the choke
+point holds only the mechanism and imports no domain; each domain says here who sees its rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.db.models import Q
+
+from partnerdesk.access.permissions import OrgKind
+from partnerdesk.access.policy import scoped
+from partnerdesk.access.principal import Principal
+
+# --- Support (DOMAIN §5): the customer never sees the operator's side; the operator sees the service
+# request and what the partner chose to share, never the customer's request itself.
+
+
+@scoped("support.supportrequest")
+def _support_requests(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+    org = principal.organization
+    if principal.kind == OrgKind.PARTNER:
+        return queryset.filter(partner_id=org.pk)
+    if principal.kind == OrgKind.CUSTOMER:
+        return queryset.filter(customer_id=org.pk)
+    return queryset.none()
+
+
+@scoped("support.message")
+def _support_messages(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+    org = principal.organization
+    if principal.kind == OrgKind.PARTNER:
+        return queryset.filter(support_request__partner_id=org.pk)
+    if principal.kind == OrgKind.CUSTOMER:
+        return queryset.filter(support_request__customer_id=org.pk, visibility="public")
+    return queryset.none()
+
+
+@scoped("support.servicerequest")
+def _service_requests(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+    if principal.kind == OrgKind.OPERATOR:
+        return queryset
+    if principal.kind == OrgKind.PARTNER:
+        return queryset.filter(partner_id=principal.organization.pk)
+    return queryset.none()
+
+
+@scoped("support.note")
+def _service_request_notes(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+    if principal.kind == OrgKind.OPERATOR:
+        return queryset
+    if principal.kind == OrgKind.PARTNER:
+        return queryset.filter(service_request__partner_id=principal.organization.pk).exclude(
+            kind="operator_internal"
+        )
+    return queryset.none()
+
+
+@scoped("support.attachment")
+def _support_attachments(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+    org = principal.organization
+    if principal.kind == OrgKind.OPERATOR:
+        return queryset.filter(service_request__isnull=False)
+    if principal.kind == OrgKind.PARTNER:
+        return queryset.filter(
+            Q(support_request__partner_id=org.pk) | Q(service_request__partner_id=org.pk, internal=False)
+        )
+    return queryset.filter(support_request__customer_id=org.pk, internal=False)
+
+
+@scoped("support.helparticle")
+def _help_articles(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+    org = principal.organization
+    if principal.kind == OrgKind.OPERATOR:
+        return queryset
+    by_operator = Q(author_organization__kind=OrgKind.OPERATOR, published=True)
+    if principal.kind == OrgKind.PARTNER:
+        return queryset.filter(by_operator | Q(author_organization_id=org.pk))
+    return queryset.filter(by_operator | Q(author_organization_id=org.partner_id, published=True))
+
+
+@scoped("support.supporttopic")
+def _support_topics(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+    if principal.kind == OrgKind.CUSTOMER:
+        return queryset.none()
+    return queryset
+
+
+@scoped("support.cannedreply")
+def _canned_replies(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+    return queryset.filter(partner_id=principal.organization.pk)
+
+
+@scoped("support.savedview")
+def _saved_views(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+    return queryset.filter(user_id=principal.user.pk)
+
+
+@scoped("support.partnerflag")
+def _partner_flags(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+    if principal.kind == OrgKind.OPERATOR:
+        return queryset
+    if principal.kind == OrgKind.PARTNER:
+        return queryset.filter(partner_id=principal.organization.pk)
+    return queryset.none()
+
+
+@scoped("support.slapolicy")
+def _sla_policies(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+    return queryset.filter(organization_id=principal.organization.pk)
+
+
+@scoped("support.deflection")
+def _deflections(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+    org = principal.organization
+    if principal.kind == OrgKind.OPERATOR:
+        return queryset
+    if principal.kind == OrgKind.PARTNER:
+        return queryset.filter(partner_id=org.pk)
+    return queryset.filter(customer_id=org.pk)
+
+
+@scoped("support.supportprofile")
+def _support_profiles(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+    org = principal.organization
+    if principal.kind == OrgKind.OPERATOR:
+        return queryset
+    if principal.kind == OrgKind.PARTNER:
+        return queryset.filter(partner_id=org.pk)
+    return queryset.filter(partner_id=org.partner_id)
+
+
+@scoped("support.subscriptionsupportcontact")
+def _subscription_contacts(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+    org = principal.organization
+    if principal.kind == OrgKind.OPERATOR:
+        return queryset
+    if principal.kind == OrgKind.PARTNER:
+        return queryset.filter(subscription__partner_id=org.pk)
+    return queryset.filter(subscription__customer_id=org.pk)
+
+
+@scoped("support.idempotencykey")
+def _idempotency_keys(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+    # A remembered key belongs to the caller who sent it, never to anyone else.
+    return queryset.filter(user_id=principal.user.pk)
+
+
+@scoped("support.inboundmail")
+def _inbound_mail(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+    # The log of mail received for a support request is the partner desk's, like its internal notes.
+    if principal.kind == OrgKind.PARTNER:
+        return queryset.filter(support_request__partner_id=principal.organization.pk)
+    return queryset.none()
