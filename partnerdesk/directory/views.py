@@ -15,10 +15,11 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.dateparse import parse_date
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from partnerdesk.access import policy
@@ -26,6 +27,7 @@ from partnerdesk.access.permissions import DELEGABLE_ROLES, ROLE_LABELS, Permiss
 from partnerdesk.access.principal import principal_of
 from partnerdesk.access.web import requires
 from partnerdesk.accounts.models import RoleAssignment, User
+from partnerdesk.confirm import Confirmation, confirmation, confirmed
 from partnerdesk.directory import forms, queries, services, signins
 from partnerdesk.directory.models import DeletedUser, Domain, Group, GroupMembership, SignInEvent
 from partnerdesk.errors import DomainError
@@ -307,6 +309,23 @@ def user_reset_password(request: HttpRequest, user_id: str) -> HttpResponse:
 def user_delete(request: HttpRequest, user_id: str) -> HttpResponse:
     principal = principal_of(request)
     person = policy.get_visible(principal, User, pk=user_id)
+    if not confirmed(request):
+        return confirmation(
+            request,
+            Confirmation(
+                title=_("Delete %(name)s?") % {"name": person},
+                consequences=[
+                    _("%(name)s can no longer sign in and disappears from lists at once.") % {"name": person},
+                    _(
+                        "You can restore them with their roles and groups from Deleted users "
+                        "until %(date)s; then they are deleted for good."
+                    )
+                    % {"date": formats.date_format(services.restorable_until(timezone.now()), "DATE_FORMAT")},
+                ],
+                button=_("Delete user"),
+                back=reverse("directory:user_detail", args=[person.pk]),
+            ),
+        )
     try:
         services.delete_user(principal, person)
     except DomainError as error:
@@ -441,6 +460,25 @@ def group_member_remove(request: HttpRequest, group_id: str, user_id: str) -> Ht
 def group_delete(request: HttpRequest, group_id: str) -> HttpResponse:
     principal = principal_of(request)
     group = policy.get_visible(principal, Group, pk=group_id)
+    if not confirmed(request):
+        members = group.memberships.count()
+        return confirmation(
+            request,
+            Confirmation(
+                title=_("Delete the group %(name)s?") % {"name": group.name},
+                consequences=[
+                    ngettext(
+                        "The group and its %(count)s membership are deleted; the users stay.",
+                        "The group and its %(count)s memberships are deleted; the users stay.",
+                        members,
+                    )
+                    % {"count": members},
+                    _("This cannot be undone."),
+                ],
+                button=_("Delete group"),
+                back=reverse("directory:group_detail", args=[group.pk]),
+            ),
+        )
     services.delete_group(principal, group)
     messages.success(request, _("The group %(name)s was deleted.") % {"name": group.name})
     return redirect("directory:group_list")
@@ -525,6 +563,22 @@ def domain_default(request: HttpRequest) -> HttpResponse:
 def domain_remove(request: HttpRequest, domain_id: str) -> HttpResponse:
     principal = principal_of(request)
     domain = policy.get_visible(principal, Domain, pk=domain_id)
+    if not confirmed(request):
+        return confirmation(
+            request,
+            Confirmation(
+                title=_("Remove %(name)s?") % {"name": domain.name},
+                consequences=[
+                    _(
+                        "%(name)s is no longer one of your domains: no new user name can use it, and "
+                        "adding it back means verifying it again in DNS."
+                    )
+                    % {"name": domain.name}
+                ],
+                button=_("Remove domain"),
+                back=reverse("directory:domain_detail", args=[domain.pk]),
+            ),
+        )
     try:
         services.remove_domain(principal, domain)
     except DomainError as error:

@@ -106,7 +106,7 @@ class ScheduledChange(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
         APPLIED = "applied", _("Applied")
-        INVALID = "invalid", _("Invalid")
+        INVALID = "invalid", _("No longer applies")
         CANCELLED = "cancelled", _("Cancelled")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

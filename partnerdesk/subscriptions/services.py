@@ -466,8 +466,15 @@ def _invalidate(
 
 def _scheduled_problem(subscription: Subscription, change: ScheduledChange) -> str:
     """Why a scheduled change can no longer apply at renewal, or "" when it still can."""
+    if subscription.status == Subscription.Status.SUSPENDED:
+        return _(
+            "The subscription was suspended (%(reason)s), so it cannot change at renewal; reactivate it "
+            "and schedule the change again."
+        ) % {"reason": subscription.get_suspension_reason_display() or _("no reason given")}
     if subscription.status != Subscription.Status.ACTIVE:
-        return _("The subscription is no longer active.")
+        return _("The subscription was %(status)s, so it will not renew.") % {
+            "status": subscription.get_status_display().lower()
+        }
     if not subscription.auto_renew:
         return _("Auto-renew was turned off, so the subscription will not renew.")
     offer = subscription.offer

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -21,9 +22,10 @@ from partnerdesk.access.principal import principal_of
 from partnerdesk.access.web import View, requires
 from partnerdesk.accounts.models import User
 from partnerdesk.catalog.models import AddOnRule, Offer, Sku
+from partnerdesk.confirm import Confirmation, confirmation, confirmed
 from partnerdesk.errors import DomainError, NotFound
 from partnerdesk.pagination import paginate
-from partnerdesk.subscriptions import change_requests, forms, services
+from partnerdesk.subscriptions import change_requests, consequences, forms, services
 from partnerdesk.subscriptions import rules as subscription_rules
 from partnerdesk.subscriptions.models import ChangeRequest, LicenseAssignment, Subscription
 from partnerdesk.tenancy.models import Organization
@@ -171,10 +173,30 @@ def subscription_action(request: HttpRequest, subscription_id: str, action: str)
     principal = principal_of(request)
     subscription = policy.get_visible(principal, _subscriptions(request), pk=subscription_id)
     etag = request.POST.get("etag") or None
+    back = reverse("subscriptions:partner_detail", args=[subscription.pk])
     form: Any = None
     try:
         if action == "quantity":
             form = forms.QuantityForm(request.POST)
+            fewer = form.is_valid() and form.cleaned_data["quantity"] < subscription.quantity
+            if fewer and not confirmed(request):
+                preview = change_requests.preview(
+                    subscription, kind="decrease", seats=form.cleaned_data["quantity"]
+                )
+                return confirmation(
+                    request,
+                    Confirmation(
+                        title=_("Reduce %(name)s from %(before)s to %(after)s seats?")
+                        % {
+                            "name": subscription,
+                            "before": preview.seats_before,
+                            "after": preview.seats_after,
+                        },
+                        consequences=[preview.consequence, *([preview.problem] if preview.problem else [])],
+                        button=_("Reduce seats"),
+                        back=back,
+                    ),
+                )
             if form.is_valid():
                 result = services.change_quantity(
                     principal, subscription, form.cleaned_data["quantity"], expected_etag=etag
@@ -197,6 +219,16 @@ def subscription_action(request: HttpRequest, subscription_id: str, action: str)
                 messages.success(request, _("Saved."))
         elif action == "suspend":
             form = forms.SuspendForm(request.POST)
+            if form.is_valid() and not confirmed(request):
+                return confirmation(
+                    request,
+                    Confirmation(
+                        title=_("Suspend %(name)s?") % {"name": subscription},
+                        consequences=consequences.of_suspension(subscription),
+                        button=_("Suspend"),
+                        back=back,
+                    ),
+                )
             if form.is_valid():
                 services.suspend(
                     principal, subscription, reason=form.cleaned_data["reason"], expected_etag=etag
@@ -206,6 +238,16 @@ def subscription_action(request: HttpRequest, subscription_id: str, action: str)
             services.reactivate(principal, subscription, expected_etag=etag)
             messages.success(request, _("The subscription is active again."))
         elif action == "cancel":
+            if not confirmed(request):
+                return confirmation(
+                    request,
+                    Confirmation(
+                        title=_("Cancel %(name)s?") % {"name": subscription},
+                        consequences=consequences.of_cancellation(subscription),
+                        button=_("Cancel subscription"),
+                        back=back,
+                    ),
+                )
             services.cancel(principal, subscription, expected_etag=etag)
             messages.success(request, _("The subscription is cancelled."))
         elif action == "upgrade":
@@ -432,6 +474,16 @@ def admin_pool(request: HttpRequest, sku_id: str) -> HttpResponse:
         try:
             if not users:
                 raise DomainError(_("Choose at least one user."), code="users_required")
+            if request.POST.get("action") == "remove" and not confirmed(request):
+                return confirmation(
+                    request,
+                    Confirmation(
+                        title=_("Remove %(sku)s licences?") % {"sku": sku.name},
+                        consequences=consequences.of_licence_removal(sku, [str(u) for u in users]),
+                        button=_("Remove licences"),
+                        back=request.get_full_path(),
+                    ),
+                )
             if request.POST.get("action") == "remove":
                 removed = services.remove_licences(principal, customer=customer, sku=sku, users=users)
                 messages.success(request, _("%(count)s licences removed.") % {"count": removed})
@@ -489,6 +541,21 @@ def admin_user_licences(request: HttpRequest, user_id: str) -> HttpResponse:
     if request.method == "POST":
         principal.require(P.LICENSES_ASSIGN)
         wanted = set(request.POST.getlist("skus"))
+        losing = [p.sku for p in pools if str(p.sku.pk) not in wanted and p.sku.pk in held]
+        if losing and not confirmed(request):
+            return confirmation(
+                request,
+                Confirmation(
+                    title=_("Remove licences from %(name)s?") % {"name": person.display_name},
+                    consequences=[
+                        line
+                        for sku in losing
+                        for line in consequences.of_licence_removal(sku, [person.display_name])
+                    ],
+                    button=_("Remove licences"),
+                    back=request.get_full_path(),
+                ),
+            )
         try:
             # All or nothing: one SKU out of licences must not leave the others half saved.
             with transaction.atomic():

@@ -14,9 +14,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from partnerdesk.access import policy
-from partnerdesk.access.permissions import OrgKind, Permission
+from partnerdesk.access.permissions import ROLE_LABELS, OrgKind, Permission, Role
 from partnerdesk.access.principal import NoDelegatedAccess, delegated_principal, principal_of
 from partnerdesk.access.web import ACTING_FOR_SESSION_KEY, requires, signed_in
+from partnerdesk.confirm import Confirmation, confirmation, confirmed
 from partnerdesk.errors import DomainError
 from partnerdesk.pagination import paginate
 from partnerdesk.tenancy import forms, services
@@ -285,11 +286,46 @@ def partner_relationships(request: HttpRequest) -> HttpResponse:
     return render(request, "tenancy/relationship_list.html", {"page": page, "side": "partner"})
 
 
+def _ending(relationship: DelegatedRelationship, *, back: str, partner_side: bool) -> Confirmation:
+    """What ending delegated access does, said to the side that ends it."""
+    roles = ", ".join(sorted(str(ROLE_LABELS[role]) for role in Role if role.value in relationship.roles))
+    if partner_side:
+        lines = [
+            _(
+                "Your agents lose their delegated access (%(roles)s) to %(customer)s at once and can no "
+                "longer act in its admin center."
+            )
+            % {"roles": roles, "customer": relationship.customer.name},
+            _("To work for %(customer)s again, you must send a new request and they must accept it.")
+            % {"customer": relationship.customer.name},
+        ]
+    else:
+        lines = [
+            _(
+                "%(partner)s loses its delegated access (%(roles)s) to your organization at once; its "
+                "agents can no longer act in your admin center."
+            )
+            % {"roles": roles, "partner": relationship.partner.name},
+            _("%(partner)s stays your partner for subscriptions and support.")
+            % {"partner": relationship.partner.name},
+        ]
+    return Confirmation(
+        title=_("End delegated access “%(name)s”?") % {"name": relationship.name},
+        consequences=lines,
+        button=_("End delegated access"),
+        back=back,
+    )
+
+
 @require_POST
 @requires(P.RELATIONSHIPS_REQUEST, portal="partner")
 def partner_relationship_end(request: HttpRequest, relationship_id: str) -> HttpResponse:
     principal = principal_of(request)
     relationship = policy.get_visible(principal, DelegatedRelationship, pk=relationship_id)
+    if not confirmed(request):
+        return confirmation(
+            request, _ending(relationship, back=reverse("tenancy:partner_relationships"), partner_side=True)
+        )
     try:
         services.end_relationship(principal, relationship)
     except DomainError as error:
@@ -341,6 +377,10 @@ def admin_relationship_decide(request: HttpRequest, relationship_id: str, decisi
     }
     if decision not in transition:
         raise DomainError(_("Unknown action."), status=404, code="not_found")
+    if decision == "end" and not confirmed(request):
+        return confirmation(
+            request, _ending(relationship, back=reverse("tenancy:admin_relationships"), partner_side=False)
+        )
     function, message = transition[decision]
     try:
         function(principal, relationship)

@@ -90,8 +90,15 @@ def test_an_admin_agent_acts_for_a_customer_until_the_customer_ends_the_relation
     row = customer.locator("tr", has_text="Fabrikam managed services")
     with customer.expect_navigation():
         row.locator("button", has_text="End delegated access").click()
-    assert "Fabrikam" in customer.locator(".message-success").inner_text()
+    # The confirmation says what ending does before anything changes.
+    consequences = customer.locator("[data-testid=consequences]").inner_text()
+    assert "Fabrikam loses its delegated access" in consequences
     relationship = browsing.world.relationship_a1
+    assert DelegatedRelationship.objects.get(pk=relationship.pk).status == DelegatedRelationship.Status.ACTIVE
+    screenshot(customer, "confirm-end-delegated-access")
+    with customer.expect_navigation():
+        customer.locator("main form button", has_text="End delegated access").click()
+    assert "Fabrikam" in customer.locator(".message-success").inner_text()
     assert DelegatedRelationship.objects.get(pk=relationship.pk).status == DelegatedRelationship.Status.ENDED
 
     # The agent's next page load is sent back to their own organization.

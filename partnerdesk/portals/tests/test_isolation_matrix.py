@@ -187,7 +187,7 @@ def test_ending_the_relationship_sends_the_agent_back_on_the_next_request(web, w
     agent.post("/switch-organization/", {"organization": str(world.customer_a1.pk)})
     assert agent.get("/admin/").status_code == 200
 
-    web("a1.global_admin").post(f"/admin/relationships/{world.relationship_a1.pk}/end/")
+    web("a1.global_admin").post(f"/admin/relationships/{world.relationship_a1.pk}/end/", {"confirmed": "1"})
     response = agent.get("/admin/")
 
     assert response.status_code == 302

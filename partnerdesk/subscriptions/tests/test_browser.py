@@ -109,3 +109,25 @@ def test_partner_sells_customer_assigns_asks_partner_approves(browsing: Any) -> 
     screenshot(operator, "operator-catalog-product")
     operator.goto(f"/operator/catalog/offers/{catalog.basic_monthly.pk}/")
     screenshot(operator, "operator-offer")
+
+
+def test_suspending_asks_first_and_says_who_loses_what(browsing: Any) -> None:
+    world = browsing.world
+    catalog = build_catalog()
+    from partnerdesk.subscriptions.tests.conftest import subscribe
+
+    subscription = subscribe(world, catalog.basic_monthly, 10)
+    partner = browsing.sign_in_as("a.admin_agent")
+    partner.goto(f"/partner/subscriptions/{subscription.pk}/")
+    partner.select_option("select[name=reason]", "non_payment")
+    submit(partner, "button:has-text('Suspend')")
+
+    consequences = partner.text_content("[data-testid=consequences]") or ""
+    assert "10 users of Contoso" not in consequences  # nobody holds a licence yet
+    assert "0 users of Contoso lose Office 365 E1 until the subscription is reactivated" in consequences
+    assert Subscription.objects.get(pk=subscription.pk).status == Subscription.Status.ACTIVE
+    screenshot(partner, "confirm-suspend")
+    submit(partner, "main form button:has-text('Suspend')")
+
+    assert Subscription.objects.get(pk=subscription.pk).status == Subscription.Status.SUSPENDED
+    assert "cannot change until it is reactivated" in (partner.text_content("[data-testid=removable]") or "")

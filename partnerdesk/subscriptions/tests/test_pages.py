@@ -54,7 +54,12 @@ def test_partner_adds_a_subscription_and_changes_seats_on_the_web(
         f"/partner/subscriptions/{subscription.pk}/quantity/", {"quantity": 12, "etag": subscription.etag}
     )
     assert stale.status_code == 412 and "Someone changed this subscription" in stale.content.decode()
-    client.post(f"/partner/subscriptions/{subscription.pk}/suspend/", {"reason": "fraud"})
+    suspend = f"/partner/subscriptions/{subscription.pk}/suspend/"
+    asked = client.post(suspend, {"reason": "fraud"})
+    # Suspending asks first, saying who loses what; nothing changes until confirmed.
+    assert asked.status_code == 200 and Subscription.objects.get().status == "active"
+    assert "until the subscription is reactivated" in asked.content.decode()
+    client.post(suspend, {"reason": "fraud", "confirmed": "1"})
     assert Subscription.objects.get().status == "suspended"
     client.post(f"/partner/subscriptions/{subscription.pk}/reactivate/")
     client.post(f"/partner/subscriptions/{subscription.pk}/settings/", {"friendly_name": "HQ"})
@@ -193,7 +198,11 @@ def test_licence_pages_assign_and_remove(web: Any, world: World, catalog: Catalo
     assert too_many.status_code == 409 and "Out of licences" in too_many.content.decode()
     assert LicenseAssignment.objects.count() == 0
     assert client.post(url, {"action": "assign", "users": [str(p.pk) for p in people[:2]]}).status_code == 302
-    assert client.post(url, {"action": "remove", "users": [str(people[0].pk)]}).status_code == 302
+    removal = {"action": "remove", "users": [str(people[0].pk)]}
+    asked = client.post(url, removal)
+    assert asked.status_code == 200 and "loses Office 365 E1 at once" in asked.content.decode()
+    assert LicenseAssignment.objects.count() == 2
+    assert client.post(url, {**removal, "confirmed": "1"}).status_code == 302
     assert list(LicenseAssignment.objects.values_list("user_id", flat=True)) == [people[1].pk]
     user_page = f"/admin/licenses/users/{people[0].pk}/"
     assert client.get(user_page).status_code == 200
