@@ -559,12 +559,16 @@ def publish_issue(request: HttpRequest, issue_id: uuid.UUID) -> Any:
 
 @router.get(
     "/health/issues/{issue_id}/posts",
-    response={200: list[IssuePostOut], **ERRORS},
-    summary="An issue's timeline",
+    response={200: PageOut[IssuePostOut], **ERRORS},
+    summary="An issue's timeline, oldest first",
 )
 @requires(P.HEALTH_VIEW)
-def list_issue_posts(request: HttpRequest, issue_id: uuid.UUID) -> Any:
-    return [_post_out(p) for p in _get_issue(request, issue_id).posts.all()]
+def list_issue_posts(
+    request: HttpRequest, issue_id: uuid.UUID, cursor: str | None = None, limit: int | None = None
+) -> Any:
+    posts = _get_issue(request, issue_id).posts.all()
+    page = paginate(posts, ordering=["created_at", "id"], cursor=cursor, limit=limit)
+    return {"items": [_post_out(p) for p in page.items], "next_cursor": page.next_cursor}
 
 
 @router.post(
@@ -600,14 +604,17 @@ def publish_report(request: HttpRequest, issue_id: uuid.UUID, payload: ReportIn)
 
 @router.get(
     "/health/issues/{issue_id}/affected-customers",
-    response={200: list[CustomerRef], **ERRORS},
+    response={200: PageOut[CustomerRef], **ERRORS},
     summary="Which of my customers an issue affects (partners)",
 )
 @requires(rules.ISSUE_AFFECTED_CUSTOMERS)
-def issue_affected_customers(request: HttpRequest, issue_id: uuid.UUID) -> Any:
+def issue_affected_customers(
+    request: HttpRequest, issue_id: uuid.UUID, cursor: str | None = None, limit: int | None = None
+) -> Any:
     principal = principal_of(request)
-    issue = _get_issue(request, issue_id)
-    return list(queries.affected_customers_of_issue(issue, principal.organization.pk).order_by("name", "id"))
+    customers = queries.affected_customers_of_issue(_get_issue(request, issue_id), principal.organization.pk)
+    page = paginate(customers, ordering=["name", "id"], cursor=cursor, limit=limit)
+    return {"items": page.items, "next_cursor": page.next_cursor}
 
 
 # --- Maintenance ----------------------------------------------------------------------------------
@@ -854,11 +861,15 @@ def add_attachment(request: HttpRequest, message_id: str, payload: AttachmentIn)
 
 @router.get(
     "/messages/{message_id}/affected-customers",
-    response={200: list[CustomerRef], **ERRORS},
+    response={200: PageOut[CustomerRef], **ERRORS},
     summary="Which of my customers a post reaches (partners)",
 )
 @requires(rules.MESSAGE_AFFECTED_CUSTOMERS)
-def message_affected_customers(request: HttpRequest, message_id: str) -> Any:
+def message_affected_customers(
+    request: HttpRequest, message_id: str, cursor: str | None = None, limit: int | None = None
+) -> Any:
     principal = principal_of(request)
     post = _get_message(principal, message_id)
-    return list(queries.affected_customers_of_message(post, principal.organization.pk).order_by("name", "id"))
+    customers = queries.affected_customers_of_message(post, principal.organization.pk)
+    page = paginate(customers, ordering=["name", "id"], cursor=cursor, limit=limit)
+    return {"items": page.items, "next_cursor": page.next_cursor}
