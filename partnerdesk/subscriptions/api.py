@@ -424,16 +424,24 @@ def patch_subscription(
 
 @router.get(
     "/subscriptions/{subscription_id}/upgrades",
-    response={200: list[UpgradeTargetOut], 404: ErrorOut},
+    response={200: PageOut[UpgradeTargetOut], 400: ErrorOut, 404: ErrorOut},
     summary="Upgrade offers, each with the reason it is not eligible",
 )
 @requires(Permission.SUBSCRIPTIONS_VIEW)
-def list_upgrades(request: HttpRequest, subscription_id: str) -> Any:
+def list_upgrades(
+    request: HttpRequest, subscription_id: str, cursor: str | None = None, limit: int | None = None
+) -> Any:
     subscription = _get(request, subscription_id)
-    return [
-        {"offer": _offer_ref(t.offer), "eligible": t.eligible, "reason": t.reason}
-        for t in services.upgrade_targets(subscription)
-    ]
+    page = paginate(
+        services.upgrade_offers(subscription), ordering=services.UPGRADE_ORDERING, cursor=cursor, limit=limit
+    )
+    targets = services.upgrade_targets(subscription, offers=page.items)
+    return {
+        "items": [
+            {"offer": _offer_ref(t.offer), "eligible": t.eligible, "reason": t.reason} for t in targets
+        ],
+        "next_cursor": page.next_cursor,
+    }
 
 
 @router.post(

@@ -9,13 +9,14 @@ from __future__ import annotations
 import calendar
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -696,15 +697,31 @@ class UpgradeTarget:
     reason: str
 
 
-def upgrade_targets(subscription: Subscription, now: datetime | None = None) -> list[UpgradeTarget]:
-    """Offers of the SKUs this one upgrades to, each with the reason it is not eligible (or "")."""
+UPGRADE_ORDERING = ["sku__name", "name", "id"]
+
+
+def upgrade_offers(subscription: Subscription) -> QuerySet[Offer]:
+    """Offers of the SKUs the subscription's SKU upgrades to.
+
+    A catalog's handful of paths from one SKU, so its ordering (by SKU name across the join) needs
+    no index.
+    """
+    to_skus = UpgradePath.objects.filter(from_sku_id=subscription.offer.sku_id).values_list(
+        "to_sku_id", flat=True
+    )
+    return Offer.objects.filter(sku_id__in=to_skus).select_related("sku")
+
+
+def upgrade_targets(
+    subscription: Subscription, now: datetime | None = None, *, offers: Iterable[Offer] | None = None
+) -> list[UpgradeTarget]:
+    """Upgrade offers (all, or those given), each with the reason it is not eligible (or "")."""
     now = now or timezone.now()
     to_skus = UpgradePath.objects.filter(from_sku_id=subscription.offer.sku_id).values_list(
         "to_sku_id", flat=True
     )
-    offers = (
-        Offer.objects.filter(sku_id__in=to_skus).select_related("sku").order_by("sku__name", "name", "id")
-    )
+    if offers is None:
+        offers = upgrade_offers(subscription).order_by(*UPGRADE_ORDERING)
     delegated = DelegatedRelationship.objects.filter(
         partner_id=subscription.partner_id,
         customer_id=subscription.customer_id,
