@@ -74,6 +74,7 @@ class Service(models.Model):
 
     class Meta:
         ordering = ["name"]
+        indexes = [models.Index(fields=["name", "id"], name="service_name")]
 
     def __str__(self) -> str:
         return self.name

@@ -570,10 +570,15 @@ def reply_change_request(request: HttpRequest, request_id: str, payload: ReplyIn
 # --- Licences (admin center) -----------------------------------------------------------------
 
 
-@router.get("/licenses", response=list[PoolOut], summary="The tenant's licence pools")
+@router.get(
+    "/licenses", response={200: PageOut[PoolOut], 400: ErrorOut}, summary="The tenant's licence pools"
+)
 @requires(Permission.LICENSES_VIEW)
-def list_pools(request: HttpRequest) -> Any:
-    return [_pool_out(p) for p in services.pools(principal_of(request).organization.pk)]
+def list_pools(request: HttpRequest, cursor: str | None = None, limit: int | None = None) -> Any:
+    customer_id = principal_of(request).organization.pk
+    page = paginate(services.pool_skus(customer_id), ordering=["name", "id"], cursor=cursor, limit=limit)
+    pools = services.pools(customer_id, skus=page.items)
+    return {"items": [_pool_out(p) for p in pools], "next_cursor": page.next_cursor}
 
 
 def _licence_change(request: HttpRequest, payload: LicencesIn, assign: bool) -> Status:

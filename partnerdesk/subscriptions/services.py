@@ -1040,28 +1040,33 @@ class Pool:
         return max(0, self.assigned - self.purchased)
 
 
-def pools(customer_id: Any) -> list[Pool]:
-    """The tenant's licence pools, one per SKU it has (or had) subscriptions of, in three queries."""
-    seats = (
-        Subscription.objects.filter(customer_id=customer_id)
-        .values("offer__sku_id")
-        .annotate(
-            purchased=Sum("quantity", filter=Q(status=Subscription.Status.ACTIVE)),
-            suspended=Sum("quantity", filter=Q(status=Subscription.Status.SUSPENDED)),
-        )
+def pool_skus(customer_id: Any) -> QuerySet[Sku]:
+    """The SKUs the tenant has (or had) subscriptions or licences of: one pool each."""
+    return Sku.objects.filter(
+        Q(pk__in=Subscription.objects.filter(customer_id=customer_id).values("offer__sku_id"))
+        | Q(pk__in=LicenseAssignment.objects.filter(customer_id=customer_id).values("sku_id"))
+    ).select_related("product")
+
+
+def pools(customer_id: Any, *, skus: list[Sku] | None = None) -> list[Pool]:
+    """The tenant's licence pools (all, or those of `skus`), in three queries."""
+    subscriptions = Subscription.objects.filter(customer_id=customer_id)
+    assignments = LicenseAssignment.objects.filter(customer_id=customer_id)
+    if skus is not None:
+        subscriptions = subscriptions.filter(offer__sku_id__in=[s.pk for s in skus])
+        assignments = assignments.filter(sku_id__in=[s.pk for s in skus])
+    seats = subscriptions.values("offer__sku_id").annotate(
+        purchased=Sum("quantity", filter=Q(status=Subscription.Status.ACTIVE)),
+        suspended=Sum("quantity", filter=Q(status=Subscription.Status.SUSPENDED)),
     )
     by_sku = {row["offer__sku_id"]: row for row in seats}
-    assigned = dict(
-        LicenseAssignment.objects.filter(customer_id=customer_id)
-        .values("sku_id")
-        .annotate(n=Count("id"))
-        .values_list("sku_id", "n")
-    )
-    skus = (
-        Sku.objects.filter(pk__in=set(by_sku) | set(assigned))
-        .select_related("product")
-        .order_by("name", "id")
-    )
+    assigned = dict(assignments.values("sku_id").annotate(n=Count("id")).values_list("sku_id", "n"))
+    if skus is None:
+        skus = list(
+            Sku.objects.filter(pk__in=set(by_sku) | set(assigned))
+            .select_related("product")
+            .order_by("name", "id")
+        )
     return [
         Pool(
             sku=sku,
