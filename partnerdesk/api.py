@@ -146,7 +146,7 @@ def _document_idempotency_key(operation: dict[str, Any]) -> None:
 
 api = PartnerdeskAPI(
     title="Partnerdesk API",
-    version="1",
+    version="1.1",  # 1.1: every list is a page (CHANGELOG); the path stays /api/v1/
     description="The operator console, partner center and admin center, as JSON.",
     urls_namespace="api",
     auth=[TokenAuth(), SessionAuth()],

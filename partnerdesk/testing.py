@@ -142,3 +142,36 @@ def database_state() -> dict[str, list[tuple[str, ...]]]:
                 tuple(str(v) for v in row) for row in through._default_manager.values_list()
             )
     return state
+
+
+@dataclass
+class Walk:
+    """Every item of a paginated list, and what each page cost."""
+
+    items: list[dict[str, Any]]
+    pages: int
+    queries: list[int]
+
+
+def walk_pages(client: Any, path: str, *, limit: int) -> Walk:
+    """Follow `next_cursor` from the first page of `path` to the last, counting each page's queries."""
+    from urllib.parse import quote
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    items: list[dict[str, Any]] = []
+    queries: list[int] = []
+    separator = "&" if "?" in path else "?"
+    cursor: str | None = None
+    while True:
+        url = f"{path}{separator}limit={limit}" + (f"&cursor={quote(cursor)}" if cursor else "")
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        assert response.status_code == 200, response.content
+        queries.append(len(captured))
+        items += response.json_body["items"]
+        cursor = response.json_body["next_cursor"]
+        if cursor is None:
+            return Walk(items=items, pages=len(queries), queries=queries)
+        assert len(queries) < 1000, "the cursor does not advance"

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
@@ -13,8 +14,9 @@ from partnerdesk.access import policy
 from partnerdesk.access.principal import principal_for
 from partnerdesk.accounts import services
 from partnerdesk.accounts.models import ApiToken
-from partnerdesk.api import ErrorOut, Out, principal_of, public, signed_in
+from partnerdesk.api import ErrorOut, Out, PageOut, principal_of, public, signed_in
 from partnerdesk.errors import Forbidden
+from partnerdesk.pagination import paginate
 
 router = Router(tags=["identity"])
 
@@ -138,10 +140,12 @@ def me(request: HttpRequest) -> MeOut:
     )
 
 
-@router.get("/tokens", response=list[TokenOut], summary="Your API tokens")
+@router.get("/tokens", response={200: PageOut[TokenOut], 400: ErrorOut}, summary="Your API tokens")
 @signed_in
-def list_tokens(request: HttpRequest) -> list[ApiToken]:
-    return list(policy.visible(principal_of(request), ApiToken).order_by("-created_at")[:200])
+def list_tokens(request: HttpRequest, cursor: str | None = None, limit: int | None = None) -> dict[str, Any]:
+    tokens = policy.visible(principal_of(request), ApiToken)
+    page = paginate(tokens, ordering=["-created_at", "-id"], cursor=cursor, limit=limit)
+    return {"items": page.items, "next_cursor": page.next_cursor}
 
 
 @router.post("/tokens", response={201: NewTokenOut}, summary="Create an API token for yourself")

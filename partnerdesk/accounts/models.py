@@ -128,7 +128,7 @@ class ApiToken(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["user", "-created_at"], name="token_user_created")]
+        indexes = [models.Index(fields=["user", "-created_at", "-id"], name="token_user_created")]
 
     def __str__(self) -> str:
         return f"{self.prefix}…"

@@ -98,7 +98,11 @@ class GroupMembership(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["group", "user", "role"], name="membership_once")]
-        indexes = [models.Index(fields=["user", "group"], name="membership_user")]
+        indexes = [
+            models.Index(fields=["user", "group"], name="membership_user"),
+            # The API's member list: one group's rows in (role, id) order.
+            models.Index(fields=["group", "role", "id"], name="membership_group_role"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.group_id}:{self.user_id}:{self.role}"

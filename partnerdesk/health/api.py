@@ -433,34 +433,36 @@ def _get_message(principal: Principal, message_id: str) -> MessagePost:
 # --- Services -------------------------------------------------------------------------------------
 
 
-@router.get("/health/services", response=list[ServiceOut], summary="List services and their status")
+@router.get(
+    "/health/services",
+    response={200: PageOut[ServiceOut], **ERRORS},
+    summary="List services and their status",
+)
 @requires(P.HEALTH_VIEW)
-def list_services(request: HttpRequest) -> Any:
+def list_services(request: HttpRequest, cursor: str | None = None, limit: int | None = None) -> Any:
     principal = principal_of(request)
-    rows = list(
-        policy.visible(principal, Service)
-        .order_by("name", "id")
-        .values_list("id", "key", "name", "description", "status")
-    )
+    rows = policy.visible(principal, Service).only("id", "key", "name", "description", "status")
+    page = paginate(rows, ordering=["name", "id"], cursor=cursor, limit=limit)
     # Features in one narrow query rather than prefetch_related's queryset per service.
     features: dict[Any, list[dict[str, Any]]] = defaultdict(list)
     for pk, service_id, group, name in (
-        Feature.objects.filter(service_id__in=[row[0] for row in rows])  # unscoped: of visible services
+        Feature.objects.filter(service_id__in=[s.pk for s in page.items])  # unscoped: of visible services
         .order_by("group", "name", "id")
         .values_list("id", "service_id", "group", "name")
     ):
         features[service_id].append({"id": pk, "group": group, "name": name})
-    return [
+    items = [
         {
-            "id": pk,
-            "key": key,
-            "name": name,
-            "description": description,
-            "status": status,
-            "features": features[pk],
+            "id": s.pk,
+            "key": s.key,
+            "name": s.name,
+            "description": s.description,
+            "status": s.status,
+            "features": features[s.pk],
         }
-        for pk, key, name, description, status in rows
+        for s in page.items
     ]
+    return {"items": items, "next_cursor": page.next_cursor}
 
 
 @router.post("/health/services", response={201: ServiceOut, **ERRORS}, summary="Add a service to the catalog")
@@ -559,12 +561,16 @@ def publish_issue(request: HttpRequest, issue_id: uuid.UUID) -> Any:
 
 @router.get(
     "/health/issues/{issue_id}/posts",
-    response={200: list[IssuePostOut], **ERRORS},
-    summary="An issue's timeline",
+    response={200: PageOut[IssuePostOut], **ERRORS},
+    summary="An issue's timeline, oldest first",
 )
 @requires(P.HEALTH_VIEW)
-def list_issue_posts(request: HttpRequest, issue_id: uuid.UUID) -> Any:
-    return [_post_out(p) for p in _get_issue(request, issue_id).posts.all()]
+def list_issue_posts(
+    request: HttpRequest, issue_id: uuid.UUID, cursor: str | None = None, limit: int | None = None
+) -> Any:
+    posts = _get_issue(request, issue_id).posts.all()
+    page = paginate(posts, ordering=["created_at", "id"], cursor=cursor, limit=limit)
+    return {"items": [_post_out(p) for p in page.items], "next_cursor": page.next_cursor}
 
 
 @router.post(
@@ -600,14 +606,17 @@ def publish_report(request: HttpRequest, issue_id: uuid.UUID, payload: ReportIn)
 
 @router.get(
     "/health/issues/{issue_id}/affected-customers",
-    response={200: list[CustomerRef], **ERRORS},
+    response={200: PageOut[CustomerRef], **ERRORS},
     summary="Which of my customers an issue affects (partners)",
 )
 @requires(rules.ISSUE_AFFECTED_CUSTOMERS)
-def issue_affected_customers(request: HttpRequest, issue_id: uuid.UUID) -> Any:
+def issue_affected_customers(
+    request: HttpRequest, issue_id: uuid.UUID, cursor: str | None = None, limit: int | None = None
+) -> Any:
     principal = principal_of(request)
-    issue = _get_issue(request, issue_id)
-    return list(queries.affected_customers_of_issue(issue, principal.organization.pk).order_by("name", "id"))
+    customers = queries.affected_customers_of_issue(_get_issue(request, issue_id), principal.organization.pk)
+    page = paginate(customers, ordering=["name", "id"], cursor=cursor, limit=limit)
+    return {"items": page.items, "next_cursor": page.next_cursor}
 
 
 # --- Maintenance ----------------------------------------------------------------------------------
@@ -854,11 +863,15 @@ def add_attachment(request: HttpRequest, message_id: str, payload: AttachmentIn)
 
 @router.get(
     "/messages/{message_id}/affected-customers",
-    response={200: list[CustomerRef], **ERRORS},
+    response={200: PageOut[CustomerRef], **ERRORS},
     summary="Which of my customers a post reaches (partners)",
 )
 @requires(rules.MESSAGE_AFFECTED_CUSTOMERS)
-def message_affected_customers(request: HttpRequest, message_id: str) -> Any:
+def message_affected_customers(
+    request: HttpRequest, message_id: str, cursor: str | None = None, limit: int | None = None
+) -> Any:
     principal = principal_of(request)
     post = _get_message(principal, message_id)
-    return list(queries.affected_customers_of_message(post, principal.organization.pk).order_by("name", "id"))
+    customers = queries.affected_customers_of_message(post, principal.organization.pk)
+    page = paginate(customers, ordering=["name", "id"], cursor=cursor, limit=limit)
+    return {"items": page.items, "next_cursor": page.next_cursor}

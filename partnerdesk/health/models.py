@@ -74,6 +74,7 @@ class Service(models.Model):
 
     class Meta:
         ordering = ["name"]
+        indexes = [models.Index(fields=["name", "id"], name="service_name")]
 
     def __str__(self) -> str:
         return self.name
@@ -223,7 +224,7 @@ class HealthIssuePost(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["issue", "created_at"], name="health_post_issue")]
+        indexes = [models.Index(fields=["issue", "created_at", "id"], name="health_post_issue")]
 
     def __str__(self) -> str:
         return f"{self.issue_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"

@@ -451,16 +451,24 @@ def patch_subscription(
 
 @router.get(
     "/subscriptions/{subscription_id}/upgrades",
-    response={200: list[UpgradeTargetOut], 404: ErrorOut},
+    response={200: PageOut[UpgradeTargetOut], 400: ErrorOut, 404: ErrorOut},
     summary="Upgrade offers, each with the reason it is not eligible",
 )
 @requires(Permission.SUBSCRIPTIONS_VIEW)
-def list_upgrades(request: HttpRequest, subscription_id: str) -> Any:
+def list_upgrades(
+    request: HttpRequest, subscription_id: str, cursor: str | None = None, limit: int | None = None
+) -> Any:
     subscription = _get(request, subscription_id)
-    return [
-        {"offer": _offer_ref(t.offer), "eligible": t.eligible, "reason": t.reason}
-        for t in services.upgrade_targets(subscription)
-    ]
+    page = paginate(
+        services.upgrade_offers(subscription), ordering=services.UPGRADE_ORDERING, cursor=cursor, limit=limit
+    )
+    targets = services.upgrade_targets(subscription, offers=page.items)
+    return {
+        "items": [
+            {"offer": _offer_ref(t.offer), "eligible": t.eligible, "reason": t.reason} for t in targets
+        ],
+        "next_cursor": page.next_cursor,
+    }
 
 
 @router.post(
@@ -629,10 +637,15 @@ def reply_change_request(request: HttpRequest, request_id: str, payload: ReplyIn
 # --- Licences (admin center) -----------------------------------------------------------------
 
 
-@router.get("/licenses", response=list[PoolOut], summary="The tenant's licence pools")
+@router.get(
+    "/licenses", response={200: PageOut[PoolOut], 400: ErrorOut}, summary="The tenant's licence pools"
+)
 @requires(Permission.LICENSES_VIEW)
-def list_pools(request: HttpRequest) -> Any:
-    return [_pool_out(p) for p in services.pools(principal_of(request).organization.pk)]
+def list_pools(request: HttpRequest, cursor: str | None = None, limit: int | None = None) -> Any:
+    customer_id = principal_of(request).organization.pk
+    page = paginate(services.pool_skus(customer_id), ordering=["name", "id"], cursor=cursor, limit=limit)
+    pools = services.pools(customer_id, skus=page.items)
+    return {"items": [_pool_out(p) for p in pools], "next_cursor": page.next_cursor}
 
 
 def _licence_change(request: HttpRequest, payload: LicencesIn, assign: bool) -> Status:

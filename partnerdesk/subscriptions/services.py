@@ -9,13 +9,14 @@ from __future__ import annotations
 import calendar
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -702,15 +703,31 @@ class UpgradeTarget:
     reason: str
 
 
-def upgrade_targets(subscription: Subscription, now: datetime | None = None) -> list[UpgradeTarget]:
-    """Offers of the SKUs this one upgrades to, each with the reason it is not eligible (or "")."""
+UPGRADE_ORDERING = ["sku__name", "name", "id"]
+
+
+def upgrade_offers(subscription: Subscription) -> QuerySet[Offer]:
+    """Offers of the SKUs the subscription's SKU upgrades to.
+
+    A catalog's handful of paths from one SKU, so its ordering (by SKU name across the join) needs
+    no index.
+    """
+    to_skus = UpgradePath.objects.filter(from_sku_id=subscription.offer.sku_id).values_list(
+        "to_sku_id", flat=True
+    )
+    return Offer.objects.filter(sku_id__in=to_skus).select_related("sku")
+
+
+def upgrade_targets(
+    subscription: Subscription, now: datetime | None = None, *, offers: Iterable[Offer] | None = None
+) -> list[UpgradeTarget]:
+    """Upgrade offers (all, or those given), each with the reason it is not eligible (or "")."""
     now = now or timezone.now()
     to_skus = UpgradePath.objects.filter(from_sku_id=subscription.offer.sku_id).values_list(
         "to_sku_id", flat=True
     )
-    offers = (
-        Offer.objects.filter(sku_id__in=to_skus).select_related("sku").order_by("sku__name", "name", "id")
-    )
+    if offers is None:
+        offers = upgrade_offers(subscription).order_by(*UPGRADE_ORDERING)
     delegated = DelegatedRelationship.objects.filter(
         partner_id=subscription.partner_id,
         customer_id=subscription.customer_id,
@@ -822,28 +839,33 @@ class Pool:
         return max(0, self.assigned - self.purchased)
 
 
-def pools(customer_id: Any) -> list[Pool]:
-    """The tenant's licence pools, one per SKU it has (or had) subscriptions of, in three queries."""
-    seats = (
-        Subscription.objects.filter(customer_id=customer_id)
-        .values("offer__sku_id")
-        .annotate(
-            purchased=Sum("quantity", filter=Q(status=Subscription.Status.ACTIVE)),
-            suspended=Sum("quantity", filter=Q(status=Subscription.Status.SUSPENDED)),
-        )
+def pool_skus(customer_id: Any) -> QuerySet[Sku]:
+    """The SKUs the tenant has (or had) subscriptions or licences of: one pool each."""
+    return Sku.objects.filter(
+        Q(pk__in=Subscription.objects.filter(customer_id=customer_id).values("offer__sku_id"))
+        | Q(pk__in=LicenseAssignment.objects.filter(customer_id=customer_id).values("sku_id"))
+    ).select_related("product")
+
+
+def pools(customer_id: Any, *, skus: list[Sku] | None = None) -> list[Pool]:
+    """The tenant's licence pools (all, or those of `skus`), in three queries."""
+    subscriptions = Subscription.objects.filter(customer_id=customer_id)
+    assignments = LicenseAssignment.objects.filter(customer_id=customer_id)
+    if skus is not None:
+        subscriptions = subscriptions.filter(offer__sku_id__in=[s.pk for s in skus])
+        assignments = assignments.filter(sku_id__in=[s.pk for s in skus])
+    seats = subscriptions.values("offer__sku_id").annotate(
+        purchased=Sum("quantity", filter=Q(status=Subscription.Status.ACTIVE)),
+        suspended=Sum("quantity", filter=Q(status=Subscription.Status.SUSPENDED)),
     )
     by_sku = {row["offer__sku_id"]: row for row in seats}
-    assigned = dict(
-        LicenseAssignment.objects.filter(customer_id=customer_id)
-        .values("sku_id")
-        .annotate(n=Count("id"))
-        .values_list("sku_id", "n")
-    )
-    skus = (
-        Sku.objects.filter(pk__in=set(by_sku) | set(assigned))
-        .select_related("product")
-        .order_by("name", "id")
-    )
+    assigned = dict(assignments.values("sku_id").annotate(n=Count("id")).values_list("sku_id", "n"))
+    if skus is None:
+        skus = list(
+            Sku.objects.filter(pk__in=set(by_sku) | set(assigned))
+            .select_related("product")
+            .order_by("name", "id")
+        )
     return [
         Pool(
             sku=sku,

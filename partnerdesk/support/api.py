@@ -388,14 +388,18 @@ def patch_support_request(
 
 @router.get(
     "/support-requests/{request_id}/messages",
-    response={200: list[MessageOut], **ERRORS},
-    summary="The timeline (the customer sees public replies only)",
+    response={200: PageOut[MessageOut], **ERRORS},
+    summary="The timeline, oldest first (the customer sees public replies only)",
 )
 @requires(rules.SUPPORT_REQUESTS_WORK)
-def list_messages(request: HttpRequest, request_id: str) -> list[Message]:
+def list_messages(
+    request: HttpRequest, request_id: str, cursor: str | None = None, limit: int | None = None
+) -> dict[str, Any]:
     principal = principal_of(request)
     support_request = policy.get_visible(principal, queries.support_requests(principal), pk=request_id)
-    return list(queries.messages(principal, support_request))
+    messages = queries.messages(principal, support_request)
+    page = paginate(messages, ordering=["created_at", "id"], cursor=cursor, limit=limit)
+    return {"items": page.items, "next_cursor": page.next_cursor}
 
 
 @router.post(
@@ -444,19 +448,18 @@ def escalate(request: HttpRequest, request_id: str, payload: EscalateIn) -> Stat
 
 @router.get(
     "/support-requests/{request_id}/attachments",
-    response={200: list[AttachmentOut], **ERRORS},
-    summary="Attachments of a support request",
+    response={200: PageOut[AttachmentOut], **ERRORS},
+    summary="Attachments of a support request, oldest first",
 )
 @requires(rules.SUPPORT_REQUESTS_WORK)
-def list_support_attachments(request: HttpRequest, request_id: str) -> list[dict[str, Any]]:
+def list_support_attachments(
+    request: HttpRequest, request_id: str, cursor: str | None = None, limit: int | None = None
+) -> dict[str, Any]:
     principal = principal_of(request)
     support_request = policy.get_visible(principal, queries.support_requests(principal), pk=request_id)
-    return [
-        attachment_out(a)
-        for a in policy.visible(principal, Attachment)
-        .filter(support_request=support_request)
-        .order_by("created_at")
-    ]
+    attachments = policy.visible(principal, Attachment).filter(support_request=support_request)
+    page = paginate(attachments, ordering=["created_at", "id"], cursor=cursor, limit=limit)
+    return {"items": [attachment_out(a) for a in page.items], "next_cursor": page.next_cursor}
 
 
 @router.post(
@@ -569,16 +572,18 @@ def patch_service_request(
 
 @router.get(
     "/service-requests/{request_id}/notes",
-    response={200: list[NoteOut], **ERRORS},
-    summary="The timeline (a partner never sees operator-internal notes)",
+    response={200: PageOut[NoteOut], **ERRORS},
+    summary="The timeline, oldest first (a partner never sees operator-internal notes)",
 )
 @requires(rules.SERVICE_REQUESTS_WORK)
-def list_notes(request: HttpRequest, request_id: str) -> list[Note]:
+def list_notes(
+    request: HttpRequest, request_id: str, cursor: str | None = None, limit: int | None = None
+) -> dict[str, Any]:
     principal = principal_of(request)
     service_request = policy.get_visible(principal, queries.service_requests(principal), pk=request_id)
-    return list(
-        policy.visible(principal, Note).filter(service_request=service_request).order_by("created_at", "id")
-    )
+    notes = policy.visible(principal, Note).filter(service_request=service_request)
+    page = paginate(notes, ordering=["created_at", "id"], cursor=cursor, limit=limit)
+    return {"items": page.items, "next_cursor": page.next_cursor}
 
 
 @router.post(
@@ -599,19 +604,18 @@ def add_note(request: HttpRequest, request_id: str, payload: NoteIn) -> Status:
 
 @router.get(
     "/service-requests/{request_id}/attachments",
-    response={200: list[AttachmentOut], **ERRORS},
-    summary="Attachments of a service request",
+    response={200: PageOut[AttachmentOut], **ERRORS},
+    summary="Attachments of a service request, oldest first",
 )
 @requires(rules.SERVICE_REQUESTS_WORK)
-def list_service_attachments(request: HttpRequest, request_id: str) -> list[dict[str, Any]]:
+def list_service_attachments(
+    request: HttpRequest, request_id: str, cursor: str | None = None, limit: int | None = None
+) -> dict[str, Any]:
     principal = principal_of(request)
     service_request = policy.get_visible(principal, queries.service_requests(principal), pk=request_id)
-    return [
-        attachment_out(a)
-        for a in policy.visible(principal, Attachment)
-        .filter(service_request=service_request)
-        .order_by("created_at")
-    ]
+    attachments = policy.visible(principal, Attachment).filter(service_request=service_request)
+    page = paginate(attachments, ordering=["created_at", "id"], cursor=cursor, limit=limit)
+    return {"items": [attachment_out(a) for a in page.items], "next_cursor": page.next_cursor}
 
 
 @router.post(
@@ -644,23 +648,45 @@ def download_attachment(request: HttpRequest, attachment_id: str) -> FileRespons
 
 
 @router.get(
-    "/support-topics", response={200: list[TopicOut], **ERRORS}, summary="Support topics to file under"
+    "/support-topics", response={200: PageOut[TopicOut], **ERRORS}, summary="Support topics to file under"
 )
 @requires(rules.SERVICE_REQUESTS_WORK)
-def list_topics(request: HttpRequest) -> list[SupportTopic]:
+def list_topics(request: HttpRequest, cursor: str | None = None, limit: int | None = None) -> dict[str, Any]:
     principal = principal_of(request)
-    return list(policy.visible(principal, SupportTopic).filter(active=True).order_by("name"))
+    topics = policy.visible(principal, SupportTopic).filter(active=True)
+    page = paginate(topics, ordering=["name", "id"], cursor=cursor, limit=limit)
+    return {"items": page.items, "next_cursor": page.next_cursor}
 
 
 @router.get(
-    "/help-articles", response={200: list[ArticleOut], **ERRORS}, summary="Search help articles (self-help)"
+    "/help-articles",
+    response={200: PageOut[ArticleOut], **ERRORS},
+    summary="Search help articles (self-help)",
+    description=(
+        "The best matches only, by relevance: at most `limit` (default 5, at most "
+        f"{queries.SELF_HELP_MAX_RESULTS}) and never a next page (`next_cursor` is always null). "
+        "A search suggests; a reader who needs more refines the words."
+    ),
 )
 @requires(rules.HELP_ARTICLES_SEARCH)
-def search_articles(request: HttpRequest, q: str = "", service_id: str = "") -> list[HelpArticle]:
+def search_articles(
+    request: HttpRequest,
+    q: str = "",
+    service_id: str = "",
+    limit: int = 5,
+) -> dict[str, Any]:
     principal = principal_of(request)
     if not q.strip():
         raise DomainError(_("Say what to search for."), code="query_required")
-    return queries.self_help_articles(principal, q, service_id or None)
+    if not 1 <= limit <= queries.SELF_HELP_MAX_RESULTS:
+        raise DomainError(
+            _("limit must be between 1 and %(max)s.") % {"max": queries.SELF_HELP_MAX_RESULTS},
+            code="invalid_limit",
+        )
+    # A bounded result set rather than a cursor: ranks are recomputed per query (and differ between
+    # PostgreSQL and SQLite FTS5), and only the first few matches are worth reading.
+    found = queries.self_help_articles(principal, q, service_id or None, limit=limit)
+    return {"items": found, "next_cursor": None}
 
 
 # --- profile, deflections, merging, topics, flags ----------------------------------------------
@@ -823,15 +849,17 @@ def flag_partner(request: HttpRequest, partner_id: str, payload: FlagIn) -> Stat
 
 @router.get(
     "/partner-flags",
-    response={200: list[FlagOut], **ERRORS},
-    summary="Inappropriate-escalation flags (the operator: all; a partner: its own)",
+    response={200: PageOut[FlagOut], **ERRORS},
+    summary="Inappropriate-escalation flags, newest first (the operator: all; a partner: its own)",
 )
 @requires(rules.SERVICE_REQUESTS_WORK)
-def list_flags(request: HttpRequest) -> list[dict[str, Any]]:
+def list_flags(request: HttpRequest, cursor: str | None = None, limit: int | None = None) -> dict[str, Any]:
     from partnerdesk.support.models import PartnerFlag
 
     principal = principal_of(request)
-    return [
+    flags = policy.visible(principal, PartnerFlag).select_related("partner")
+    page = paginate(flags, ordering=["-created_at", "-id"], cursor=cursor, limit=limit)
+    items = [
         {
             "id": f.id,
             "partner": _ref(f.partner),
@@ -839,7 +867,6 @@ def list_flags(request: HttpRequest) -> list[dict[str, Any]]:
             "remediation": f.remediation,
             "created_at": f.created_at,
         }
-        for f in policy.visible(principal, PartnerFlag)
-        .select_related("partner")
-        .order_by("-created_at")[:200]
+        for f in page.items
     ]
+    return {"items": items, "next_cursor": page.next_cursor}

@@ -273,7 +273,7 @@ class Message(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        indexes = [models.Index(fields=["support_request", "created_at"], name="msg_request_created")]
+        indexes = [models.Index(fields=["support_request", "created_at", "id"], name="msg_request_created")]
 
     def __str__(self) -> str:
         return f"{self.support_request_id} {self.created_at}"
@@ -313,7 +313,7 @@ class Note(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        indexes = [models.Index(fields=["service_request", "created_at"], name="note_request_created")]
+        indexes = [models.Index(fields=["service_request", "created_at", "id"], name="note_request_created")]
 
     def __str__(self) -> str:
         return f"{self.service_request_id} {self.kind}"
@@ -365,6 +365,10 @@ class Attachment(models.Model):
                 | Q(support_request__isnull=True, service_request__isnull=False),
                 name="attachment_belongs_to_one_request",
             )
+        ]
+        indexes = [
+            models.Index(fields=["support_request", "created_at", "id"], name="att_support_created"),
+            models.Index(fields=["service_request", "created_at", "id"], name="att_service_created"),
         ]
 
     def __str__(self) -> str:
@@ -463,7 +467,10 @@ class PartnerFlag(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        indexes = [models.Index(fields=["partner", "-created_at"], name="flag_partner_created")]
+        indexes = [
+            models.Index(fields=["partner", "-created_at", "-id"], name="flag_partner_created"),
+            models.Index(fields=["-created_at", "-id"], name="flag_created"),  # the operator's list
+        ]
 
     def __str__(self) -> str:
         return f"{self.partner_id} {self.created_at}"

@@ -218,6 +218,9 @@ def attachment_response(principal: Principal, attachment_id: Any) -> FileRespons
     return response
 
 
+SELF_HELP_MAX_RESULTS = 20
+
+
 def self_help_articles(
     principal: Principal, text: str, service_id: Any = None, *, limit: int = 5
 ) -> list[HelpArticle]:

@@ -28,7 +28,7 @@ def test_adding_a_domain_answers_with_the_txt_record_to_publish(api, world):
         "ttl": 3600,
     }
     assert AuditEvent.objects.filter(action="domain.added").count() == 1
-    listed = api("a1.global_admin").get("/domains").json_body
+    listed = api("a1.global_admin").get("/domains").json_body["items"]
     assert [(d["name"], d["is_initial"], d["is_default"]) for d in listed] == [
         ("contoso.partnerdesk.test", True, True),
         ("contoso.com", False, False),

@@ -97,7 +97,7 @@ def test_groups_with_members_and_owners(api, world):
         client.post(f"/groups/{group['id']}/members", {"user_id": str(member.pk)}).status_code == 201
     )  # no-op
 
-    members = client.get(f"/groups/{group['id']}/members").json_body
+    members = client.get(f"/groups/{group['id']}/members").json_body["items"]
     assert [(m["user_principal_name"], m["role"]) for m in members] == [
         ("user@contoso.test", "member"),
         ("global_admin@contoso.test", "owner"),

@@ -105,16 +105,16 @@ def test_issue_visibility_follows_entitlement(api, world, catalog):
 
 
 def test_customer_sees_only_its_entitled_services(api, world, catalog):
-    names = [s["name"] for s in api("a2.global_admin").get("/health/services").json_body]
+    names = [s["name"] for s in api("a2.global_admin").get("/health/services").json_body["items"]]
     assert names == ["Microsoft Teams"]
 
 
 def test_partner_sees_which_of_its_customers_an_issue_affects(api, world, catalog):
     issue = _issue(api, catalog)
     response = api("a.admin_agent").get(f"/health/issues/{issue['id']}/affected-customers")
-    assert [c["name"] for c in response.json_body] == ["Contoso"]
+    assert [c["name"] for c in response.json_body["items"]] == ["Contoso"]
     response = api("b.admin_agent").get(f"/health/issues/{issue['id']}/affected-customers")
-    assert [c["name"] for c in response.json_body] == ["Tailspin"]
+    assert [c["name"] for c in response.json_body["items"]] == ["Tailspin"]
 
 
 def test_create_message_with_an_audience_writes_no_row_per_tenant(api, world, catalog):
@@ -151,9 +151,8 @@ def test_message_audience_is_evaluated_when_reading(api, world, catalog):
     assert api("a1.user_admin").get(path).status_code == 403
     assert api("a.admin_agent").get(path).status_code == 200
     assert api("b.admin_agent").get(path).status_code == 404
-    assert [c["name"] for c in api("a.admin_agent").get(f"{path}/affected-customers").json_body] == [
-        "Contoso"
-    ]
+    affected = api("a.admin_agent").get(f"{path}/affected-customers").json_body["items"]
+    assert [c["name"] for c in affected] == ["Contoso"]
 
 
 @pytest.mark.parametrize(

@@ -142,7 +142,7 @@ def test_api_message_list_queries(busy_api, django_assert_num_queries):
 
 def test_api_service_list_queries(busy_api, django_assert_num_queries):
     with django_assert_num_queries(SERVICE_LIST_QUERIES):
-        listed = busy_api.get("/health/services").json_body
+        listed = busy_api.get("/health/services").json_body["items"]
     assert len(listed) == 2 and all(len(service["features"]) == 3 for service in listed)
 
 

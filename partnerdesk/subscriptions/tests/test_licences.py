@@ -63,7 +63,7 @@ def test_assigning_past_the_pool_is_out_of_licenses_and_all_or_nothing(
     response = assign(api, catalog, users)
     assert response.status_code == 409 and response.json_body["error"]["code"] == "out_of_licenses"
     assert database_state() == before
-    assert api("a1.licence_admin").get("/licenses").json_body[0]["assigned"] == 0
+    assert api("a1.licence_admin").get("/licenses").json_body["items"][0]["assigned"] == 0
 
 
 @pytest.mark.django_db
@@ -74,7 +74,7 @@ def test_suspended_seats_are_not_assignable_and_over_assignment_is_shown_not_rem
     users = people(world, 3)
     assign(api, catalog, users)
     services.suspend(agent(world), subscription, reason="non_payment")
-    pool = api("a1.global_admin").get("/licenses").json_body[0]
+    pool = api("a1.global_admin").get("/licenses").json_body["items"][0]
     assert (pool["purchased"], pool["suspended"], pool["assigned"], pool["over_assigned"]) == (0, 3, 3, 3)
     assert LicenseAssignment.objects.count() == 3
     told = OutboxMessage.objects.get(kind="subscriptions_over_assigned")
@@ -149,7 +149,7 @@ def test_fifty_concurrent_assignments_at_ten_free_seats(api: Any, world: World, 
     assert sorted(results).count((200, "")) == 10
     assert results.count((409, "out_of_licenses")) == 40
     assert LicenseAssignment.objects.filter(customer=world.customer_a1).count() == 10
-    pool = api("a1.licence_admin").get("/licenses").json_body[0]
+    pool = api("a1.licence_admin").get("/licenses").json_body["items"][0]
     assert (pool["purchased"], pool["assigned"], pool["available"]) == (10, 10, 0)
     assert Subscription.objects.get(pk=subscription.pk).quantity == 10
 

@@ -22,16 +22,16 @@ pytestmark = pytest.mark.django_db
 def test_upgrade_targets_say_why_they_are_not_eligible(api: Any, world: World, catalog: Catalog) -> None:
     subscription = subscribe(world, catalog.basic_monthly, 10)
     url = f"/subscriptions/{subscription.pk}/upgrades"
-    targets = api("a.sales_agent").get(url).json_body
+    targets = api("a.sales_agent").get(url).json_body["items"]
     assert [(t["offer"]["id"], t["eligible"], t["reason"]) for t in targets] == [
         (str(catalog.premium_monthly.pk), True, "")
     ]
     DelegatedRelationship.objects.update(status=DelegatedRelationship.Status.ENDED)
-    [target] = api("a.sales_agent").get(url).json_body
+    [target] = api("a.sales_agent").get(url).json_body["items"]
     assert not target["eligible"] and "delegated access" in target["reason"]
     DelegatedRelationship.objects.update(status=DelegatedRelationship.Status.ACTIVE)
     subscribe(world, catalog.premium_monthly, 1)
-    [target] = api("a.sales_agent").get(url).json_body
+    [target] = api("a.sales_agent").get(url).json_body["items"]
     assert not target["eligible"] and "already has a subscription of Office 365 E3" in target["reason"]
 
 

@@ -32,7 +32,9 @@ def test_the_whole_path_in_the_api(api, world, topic, service, smtp_server):
         {"body": "Looks like an operator-side outage.", "visibility": "internal"},
     )
     assert internal.status_code == 201
-    seen_by_customer = [m["body"] for m in customer.get(f"/support-requests/{request_id}/messages").json_body]
+    seen_by_customer = [
+        m["body"] for m in customer.get(f"/support-requests/{request_id}/messages").json_body["items"]
+    ]
     assert "Looking into it now." in seen_by_customer
     assert "Looks like an operator-side outage." not in seen_by_customer
 
@@ -50,7 +52,9 @@ def test_the_whole_path_in_the_api(api, world, topic, service, smtp_server):
     seen = engineer.get(f"/service-requests/{service_request_id}")
     assert seen.status_code == 200
     assert seen.json_body["support_request_id"] is None
-    shared = [n["body"] for n in engineer.get(f"/service-requests/{service_request_id}/notes").json_body]
+    shared = [
+        n["body"] for n in engineer.get(f"/service-requests/{service_request_id}/notes").json_body["items"]
+    ]
     assert shared == ["Looking into it now."]  # the internal note was not shared
 
     engineer.post(
@@ -65,7 +69,9 @@ def test_the_whole_path_in_the_api(api, world, topic, service, smtp_server):
     assert waiting.json_body["status"] == "attention_needed"
     assert waiting.json_body["sla_state"] == "paused"
 
-    partner_notes = [n["body"] for n in agent.get(f"/service-requests/{service_request_id}/notes").json_body]
+    partner_notes = [
+        n["body"] for n in agent.get(f"/service-requests/{service_request_id}/notes").json_body["items"]
+    ]
     assert "Which mailbox? Send a message trace." in partner_notes
     assert "Engineering thinks it is the relay." not in partner_notes
     answered = agent.post(f"/service-requests/{service_request_id}/notes", {"body": "ceo@contoso.test"})
@@ -80,7 +86,7 @@ def test_the_whole_path_in_the_api(api, world, topic, service, smtp_server):
     agent.post(f"/support-requests/{request_id}/messages", {"body": "The operator fixed the relay."})
     resolved = agent.patch(f"/support-requests/{request_id}", {"status": "resolved"})
     assert resolved.json_body["status"] == "resolved"
-    final = [m["body"] for m in customer.get(f"/support-requests/{request_id}/messages").json_body]
+    final = [m["body"] for m in customer.get(f"/support-requests/{request_id}/messages").json_body["items"]]
     assert "The operator fixed the relay." in final
     assert not any("relay" in body.lower() and "engineering" in body.lower() for body in final)
     assert "Which mailbox? Send a message trace." not in final
@@ -280,7 +286,7 @@ def test_waiting_on_the_customer_pauses_the_clock_until_the_customer_replies(api
 
 
 def test_support_topics_are_for_partners_and_the_operator(api, world, topic):
-    assert [t["name"] for t in api("a.admin_agent").get("/support-topics").json_body] == [topic.name]
+    assert [t["name"] for t in api("a.admin_agent").get("/support-topics").json_body["items"]] == [topic.name]
     assert api("a1.global_admin").get("/support-topics").status_code == 403
 
 
@@ -323,10 +329,10 @@ def test_the_support_profile_deflections_merging_topics_and_flags(api, world, to
         {"reason": "Password reset escalated", "remediation": "Training"},
     )
     assert flagged.status_code == 201
-    assert [f["reason"] for f in api("a.admin_agent").get("/partner-flags").json_body] == [
+    assert [f["reason"] for f in api("a.admin_agent").get("/partner-flags").json_body["items"]] == [
         "Password reset escalated"
     ]
-    assert api("b.admin_agent").get("/partner-flags").json_body == []
+    assert api("b.admin_agent").get("/partner-flags").json_body["items"] == []
     before = database_state()
     assert (
         api("a.admin_agent")
@@ -357,7 +363,8 @@ def test_self_help_search_in_the_api(api, world, service):
 
     found = api("a1.global_admin").get("/help-articles?q=mailbox+space")
 
-    assert [a["title"] for a in found.json_body] == ["Mailbox full"]
+    assert [a["title"] for a in found.json_body["items"]] == ["Mailbox full"]
+    assert found.json_body["next_cursor"] is None
     assert api("a1.global_admin").get("/help-articles?q=").status_code == 400
 
 

@@ -107,7 +107,7 @@ def test_a_partners_internal_attachment_is_hidden_from_the_customer(api, world):
 
     assert response.status_code == 201
     attachment_id = response.json()["id"]
-    assert customer.get(f"/support-requests/{request_id}/attachments").json_body == []
+    assert customer.get(f"/support-requests/{request_id}/attachments").json_body["items"] == []
     assert download(customer, attachment_id).status_code == 404
     assert download(api("a.admin_agent"), attachment_id).status_code == 200
 
