@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db import models, transaction
 from django.db.models import F
@@ -51,6 +51,8 @@ class Versioned(models.Model):
     """
 
     version = models.PositiveIntegerField(default=1)
+    # Fields a save may write without it being a change of the resource (a sign-in's last_login).
+    bookkeeping_fields: ClassVar[frozenset[str]] = frozenset()
 
     class Meta:
         abstract = True
@@ -62,10 +64,11 @@ class Versioned(models.Model):
             return
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
-            if not update_fields:
+            if set(update_fields) <= self.bookkeeping_fields:
+                super().save(*args, **kwargs)
                 return
             kwargs["update_fields"] = {*update_fields, "version"}
-        self.version = next_version()  # type: ignore[assignment]
+        self.version = next_version()
         super().save(*args, **kwargs)
         self.refresh_from_db(fields=["version"])
 
@@ -82,7 +85,7 @@ def next_version() -> CombinedExpression:
 
 def etag_of(*rows: Versioned | None) -> str:
     """The strong ETag of a resource made of these rows (a row not saved yet counts as version 0)."""
-    versions = ".".join(str(row.version if row is not None and row.pk is not None else 0) for row in rows)
+    versions = ".".join(str(0 if row is None or row._state.adding else row.version) for row in rows)
     return f'"{versions}"'
 
 
@@ -103,9 +106,10 @@ def posted(request: HttpRequest) -> str | None:
 
 
 def _locked(row: Versioned | None) -> Versioned | None:
+    """The row as it is now, locked until the transaction ends (None: it does not exist yet)."""
     if row is None or row.pk is None:
         return None
-    return type(row)._base_manager.select_for_update().only("version").get(pk=row.pk)
+    return type(row)._base_manager.select_for_update().only("version").filter(pk=row.pk).first()
 
 
 def check(expected: str | None, *locked: Versioned | None) -> None:
