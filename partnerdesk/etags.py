@@ -23,7 +23,6 @@ from django.db.models import F
 from django.db.models.expressions import CombinedExpression
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from partnerdesk.errors import DomainError
 
@@ -31,7 +30,7 @@ HEADER = "If-Match"
 FORM_FIELD = "etag"
 # A stale web form is a conflict with the current state, like the other refusals of a stale change.
 STALE_FORM_STATUS = 409
-HEADER_DESCRIPTION = gettext_lazy(
+HEADER_DESCRIPTION = (
     "The ETag of the resource as you read it. If someone changed it since, nothing is changed and "
     "the answer is 412 precondition_failed; without the header the change proceeds."
 )
@@ -150,7 +149,7 @@ def document(operation: dict[str, Any]) -> None:
             "in": "header",
             "name": HEADER,
             "required": False,
-            "description": str(HEADER_DESCRIPTION),
+            "description": HEADER_DESCRIPTION,
             "schema": {"type": "string", "minLength": 1},
         }
     )
