@@ -6,6 +6,7 @@ partner, and the attempt is audited. Creates accept `Idempotency-Key`; PATCH hon
 """
 
 import contextlib
+import dataclasses
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -16,7 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Router, Schema, Status
+from ninja import Query, Router, Schema, Status
 from ninja.security import HttpBearer
 from pydantic import Field
 
@@ -29,8 +30,8 @@ from partnerdesk.api import ErrorOut, Out, PageOut, principal_of, requires
 from partnerdesk.catalog.models import Offer, Sku
 from partnerdesk.errors import NotFound
 from partnerdesk.pagination import paginate
+from partnerdesk.subscriptions import change_requests, services
 from partnerdesk.subscriptions import rules as subscription_rules
-from partnerdesk.subscriptions import services
 from partnerdesk.subscriptions.models import ChangeRequest, ServiceCredential, Subscription
 from partnerdesk.tenancy.models import Organization
 
@@ -133,7 +134,13 @@ class UpgradeIn(Schema):
 class ChangeRequestIn(Schema):
     subscription_id: uuid.UUID
     type: Literal["increase", "decrease", "upgrade", "cancel"]
-    quantity: int | None = Field(default=None, ge=1)
+    seats: int | None = Field(default=None, ge=1, description="More or fewer seats: the new total of seats.")
+    quantity: int | None = Field(
+        default=None,
+        ge=1,
+        description="Deprecated: the difference in seats. Send `seats`, the new total, instead.",
+        json_schema_extra={"deprecated": True},
+    )
     target_sku_id: uuid.UUID | None = None
     note: str = Field(default="", max_length=4000)
 
@@ -145,13 +152,32 @@ class ChangeRequestOut(Out):
     customer: OrgRef
     partner: OrgRef
     type: str
-    quantity: int | None
+    seats: int | None = Field(description="More or fewer seats: the new total asked for.")
+    quantity: int | None = Field(description="The difference in seats from the quantity when asked.")
     target_sku_id: uuid.UUID | None
     note: str
     status: str
     response: str
     created_at: datetime
     decided_at: datetime | None
+
+
+class ChangePreviewOut(Out):
+    """What a change request does if approved now (`change_requests.Preview`)."""
+
+    seats_before: int
+    seats_after: int
+    unit_price: Decimal
+    price_after: Decimal = Field(description="The price per billing period after the change.")
+    currency: str
+    billing_cycle: str
+    consequence: str = Field(description="What happens, in words: refunds, renewal, data deletion.")
+    applicable: bool
+    problem: str = Field(description='Why approval would be refused now, or "".')
+
+
+def _preview_out(preview: change_requests.Preview) -> dict[str, Any]:
+    return {**dataclasses.asdict(preview), "applicable": preview.applicable}
 
 
 class ResponseIn(Schema):
@@ -279,6 +305,7 @@ def _change_request_out(change_request: ChangeRequest) -> dict[str, Any]:
             for f in [
                 "id",
                 "subscription_id",
+                "seats",
                 "quantity",
                 "target_sku_id",
                 "note",
@@ -482,10 +509,11 @@ def create_change_request(request: HttpRequest, payload: ChangeRequestIn) -> Sta
         policy.get_visible(principal, Sku, pk=payload.target_sku_id) if payload.target_sku_id else None
     )
 
-    change_request = services.request_change(
+    change_request = change_requests.request_change(
         principal,
         subscription,
         kind=payload.type,
+        seats=payload.seats,
         quantity=payload.quantity,
         target_sku=target_sku,
         note=payload.note,
@@ -502,6 +530,39 @@ def create_change_request(request: HttpRequest, payload: ChangeRequestIn) -> Sta
 def get_change_request(request: HttpRequest, request_id: str) -> Any:
     principal = principal_of(request)
     return _change_request_out(policy.get_visible(principal, _change_requests(principal), pk=request_id))
+
+
+@router.get(
+    "/change-requests/{request_id}/preview",
+    response={200: ChangePreviewOut, 404: ErrorOut},
+    summary="What approving the change request would do now (seats, price, consequence)",
+)
+@requires(Permission.SUBSCRIPTIONS_VIEW)
+def preview_change_request(request: HttpRequest, request_id: str) -> Any:
+    principal = principal_of(request)
+    change_request = policy.get_visible(principal, _change_requests(principal), pk=request_id)
+    return _preview_out(change_requests.preview_request(change_request))
+
+
+@router.get(
+    "/subscriptions/{subscription_id}/change-preview",
+    response={200: ChangePreviewOut, **ERRORS},
+    summary="What a change request would do, before sending it (customer admin)",
+)
+@requires(Permission.SUBSCRIPTIONS_REQUEST_CHANGE)
+def preview_new_change_request(
+    request: HttpRequest,
+    subscription_id: uuid.UUID,
+    type: Literal["increase", "decrease", "upgrade", "cancel"],
+    seats: int | None = Query(default=None, ge=1, description="The new total of seats."),
+    target_sku_id: uuid.UUID | None = None,
+) -> Any:
+    principal = principal_of(request)
+    subscription = _get(request, subscription_id)
+    if type in change_requests.SEAT_KINDS:
+        seats = change_requests.requested_total(subscription, type, seats, None)
+    target = policy.get_visible(principal, Sku, pk=target_sku_id).pk if target_sku_id else None
+    return _preview_out(change_requests.preview(subscription, kind=type, seats=seats, target_sku_id=target))
 
 
 def _decide(
@@ -522,7 +583,9 @@ def _decide(
 @requires(subscription_rules.CHANGE)
 def approve_change_request(request: HttpRequest, request_id: str, payload: ResponseIn) -> Status:
     return _decide(
-        request, request_id, lambda p, c: services.approve_change_request(p, c, response=payload.response)
+        request,
+        request_id,
+        lambda p, c: change_requests.approve_change_request(p, c, response=payload.response),
     )
 
 
@@ -534,7 +597,7 @@ def approve_change_request(request: HttpRequest, request_id: str, payload: Respo
 @requires(subscription_rules.CHANGE)
 def reject_change_request(request: HttpRequest, request_id: str, payload: ReasonIn) -> Status:
     return _decide(
-        request, request_id, lambda p, c: services.reject_change_request(p, c, reason=payload.reason)
+        request, request_id, lambda p, c: change_requests.reject_change_request(p, c, reason=payload.reason)
     )
 
 
@@ -546,7 +609,9 @@ def reject_change_request(request: HttpRequest, request_id: str, payload: Reason
 @requires(subscription_rules.CHANGE)
 def inquire_change_request(request: HttpRequest, request_id: str, payload: QuestionIn) -> Status:
     return _decide(
-        request, request_id, lambda p, c: services.inquire_change_request(p, c, question=payload.question)
+        request,
+        request_id,
+        lambda p, c: change_requests.inquire_change_request(p, c, question=payload.question),
     )
 
 
@@ -557,7 +622,9 @@ def inquire_change_request(request: HttpRequest, request_id: str, payload: Quest
 )
 @requires(Permission.SUBSCRIPTIONS_REQUEST_CHANGE)
 def reply_change_request(request: HttpRequest, request_id: str, payload: ReplyIn) -> Status:
-    return _decide(request, request_id, lambda p, c: services.reply_change_request(p, c, note=payload.note))
+    return _decide(
+        request, request_id, lambda p, c: change_requests.reply_change_request(p, c, note=payload.note)
+    )
 
 
 # --- Licences (admin center) -----------------------------------------------------------------

@@ -41,8 +41,12 @@ class SuspendForm(forms.Form):
 
 class ChangeRequestForm(forms.Form):
     kind = forms.ChoiceField(label=_("What do you need?"), choices=ChangeRequest.Kind.choices)
-    quantity = forms.IntegerField(
-        label=_("How many seats"), min_value=1, required=False, help_text=_("For more or fewer seats")
+    seats = forms.IntegerField(
+        label=_("New total of seats"),
+        min_value=1,
+        max_value=10**6,
+        required=False,
+        help_text=_("For more or fewer seats: the number you want in all, not the difference"),
     )
     target_sku = forms.ModelChoiceField(
         label=_("Upgrade to"), queryset=Sku.objects.none(), required=False, help_text=_("For an upgrade")
@@ -61,9 +65,9 @@ class ChangeRequestForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("kind") in (ChangeRequest.Kind.INCREASE, ChangeRequest.Kind.DECREASE) and not data.get(
-            "quantity"
+            "seats"
         ):
-            self.add_error("quantity", _("Say how many seats."))
+            self.add_error("seats", _("Say how many seats you want in total."))
         return data
 
 

@@ -140,8 +140,10 @@ class ChangeRequest(models.Model):
     customer = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
     partner = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(_("type"), max_length=16, choices=Kind.choices)
-    # The number of seats to add or remove (increase/decrease).
-    quantity = models.PositiveIntegerField(_("seats"), null=True, blank=True)
+    # More or fewer seats: the new total asked for (`seats`), and the difference from the quantity
+    # when asked (`quantity`); requests from before totals hold only the difference.
+    seats = models.PositiveIntegerField(_("new total of seats"), null=True, blank=True)
+    quantity = models.PositiveIntegerField(_("difference in seats"), null=True, blank=True)
     target_sku = models.ForeignKey(
         "catalog.Sku", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

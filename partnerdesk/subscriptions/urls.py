@@ -24,6 +24,11 @@ urlpatterns = [
     ),
     path("partner/change-requests/", views.partner_change_requests, name="partner_change_requests"),
     path(
+        "partner/change-requests/<uuid:request_id>/approve/",
+        views.change_request_approve,
+        name="change_request_approve",
+    ),
+    path(
         "partner/change-requests/<uuid:request_id>/decide/",
         views.change_request_decide,
         name="change_request_decide",

@@ -24,7 +24,7 @@ from partnerdesk.accounts.models import User
 from partnerdesk.catalog.models import AddOnRule, Offer, Sku
 from partnerdesk.errors import DomainError, NotFound
 from partnerdesk.pagination import paginate
-from partnerdesk.subscriptions import forms, services
+from partnerdesk.subscriptions import change_requests, forms, services
 from partnerdesk.subscriptions import rules as subscription_rules
 from partnerdesk.subscriptions.models import ChangeRequest, LicenseAssignment, Subscription
 from partnerdesk.tenancy.models import Organization
@@ -275,19 +275,51 @@ def change_request_decide(request: HttpRequest, request_id: str) -> HttpResponse
         messages.error(request, _("Choose approve, reject or ask for information."))
         return redirect("subscriptions:partner_change_requests")
     decision, message = form.cleaned_data["decision"], form.cleaned_data["message"]
+    if decision == "approve":
+        # Approval applies the change: it goes through the page that says what it will do.
+        return redirect("subscriptions:change_request_approve", request_id=change_request.pk)
     try:
-        if decision == "approve":
-            services.approve_change_request(principal, change_request, response=message)
-            messages.success(request, _("Approved and applied."))
-        elif decision == "reject":
-            services.reject_change_request(principal, change_request, reason=message)
+        if decision == "reject":
+            change_requests.reject_change_request(principal, change_request, reason=message)
             messages.success(request, _("Rejected."))
         else:
-            services.inquire_change_request(principal, change_request, question=message)
+            change_requests.inquire_change_request(principal, change_request, question=message)
             messages.success(request, _("Your question was sent to the customer."))
     except DomainError as error:
         messages.error(request, error.message)
     return redirect("subscriptions:partner_change_requests")
+
+
+@partner_changes
+def change_request_approve(request: HttpRequest, request_id: str) -> HttpResponse:
+    """The confirmation step: seats before → after, the price after and the consequence, then apply."""
+    principal = principal_of(request)
+    change_request = policy.get_visible(principal, _change_requests(request), pk=request_id)
+    if not change_request.is_open:
+        messages.error(request, _("This change request was already decided."))
+        return redirect("subscriptions:partner_change_requests")
+    error = ""
+    if request.method == "POST":
+        try:
+            change_requests.approve_change_request(
+                principal, change_request, response=request.POST.get("message", "")
+            )
+        except DomainError as refused:
+            error = refused.message
+        else:
+            messages.success(request, _("Approved and applied."))
+            return redirect("subscriptions:partner_change_requests")
+    return render(
+        request,
+        "subscriptions/partner_change_request_approve.html",
+        {
+            "change": change_request,
+            "preview": change_requests.preview_request(change_request),
+            "error": error,
+            "message": request.POST.get("message", ""),
+        },
+        status=409 if error else 200,
+    )
 
 
 # --- Admin center --------------------------------------------------------------------------------
@@ -320,24 +352,35 @@ def admin_subscriptions(request: HttpRequest) -> HttpResponse:
 
 @requires(P.SUBSCRIPTIONS_REQUEST_CHANGE, portal="admin")
 def admin_request_change(request: HttpRequest, subscription_id: str) -> HttpResponse:
+    """Two steps: the form, then what the change will do (seats, price, refunds) and "Send request"."""
     principal = principal_of(request)
     subscription = policy.get_visible(principal, _subscriptions(request), pk=subscription_id)
     upgrade_skus = policy.visible(principal, Sku).filter(upgrades_from__from_sku_id=subscription.offer.sku_id)
     form = forms.ChangeRequestForm(request.POST or None, upgrade_skus=upgrade_skus)
+    preview = None
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         try:
-            services.request_change(principal, subscription, **form.cleaned_data)
+            if data["kind"] in change_requests.SEAT_KINDS:
+                change_requests.requested_total(subscription, data["kind"], data["seats"], None)
+            if "confirm" not in request.POST:
+                target = data.get("target_sku")
+                preview = change_requests.preview(
+                    subscription, kind=data["kind"], seats=data["seats"], target_sku_id=target and target.pk
+                )
+            else:
+                change_requests.request_change(principal, subscription, **data)
+                messages.success(
+                    request,
+                    _("Your request was sent to %(partner)s.") % {"partner": subscription.partner.name},
+                )
+                return redirect("subscriptions:admin_subscriptions")
         except DomainError as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(
-                request, _("Your request was sent to %(partner)s.") % {"partner": subscription.partner.name}
-            )
-            return redirect("subscriptions:admin_subscriptions")
+            form.add_error("seats" if error.code.startswith(("seats", "quantity")) else None, error.message)
     return render(
         request,
         "subscriptions/admin_request_form.html",
-        {"subscription": subscription, "form": form},
+        {"subscription": subscription, "form": form, "preview": preview},
         status=400 if form.errors else 200,
     )
 
@@ -350,7 +393,7 @@ def admin_change_request_reply(request: HttpRequest, request_id: str) -> HttpRes
     form = forms.ReplyForm(request.POST)
     if form.is_valid():
         try:
-            services.reply_change_request(principal, change_request, note=form.cleaned_data["note"])
+            change_requests.reply_change_request(principal, change_request, note=form.cleaned_data["note"])
         except DomainError as error:
             messages.error(request, error.message)
         else:

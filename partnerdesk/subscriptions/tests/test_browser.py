@@ -69,9 +69,14 @@ def test_partner_sells_customer_assigns_asks_partner_approves(browsing: Any) -> 
     customer.goto("/admin/subscriptions/")
     submit(customer, "text=Request a change from Fabrikam")
     customer.select_option("select[name=kind]", "increase")
-    customer.fill("input[name=quantity]", "4")
+    customer.fill("input[name=seats]", "12")
     customer.fill("textarea[name=note]", "Four new hires on Monday")
-    submit(customer, "main form button[type=submit]")
+    submit(customer, "text=Review the change")
+    # The number is the new total: the review says so before anything is sent.
+    assert customer.text_content("[data-testid=preview-seats]") == "8 → 12"
+    assert "4 seats are added now" in customer.text_content("[data-testid=preview-consequence]")
+    assert not ChangeRequest.objects.exists()
+    submit(customer, "text=Send request")
     assert "Your request was sent to Fabrikam" in customer.content()
     assert customer.text_content("[data-testid=change-request] .pill") == "Open"
 
@@ -79,7 +84,14 @@ def test_partner_sells_customer_assigns_asks_partner_approves(browsing: Any) -> 
     partner.goto("/partner/change-requests/")
     assert "Four new hires on Monday" in partner.content()
     screenshot(partner, "partner-change-requests")
+    assert partner.text_content("[data-testid=seats-now]") == "8 seats now → 12"
     submit(partner, "[data-testid=change-request] button[value=approve]")
+    # Approval asks for confirmation, with the result and its price.
+    assert partner.text_content("[data-testid=preview-seats]") == "8 → 12"
+    assert "per period" in partner.text_content("[data-testid=preview-price]")
+    assert Subscription.objects.get().quantity == 8
+    screenshot(partner, "partner-change-request-approve")
+    submit(partner, "text=Approve and apply")
     assert "Approved and applied" in partner.content()
 
     customer.reload()

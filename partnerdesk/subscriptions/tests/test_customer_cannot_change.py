@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from partnerdesk.audit.models import AuditEvent
-from partnerdesk.subscriptions import services
+from partnerdesk.subscriptions import change_requests
 from partnerdesk.subscriptions.models import ChangeRequest, LicenseAssignment, SeatLot, Subscription
 from partnerdesk.subscriptions.tests.conftest import Catalog, subscribe
 from partnerdesk.testing import World
@@ -57,7 +57,7 @@ def setup(world: World, catalog: Catalog) -> tuple[Subscription, ChangeRequest]:
     subscription = subscribe(world, catalog.basic_monthly, 10)
     from partnerdesk.access.principal import principal_for
 
-    request = services.request_change(
+    request = change_requests.request_change(
         principal_for(world.user("a1.global_admin")), subscription, kind="increase", quantity=2
     )
     return subscription, request

@@ -9,7 +9,7 @@ import pytest
 
 from partnerdesk.access.principal import principal_for
 from partnerdesk.catalog.models import Product
-from partnerdesk.subscriptions import services
+from partnerdesk.subscriptions import change_requests
 from partnerdesk.subscriptions.tests.conftest import Catalog, subscribe
 from partnerdesk.testing import World, database_state
 
@@ -56,7 +56,7 @@ PAGES = [
 @pytest.fixture
 def ids(world: World, catalog: Catalog) -> dict[str, Any]:
     subscription = subscribe(world, catalog.basic_monthly, 5)
-    services.request_change(principal_for(world.user("a1.global_admin")), subscription, kind="cancel")
+    change_requests.request_change(principal_for(world.user("a1.global_admin")), subscription, kind="cancel")
     return {
         "product": Product.objects.get().pk,
         "offer": catalog.basic_monthly.pk,

@@ -9,7 +9,7 @@ import pytest
 from partnerdesk.access.permissions import Role
 from partnerdesk.access.principal import principal_for
 from partnerdesk.audit.models import AuditEvent
-from partnerdesk.subscriptions import services
+from partnerdesk.subscriptions import change_requests
 from partnerdesk.subscriptions.models import ChangeRequest, LicenseAssignment, Subscription
 from partnerdesk.subscriptions.tests.conftest import Catalog, subscribe
 from partnerdesk.testing import World, database_state, make_user
@@ -116,6 +116,7 @@ WEB_ROUTES = [
     "/partner/subscriptions/{subscription}/upgrade/",
     "/partner/subscriptions/{subscription}/addon/",
     "/partner/change-requests/{request}/decide/",
+    "/partner/change-requests/{request}/approve/",
 ]
 
 
@@ -124,7 +125,7 @@ def test_customers_cannot_change_subscriptions_on_the_web(
     web: Any, world: World, catalog: Catalog, route: str
 ) -> None:
     subscription = subscribe(world, catalog.basic_monthly, 10)
-    change_request = services.request_change(
+    change_request = change_requests.request_change(
         principal_for(world.user("a1.global_admin")), subscription, kind="increase", quantity=1
     )
     url = route.format(customer=world.customer_a1.pk, subscription=subscription.pk, request=change_request.pk)
@@ -152,12 +153,14 @@ def test_admin_center_is_read_only_with_a_request_button(web: Any, world: World,
     page = client.get("/admin/subscriptions/").content.decode()
     assert "Request a change from Fabrikam" in page
     assert "/quantity/" not in page and "Suspend" not in page
-    response = client.post(
-        f"/admin/subscriptions/{subscription.pk}/request-change/",
-        {"kind": "increase", "quantity": 5, "note": "Team"},
-    )
+    url = f"/admin/subscriptions/{subscription.pk}/request-change/"
+    review = client.post(url, {"kind": "increase", "seats": 15, "note": "Team"})
+    assert review.status_code == 200 and "10 → 15" in review.content.decode()
+    assert not ChangeRequest.objects.exists()
+    response = client.post(url, {"kind": "increase", "seats": 15, "note": "Team", "confirm": "1"})
     assert response.status_code == 302
-    assert ChangeRequest.objects.get().quantity == 5
+    asked = ChangeRequest.objects.get()
+    assert (asked.seats, asked.quantity) == (15, 5)
     assert "More seats" in client.get("/admin/subscriptions/").content.decode()
     missing = client.post(f"/admin/subscriptions/{subscription.pk}/request-change/", {"kind": "decrease"})
     assert missing.status_code == 400 and ChangeRequest.objects.count() == 1
@@ -206,7 +209,7 @@ def test_licence_pages_assign_and_remove(web: Any, world: World, catalog: Catalo
 
 def test_partner_decides_change_requests_on_the_web(web: Any, world: World, catalog: Catalog) -> None:
     subscription = subscribe(world, catalog.basic_monthly, 10)
-    change_request = services.request_change(
+    change_request = change_requests.request_change(
         principal_for(world.user("a1.global_admin")), subscription, kind="increase", quantity=3
     )
     client = web("a.admin_agent")
@@ -215,10 +218,16 @@ def test_partner_decides_change_requests_on_the_web(web: Any, world: World, cata
         f"/partner/change-requests/{change_request.pk}/decide/", {"decision": "reject", "message": ""}
     )
     assert empty.status_code == 302 and ChangeRequest.objects.get().status == "open"
-    client.post(
+    review = client.post(
         f"/partner/change-requests/{change_request.pk}/decide/", {"decision": "approve", "message": "ok"}
     )
+    approve = f"/partner/change-requests/{change_request.pk}/approve/"
+    assert review.status_code == 302 and review["Location"] == approve
+    assert Subscription.objects.get().quantity == 10
+    assert "10 → 13" in client.get(approve).content.decode()
+    assert client.post(approve, {"message": "ok"}).status_code == 302
     assert Subscription.objects.get().quantity == 13
+    assert ChangeRequest.objects.get().response == "ok"
 
 
 def test_catalog_pages(web: Any, world: World, catalog: Catalog) -> None:
@@ -262,13 +271,11 @@ def test_customer_asks_for_an_upgrade_and_the_partner_approves(
     assert "Office 365 E3" in form
     customer.post(
         f"/admin/subscriptions/{subscription.pk}/request-change/",
-        {"kind": "upgrade", "target_sku": catalog.premium.pk, "note": "Need Teams"},
+        {"kind": "upgrade", "target_sku": catalog.premium.pk, "note": "Need Teams", "confirm": "1"},
     )
     change_request = ChangeRequest.objects.get()
     assert change_request.target_sku == catalog.premium
-    web("a.admin_agent").post(
-        f"/partner/change-requests/{change_request.pk}/decide/", {"decision": "approve"}
-    )
+    web("a.admin_agent").post(f"/partner/change-requests/{change_request.pk}/approve/")
     upgraded = Subscription.objects.get(upgraded_from=subscription)
     assert upgraded.offer == catalog.premium_monthly and upgraded.quantity == 4
     assert Subscription.objects.get(pk=subscription.pk).status == Subscription.Status.CANCELLED

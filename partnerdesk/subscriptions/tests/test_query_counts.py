@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from partnerdesk.access.permissions import Role
 from partnerdesk.access.principal import principal_for
 from partnerdesk.catalog.models import Offer, OfferPolicy, Product, Sku
-from partnerdesk.subscriptions import services
+from partnerdesk.subscriptions import change_requests, services
 from partnerdesk.subscriptions.tests.conftest import SINCE, Catalog, subscribe
 from partnerdesk.testing import World, make_user
 
@@ -30,7 +30,7 @@ def grow(world: World, catalog: Catalog, start: int) -> None:
         subscription = subscribe(world, offer, 3)
         user = make_user(world.customer_a1, f"grow{i}@contoso.test", [Role.USER])
         services.assign_licences(admin, customer=world.customer_a1, sku=sku, users=[user])
-        services.request_change(admin, subscription, kind="increase", quantity=1)
+        change_requests.request_change(admin, subscription, kind="increase", quantity=1)
 
 
 PAGES = [
