@@ -27,6 +27,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic_core import to_json
 
+from partnerdesk import etags
 from partnerdesk.access import rules
 from partnerdesk.access.entry import enforcing
 from partnerdesk.access.principal import (
@@ -119,7 +120,16 @@ class PartnerdeskAPI(NinjaAPI):
         for operations in schema["paths"].values():
             if "post" in operations:
                 _document_idempotency_key(operations["post"])
+        _document_if_match(schema)
         return schema
+
+
+def _document_if_match(schema: dict[str, Any]) -> None:
+    """Every PATCH, PUT and DELETE honours `If-Match` (`etags.guarded`): say so once, here."""
+    for operations in schema["paths"].values():
+        for method in ("patch", "put", "delete"):
+            if method in operations:
+                etags.document(operations[method])
 
 
 def _document_idempotency_key(operation: dict[str, Any]) -> None:

@@ -63,6 +63,9 @@ class ApiClient:
     def patch(self, path: str, body: Any = None, **extra: Any) -> Any:
         return self._call("patch", path, body if body is not None else {}, **extra)
 
+    def put(self, path: str, body: Any = None, **extra: Any) -> Any:
+        return self._call("put", path, body if body is not None else {}, **extra)
+
     def delete(self, path: str, **extra: Any) -> Any:
         return self._call("delete", path, **extra)
 

@@ -4,12 +4,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 from pydantic import Field
 
+from partnerdesk import etags
 from partnerdesk.access import policy
 from partnerdesk.access.principal import principal_for
 from partnerdesk.accounts import services
@@ -150,8 +150,9 @@ def list_tokens(request: HttpRequest, cursor: str | None = None, limit: int | No
 
 @router.post("/tokens", response={201: NewTokenOut}, summary="Create an API token for yourself")
 @signed_in
-def create_token(request: HttpRequest, payload: TokenCreate) -> Status:
+def create_token(request: HttpRequest, payload: TokenCreate, response: HttpResponse) -> Status:
     new = services.create_token(principal_of(request), name=payload.name)
+    etags.tag(response, new.token)
     return Status(
         201, NewTokenOut(id=new.token.id, name=new.token.name, prefix=new.token.prefix, token=new.raw)
     )
@@ -161,7 +162,7 @@ def create_token(request: HttpRequest, payload: TokenCreate) -> Status:
 @signed_in
 def revoke_token(request: HttpRequest, token_id: str) -> Status:
     principal = principal_of(request)
-    with transaction.atomic():
-        token = policy.get_visible(principal, ApiToken, pk=token_id)
+    token = policy.get_visible(principal, ApiToken, pk=token_id)
+    with etags.guarded(etags.if_match(request), token):
         services.revoke_token(principal, token)
     return Status(204, None)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from partnerdesk.access.permissions import ROLE_LABELS
+from partnerdesk.etags import Versioned
 
 
 class UserManager(BaseUserManager["User"]):
@@ -18,7 +19,7 @@ class UserManager(BaseUserManager["User"]):
         return self.get(email__iexact=username or "")
 
 
-class User(AbstractBaseUser):
+class User(Versioned, AbstractBaseUser):
     """A person who signs in by e-mail and password; belongs to exactly one organization."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -49,6 +50,7 @@ class User(AbstractBaseUser):
     REQUIRED_FIELDS = ["display_name"]
 
     objects = UserManager()
+    bookkeeping_fields = frozenset({"last_login"})
 
     class Meta:
         indexes = [
@@ -114,7 +116,7 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-class ApiToken(models.Model):
+class ApiToken(Versioned):
     """A bearer token for the API, shown once and kept only as a hash; acts as its user."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

@@ -17,6 +17,7 @@ from partnerdesk.accounts.models import API_TOKEN_PREFIX, ApiToken, RoleAssignme
 from partnerdesk.audit import services as audit
 from partnerdesk.directory import signins
 from partnerdesk.errors import Conflict, DomainError, Forbidden
+from partnerdesk.etags import next_version
 from partnerdesk.tenancy.models import Organization
 
 PROFILE_FIELDS = ["job_title", "department", "usage_location", "phone"]
@@ -131,7 +132,11 @@ def set_blocked(principal: Principal, user: User, *, blocked: bool, reason: str 
     if user.pk == principal.user.pk and blocked:
         raise Forbidden(_("You cannot block yourself."), code="cannot_block_self")
     with transaction.atomic():
-        changed = User.objects.filter(pk=user.pk).exclude(blocked=blocked).update(blocked=blocked)
+        changed = (
+            User.objects.filter(pk=user.pk)
+            .exclude(blocked=blocked)
+            .update(blocked=blocked, version=next_version())
+        )
         if changed:
             audit.record(
                 principal,
@@ -251,7 +256,7 @@ def create_token(principal: Principal, *, name: str) -> NewToken:
 def revoke_token(principal: Principal, token: ApiToken) -> None:
     with transaction.atomic():
         changed = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
+            revoked_at=timezone.now(), version=next_version()
         )
         if changed:
             audit.record(

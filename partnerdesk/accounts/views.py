@@ -25,6 +25,7 @@ from partnerdesk.accounts.models import ApiToken, User
 from partnerdesk.audit import services as audit
 from partnerdesk.directory.signins import change_reason_message
 from partnerdesk.errors import DomainError
+from partnerdesk.etags import next_version
 from partnerdesk.notifications.services import queue_mail
 
 P = Permission
@@ -167,7 +168,8 @@ def language(request: HttpRequest) -> HttpResponse:
     response.set_cookie(settings.LANGUAGE_COOKIE_NAME, code, max_age=365 * 24 * 3600, samesite="Lax")
     if request.user.is_authenticated and request.user.language != code:
         with transaction.atomic():
-            User.objects.filter(pk=request.user.pk).update(language=code)  # unscoped: one's own row
+            own_row = User.objects.filter(pk=request.user.pk)  # unscoped: one's own row
+            own_row.update(language=code, version=next_version())
             audit.record(
                 principal_for(request.user),
                 action="user.language_changed",
@@ -191,7 +193,8 @@ def profile(request: HttpRequest) -> HttpResponse:
         if changes:
             with transaction.atomic():
                 before = {k: getattr(user, k) for k in changes}
-                User.objects.filter(pk=user.pk).update(**changes)  # unscoped: one's own row
+                own_row = User.objects.filter(pk=user.pk)  # unscoped: one's own row
+                own_row.update(**changes, version=next_version())
                 audit.record(
                     principal,
                     action="user.profile_changed",

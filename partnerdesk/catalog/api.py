@@ -5,10 +5,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 from pydantic import Field
 
+from partnerdesk import etags
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import Permission
 from partnerdesk.api import ErrorOut, Out, PageOut, principal_of, requires
@@ -246,19 +247,24 @@ def create_offer(request: HttpRequest, payload: OfferIn) -> Status:
 
 @router.get("/catalog/offers/{offer_id}", response={200: OfferOut, 404: ErrorOut}, summary="One offer")
 @requires(Permission.CATALOG_VIEW)
-def get_offer(request: HttpRequest, offer_id: str) -> Any:
-    return _offer_out(policy.get_visible(principal_of(request), _offers(request), pk=offer_id))
+def get_offer(request: HttpRequest, offer_id: str, response: HttpResponse) -> Any:
+    offer = policy.get_visible(principal_of(request), _offers(request), pk=offer_id)
+    etags.tag(response, _policy(offer))
+    return _offer_out(offer)
 
 
 @router.patch(
     "/catalog/offers/{offer_id}/policy", response={200: OfferOut, **ERRORS}, summary="Change a policy row"
 )
 @requires(Permission.CATALOG_MANAGE)
-def patch_policy(request: HttpRequest, offer_id: str, payload: PolicyIn) -> Any:
+def patch_policy(request: HttpRequest, offer_id: str, payload: PolicyIn, response: HttpResponse) -> Any:
     principal = principal_of(request)
     offer = policy.get_visible(principal, Offer, pk=offer_id)
-    services.update_policy(principal, offer, payload.model_dump(exclude_none=True))
-    return _offer_out(_offers(request).get(pk=offer.pk))
+    with etags.guarded(etags.if_match(request), _policy(offer)):
+        services.update_policy(principal, offer, payload.model_dump(exclude_none=True))
+    fresh = _offers(request).get(pk=offer.pk)
+    etags.tag(response, _policy(fresh))
+    return _offer_out(fresh)
 
 
 @router.post(

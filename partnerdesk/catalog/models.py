@@ -11,6 +11,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from partnerdesk.etags import Versioned
+
 
 class Product(models.Model):
     """A product family (e.g. "Microsoft 365 E3")."""
@@ -85,7 +87,7 @@ class Offer(models.Model):
         return change.unit_price if change else self.unit_price
 
 
-class OfferPolicy(models.Model):
+class OfferPolicy(Versioned):
     """The rules of one offer as data, not code: cancellation window, seat decreases, suspension billing."""
 
     class SeatDecrease(models.TextChoices):

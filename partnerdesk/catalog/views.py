@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from partnerdesk import etags
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import Permission
 from partnerdesk.access.principal import principal_of
@@ -147,15 +148,18 @@ def offer_detail(request: HttpRequest, offer_id: str) -> HttpResponse:
         if form.is_valid():
             try:
                 if form is policy_form:
-                    services.update_policy(principal, offer, form.cleaned_data)
+                    with etags.guarded(etags.posted(request), row):
+                        services.update_policy(principal, offer, form.cleaned_data)
                 else:
                     services.announce_price_change(principal, offer, **form.cleaned_data)
             except DomainError as error:
                 form.add_error(None, error.message)
+                status = etags.page_status(error, 400)
             else:
                 messages.success(request, _("Saved."))
                 return redirect("catalog:offer_detail", offer_id=offer.pk)
-        status = 400
+        else:
+            status = 400
     return render(
         request,
         "catalog/offer_detail.html",

@@ -10,22 +10,23 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from django.db import transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
+from partnerdesk import etags
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import Permission, Role
 from partnerdesk.access.principal import Principal
 from partnerdesk.accounts.models import RoleAssignment, User
 from partnerdesk.api import Email, ErrorOut, Out, PageOut, principal_of, requires
 from partnerdesk.directory import queries, services, signins
-from partnerdesk.directory.models import DeletedUser, Domain, Group, GroupMembership
+from partnerdesk.directory.models import DeletedUser, Domain, Group, GroupMembership, SecuritySettings
 from partnerdesk.errors import DomainError
 from partnerdesk.pagination import paginate
+from partnerdesk.tenancy.models import Organization
 
 router = Router(tags=["directory"])
 P = Permission
@@ -356,24 +357,31 @@ def list_deleted_users(
 
 @router.get("/users/{user_id}", response={200: UserOut, **ERRORS}, summary="One user")
 @requires(P.TEAM_VIEW)
-def get_user(request: HttpRequest, user_id: str) -> dict[str, Any]:
+def get_user(request: HttpRequest, user_id: str, response: HttpResponse) -> dict[str, Any]:
     principal = _tenant_principal(request)
-    return _user_out(_user(principal, user_id))
+    user = _user(principal, user_id)
+    etags.tag(response, user)
+    return _user_out(user)
 
 
 @router.patch("/users/{user_id}", response={200: UserOut, **ERRORS}, summary="Edit, block or unblock a user")
 @requires(P.TEAM_MANAGE)
-def update_user(request: HttpRequest, user_id: str, payload: UserPatch) -> dict[str, Any]:
+def update_user(
+    request: HttpRequest, user_id: str, payload: UserPatch, response: HttpResponse
+) -> dict[str, Any]:
     principal = _tenant_principal(request)
     user = _user(principal, user_id)
     changes = payload.model_dump(exclude_unset=True, exclude={"blocked", "must_change_password"})
-    with transaction.atomic():  # one PATCH: all of it or, when a part is refused, none of it
+    # One PATCH: all of it or, when a part is refused (or If-Match is stale), none of it.
+    with etags.guarded(etags.if_match(request), user):
         user = services.update_user(principal, user, changes)
         if payload.blocked is not None:
             services.set_blocked(principal, user, blocked=payload.blocked)
         if payload.must_change_password:
             services.require_password_change(principal, user)
-    return _user_out(_user(principal, user_id))
+    fresh = _user(principal, user_id)
+    etags.tag(response, fresh)
+    return _user_out(fresh)
 
 
 @router.delete(
@@ -382,7 +390,9 @@ def update_user(request: HttpRequest, user_id: str, payload: UserPatch) -> dict[
 @requires(P.TEAM_MANAGE)
 def delete_user(request: HttpRequest, user_id: str) -> Status:
     principal = _tenant_principal(request)
-    services.delete_user(principal, _user(principal, user_id))
+    user = _user(principal, user_id)
+    with etags.guarded(etags.if_match(request), user):
+        services.delete_user(principal, user)
     return Status(204, None)
 
 
@@ -438,15 +448,19 @@ def create_group(request: HttpRequest, payload: GroupIn) -> Status:
 
 @router.get("/groups/{group_id}", response={200: GroupOut, **ERRORS}, summary="One group")
 @requires(P.TEAM_VIEW)
-def get_group(request: HttpRequest, group_id: str) -> Group:
-    return policy.get_visible(_tenant_principal(request), Group, pk=group_id)
+def get_group(request: HttpRequest, group_id: str, response: HttpResponse) -> Group:
+    group = policy.get_visible(_tenant_principal(request), Group, pk=group_id)
+    etags.tag(response, group)
+    return group
 
 
 @router.delete("/groups/{group_id}", response={204: None, **ERRORS}, summary="Delete a group")
 @requires(P.GROUPS_MANAGE)
 def delete_group(request: HttpRequest, group_id: str) -> Status:
     principal = _tenant_principal(request)
-    services.delete_group(principal, policy.get_visible(principal, Group, pk=group_id))
+    group = policy.get_visible(principal, Group, pk=group_id)
+    with etags.guarded(etags.if_match(request), group):
+        services.delete_group(principal, group)
     return Status(204, None)
 
 
@@ -484,11 +498,12 @@ def list_members(
     "/groups/{group_id}/members", response={201: MemberOut, **ERRORS}, summary="Add a member or owner"
 )
 @requires(P.GROUPS_MANAGE)
-def add_member(request: HttpRequest, group_id: str, payload: MemberIn) -> Status:
+def add_member(request: HttpRequest, group_id: str, payload: MemberIn, response: HttpResponse) -> Status:
     principal = _tenant_principal(request)
     group = policy.get_visible(principal, Group, pk=group_id)
     user = _user(principal, str(payload.user_id))
     services.add_member(principal, group, user, role=payload.role)
+    etags.tag(response, _membership(principal, group, user, payload.role))
     return Status(
         201,
         {
@@ -509,8 +524,15 @@ def remove_member(
 ) -> Status:
     principal = _tenant_principal(request)
     group = policy.get_visible(principal, Group, pk=group_id)
-    services.remove_member(principal, group, _user(principal, user_id), role=role)
+    user = _user(principal, user_id)
+    with etags.guarded(etags.if_match(request), _membership(principal, group, user, role)):
+        services.remove_member(principal, group, user, role=role)
     return Status(204, None)
+
+
+def _membership(principal: Principal, group: Group, user: User, role: str) -> GroupMembership | None:
+    """The membership a member's ETag is of (None when there is none: removing it changes nothing)."""
+    return policy.visible(principal, GroupMembership).filter(group=group, user=user, role=role).first()
 
 
 # --- Domains ---------------------------------------------------------------------------------
@@ -557,8 +579,10 @@ def _domain(principal: Principal, name: str) -> Domain:
 
 @router.get("/domains/{name}", response={200: DomainOut, **ERRORS}, summary="One custom domain")
 @requires(P.DOMAINS_VIEW)
-def get_domain(request: HttpRequest, name: str) -> dict[str, Any]:
-    return _domain_out(_domain(_tenant_principal(request), name))
+def get_domain(request: HttpRequest, name: str, response: HttpResponse) -> dict[str, Any]:
+    domain = _domain(_tenant_principal(request), name)
+    etags.tag(response, domain)
+    return _domain_out(domain)
 
 
 @router.post(
@@ -588,7 +612,9 @@ def make_default(request: HttpRequest, name: str) -> dict[str, Any]:
 @requires(P.DOMAINS_MANAGE)
 def remove_domain(request: HttpRequest, name: str) -> Status:
     principal = _tenant_principal(request)
-    services.remove_domain(principal, _domain(principal, name))
+    domain = _domain(principal, name)
+    with etags.guarded(etags.if_match(request), domain):
+        services.remove_domain(principal, domain)
     return Status(204, None)
 
 
@@ -599,22 +625,34 @@ def remove_domain(request: HttpRequest, name: str) -> Status:
     "/organization", response={200: OrganizationOut, 403: ErrorOut}, summary="Profile and security policy"
 )
 @requires(P.ADMIN_CENTER)
-def get_organization(request: HttpRequest) -> dict[str, Any]:
-    return _organization_out(_tenant_principal(request))
+def get_organization(request: HttpRequest, response: HttpResponse) -> dict[str, Any]:
+    principal = _tenant_principal(request)
+    etags.tag(response, *_organization_rows(principal))
+    return _organization_out(principal)
+
+
+def _organization_rows(principal: Principal) -> tuple[Organization, SecuritySettings]:
+    """The two rows the organization resource is made of: its profile and its security policy."""
+    tenant = principal.organization
+    return tenant, signins.security_settings(tenant)
 
 
 @router.patch("/organization", response={200: OrganizationOut, **ERRORS}, summary="Change profile or policy")
 @requires(P.ORGANIZATION_MANAGE)
-def update_organization(request: HttpRequest, payload: OrganizationPatch) -> dict[str, Any]:
+def update_organization(
+    request: HttpRequest, payload: OrganizationPatch, response: HttpResponse
+) -> dict[str, Any]:
     principal = _tenant_principal(request)
     changes = payload.model_dump(exclude_unset=True, exclude_none=True)
     profile = {k: v for k, v in changes.items() if k in services.PROFILE_FIELDS}
     security = {k: v for k, v in changes.items() if k in services.SECURITY_FIELDS}
-    if profile:
-        services.update_profile(principal, profile)
-        principal.organization.refresh_from_db()
-    if security:
-        services.update_security(principal, security)
+    with etags.guarded(etags.if_match(request), *_organization_rows(principal)):
+        if profile:
+            services.update_profile(principal, profile)
+        if security:
+            services.update_security(principal, security)
+    principal.organization.refresh_from_db()
+    etags.tag(response, *_organization_rows(principal))
     return _organization_out(principal)
 
 

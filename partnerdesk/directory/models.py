@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from partnerdesk.accounts.models import User
+from partnerdesk.etags import Versioned
 
 VERIFICATION_PREFIX = "pd-verify="
 
@@ -20,7 +21,7 @@ def new_verification_code() -> str:
     return secrets.token_hex(12)
 
 
-class Domain(models.Model):
+class Domain(Versioned):
     """A custom domain a tenant added; user names may use it once a DNS TXT record proved ownership.
 
     The tenant's initial domain (Organization.initial_domain) is not a row: it is always verified.
@@ -67,7 +68,7 @@ class Domain(models.Model):
         return f"{VERIFICATION_PREFIX}{self.verification_code}"
 
 
-class Group(models.Model):
+class Group(Versioned):
     """A security group of one tenant's users, with owners who may manage it."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -84,7 +85,7 @@ class Group(models.Model):
         return self.name
 
 
-class GroupMembership(models.Model):
+class GroupMembership(Versioned):
     """One user in one group, as a member or as an owner."""
 
     class Role(models.TextChoices):
@@ -108,7 +109,7 @@ class GroupMembership(models.Model):
         return f"{self.group_id}:{self.user_id}:{self.role}"
 
 
-class SecuritySettings(models.Model):
+class SecuritySettings(Versioned):
     """A tenant's password and sign-in policy, and its Message center release preference.
 
     A tenant without a row uses the defaults below.

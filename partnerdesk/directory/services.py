@@ -29,6 +29,7 @@ from partnerdesk.directory.dns import TxtResolver
 from partnerdesk.directory.dns import resolver as default_resolver
 from partnerdesk.directory.models import Domain, Group, GroupMembership, SecuritySettings
 from partnerdesk.errors import Conflict, DomainError, Forbidden
+from partnerdesk.etags import next_version
 from partnerdesk.notifications.services import queue_mail
 from partnerdesk.tenancy import services as tenancy
 from partnerdesk.tenancy.models import Organization
@@ -292,7 +293,7 @@ def require_password_change(principal: Principal, user: User) -> None:
     _refuse_admin_target(principal, user)
     with transaction.atomic():
         changed = User.objects.filter(pk=user.pk, must_change_password=False).update(
-            must_change_password=True
+            must_change_password=True, version=next_version()
         )
         if changed:
             audit.record(
@@ -328,7 +329,7 @@ def delete_user(principal: Principal, user: User) -> None:
     with transaction.atomic():
         _refuse_last_global_admin(user, _("%(name)s is the last global admin: you cannot delete them."))
         changed = User.objects.filter(pk=user.pk, organization=tenant, deleted_at__isnull=True).update(
-            deleted_at=now
+            deleted_at=now, version=next_version()
         )
         if changed:
             audit.record(
@@ -352,7 +353,7 @@ def restore_user(principal: Principal, user: User) -> None:
     tenant = tenant_of(principal)
     with transaction.atomic():
         changed = User.objects.filter(pk=user.pk, organization=tenant, deleted_at__isnull=False).update(
-            deleted_at=None
+            deleted_at=None, version=next_version()
         )
         if changed:
             audit.record(
@@ -499,6 +500,7 @@ def verify_domain(principal: Principal, domain: Domain, *, resolver: TxtResolver
                     verified_at=now,
                     last_checked_at=now,
                     last_check_result=domain.txt_record,
+                    version=next_version(),
                 )
         except IntegrityError:
             raise Conflict(
@@ -528,9 +530,11 @@ def set_default_domain(principal: Principal, domain: Domain | None) -> None:
         )
     with transaction.atomic():
         before = default_domain(tenant)
-        Domain.objects.filter(organization=tenant, is_default=True).update(is_default=False)
+        Domain.objects.filter(organization=tenant, is_default=True).update(
+            is_default=False, version=next_version()
+        )
         if domain is not None:
-            Domain.objects.filter(pk=domain.pk).update(is_default=True)
+            Domain.objects.filter(pk=domain.pk).update(is_default=True, version=next_version())
         after = domain.name if domain else tenant.initial_domain
         if before != after:
             audit.record(

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from partnerdesk import etags
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import DELEGABLE_ROLES, ROLE_LABELS, Permission, Role
 from partnerdesk.access.principal import principal_of
@@ -209,13 +210,26 @@ def user_edit(request: HttpRequest, user_id: str) -> HttpResponse:
         if form.user_principal_name.lower() != person.email:
             changes["user_principal_name"] = form.user_principal_name
         try:
-            services.update_user(principal, person, changes)
+            with etags.guarded(etags.posted(request), person):
+                services.update_user(principal, person, changes)
         except DomainError as error:
             form.add_error(None, error.message)
+            return render(
+                request,
+                "directory/user_form.html",
+                {"form": form, "person": person},
+                status=etags.page_status(error, _status(form)),
+            )
         else:
             messages.success(request, _("The user was saved."))
             return redirect("directory:user_detail", person.pk)
     return render(request, "directory/user_form.html", {"form": form, "person": person}, status=_status(form))
+
+
+def _guarded(request: HttpRequest, person: User, action: Any) -> None:
+    """Run a button's change only if the user is still as the page showed it (its hidden ETag)."""
+    with etags.guarded(etags.posted(request), person):
+        action()
 
 
 def _act(request: HttpRequest, action: Any, success: str) -> None:
@@ -235,7 +249,7 @@ def user_block(request: HttpRequest, user_id: str) -> HttpResponse:
     blocked = request.POST.get("blocked") == "1"
     _act(
         request,
-        lambda: services.set_blocked(principal, person, blocked=blocked),
+        lambda: _guarded(request, person, lambda: services.set_blocked(principal, person, blocked=blocked)),
         _("Sign-in blocked for %(name)s.") % {"name": person}
         if blocked
         else _("Sign-in allowed for %(name)s.") % {"name": person},
@@ -250,7 +264,7 @@ def user_require_change(request: HttpRequest, user_id: str) -> HttpResponse:
     person = policy.get_visible(principal, User, pk=user_id)
     _act(
         request,
-        lambda: services.require_password_change(principal, person),
+        lambda: _guarded(request, person, lambda: services.require_password_change(principal, person)),
         _("%(name)s must choose a new password at the next sign-in.") % {"name": person},
     )
     return redirect("directory:user_detail", person.pk)
@@ -613,25 +627,33 @@ def organization_settings(request: HttpRequest) -> HttpResponse:
         initial={"release_preference": security.release_preference},
     )
     form = {"profile": profile_form, "security": security_form, "release": release_form}.get(section)
+    refused: int | None = None
     if form is not None and form.is_valid():
         data = dict(form.cleaned_data)
         try:
-            if section == "profile":
-                contact = data.pop("technical_contact_name")
-                services.update_profile(principal, data)
-                services.update_security(principal, {"technical_contact_name": contact})
-            else:
-                services.update_security(principal, data)
+            with etags.guarded(etags.posted(request), tenant, security):
+                if section == "profile":
+                    contact = data.pop("technical_contact_name")
+                    services.update_profile(principal, data)
+                    services.update_security(principal, {"technical_contact_name": contact})
+                else:
+                    services.update_security(principal, data)
         except DomainError as error:
             form.add_error(None, error.message)
+            refused = etags.page_status(error, _status(form))
         else:
             messages.success(request, _("The settings were saved."))
             return redirect("directory:organization_settings")
     return render(
         request,
         "directory/settings.html",
-        {"profile_form": profile_form, "security_form": security_form, "release_form": release_form},
-        status=_status(form) if form is not None else 200,
+        {
+            "profile_form": profile_form,
+            "security_form": security_form,
+            "release_form": release_form,
+            "etag": etags.etag_of(tenant, security),
+        },
+        status=refused or (_status(form) if form is not None else 200),
     )
 
 

@@ -7,10 +7,11 @@ from collections import defaultdict
 from datetime import date, datetime
 from typing import Any, Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
+from partnerdesk import etags
 from partnerdesk.access import policy, rules
 from partnerdesk.access.permissions import Permission
 from partnerdesk.access.principal import Principal
@@ -18,6 +19,7 @@ from partnerdesk.api import ErrorOut, Out, PageOut, principal_of, requires
 from partnerdesk.errors import DomainError
 from partnerdesk.health import queries, services
 from partnerdesk.health.models import (
+    AdminPreference,
     Feature,
     HealthIssue,
     HealthIssuePost,
@@ -533,21 +535,28 @@ def _get_issue(request: HttpRequest, issue_id: uuid.UUID) -> HealthIssue:
 
 @router.get("/health/issues/{issue_id}", response={200: IssueDetailOut, **ERRORS}, summary="Get an issue")
 @requires(P.HEALTH_VIEW)
-def get_issue(request: HttpRequest, issue_id: uuid.UUID) -> Any:
-    return _issue_detail(_get_issue(request, issue_id))
+def get_issue(request: HttpRequest, issue_id: uuid.UUID, response: HttpResponse) -> Any:
+    issue = _get_issue(request, issue_id)
+    etags.tag(response, issue)
+    return _issue_detail(issue)
 
 
 @router.patch(
     "/health/issues/{issue_id}", response={200: IssueDetailOut, **ERRORS}, summary="Revise an issue (visible)"
 )
 @requires(P.HEALTH_MANAGE)
-def revise_issue(request: HttpRequest, issue_id: uuid.UUID, payload: IssuePatch) -> Any:
+def revise_issue(
+    request: HttpRequest, issue_id: uuid.UUID, payload: IssuePatch, response: HttpResponse
+) -> Any:
     issue = _get_issue(request, issue_id)
     changes = payload.model_dump(exclude_unset=True, exclude={"note"})
     if "services" in changes:
         changes["service_ids"] = changes.pop("services")
-    issue = services.revise_issue(principal_of(request), issue, changes, note=payload.note)
-    return _issue_detail(issue)
+    with etags.guarded(etags.if_match(request), issue):
+        services.revise_issue(principal_of(request), issue, changes, note=payload.note)
+    fresh = _get_issue(request, issue_id)
+    etags.tag(response, fresh)
+    return _issue_detail(fresh)
 
 
 @router.post(
@@ -713,8 +722,12 @@ def unread_count(request: HttpRequest) -> Any:
 
 @router.get("/messages/preferences", response=PreferencesIO, summary="The caller's preferences")
 @requires(P.MESSAGES_VIEW)
-def get_preferences(request: HttpRequest) -> Any:
-    preference = services.preferences_for(principal_of(request).user)
+def get_preferences(request: HttpRequest, response: HttpResponse) -> Any:
+    return _preferences_out(services.preferences_for(principal_of(request).user), response)
+
+
+def _preferences_out(preference: AdminPreference, response: HttpResponse) -> dict[str, Any]:
+    etags.tag(response, preference)
     saved = preference.pk is not None
     return {
         "services": [s.pk for s in preference.services.all()] if saved else [],
@@ -729,18 +742,20 @@ def get_preferences(request: HttpRequest) -> Any:
 
 @router.put("/messages/preferences", response={200: PreferencesIO, **ERRORS}, summary="Save preferences")
 @requires(P.MESSAGES_VIEW)
-def put_preferences(request: HttpRequest, payload: PreferencesIO) -> Any:
-    services.update_preferences(
-        principal_of(request),
-        service_ids=payload.services,
-        weekly_digest=payload.weekly_digest,
-        email_major_changes=payload.email_major_changes,
-        email_data_privacy=payload.email_data_privacy,
-        email_health_issues=payload.email_health_issues,
-        health_service_ids=payload.health_services,
-        extra_emails=payload.extra_emails,
-    )
-    return get_preferences(request)
+def put_preferences(request: HttpRequest, payload: PreferencesIO, response: HttpResponse) -> Any:
+    principal = principal_of(request)
+    with etags.guarded(etags.if_match(request), services.preferences_for(principal.user)):
+        services.update_preferences(
+            principal,
+            service_ids=payload.services,
+            weekly_digest=payload.weekly_digest,
+            email_major_changes=payload.email_major_changes,
+            email_data_privacy=payload.email_data_privacy,
+            email_health_issues=payload.email_health_issues,
+            health_service_ids=payload.health_services,
+            extra_emails=payload.extra_emails,
+        )
+    return _preferences_out(services.preferences_for(principal.user), response)
 
 
 @router.post("/messages/state", response={200: StateOut, **ERRORS}, summary="Read/archive/favourite posts")
@@ -792,23 +807,30 @@ def create_message(request: HttpRequest, payload: MessageIn) -> Any:
 
 @router.get("/messages/{message_id}", response={200: MessageOut, **ERRORS}, summary="Get a post")
 @requires(P.MESSAGES_VIEW)
-def get_message(request: HttpRequest, message_id: str) -> Any:
+def get_message(request: HttpRequest, message_id: str, response: HttpResponse) -> Any:
     principal = principal_of(request)
-    return _message_out(_get_message(principal, message_id), principal)
+    post = _get_message(principal, message_id)
+    etags.tag(response, post)
+    return _message_out(post, principal)
 
 
 @router.patch(
     "/messages/{message_id}", response={200: MessageOperatorOut, **ERRORS}, summary="Revise a post (operator)"
 )
 @requires(P.HEALTH_MANAGE)
-def revise_message(request: HttpRequest, message_id: str, payload: MessagePatch) -> Any:
+def revise_message(
+    request: HttpRequest, message_id: str, payload: MessagePatch, response: HttpResponse
+) -> Any:
     principal = principal_of(request)
     post = _get_message(principal, message_id)
     changes = payload.model_dump(exclude_unset=True, exclude={"note", "notifies"})
     if "services" in changes:
         changes["service_ids"] = changes.pop("services")
-    post = services.revise_message(principal, post, changes, note=payload.note, notifies=payload.notifies)
-    return _message_out(post, principal)
+    with etags.guarded(etags.if_match(request), post):
+        services.revise_message(principal, post, changes, note=payload.note, notifies=payload.notifies)
+    fresh = _get_message(principal, str(post.pk))
+    etags.tag(response, fresh)
+    return _message_out(fresh, principal)
 
 
 @router.post(

@@ -15,6 +15,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from partnerdesk.etags import Versioned
+
 
 class ServiceStatus(models.TextChoices):
     """A service's or an issue's status; the values follow Microsoft Graph's serviceHealthStatus."""
@@ -144,7 +146,7 @@ class DisplayNumber(models.Model):
         return f"{self.kind}{self.last}"
 
 
-class HealthIssue(models.Model):
+class HealthIssue(Versioned):
     """An incident or advisory affecting services; a draft until published, then only appended to.
 
     Changing a published issue's text writes a visible `HealthIssueRevision`; status changes are
@@ -292,7 +294,7 @@ class PlannedMaintenance(models.Model):
         return f"MA{self.number}"
 
 
-class MessagePost(models.Model):
+class MessagePost(Versioned):
     """A Message center post (`MC123456`), addressed to an audience evaluated when read."""
 
     class Category(models.TextChoices):
@@ -452,7 +454,7 @@ class MessageViewState(models.Model):
         return f"{self.user_id} {self.message_id}"
 
 
-class AdminPreference(models.Model):
+class AdminPreference(Versioned):
     """What one admin wants from Message center and service health by e-mail and on screen."""
 
     id = models.BigAutoField(primary_key=True)

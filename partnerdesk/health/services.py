@@ -24,6 +24,7 @@ from partnerdesk.access.permissions import OrgKind, Permission, Role
 from partnerdesk.access.principal import Principal
 from partnerdesk.audit import services as audit
 from partnerdesk.errors import Conflict, DomainError, NotFound
+from partnerdesk.etags import next_version
 from partnerdesk.health.models import (
     CLOSED_STATUSES,
     ISSUE_STATUSES,
@@ -233,7 +234,7 @@ def create_issue(
 def _publish_issue(principal: Principal, issue: HealthIssue) -> None:
     now = timezone.now()
     won = HealthIssue.objects.filter(pk=issue.pk, is_published=False).update(
-        is_published=True, published_at=now, last_modified_at=now
+        is_published=True, published_at=now, last_modified_at=now, version=next_version()
     )
     if not won:
         raise Conflict(_("This issue is already published."), code="already_published")
@@ -688,7 +689,7 @@ def create_message(
             _publish_message(principal, post)
         elif publish_at is not None:
             MessagePost.objects.filter(pk=post.pk).update(
-                status=MessagePost.Status.SCHEDULED, publish_at=publish_at
+                status=MessagePost.Status.SCHEDULED, publish_at=publish_at, version=next_version()
             )
             post.status, post.publish_at = MessagePost.Status.SCHEDULED, publish_at
     return post
@@ -698,7 +699,13 @@ def _publish_message(principal: Principal | None, post: MessagePost) -> bool:
     now = timezone.now()
     won = MessagePost.objects.filter(
         pk=post.pk, status__in=[MessagePost.Status.DRAFT, MessagePost.Status.SCHEDULED]
-    ).update(status=MessagePost.Status.PUBLISHED, published_at=now, last_modified_at=now, mail_pending=True)
+    ).update(
+        status=MessagePost.Status.PUBLISHED,
+        published_at=now,
+        last_modified_at=now,
+        mail_pending=True,
+        version=next_version(),
+    )
     if not won:
         return False
     post.status, post.published_at, post.last_modified_at = MessagePost.Status.PUBLISHED, now, now

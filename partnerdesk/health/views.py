@@ -15,6 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from partnerdesk import etags
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import principal_of
@@ -201,7 +202,8 @@ def operator_issue_action(request: HttpRequest, issue_id: str, action: str) -> H
                 raise DomainError(_("Say what changed and why."), code="invalid_revision")
             data = dict(form.cleaned_data)
             note = data.pop("note")
-            services.revise_issue(principal, issue, data, note=note)
+            with etags.guarded(etags.posted(request), issue):
+                services.revise_issue(principal, issue, data, note=note)
             messages.success(request, _("The issue was revised; the change is visible in its timeline."))
         elif action == "report":
             form = forms.ReportForm(request.POST)
@@ -336,6 +338,7 @@ def operator_message(request: HttpRequest, message_id: str) -> HttpResponse:
     form = forms.MessageReviseForm(
         request.POST or None, initial={"title": post.title, "body": post.body, "act_by": post.act_by}
     )
+    refused: int | None = None
     if request.method == "POST":
         principal.require(P.HEALTH_MANAGE)
         try:
@@ -346,11 +349,13 @@ def operator_message(request: HttpRequest, message_id: str) -> HttpResponse:
             if form.is_valid():
                 data = dict(form.cleaned_data)
                 note, notifies = data.pop("note"), data.pop("notifies")
-                services.revise_message(principal, post, data, note=note, notifies=notifies)
+                with etags.guarded(etags.posted(request), post):
+                    services.revise_message(principal, post, data, note=note, notifies=notifies)
                 messages.success(request, _("The post was revised."))
                 return redirect("health:operator_message", message_id=post.pk)
         except DomainError as error:
             form.add_error(None, error.message)
+            refused = etags.page_status(error, _status(form))
     return render(
         request,
         "health/operator_message.html",
@@ -360,7 +365,7 @@ def operator_message(request: HttpRequest, message_id: str) -> HttpResponse:
             "reach": services.audience_reach(post),
             "revisions": post.revisions.all(),
         },
-        status=_status(form) if request.method == "POST" else 200,
+        status=refused or (_status(form) if request.method == "POST" else 200),
     )
 
 

@@ -21,6 +21,7 @@ from ninja import Query, Router, Schema, Status
 from ninja.security import HttpBearer
 from pydantic import Field
 
+from partnerdesk import etags
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import Principal
@@ -415,13 +416,13 @@ def patch_subscription(
 ) -> Any:
     principal = principal_of(request)
     subscription = _get(request, subscription_id)
-    etag = request.headers.get("If-Match")
+    etag = etags.if_match(request)
 
     def compute() -> Any:
         nonlocal subscription, etag
         with transaction.atomic():
             # A PATCH that changes nothing still answers 412 to a stale If-Match.
-            services.check_version(subscription, etag)
+            etags.check(etag, subscription)
             settings_changes = payload.model_dump(include={"auto_renew", "friendly_name"}, exclude_none=True)
             if settings_changes:
                 subscription = services.update_settings(

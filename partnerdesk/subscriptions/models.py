@@ -11,12 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from partnerdesk import etags
 from partnerdesk.access.permissions import Permission
 from partnerdesk.access.rules import Need
 from partnerdesk.errors import Forbidden
 
 
-class Subscription(models.Model):
+class Subscription(etags.Versioned):
     """One customer's quantity of one offer; only the partner changes it (DOMAIN §2 rule 2)."""
 
     class Status(models.TextChoices):
@@ -56,8 +57,6 @@ class Subscription(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="upgraded_to"
     )
     data_deleted_at = models.DateTimeField(null=True, blank=True)
-    # Bumped by every change: the ETag that If-Match compares, so two agents cannot overwrite each other.
-    version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -70,10 +69,6 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return self.friendly_name or str(self.offer)
-
-    @property
-    def etag(self) -> str:
-        return f'"{self.pk}-{self.version}"'
 
 
 class SeatLot(models.Model):

@@ -16,10 +16,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from partnerdesk import etags
 from partnerdesk.access.permissions import OrgKind, Permission, Role
 from partnerdesk.access.principal import Principal
 from partnerdesk.accounts.models import User
@@ -59,11 +60,6 @@ class OutOfLicenses(Conflict):
 
 class QuantityBelowAssigned(Conflict):
     code = "quantity_below_assigned"
-
-
-class PreconditionFailed(DomainError):
-    status = 412
-    code = "precondition_failed"
 
 
 # --- Small helpers ---------------------------------------------------------------------------
@@ -133,18 +129,8 @@ def _lock(subscription: Subscription) -> tuple[LicensePool, Subscription]:
 
 
 def _bump(subscription: Subscription, fields: list[str]) -> None:
-    subscription.version += 1
+    """Save `fields` and count a change even when there are none (a scheduled decrease)."""
     subscription.save(update_fields=[*fields, "version"])
-
-
-def check_version(subscription: Subscription, expected_etag: str | None) -> None:
-    if expected_etag is not None and expected_etag.strip() not in (
-        subscription.etag,
-        f"W/{subscription.etag}",
-    ):
-        raise PreconditionFailed(
-            _("Someone changed this subscription since you read it; reload and try again.")
-        )
 
 
 def customer_change_refusal(principal: Principal, customer: Organization, *, what: str) -> ChangeNotAllowed:
@@ -333,7 +319,7 @@ def change_quantity(
     now = now or timezone.now()
     with transaction.atomic():
         pool, locked = _lock(subscription)
-        check_version(locked, expected_etag)
+        etags.check(expected_etag, locked)
         _require_active(locked)
         offer = locked.offer
         _check_quantity(offer, quantity)
@@ -547,7 +533,7 @@ def _transition(
 ) -> Subscription:
     with transaction.atomic():
         pool, locked = _lock(subscription)
-        check_version(locked, expected_etag)
+        etags.check(expected_etag, locked)
         if locked.status not in allowed_from:
             raise Conflict(
                 _("This subscription is %(status)s.") % {"status": locked.get_status_display()},
@@ -660,7 +646,7 @@ def update_settings(
     now = now or timezone.now()
     with transaction.atomic():
         _pool, locked = _lock(subscription)
-        check_version(locked, expected_etag)
+        etags.check(expected_etag, locked)
         changed = {
             k: v
             for k, v in changes.items()
@@ -1119,7 +1105,9 @@ def expire_due(now: datetime | None = None) -> int:
                     Q(status=Subscription.Status.ACTIVE, auto_renew=False)
                     | Q(status=Subscription.Status.SUSPENDED)
                 )
-                .update(status=Subscription.Status.EXPIRED, status_changed_at=now, version=locked.version + 1)
+                .update(
+                    status=Subscription.Status.EXPIRED, status_changed_at=now, version=etags.next_version()
+                )
             )
             if not won:
                 continue
@@ -1163,7 +1151,7 @@ def delete_data_due(now: datetime | None = None) -> int:
                 status=Subscription.Status.DELETED,
                 data_deleted_at=now,
                 status_changed_at=now,
-                version=F("version") + 1,
+                version=etags.next_version(),
             )
             if not won:
                 continue

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from partnerdesk import etags
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import principal_of
@@ -172,7 +173,7 @@ def subscription_action(request: HttpRequest, subscription_id: str, action: str)
     """One change to a subscription: quantity, settings, suspend, reactivate, cancel, upgrade, add-on."""
     principal = principal_of(request)
     subscription = policy.get_visible(principal, _subscriptions(request), pk=subscription_id)
-    etag = request.POST.get("etag") or None
+    etag = etags.posted(request)
     back = reverse("subscriptions:partner_detail", args=[subscription.pk])
     form: Any = None
     try:
@@ -271,7 +272,7 @@ def subscription_action(request: HttpRequest, subscription_id: str, action: str)
             request,
             "subscriptions/partner_detail.html",
             _detail_context(request, subscription, error=error.message),
-            status=error.status,
+            status=etags.page_status(error, error.status),
         )
     if form is not None and form.errors:
         overrides = {f"{action}_form": form}

@@ -11,12 +11,13 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from django.http import FileResponse, HttpRequest
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
+from partnerdesk import etags
 from partnerdesk.access import policy, rules
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import Principal
@@ -30,6 +31,7 @@ from partnerdesk.support.models import (
     Message,
     Note,
     ServiceRequest,
+    SupportProfile,
     SupportRequest,
     SupportTopic,
 )
@@ -359,9 +361,11 @@ def create_support_request(request: HttpRequest, payload: SupportRequestIn) -> S
     summary="One support request",
 )
 @requires(rules.SUPPORT_REQUESTS_WORK)
-def get_support_request(request: HttpRequest, request_id: str) -> dict[str, Any]:
+def get_support_request(request: HttpRequest, request_id: str, response: HttpResponse) -> dict[str, Any]:
     principal = principal_of(request)
-    return support_out(policy.get_visible(principal, queries.support_requests(principal), pk=request_id))
+    support_request = policy.get_visible(principal, queries.support_requests(principal), pk=request_id)
+    etags.tag(response, support_request)
+    return support_out(support_request)
 
 
 @router.patch(
@@ -371,19 +375,22 @@ def get_support_request(request: HttpRequest, request_id: str) -> dict[str, Any]
 )
 @requires(rules.SUPPORT_REQUESTS_WORK)
 def patch_support_request(
-    request: HttpRequest, request_id: str, payload: SupportRequestPatch
+    request: HttpRequest, request_id: str, payload: SupportRequestPatch, response: HttpResponse
 ) -> dict[str, Any]:
     principal = principal_of(request)
     support_request = policy.get_visible(principal, queries.support_requests(principal), pk=request_id)
     changes = payload.model_dump(exclude_unset=True)
-    services.update_support_request(
-        principal,
-        support_request,
-        status=changes.get("status"),
-        assignee_id=changes.get("assignee_id", services.UNSET),
-        severity=changes.get("severity"),
-    )
-    return support_out(queries.support_requests(principal).get(pk=support_request.pk))
+    with etags.guarded(etags.if_match(request), support_request):
+        services.update_support_request(
+            principal,
+            support_request,
+            status=changes.get("status"),
+            assignee_id=changes.get("assignee_id", services.UNSET),
+            severity=changes.get("severity"),
+        )
+    fresh = queries.support_requests(principal).get(pk=support_request.pk)
+    etags.tag(response, fresh)
+    return support_out(fresh)
 
 
 @router.get(
@@ -539,11 +546,11 @@ def create_service_request(request: HttpRequest, payload: ServiceRequestIn) -> S
     summary="One service request",
 )
 @requires(rules.SERVICE_REQUESTS_WORK)
-def get_service_request(request: HttpRequest, request_id: str) -> dict[str, Any]:
+def get_service_request(request: HttpRequest, request_id: str, response: HttpResponse) -> dict[str, Any]:
     principal = principal_of(request)
-    return service_out(
-        principal, policy.get_visible(principal, queries.service_requests(principal), pk=request_id)
-    )
+    service_request = policy.get_visible(principal, queries.service_requests(principal), pk=request_id)
+    etags.tag(response, service_request)
+    return service_out(principal, service_request)
 
 
 @router.patch(
@@ -553,21 +560,24 @@ def get_service_request(request: HttpRequest, request_id: str) -> dict[str, Any]
 )
 @requires(rules.SERVICE_REQUESTS_WORK)
 def patch_service_request(
-    request: HttpRequest, request_id: str, payload: ServiceRequestPatch
+    request: HttpRequest, request_id: str, payload: ServiceRequestPatch, response: HttpResponse
 ) -> dict[str, Any]:
     principal = principal_of(request)
     service_request = policy.get_visible(principal, queries.service_requests(principal), pk=request_id)
     changes = payload.model_dump(exclude_unset=True)
-    services.update_service_request(
-        principal,
-        service_request,
-        status=changes.get("status"),
-        assignee_id=changes.get("assignee_id", services.UNSET),
-        severity=changes.get("severity"),
-        topic=_topic(changes["topic_id"]) if changes.get("topic_id") else None,
-        resolution=payload.resolution,
-    )
-    return service_out(principal, queries.service_requests(principal).get(pk=service_request.pk))
+    with etags.guarded(etags.if_match(request), service_request):
+        services.update_service_request(
+            principal,
+            service_request,
+            status=changes.get("status"),
+            assignee_id=changes.get("assignee_id", services.UNSET),
+            severity=changes.get("severity"),
+            topic=_topic(changes["topic_id"]) if changes.get("topic_id") else None,
+            resolution=payload.resolution,
+        )
+    fresh = queries.service_requests(principal).get(pk=service_request.pk)
+    etags.tag(response, fresh)
+    return service_out(principal, fresh)
 
 
 @router.get(
@@ -741,10 +751,13 @@ class FlagOut(Out):
     created_at: datetime
 
 
-def _profile_out(principal: Principal, partner: Any) -> dict[str, Any]:
-    from partnerdesk.support.models import SupportProfile
+def _profile_row(principal: Principal, partner: Any) -> SupportProfile | None:
+    """The partner's saved support profile, or None while it shows the organization's own contacts."""
+    return policy.visible(principal, SupportProfile).filter(partner=partner).first()
 
-    profile = policy.visible(principal, SupportProfile).filter(partner=partner).first()
+
+def _profile_out(principal: Principal, partner: Any) -> dict[str, Any]:
+    profile = _profile_row(principal, partner)
     return {
         "partner": _ref(partner),
         "email": (profile.email if profile else "") or partner.contact_email,
@@ -760,20 +773,24 @@ def _profile_out(principal: Principal, partner: Any) -> dict[str, Any]:
     summary="How to reach support: the customer's partner, or the partner's own profile",
 )
 @requires(rules.SUPPORT_PROFILE_VIEW)
-def get_support_profile(request: HttpRequest) -> dict[str, Any]:
+def get_support_profile(request: HttpRequest, response: HttpResponse) -> dict[str, Any]:
     principal = principal_of(request)
-    if rules.on_customer_side(principal):
-        return _profile_out(principal, principal.organization.partner)
-    return _profile_out(principal, principal.organization)
+    partner = principal.organization.partner if rules.on_customer_side(principal) else principal.organization
+    etags.tag(response, _profile_row(principal, partner))
+    return _profile_out(principal, partner)
 
 
 @router.patch(
     "/support-profile", response={200: ProfileOut, **ERRORS}, summary="Edit the partner's support profile"
 )
 @requires(P.SUPPORT_PROFILE_EDIT)
-def patch_support_profile(request: HttpRequest, payload: ProfilePatch) -> dict[str, Any]:
+def patch_support_profile(
+    request: HttpRequest, payload: ProfilePatch, response: HttpResponse
+) -> dict[str, Any]:
     principal = principal_of(request)
-    services.update_support_profile(principal, payload.model_dump(exclude_unset=True))
+    with etags.guarded(etags.if_match(request), _profile_row(principal, principal.organization)):
+        services.update_support_profile(principal, payload.model_dump(exclude_unset=True))
+    etags.tag(response, _profile_row(principal, principal.organization))
     return _profile_out(principal, principal.organization)
 
 

@@ -13,6 +13,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from partnerdesk.etags import Versioned
+
 
 class Severity(models.TextChoices):
     CRITICAL = "critical", _("Critical")
@@ -35,7 +37,7 @@ class Counter(models.Model):
         return f"{self.name}={self.value}"
 
 
-class SupportProfile(models.Model):
+class SupportProfile(Versioned):
     """How a partner's customers reach its support desk, shown on the admin center's Support page."""
 
     partner = models.OneToOneField(
@@ -131,7 +133,7 @@ class SlaClock(models.Model):
         return sla.state(self, now or timezone.now())
 
 
-class SupportRequest(SlaClock):
+class SupportRequest(Versioned, SlaClock):
     """A customer's request to its partner (DOMAIN §5). The customer never sees the operator's side."""
 
     class Status(models.TextChoices):
@@ -192,7 +194,7 @@ class SupportRequest(SlaClock):
         return self.status in (self.Status.RESOLVED, self.Status.CLOSED)
 
 
-class ServiceRequest(SlaClock):
+class ServiceRequest(Versioned, SlaClock):
     """A partner's request to the operator: its own problem, or an escalation on a customer's behalf."""
 
     class Status(models.TextChoices):

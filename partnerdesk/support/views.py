@@ -17,6 +17,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from partnerdesk import etags
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import principal_of
@@ -48,7 +49,7 @@ def _status(form: Any) -> int:
 
 
 def _error_status(error: DomainError) -> int:
-    return error.status if error.status in (400, 403, 409, 413, 415) else 400
+    return etags.page_status(error, error.status if error.status in (400, 403, 409, 413, 415) else 400)
 
 
 # --- admin center ------------------------------------------------------------------------------
@@ -204,9 +205,10 @@ def admin_request_detail(request: HttpRequest, request_id: str) -> HttpResponse:
                 services.add_message(principal, support_request, body=form.cleaned_data["body"])
                 return redirect("support:admin_request_detail", request_id=support_request.pk)
             if action in ("close", "reopen"):
-                services.update_support_request(
-                    principal, support_request, status="closed" if action == "close" else "open"
-                )
+                with etags.guarded(etags.posted(request), support_request):
+                    services.update_support_request(
+                        principal, support_request, status="closed" if action == "close" else "open"
+                    )
                 return redirect("support:admin_request_detail", request_id=support_request.pk)
             if action == "attach":
                 return _attach(request, principal, support_request=support_request)
@@ -346,13 +348,14 @@ def partner_request_detail(request: HttpRequest, request_id: str) -> HttpRespons
                 status = 400
             elif action == "update":
                 assignee = request.POST.get("assignee", "")
-                services.update_support_request(
-                    principal,
-                    support_request,
-                    status=request.POST.get("status") or None,
-                    assignee_id=assignee or None,
-                    severity=request.POST.get("severity") or None,
-                )
+                with etags.guarded(etags.posted(request), support_request):
+                    services.update_support_request(
+                        principal,
+                        support_request,
+                        status=request.POST.get("status") or None,
+                        assignee_id=assignee or None,
+                        severity=request.POST.get("severity") or None,
+                    )
                 messages.success(request, _("The request was updated."))
                 return redirect("support:partner_request_detail", request_id=support_request.pk)
             elif action == "merge":
@@ -526,19 +529,21 @@ def _service_detail(request: HttpRequest, request_id: str, *, side: str) -> Http
             elif action == "status":
                 status_form = forms.ServiceStatusForm(request.POST)
                 if status_form.is_valid():
-                    services.update_service_request(
-                        principal,
-                        service_request,
-                        status=status_form.cleaned_data["status"],
-                        resolution=status_form.cleaned_data["resolution"],
-                    )
+                    with etags.guarded(etags.posted(request), service_request):
+                        services.update_service_request(
+                            principal,
+                            service_request,
+                            status=status_form.cleaned_data["status"],
+                            resolution=status_form.cleaned_data["resolution"],
+                        )
                     messages.success(request, _("The status was changed."))
                     return redirect(here)
                 status = 400
             elif action == "assign":
-                services.update_service_request(
-                    principal, service_request, assignee_id=request.POST.get("assignee") or None
-                )
+                with etags.guarded(etags.posted(request), service_request):
+                    services.update_service_request(
+                        principal, service_request, assignee_id=request.POST.get("assignee") or None
+                    )
                 messages.success(request, _("The request was assigned."))
                 return redirect(here)
             elif action == "flag":

@@ -5,10 +5,11 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.db.models import Q
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 from pydantic import Field
 
+from partnerdesk import etags
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import Principal
@@ -233,25 +234,32 @@ def create_partner(request: HttpRequest, payload: PartnerIn) -> Status:
 
 @router.get("/partners/{partner_id}", response={200: PartnerOut, 404: ErrorOut}, summary="One partner")
 @requires(Permission.PARTNERS_VIEW)
-def get_partner(request: HttpRequest, partner_id: str) -> Organization:
-    return policy.get_visible(principal_of(request), _partners(principal_of(request)), pk=partner_id)
+def get_partner(request: HttpRequest, partner_id: str, response: HttpResponse) -> Organization:
+    partner = policy.get_visible(principal_of(request), _partners(principal_of(request)), pk=partner_id)
+    etags.tag(response, partner)
+    return partner
 
 
 @router.patch(
     "/partners/{partner_id}", response={200: PartnerOut, **ERRORS}, summary="Edit, suspend or reactivate"
 )
 @requires(Permission.PARTNERS_MANAGE)
-def patch_partner(request: HttpRequest, partner_id: str, payload: PartnerPatch) -> Organization:
+def patch_partner(
+    request: HttpRequest, partner_id: str, payload: PartnerPatch, response: HttpResponse
+) -> Organization:
     principal = principal_of(request)
     partner = policy.get_visible(principal, _partners(principal), pk=partner_id)
     changes = payload.model_dump(exclude_unset=True, exclude={"status", "suspension_reason"})
-    if changes:
-        partner = services.update_partner(principal, partner, changes)
-    if payload.status is not None and payload.status != partner.status:
-        partner = services.set_partner_suspended(
-            principal, partner, suspended=payload.status == "suspended", reason=payload.suspension_reason
-        )
-    return partner
+    with etags.guarded(etags.if_match(request), partner):
+        if changes:
+            partner = services.update_partner(principal, partner, changes)
+        if payload.status is not None and payload.status != partner.status:
+            partner = services.set_partner_suspended(
+                principal, partner, suspended=payload.status == "suspended", reason=payload.suspension_reason
+            )
+    fresh = policy.get_visible(principal, _partners(principal), pk=partner_id)
+    etags.tag(response, fresh)
+    return fresh
 
 
 # --- Customers (partner center) --------------------------------------------------------------
@@ -298,18 +306,25 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> Status:
 
 @router.get("/customers/{customer_id}", response={200: CustomerOut, 404: ErrorOut}, summary="One customer")
 @requires(Permission.CUSTOMERS_VIEW)
-def get_customer(request: HttpRequest, customer_id: str) -> dict[str, Any]:
+def get_customer(request: HttpRequest, customer_id: str, response: HttpResponse) -> dict[str, Any]:
     principal = principal_of(request)
-    return _customer_out(principal, policy.get_visible(principal, _customers(principal), pk=customer_id))
+    customer = policy.get_visible(principal, _customers(principal), pk=customer_id)
+    etags.tag(response, customer)
+    return _customer_out(principal, customer)
 
 
 @router.patch("/customers/{customer_id}", response={200: CustomerOut, **ERRORS}, summary="Edit a customer")
 @requires(Permission.CUSTOMERS_VIEW)
-def patch_customer(request: HttpRequest, customer_id: str, payload: CustomerPatch) -> dict[str, Any]:
+def patch_customer(
+    request: HttpRequest, customer_id: str, payload: CustomerPatch, response: HttpResponse
+) -> dict[str, Any]:
     principal = principal_of(request)
     customer = policy.get_visible(principal, _customers(principal), pk=customer_id)
-    customer = services.update_customer(principal, customer, payload.model_dump(exclude_unset=True))
-    return _customer_out(principal, customer)
+    with etags.guarded(etags.if_match(request), customer):
+        services.update_customer(principal, customer, payload.model_dump(exclude_unset=True))
+    fresh = policy.get_visible(principal, _customers(principal), pk=customer_id)
+    etags.tag(response, fresh)
+    return _customer_out(principal, fresh)
 
 
 # --- Delegated relationships -----------------------------------------------------------------

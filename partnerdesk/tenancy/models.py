@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from partnerdesk.access.permissions import OrgKind
+from partnerdesk.etags import Versioned
 
 
 def validate_time_zone(value: str) -> None:
@@ -28,7 +29,7 @@ def validate_language(value: str) -> None:
         raise ValidationError(_("%(value)s is not a supported language."), params={"value": value})
 
 
-class Organization(models.Model):
+class Organization(Versioned):
     """One operator per install, its partners, and their customers (tenants).
 
     Every user belongs to exactly one organization. A customer has exactly one transacting partner;

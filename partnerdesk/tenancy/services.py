@@ -20,6 +20,7 @@ from partnerdesk.access.principal import Principal
 from partnerdesk.accounts.services import NewUser, create_user
 from partnerdesk.audit import services as audit
 from partnerdesk.errors import Conflict, DomainError, Forbidden
+from partnerdesk.etags import next_version
 from partnerdesk.tenancy.models import DelegatedRelationship, Organization
 
 PARTNER_FIELDS = ["name", "contact_email", "phone", "website", "country", "address"]
@@ -131,7 +132,11 @@ def set_partner_suspended(
         changed = (
             Organization.objects.filter(pk=partner.pk, kind=OrgKind.PARTNER)
             .exclude(status=new_status)
-            .update(status=new_status, suspension_reason=reason.strip() if suspended else "")
+            .update(
+                status=new_status,
+                suspension_reason=reason.strip() if suspended else "",
+                version=next_version(),
+            )
         )
         if not changed:
             raise Conflict(

@@ -13,6 +13,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from partnerdesk import etags
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import ROLE_LABELS, OrgKind, Permission, Role
 from partnerdesk.access.principal import NoDelegatedAccess, delegated_principal, principal_of
@@ -116,9 +117,16 @@ def partner_edit(request: HttpRequest, partner_id: str) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_partner(principal_of(request), partner, form.cleaned_data)
+            with etags.guarded(etags.posted(request), partner):
+                services.update_partner(principal_of(request), partner, form.cleaned_data)
         except DomainError as error:
             form.add_error(None, error.message)
+            return render(
+                request,
+                "tenancy/partner_form.html",
+                {"form": form, "partner": partner},
+                status=etags.page_status(error, _status(form)),
+            )
         else:
             messages.success(request, _("The partner was saved."))
             return redirect("tenancy:partner_detail", partner_id=partner.pk)
@@ -135,7 +143,8 @@ def partner_suspend(request: HttpRequest, partner_id: str) -> HttpResponse:
     form = forms.SuspendForm(request.POST)
     reason = form.data.get("reason", "")
     try:
-        services.set_partner_suspended(principal_of(request), partner, suspended=suspend, reason=reason)
+        with etags.guarded(etags.posted(request), partner):
+            services.set_partner_suspended(principal_of(request), partner, suspended=suspend, reason=reason)
     except DomainError as error:
         messages.error(request, error.message)
     else:
@@ -241,9 +250,16 @@ def customer_edit(request: HttpRequest, customer_id: str) -> HttpResponse:
             form.fields.pop(name, None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_customer(principal, customer, {f: form.cleaned_data[f] for f in fields})
+            with etags.guarded(etags.posted(request), customer):
+                services.update_customer(principal, customer, {f: form.cleaned_data[f] for f in fields})
         except DomainError as error:
             form.add_error(None, error.message)
+            return render(
+                request,
+                "tenancy/customer_form.html",
+                {"form": form, "customer": customer},
+                status=etags.page_status(error, _status(form)),
+            )
         else:
             messages.success(request, _("The customer was saved."))
             return redirect("tenancy:customer_detail", customer_id=customer.pk)

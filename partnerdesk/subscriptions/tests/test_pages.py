@@ -53,7 +53,7 @@ def test_partner_adds_a_subscription_and_changes_seats_on_the_web(
     stale = client.post(
         f"/partner/subscriptions/{subscription.pk}/quantity/", {"quantity": 12, "etag": subscription.etag}
     )
-    assert stale.status_code == 412 and "Someone changed this subscription" in stale.content.decode()
+    assert stale.status_code == 409 and "Someone else changed this" in stale.content.decode()
     suspend = f"/partner/subscriptions/{subscription.pk}/suspend/"
     asked = client.post(suspend, {"reason": "fraud"})
     # Suspending asks first, saying who loses what; nothing changes until confirmed.
