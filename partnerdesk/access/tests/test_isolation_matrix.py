@@ -591,6 +591,12 @@ class Matrix:
             return chosen.value
 
         extra, query = self.bodies.request(route.operation, foreign) if route.surface == "api" else ({}, {})
+        if route.surface == "graph" and route.method == "POST":
+            # A Graph action names its posts in the body: another organization's, or (for the
+            # operator, who reaches every post) one that does not exist.
+            message = target("message_id", tree, route.template, "GET")
+            named = foreign("message_id") or message.missing
+            extra = {"data": json.dumps({"messageIds": [named]}), "content_type": "application/json"}
         if refused is None and not route.parameters and not foreign_in_body:
             self.counts["admitted, nothing foreign to name"] += 1
             return
@@ -625,11 +631,6 @@ class Matrix:
             client = Client()
             if key is not None:
                 kwargs["headers"] = {"Authorization": f"Bearer {self.tokens[key]}"}
-            if route.surface == "graph" and route.method == "POST":
-                message = target("message_id", self.other_tree(key or "a"), route.template, "GET")
-                kwargs.update(
-                    data=json.dumps({"messageIds": [message.value]}), content_type="application/json"
-                )
         self.counts["probes"] += 1
         return getattr(client, route.method.lower())(path, **kwargs)
 
