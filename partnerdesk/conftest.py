@@ -238,3 +238,18 @@ def page(browsing: Browsing) -> Any:
 @pytest.fixture
 def sign_in(browsing: Browsing) -> Callable[..., Any]:
     return browsing.sign_in_as
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print the isolation matrix's counts (`access/tests/test_isolation_matrix.py`), even with -q."""
+    lines = {  # a dict keeps the order; each phase's report of a test carries its properties
+        value: None
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        for key, value in getattr(report, "user_properties", ())
+        if key == "isolation_matrix"
+    }
+    if lines:
+        terminalreporter.write_sep("-", "isolation matrix")
+        for line in lines:
+            terminalreporter.write_line(line)

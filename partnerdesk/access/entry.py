@@ -20,15 +20,26 @@ F = TypeVar("F", bound=Callable[..., Any])
 _ENFORCING: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet()
 
 
-def enforcing(wrapper: F, declaration: str, requirement: Any = None) -> F:
+def enforcing(
+    wrapper: F,
+    declaration: str,
+    requirement: Any = None,
+    *,
+    portal: str | None = None,
+    methods: tuple[str, ...] | None = None,
+) -> F:
     """Register `wrapper` as produced by an enforcing decorator.
 
     `declaration` names what it checks ("public", "signed_in", a permission's value or a rule's name);
-    `requirement` is the Permission or named Rule itself (None for public and signed_in), for tests
-    generated from the route table.
+    `requirement` is the Permission or named Rule itself (None for public and signed_in), `portal` the
+    portal whose entry permission a page also checks, and `methods` the HTTP methods the wrapper
+    itself admits (None: whatever reaches it), for tests generated from the route table (the
+    isolation matrix derives every expected refusal from these).
     """
     wrapper.required_permission = declaration  # type: ignore[attr-defined]
     wrapper.requirement = requirement  # type: ignore[attr-defined]
+    wrapper.portal = portal  # type: ignore[attr-defined]
+    wrapper.methods = methods  # type: ignore[attr-defined]
     _ENFORCING.add(wrapper)
     return wrapper
 

@@ -97,7 +97,9 @@ def requires(permission: Need | None, *, portal: str | None = None) -> Callable[
             except DomainError as error:
                 return error_page(request, error)
 
-        return enforcing(wrapper, rules.name_of(permission), permission)  # type: ignore[return-value]
+        return enforcing(  # type: ignore[return-value]
+            wrapper, rules.name_of(permission), permission, portal=portal
+        )
 
     return decorate
 

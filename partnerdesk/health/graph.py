@@ -75,7 +75,7 @@ def graph_view(permission: Permission, *, methods: tuple[str, ...] = ("GET",)) -
                 return _error(error.status, code, error.message)
 
         wrapper.csrf_exempt = True  # type: ignore[attr-defined]  # bearer tokens, never cookies
-        return enforcing(wrapper, permission.value, permission)
+        return enforcing(wrapper, permission.value, permission, methods=methods)
 
     return decorate
 
