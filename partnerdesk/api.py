@@ -9,6 +9,7 @@ Errors always have the shape `{"error": {"code": "...", "message": "..."}}`.
 from __future__ import annotations
 
 import functools
+import uuid
 from collections.abc import Callable
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -39,6 +40,7 @@ from partnerdesk.access.principal import principal_of as principal_of  # the one
 from partnerdesk.access.rules import Need
 from partnerdesk.accounts.models import User
 from partnerdesk.accounts.services import user_for_token
+from partnerdesk.edge import InputParser
 from partnerdesk.errors import DomainError, Forbidden
 from partnerdesk.idempotency import services as idempotency
 
@@ -65,7 +67,14 @@ def _authenticated(request: HttpRequest, user: User, channel: str) -> Principal:
     principal = principal_for(user, channel=channel)
     acting_for = request.headers.get(ON_BEHALF_OF_HEADER)
     if acting_for:
-        principal = delegated_principal(principal, acting_for)
+        try:
+            customer_id = uuid.UUID(acting_for)
+        except ValueError:
+            raise DomainError(
+                _("%(header)s must be the id (a UUID) of a customer.") % {"header": ON_BEHALF_OF_HEADER},
+                code="invalid_on_behalf_of",
+            ) from None
+        principal = delegated_principal(principal, customer_id)
     return principal
 
 
@@ -151,6 +160,7 @@ api = PartnerdeskAPI(
     urls_namespace="api",
     auth=[TokenAuth(), SessionAuth()],
     renderer=JSONRenderer(),
+    parser=InputParser(),
 )
 
 
@@ -211,6 +221,10 @@ def _not_found(request: HttpRequest, error: Http404) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
+    # ninja turns whatever the parser raised into a 400 "Cannot parse request body": answer the
+    # parser's own error (415, invalid JSON, a NUL, …) instead.
+    if isinstance(error.__cause__, DomainError | NinjaValidationError):
+        return api.on_exception(request, error.__cause__)
     return error_response(request, error.status_code, "http_error", str(error))
 
 
