@@ -184,6 +184,13 @@ class ErrorOut(Out):
     error: ErrorDetail
 
 
+class OrgRef(Out):
+    """An organization named in another resource (a partner, a customer)."""
+
+    id: uuid.UUID
+    name: str
+
+
 class PageOut(Out, Generic[T]):
     items: list[T]
     next_cursor: str | None

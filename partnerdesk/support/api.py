@@ -97,12 +97,12 @@ class SupportRequestOut(Out):
     closed_at: datetime | None
 
 
-class MessageIn(Schema):
+class RequestMessageIn(Schema):
     body: str = Field(min_length=1, max_length=20000)
     visibility: Literal["public", "internal"] = "public"
 
 
-class MessageOut(Out):
+class RequestMessageOut(Out):
     id: uuid.UUID
     body: str
     visibility: str
@@ -184,7 +184,7 @@ class TopicOut(Out):
     description: str
 
 
-class AttachmentOut(Out):
+class RequestAttachmentOut(Out):
     id: uuid.UUID
     filename: str
     content_type: str
@@ -388,7 +388,7 @@ def patch_support_request(
 
 @router.get(
     "/support-requests/{request_id}/messages",
-    response={200: list[MessageOut], **ERRORS},
+    response={200: list[RequestMessageOut], **ERRORS},
     summary="The timeline (the customer sees public replies only)",
 )
 @requires(rules.SUPPORT_REQUESTS_WORK)
@@ -400,11 +400,11 @@ def list_messages(request: HttpRequest, request_id: str) -> list[Message]:
 
 @router.post(
     "/support-requests/{request_id}/messages",
-    response={201: MessageOut, **ERRORS},
+    response={201: RequestMessageOut, **ERRORS},
     summary="Reply (public) or add an internal note (partner only)",
 )
 @requires(rules.SUPPORT_REQUESTS_WORK)
-def add_message(request: HttpRequest, request_id: str, payload: MessageIn) -> Status:
+def add_message(request: HttpRequest, request_id: str, payload: RequestMessageIn) -> Status:
     principal = principal_of(request)
     support_request = policy.get_visible(principal, queries.support_requests(principal), pk=request_id)
     message = services.add_message(
@@ -444,7 +444,7 @@ def escalate(request: HttpRequest, request_id: str, payload: EscalateIn) -> Stat
 
 @router.get(
     "/support-requests/{request_id}/attachments",
-    response={200: list[AttachmentOut], **ERRORS},
+    response={200: list[RequestAttachmentOut], **ERRORS},
     summary="Attachments of a support request",
 )
 @requires(rules.SUPPORT_REQUESTS_WORK)
@@ -461,7 +461,7 @@ def list_support_attachments(request: HttpRequest, request_id: str) -> list[dict
 
 @router.post(
     "/support-requests/{request_id}/attachments",
-    response={201: AttachmentOut, 413: ErrorOut, 415: ErrorOut, **ERRORS},
+    response={201: RequestAttachmentOut, 413: ErrorOut, 415: ErrorOut, **ERRORS},
     summary="Attach a file (multipart field `file`)",
 )
 @requires(rules.SUPPORT_REQUESTS_WORK)
@@ -599,7 +599,7 @@ def add_note(request: HttpRequest, request_id: str, payload: NoteIn) -> Status:
 
 @router.get(
     "/service-requests/{request_id}/attachments",
-    response={200: list[AttachmentOut], **ERRORS},
+    response={200: list[RequestAttachmentOut], **ERRORS},
     summary="Attachments of a service request",
 )
 @requires(rules.SERVICE_REQUESTS_WORK)
@@ -616,7 +616,7 @@ def list_service_attachments(request: HttpRequest, request_id: str) -> list[dict
 
 @router.post(
     "/service-requests/{request_id}/attachments",
-    response={201: AttachmentOut, 413: ErrorOut, 415: ErrorOut, **ERRORS},
+    response={201: RequestAttachmentOut, 413: ErrorOut, 415: ErrorOut, **ERRORS},
     summary="Attach a file (multipart field `file`)",
 )
 @requires(rules.SERVICE_REQUESTS_WORK)

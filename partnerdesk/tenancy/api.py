@@ -12,7 +12,7 @@ from pydantic import Field
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import Principal
-from partnerdesk.api import Email, ErrorOut, Out, PageOut, principal_of, requires
+from partnerdesk.api import Email, ErrorOut, OrgRef, Out, PageOut, principal_of, requires
 from partnerdesk.edge import NotNull
 from partnerdesk.pagination import paginate
 from partnerdesk.tenancy import services
@@ -31,11 +31,6 @@ class AdminIn(Schema):
 class AdminOut(Out):
     email: str
     temporary_password: str
-
-
-class OrgRef(Out):
-    id: uuid.UUID
-    name: str
 
 
 class PartnerOut(Out):
