@@ -126,9 +126,38 @@ class PartnerdeskAPI(NinjaAPI):
     def get_openapi_schema(self, **kwargs: Any) -> Any:
         schema = super().get_openapi_schema(**kwargs)
         for operations in schema["paths"].values():
+            for operation in operations.values():
+                _document_shared_errors(operation)
             if "post" in operations:
                 _document_idempotency_key(operations["post"])
         return schema
+
+
+_ERROR_CONTENT = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
+
+
+def _document_shared_errors(operation: dict[str, Any]) -> None:
+    """Write down the errors the platform itself answers, whatever the operation declares.
+
+    The authentication (401), the wrappers' permission check (403, and 400 for an `X-On-Behalf-Of`
+    that is no customer id), input validation (422), the body decoder (`edge.InputParser`: 400 for
+    malformed JSON, 415 for another content type) and look-ups by path (404).
+    """
+    responses = operation.setdefault("responses", {})
+    parameters = operation.get("parameters", [])
+    body = operation.get("requestBody", {}).get("content", {})
+    shared: dict[int, str] = {}
+    if operation.get("security"):
+        shared |= {401: "not_authenticated", 403: "permission_denied", 400: "invalid_on_behalf_of"}
+    if parameters or body:
+        shared[422] = "validation_error"
+    if "application/json" in body:
+        shared |= {400: "invalid_json", 415: "unsupported_media_type"}
+    if any(parameter.get("in") == "path" for parameter in parameters):
+        shared[404] = "not_found"
+    for status, code in shared.items():
+        if status not in responses and str(status) not in responses:
+            responses[status] = {"description": code, **_ERROR_CONTENT}
 
 
 def _document_idempotency_key(operation: dict[str, Any]) -> None:
@@ -147,10 +176,9 @@ def _document_idempotency_key(operation: dict[str, Any]) -> None:
             },
         }
     )
-    error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
     responses = operation.setdefault("responses", {})
-    responses.setdefault(400, {"description": "invalid_idempotency_key", **error})
-    responses.setdefault(422, {"description": "idempotency_key_reused", **error})
+    responses.setdefault(400, {"description": "invalid_idempotency_key", **_ERROR_CONTENT})
+    responses.setdefault(422, {"description": "idempotency_key_reused", **_ERROR_CONTENT})
 
 
 api = PartnerdeskAPI(
