@@ -9,6 +9,7 @@ Errors always have the shape `{"error": {"code": "...", "message": "..."}}`.
 from __future__ import annotations
 
 import functools
+import uuid
 from collections.abc import Callable
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -40,6 +41,7 @@ from partnerdesk.access.principal import principal_of as principal_of  # the one
 from partnerdesk.access.rules import Need
 from partnerdesk.accounts.models import User
 from partnerdesk.accounts.services import user_for_token
+from partnerdesk.edge import InputParser
 from partnerdesk.errors import DomainError, Forbidden
 from partnerdesk.idempotency import services as idempotency
 
@@ -66,7 +68,14 @@ def _authenticated(request: HttpRequest, user: User, channel: str) -> Principal:
     principal = principal_for(user, channel=channel)
     acting_for = request.headers.get(ON_BEHALF_OF_HEADER)
     if acting_for:
-        principal = delegated_principal(principal, acting_for)
+        try:
+            customer_id = uuid.UUID(acting_for)
+        except ValueError:
+            raise DomainError(
+                _("%(header)s must be the id (a UUID) of a customer.") % {"header": ON_BEHALF_OF_HEADER},
+                code="invalid_on_behalf_of",
+            ) from None
+        principal = delegated_principal(principal, customer_id)
     return principal
 
 
@@ -118,6 +127,8 @@ class PartnerdeskAPI(NinjaAPI):
     def get_openapi_schema(self, **kwargs: Any) -> Any:
         schema = super().get_openapi_schema(**kwargs)
         for operations in schema["paths"].values():
+            for operation in operations.values():
+                _document_shared_errors(operation)
             if "post" in operations:
                 _document_idempotency_key(operations["post"])
         _document_if_match(schema)
@@ -130,6 +141,33 @@ def _document_if_match(schema: dict[str, Any]) -> None:
         for method in ("patch", "put", "delete"):
             if method in operations:
                 etags.document(operations[method])
+
+
+_ERROR_CONTENT = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
+
+
+def _document_shared_errors(operation: dict[str, Any]) -> None:
+    """Write down the errors the platform itself answers, whatever the operation declares.
+
+    The authentication (401), the wrappers' permission check (403, and 400 for an `X-On-Behalf-Of`
+    that is no customer id), input validation (422), the body decoder (`edge.InputParser`: 400 for
+    malformed JSON, 415 for another content type) and look-ups by path (404).
+    """
+    responses = operation.setdefault("responses", {})
+    parameters = operation.get("parameters", [])
+    body = operation.get("requestBody", {}).get("content", {})
+    shared: dict[int, str] = {}
+    if operation.get("security"):
+        shared |= {401: "not_authenticated", 403: "permission_denied", 400: "invalid_on_behalf_of"}
+    if parameters or body:
+        shared[422] = "validation_error"
+    if "application/json" in body:
+        shared |= {400: "invalid_json", 415: "unsupported_media_type"}
+    if any(parameter.get("in") == "path" for parameter in parameters):
+        shared[404] = "not_found"
+    for status, code in shared.items():
+        if status not in responses and str(status) not in responses:
+            responses[status] = {"description": code, **_ERROR_CONTENT}
 
 
 def _document_idempotency_key(operation: dict[str, Any]) -> None:
@@ -148,10 +186,9 @@ def _document_idempotency_key(operation: dict[str, Any]) -> None:
             },
         }
     )
-    error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
     responses = operation.setdefault("responses", {})
-    responses.setdefault(400, {"description": "invalid_idempotency_key", **error})
-    responses.setdefault(422, {"description": "idempotency_key_reused", **error})
+    responses.setdefault(400, {"description": "invalid_idempotency_key", **_ERROR_CONTENT})
+    responses.setdefault(422, {"description": "idempotency_key_reused", **_ERROR_CONTENT})
 
 
 api = PartnerdeskAPI(
@@ -161,6 +198,7 @@ api = PartnerdeskAPI(
     urls_namespace="api",
     auth=[TokenAuth(), SessionAuth()],
     renderer=JSONRenderer(),
+    parser=InputParser(),
 )
 
 
@@ -182,6 +220,13 @@ class ErrorDetail(Out):
 
 class ErrorOut(Out):
     error: ErrorDetail
+
+
+class OrgRef(Out):
+    """An organization named in another resource (a partner, a customer)."""
+
+    id: uuid.UUID
+    name: str
 
 
 class PageOut(Out, Generic[T]):
@@ -221,6 +266,10 @@ def _not_found(request: HttpRequest, error: Http404) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
+    # ninja turns whatever the parser raised into a 400 "Cannot parse request body": answer the
+    # parser's own error (415, invalid JSON, a NUL, …) instead.
+    if isinstance(error.__cause__, DomainError | NinjaValidationError):
+        return api.on_exception(request, error.__cause__)
     return error_response(request, error.status_code, "http_error", str(error))
 
 

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -142,7 +143,7 @@ def delegated_principal(home: Principal, customer_id: uuid.UUID | str) -> Princi
         raise NoDelegatedAccess(_("Your role does not allow administering on behalf of customers."))
     try:
         customer = Organization.objects.get(pk=customer_id, kind=OrgKind.CUSTOMER, partner=home.organization)
-    except (Organization.DoesNotExist, ValueError):
+    except (Organization.DoesNotExist, ValueError, DjangoValidationError):  # not a customer's id
         raise NoDelegatedAccess(_("There is no active delegated relationship with this customer.")) from None
     relationships = DelegatedRelationship.objects.filter(
         partner=home.organization,

@@ -24,6 +24,7 @@ from partnerdesk.accounts.models import RoleAssignment, User
 from partnerdesk.api import Email, ErrorOut, Out, PageOut, principal_of, requires
 from partnerdesk.directory import queries, services, signins
 from partnerdesk.directory.models import DeletedUser, Domain, Group, GroupMembership, SecuritySettings
+from partnerdesk.edge import FORM_CONTENT_TYPES, invalid
 from partnerdesk.errors import DomainError
 from partnerdesk.pagination import paginate
 from partnerdesk.tenancy.models import Organization
@@ -328,6 +329,9 @@ def create_user(request: HttpRequest, payload: UserIn) -> Status:
 @requires(P.TEAM_MANAGE)
 def import_users(request: HttpRequest, file: UploadedFile | None = File(None)) -> dict[str, Any]:  # noqa: B008
     principal = _tenant_principal(request)
+    if file is None and request.content_type in FORM_CONTENT_TYPES:
+        # A form without a file part (a plain field named `file`): its body was read as the form.
+        raise invalid("file", _("expected a file upload"))
     raw = file.read() if file is not None else request.body
     try:
         content = raw.decode("utf-8-sig")

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from partnerdesk.access.permissions import DELEGABLE_ROLES, ROLE_LABELS
-from partnerdesk.directory.models import GroupMembership, SecuritySettings
+from partnerdesk.directory.models import GroupMembership, SecuritySettings, SignInEvent
 
 ADMIN_ROLE_CHOICES = [(r.value, ROLE_LABELS[r]) for r in DELEGABLE_ROLES]
 
@@ -138,3 +138,16 @@ class ReleaseForm(forms.Form):
         choices=SecuritySettings.Release.choices,
         widget=forms.RadioSelect,
     )
+
+
+class SignInFilterForm(forms.Form):
+    """The sign-in log's filters, from the query string; a date that is no date is a form error."""
+
+    result = forms.ChoiceField(label=_("Result"), required=False)
+    email = forms.CharField(label=_("User"), required=False, max_length=254)
+    since = forms.DateField(label=_("From"), required=False)
+    until = forms.DateField(label=_("To"), required=False)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["result"].choices = [("", _("Any")), *SignInEvent.Result.choices]  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Iterator
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -16,7 +16,6 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.dateparse import parse_date
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -59,8 +58,7 @@ def _csv_response(filename: str, header: list[str], rows: Iterable[list[Any]]) -
     return response
 
 
-def _day_start(raw: str) -> datetime | None:
-    day = parse_date(raw) if raw else None
+def _as_day_start(day: date | None) -> datetime | None:
     return timezone.make_aware(datetime.combine(day, time.min)) if day else None
 
 
@@ -665,17 +663,20 @@ SIGNIN_FILTERS = ["result", "email", "since", "until"]
 @requires(P.SIGNINS_VIEW, portal="admin")
 def sign_in_log(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     principal = principal_of(request)
+    form = forms.SignInFilterForm(request.GET)
+    form.is_valid()  # a filter with an error is left out, and the page says why
+    chosen = form.cleaned_data
     values = {name: request.GET.get(name, "").strip() for name in SIGNIN_FILTERS}
-    until = _day_start(values["until"])
+    until = _as_day_start(chosen.get("until"))
     events = queries.sign_ins(
         principal,
-        result=values["result"],
-        email=values["email"],
-        since=_day_start(values["since"]),
+        result=chosen.get("result", ""),
+        email=chosen.get("email", ""),
+        since=_as_day_start(chosen.get("since")),
         until=until + timedelta(days=1) if until else None,
     )
     query = {k: v for k, v in values.items() if v}
-    if request.GET.get("format") == "csv":
+    if request.GET.get("format") == "csv" and not form.errors:
         return _csv_response(
             "sign-ins.csv",
             ["id", "at", "user", "result", "reason", "channel", "ip_address"],
@@ -694,5 +695,7 @@ def sign_in_log(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
             "results": SignInEvent.Result.choices,
             "query_string": urlencode(query),
             "csv_query": urlencode({**query, "format": "csv"}),
+            "form": form,
         },
+        status=_status(form),
     )

@@ -16,6 +16,7 @@ from partnerdesk.access import policy, rules
 from partnerdesk.access.permissions import Permission
 from partnerdesk.access.principal import Principal
 from partnerdesk.api import ErrorOut, Out, PageOut, principal_of, requires
+from partnerdesk.edge import NotNull
 from partnerdesk.errors import DomainError
 from partnerdesk.health import queries, services
 from partnerdesk.health.models import (
@@ -220,14 +221,14 @@ class MessageIn(Schema):
 
 
 class MessagePatch(Schema):
-    title: str | None = Field(default=None, min_length=1, max_length=300)
-    body: str | None = Field(default=None, min_length=1, max_length=100000)
-    category: Category | None = None
-    severity: Severity | None = None
-    is_major_change: bool | None = None
+    title: NotNull[str] = Field(default=None, min_length=1, max_length=300)
+    body: NotNull[str] = Field(default=None, min_length=1, max_length=100000)
+    category: NotNull[Category] = None
+    severity: NotNull[Severity] = None
+    is_major_change: NotNull[bool] = None
     act_by: date | None = None
-    services: list[uuid.UUID] | None = None
-    tags: list[Tag] | None = None
+    services: NotNull[list[uuid.UUID]] = None
+    tags: NotNull[list[Tag]] = None
     expires_at: datetime | None = None
     note: str = Field(default="", max_length=2000)
     notifies: bool = False

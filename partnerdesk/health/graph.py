@@ -56,7 +56,9 @@ def graph_view(permission: Permission, *, methods: tuple[str, ...] = ("GET",)) -
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if request.method not in methods:
-                return _error(405, "MethodNotAllowed", _("This method is not allowed here."))
+                refused = _error(405, "MethodNotAllowed", _("This method is not allowed here."))
+                refused["Allow"] = ", ".join(methods)
+                return refused
             header = request.headers.get("Authorization", "")
             user = user_for_token(header[7:].strip()) if header.lower().startswith("bearer ") else None
             if user is None:

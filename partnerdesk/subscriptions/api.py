@@ -26,7 +26,7 @@ from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import Principal
 from partnerdesk.accounts.models import User
-from partnerdesk.api import ErrorOut, Out, PageOut, principal_of, requires
+from partnerdesk.api import ErrorOut, OrgRef, Out, PageOut, principal_of, requires
 from partnerdesk.catalog.models import Offer, Sku
 from partnerdesk.errors import NotFound
 from partnerdesk.pagination import paginate
@@ -42,11 +42,6 @@ ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: Erro
 
 
 # --- Schemas ---------------------------------------------------------------------------------
-
-
-class OrgRef(Out):
-    id: uuid.UUID
-    name: str
 
 
 class OfferRef(Out):

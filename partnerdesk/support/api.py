@@ -99,12 +99,12 @@ class SupportRequestOut(Out):
     closed_at: datetime | None
 
 
-class MessageIn(Schema):
+class RequestMessageIn(Schema):
     body: str = Field(min_length=1, max_length=20000)
     visibility: Literal["public", "internal"] = "public"
 
 
-class MessageOut(Out):
+class RequestMessageOut(Out):
     id: uuid.UUID
     body: str
     visibility: str
@@ -186,7 +186,7 @@ class TopicOut(Out):
     description: str
 
 
-class AttachmentOut(Out):
+class RequestAttachmentOut(Out):
     id: uuid.UUID
     filename: str
     content_type: str
@@ -395,7 +395,7 @@ def patch_support_request(
 
 @router.get(
     "/support-requests/{request_id}/messages",
-    response={200: PageOut[MessageOut], **ERRORS},
+    response={200: PageOut[RequestMessageOut], **ERRORS},
     summary="The timeline, oldest first (the customer sees public replies only)",
 )
 @requires(rules.SUPPORT_REQUESTS_WORK)
@@ -411,11 +411,11 @@ def list_messages(
 
 @router.post(
     "/support-requests/{request_id}/messages",
-    response={201: MessageOut, **ERRORS},
+    response={201: RequestMessageOut, **ERRORS},
     summary="Reply (public) or add an internal note (partner only)",
 )
 @requires(rules.SUPPORT_REQUESTS_WORK)
-def add_message(request: HttpRequest, request_id: str, payload: MessageIn) -> Status:
+def add_message(request: HttpRequest, request_id: str, payload: RequestMessageIn) -> Status:
     principal = principal_of(request)
     support_request = policy.get_visible(principal, queries.support_requests(principal), pk=request_id)
     message = services.add_message(
@@ -455,7 +455,7 @@ def escalate(request: HttpRequest, request_id: str, payload: EscalateIn) -> Stat
 
 @router.get(
     "/support-requests/{request_id}/attachments",
-    response={200: PageOut[AttachmentOut], **ERRORS},
+    response={200: PageOut[RequestAttachmentOut], **ERRORS},
     summary="Attachments of a support request, oldest first",
 )
 @requires(rules.SUPPORT_REQUESTS_WORK)
@@ -471,7 +471,7 @@ def list_support_attachments(
 
 @router.post(
     "/support-requests/{request_id}/attachments",
-    response={201: AttachmentOut, 413: ErrorOut, 415: ErrorOut, **ERRORS},
+    response={201: RequestAttachmentOut, 413: ErrorOut, 415: ErrorOut, **ERRORS},
     summary="Attach a file (multipart field `file`)",
 )
 @requires(rules.SUPPORT_REQUESTS_WORK)
@@ -614,7 +614,7 @@ def add_note(request: HttpRequest, request_id: str, payload: NoteIn) -> Status:
 
 @router.get(
     "/service-requests/{request_id}/attachments",
-    response={200: PageOut[AttachmentOut], **ERRORS},
+    response={200: PageOut[RequestAttachmentOut], **ERRORS},
     summary="Attachments of a service request, oldest first",
 )
 @requires(rules.SERVICE_REQUESTS_WORK)
@@ -630,7 +630,7 @@ def list_service_attachments(
 
 @router.post(
     "/service-requests/{request_id}/attachments",
-    response={201: AttachmentOut, 413: ErrorOut, 415: ErrorOut, **ERRORS},
+    response={201: RequestAttachmentOut, 413: ErrorOut, 415: ErrorOut, **ERRORS},
     summary="Attach a file (multipart field `file`)",
 )
 @requires(rules.SERVICE_REQUESTS_WORK)

@@ -13,7 +13,8 @@ from partnerdesk import etags
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import Principal
-from partnerdesk.api import Email, ErrorOut, Out, PageOut, principal_of, requires
+from partnerdesk.api import Email, ErrorOut, OrgRef, Out, PageOut, principal_of, requires
+from partnerdesk.edge import NotNull
 from partnerdesk.pagination import paginate
 from partnerdesk.tenancy import services
 from partnerdesk.tenancy.models import DelegatedRelationship, Organization
@@ -31,11 +32,6 @@ class AdminIn(Schema):
 class AdminOut(Out):
     email: str
     temporary_password: str
-
-
-class OrgRef(Out):
-    id: uuid.UUID
-    name: str
 
 
 class PartnerOut(Out):
@@ -66,13 +62,13 @@ class PartnerIn(Schema):
 
 
 class PartnerPatch(Schema):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    contact_email: Email | Literal[""] | None = None
-    phone: str | None = Field(default=None, max_length=40)
-    website: str | None = Field(default=None, max_length=200)
-    country: str | None = Field(default=None, max_length=2)
-    address: str | None = Field(default=None, max_length=2000)
-    status: Literal["active", "suspended"] | None = None
+    name: NotNull[str] = Field(default=None, min_length=1, max_length=200)
+    contact_email: NotNull[Email | Literal[""]] = None
+    phone: NotNull[str] = Field(default=None, max_length=40)
+    website: NotNull[str] = Field(default=None, max_length=200)
+    country: NotNull[str] = Field(default=None, max_length=2)
+    address: NotNull[str] = Field(default=None, max_length=2000)
+    status: NotNull[Literal["active", "suspended"]] = None
     suspension_reason: str = Field(default="", max_length=2000)
 
 
@@ -118,17 +114,17 @@ class CustomerIn(Schema):
 
 
 class CustomerPatch(Schema):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    contact_email: Email | Literal[""] | None = None
-    phone: str | None = Field(default=None, max_length=40)
-    country: str | None = Field(default=None, max_length=2)
-    address: str | None = Field(default=None, max_length=2000)
-    language: Literal["en", "zh-hans", "es"] | None = None
-    time_zone: str | None = Field(default=None, max_length=64)
-    billing_contact: str | None = Field(default=None, max_length=200)
-    billing_email: Email | Literal[""] | None = None
-    billing_phone: str | None = Field(default=None, max_length=40)
-    billing_address: str | None = Field(default=None, max_length=2000)
+    name: NotNull[str] = Field(default=None, min_length=1, max_length=200)
+    contact_email: NotNull[Email | Literal[""]] = None
+    phone: NotNull[str] = Field(default=None, max_length=40)
+    country: NotNull[str] = Field(default=None, max_length=2)
+    address: NotNull[str] = Field(default=None, max_length=2000)
+    language: NotNull[Literal["en", "zh-hans", "es"]] = None
+    time_zone: NotNull[str] = Field(default=None, max_length=64)
+    billing_contact: NotNull[str] = Field(default=None, max_length=200)
+    billing_email: NotNull[Email | Literal[""]] = None
+    billing_phone: NotNull[str] = Field(default=None, max_length=40)
+    billing_address: NotNull[str] = Field(default=None, max_length=2000)
 
 
 class RelationshipIn(Schema):

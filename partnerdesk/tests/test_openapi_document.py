@@ -1,0 +1,70 @@
+"""The OpenAPI document names every schema once and is valid OpenAPI."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import typing
+from collections import defaultdict
+from typing import Any
+
+from django.test import Client
+from openapi_spec_validator import validate
+from pydantic import BaseModel
+
+from partnerdesk.api import api
+
+
+def _schema_classes(annotation: Any, found: set[type[BaseModel]]) -> None:
+    """Every pydantic model reachable from a type: the model, its fields' models, and so on."""
+    if inspect.isclass(annotation) and issubclass(annotation, BaseModel):
+        if annotation in found:
+            return
+        found.add(annotation)
+        for field in annotation.model_fields.values():
+            _schema_classes(field.annotation, found)
+        return
+    for argument in typing.get_args(annotation):
+        _schema_classes(argument, found)
+
+
+def operation_schema_classes() -> set[type[BaseModel]]:
+    """The input and response schema classes of every operation of every router."""
+    found: set[type[BaseModel]] = set()
+    for _prefix, router in api._routers:
+        for path_view in router.path_operations.values():
+            for operation in path_view.operations:
+                for parameters in operation.models:  # ninja's per-operation wrappers of the inputs
+                    for field in parameters.model_fields.values():
+                        _schema_classes(field.annotation, found)
+                for response in operation.response_models.values():
+                    if response is not None:  # ninja's wrapper of the declared response type
+                        _schema_classes(response.model_fields["response"].annotation, found)
+    return found
+
+
+def test_every_schema_class_name_used_by_an_operation_is_unique():
+    by_name: dict[str, set[str]] = defaultdict(set)
+    classes = operation_schema_classes()
+    for schema in classes:
+        by_name[schema.__name__].add(f"{schema.__module__}.{schema.__qualname__}")
+
+    shared = {name: sorted(where) for name, where in by_name.items() if len(where) > 1}
+    assert len(classes) > 100
+    assert shared == {}
+
+
+def test_the_document_is_valid_openapi(db):
+    response = Client().get("/api/v1/openapi.json")
+
+    assert response.status_code == 200
+    validate(json.loads(response.content))
+
+
+def test_a_support_request_message_is_documented_with_its_own_fields(db):
+    document = Client().get("/api/v1/openapi.json").json()
+    operation = document["paths"]["/api/v1/support-requests/{request_id}/messages"]["post"]
+    reference = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    fields = document["components"]["schemas"][reference.rsplit("/", 1)[1]]["properties"]
+
+    assert "body" in fields and "audience" not in fields and "category" not in fields
