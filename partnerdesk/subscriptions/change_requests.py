@@ -21,7 +21,7 @@ from partnerdesk.access.permissions import Permission, Role
 from partnerdesk.access.principal import Principal
 from partnerdesk.audit import services as audit
 from partnerdesk.catalog.models import OfferPolicy, Sku
-from partnerdesk.errors import Conflict, DomainError
+from partnerdesk.errors import Conflict, DomainError, Forbidden
 from partnerdesk.subscriptions.models import ChangeRequest, Subscription
 from partnerdesk.subscriptions.services import (
     PARTNER_PEOPLE,
@@ -246,6 +246,12 @@ def request_change(
     `seats` is the new total; `quantity`, a difference, is what clients wrote before totals existed.
     """
     principal.require(Permission.SUBSCRIPTIONS_REQUEST_CHANGE)
+    if principal.is_delegated:
+        raise Forbidden(
+            _("You are %(customer)s's partner: change the subscription in the partner center instead.")
+            % {"customer": subscription.customer.name},
+            code="partner_changes_directly",
+        )
     now = now or timezone.now()
     if kind not in ChangeRequest.Kind.values:
         raise DomainError(_("Choose more seats, fewer seats, upgrade or cancel."), code="invalid_kind")

@@ -397,6 +397,9 @@ def admin_request_change(request: HttpRequest, subscription_id: str) -> HttpResp
     """Two steps: the form, then what the change will do (seats, price, refunds) and "Send request"."""
     principal = principal_of(request)
     subscription = policy.get_visible(principal, _subscriptions(request), pk=subscription_id)
+    if principal.is_delegated:
+        # The partner acting for its customer changes the subscription itself, in its own portal.
+        return redirect("subscriptions:partner_detail", subscription_id=subscription.pk)
     upgrade_skus = policy.visible(principal, Sku).filter(upgrades_from__from_sku_id=subscription.offer.sku_id)
     form = forms.ChangeRequestForm(request.POST or None, upgrade_skus=upgrade_skus)
     preview = None

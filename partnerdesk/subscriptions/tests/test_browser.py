@@ -131,3 +131,24 @@ def test_suspending_asks_first_and_says_who_loses_what(browsing: Any) -> None:
 
     assert Subscription.objects.get(pk=subscription.pk).status == Subscription.Status.SUSPENDED
     assert "cannot change until it is reactivated" in (partner.text_content("[data-testid=removable]") or "")
+
+
+def test_acting_for_a_customer_the_agent_is_sent_to_the_partner_center(browsing: Any) -> None:
+    world = browsing.world
+    catalog = build_catalog()
+    from partnerdesk.subscriptions.tests.conftest import subscribe
+
+    subscription = subscribe(world, catalog.basic_monthly, 10)
+    agent = browsing.sign_in_as("a.admin_agent")
+    agent.select_option("select#switch-org", label="Contoso")
+    submit(agent, "form.switcher button[type=submit]")
+    agent.goto("/admin/subscriptions/")
+
+    page = agent.content()
+    assert "Request a change from" not in page
+    assert "change these subscriptions in the partner center" in agent.text_content(
+        "[data-testid=on-behalf-lead]"
+    )
+    submit(agent, "[data-testid=partner-center-link]")
+    assert agent.url.endswith(f"/partner/subscriptions/{subscription.pk}/")
+    assert agent.text_content("dd[data-testid=quantity]") == "10"

@@ -130,3 +130,23 @@ def test_open_requests_from_before_totals_get_their_total(world: World, catalog:
     migration.totals_for_open_requests(apps, None)
     assert ChangeRequest.objects.get(pk=legacy.pk).seats == 20
     assert ChangeRequest.objects.get(pk=decided.pk).seats is None
+
+
+def test_a_partner_acting_for_its_customer_is_not_sent_to_ask_itself(
+    api: Any, web: Any, world: World, catalog: Catalog
+) -> None:
+    subscription = subscribe(world, catalog.basic_monthly, 25)
+    before = database_state()
+    asked = api("a.admin_agent", on_behalf_of=world.customer_a1.pk).post(
+        "/change-requests", {"subscription_id": str(subscription.pk), "type": "increase", "seats": 30}
+    )
+    assert asked.status_code == 403 and asked.json_body["error"]["code"] == "partner_changes_directly"
+    assert database_state() == before
+
+    agent = web("a.admin_agent")
+    agent.post("/switch-organization/", {"organization": str(world.customer_a1.pk)})
+    page = agent.get("/admin/subscriptions/").content.decode()
+    assert "Request a change from" not in page
+    assert f'href="/partner/subscriptions/{subscription.pk}/"' in page
+    form = agent.get(f"/admin/subscriptions/{subscription.pk}/request-change/")
+    assert form.status_code == 302 and form["Location"] == f"/partner/subscriptions/{subscription.pk}/"
