@@ -156,12 +156,21 @@ def set_partner_suspended(
     return partner
 
 
-def initial_domain_for(prefix: str) -> str:
-    label = slugify(prefix).replace("-", "")[:40]
-    if not label or not re.fullmatch(r"[a-z0-9]+", label):
-        raise DomainError(
-            _("The domain prefix may use only letters and digits."), code="invalid_domain_prefix"
-        )
+def initial_domain_for(prefix: str, *, from_name: bool = False) -> str:
+    """`<prefix>.<install suffix>`. A prefix the partner typed is taken as typed (case aside) or
+    refused with a suggestion, never silently changed ("north wind!" is not quietly `northwind`);
+    only a prefix derived from the customer's name is simplified."""
+    simplified = slugify(prefix).replace("-", "")[:40]
+    label = simplified if from_name else prefix.strip().lower()
+    if not re.fullmatch(r"[a-z0-9]{1,40}", label):
+        if simplified and not from_name:
+            message = _(
+                "The domain prefix may use only unaccented letters and digits, without spaces or "
+                "punctuation: for example %(suggestion)s."
+            ) % {"suggestion": simplified}
+        else:
+            message = _("The domain prefix may use only unaccented letters and digits.")
+        raise DomainError(message, code="invalid_domain_prefix")
     return f"{label}.{settings.INITIAL_DOMAIN_SUFFIX}"
 
 
@@ -183,7 +192,7 @@ def create_customer(
     if billing and any(billing.values()):
         principal.require(Permission.CUSTOMERS_BILLING)
     partner = principal.organization
-    domain = initial_domain_for(domain_prefix or name)
+    domain = initial_domain_for(domain_prefix) if domain_prefix else initial_domain_for(name, from_name=True)
     with transaction.atomic():
         if Organization.objects.filter(initial_domain=domain).exists():
             raise Conflict(

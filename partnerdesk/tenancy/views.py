@@ -77,7 +77,7 @@ def partner_create(request: HttpRequest) -> HttpResponse:
                 **data,
             )
         except DomainError as error:
-            form.add_error(None, error.message)
+            form.add_error("domain_prefix" if error.code in DOMAIN_ERRORS else None, error.message)
         else:
             return render(
                 request,
@@ -171,6 +171,9 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+DOMAIN_ERRORS = {"invalid_domain_prefix", "domain_taken"}
+
+
 @requires(P.CUSTOMERS_CREATE, portal="partner")
 def customer_create(request: HttpRequest) -> HttpResponse:
     principal = principal_of(request)
@@ -189,7 +192,7 @@ def customer_create(request: HttpRequest) -> HttpResponse:
                 billing={f: data[f] for f in services.BILLING_FIELDS if f in data} if with_billing else None,
             )
         except DomainError as error:
-            form.add_error(None, error.message)
+            form.add_error("domain_prefix" if error.code in DOMAIN_ERRORS else None, error.message)
         else:
             return render(
                 request,

@@ -179,3 +179,25 @@ def test_an_invalid_time_zone_is_refused(api, world):
 
     assert response.status_code == 400
     assert database_state() == before
+
+
+@pytest.mark.parametrize("prefix", ["north wind!", "north-wind", "nörthwind", "north_wind"])
+def test_a_typed_prefix_is_never_silently_changed(api, world, prefix):
+    before = database_state()
+    response = api("a.admin_agent").post("/customers", {**NEW_CUSTOMER, "domain_prefix": prefix})
+
+    assert response.status_code == 400
+    error = response.json_body["error"]
+    assert error["code"] == "invalid_domain_prefix"
+    assert "for example north" in error["message"]
+    assert database_state() == before
+
+
+def test_capitals_in_a_prefix_are_only_lower_cased(api, world):
+    response = api("a.admin_agent").post("/customers", {**NEW_CUSTOMER, "domain_prefix": "FourthCoffee"})
+    assert response.json_body["initial_domain"] == "fourthcoffee.partnerdesk.test"
+
+
+def test_without_a_prefix_the_domain_comes_from_the_name(api, world):
+    response = api("a.admin_agent").post("/customers", {**NEW_CUSTOMER, "domain_prefix": ""})
+    assert response.json_body["initial_domain"] == "fourthcoffee.partnerdesk.test"

@@ -237,3 +237,23 @@ def test_adding_a_customer_continues_to_its_first_subscription(web, world):
 
     customer = Organization.objects.get(initial_domain="fourthcoffee.partnerdesk.test")
     assert f"/partner/customers/{customer.pk}/subscriptions/new/" in response.content.decode()
+
+
+def test_the_form_says_why_a_prefix_is_refused_next_to_it(web, world):
+    before = database_state()
+    response = web("a.sales_agent").post(
+        "/partner/customers/new/",
+        {
+            "name": "Northwind",
+            "domain_prefix": "north wind!",
+            "admin_name": "Nora",
+            "admin_email": "nora@northwind.test",
+            "language": "en",
+            "time_zone": "UTC",
+        },
+    )
+
+    assert response.status_code == 400
+    assert "for example northwind" in response.content.decode()
+    assert response.context["form"].errors["domain_prefix"]
+    assert database_state() == before
