@@ -56,6 +56,8 @@ class AuditEvent(models.Model):
     )
     object_type = models.CharField(max_length=64)
     object_id = models.CharField(max_length=64)
+    # What the object was called when the event happened, so the log reads in words after renames.
+    object_label = models.CharField(max_length=200, blank=True)
     action = models.CharField(max_length=64)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)

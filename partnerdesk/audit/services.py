@@ -35,6 +35,12 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
+def _label(target: models.Model) -> str:
+    """The object's own name (`str()`), unless that is only Django's "Model object (pk)"."""
+    label = str(target)
+    return "" if label.endswith(f"object ({target.pk})") else label[:200]
+
+
 def record(
     principal: Principal | None,
     *,
@@ -67,6 +73,7 @@ def record(
         partner=partner,
         object_type=target._meta.label_lower,
         object_id=str(target.pk),
+        object_label=_label(target),
         action=action,
         before=before,
         after=after,

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import csv
-from datetime import datetime, time, timedelta
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django import forms
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
 
 from partnerdesk.access.permissions import Permission
 from partnerdesk.access.principal import principal_of
 from partnerdesk.access.web import requires
+from partnerdesk.audit import sentences
 from partnerdesk.audit.models import AuditEvent
 from partnerdesk.audit.queries import filtered_events
 from partnerdesk.pagination import paginate
@@ -22,30 +26,55 @@ from partnerdesk.pagination import paginate
 FILTERS = ["action", "object_type", "actor", "channel", "since", "until"]
 
 
-def _day_start(raw: str) -> datetime | None:
-    day = parse_date(raw) if raw else None
+class AuditFilterForm(forms.Form):
+    """The log's filters, from the query string; a date that is no date is a form error, not a 500."""
+
+    action = forms.CharField(required=False, max_length=64)
+    object_type = forms.CharField(required=False, max_length=64)
+    actor = forms.CharField(required=False, max_length=254)
+    channel = forms.ChoiceField(required=False, choices=[("", ""), *AuditEvent.Channel.choices])
+    since = forms.DateField(label=_("From"), required=False)
+    until = forms.DateField(label=_("To"), required=False)
+
+
+def _day_start(day: date | None) -> datetime | None:
     return timezone.make_aware(datetime.combine(day, time.min)) if day else None
 
 
-def _events(request: HttpRequest) -> tuple[object, dict[str, str]]:
-    values = {name: request.GET.get(name, "").strip() for name in FILTERS}
-    until = _day_start(values["until"])
-    events = filtered_events(
+def _events(request: HttpRequest, form: AuditFilterForm) -> Any:
+    data = form.cleaned_data if form.is_valid() else {}
+    until = _day_start(data.get("until"))
+    return filtered_events(
         principal_of(request),
-        action=values["action"],
-        object_type=values["object_type"],
-        actor=values["actor"],
-        channel=values["channel"] if values["channel"] in AuditEvent.Channel.values else "",
-        since=_day_start(values["since"]),
+        action=data.get("action", ""),
+        object_type=data.get("object_type", ""),
+        actor=data.get("actor", ""),
+        channel=data.get("channel", ""),
+        since=_day_start(data.get("since")),
         until=until + timedelta(days=1) if until else None,
-    ).select_related("actor_organization", "on_behalf_of", "organization")
-    return events, values
+    ).select_related("actor_user", "actor_organization", "on_behalf_of", "organization")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One event as the page shows it: the sentence, the labelled changes, the raw record."""
+
+    event: AuditEvent
+    sentence: str
+    changes: list[sentences.FieldChange]
+    raw: str
+
+
+def _row(event: AuditEvent) -> Row:
+    raw = json.dumps({"before": event.before, "after": event.after}, indent=2, ensure_ascii=False)
+    return Row(event, sentences.sentence(event), sentences.changes(event), raw)
 
 
 def audit_log(request: HttpRequest, portal: str) -> HttpResponse | StreamingHttpResponse:
-    events: Any
-    events, values = _events(request)
-    if request.GET.get("format") == "csv":
+    form = AuditFilterForm(request.GET)
+    events = _events(request, form)
+    values = {name: request.GET.get(name, "").strip() for name in FILTERS}
+    if request.GET.get("format") == "csv" and not form.errors:
         return _csv(events)
     page = paginate(events, ordering=["-id"], cursor=request.GET.get("cursor"), limit=50)
     query = {k: v for k, v in values.items() if v}
@@ -54,11 +83,14 @@ def audit_log(request: HttpRequest, portal: str) -> HttpResponse | StreamingHttp
         "audit/log.html",
         {
             "page": page,
+            "rows": [_row(event) for event in page.items],
+            "form": form,
             "filters": values,
             "channels": AuditEvent.Channel.choices,
             "query_string": urlencode(query),
             "csv_query": urlencode({**query, "format": "csv"}),
         },
+        status=400 if form.errors else 200,
     )
 
 
@@ -85,6 +117,8 @@ def _csv(events: object) -> StreamingHttpResponse:
         "before",
         "after",
         "reason",
+        "object",
+        "summary",
     ]
 
     def rows():
@@ -106,6 +140,8 @@ def _csv(events: object) -> StreamingHttpResponse:
                     event.before,
                     event.after,
                     event.reason,
+                    event.object_label,
+                    sentences.sentence(event),
                 ]
             )
 

@@ -1,0 +1,228 @@
+"""The audit log in words: one translated sentence per event, and before → after as labelled fields.
+
+"Adam Agent (Fabrikam, acting for Contoso) suspended Office 365 E3": who (name, organization, on
+whose behalf), a verb phrase per action (`ACTIONS`, translated in the viewer's language when shown),
+and the object by the name it had then (`AuditEvent.object_label`). The raw JSON stays in the event
+(details toggle, CSV, API). An action without a phrase reads "did <action> on <object>" rather than
+failing: new actions show up readable and get their phrase here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.utils import formats, timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_lazy
+
+from partnerdesk.audit.models import AuditEvent
+
+
+def _(message: str) -> str:
+    """Mark a phrase for makemessages; it is translated when shown (`gettext(phrase)`)."""
+    return message
+
+
+# Each phrase has %(object)s: the object's name when the event happened.
+ACTIONS: dict[str, str] = {
+    "api_token.created": _("created the API token %(object)s"),
+    "api_token.revoked": _("revoked the API token %(object)s"),
+    "attachment.added": _("attached %(object)s"),
+    "canned_reply.created": _("created the canned reply %(object)s"),
+    "catalog.addon_rule_added": _("added the add-on rule %(object)s"),
+    "catalog.offer_created": _("created the offer %(object)s"),
+    "catalog.policy_changed": _("changed the policy of %(object)s"),
+    "catalog.price_change_announced": _("announced a price change for %(object)s"),
+    "catalog.product_created": _("created the product %(object)s"),
+    "catalog.sku_created": _("created the SKU %(object)s"),
+    "catalog.upgrade_path_added": _("added the upgrade path %(object)s"),
+    "change_request.created": _("asked for a change to %(object)s"),
+    "change_request.approved": _("approved the change request %(object)s"),
+    "change_request.rejected": _("rejected the change request %(object)s"),
+    "change_request.information_requested": _("asked for information about %(object)s"),
+    "change_request.replied": _("answered about %(object)s"),
+    "customer.created": _("created the customer %(object)s"),
+    "customer.updated": _("changed the customer %(object)s"),
+    "domain.added": _("added the domain %(object)s"),
+    "domain.default_changed": _("made %(object)s the default domain"),
+    "domain.removed": _("removed the domain %(object)s"),
+    "domain.verified": _("verified the domain %(object)s"),
+    "feature.created": _("created the feature %(object)s"),
+    "feed_token.created": _("created a feed link %(object)s"),
+    "feed_token.revoked": _("revoked a feed link %(object)s"),
+    "group.created": _("created the group %(object)s"),
+    "group.deleted": _("deleted the group %(object)s"),
+    "group.member_added": _("added a member to %(object)s"),
+    "group.member_removed": _("removed a member from %(object)s"),
+    "health_issue.created": _("opened the health issue %(object)s"),
+    "health_issue.posted": _("posted an update to %(object)s"),
+    "health_issue.published": _("published the health issue %(object)s"),
+    "health_issue.report_published": _("published the incident report of %(object)s"),
+    "health_issue.revised": _("revised the health issue %(object)s"),
+    "health_preferences.updated": _("changed the service health preferences %(object)s"),
+    "help_article.created": _("wrote the help article %(object)s"),
+    "licence.assigned": _("assigned a licence to %(object)s"),
+    "licence.removed": _("removed a licence from %(object)s"),
+    "maintenance.cancelled": _("cancelled the maintenance %(object)s"),
+    "maintenance.created": _("scheduled the maintenance %(object)s"),
+    "maintenance.rescheduled": _("rescheduled the maintenance %(object)s"),
+    "message.attachment_added": _("attached a file to the post %(object)s"),
+    "message.created": _("wrote the Message center post %(object)s"),
+    "message.published": _("published the Message center post %(object)s"),
+    "message.revised": _("revised the Message center post %(object)s"),
+    "organization.security_changed": _("changed the security policy of %(object)s"),
+    "organization.updated": _("changed the organization profile of %(object)s"),
+    "partner.created": _("created the partner %(object)s"),
+    "partner.flagged": _("flagged the partner %(object)s"),
+    "partner.reactivated": _("reactivated the partner %(object)s"),
+    "partner.suspended": _("suspended the partner %(object)s"),
+    "partner.updated": _("changed the partner %(object)s"),
+    "region.created": _("created the region %(object)s"),
+    "relationship.accepted": _("accepted delegated access %(object)s"),
+    "relationship.declined": _("declined delegated access %(object)s"),
+    "relationship.ended": _("ended delegated access %(object)s"),
+    "relationship.requested": _("asked for delegated access %(object)s"),
+    "saved_view.created": _("saved the view %(object)s"),
+    "service.created": _("added the service %(object)s"),
+    "service_credential.created": _("created the service credential %(object)s"),
+    "service_request.created": _("opened the service request %(object)s"),
+    "service_request.updated": _("changed the service request %(object)s"),
+    "sla_policy.saved": _("saved the SLA policy %(object)s"),
+    "subscription.cancelled": _("cancelled %(object)s"),
+    "subscription.change_refused": _("was refused a change to %(object)s"),
+    "subscription.created": _("bought %(object)s"),
+    "subscription.data_deleted": _("deleted the data of %(object)s"),
+    "subscription.decrease_scheduled": _("scheduled fewer seats at renewal for %(object)s"),
+    "subscription.expired": _("let %(object)s expire"),
+    "subscription.reactivated": _("reactivated %(object)s"),
+    "subscription.renewed": _("renewed %(object)s"),
+    "subscription.scheduled_change_invalidated": _("dropped a scheduled change of %(object)s"),
+    "subscription.seats_decreased": _("removed seats from %(object)s"),
+    "subscription.seats_increased": _("added seats to %(object)s"),
+    "subscription.support_contact_set": _("set the support contact of %(object)s"),
+    "subscription.suspended": _("suspended %(object)s"),
+    "subscription.updated": _("changed the settings of %(object)s"),
+    "subscription.upgraded": _("upgraded %(object)s"),
+    "support.deflected": _("solved a problem with the help article %(object)s"),
+    "support_profile.updated": _("changed the support profile of %(object)s"),
+    "support_request.created": _("opened the support request %(object)s"),
+    "support_request.escalated": _("escalated the support request %(object)s to the operator"),
+    "support_request.merged": _("merged the support request %(object)s"),
+    "support_request.note_added": _("added an internal note to %(object)s"),
+    "support_request.updated": _("changed the support request %(object)s"),
+    "support_topic.saved": _("saved the support topic %(object)s"),
+    "user.blocked": _("blocked %(object)s from signing in"),
+    "user.created": _("created the user %(object)s"),
+    "user.deleted": _("deleted the user %(object)s"),
+    "user.language_changed": _("changed the language of %(object)s"),
+    "user.password_change_required": _("required %(object)s to change their password"),
+    "user.password_changed": _("changed the password of %(object)s"),
+    "user.password_reset": _("reset the password of %(object)s"),
+    "user.password_reset_by_admin": _("reset the password of %(object)s"),
+    "user.profile_changed": _("changed the profile of %(object)s"),
+    "user.purged": _("deleted the user %(object)s for good"),
+    "user.restored": _("restored the user %(object)s"),
+    "user.roles_changed": _("changed the roles of %(object)s"),
+    "user.signed_in": _("signed in as %(object)s"),
+    "user.unblocked": _("allowed %(object)s to sign in again"),
+    "user.updated": _("changed the user %(object)s"),
+}
+
+# Labels of the fields that before/after hold; others are shown by their name, made readable.
+FIELDS: dict[str, Promise] = {
+    "quantity": gettext_lazy("Seats"),
+    "quantity_at_renewal": gettext_lazy("Seats at renewal"),
+    "status": gettext_lazy("Status"),
+    "suspension_reason": gettext_lazy("Suspension reason"),
+    "auto_renew": gettext_lazy("Auto-renew"),
+    "friendly_name": gettext_lazy("Name"),
+    "name": gettext_lazy("Name"),
+    "term_end": gettext_lazy("Term ends"),
+    "roles": gettext_lazy("Roles"),
+    "email": gettext_lazy("E-mail"),
+    "display_name": gettext_lazy("Display name"),
+    "language": gettext_lazy("Language"),
+    "time_zone": gettext_lazy("Time zone"),
+    "title": gettext_lazy("Title"),
+    "severity": gettext_lazy("Severity"),
+    "assignee": gettext_lazy("Assigned to"),
+    "blocked": gettext_lazy("Blocked"),
+    "note": gettext_lazy("Note"),
+    "kind": gettext_lazy("Type"),
+    "deleted_at": gettext_lazy("Deleted at"),
+    "restorable_until": gettext_lazy("Restorable until"),
+}
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    label: str
+    before: str
+    after: str
+
+
+def _label(key: str) -> str:
+    return str(FIELDS[key]) if key in FIELDS else key.replace("_", " ").capitalize()
+
+
+def _value(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return gettext("Yes") if value else gettext("No")
+    if isinstance(value, list):
+        return ", ".join(_value(v) for v in value) or "—"
+    if isinstance(value, dict):
+        return "; ".join(f"{_label(k)}: {_value(v)}" for k, v in value.items())
+    if isinstance(value, str) and len(value) >= 19 and value[4:5] == "-" and value[10:11] == "T":
+        moment = parse_datetime(value)
+        if isinstance(moment, datetime):
+            if timezone.is_naive(moment):
+                moment = timezone.make_aware(moment, UTC)
+            return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+    return str(value)
+
+
+def changes(event: AuditEvent) -> list[FieldChange]:
+    """Before → after, one row per field that either side names, in the order written."""
+    before = event.before if isinstance(event.before, dict) else {}
+    after = event.after if isinstance(event.after, dict) else {}
+    keys = list(dict.fromkeys([*before, *after]))
+    return [
+        FieldChange(_label(key), _value(before.get(key)), _value(after.get(key)))
+        for key in keys
+        if before.get(key) != after.get(key) or key not in before
+    ]
+
+
+def actor(event: AuditEvent) -> str:
+    """ "Adam Agent (Fabrikam, acting for Contoso)", or "The system" for jobs."""
+    if not event.actor_email:
+        return gettext("The system")
+    user = event.actor_user
+    name = (user.display_name if user is not None and user.display_name else "") or event.actor_email
+    home = event.actor_organization.name if event.actor_organization else ""
+    if event.on_behalf_of is not None:
+        return gettext("%(name)s (%(home)s, acting for %(customer)s)") % {
+            "name": name,
+            "home": home,
+            "customer": event.on_behalf_of.name,
+        }
+    return gettext("%(name)s (%(home)s)") % {"name": name, "home": home} if home else name
+
+
+def sentence(event: AuditEvent) -> str:
+    """The whole event in one sentence, in the active language."""
+    thing = event.object_label or event.object_type
+    phrase = ACTIONS.get(event.action)
+    if phrase is None:
+        what = gettext("did %(action)s on %(object)s") % {"action": event.action, "object": thing}
+    else:
+        what = gettext(phrase) % {"object": thing}
+    text = gettext("%(actor)s %(what)s") % {"actor": actor(event), "what": what}
+    if event.reason:
+        text = gettext("%(sentence)s: %(reason)s") % {"sentence": text, "reason": event.reason}
+    return text
