@@ -56,7 +56,7 @@ class ScheduledChangeOut(Out):
     id: uuid.UUID
     quantity: int
     status: str
-    invalid_reason: str
+    invalid_reason: str = Field(description="Why it no longer applies, in your language.")
     created_at: datetime
 
 
@@ -276,9 +276,16 @@ def _detail_out(subscription: Subscription) -> dict[str, Any]:
         "removable_now": {"seats": removable.seats, "until": removable.until},
         "cancel_until": services.cancel_deadline(subscription),
         "lots": list(subscription.lots.order_by("-created_at").values(*LotOut.model_fields)),
-        "scheduled_changes": list(
-            subscription.scheduled_changes.order_by("-created_at").values(*ScheduledChangeOut.model_fields)
-        ),
+        "scheduled_changes": [
+            {
+                "id": change.id,
+                "quantity": change.quantity,
+                "status": change.status,
+                "invalid_reason": change.reason_text,
+                "created_at": change.created_at,
+            }
+            for change in subscription.scheduled_changes.order_by("-created_at")
+        ],
     }
 
 

@@ -7,4 +7,7 @@ class SubscriptionsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from partnerdesk.subscriptions import scopes  # noqa: F401  (registers its rules into access.policy)
+        from partnerdesk.subscriptions import (
+            scopes,  # noqa: F401  (registers its rules into access.policy)
+            texts,  # noqa: F401  (registers how its stored sentences read)
+        )

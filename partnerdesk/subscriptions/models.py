@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from partnerdesk import etags
+from partnerdesk import etags, texts
 from partnerdesk.access.permissions import Permission
 from partnerdesk.access.rules import Need
 from partnerdesk.errors import Forbidden
@@ -109,6 +109,9 @@ class ScheduledChange(models.Model):
     quantity = models.PositiveIntegerField(_("quantity at renewal"))
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     invalid_reason = models.TextField(blank=True)
+    # Why it no longer applies, as a product sentence (`partnerdesk.texts`); `invalid_reason` keeps English.
+    reason_code = models.CharField(max_length=64, blank=True)
+    reason_params = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -118,6 +121,11 @@ class ScheduledChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} at renewal ({self.status})"
+
+    @property
+    def reason_text(self) -> str:
+        """Why it no longer applies, in the reader's language."""
+        return texts.render(self.reason_code, self.reason_params, self.invalid_reason)
 
 
 class ChangeRequest(models.Model):

@@ -17,10 +17,10 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from partnerdesk import etags
+from partnerdesk import etags, texts
 from partnerdesk.access.permissions import OrgKind, Permission, Role
 from partnerdesk.access.principal import Principal
 from partnerdesk.accounts.models import User
@@ -409,7 +409,7 @@ def _schedule(
             principal,
             subscription,
             previous,
-            _("Replaced by a later scheduled change to %(quantity)s seats.") % {"quantity": quantity},
+            ("subscriptions.scheduled_replaced", {"quantity": quantity}),
             now,
             status=ScheduledChange.Status.CANCELLED,
         )
@@ -422,13 +422,22 @@ def _invalidate(
     principal: Principal | None,
     subscription: Subscription,
     change: ScheduledChange,
-    reason: str,
+    problem: Problem,
     now: datetime,
     *,
     status: str = ScheduledChange.Status.INVALID,
 ) -> None:
-    """Mark a scheduled change as no longer applying, say why, audit it, tell the partner."""
-    ScheduledChange.objects.filter(pk=change.pk).update(status=status, invalid_reason=reason, decided_at=now)
+    """Mark a scheduled change as no longer applying, say why, audit it, tell the partner.
+
+    The reason is stored as its code (read in each reader's language) and in English.
+    """
+    code, params = problem
+    with translation.override("en"):
+        english = texts.render(code, params, code)
+    reason = texts.render(code, params, english)
+    ScheduledChange.objects.filter(pk=change.pk).update(
+        status=status, invalid_reason=english, reason_code=code, reason_params=params, decided_at=now
+    )
     audit.record(
         principal,
         action="subscription.scheduled_change_invalidated",
@@ -451,22 +460,20 @@ def _invalidate(
     )
 
 
-def _scheduled_problem(subscription: Subscription, change: ScheduledChange) -> str:
-    """Why a scheduled change can no longer apply at renewal, or "" when it still can."""
+Problem = tuple[str, dict[str, Any]]
+
+
+def _scheduled_problem(subscription: Subscription, change: ScheduledChange) -> Problem | None:
+    """Why a scheduled change can no longer apply at renewal (a `texts` code and its parameters)."""
     if subscription.status == Subscription.Status.SUSPENDED:
-        return _(
-            "The subscription was suspended (%(reason)s), so it cannot change at renewal; reactivate it "
-            "and schedule the change again."
-        ) % {"reason": subscription.get_suspension_reason_display() or _("no reason given")}
+        return "subscriptions.scheduled_suspended", {"reason": subscription.suspension_reason}
     if subscription.status != Subscription.Status.ACTIVE:
-        return _("The subscription was %(status)s, so it will not renew.") % {
-            "status": subscription.get_status_display().lower()
-        }
+        return "subscriptions.scheduled_not_renewing", {"status": subscription.status}
     if not subscription.auto_renew:
-        return _("Auto-renew was turned off, so the subscription will not renew.")
+        return "subscriptions.scheduled_auto_renew_off", {}
     offer = subscription.offer
     if change.quantity < offer.min_quantity or change.quantity > offer.max_quantity:
-        return _("%(quantity)s seats is outside the offer's limits (%(min)s-%(max)s).") % {
+        return "subscriptions.scheduled_outside_limits", {
             "quantity": change.quantity,
             "min": offer.min_quantity,
             "max": offer.max_quantity,
@@ -476,11 +483,8 @@ def _scheduled_problem(subscription: Subscription, change: ScheduledChange) -> s
         subscription.quantity if subscription.status == Subscription.Status.ACTIVE else 0
     )
     if change.quantity + others < assigned:
-        return _("%(assigned)s licences are now assigned, more than %(quantity)s seats.") % {
-            "assigned": assigned,
-            "quantity": change.quantity,
-        }
-    return ""
+        return "subscriptions.scheduled_below_assigned", {"assigned": assigned, "quantity": change.quantity}
+    return None
 
 
 def revalidate_scheduled(principal: Principal | None, subscription: Subscription, *, now: datetime) -> None:

@@ -104,9 +104,12 @@ class RequestMessageIn(Schema):
     visibility: Literal["public", "internal"] = "public"
 
 
+_READ_AS_TEXT = "The message; sentences the product wrote (status changes, escalation) in your language."
+
+
 class RequestMessageOut(Out):
     id: uuid.UUID
-    body: str
+    body: str = Field(validation_alias="text", description=_READ_AS_TEXT)
     visibility: str
     source: str
     author_name: str
@@ -175,7 +178,7 @@ class NoteIn(Schema):
 class NoteOut(Out):
     id: uuid.UUID
     kind: str
-    body: str
+    body: str = Field(validation_alias="text", description=_READ_AS_TEXT)
     author_name: str
     created_at: datetime
 

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from partnerdesk import texts
 from partnerdesk.etags import Versioned
 
 
@@ -269,6 +270,9 @@ class Message(models.Model):
         "tenancy.Organization", on_delete=models.PROTECT, null=True, related_name="+"
     )
     body = models.TextField(_("message"))
+    # A sentence the product wrote (`partnerdesk.texts`): its code and parameters; `body` keeps English.
+    text_code = models.CharField(max_length=64, blank=True)
+    text_params = models.JSONField(default=dict, blank=True)
     visibility = models.CharField(max_length=8, choices=Visibility.choices, default=Visibility.PUBLIC)
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.WEB)
     inbound_message_id = models.CharField(max_length=300, null=True, blank=True, unique=True)
@@ -284,6 +288,11 @@ class Message(models.Model):
     def kind(self) -> str:
         """Timeline templates show messages and notes alike; a message has no note kind."""
         return ""
+
+    @property
+    def text(self) -> str:
+        """The body as the reader reads it: a product sentence in their language, else as written."""
+        return texts.render(self.text_code, self.text_params, self.body)
 
 
 class Note(models.Model):
@@ -312,6 +321,8 @@ class Note(models.Model):
     )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     body = models.TextField(_("note"))
+    text_code = models.CharField(max_length=64, blank=True)
+    text_params = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -327,6 +338,10 @@ class Note(models.Model):
     @property
     def source(self) -> str:
         return "system" if self.kind == self.Kind.SYSTEM else ""
+
+    @property
+    def text(self) -> str:
+        return texts.render(self.text_code, self.text_params, self.body)
 
 
 def _attachment_path(instance: Attachment, filename: str) -> str:

@@ -458,6 +458,8 @@ def update_support_request(
                 author_name=principal.user.display_name,
                 author_organization=principal.home_organization,
                 body=_("Status changed to %(status)s.") % {"status": locked.get_status_display()},
+                text_code="support.status_changed",
+                text_params={"status": locked.status},
                 visibility=Visibility.PUBLIC,
                 source=Message.Source.SYSTEM,
                 created_at=now,
@@ -540,9 +542,19 @@ def merge_support_requests(
         locked.closed_at = now
         _touch(locked, now)
         locked.save()
-        for target, text in (
-            (locked, _("Merged into %(number)s.") % {"number": into.number}),
-            (into, _("%(number)s was merged into this request.") % {"number": locked.number}),
+        for target, text, code, number in (
+            (
+                locked,
+                _("Merged into %(number)s.") % {"number": into.number},
+                "support.merged_into",
+                into.number,
+            ),
+            (
+                into,
+                _("%(number)s was merged into this request.") % {"number": locked.number},
+                "support.merged_here",
+                locked.number,
+            ),
         ):
             Message.objects.create(
                 support_request=target,
@@ -550,6 +562,8 @@ def merge_support_requests(
                 author_name=principal.user.display_name,
                 author_organization=principal.home_organization,
                 body=text,
+                text_code=code,
+                text_params={"number": number},
                 visibility=Visibility.PUBLIC,
                 source=Message.Source.SYSTEM,
                 created_at=now,
@@ -680,6 +694,7 @@ def escalate(
             author_name=principal.user.display_name,
             author_organization=principal.home_organization,
             body=_("Escalated to the operator."),
+            text_code="support.escalated",
             visibility=Visibility.PUBLIC,
             source=Message.Source.SYSTEM,
             created_at=now,
@@ -883,6 +898,8 @@ def update_service_request(
                 author_organization=principal.home_organization,
                 kind=Note.Kind.SYSTEM,
                 body=_("Status changed to %(status)s.") % {"status": locked.get_status_display()},
+                text_code="service_request.status_changed",
+                text_params={"status": locked.status},
                 created_at=now,
             )
             _mail(

@@ -96,3 +96,24 @@ def test_a_closed_cancellation_window_is_not_offered(web: Any, world: World, cat
     assert "Cancellation is possible until" not in page
     assert "The cancellation window closed on" in page
     assert "Cancel subscription" not in page
+
+
+def test_why_a_scheduled_change_lapsed_reads_in_the_readers_language(
+    api: Any, world: World, catalog: Catalog
+) -> None:
+    from django.utils import translation
+
+    subscription = subscribe(world, catalog.basic_monthly, 10)
+    subscription.lots.update(refundable_until=timezone.now() - timedelta(days=1))
+    services.change_quantity(agent(world), subscription, 6)
+    services.update_settings(agent(world), subscription, {"auto_renew": False})
+
+    change = ScheduledChange.objects.get()
+    english = "Auto-renew was turned off, so the subscription will not renew."
+    assert change.reason_code == "subscriptions.scheduled_auto_renew_off"
+    assert change.invalid_reason == english
+    with translation.override("es"):
+        spanish = translation.gettext(english)
+        assert change.reason_text == spanish != english
+    detail = api("a.admin_agent").get(f"/subscriptions/{subscription.pk}", headers={"Accept-Language": "es"})
+    assert detail.json_body["scheduled_changes"][0]["invalid_reason"] == spanish
