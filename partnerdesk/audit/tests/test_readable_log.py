@@ -88,3 +88,21 @@ def test_the_page_costs_the_same_for_5_or_30_events(web: Any, world: World) -> N
     with CaptureQueriesContext(connection) as many:
         client.get("/admin/audit/")
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("es", "(Fabrikam, en nombre de Contoso) bloqueó"),
+        ("zh-hans", "（Fabrikam，代表 Contoso）"),  # noqa: RUF001 (full-width punctuation is the point)
+    ],
+)
+def test_the_sentence_is_in_the_viewers_language(
+    web: Any, world: World, language: str, expected: str
+) -> None:
+    _blocked_on_behalf(world)
+    admin = world.user("a1.global_admin")
+    admin.language = language
+    admin.save(update_fields=["language"])
+    page = web("a1.global_admin").get("/admin/audit/").content.decode()
+    assert expected in page
