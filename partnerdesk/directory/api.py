@@ -23,6 +23,7 @@ from partnerdesk.access.principal import Principal
 from partnerdesk.accounts.models import RoleAssignment, User
 from partnerdesk.api import Email, ErrorOut, Out, PageOut, principal_of, requires
 from partnerdesk.directory import queries, services, signins
+from partnerdesk.directory import rules as directory_rules
 from partnerdesk.directory.models import DeletedUser, Domain, Group, GroupMembership, SecuritySettings
 from partnerdesk.edge import FORM_CONTENT_TYPES, invalid
 from partnerdesk.errors import DomainError
@@ -278,7 +279,7 @@ def _organization_out(principal: Principal) -> dict[str, Any]:
         "the customer's audit log records it as on behalf."
     ),
 )
-@requires(P.TEAM_VIEW)
+@requires(directory_rules.TEAM_VIEW)
 def list_users(
     request: HttpRequest,
     q: str = "",
@@ -304,7 +305,7 @@ def list_users(
 @router.post(
     "/users", response={201: UserCreatedOut, **ERRORS}, summary="Create a user (temporary password once)"
 )
-@requires(P.TEAM_MANAGE)
+@requires(directory_rules.TEAM_MANAGE)
 def create_user(request: HttpRequest, payload: UserIn) -> Status:
     principal = _tenant_principal(request)
     data = payload.model_dump()
@@ -326,7 +327,7 @@ def create_user(request: HttpRequest, payload: UserIn) -> Status:
     + ", ".join(services.CSV_COLUMNS)
     + ". A row whose user exists is reported as `exists`.",
 )
-@requires(P.TEAM_MANAGE)
+@requires(directory_rules.TEAM_MANAGE)
 def import_users(request: HttpRequest, file: UploadedFile | None = File(None)) -> dict[str, Any]:  # noqa: B008
     principal = _tenant_principal(request)
     if file is None and request.content_type in FORM_CONTENT_TYPES:
@@ -347,7 +348,7 @@ def import_users(request: HttpRequest, file: UploadedFile | None = File(None)) -
 
 
 @router.get("/deleted-users", response={200: PageOut[UserOut], 403: ErrorOut}, summary="Soft-deleted users")
-@requires(P.TEAM_VIEW)
+@requires(directory_rules.TEAM_VIEW)
 def list_deleted_users(
     request: HttpRequest, limit: int | None = None, cursor: str | None = None
 ) -> dict[str, Any]:
@@ -360,7 +361,7 @@ def list_deleted_users(
 
 
 @router.get("/users/{user_id}", response={200: UserOut, **ERRORS}, summary="One user")
-@requires(P.TEAM_VIEW)
+@requires(directory_rules.TEAM_VIEW)
 def get_user(request: HttpRequest, user_id: str, response: HttpResponse) -> dict[str, Any]:
     principal = _tenant_principal(request)
     user = _user(principal, user_id)
@@ -369,7 +370,7 @@ def get_user(request: HttpRequest, user_id: str, response: HttpResponse) -> dict
 
 
 @router.patch("/users/{user_id}", response={200: UserOut, **ERRORS}, summary="Edit, block or unblock a user")
-@requires(P.TEAM_MANAGE)
+@requires(directory_rules.TEAM_MANAGE)
 def update_user(
     request: HttpRequest, user_id: str, payload: UserPatch, response: HttpResponse
 ) -> dict[str, Any]:
@@ -391,7 +392,7 @@ def update_user(
 @router.delete(
     "/users/{user_id}", response={204: None, **ERRORS}, summary="Delete a user (restorable for 30 days)"
 )
-@requires(P.TEAM_MANAGE)
+@requires(directory_rules.TEAM_MANAGE)
 def delete_user(request: HttpRequest, user_id: str) -> Status:
     principal = _tenant_principal(request)
     user = _user(principal, user_id)
@@ -401,7 +402,7 @@ def delete_user(request: HttpRequest, user_id: str) -> Status:
 
 
 @router.post("/users/{user_id}/restore", response={200: UserOut, **ERRORS}, summary="Restore a deleted user")
-@requires(P.TEAM_MANAGE)
+@requires(directory_rules.TEAM_MANAGE)
 def restore_user(request: HttpRequest, user_id: str) -> dict[str, Any]:
     principal = _tenant_principal(request)
     user = policy.get_visible(principal, DeletedUser, pk=user_id)
@@ -414,7 +415,7 @@ def restore_user(request: HttpRequest, user_id: str) -> dict[str, Any]:
     response={200: ResetOut, **ERRORS},
     summary="Give a user a temporary password (returned once, or e-mailed)",
 )
-@requires(P.TEAM_MANAGE)
+@requires(directory_rules.TEAM_MANAGE)
 def reset_password(request: HttpRequest, user_id: str, payload: ResetIn) -> dict[str, Any]:
     principal = _tenant_principal(request)
     reset = services.reset_password(principal, _user(principal, user_id), send_to=payload.send_to or "")
@@ -422,7 +423,7 @@ def reset_password(request: HttpRequest, user_id: str, payload: ResetIn) -> dict
 
 
 @router.post("/users/{user_id}/roles", response={200: UserOut, **ERRORS}, summary="Set a user's admin roles")
-@requires(P.ROLES_ASSIGN)
+@requires(directory_rules.ROLES_ASSIGN)
 def set_roles(request: HttpRequest, user_id: str, payload: RolesIn) -> dict[str, Any]:
     principal = _tenant_principal(request)
     user = _user(principal, user_id)
@@ -434,7 +435,7 @@ def set_roles(request: HttpRequest, user_id: str, payload: RolesIn) -> dict[str,
 
 
 @router.get("/groups", response={200: PageOut[GroupOut], 403: ErrorOut}, summary="Security groups")
-@requires(P.TEAM_VIEW)
+@requires(directory_rules.TEAM_VIEW)
 def list_groups(request: HttpRequest, limit: int | None = None, cursor: str | None = None) -> dict[str, Any]:
     principal = _tenant_principal(request)
     page = paginate(policy.visible(principal, Group), ordering=["name", "id"], cursor=cursor, limit=limit)
@@ -442,7 +443,7 @@ def list_groups(request: HttpRequest, limit: int | None = None, cursor: str | No
 
 
 @router.post("/groups", response={201: GroupOut, **ERRORS}, summary="Create a security group")
-@requires(P.GROUPS_MANAGE)
+@requires(directory_rules.GROUPS_MANAGE)
 def create_group(request: HttpRequest, payload: GroupIn) -> Status:
     group = services.create_group(
         _tenant_principal(request), name=payload.name, description=payload.description
@@ -451,7 +452,7 @@ def create_group(request: HttpRequest, payload: GroupIn) -> Status:
 
 
 @router.get("/groups/{group_id}", response={200: GroupOut, **ERRORS}, summary="One group")
-@requires(P.TEAM_VIEW)
+@requires(directory_rules.TEAM_VIEW)
 def get_group(request: HttpRequest, group_id: str, response: HttpResponse) -> Group:
     group = policy.get_visible(_tenant_principal(request), Group, pk=group_id)
     etags.tag(response, group)
@@ -459,7 +460,7 @@ def get_group(request: HttpRequest, group_id: str, response: HttpResponse) -> Gr
 
 
 @router.delete("/groups/{group_id}", response={204: None, **ERRORS}, summary="Delete a group")
-@requires(P.GROUPS_MANAGE)
+@requires(directory_rules.GROUPS_MANAGE)
 def delete_group(request: HttpRequest, group_id: str) -> Status:
     principal = _tenant_principal(request)
     group = policy.get_visible(principal, Group, pk=group_id)
@@ -482,7 +483,7 @@ def _member_out(membership: GroupMembership) -> dict[str, Any]:
     response={200: PageOut[MemberOut], **ERRORS},
     summary="Members and owners (members first, then owners; each in the order added)",
 )
-@requires(P.TEAM_VIEW)
+@requires(directory_rules.TEAM_VIEW)
 def list_members(
     request: HttpRequest, group_id: str, limit: int | None = None, cursor: str | None = None
 ) -> dict[str, Any]:
@@ -501,7 +502,7 @@ def list_members(
 @router.post(
     "/groups/{group_id}/members", response={201: MemberOut, **ERRORS}, summary="Add a member or owner"
 )
-@requires(P.GROUPS_MANAGE)
+@requires(directory_rules.GROUPS_MANAGE)
 def add_member(request: HttpRequest, group_id: str, payload: MemberIn, response: HttpResponse) -> Status:
     principal = _tenant_principal(request)
     group = policy.get_visible(principal, Group, pk=group_id)
@@ -522,7 +523,7 @@ def add_member(request: HttpRequest, group_id: str, payload: MemberIn, response:
 @router.delete(
     "/groups/{group_id}/members/{user_id}", response={204: None, **ERRORS}, summary="Remove a member or owner"
 )
-@requires(P.GROUPS_MANAGE)
+@requires(directory_rules.GROUPS_MANAGE)
 def remove_member(
     request: HttpRequest, group_id: str, user_id: str, role: Literal["member", "owner"] = "member"
 ) -> Status:
@@ -547,7 +548,7 @@ def _membership(principal: Principal, group: Group, user: User, role: str) -> Gr
     response={200: PageOut[DomainOut], **ERRORS},
     summary="The initial domain (first on the first page), then the custom domains by name",
 )
-@requires(P.DOMAINS_VIEW)
+@requires(directory_rules.DOMAINS_VIEW)
 def list_domains(request: HttpRequest, limit: int | None = None, cursor: str | None = None) -> dict[str, Any]:
     principal = _tenant_principal(request)
     domains = policy.visible(principal, Domain)
@@ -572,7 +573,7 @@ def list_domains(request: HttpRequest, limit: int | None = None, cursor: str | N
     response={201: DomainOut, **ERRORS},
     summary="Add a domain; the answer has the TXT record to publish",
 )
-@requires(P.DOMAINS_MANAGE)
+@requires(directory_rules.DOMAINS_MANAGE)
 def add_domain(request: HttpRequest, payload: DomainIn) -> Status:
     return Status(201, _domain_out(services.add_domain(_tenant_principal(request), payload.name)))
 
@@ -582,7 +583,7 @@ def _domain(principal: Principal, name: str) -> Domain:
 
 
 @router.get("/domains/{name}", response={200: DomainOut, **ERRORS}, summary="One custom domain")
-@requires(P.DOMAINS_VIEW)
+@requires(directory_rules.DOMAINS_VIEW)
 def get_domain(request: HttpRequest, name: str, response: HttpResponse) -> dict[str, Any]:
     domain = _domain(_tenant_principal(request), name)
     etags.tag(response, domain)
@@ -594,7 +595,7 @@ def get_domain(request: HttpRequest, name: str, response: HttpResponse) -> dict[
     response={200: DomainOut, **ERRORS},
     summary="Look the TXT record up in DNS; 400 domain_not_verified says what was found",
 )
-@requires(P.DOMAINS_MANAGE)
+@requires(directory_rules.DOMAINS_MANAGE)
 def verify_domain(request: HttpRequest, name: str) -> dict[str, Any]:
     principal = _tenant_principal(request)
     return _domain_out(services.verify_domain(principal, _domain(principal, name)))
@@ -603,7 +604,7 @@ def verify_domain(request: HttpRequest, name: str) -> dict[str, Any]:
 @router.post(
     "/domains/{name}/default", response={200: DomainOut, **ERRORS}, summary="Make a domain the default"
 )
-@requires(P.DOMAINS_MANAGE)
+@requires(directory_rules.DOMAINS_MANAGE)
 def make_default(request: HttpRequest, name: str) -> dict[str, Any]:
     principal = _tenant_principal(request)
     domain = _domain(principal, name)
@@ -613,7 +614,7 @@ def make_default(request: HttpRequest, name: str) -> dict[str, Any]:
 
 
 @router.delete("/domains/{name}", response={204: None, **ERRORS}, summary="Remove a domain no user name uses")
-@requires(P.DOMAINS_MANAGE)
+@requires(directory_rules.DOMAINS_MANAGE)
 def remove_domain(request: HttpRequest, name: str) -> Status:
     principal = _tenant_principal(request)
     domain = _domain(principal, name)
@@ -642,7 +643,7 @@ def _organization_rows(principal: Principal) -> tuple[Organization, SecuritySett
 
 
 @router.patch("/organization", response={200: OrganizationOut, **ERRORS}, summary="Change profile or policy")
-@requires(P.ORGANIZATION_MANAGE)
+@requires(directory_rules.ORGANIZATION_MANAGE)
 def update_organization(
     request: HttpRequest, payload: OrganizationPatch, response: HttpResponse
 ) -> dict[str, Any]:
@@ -666,7 +667,7 @@ def update_organization(
 @router.get(
     "/sign-ins", response={200: PageOut[SignInOut], 403: ErrorOut}, summary="The tenant's sign-in log"
 )
-@requires(P.SIGNINS_VIEW)
+@requires(directory_rules.SIGNINS_VIEW)
 def list_sign_ins(
     request: HttpRequest,
     result: Literal["", "success", "failure", "blocked", "locked"] = "",
