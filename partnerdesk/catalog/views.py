@@ -16,9 +16,8 @@ from partnerdesk.access.permissions import Permission
 from partnerdesk.access.principal import principal_of
 from partnerdesk.access.web import requires
 from partnerdesk.catalog import forms, services
-from partnerdesk.catalog.models import AddOnRule, Offer, Product, Sku, UpgradePath
+from partnerdesk.catalog.models import AddOnRule, Offer, Product, Service, Sku, UpgradePath
 from partnerdesk.errors import DomainError
-from partnerdesk.health.models import Service
 from partnerdesk.pagination import paginate
 
 P = Permission

@@ -16,7 +16,7 @@ import pytest
 from django.db import connection
 
 from partnerdesk.api import api as ninja_api
-from partnerdesk.health.models import Service
+from partnerdesk.catalog.models import Service
 from partnerdesk.subscriptions.tests.conftest import build_catalog, subscribe
 from partnerdesk.support.models import SupportRequest, SupportTopic
 from partnerdesk.testing import World, database_state

@@ -71,10 +71,10 @@ from partnerdesk.access.tests.test_every_route_declares_permission import PASS_T
 from partnerdesk.access.web import PORTAL_PERMISSIONS
 from partnerdesk.accounts.models import API_TOKEN_PREFIX, ApiToken, User, hash_token
 from partnerdesk.api import api
-from partnerdesk.catalog.models import Offer, Product, Sku
+from partnerdesk.catalog.models import Offer, Product, Service, Sku
 from partnerdesk.directory.models import Domain, Group
 from partnerdesk.errors import DomainError
-from partnerdesk.health.models import HealthIssue, MessageAttachment, MessagePost, PlannedMaintenance, Service
+from partnerdesk.health.models import HealthIssue, MessageAttachment, MessagePost, PlannedMaintenance
 from partnerdesk.subscriptions.models import ChangeRequest, Subscription
 from partnerdesk.support.models import Attachment, ServiceRequest, SupportRequest, SupportTopic
 from partnerdesk.tenancy.models import DelegatedRelationship, Organization
