@@ -102,6 +102,15 @@ def add_region(principal: Principal, *, key: str, name: str) -> Region:
     return region
 
 
+def policy_of(offer: Offer) -> OfferPolicy:
+    """The offer's policy row; an offer created before policy rows existed gets the defaults."""
+    try:
+        return offer.policy
+    except OfferPolicy.DoesNotExist:
+        policy, _created = OfferPolicy.objects.get_or_create(offer=offer)
+        return policy
+
+
 def create_product(principal: Principal, *, name: str, description: str = "") -> Product:
     """Add a product family to the catalog."""
     principal.require(Permission.CATALOG_MANAGE)
