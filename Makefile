@@ -42,9 +42,10 @@ test: install $(CHROMIUM) ## Run the whole suite (browser tests included)
 test-fast: install ## Run the suite without the browser tests
 	$(BIN)/pytest -q -m "not browser"
 
-lint: install ## ruff check and format check
+lint: install ## ruff check and format check, and the layers (import-linter, ADR 0008)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: install ## mypy
 	$(BIN)/mypy partnerdesk

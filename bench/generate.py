@@ -109,17 +109,22 @@ def generate(scale: str) -> dict[str, Any]:
 
     from partnerdesk.access.permissions import OrgKind, Role
     from partnerdesk.accounts.models import ApiToken, RoleAssignment, User, hash_token
-    from partnerdesk.catalog.models import Offer, OfferPolicy, Product, Sku
+    from partnerdesk.catalog.models import (
+        Feature,
+        Offer,
+        OfferPolicy,
+        Product,
+        Region,
+        Service,
+        ServiceStatus,
+        Sku,
+    )
     from partnerdesk.health.models import (
         DisplayNumber,
-        Feature,
         HealthIssue,
         HealthIssuePost,
         MessagePost,
         MessageViewState,
-        Region,
-        Service,
-        ServiceStatus,
     )
     from partnerdesk.health.rendering import render_markdown
     from partnerdesk.subscriptions.models import LicenseAssignment, LicensePool, Subscription

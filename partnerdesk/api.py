@@ -1,4 +1,4 @@
-"""The JSON API under /api/v1/: authentication, the error format, and the routers of each app.
+"""The JSON API under /api/v1/: authentication, the error format, and the base of every app's router.
 
 Every operation is wrapped by `requires`, `signed_in` or `public` from here: each resolves the caller,
 checks the permission or named rule itself, and registers its wrapper (`access.entry`); the route test
@@ -11,9 +11,8 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Callable
-from typing import Annotated, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
-from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.http import Http404, HttpRequest, HttpResponse
@@ -39,13 +38,30 @@ from partnerdesk.access.principal import (
 )
 from partnerdesk.access.principal import principal_of as principal_of  # the one helper, re-exported
 from partnerdesk.access.rules import Need
-from partnerdesk.accounts.models import User
-from partnerdesk.accounts.services import user_for_token
 from partnerdesk.edge import InputParser
 from partnerdesk.errors import DomainError, Forbidden
 from partnerdesk.idempotency import services as idempotency
 
+if TYPE_CHECKING:
+    from partnerdesk.accounts.models import User
+
 F = TypeVar("F", bound=Callable[..., Any])
+
+# Who holds a bearer token: accounts, which keeps the tokens, registers its reader from its AppConfig
+# (ADR 0008: the API's base is platform and imports no domain). Until then no token is anybody's.
+_token_readers: list[Callable[[str], User | None]] = []
+
+
+def resolve_tokens_with(reader: Callable[[str], User | None]) -> None:
+    """Register how a raw bearer token is resolved to its user (accounts does)."""
+    _token_readers[:] = [reader]
+
+
+def user_for_token(raw: str) -> User | None:
+    """The active user a raw bearer token belongs to, from the reader accounts registered."""
+    if not _token_readers:
+        raise RuntimeError("no token reader registered with partnerdesk.api (is accounts installed?)")
+    return _token_readers[0](raw)
 
 
 def _email(value: str) -> str:
@@ -368,30 +384,3 @@ def _as_response(
     if not isinstance(temporal_response, HttpResponse):
         temporal_response = api.create_temporal_response(request)
     return ninja_operation._result_to_response(request, result, temporal_response)
-
-
-def _register_routers() -> None:
-    from partnerdesk.accounts.api import router as accounts_router
-    from partnerdesk.audit.api import router as audit_router
-    from partnerdesk.catalog.api import router as catalog_router
-    from partnerdesk.directory.api import router as directory_router
-    from partnerdesk.health.api import router as health_router
-    from partnerdesk.subscriptions.api import router as subscriptions_router
-    from partnerdesk.support.api import router as support_router
-    from partnerdesk.tenancy.api import router as tenancy_router
-
-    api.add_router("", accounts_router)
-    api.add_router("", tenancy_router)
-    api.add_router("", support_router)
-    api.add_router("", audit_router)
-    api.add_router("", catalog_router)
-    api.add_router("", subscriptions_router)
-    api.add_router("", health_router)
-    api.add_router("", directory_router)
-    if settings.BENCH_ENDPOINTS:
-        from partnerdesk.bench_floor import router as bench_router
-
-        api.add_router("", bench_router)
-
-
-_register_routers()

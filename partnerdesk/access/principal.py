@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from partnerdesk.access.permissions import (
@@ -108,10 +107,40 @@ def principal_of(request: HttpRequest) -> Principal:
     return principal
 
 
-def load_roles(user: User) -> frozenset[Role]:
-    from partnerdesk.accounts.models import RoleAssignment
+# Where roles and delegated relationships are read from. The choke point imports no domain (ADR 0008):
+# accounts (role assignments) and tenancy (delegated relationships) register their readers here from
+# their `AppConfig.ready`. Until they have, nobody is anybody: every principal is refused.
+RoleReader = Callable[["User"], Iterable[str]]
+# (partner, customer id) -> the customer and the role lists of the active, unexpired relationships
+# between them, or None when the id is not one of that partner's customers.
+DelegationReader = Callable[
+    ["Organization", "uuid.UUID | str"], "tuple[Organization, list[list[str]]] | None"
+]
+_readers: dict[str, Any] = {}
 
-    return frozenset(Role(r) for r in RoleAssignment.objects.filter(user=user).values_list("role", flat=True))
+
+def read_roles_with(reader: RoleReader) -> None:
+    """Register how a user's own role assignments are read (accounts does, from its AppConfig)."""
+    _readers["roles"] = reader
+
+
+def read_delegations_with(reader: DelegationReader) -> None:
+    """Register how delegated relationships are read (tenancy does, from its AppConfig)."""
+    _readers["delegations"] = reader
+
+
+def _reader(name: str) -> Any:
+    try:
+        return _readers[name]
+    except KeyError:
+        raise RuntimeError(
+            f"no {name} reader registered with access.principal (is its app installed?)"
+        ) from None
+
+
+def load_roles(user: User) -> frozenset[Role]:
+    roles: RoleReader = _reader("roles")
+    return frozenset(Role(r) for r in roles(user))
 
 
 def principal_for(user: User, *, channel: str = "web", roles: frozenset[Role] | None = None) -> Principal:
@@ -137,20 +166,13 @@ def delegated_principal(home: Principal, customer_id: uuid.UUID | str) -> Princi
 
     Read fresh on every request, so an ended or expired relationship stops access at once.
     """
-    from partnerdesk.tenancy.models import DelegatedRelationship, Organization
-
     if home.organization.kind != OrgKind.PARTNER or not home.has(Permission.DELEGATED_ADMINISTER):
         raise NoDelegatedAccess(_("Your role does not allow administering on behalf of customers."))
-    try:
-        customer = Organization.objects.get(pk=customer_id, kind=OrgKind.CUSTOMER, partner=home.organization)
-    except (Organization.DoesNotExist, ValueError, DjangoValidationError):  # not a customer's id
-        raise NoDelegatedAccess(_("There is no active delegated relationship with this customer.")) from None
-    relationships = DelegatedRelationship.objects.filter(
-        partner=home.organization,
-        customer=customer,
-        status=DelegatedRelationship.Status.ACTIVE,
-        expires_at__gt=timezone.now(),
-    ).values_list("roles", flat=True)
+    delegations: DelegationReader = _reader("delegations")
+    found = delegations(home.organization, customer_id)
+    if found is None:  # not one of this partner's customers (or not an id at all)
+        raise NoDelegatedAccess(_("There is no active delegated relationship with this customer."))
+    customer, relationships = found
     delegated: set[Role] = set()
     for role_list in relationships:
         delegated |= {Role(r) for r in role_list}

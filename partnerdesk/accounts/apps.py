@@ -7,4 +7,9 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from partnerdesk.accounts import scopes  # noqa: F401  (registers its rules into access.policy)
+        from partnerdesk import api
+        from partnerdesk.access import principal
+        from partnerdesk.accounts import scopes, services  # noqa: F401  (scopes registers its rules into access.policy)
+
+        principal.read_roles_with(services.role_names)
+        api.resolve_tokens_with(services.user_for_token)

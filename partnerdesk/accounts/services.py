@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
@@ -13,12 +14,14 @@ from django.utils.translation import gettext as _
 
 from partnerdesk.access.permissions import ROLES_BY_KIND, OrgKind, Role
 from partnerdesk.access.principal import Principal
+from partnerdesk.accounts import signin_policy
 from partnerdesk.accounts.models import API_TOKEN_PREFIX, ApiToken, RoleAssignment, User, hash_token
 from partnerdesk.audit import services as audit
-from partnerdesk.directory import signins
 from partnerdesk.errors import Conflict, DomainError, Forbidden
 from partnerdesk.etags import next_version
-from partnerdesk.tenancy.models import Organization
+
+if TYPE_CHECKING:
+    from partnerdesk.tenancy.models import Organization
 
 PROFILE_FIELDS = ["job_title", "department", "usage_location", "phone"]
 
@@ -156,7 +159,7 @@ def validate_new_password(user: User, password: str) -> None:
         password_validation.validate_password(password, user)
     except ValidationError as error:
         raise DomainError(" ".join(error.messages), code="password_invalid") from None
-    signins.check_password_policy(user, password)
+    signin_policy.current().check_password_policy(user, password)
 
 
 def change_password(user: User, *, current_password: str, new_password: str, channel: str = "web") -> None:
@@ -216,14 +219,16 @@ def authenticate(email: str, password: str, *, channel: str = "web", ip_address:
         # Hash anyway so a wrong e-mail takes as long as a wrong password.
         User().set_password(password)
         raise Forbidden(_("The e-mail or password is not correct."), code="invalid_credentials", status=401)
-    signins.refuse_if_locked(user, channel=channel, ip_address=ip_address)
+    signin_policy.current().refuse_if_locked(user, channel=channel, ip_address=ip_address)
     if not user.check_password(password):
-        signins.count_failure(user, channel=channel, ip_address=ip_address)
+        signin_policy.current().count_failure(user, channel=channel, ip_address=ip_address)
         raise Forbidden(_("The e-mail or password is not correct."), code="invalid_credentials", status=401)
     if user.blocked:
-        signins.log(user, "blocked", reason="sign_in_blocked", channel=channel, ip_address=ip_address)
+        signin_policy.current().log(
+            user, "blocked", reason="sign_in_blocked", channel=channel, ip_address=ip_address
+        )
         raise Forbidden(_("Sign-in is blocked for this account."), code="account_blocked")
-    signins.accept(user, password, channel=channel, ip_address=ip_address)
+    signin_policy.current().accept(user, password, channel=channel, ip_address=ip_address)
     return user
 
 
@@ -283,3 +288,8 @@ def user_for_token(raw: str) -> User | None:
         # Written at most once a minute so a busy script does not turn every read into a write.
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+def role_names(user: User) -> list[str]:
+    """The names of the roles assigned to `user` in their own organization (read by `access.principal`)."""
+    return list(RoleAssignment.objects.filter(user=user).values_list("role", flat=True))

@@ -20,10 +20,9 @@ from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import principal_for, principal_of
 from partnerdesk.access.web import public, requires, signed_in
-from partnerdesk.accounts import forms, services
+from partnerdesk.accounts import forms, services, signin_policy
 from partnerdesk.accounts.models import ApiToken, User
 from partnerdesk.audit import services as audit
-from partnerdesk.directory.signins import change_reason_message
 from partnerdesk.errors import DomainError
 from partnerdesk.etags import next_version
 from partnerdesk.notifications.services import queue_mail
@@ -62,7 +61,7 @@ def signin(request: HttpRequest) -> HttpResponse:
                 reason = getattr(user, "password_change_reason", "")
                 messages.info(
                     request,
-                    change_reason_message(reason)
+                    signin_policy.current().change_reason_message(reason)
                     if reason
                     else _("You signed in with a temporary password. Choose your own to continue."),
                 )

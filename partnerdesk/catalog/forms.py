@@ -8,8 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from partnerdesk.catalog.models import Offer, OfferPolicy, Sku
-from partnerdesk.health.models import Service
+from partnerdesk.catalog.models import Offer, OfferPolicy, Service, Sku
 
 
 class ProductForm(forms.Form):

@@ -1,5 +1,11 @@
-"""The operator's commercial catalog: products, SKUs (with the services each includes), offers,
-the policy rows that govern them, upgrade paths, add-on rules and announced price changes."""
+"""The operator's catalog: the services it runs (with their features and regions), products, SKUs
+(with the services each includes), offers, the policy rows that govern them, upgrade paths, add-on
+rules and announced price changes.
+
+A service's `status` is derived by service health (`partnerdesk.health`) from its open issues and
+cached on the catalog row, so lists cost one query; its vocabulary, `ServiceStatus`, lives here with
+the column.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,86 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from partnerdesk.etags import Versioned
+
+
+class ServiceStatus(models.TextChoices):
+    """A service's or an issue's status; the values follow Microsoft Graph's serviceHealthStatus."""
+
+    SERVICE_OPERATIONAL = "service_operational", _("Healthy")
+    INVESTIGATING = "investigating", _("Investigating")
+    SERVICE_DEGRADATION = "service_degradation", _("Service degradation")
+    SERVICE_INTERRUPTION = "service_interruption", _("Service interruption")
+    RESTORING_SERVICE = "restoring_service", _("Restoring service")
+    EXTENDED_RECOVERY = "extended_recovery", _("Extended recovery")
+    VERIFYING_SERVICE = "verifying_service", _("Verifying service")
+    SERVICE_RESTORED = "service_restored", _("Service restored")
+    POST_INCIDENT_REVIEW_PUBLISHED = "post_incident_review_published", _("Post-incident review published")
+    FALSE_POSITIVE = "false_positive", _("False positive")
+    INVESTIGATION_SUSPENDED = "investigation_suspended", _("Investigation suspended")
+
+
+class Service(models.Model):
+    """A cloud service the operator runs (e.g. Exchange Online); SKUs include services.
+
+    `status` is derived from the open published issues (worst wins) and cached here so lists cost
+    one query; every change appends a `ServiceStatusChange`.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    key = models.SlugField(
+        _("key"), max_length=64, unique=True, help_text=_("Stable identifier, e.g. exchange")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=40, choices=ServiceStatus.choices, default=ServiceStatus.SERVICE_OPERATIONAL
+    )
+
+    class Meta:
+        db_table = "health_service"  # kept from before the move to catalog (ADR 0008)
+        ordering = ["name"]
+        indexes = [models.Index(fields=["name", "id"], name="service_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_healthy(self) -> bool:
+        return self.status == ServiceStatus.SERVICE_OPERATIONAL
+
+
+class Feature(models.Model):
+    """A part of a service (e.g. "Mail flow" of Exchange Online), grouped like Graph's featureGroup."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="features")
+    group = models.CharField(_("feature group"), max_length=200, blank=True)
+    name = models.CharField(_("name"), max_length=200)
+
+    class Meta:
+        db_table = "health_feature"  # kept from before the move to catalog (ADR 0008)
+        ordering = ["group", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "group", "name"], name="feature_unique_per_service")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.group} / {self.name}" if self.group else self.name
+
+
+class Region(models.Model):
+    """A region the operator runs services in (e.g. China North 2)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    key = models.SlugField(_("key"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+
+    class Meta:
+        db_table = "health_region"  # kept from before the move to catalog (ADR 0008)
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Product(models.Model):
@@ -35,7 +121,7 @@ class Sku(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="skus")
     name = models.CharField(_("name"), max_length=200)
-    services = models.ManyToManyField("health.Service", related_name="skus", blank=True)
+    services = models.ManyToManyField(Service, related_name="skus", blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -1,4 +1,5 @@
-"""The operator's catalog: the rules for creating products, SKUs, offers and their policy rows."""
+"""The operator's catalog: the rules for adding services (features, regions) and for creating
+products, SKUs, offers and their policy rows."""
 
 from __future__ import annotations
 
@@ -13,9 +14,19 @@ from django.utils.translation import gettext as _
 from partnerdesk.access.permissions import Permission
 from partnerdesk.access.principal import Principal
 from partnerdesk.audit import services as audit
-from partnerdesk.catalog.models import AddOnRule, Offer, OfferPolicy, PriceChange, Product, Sku, UpgradePath
+from partnerdesk.catalog.models import (
+    AddOnRule,
+    Feature,
+    Offer,
+    OfferPolicy,
+    PriceChange,
+    Product,
+    Region,
+    Service,
+    Sku,
+    UpgradePath,
+)
 from partnerdesk.errors import Conflict, DomainError
-from partnerdesk.health.models import Service
 
 OFFER_FIELDS = [
     "name",
@@ -36,6 +47,68 @@ def _name(value: str) -> str:
     if not value:
         raise DomainError(_("A name is required."), code="name_required")
     return value
+
+
+def _text(value: str, field: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise DomainError(_("%(field)s is required.") % {"field": field}, code="field_required")
+    return value
+
+
+# Services are added by whoever manages service health (the same operator role as before the move).
+def create_service(principal: Principal, *, key: str, name: str, description: str = "") -> Service:
+    """Add a service to the catalog."""
+    principal.require(Permission.HEALTH_MANAGE)
+    with transaction.atomic():
+        if Service.objects.filter(key=key).exists():
+            raise Conflict(_("A service with this key exists."), code="duplicate_service")
+        service = Service.objects.create(key=key, name=_text(name, _("Name")), description=description)
+        audit.record(
+            principal,
+            action="service.created",
+            target=service,
+            organization=None,
+            after=audit.snapshot(service, ["key", "name"]),
+        )
+    return service
+
+
+def add_feature(principal: Principal, service: Service, *, name: str, group: str = "") -> Feature:
+    """Add a feature (in a feature group) to a service."""
+    principal.require(Permission.HEALTH_MANAGE)
+    with transaction.atomic():
+        feature, created = Feature.objects.get_or_create(
+            service=service, group=group.strip(), name=_text(name, _("Name"))
+        )
+        if created:
+            audit.record(
+                principal,
+                action="feature.created",
+                target=feature,
+                organization=None,
+                after={"service": str(service.pk), "group": group, "name": name},
+            )
+    return feature
+
+
+def add_region(principal: Principal, *, key: str, name: str) -> Region:
+    """Add a region."""
+    principal.require(Permission.HEALTH_MANAGE)
+    with transaction.atomic():
+        region, created = Region.objects.get_or_create(key=key, defaults={"name": _text(name, _("Name"))})
+        if created:
+            audit.record(principal, action="region.created", target=region, organization=None)
+    return region
+
+
+def policy_of(offer: Offer) -> OfferPolicy:
+    """The offer's policy row; an offer created before policy rows existed gets the defaults."""
+    try:
+        return offer.policy
+    except OfferPolicy.DoesNotExist:
+        policy, _created = OfferPolicy.objects.get_or_create(offer=offer)
+        return policy
 
 
 def create_product(principal: Principal, *, name: str, description: str = "") -> Product:

@@ -16,9 +16,8 @@ from partnerdesk.access.permissions import Permission
 from partnerdesk.access.principal import principal_of
 from partnerdesk.access.web import requires
 from partnerdesk.catalog import forms, services
-from partnerdesk.catalog.models import AddOnRule, Offer, Product, Sku, UpgradePath
+from partnerdesk.catalog.models import AddOnRule, Offer, Product, Service, Sku, UpgradePath
 from partnerdesk.errors import DomainError
-from partnerdesk.health.models import Service
 from partnerdesk.pagination import paginate
 
 P = Permission
@@ -133,9 +132,7 @@ def product_add(request: HttpRequest, product_id: str, what: str) -> HttpRespons
 def offer_detail(request: HttpRequest, offer_id: str) -> HttpResponse:
     principal = principal_of(request)
     offer = policy.get_visible(principal, Offer.objects.select_related("sku", "sku__product"), pk=offer_id)
-    from partnerdesk.subscriptions.services import policy_of
-
-    row = policy_of(offer)
+    row = services.policy_of(offer)
     policy_form = forms.PolicyForm(
         request.POST if request.POST.get("form") == "policy" else None,
         initial={f: getattr(row, f) for f in services.POLICY_FIELDS},

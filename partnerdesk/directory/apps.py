@@ -8,4 +8,7 @@ class DirectoryConfig(AppConfig):
     verbose_name = "Directory"
 
     def ready(self) -> None:
-        from partnerdesk.directory import scopes  # noqa: F401  (registers its rules into access.policy)
+        from partnerdesk.accounts import signin_policy
+        from partnerdesk.directory import scopes, signins  # noqa: F401  (scopes registers its rules into access.policy)
+
+        signin_policy.use(signins)  # accounts signs people in under the tenant's policy (ADR 0008)

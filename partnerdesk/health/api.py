@@ -16,17 +16,17 @@ from partnerdesk.access import policy, rules
 from partnerdesk.access.permissions import Permission
 from partnerdesk.access.principal import Principal
 from partnerdesk.api import ErrorOut, Out, PageOut, principal_of, requires
+from partnerdesk.catalog import services as catalog_services
+from partnerdesk.catalog.models import Feature, Service
 from partnerdesk.edge import NotNull
 from partnerdesk.errors import DomainError
 from partnerdesk.health import queries, services
 from partnerdesk.health.models import (
     AdminPreference,
-    Feature,
     HealthIssue,
     HealthIssuePost,
     MessagePost,
     PlannedMaintenance,
-    Service,
 )
 from partnerdesk.health.services import AudienceSpec
 from partnerdesk.pagination import paginate
@@ -471,7 +471,7 @@ def list_services(request: HttpRequest, cursor: str | None = None, limit: int | 
 @router.post("/health/services", response={201: ServiceOut, **ERRORS}, summary="Add a service to the catalog")
 @requires(P.HEALTH_MANAGE)
 def create_service(request: HttpRequest, payload: ServiceIn) -> Any:
-    service = services.create_service(
+    service = catalog_services.create_service(
         principal_of(request), key=payload.key, name=payload.name, description=payload.description
     )
     return Status(

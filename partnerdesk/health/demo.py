@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from partnerdesk.access.principal import Principal, principal_for
 from partnerdesk.accounts.models import User
+from partnerdesk.catalog.models import Feature, Region, Service
 from partnerdesk.health import services
-from partnerdesk.health.models import Feature, HealthIssue, MessagePost, PlannedMaintenance, Region, Service
+from partnerdesk.health.models import HealthIssue, MessagePost, PlannedMaintenance
 from partnerdesk.tenancy.models import Organization
 
 # The same keys as the commercial catalog's demo, so SKUs and services meet whichever loads first.

@@ -10,15 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind
 from partnerdesk.access.principal import Principal
-from partnerdesk.health.models import (
-    ISSUE_STATUSES,
-    Feature,
-    HealthIssue,
-    MessagePost,
-    Region,
-    Service,
-    ServiceStatus,
-)
+from partnerdesk.catalog.models import Feature, Region, Service, ServiceStatus
+from partnerdesk.health.models import ISSUE_STATUSES, HealthIssue, MessagePost
 
 
 def offer_visible_choices(form: forms.Form, principal: Principal) -> None:

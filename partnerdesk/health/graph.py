@@ -28,9 +28,10 @@ from partnerdesk.access.entry import enforcing
 from partnerdesk.access.permissions import Permission
 from partnerdesk.access.principal import Principal, principal_for
 from partnerdesk.accounts.services import user_for_token
+from partnerdesk.catalog.models import Service
 from partnerdesk.errors import DomainError, NotFound
 from partnerdesk.health import queries, services
-from partnerdesk.health.models import HealthIssue, MessagePost, Service
+from partnerdesk.health.models import HealthIssue, MessagePost
 from partnerdesk.pagination import MAX_LIMIT, paginate
 
 P = Permission

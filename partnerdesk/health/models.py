@@ -1,4 +1,6 @@
-"""The operator's service catalog, service health (issues, maintenance) and Message center.
+"""Service health (derived status history, issues, maintenance) and Message center.
+
+The services themselves (with their features and regions) are the catalog's (`partnerdesk.catalog`).
 
 Audiences are never expanded into rows: a Message center post stores *who* it is for (all tenants,
 tenants entitled to some services, one partner's customers, an explicit list) and every read
@@ -15,24 +17,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from partnerdesk.catalog.models import Feature, Region, Service, ServiceStatus
 from partnerdesk.etags import Versioned
-
-
-class ServiceStatus(models.TextChoices):
-    """A service's or an issue's status; the values follow Microsoft Graph's serviceHealthStatus."""
-
-    SERVICE_OPERATIONAL = "service_operational", _("Healthy")
-    INVESTIGATING = "investigating", _("Investigating")
-    SERVICE_DEGRADATION = "service_degradation", _("Service degradation")
-    SERVICE_INTERRUPTION = "service_interruption", _("Service interruption")
-    RESTORING_SERVICE = "restoring_service", _("Restoring service")
-    EXTENDED_RECOVERY = "extended_recovery", _("Extended recovery")
-    VERIFYING_SERVICE = "verifying_service", _("Verifying service")
-    SERVICE_RESTORED = "service_restored", _("Service restored")
-    POST_INCIDENT_REVIEW_PUBLISHED = "post_incident_review_published", _("Post-incident review published")
-    FALSE_POSITIVE = "false_positive", _("False positive")
-    INVESTIGATION_SUSPENDED = "investigation_suspended", _("Investigation suspended")
-
 
 # Issue statuses after which the issue no longer affects the service.
 CLOSED_STATUSES = frozenset(
@@ -55,67 +41,6 @@ STATUS_SEVERITY: dict[str, int] = {
     ServiceStatus.VERIFYING_SERVICE: 10,
     ServiceStatus.SERVICE_OPERATIONAL: 0,
 }
-
-
-class Service(models.Model):
-    """A cloud service the operator runs (e.g. Exchange Online); SKUs include services.
-
-    `status` is derived from the open published issues (worst wins) and cached here so lists cost
-    one query; every change appends a `ServiceStatusChange`.
-    """
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    key = models.SlugField(
-        _("key"), max_length=64, unique=True, help_text=_("Stable identifier, e.g. exchange")
-    )
-    name = models.CharField(_("name"), max_length=200)
-    description = models.TextField(_("description"), blank=True)
-    status = models.CharField(
-        _("status"), max_length=40, choices=ServiceStatus.choices, default=ServiceStatus.SERVICE_OPERATIONAL
-    )
-
-    class Meta:
-        ordering = ["name"]
-        indexes = [models.Index(fields=["name", "id"], name="service_name")]
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def is_healthy(self) -> bool:
-        return self.status == ServiceStatus.SERVICE_OPERATIONAL
-
-
-class Feature(models.Model):
-    """A part of a service (e.g. "Mail flow" of Exchange Online), grouped like Graph's featureGroup."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="features")
-    group = models.CharField(_("feature group"), max_length=200, blank=True)
-    name = models.CharField(_("name"), max_length=200)
-
-    class Meta:
-        ordering = ["group", "name"]
-        constraints = [
-            models.UniqueConstraint(fields=["service", "group", "name"], name="feature_unique_per_service")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.group} / {self.name}" if self.group else self.name
-
-
-class Region(models.Model):
-    """A region the operator runs services in (e.g. China North 2)."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    key = models.SlugField(_("key"), max_length=64, unique=True)
-    name = models.CharField(_("name"), max_length=200)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class ServiceStatusChange(models.Model):

@@ -15,13 +15,8 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from partnerdesk.access.permissions import OrgKind, Permission
-from partnerdesk.health.models import (
-    CLOSED_STATUSES,
-    HealthIssue,
-    MessagePost,
-    PlannedMaintenance,
-    Service,
-)
+from partnerdesk.catalog.models import Service
+from partnerdesk.health.models import CLOSED_STATUSES, HealthIssue, MessagePost, PlannedMaintenance
 from partnerdesk.sql import PerRowExists
 
 if TYPE_CHECKING:
@@ -134,12 +129,6 @@ def partner_audience_q(partner_id: uuid.UUID) -> Q:
         | (Q(audience=MessagePost.Audience.PARTNER_CUSTOMERS) & Q(audience_partner_id=partner_id))
         | (Q(audience=MessagePost.Audience.TENANTS) & Q(Exists(listed)))
     )
-
-
-def scope_services(principal: Principal, queryset: QuerySet[Any]) -> QuerySet[Any]:
-    if principal.kind == OrgKind.CUSTOMER:
-        return queryset.filter(pk__in=entitled_service_ids(principal.organization.pk))
-    return queryset
 
 
 def scope_issues(principal: Principal, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -310,7 +299,8 @@ def daily_history(
     `issues` must have their services prefetched; an issue counts on every day between its start
     and its end (or now).
     """
-    from partnerdesk.health.models import STATUS_SEVERITY, ServiceStatus
+    from partnerdesk.catalog.models import ServiceStatus
+    from partnerdesk.health.models import STATUS_SEVERITY
 
     today = timezone.localdate()
     first = today - timedelta(days=days - 1)

@@ -1,8 +1,9 @@
-"""Which services, health issues, maintenance and Message center posts a principal may see.
+"""Which health issues, maintenance and Message center posts a principal may see.
 
 Registered into the choke point (`access.policy.scoped`) when the app is ready (`apps.py`): the choke
 point holds only the mechanism and imports no domain; each domain says here who sees its rows. Rows
-that belong to a service, an issue or a post follow what the principal sees of that parent.
+that belong to a service, an issue or a post follow what the principal sees of that parent. Which
+services a principal sees is the rule of `subscriptions.scopes` (entitlements).
 """
 
 from __future__ import annotations
@@ -11,17 +12,13 @@ from typing import Any
 
 from django.db import models
 
+from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind
 from partnerdesk.access.policy import scoped
 from partnerdesk.access.principal import Principal
+from partnerdesk.catalog.models import Service
 from partnerdesk.health import queries
-from partnerdesk.health.models import HealthIssue, MessagePost, Service
-
-
-@scoped("health.service")
-def _health_services(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    # A tenant sees the services it is entitled to; operator and partners see the whole catalog.
-    return queries.scope_services(principal, queryset)
+from partnerdesk.health.models import HealthIssue, MessagePost
 
 
 @scoped("health.healthissue")
@@ -41,16 +38,10 @@ def _health_messages(principal: Principal, queryset: models.QuerySet[Any]) -> mo
     return queries.scope_messages(principal, queryset)
 
 
-@scoped("health.region")
-def _regions(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    # The list of regions is reference data of the service catalog: the same for everyone.
-    return queryset
-
-
-@scoped("health.feature")
 @scoped("health.servicestatuschange")
 def _of_visible_services(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    return queryset.filter(service__in=queries.scope_services(principal, Service.objects.all()))
+    # The status history of a service follows the service's own rule (registered by subscriptions).
+    return queryset.filter(service__in=policy.visible(principal, Service))
 
 
 @scoped("health.healthissuepost")

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from partnerdesk.access.permissions import OrgKind, Permission, Role
 from partnerdesk.access.principal import Principal
 from partnerdesk.audit import services as audit
+from partnerdesk.catalog.models import Feature, Region, Service, ServiceStatus
 from partnerdesk.errors import Conflict, DomainError, NotFound
 from partnerdesk.etags import next_version
 from partnerdesk.health.models import (
@@ -31,7 +32,6 @@ from partnerdesk.health.models import (
     STATUS_SEVERITY,
     AdminPreference,
     DisplayNumber,
-    Feature,
     FeedToken,
     HealthIssue,
     HealthIssuePost,
@@ -41,9 +41,6 @@ from partnerdesk.health.models import (
     MessageRevision,
     MessageViewState,
     PlannedMaintenance,
-    Region,
-    Service,
-    ServiceStatus,
     ServiceStatusChange,
 )
 from partnerdesk.health.rendering import render_markdown
@@ -92,54 +89,6 @@ def _services(ids: Iterable[uuid.UUID | str], *, required: bool = True) -> list[
     if required and not found:
         raise DomainError(_("Choose at least one service."), code="services_required")
     return found
-
-
-# --- Catalog --------------------------------------------------------------------------------------
-
-
-def create_service(principal: Principal, *, key: str, name: str, description: str = "") -> Service:
-    """Add a service to the catalog."""
-    _operator(principal)
-    with transaction.atomic():
-        if Service.objects.filter(key=key).exists():
-            raise Conflict(_("A service with this key exists."), code="duplicate_service")
-        service = Service.objects.create(key=key, name=_text(name, _("Name")), description=description)
-        audit.record(
-            principal,
-            action="service.created",
-            target=service,
-            organization=None,
-            after=audit.snapshot(service, ["key", "name"]),
-        )
-    return service
-
-
-def add_feature(principal: Principal, service: Service, *, name: str, group: str = "") -> Feature:
-    """Add a feature (in a feature group) to a service."""
-    _operator(principal)
-    with transaction.atomic():
-        feature, created = Feature.objects.get_or_create(
-            service=service, group=group.strip(), name=_text(name, _("Name"))
-        )
-        if created:
-            audit.record(
-                principal,
-                action="feature.created",
-                target=feature,
-                organization=None,
-                after={"service": str(service.pk), "group": group, "name": name},
-            )
-    return feature
-
-
-def add_region(principal: Principal, *, key: str, name: str) -> Region:
-    """Add a region."""
-    _operator(principal)
-    with transaction.atomic():
-        region, created = Region.objects.get_or_create(key=key, defaults={"name": _text(name, _("Name"))})
-        if created:
-            audit.record(principal, action="region.created", target=region, organization=None)
-    return region
 
 
 def refresh_service_status(service_ids: Iterable[uuid.UUID], *, issue: HealthIssue | None = None) -> None:

@@ -20,17 +20,11 @@ from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import principal_of
 from partnerdesk.access.web import public, requires
+from partnerdesk.catalog import services as catalog_services
+from partnerdesk.catalog.models import Region, Service
 from partnerdesk.errors import DomainError
 from partnerdesk.health import forms, queries, services
-from partnerdesk.health.models import (
-    CLOSED_STATUSES,
-    FeedToken,
-    HealthIssue,
-    MessagePost,
-    PlannedMaintenance,
-    Region,
-    Service,
-)
+from partnerdesk.health.models import CLOSED_STATUSES, FeedToken, HealthIssue, MessagePost, PlannedMaintenance
 from partnerdesk.pagination import paginate
 
 P = Permission
@@ -86,7 +80,7 @@ def operator_services(request: HttpRequest) -> HttpResponse:
         principal_of(request).require(P.HEALTH_MANAGE)
         if form.is_valid():
             try:
-                services.create_service(principal_of(request), **form.cleaned_data)
+                catalog_services.create_service(principal_of(request), **form.cleaned_data)
             except DomainError as error:
                 form.add_error(None, error.message)
             else:
@@ -112,7 +106,7 @@ def operator_region_add(request: HttpRequest) -> HttpResponse:
     form = forms.RegionForm(request.POST)
     if form.is_valid():
         try:
-            services.add_region(principal_of(request), **form.cleaned_data)
+            catalog_services.add_region(principal_of(request), **form.cleaned_data)
         except DomainError as error:
             messages.error(request, error.message)
         else:
@@ -129,7 +123,7 @@ def operator_feature_add(request: HttpRequest, service_id: str) -> HttpResponse:
     form = forms.FeatureForm(request.POST)
     if form.is_valid():
         try:
-            services.add_feature(principal_of(request), service, **form.cleaned_data)
+            catalog_services.add_feature(principal_of(request), service, **form.cleaned_data)
         except DomainError as error:
             messages.error(request, error.message)
     else:

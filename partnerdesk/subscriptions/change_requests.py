@@ -21,6 +21,7 @@ from partnerdesk.access.permissions import Permission, Role
 from partnerdesk.access.principal import Principal
 from partnerdesk.audit import services as audit
 from partnerdesk.catalog.models import OfferPolicy, Sku
+from partnerdesk.catalog.services import policy_of
 from partnerdesk.errors import Conflict, DomainError, Forbidden
 from partnerdesk.subscriptions.models import ChangeRequest, Subscription
 from partnerdesk.subscriptions.services import (
@@ -32,7 +33,6 @@ from partnerdesk.subscriptions.services import (
     cancel,
     cancel_deadline,
     change_quantity,
-    policy_of,
     purchased_seats,
     removable_now,
     retention,

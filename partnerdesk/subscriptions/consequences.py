@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from partnerdesk.catalog.models import Sku
+from partnerdesk.catalog.services import policy_of
 from partnerdesk.subscriptions.models import ScheduledChange, Subscription
-from partnerdesk.subscriptions.services import assigned_seats, policy_of, retention
+from partnerdesk.subscriptions.services import assigned_seats, retention
 
 
 def _when(moment: datetime) -> str:

@@ -16,8 +16,7 @@ from django.utils import timezone
 from partnerdesk.access.permissions import OrgKind
 from partnerdesk.accounts.models import User
 from partnerdesk.audit import services as audit
-from partnerdesk.catalog.models import AddOnRule, Offer, OfferPolicy, Product, Sku, UpgradePath
-from partnerdesk.health.models import Service
+from partnerdesk.catalog.models import AddOnRule, Offer, OfferPolicy, Product, Service, Sku, UpgradePath
 from partnerdesk.subscriptions.models import LicenseAssignment, LicensePool, SeatLot, Subscription
 from partnerdesk.subscriptions.services import add_term
 from partnerdesk.tenancy.models import Organization

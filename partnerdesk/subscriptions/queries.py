@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 
-from partnerdesk.health.models import Service
+from partnerdesk.catalog.models import Service
 from partnerdesk.subscriptions.models import LicenseAssignment, Subscription
 
 if TYPE_CHECKING:

@@ -1,7 +1,9 @@
-"""Which subscriptions, seat lots, changes and licences a principal may see.
+"""Which subscriptions, seat lots, changes and licences, and which catalog services, a principal may see.
 
 Registered into the choke point (`access.policy.scoped`) when the app is ready (`apps.py`): the choke
 point holds only the mechanism and imports no domain; each domain says here who sees its rows.
+The rule for the catalog's services is registered here, not in `catalog.scopes`: a tenant sees the
+services it is entitled to, and entitlement is this layer's knowledge (the catalog sits below it).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from django.db.models import Q
 from partnerdesk.access.permissions import OrgKind
 from partnerdesk.access.policy import scoped
 from partnerdesk.access.principal import Principal
+from partnerdesk.subscriptions.queries import entitled_services
 
 
 def _subscription_q(principal: Principal, prefix: str = "") -> Q:
@@ -24,6 +27,14 @@ def _subscription_q(principal: Principal, prefix: str = "") -> Q:
     if principal.kind == OrgKind.PARTNER:
         return Q(**{f"{prefix}partner_id": org.pk})
     return Q(**{f"{prefix}customer_id": org.pk})
+
+
+@scoped("catalog.service")
+def _services(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+    # A tenant sees the services it is entitled to; operator and partners see the whole catalog.
+    if principal.kind == OrgKind.CUSTOMER:
+        return queryset.filter(pk__in=entitled_services(principal.organization.pk).values("pk"))
+    return queryset
 
 
 @scoped("subscriptions.subscription")

@@ -26,6 +26,7 @@ from partnerdesk.access.principal import Principal
 from partnerdesk.accounts.models import User
 from partnerdesk.audit import services as audit
 from partnerdesk.catalog.models import AddOnRule, Offer, OfferPolicy, Sku, UpgradePath
+from partnerdesk.catalog.services import policy_of
 from partnerdesk.errors import Conflict, DomainError, Forbidden, NotFound
 from partnerdesk.notifications.services import queue_mail
 from partnerdesk.subscriptions import rules as subscription_rules
@@ -72,15 +73,6 @@ def add_term(start: datetime, term: str) -> datetime:
     year, month = start.year + month_index // 12, month_index % 12 + 1
     day = min(start.day, calendar.monthrange(year, month)[1])
     return start.replace(year=year, month=month, day=day)
-
-
-def policy_of(offer: Offer) -> OfferPolicy:
-    """The offer's policy row; an offer created before policy rows existed gets the defaults."""
-    try:
-        return offer.policy
-    except OfferPolicy.DoesNotExist:
-        policy, _created = OfferPolicy.objects.get_or_create(offer=offer)
-        return policy
 
 
 def _emails(organization: Organization, roles: set[Role]) -> list[str]:

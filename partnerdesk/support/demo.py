@@ -15,7 +15,7 @@ from django.db import transaction
 
 from partnerdesk.access.principal import Principal, principal_for
 from partnerdesk.accounts.models import User
-from partnerdesk.health.models import Service
+from partnerdesk.catalog.models import Service
 from partnerdesk.support import services
 from partnerdesk.support.models import Note, ServiceRequest, SupportRequest, SupportTopic
 

@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from partnerdesk.accounts.models import User
-from partnerdesk.health.models import Service
+from partnerdesk.catalog.models import Service
 from partnerdesk.support.models import Note, ServiceRequest, Severity, SupportRequest, SupportTopic
 
 

@@ -154,7 +154,7 @@ class SupportRequest(Versioned, SlaClock):
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"))
     service = models.ForeignKey(
-        "health.Service", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "catalog.Service", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     contact_name = models.CharField(_("contact person"), max_length=200)
     contact_email = models.EmailField(_("contact e-mail"))
@@ -216,7 +216,7 @@ class ServiceRequest(Versioned, SlaClock):
     description = models.TextField(_("description"))
     topic = models.ForeignKey(SupportTopic, on_delete=models.PROTECT, related_name="+")
     service = models.ForeignKey(
-        "health.Service", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "catalog.Service", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     contact = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -402,7 +402,7 @@ class HelpArticle(models.Model):
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("body"))
     language = models.CharField(_("language"), max_length=10, default="en")
-    services = models.ManyToManyField("health.Service", blank=True, related_name="+")
+    services = models.ManyToManyField("catalog.Service", blank=True, related_name="+")
     published = models.BooleanField(_("published"), default=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
@@ -428,7 +428,7 @@ class Deflection(models.Model):
         HelpArticle, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     service = models.ForeignKey(
-        "health.Service", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "catalog.Service", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     query = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

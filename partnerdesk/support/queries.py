@@ -185,7 +185,7 @@ def _by_id(queryset: Any, field: str, value: str) -> Any:
 
 def get_service(principal: Principal, service_id: Any) -> Any:
     """The service a request names, among those the principal sees (a customer: its entitled ones)."""
-    from partnerdesk.health.models import Service
+    from partnerdesk.catalog.models import Service
 
     try:
         return policy.visible(principal, Service).get(pk=service_id)

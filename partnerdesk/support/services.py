@@ -47,7 +47,7 @@ from partnerdesk.support.models import (
 )
 
 if TYPE_CHECKING:
-    from partnerdesk.health.models import Service
+    from partnerdesk.catalog.models import Service
     from partnerdesk.tenancy.models import Organization
 
 P = Permission

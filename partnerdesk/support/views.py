@@ -147,7 +147,7 @@ def admin_request_create(request: HttpRequest) -> HttpResponse:
 
 def _services(principal: Any) -> Any:
     """The services the principal may name: a customer its entitled ones, the others the catalog."""
-    from partnerdesk.health.models import Service
+    from partnerdesk.catalog.models import Service
 
     return policy.visible(principal, Service).order_by("name")
 

@@ -7,4 +7,7 @@ class TenancyConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from partnerdesk.tenancy import scopes  # noqa: F401  (registers its rules into access.policy)
+        from partnerdesk.access import principal
+        from partnerdesk.tenancy import queries, scopes  # noqa: F401  (scopes registers its rules into access.policy)
+
+        principal.read_delegations_with(queries.delegations)

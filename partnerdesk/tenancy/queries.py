@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from partnerdesk.access.permissions import OrgKind
 from partnerdesk.tenancy.models import DelegatedRelationship, Organization
 
 
@@ -14,3 +18,24 @@ def customers_with_active_access(partner: Organization) -> QuerySet[Organization
         partner=partner, status=DelegatedRelationship.Status.ACTIVE, expires_at__gt=timezone.now()
     ).values("customer_id")
     return Organization.objects.filter(pk__in=active).order_by("name")[:50]
+
+
+def delegations(
+    partner: Organization, customer_id: uuid.UUID | str
+) -> tuple[Organization, list[list[str]]] | None:
+    """The customer and the role lists of its active, unexpired relationships with `partner`.
+
+    None when `customer_id` is not one of the partner's customers (or not an id). Read fresh on every
+    request by `access.principal.delegated_principal`, which tenancy registers this into (apps.py).
+    """
+    try:
+        customer = Organization.objects.get(pk=customer_id, kind=OrgKind.CUSTOMER, partner=partner)
+    except (Organization.DoesNotExist, ValueError, ValidationError):
+        return None
+    relationships = DelegatedRelationship.objects.filter(
+        partner=partner,
+        customer=customer,
+        status=DelegatedRelationship.Status.ACTIVE,
+        expires_at__gt=timezone.now(),
+    ).values_list("roles", flat=True)
+    return customer, [list(roles) for roles in relationships]

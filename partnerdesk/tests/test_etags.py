@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from partnerdesk.api import api as ninja_api
-from partnerdesk.health.models import Service
+from partnerdesk.catalog.models import Service
 from partnerdesk.subscriptions.tests.conftest import build_catalog, subscribe
 from partnerdesk.support.models import SupportRequest, SupportTopic
 from partnerdesk.testing import World, database_state
+from partnerdesk.urls import api as ninja_api
 
 STALE = '"stale"'  # well-formed, never the current ETag of anything
 

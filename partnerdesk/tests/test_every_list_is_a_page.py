@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from partnerdesk.api import api as ninja_api
+from partnerdesk.urls import api as ninja_api
 
 # Bounded results that are pages without a cursor (next_cursor is always null), and why.
 BOUNDED = {

@@ -12,7 +12,7 @@ from django.test import Client
 from openapi_spec_validator import validate
 from pydantic import BaseModel
 
-from partnerdesk.api import api
+from partnerdesk.urls import api
 
 
 def _schema_classes(annotation: Any, found: set[type[BaseModel]]) -> None:

@@ -21,8 +21,8 @@ from partnerdesk import api as api_edge
 from partnerdesk.access import rules, web
 from partnerdesk.access.entry import is_enforcing
 from partnerdesk.access.permissions import Permission
-from partnerdesk.api import api
 from partnerdesk.health.graph import graph_view
+from partnerdesk.urls import api
 
 
 def _noop(request: HttpRequest) -> HttpResponse:

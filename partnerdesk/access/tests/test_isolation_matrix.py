@@ -70,15 +70,15 @@ from partnerdesk.access.rules import Rule
 from partnerdesk.access.tests.test_every_route_declares_permission import PASS_THROUGH
 from partnerdesk.access.web import PORTAL_PERMISSIONS
 from partnerdesk.accounts.models import API_TOKEN_PREFIX, ApiToken, User, hash_token
-from partnerdesk.api import api
-from partnerdesk.catalog.models import Offer, Product, Sku
+from partnerdesk.catalog.models import Offer, Product, Service, Sku
 from partnerdesk.directory.models import Domain, Group
 from partnerdesk.errors import DomainError
-from partnerdesk.health.models import HealthIssue, MessageAttachment, MessagePost, PlannedMaintenance, Service
+from partnerdesk.health.models import HealthIssue, MessageAttachment, MessagePost, PlannedMaintenance
 from partnerdesk.subscriptions.models import ChangeRequest, Subscription
 from partnerdesk.support.models import Attachment, ServiceRequest, SupportRequest, SupportTopic
 from partnerdesk.tenancy.models import DelegatedRelationship, Organization
 from partnerdesk.testing import World, database_state, make_user
+from partnerdesk.urls import api
 
 pytestmark = pytest.mark.django_db
 

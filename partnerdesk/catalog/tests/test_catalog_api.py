@@ -6,8 +6,7 @@ from typing import Any
 
 import pytest
 
-from partnerdesk.catalog.models import Offer, Product, Sku
-from partnerdesk.health.models import Service
+from partnerdesk.catalog.models import Offer, Product, Service, Sku
 from partnerdesk.testing import database_state
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from partnerdesk.health.models import HealthIssue, MessagePost, MessageViewState, Service
+from partnerdesk.catalog.models import Service
+from partnerdesk.health.models import HealthIssue, MessagePost, MessageViewState
 from partnerdesk.testing import database_state
 
 pytestmark = pytest.mark.django_db

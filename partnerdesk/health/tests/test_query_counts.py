@@ -8,9 +8,9 @@ from django.test.utils import CaptureQueriesContext
 
 from partnerdesk.access.permissions import OrgKind, Role
 from partnerdesk.access.principal import principal_for
-from partnerdesk.catalog.models import Offer
+from partnerdesk.catalog.models import Feature, Offer
 from partnerdesk.health import services
-from partnerdesk.health.models import Feature, MessageViewState
+from partnerdesk.health.models import MessageViewState
 from partnerdesk.health.testing import subscribe
 from partnerdesk.tenancy.models import Organization
 from partnerdesk.testing import make_user

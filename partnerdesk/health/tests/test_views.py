@@ -300,7 +300,7 @@ def test_operator_adds_regions_and_features_and_uses_them_on_an_issue(web, world
     )
     page = client.get("/operator/health/services/").content.decode()
     assert "China North 2" in page and "E-mail / Mail flow" in page
-    from partnerdesk.health.models import Feature, Region
+    from partnerdesk.catalog.models import Feature, Region
 
     before = database_state()
     assert (

@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from partnerdesk.api import api as ninja_api
 from partnerdesk.support.models import SupportTopic
 from partnerdesk.testing import PASSWORD, World, database_state
+from partnerdesk.urls import api as ninja_api
 
 API_PREFIX = "/api/v1"
 ALSO_CREATING = {"POST /api/v1/users/import"}  # answers 200 with a per-row report of the users it made

@@ -11,7 +11,8 @@ from django.db import connection
 from django.utils import timezone
 
 from partnerdesk.access.permissions import Role
-from partnerdesk.health.models import HealthIssue, Service
+from partnerdesk.catalog.models import Service
+from partnerdesk.health.models import HealthIssue
 from partnerdesk.idempotency import jobs, services
 from partnerdesk.idempotency.models import IdempotencyRecord
 from partnerdesk.notifications.jobs import REGISTRY

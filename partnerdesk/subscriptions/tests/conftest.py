@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 
 from partnerdesk.access.principal import Principal, principal_for
-from partnerdesk.catalog.models import AddOnRule, Offer, OfferPolicy, Product, Sku, UpgradePath
-from partnerdesk.health.models import Service
+from partnerdesk.catalog.models import AddOnRule, Offer, OfferPolicy, Product, Service, Sku, UpgradePath
 from partnerdesk.subscriptions import services
 from partnerdesk.subscriptions.models import Subscription
 from partnerdesk.testing import World

@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from partnerdesk.catalog.models import Offer, Product, Sku
-from partnerdesk.health.models import Service
+from partnerdesk.catalog.models import Offer, Product, Service, Sku
 from partnerdesk.health.testing import subscribe
 from partnerdesk.support.models import SupportTopic
 from partnerdesk.testing import World

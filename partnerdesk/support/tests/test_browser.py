@@ -11,7 +11,7 @@ import pytest
 
 from partnerdesk.access.principal import principal_for
 from partnerdesk.audit.models import AuditEvent
-from partnerdesk.health.models import Service
+from partnerdesk.catalog.models import Service
 from partnerdesk.notifications.services import deliver_due
 from partnerdesk.portals.tests.test_browser import path_of, screenshot
 from partnerdesk.support import services

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from partnerdesk.health.models import Service
+from partnerdesk.catalog.models import Service
 from partnerdesk.support.models import SupportRequest
 from partnerdesk.support.tests.conftest import open_request
 from partnerdesk.testing import World, database_state

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('support', '0006_version'),
+        ('support', '0007_service_in_catalog'),
     ]
 
     operations = [
