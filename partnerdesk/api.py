@@ -39,8 +39,9 @@ from partnerdesk.access.principal import (
 from partnerdesk.access.principal import principal_of as principal_of  # the one helper, re-exported
 from partnerdesk.access.rules import Need
 from partnerdesk.edge import InputParser
-from partnerdesk.errors import DomainError, Forbidden
+from partnerdesk.errors import DomainError, Forbidden, RateLimited
 from partnerdesk.idempotency import services as idempotency
+from partnerdesk.ratelimits import services as ratelimits
 
 if TYPE_CHECKING:
     from partnerdesk.accounts.models import User
@@ -81,6 +82,7 @@ ON_BEHALF_OF_HEADER = "X-On-Behalf-Of"
 
 
 def _authenticated(request: HttpRequest, user: User, channel: str) -> Principal:
+    ratelimits.count_api_request(f"user:{user.pk}")
     principal = principal_for(user, channel=channel)
     acting_for = request.headers.get(ON_BEHALF_OF_HEADER)
     if acting_for:
@@ -165,16 +167,22 @@ _ERROR_CONTENT = {"content": {"application/json": {"schema": {"$ref": "#/compone
 def _document_shared_errors(operation: dict[str, Any]) -> None:
     """Write down the errors the platform itself answers, whatever the operation declares.
 
-    The authentication (401), the wrappers' permission check (403, and 400 for an `X-On-Behalf-Of`
-    that is no customer id), input validation (422), the body decoder (`edge.InputParser`: 400 for
-    malformed JSON, 415 for another content type) and look-ups by path (404).
+    The authentication (401, and 429 past the caller's calls a minute), the wrappers' permission
+    check (403, and 400 for an `X-On-Behalf-Of` that is no customer id), input validation (422), the
+    body decoder (`edge.InputParser`: 400 for malformed JSON, 415 for another content type) and
+    look-ups by path (404).
     """
     responses = operation.setdefault("responses", {})
     parameters = operation.get("parameters", [])
     body = operation.get("requestBody", {}).get("content", {})
     shared: dict[int, str] = {}
     if operation.get("security"):
-        shared |= {401: "not_authenticated", 403: "permission_denied", 400: "invalid_on_behalf_of"}
+        shared |= {
+            401: "not_authenticated",
+            403: "permission_denied",
+            400: "invalid_on_behalf_of",
+            429: "rate_limited",
+        }
     if parameters or body:
         shared[422] = "validation_error"
     if "application/json" in body:
@@ -256,7 +264,10 @@ def error_response(request: HttpRequest, status: int, code: str, message: str) -
 
 @api.exception_handler(DomainError)
 def _domain_error(request: HttpRequest, error: DomainError) -> HttpResponse:
-    return error_response(request, error.status, error.code, error.message)
+    response = error_response(request, error.status, error.code, error.message)
+    if isinstance(error, RateLimited):
+        response["Retry-After"] = str(error.retry_after)
+    return response
 
 
 @api.exception_handler(NinjaValidationError)

@@ -52,3 +52,16 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_networks(name: str, default: list[str]) -> list[str]:
+    """Return a comma-separated list of IP addresses or networks (CIDR); anything else is an error."""
+    import ipaddress
+
+    networks = env_list(name, default)
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise EnvironmentError_(f"{name} must list IP addresses or networks, not {network!r}") from None
+    return networks

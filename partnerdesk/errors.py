@@ -41,3 +41,14 @@ class Conflict(DomainError):
 
     status = 409
     code = "conflict"
+
+
+class RateLimited(DomainError):
+    """Too many attempts: refused until `retry_after` seconds have passed (HTTP 429, `Retry-After`)."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)

@@ -9,7 +9,7 @@ from typing import Any
 
 import dj_database_url
 
-from partnerdesk.env import env_bool, env_int, env_list, env_str
+from partnerdesk.env import env_bool, env_int, env_list, env_networks, env_str
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(env_str("PARTNERDESK_DATA_DIR", str(BASE_DIR.parent / "data"))).resolve()
@@ -53,12 +53,14 @@ INSTALLED_APPS = [
     "partnerdesk.support",
     "partnerdesk.directory",
     "partnerdesk.idempotency",
+    "partnerdesk.ratelimits",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "partnerdesk.edge.EdgeMiddleware",
+    "partnerdesk.ratelimits.middleware.RateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -149,6 +151,22 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:signin"
 LOGIN_REDIRECT_URL = "portals:home"
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60 * 3)
+
+# Rate limits (ADR 0009), counted in the database so every server process shares them. Sign-in: a
+# tenant's security policy sets the (account, address) pair's threshold and first delay; these are
+# the install's limits per account (from addresses it has not signed in from lately) and per address.
+SIGN_IN_FAILURES_PER_ACCOUNT = env_int("SIGN_IN_FAILURES_PER_ACCOUNT", 50)
+SIGN_IN_FAILURES_PER_ADDRESS = env_int("SIGN_IN_FAILURES_PER_ADDRESS", 100)
+SIGN_IN_FIRST_DELAY_SECONDS = env_int("SIGN_IN_FIRST_DELAY_SECONDS", 60)
+SIGN_IN_MAX_DELAY_SECONDS = env_int("SIGN_IN_MAX_DELAY_SECONDS", 24 * 60 * 60)
+SIGN_IN_FAILURE_MEMORY_SECONDS = env_int("SIGN_IN_FAILURE_MEMORY_SECONDS", 24 * 60 * 60)
+SIGN_IN_KNOWN_ADDRESS_DAYS = env_int("SIGN_IN_KNOWN_ADDRESS_DAYS", 30)
+PASSWORD_RESETS_PER_ACCOUNT_PER_HOUR = env_int("PASSWORD_RESETS_PER_ACCOUNT_PER_HOUR", 5)
+PASSWORD_RESETS_PER_ADDRESS_PER_HOUR = env_int("PASSWORD_RESETS_PER_ADDRESS_PER_HOUR", 20)
+# Calls of the API per minute by one user, whichever token or session (0: no limit).
+API_REQUESTS_PER_MINUTE = env_int("API_REQUESTS_PER_MINUTE", 600)
+# Reverse proxies (addresses or networks) whose X-Forwarded-For names the client; empty: REMOTE_ADDR.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", [])
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)

@@ -17,6 +17,7 @@ from partnerdesk.accounts.models import ApiToken
 from partnerdesk.api import ErrorOut, Out, PageOut, principal_of, public, signed_in
 from partnerdesk.errors import Forbidden
 from partnerdesk.pagination import paginate
+from partnerdesk.ratelimits.services import client_address
 
 router = Router(tags=["identity"])
 
@@ -83,13 +84,13 @@ class MeOut(Out):
 @router.post(
     "/auth/tokens",
     auth=None,
-    response={201: NewTokenOut, 401: ErrorOut, 403: ErrorOut},
+    response={201: NewTokenOut, 401: ErrorOut, 403: ErrorOut, 429: ErrorOut},
     summary="Exchange an e-mail and password for an API token",
 )
 @public
 def create_token_with_password(request: HttpRequest, payload: TokenRequest) -> Status:
     user = services.authenticate(
-        payload.email, payload.password, channel="api", ip_address=request.META.get("REMOTE_ADDR", "")
+        payload.email, payload.password, channel="api", ip_address=client_address(request)
     )
     if user.must_change_password:
         raise Forbidden(
@@ -105,13 +106,13 @@ def create_token_with_password(request: HttpRequest, payload: TokenRequest) -> S
 @router.post(
     "/auth/password",
     auth=None,
-    response={200: PasswordChanged, 401: ErrorOut, 403: ErrorOut, 400: ErrorOut},
+    response={200: PasswordChanged, 401: ErrorOut, 403: ErrorOut, 400: ErrorOut, 429: ErrorOut},
     summary="Change a password knowing the current one (also the way out of a temporary password)",
 )
 @public
 def change_password(request: HttpRequest, payload: PasswordChange) -> PasswordChanged:
     user = services.authenticate(
-        payload.email, payload.current_password, channel="api", ip_address=request.META.get("REMOTE_ADDR", "")
+        payload.email, payload.current_password, channel="api", ip_address=client_address(request)
     )
     services.change_password(
         user, current_password=payload.current_password, new_password=payload.new_password, channel="api"

@@ -40,8 +40,10 @@ class User(Versioned, AbstractBaseUser):
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     # Soft delete: the user cannot sign in, is hidden from lists, and is purged after the restore window.
     deleted_at = models.DateTimeField(null=True, blank=True)
-    # Security policy bookkeeping: password age for expiry, failed sign-ins for lockout.
+    # Security policy bookkeeping: password age for expiry.
     password_changed_at = models.DateTimeField(null=True, blank=True)
+    # Unused since sign-in is throttled by account and address (`ratelimits`, ADR 0009); the columns
+    # go in a later migration of this app, so branches that add accounts migrations meanwhile merge.
     failed_sign_ins = models.PositiveIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
 

@@ -19,6 +19,7 @@ from partnerdesk.accounts.models import API_TOKEN_PREFIX, ApiToken, RoleAssignme
 from partnerdesk.audit import services as audit
 from partnerdesk.errors import Conflict, DomainError, Forbidden
 from partnerdesk.etags import next_version
+from partnerdesk.ratelimits import services as ratelimits
 
 if TYPE_CHECKING:
     from partnerdesk.tenancy.models import Organization
@@ -185,17 +186,7 @@ def _store_password(user: User, password: str, *, action: str, channel: str) -> 
         user.set_password(password)
         user.must_change_password = False
         user.password_changed_at = timezone.now()
-        user.failed_sign_ins = 0
-        user.locked_until = None
-        user.save(
-            update_fields=[
-                "password",
-                "must_change_password",
-                "password_changed_at",
-                "failed_sign_ins",
-                "locked_until",
-            ]
-        )
+        user.save(update_fields=["password", "must_change_password", "password_changed_at"])
         audit.record(
             principal_for(user, channel=channel),
             action=action,
@@ -207,9 +198,12 @@ def _store_password(user: User, password: str, *, action: str, channel: str) -> 
 def authenticate(email: str, password: str, *, channel: str = "web", ip_address: str = "") -> User:
     """Return the user with this e-mail and password, or raise (the same error for both mistakes).
 
-    Applies the organization's sign-in policy (lockout after failures; a password that no longer
-    meets the policy must be changed) and writes the attempt to its sign-in log.
+    Throttled by account and address first (429, before the account is looked up, the same for an
+    unknown e-mail); the password hasher runs for an unknown e-mail too, so both mistakes take as
+    long. Applies the organization's sign-in policy (a password that no longer meets it must be
+    changed) and writes the attempt to its sign-in log.
     """
+    ratelimits.refuse_sign_in(email, ip_address)
     user = (
         User.objects.select_related("organization")
         .filter(email__iexact=email.strip(), deleted_at__isnull=True)
@@ -218,16 +212,18 @@ def authenticate(email: str, password: str, *, channel: str = "web", ip_address:
     if user is None:
         # Hash anyway so a wrong e-mail takes as long as a wrong password.
         User().set_password(password)
-        raise Forbidden(_("The e-mail or password is not correct."), code="invalid_credentials", status=401)
-    signin_policy.current().refuse_if_locked(user, channel=channel, ip_address=ip_address)
-    if not user.check_password(password):
-        signin_policy.current().count_failure(user, channel=channel, ip_address=ip_address)
+    if user is None or not user.check_password(password):
+        policy = signin_policy.current()
+        throttled = ratelimits.sign_in_failed(email, ip_address, pair=policy.sign_in_throttle(email, user))
+        if user is not None:
+            policy.count_failure(user, throttled=throttled, channel=channel, ip_address=ip_address)
         raise Forbidden(_("The e-mail or password is not correct."), code="invalid_credentials", status=401)
     if user.blocked:
         signin_policy.current().log(
             user, "blocked", reason="sign_in_blocked", channel=channel, ip_address=ip_address
         )
         raise Forbidden(_("Sign-in is blocked for this account."), code="account_blocked")
+    ratelimits.sign_in_succeeded(email, ip_address)
     signin_policy.current().accept(user, password, channel=channel, ip_address=ip_address)
     return user
 

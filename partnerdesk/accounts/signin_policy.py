@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from partnerdesk.accounts.models import User
+    from partnerdesk.ratelimits.services import Throttle
 
 
 class SignInPolicy(Protocol):
@@ -19,9 +20,9 @@ class SignInPolicy(Protocol):
 
     def check_password_policy(self, user: User, password: str) -> None: ...
 
-    def refuse_if_locked(self, user: User, *, channel: str, ip_address: str) -> None: ...
+    def sign_in_throttle(self, email: str, user: User | None) -> Throttle: ...
 
-    def count_failure(self, user: User, *, channel: str, ip_address: str) -> None: ...
+    def count_failure(self, user: User, *, throttled: bool, channel: str, ip_address: str) -> None: ...
 
     def log(
         self, user: User, result: str, *, reason: str = "", channel: str = "web", ip_address: str = ""

@@ -23,9 +23,10 @@ from partnerdesk.access.web import public, requires, signed_in
 from partnerdesk.accounts import forms, services, signin_policy
 from partnerdesk.accounts.models import ApiToken, User
 from partnerdesk.audit import services as audit
-from partnerdesk.errors import DomainError
+from partnerdesk.errors import DomainError, RateLimited
 from partnerdesk.etags import next_version
 from partnerdesk.notifications.services import queue_mail
+from partnerdesk.ratelimits.services import client_address, count_password_reset
 
 P = Permission
 
@@ -42,13 +43,15 @@ def signin(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.method == "GET":
         return redirect("portals:home")
     form = forms.SignInForm(request.POST or None)
+    retry_after = 0
     if request.method == "POST" and form.is_valid():
         try:
             user = services.authenticate(
-                form.cleaned_data["email"],
-                form.cleaned_data["password"],
-                ip_address=request.META.get("REMOTE_ADDR", ""),
+                form.cleaned_data["email"], form.cleaned_data["password"], ip_address=client_address(request)
             )
+        except RateLimited as error:
+            form.add_error(None, error.message)
+            retry_after = error.retry_after
         except DomainError as error:
             form.add_error(None, error.message)
         else:
@@ -68,7 +71,18 @@ def signin(request: HttpRequest) -> HttpResponse:
                 return redirect("accounts:password_change")
             return redirect(_safe_next(request, reverse("portals:home")))
     context = {"form": form, "next": request.POST.get("next") or request.GET.get("next", "")}
-    return render(request, "accounts/signin.html", context, status=400 if form.errors else 200)
+    return _form_page(request, "accounts/signin.html", context, retry_after=retry_after)
+
+
+def _form_page(
+    request: HttpRequest, template: str, context: dict[str, object], *, retry_after: int
+) -> HttpResponse:
+    """The form again: 429 with `Retry-After` when a rate limit refused it, 400 with its errors."""
+    if retry_after:
+        response = render(request, template, context, status=429)
+        response["Retry-After"] = str(retry_after)
+        return response
+    return render(request, template, context, status=400 if context["form"].errors else 200)  # type: ignore[attr-defined]
 
 
 @require_POST
@@ -107,6 +121,13 @@ def password_reset(request: HttpRequest) -> HttpResponse:
     """Mail a reset link when the address belongs to an active user; say the same thing either way."""
     form = forms.PasswordResetRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        try:
+            count_password_reset(form.cleaned_data["email"], client_address(request))
+        except RateLimited as error:
+            form.add_error(None, error.message)
+            return _form_page(
+                request, "accounts/password_reset.html", {"form": form}, retry_after=error.retry_after
+            )
         # unscoped: nobody is signed in; the address alone finds the account, and the page says the same
         user = User.objects.filter(
             email__iexact=form.cleaned_data["email"], blocked=False, deleted_at__isnull=True

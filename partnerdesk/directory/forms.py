@@ -127,9 +127,17 @@ class SecurityForm(forms.Form):
         label=_("Passwords expire after (days)"), min_value=0, max_value=730, help_text=_("0: never")
     )
     lockout_threshold = forms.IntegerField(
-        label=_("Lock sign-in after this many failures"), min_value=0, max_value=100, help_text=_("0: never")
+        label=_("Refuse an address after this many failed sign-ins"),
+        min_value=0,
+        max_value=100,
+        help_text=_("Counted per account and address: others can still sign in. 0: never"),
     )
-    lockout_minutes = forms.IntegerField(label=_("Lockout duration (minutes)"), min_value=1, max_value=1440)
+    lockout_minutes = forms.IntegerField(
+        label=_("First refusal (minutes)"),
+        min_value=1,
+        max_value=1440,
+        help_text=_("Doubles with each further failure."),
+    )
 
 
 class ReleaseForm(forms.Form):

@@ -265,9 +265,7 @@ def reset_password(principal: Principal, user: User, *, send_to: str = "") -> Pa
         locked = User.objects.select_for_update().get(pk=user.pk, organization=tenant)
         locked.set_password(password)
         locked.must_change_password = True
-        locked.failed_sign_ins = 0
-        locked.locked_until = None
-        locked.save(update_fields=["password", "must_change_password", "failed_sign_ins", "locked_until"])
+        locked.save(update_fields=["password", "must_change_password"])
         audit.record(
             principal,
             action="user.password_reset_by_admin",

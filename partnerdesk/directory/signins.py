@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from partnerdesk.accounts.models import User
-from partnerdesk.directory.models import SecuritySettings, SignInEvent
-from partnerdesk.errors import DomainError, Forbidden
+from partnerdesk.directory.models import Domain, SecuritySettings, SignInEvent
+from partnerdesk.errors import DomainError
+from partnerdesk.ratelimits.services import Throttle
 from partnerdesk.tenancy.models import Organization
 
 
@@ -40,31 +40,31 @@ def log(user: User, result: str, *, reason: str = "", channel: str = "web", ip_a
     )
 
 
-def refuse_if_locked(user: User, *, channel: str, ip_address: str) -> None:
-    """Refuse any attempt, right or wrong, while the account is locked after failed sign-ins."""
-    now = timezone.now()
-    if user.locked_until is not None and user.locked_until > now:
-        log(user, SignInEvent.Result.LOCKED, reason="locked", channel=channel, ip_address=ip_address)
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        raise Forbidden(
-            ngettext(
-                "Too many failed sign-ins: this account is locked. Try again in %(minutes)s minute.",
-                "Too many failed sign-ins: this account is locked. Try again in %(minutes)s minutes.",
-                minutes,
-            )
-            % {"minutes": minutes},
-            code="account_locked",
+def sign_in_throttle(email: str, user: User | None) -> Throttle:
+    """The (account, address) throttle of the user's tenant, or of the tenant owning the e-mail's domain.
+
+    An unknown e-mail of a tenant's domain is throttled like its users, so the number of failures
+    before a 429 reveals no account (users' names are on their tenant's domains, ADR 0004).
+    """
+    owner = user.organization_id if user is not None else None
+    if owner is None:
+        domain = email.strip().lower().rpartition("@")[2]
+        owner = (
+            Organization.objects.filter(initial_domain__iexact=domain).values_list("pk", flat=True).first()
         )
+        owner = owner or (
+            Domain.objects.filter(name__iexact=domain, status=Domain.Status.VERIFIED)
+            .values_list("organization_id", flat=True)
+            .first()
+        )
+    found = SecuritySettings.objects.filter(organization_id=owner).first() if owner else None
+    policy = found or SecuritySettings()
+    return Throttle(threshold=policy.lockout_threshold, first_delay=timedelta(minutes=policy.lockout_minutes))
 
 
-def count_failure(user: User, *, channel: str, ip_address: str) -> None:
-    """Count a wrong password; lock the account when the tenant's threshold is reached."""
-    policy = security_settings(user.organization)
-    User.objects.filter(pk=user.pk).update(failed_sign_ins=F("failed_sign_ins") + 1)
-    failures = User.objects.filter(pk=user.pk).values_list("failed_sign_ins", flat=True).get()
-    if policy.lockout_threshold and failures >= policy.lockout_threshold:
-        until = timezone.now() + timedelta(minutes=policy.lockout_minutes)
-        User.objects.filter(pk=user.pk).update(locked_until=until, failed_sign_ins=0)
+def count_failure(user: User, *, throttled: bool, channel: str, ip_address: str) -> None:
+    """Log a wrong password, and whether it started a refusal of the account from that address."""
+    if throttled:
         log(
             user,
             SignInEvent.Result.LOCKED,
@@ -89,8 +89,6 @@ def accept(user: User, password: str, *, channel: str, ip_address: str) -> None:
     ):
         reason = "password_expired"
     changes: dict[str, object] = {}
-    if user.failed_sign_ins or user.locked_until:
-        changes.update(failed_sign_ins=0, locked_until=None)
     if reason and not user.must_change_password:
         changes["must_change_password"] = True
     if changes:

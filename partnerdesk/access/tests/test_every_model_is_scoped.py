@@ -26,6 +26,7 @@ UNSCOPED: dict[str, str] = {
     "support.counter": "the counter behind request numbers: read only when numbering",
     "idempotency.idempotencyrecord": "the platform's Idempotency-Key store: read only by the API "
     "operation wrapper, always by the calling user and key",
+    "ratelimits.ratecounter": "the platform's rate limit counters: read only by the rate limits, by key",
     "support.slanotice": "which SLA warnings were sent: read only by the breach job, to send each once",
 }
 

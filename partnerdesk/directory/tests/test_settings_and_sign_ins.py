@@ -95,23 +95,40 @@ def test_an_expired_password_must_be_changed(world):
     assert SignInEvent.objects.get(user=user).reason == "password_expired"
 
 
-def test_repeated_failures_lock_the_account_even_for_the_right_password(world):
+def _sign_in_from(address, email, password=PASSWORD):
+    return Client(REMOTE_ADDR=address).post("/account/signin/", {"email": email, "password": password})
+
+
+def test_the_policy_threshold_throttles_the_account_from_that_address_only(world):
     SecuritySettings.objects.create(organization=world.customer_a1, lockout_threshold=3, lockout_minutes=10)
     user = world.user("a1.user")
 
     for _ in range(3):
-        assert _sign_in(user.email, "wrong-password").status_code == 400
-    locked = _sign_in(user.email)
+        assert _sign_in_from("198.51.100.7", user.email, "wrong-password").status_code == 400
+    throttled = _sign_in_from("198.51.100.7", user.email)
+    elsewhere = _sign_in_from("203.0.113.9", user.email)
 
-    assert locked.status_code == 400
-    assert b"locked" in locked.content
-    assert fresh(user).locked_until > timezone.now()
+    assert throttled.status_code == 429
+    assert 9 * 60 < int(throttled["Retry-After"]) <= 10 * 60
+    assert b"Too many sign-in attempts" in throttled.content
+    assert elsewhere.status_code == 302
     results = list(SignInEvent.objects.filter(user=user).order_by("id").values_list("result", flat=True))
-    assert results == ["failure", "failure", "locked", "locked"]
-    # After the lockout, the right password works and resets the count.
-    User.objects.filter(pk=user.pk).update(locked_until=timezone.now() - timedelta(seconds=1))
-    assert _sign_in(user.email).status_code == 302
-    assert fresh(user).failed_sign_ins == 0
+    assert results == ["failure", "failure", "locked", "success"]
+
+
+def test_each_failure_after_a_throttle_doubles_the_next_one(world):
+    from partnerdesk.ratelimits.models import RateCounter
+
+    SecuritySettings.objects.create(organization=world.customer_a1, lockout_threshold=2, lockout_minutes=1)
+    user = world.user("a1.user")
+    _sign_in_from("198.51.100.7", user.email, "wrong-password")
+    waits = []
+    for _ in range(4):
+        _sign_in_from("198.51.100.7", user.email, "wrong-password")
+        waits.append(int(_sign_in_from("198.51.100.7", user.email)["Retry-After"]))
+        RateCounter.objects.filter(blocked_until__isnull=False).update(blocked_until=timezone.now())
+
+    assert waits == [60, 120, 240, 480]
 
 
 def test_a_blocked_user_is_logged_as_blocked(world):
