@@ -2,7 +2,32 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists
+from typing import Any, NamedTuple
+
+from django.db.models import Exists, QuerySet
+
+# A badge or a dashboard card shows "99+" beyond this: counting further would cost O(rows) and show
+# nothing more.
+SHOWN_AT_MOST = 99
+
+
+class BoundedCount(NamedTuple):
+    """A count as a badge shows it: `number` up to 99, `more` when there are more."""
+
+    number: int
+    more: bool
+
+    def __str__(self) -> str:
+        return f"{self.number}+" if self.more else str(self.number)
+
+
+def bounded_count(queryset: QuerySet[Any]) -> BoundedCount:
+    """Count the rows of `queryset` up to 99, and say whether there are more.
+
+    One query whatever the number of rows: a COUNT over the subquery LIMIT-ed to 100 rows.
+    """
+    counted = queryset.order_by()[: SHOWN_AT_MOST + 1].count()
+    return BoundedCount(number=min(counted, SHOWN_AT_MOST), more=counted > SHOWN_AT_MOST)
 
 
 class PerRowExists(Exists):

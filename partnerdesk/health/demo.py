@@ -49,6 +49,7 @@ def load() -> None:
     _issues(operator, catalog, now)
     _maintenance(operator, catalog, now)
     _messages(operator, catalog, now)
+    _drafts(operator, catalog, now)
 
 
 def _issues(operator: Principal, catalog: dict[str, Service], now: datetime) -> None:
@@ -170,3 +171,30 @@ def _messages(operator: Principal, catalog: dict[str, Service], now: datetime) -
     for post in posts:
         if not MessagePost.objects.filter(title=post["title"]).exists():
             services.create_message(operator, publish=True, **post)
+
+
+def _drafts(operator: Principal, catalog: dict[str, Service], now: datetime) -> None:
+    """An issue and a Message center post written but not published: the operator console's home
+    page shows them as awaiting publication."""
+    if not HealthIssue.objects.filter(title="OneDrive sync pauses on some devices").exists():
+        services.create_issue(
+            operator,
+            title="OneDrive sync pauses on some devices",
+            impact_description="Some users may see sync paused for files changed in the last hour.",
+            service_ids=[catalog["onedrive"].pk],
+            status="investigating",
+            start_at=now - timedelta(minutes=30),
+            first_post="We're checking reports of paused sync.",
+            publish=False,
+        )
+    if not MessagePost.objects.filter(title="New retention labels in SharePoint").exists():
+        services.create_message(
+            operator,
+            publish=False,
+            title="New retention labels in SharePoint",
+            body="Retention labels can now be applied to whole document libraries.",
+            category="stay_informed",
+            service_ids=[catalog["sharepoint"].pk],
+            tags=["new_feature"],
+            audience=services.AudienceSpec(type="all"),
+        )

@@ -17,7 +17,7 @@ from django.utils import timezone
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.catalog.models import Service
 from partnerdesk.health.models import CLOSED_STATUSES, HealthIssue, MessagePost, PlannedMaintenance
-from partnerdesk.sql import PerRowExists
+from partnerdesk.sql import PerRowExists, bounded_count
 
 if TYPE_CHECKING:
     from partnerdesk.access.principal import Principal
@@ -239,10 +239,6 @@ def about_services(queryset: QuerySet[Any], service_ids: list[Any]) -> QuerySet[
     return queryset.filter(~Q(Exists(named)) | Q(Exists(named.filter(service_id__in=service_ids))))
 
 
-# A badge shows "99+" beyond this: counting further would cost O(posts) and show nothing more.
-UNREAD_SHOWN_AT_MOST = 99
-
-
 class UnreadCount(NamedTuple):
     """The caller's unread posts as a badge shows them: `unread` up to 99, `more` when beyond."""
 
@@ -262,9 +258,9 @@ def unread_count(principal: Principal) -> UnreadCount:
     read_or_archived = MessageViewState.objects.filter(
         Q(is_read=True) | Q(is_archived=True), user_id=principal.user.pk, message_id=OuterRef("pk")
     )
-    posts = policy.visible(principal, MessagePost).filter(~PerRowExists(read_or_archived)).order_by()
-    counted = posts[: UNREAD_SHOWN_AT_MOST + 1].count()
-    return UnreadCount(unread=min(counted, UNREAD_SHOWN_AT_MOST), more=counted > UNREAD_SHOWN_AT_MOST)
+    posts = policy.visible(principal, MessagePost).filter(~PerRowExists(read_or_archived))
+    counted = bounded_count(posts)
+    return UnreadCount(unread=counted.number, more=counted.more)
 
 
 def affected_customers_of_issue(issue: HealthIssue, partner_id: uuid.UUID) -> QuerySet[Any]:
@@ -332,3 +328,74 @@ def issues_since(queryset: QuerySet[HealthIssue], days: int) -> QuerySet[HealthI
     return queryset.filter(Q(end_at__isnull=True) | Q(end_at__gte=since)).prefetch_related(
         "services", "posts"
     )
+
+
+def active_issues(principal: Principal) -> QuerySet[HealthIssue]:
+    """Published issues not yet resolved that the principal sees (a tenant: those affecting its services)."""
+    from partnerdesk.access import policy
+
+    return (
+        policy.visible(principal, HealthIssue).filter(is_published=True).exclude(status__in=CLOSED_STATUSES)
+    )
+
+
+def draft_issues(principal: Principal) -> QuerySet[HealthIssue]:
+    """Issues written but not published yet, and not resolved (the operator's own drafts)."""
+    from partnerdesk.access import policy
+
+    return (
+        policy.visible(principal, HealthIssue).filter(is_published=False).exclude(status__in=CLOSED_STATUSES)
+    )
+
+
+def filter_issues(queryset: QuerySet[HealthIssue], status: str) -> QuerySet[HealthIssue]:
+    """The operator's issue list filter: `active` (published, not resolved) or `draft`; others show all."""
+    if status == "active":
+        return queryset.filter(is_published=True).exclude(status__in=CLOSED_STATUSES)
+    if status == "draft":
+        return queryset.filter(is_published=False).exclude(status__in=CLOSED_STATUSES)
+    return queryset
+
+
+def upcoming_maintenance(principal: Principal) -> QuerySet[PlannedMaintenance]:
+    """Planned maintenance scheduled or in progress that the principal sees, soonest first."""
+    from partnerdesk.access import policy
+
+    return (
+        policy.visible(principal, PlannedMaintenance)
+        .filter(status__in=[PlannedMaintenance.Status.SCHEDULED, PlannedMaintenance.Status.IN_PROGRESS])
+        .order_by("starts_at", "id")
+    )
+
+
+def draft_messages(principal: Principal) -> QuerySet[MessagePost]:
+    """Message center posts saved as drafts, awaiting publication."""
+    from partnerdesk.access import policy
+
+    return policy.visible(principal, MessagePost).filter(status=MessagePost.Status.DRAFT)
+
+
+def unread_messages(principal: Principal, **filters: Any) -> QuerySet[Any]:
+    """The caller's unread inbox posts narrowed by Message center filters (`major_change`, `act_by_soon`)."""
+    from partnerdesk.access import policy
+
+    posts = with_view_state(policy.visible(principal, MessagePost), principal.user.pk)
+    return filter_messages(posts, unread=True, **filters)
+
+
+def customers_affected_by_active_issues(principal: Principal) -> QuerySet[Any]:
+    """The principal's customers entitled to a service that an active issue affects."""
+    from partnerdesk.access import policy
+    from partnerdesk.subscriptions.models import Subscription
+    from partnerdesk.subscriptions.queries import ENTITLING_STATUSES
+    from partnerdesk.tenancy.models import Organization
+
+    affected_services = HealthIssue.services.through.objects.filter(
+        healthissue__in=active_issues(principal)
+    ).values("service_id")
+    entitled = Subscription.objects.filter(
+        customer_id=OuterRef("pk"),
+        status__in=ENTITLING_STATUSES,
+        offer__sku__services__in=affected_services,
+    )
+    return policy.visible(principal, Organization).filter(kind=OrgKind.CUSTOMER).filter(Exists(entitled))

@@ -57,7 +57,8 @@ def _timeline(issue: HealthIssue, request: HttpRequest) -> list[dict[str, Any]]:
 
 @requires(P.HEALTH_VIEW, portal="operator")
 def operator_health(request: HttpRequest) -> HttpResponse:
-    issues = _issues(request).prefetch_related("services")
+    status = request.GET.get("status", "")
+    issues = queries.filter_issues(_issues(request), status).prefetch_related("services")
     page = paginate(issues, ordering=["-start_at", "id"], cursor=request.GET.get("cursor"), limit=50)
     return render(
         request,
@@ -65,12 +66,16 @@ def operator_health(request: HttpRequest) -> HttpResponse:
         {
             "services": policy.visible(principal_of(request), Service).order_by("name"),
             "page": page,
-            "maintenance": policy.visible(principal_of(request), PlannedMaintenance)
-            .filter(status__in=[PlannedMaintenance.Status.SCHEDULED, PlannedMaintenance.Status.IN_PROGRESS])
-            .prefetch_related("services")
-            .order_by("starts_at", "id")[:20],
+            "status": status if status in ISSUE_FILTERS else "",
+            "query_string": urlencode({"status": status}) if status in ISSUE_FILTERS else "",
+            "maintenance": queries.upcoming_maintenance(principal_of(request)).prefetch_related("services")[
+                :20
+            ],
         },
     )
+
+
+ISSUE_FILTERS = ("active", "draft")
 
 
 @requires(P.HEALTH_VIEW, portal="operator")
@@ -623,14 +628,23 @@ def partner_health(request: HttpRequest) -> HttpResponse:
         if principal.has(P.MESSAGES_VIEW)
         else []
     )
+    affected = request.GET.get("affected") == "1"
     customers = (
-        policy.visible(principal, _customer_model()).filter(kind=OrgKind.CUSTOMER).order_by("name", "id")
+        queries.customers_affected_by_active_issues(principal)
+        if affected
+        else policy.visible(principal, _customer_model()).filter(kind=OrgKind.CUSTOMER)
     )
     page = paginate(customers, ordering=["name", "id"], cursor=request.GET.get("cursor"), limit=50)
     return render(
         request,
         "health/partner_health.html",
-        {"issues": issues, "posts": posts, "page": page},
+        {
+            "issues": issues,
+            "posts": posts,
+            "page": page,
+            "affected": affected,
+            "query_string": "affected=1" if affected else "",
+        },
     )
 
 

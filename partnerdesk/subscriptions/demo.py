@@ -69,6 +69,7 @@ def load() -> None:
     with transaction.atomic():
         offers = _catalog()
         _subscriptions(offers)
+        _attention(offers)
 
 
 def _catalog() -> dict[str, Offer]:
@@ -147,4 +148,65 @@ def _subscriptions(offers: dict[str, Offer]) -> None:
         people = User.objects.filter(organization=customer, email__in=licensed)
         LicenseAssignment.objects.bulk_create(
             LicenseAssignment(customer=customer, sku=offer.sku, user=person) for person in people
+        )
+
+
+def _attention(offers: dict[str, Offer]) -> None:
+    """What Contoso's home page shows as needing attention: a licence with none left to assign
+    (an add-on whose two seats are both assigned) and a change request awaiting the partner."""
+    from partnerdesk.access.principal import principal_for
+    from partnerdesk.subscriptions.change_requests import request_change
+    from partnerdesk.subscriptions.models import ChangeRequest
+
+    contoso = Organization.objects.filter(kind=OrgKind.CUSTOMER, name="Contoso").first()
+    chen = User.objects.filter(email="admin@contoso.test").first()
+    if contoso is None or contoso.partner_id is None or chen is None:
+        return
+    audio = offers["Audio Conferencing"]
+    base = Subscription.objects.filter(customer=contoso, offer=offers["Office 365 E3"]).first()
+    if base is not None and not Subscription.objects.filter(customer=contoso, offer=audio).exists():
+        now = timezone.now()
+        addon = Subscription.objects.create(
+            customer=contoso,
+            partner_id=contoso.partner_id,
+            offer=audio,
+            base=base,
+            quantity=2,
+            term_start=now,
+            term_end=add_term(now, audio.term),
+            unit_price=audio.unit_price,
+            currency=audio.currency,
+            friendly_name="Boardroom",
+        )
+        SeatLot.objects.create(
+            subscription=addon,
+            kind=SeatLot.Kind.PURCHASE,
+            quantity=2,
+            remaining=2,
+            refundable_until=now + timedelta(hours=168),
+        )
+        LicensePool.objects.get_or_create(customer=contoso, sku=audio.sku)
+        audit.record(
+            None,
+            action="subscription.created",
+            target=addon,
+            organization=contoso,
+            after={"quantity": 2, "offer": str(audio.pk)},
+        )
+        people = User.objects.filter(
+            organization=contoso, email__in=["admin@contoso.test", "it@contoso.test"]
+        )
+        LicenseAssignment.objects.bulk_create(
+            LicenseAssignment(customer=contoso, sku=audio.sku, user=person) for person in people
+        )
+    shop_floor = Subscription.objects.filter(
+        customer=contoso, offer=offers["Microsoft 365 Business Basic"]
+    ).first()
+    if shop_floor is not None and not ChangeRequest.objects.filter(subscription=shop_floor).exists():
+        request_change(
+            principal_for(chen),
+            shop_floor,
+            kind=ChangeRequest.Kind.INCREASE,
+            seats=15,
+            note="Five more people start on the shop floor next month.",
         )

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from django.db.models import QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
-from partnerdesk.catalog.models import Service
-from partnerdesk.subscriptions.models import LicenseAssignment, Subscription
+from partnerdesk.catalog.models import Service, Sku
+from partnerdesk.subscriptions.models import ChangeRequest, LicenseAssignment, Subscription
 
 if TYPE_CHECKING:
     from partnerdesk.accounts.models import User
@@ -37,4 +40,48 @@ def licences_of(user: User) -> QuerySet[LicenseAssignment]:
         LicenseAssignment.objects.filter(user=user)
         .select_related("sku", "sku__product")
         .order_by("sku__name", "sku_id")
+    )
+
+
+def ending_within(queryset: QuerySet[Subscription], days: int) -> QuerySet[Subscription]:
+    """The active subscriptions of `queryset` whose term ends (renews or expires) within `days`."""
+    now = timezone.now()
+    return queryset.filter(
+        status=Subscription.Status.ACTIVE, term_end__gt=now, term_end__lte=now + timedelta(days=days)
+    )
+
+
+def open_change_requests(queryset: QuerySet[ChangeRequest]) -> QuerySet[ChangeRequest]:
+    """The change requests of `queryset` the partner has not decided yet."""
+    return queryset.filter(status__in=OPEN_CHANGE_REQUEST_STATUSES)
+
+
+OPEN_CHANGE_REQUEST_STATUSES = (ChangeRequest.Status.OPEN, ChangeRequest.Status.INFORMATION_REQUESTED)
+
+
+def pools_running_out(customer_id: uuid.UUID) -> QuerySet[Sku]:
+    """The tenant's SKUs with no licence left to assign, or more licences assigned than purchased.
+
+    One query (the pool's numbers as subqueries), so a dashboard can count it without loading pools.
+    """
+    subscriptions = Subscription.objects.filter(customer_id=customer_id)
+    assignments = LicenseAssignment.objects.filter(customer_id=customer_id)
+    purchased = (
+        subscriptions.filter(offer__sku_id=OuterRef("pk"), status=Subscription.Status.ACTIVE)
+        .values("offer__sku_id")
+        .annotate(seats=Sum("quantity"))
+        .values("seats")
+    )
+    assigned = (
+        assignments.filter(sku_id=OuterRef("pk")).values("sku_id").annotate(held=Count("id")).values("held")
+    )
+    return (
+        Sku.objects.filter(
+            Q(pk__in=subscriptions.values("offer__sku_id")) | Q(pk__in=assignments.values("sku_id"))
+        )
+        .annotate(
+            purchased=Coalesce(Subquery(purchased), 0),
+            assigned=Coalesce(Subquery(assigned), 0),
+        )
+        .filter(Q(purchased__gt=0, assigned__gte=F("purchased")) | Q(assigned__gt=F("purchased")))
     )

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -26,7 +27,7 @@ from partnerdesk.catalog.models import AddOnRule, Offer, Sku
 from partnerdesk.confirm import Confirmation, confirmation, confirmed
 from partnerdesk.errors import DomainError, NotFound
 from partnerdesk.pagination import paginate
-from partnerdesk.subscriptions import change_requests, consequences, forms, services
+from partnerdesk.subscriptions import change_requests, consequences, forms, queries, services
 from partnerdesk.subscriptions import rules as subscription_rules
 from partnerdesk.subscriptions.models import ChangeRequest, LicenseAssignment, Subscription
 from partnerdesk.tenancy.models import Organization
@@ -71,6 +72,11 @@ def partner_subscriptions(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status in Subscription.Status.values:
         subscriptions = subscriptions.filter(status=status)
+    ends_within = request.GET.get("ends_within", "").strip()
+    if not (ends_within.isdigit() and 0 < int(ends_within) <= 366):
+        ends_within = ""
+    if ends_within:
+        subscriptions = queries.ending_within(subscriptions, int(ends_within))
     page = paginate(
         subscriptions, ordering=["-created_at", "-id"], cursor=request.GET.get("cursor"), limit=50
     )
@@ -80,8 +86,9 @@ def partner_subscriptions(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "status": status,
+            "ends_within": ends_within,
             "statuses": Subscription.Status.choices,
-            "query_string": f"status={status}",
+            "query_string": urlencode({"status": status, "ends_within": ends_within}),
         },
     )
 
@@ -450,8 +457,14 @@ def admin_change_request_reply(request: HttpRequest, request_id: str) -> HttpRes
 
 @requires(P.LICENSES_VIEW, portal="admin")
 def admin_licences(request: HttpRequest) -> HttpResponse:
-    pools = services.pools(principal_of(request).organization.pk)
-    return render(request, "subscriptions/admin_licences.html", {"pools": pools})
+    customer_id = principal_of(request).organization.pk
+    pools = services.pools(customer_id)
+    running_out = request.GET.get("running_out") == "1"
+    if running_out:
+        # The same question the admin center's home page counts, so the card and the list agree.
+        short = set(queries.pools_running_out(customer_id).values_list("pk", flat=True))
+        pools = [pool for pool in pools if pool.sku.pk in short]
+    return render(request, "subscriptions/admin_licences.html", {"pools": pools, "running_out": running_out})
 
 
 def _is_uuid(value: str) -> bool:

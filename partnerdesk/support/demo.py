@@ -12,11 +12,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
 from partnerdesk.access.principal import Principal, principal_for
 from partnerdesk.accounts.models import User
 from partnerdesk.catalog.models import Service
-from partnerdesk.support import services
+from partnerdesk.support import services, sla
 from partnerdesk.support.models import Note, ServiceRequest, SupportRequest, SupportTopic
 
 MARKER = "Outlook cannot send external mail"
@@ -33,9 +34,34 @@ def _person(email: str) -> Principal | None:
     return principal_for(user) if user else None
 
 
+NEAR = "Calendar sharing with a supplier fails"
+
+
 def load() -> None:
-    if SupportRequest.objects.filter(title=MARKER).exists():
+    if not SupportRequest.objects.filter(title=MARKER).exists():
+        _load_once()
+    _close_to_breaching()
+
+
+def _close_to_breaching() -> None:
+    """A request whose first response is due in a few minutes, and an unanswered service request past
+    its target: the home pages show them as (about to) breach their SLA. Added once, by title."""
+    if SupportRequest.objects.filter(title=NEAR).exists():
         return
+    ivy = _person("it@contoso.test")
+    if ivy is None:
+        return
+    now = timezone.now()
+    with transaction.atomic():
+        near = _open(ivy, NEAR, "Free/busy of fabrikam.test shows nothing since Monday.", "moderate", None)
+        # Within the "near" window however the SLA policy counts hours: due in half the window.
+        SupportRequest.objects.filter(pk=near.pk).update(first_response_due_at=now + sla.near_window() / 2)
+        ServiceRequest.objects.filter(
+            title="October invoice shows the wrong exchange rate", first_response_at__isnull=True
+        ).update(first_response_due_at=now - timedelta(hours=2))
+
+
+def _load_once() -> None:
     chen = _person("admin@contoso.test")
     ivy = _person("it@contoso.test")
     ada = _person("admin@adatum.test")

@@ -14,14 +14,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from partnerdesk.access import policy, rules
-from partnerdesk.access.permissions import Permission
+from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import Principal
 from partnerdesk.errors import DomainError, NotFound
+from partnerdesk.sql import BoundedCount, bounded_count
 from partnerdesk.support import search, sla
 from partnerdesk.support.models import (
     Attachment,
     HelpArticle,
     Message,
+    PartnerFlag,
     ServiceRequest,
     SupportRequest,
     SupportTopic,
@@ -170,6 +172,29 @@ def filter_service_requests(
     if filters.get("sla") in ("breached", "near", "paused"):
         queryset = queryset.exclude(status="closed").filter(_sla_q(filters["sla"], timezone.now()))
     return queryset
+
+
+def count_support_requests(principal: Principal, filters: dict[str, str]) -> BoundedCount:
+    """How many support requests the queue shows with `filters`, up to 99 (a dashboard's card)."""
+    return bounded_count(filter_support_requests(policy.visible(principal, SupportRequest), filters))
+
+
+def count_service_requests(principal: Principal, filters: dict[str, str]) -> BoundedCount:
+    """How many service requests the queue shows with `filters`, up to 99 (a dashboard's card)."""
+    return bounded_count(filter_service_requests(policy.visible(principal, ServiceRequest), filters))
+
+
+def partner_flags(principal: Principal) -> QuerySet[PartnerFlag]:
+    """The inappropriate-escalation flags the principal sees (the operator: all), with their partner."""
+    return policy.visible(principal, PartnerFlag).select_related("partner", "service_request")
+
+
+def flagged_partners(principal: Principal) -> QuerySet[Any]:
+    """The partners the principal sees that carry at least one flag."""
+    from partnerdesk.tenancy.models import Organization
+
+    flagged = policy.visible(principal, PartnerFlag).values("partner_id")
+    return policy.visible(principal, Organization).filter(kind=OrgKind.PARTNER, pk__in=flagged)
 
 
 def _by_id(queryset: Any, field: str, value: str) -> Any:

@@ -41,6 +41,7 @@ urlpatterns = [
         views.operator_attachment,
         name="operator_attachment",
     ),
+    path("operator/partner-flags/", views.operator_flags, name="operator_flags"),
     path("operator/support-topics/", views.operator_topics, name="operator_topics"),
     path("operator/help-articles/", views.operator_articles, name="operator_articles"),
     path("operator/support/reports/", reports.operator_reports, name="operator_reports"),

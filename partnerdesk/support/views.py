@@ -698,6 +698,14 @@ def operator_queue(request: HttpRequest) -> HttpResponse:
 
 
 @requires(P.SUPPORT_OPERATOR_DESK, portal="operator")
+def operator_flags(request: HttpRequest) -> HttpResponse:
+    """The partners flagged for escalating what first-line support should have solved, newest first."""
+    flags = queries.partner_flags(principal_of(request))
+    page = paginate(flags, ordering=["-created_at", "-id"], cursor=request.GET.get("cursor"), limit=50)
+    return render(request, "support/operator_flags.html", {"page": page})
+
+
+@requires(P.SUPPORT_OPERATOR_DESK, portal="operator")
 def operator_attachment(request: HttpRequest, attachment_id: str) -> HttpResponseBase:
     return queries.attachment_response(principal_of(request), attachment_id)
 

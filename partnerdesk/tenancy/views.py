@@ -21,7 +21,7 @@ from partnerdesk.access.web import ACTING_FOR_SESSION_KEY, requires, signed_in
 from partnerdesk.confirm import Confirmation, confirmation, confirmed
 from partnerdesk.errors import DomainError
 from partnerdesk.pagination import paginate
-from partnerdesk.tenancy import forms, services
+from partnerdesk.tenancy import forms, queries, services
 from partnerdesk.tenancy.models import DelegatedRelationship, Organization
 
 P = Permission
@@ -299,10 +299,7 @@ def relationship_request(request: HttpRequest, customer_id: str) -> HttpResponse
 @requires(P.RELATIONSHIPS_VIEW, portal="partner")
 def partner_relationships(request: HttpRequest) -> HttpResponse:
     relationships = policy.visible(principal_of(request), DelegatedRelationship).select_related("customer")
-    page = paginate(
-        relationships, ordering=["-requested_at", "-id"], cursor=request.GET.get("cursor"), limit=50
-    )
-    return render(request, "tenancy/relationship_list.html", {"page": page, "side": "partner"})
+    return _relationship_list(request, relationships, side="partner")
 
 
 def _ending(relationship: DelegatedRelationship, *, back: str, partner_side: bool) -> Confirmation:
@@ -378,10 +375,29 @@ def switch_organization(request: HttpRequest) -> HttpResponse:
 @requires(P.RELATIONSHIPS_VIEW, portal="admin")
 def admin_relationships(request: HttpRequest) -> HttpResponse:
     relationships = policy.visible(principal_of(request), DelegatedRelationship).select_related("partner")
+    return _relationship_list(request, relationships, side="customer")
+
+
+RELATIONSHIP_FILTERS = ("status", "expires_within")
+
+
+def _relationship_list(request: HttpRequest, relationships: Any, *, side: str) -> HttpResponse:
+    """Either side's list of relationships, filtered by `?status=` and `?expires_within=` (days)."""
+    filters = {name: request.GET.get(name, "").strip() for name in RELATIONSHIP_FILTERS}
+    relationships = queries.filter_relationships(relationships, filters)
     page = paginate(
         relationships, ordering=["-requested_at", "-id"], cursor=request.GET.get("cursor"), limit=50
     )
-    return render(request, "tenancy/relationship_list.html", {"page": page, "side": "customer"})
+    return render(
+        request,
+        "tenancy/relationship_list.html",
+        {
+            "page": page,
+            "side": side,
+            "filtered": any(filters.values()),
+            "query_string": urlencode({k: v for k, v in filters.items() if v}),
+        },
+    )
 
 
 @require_POST

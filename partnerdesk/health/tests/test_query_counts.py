@@ -95,7 +95,11 @@ def test_pages_do_not_grow_with_tenants_or_posts(web, world, catalog, user, path
     large = count(client, path)
 
     assert large == small
-    assert small <= 16
+    assert small <= BUDGETS.get(path, 16)
+
+
+# The admin center's home page counts eight things, one bounded query each (portals/views.py).
+BUDGETS = {"/admin/": 18}
 
 
 def test_api_unread_count_and_list_do_not_grow(api, world, catalog):

@@ -524,3 +524,23 @@ def test_an_sla_policy_that_cannot_be_computed_is_refused(web, world, api, chang
     assert response.status_code == 400
     assert not SlaPolicy.objects.filter(organization=world.partner_a).exists()
     assert open_request(api("a1.global_admin")).status_code == 201
+
+
+def test_the_operator_lists_the_flagged_partners_and_a_partner_cannot(web, world):
+    from partnerdesk.access.principal import principal_for
+    from partnerdesk.support import services as support_services
+
+    support_services.flag_partner(
+        principal_for(world.user("operator.support_engineer")),
+        world.partner_a,
+        reason="Escalated a password reset",
+        remediation="Use the guide first",
+    )
+
+    page = web("operator.support_engineer").get("/operator/partner-flags/")
+
+    assert page.status_code == 200
+    assert "Escalated a password reset" in page.content.decode()
+    assert "Fabrikam" in page.content.decode()
+    assert web("a.partner_global_admin").get("/operator/partner-flags/").status_code in (403, 404)
+    assert web("operator.communications_manager").get("/operator/partner-flags/").status_code == 403
