@@ -242,6 +242,7 @@ def _profile_page(
 @signed_in
 def token_create(request: HttpRequest) -> HttpResponse:
     form = forms.TokenForm(request.POST)
+    status = 400
     if form.is_valid():
         try:
             new = services.create_token(
@@ -252,6 +253,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
             )
         except DomainError as error:
             form.add_error(None, error.message)
+            status = error.status
         else:
             # Shown once on the next page, then gone from the session.
             request.session["new_token"] = new.raw
@@ -260,7 +262,6 @@ def token_create(request: HttpRequest) -> HttpResponse:
     profile_form = forms.ProfileForm(
         initial={"display_name": user.display_name, "language": user.language, "time_zone": user.time_zone}
     )
-    status = 409 if any(e.code == "too_many_tokens" for e in form.non_field_errors().as_data()) else 400
     return _profile_page(request, profile_form, form, status=status)
 
 
