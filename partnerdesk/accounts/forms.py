@@ -76,7 +76,7 @@ class TokenForm(forms.Form):
     name = forms.CharField(
         label=_("Token name"), max_length=100, help_text=_("Say what will use it, e.g. 'nightly export'.")
     )
-    expires_in_days = forms.IntegerField(label=_("Expires after (days)"), min_value=1)
+    expires_in_days = forms.IntegerField(label=_("Expires after (days)"), min_value=1, required=False)
     scopes = forms.MultipleChoiceField(
         label=_("Scopes"),
         required=False,
