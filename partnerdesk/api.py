@@ -8,6 +8,7 @@ Errors always have the shape `{"error": {"code": "...", "message": "..."}}`.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import uuid
 from collections.abc import Callable
@@ -30,6 +31,7 @@ from pydantic_core import to_json
 from partnerdesk import etags
 from partnerdesk.access import rules
 from partnerdesk.access.entry import enforcing
+from partnerdesk.access.permissions import AREA_SCOPES, TokenScope
 from partnerdesk.access.principal import (
     Caller,
     Principal,
@@ -50,19 +52,20 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # Who holds a bearer token: accounts, which keeps the tokens, registers its reader from its AppConfig
 # (ADR 0008: the API's base is platform and imports no domain). Until then no token is anybody's.
-_token_readers: list[Callable[[str], User | None]] = []
+# The reader answers the live token (its `user` and its `scope_set`) or None, noting its use.
+_token_readers: list[Callable[..., Any]] = []
 
 
-def resolve_tokens_with(reader: Callable[[str], User | None]) -> None:
-    """Register how a raw bearer token is resolved to its user (accounts does)."""
+def resolve_tokens_with(reader: Callable[..., Any]) -> None:
+    """Register how a raw bearer token is resolved: `reader(raw, ip_address=...)` → token or None."""
     _token_readers[:] = [reader]
 
 
-def user_for_token(raw: str) -> User | None:
-    """The active user a raw bearer token belongs to, from the reader accounts registered."""
+def token_for_bearer(raw: str, *, ip_address: str = "") -> Any:
+    """The live token behind a raw bearer value (with `.user` and `.scope_set`), or None."""
     if not _token_readers:
         raise RuntimeError("no token reader registered with partnerdesk.api (is accounts installed?)")
-    return _token_readers[0](raw)
+    return _token_readers[0](raw, ip_address=ip_address)
 
 
 def _email(value: str) -> str:
@@ -81,9 +84,11 @@ T = TypeVar("T")
 ON_BEHALF_OF_HEADER = "X-On-Behalf-Of"
 
 
-def _authenticated(request: HttpRequest, user: User, channel: str) -> Principal:
+def _authenticated(
+    request: HttpRequest, user: User, channel: str, scopes: frozenset[TokenScope] | None = None
+) -> Principal:
     ratelimits.count_api_request(f"user:{user.pk}")
-    principal = principal_for(user, channel=channel)
+    principal = dataclasses.replace(principal_for(user, channel=channel), scopes=scopes)
     acting_for = request.headers.get(ON_BEHALF_OF_HEADER)
     if acting_for:
         try:
@@ -97,14 +102,32 @@ def _authenticated(request: HttpRequest, user: User, channel: str) -> Principal:
     return principal
 
 
+SCOPES_DESCRIPTION = (
+    "A personal API token, `Authorization: Bearer pd_…` (profile page or `POST /api/v1/auth/tokens`). "
+    "It expires (`expires_at`; an expired or revoked token is 401 `not_authenticated`, like an "
+    "unknown one) and may carry scopes, which only narrow what its user's roles allow; a token "
+    "without scopes may do everything its user may. An operation outside the token's scopes is "
+    "403 `insufficient_scope` and changes nothing.\n\n"
+    "- `read`: reading only (GET); any other method is refused.\n"
+    "- area scopes admit only the operations of their areas (the part of Partnerdesk an operation "
+    "belongs to), reading and writing; combined with `read`, reading only: "
+    + ", ".join(f"`{scope}`" for scope in sorted(AREA_SCOPES))
+    + ".\n\nYour identity and tokens (`/me`, `/tokens`, `/organization/tokens`) belong to no area: a "
+    "token with an area scope cannot reach them, and a read-only one only reads them, so a scoped "
+    "token can never make a wider one."
+)
+
+
 class TokenAuth(HttpBearer):
-    """`Authorization: Bearer pd_…`."""
+    """`Authorization: Bearer pd_…`: the principal carries the token's scopes."""
+
+    openapi_description = SCOPES_DESCRIPTION
 
     def authenticate(self, request: HttpRequest, token: str) -> Principal | None:
-        user = user_for_token(token)
-        if user is None:
+        found = token_for_bearer(token, ip_address=request.META.get("REMOTE_ADDR", ""))
+        if found is None:
             return None
-        return _authenticated(request, user, "api")
+        return _authenticated(request, found.user, "api", found.scope_set)
 
 
 class SessionAuth(APIKeyCookie):
@@ -312,13 +335,35 @@ def _caller(request: HttpRequest) -> Caller:
     raise Forbidden(_("You do not have permission to do this."), code="permission_denied")
 
 
+_READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def area_of(operation: Callable[..., Any]) -> str:
+    """The area an operation belongs to, for token scopes: its app (`partnerdesk.support.api` → support)."""
+    parts = operation.__module__.split(".")
+    return parts[1] if len(parts) > 2 and parts[0] == "partnerdesk" else parts[-1]
+
+
+def _refuse_outside_scopes(request: HttpRequest, caller: Caller, area: str) -> None:
+    """Refuse a token whose scopes do not admit this operation: by its area and whether it writes."""
+    if isinstance(caller, Principal):
+        caller.require_scope(area, writes=request.method not in _READING_METHODS)
+
+
 def requires(permission: Need) -> Callable[[F], F]:
-    """Require the caller to hold `permission` (or satisfy the named rule) before the operation runs."""
+    """Require the caller to hold `permission` (or satisfy the named rule) before the operation runs.
+
+    The token's scopes are checked here too, once for every operation (`Principal.require_scope`).
+    """
 
     def decorate(operation: F) -> F:
+        area = area_of(operation)
+
         @functools.wraps(operation)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-            _caller(request).require(permission, what=f"{request.method} {request.path}")
+            caller = _caller(request)
+            caller.require(permission, what=f"{request.method} {request.path}")
+            _refuse_outside_scopes(request, caller, area)
             return run_operation(request, operation, *args, **kwargs)
 
         return enforcing(wrapper, rules.name_of(permission), permission)  # type: ignore[return-value]
@@ -327,12 +372,16 @@ def requires(permission: Need) -> Callable[[F], F]:
 
 
 def signed_in(operation: F) -> F:
-    """Allow any signed-in person, whatever their roles (their own profile and tokens)."""
+    """Allow any signed-in person, whatever their roles (their own profile and tokens), within the
+    token's scopes."""
+    area = area_of(operation)
 
     @functools.wraps(operation)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        if not isinstance(_caller(request), Principal):
+        caller = _caller(request)
+        if not isinstance(caller, Principal):
             raise Forbidden(_("You do not have permission to do this."), code="permission_denied")
+        _refuse_outside_scopes(request, caller, area)
         return run_operation(request, operation, *args, **kwargs)
 
     return enforcing(wrapper, "signed_in")  # type: ignore[return-value]

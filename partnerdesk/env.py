@@ -35,15 +35,18 @@ def env_bool(name: str, default: bool) -> bool:
     raise EnvironmentError_(f"{name} must be true or false, not {raw!r}")
 
 
-def env_int(name: str, default: int) -> int:
-    """Return an integer; a non-numeric value is an error."""
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    """Return an integer; a non-numeric value, or one below `minimum`, is an error."""
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise EnvironmentError_(f"{name} must be an integer, not {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise EnvironmentError_(f"{name} must be at least {minimum}, not {value}")
+    return value
 
 
 def env_list(name: str, default: list[str]) -> list[str]:

@@ -173,6 +173,12 @@ SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12)
 
+# Personal API tokens: the longest life one may be given (90 days unless chosen), and how many live
+# tokens one user may hold.
+API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 365, minimum=1)
+API_TOKEN_DEFAULT_DAYS = min(90, API_TOKEN_MAX_DAYS)
+API_TOKEN_MAX_PER_USER = env_int("API_TOKEN_MAX_PER_USER", 20, minimum=1)
+
 # Internationalization: English source, Simplified Chinese and Spanish catalogs.
 LANGUAGE_CODE = "en"
 # Each language is named in itself, so a reader finds their own whatever the page's language is.

@@ -116,7 +116,7 @@ def build_world() -> World:
 
 
 # Columns that change on reads (bookkeeping, not state a refused request could have changed).
-_VOLATILE = {"accounts.user": {"last_login"}, "accounts.apitoken": {"last_used_at"}}
+_VOLATILE = {"accounts.user": {"last_login"}, "accounts.apitoken": {"last_used_at", "last_used_from"}}
 _SKIPPED = {"notifications.scheduledjob", "sessions.session", "ratelimits.ratecounter"}
 
 

@@ -146,6 +146,8 @@ class Permission(StrEnum):
     # Every portal
     TEAM_VIEW = "team.view"
     TEAM_MANAGE = "team.manage"
+    # The organization's API tokens: see every live one (never the secret) and revoke any of them.
+    TOKENS_MANAGE = "tokens.manage"
     AUDIT_VIEW = "audit.view"
 
 
@@ -155,6 +157,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # --- Operator ---
     Role.OPERATOR_ADMIN: frozenset(
         {
+            P.TOKENS_MANAGE,
             P.SUPPORT_OPERATOR_DESK,
             P.SUPPORT_TOPICS_MANAGE,
             P.SUPPORT_ARTICLES_WRITE,
@@ -212,6 +215,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # --- Partner ---
     Role.PARTNER_GLOBAL_ADMIN: frozenset(
         {
+            P.TOKENS_MANAGE,
             P.SUPPORT_DESK,
             P.SUPPORT_ARTICLES_WRITE,
             P.SUPPORT_SLA_MANAGE,
@@ -301,6 +305,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # --- Customer ---
     Role.GLOBAL_ADMIN: frozenset(
         {
+            P.TOKENS_MANAGE,
             P.ROLES_ASSIGN,
             P.GROUPS_MANAGE,
             P.DOMAINS_VIEW,
@@ -364,3 +369,35 @@ def permissions_for(roles: frozenset[Role] | set[Role]) -> frozenset[Permission]
     for role in roles:
         granted |= ROLE_PERMISSIONS[role]
     return frozenset(granted)
+
+
+class TokenScope(StrEnum):
+    """What a personal API token may do; a token without scopes may do all its user may.
+
+    `read` limits a token to reading (GET, HEAD); each area scope limits it to the operations of that
+    app's API. Scopes only narrow: they never grant a permission the user's roles do not.
+    """
+
+    READ = "read"
+    SUPPORT = "support"
+    SUBSCRIPTIONS = "subscriptions"
+    DIRECTORY = "directory"
+    HEALTH = "health"
+    CATALOG = "catalog"
+    TENANCY = "tenancy"
+    AUDIT = "audit"
+
+
+TOKEN_SCOPE_LABELS: dict[TokenScope, StrOrPromise] = {
+    TokenScope.READ: _("Read only"),
+    TokenScope.SUPPORT: _("Support"),
+    TokenScope.SUBSCRIPTIONS: _("Subscriptions and licences"),
+    TokenScope.DIRECTORY: _("Directory (users, groups, domains)"),
+    TokenScope.HEALTH: _("Service health and Message center"),
+    TokenScope.CATALOG: _("Catalog"),
+    TokenScope.TENANCY: _("Partners, customers and relationships"),
+    TokenScope.AUDIT: _("Audit log"),
+}
+
+# The area scopes: every scope but `read` names the app whose API operations it admits.
+AREA_SCOPES: frozenset[TokenScope] = frozenset(TokenScope) - {TokenScope.READ}

@@ -15,6 +15,7 @@ from partnerdesk.access.permissions import (
     OrgKind,
     Permission,
     Role,
+    TokenScope,
     permissions_for,
 )
 from partnerdesk.access.rules import Need, Rule
@@ -42,6 +43,9 @@ class Principal:
     home_roles: frozenset[Role]
     channel: str = "web"
     granted: frozenset[Permission] = field(default=frozenset())
+    # The scopes of the API token the caller signed in with; None: a session, or a token without
+    # scopes, which may do everything the roles allow.
+    scopes: frozenset[TokenScope] | None = None
 
     @property
     def on_behalf_of(self) -> Organization | None:
@@ -86,6 +90,26 @@ class Principal:
             )
         if not self.has(permission):
             raise Forbidden(_("You do not have permission to do this."), code="permission_denied")
+
+    def require_scope(self, area: str, *, writes: bool) -> None:
+        """Raise Forbidden unless the token's scopes admit an operation of `area` that reads or writes.
+
+        `area` is the app the operation belongs to (`support`, `directory`, …). A scoped token with no
+        area scope reads or writes every area; with area scopes, only those. `read` refuses writes.
+        """
+        if self.scopes is None:
+            return
+        if writes and TokenScope.READ in self.scopes:
+            raise Forbidden(
+                _("This API token is read-only: it cannot change anything."), code="insufficient_scope"
+            )
+        areas = self.scopes - {TokenScope.READ}
+        if areas and area not in areas:
+            raise Forbidden(
+                _("This API token's scopes (%(scopes)s) do not include %(area)s.")
+                % {"scopes": ", ".join(sorted(areas)), "area": area},
+                code="insufficient_scope",
+            )
 
 
 @runtime_checkable
@@ -187,4 +211,5 @@ def delegated_principal(home: Principal, customer_id: uuid.UUID | str) -> Princi
         home_roles=home.roles,
         channel=home.channel,
         granted=permissions_for(roles) - NOT_DELEGABLE,
+        scopes=home.scopes,
     )

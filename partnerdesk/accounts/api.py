@@ -4,6 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
@@ -11,10 +12,11 @@ from pydantic import Field
 
 from partnerdesk import etags
 from partnerdesk.access import policy
-from partnerdesk.access.principal import principal_for
+from partnerdesk.access.permissions import Permission, TokenScope
+from partnerdesk.access.principal import Principal, principal_for
 from partnerdesk.accounts import services
 from partnerdesk.accounts.models import ApiToken
-from partnerdesk.api import ErrorOut, Out, PageOut, principal_of, public, signed_in
+from partnerdesk.api import ErrorOut, Out, PageOut, principal_of, public, requires, signed_in
 from partnerdesk.errors import Forbidden
 from partnerdesk.pagination import paginate
 from partnerdesk.ratelimits.services import client_address
@@ -22,7 +24,21 @@ from partnerdesk.ratelimits.services import client_address
 router = Router(tags=["identity"])
 
 
-class TokenRequest(Schema):
+_EXPIRES_IN_DAYS = (
+    "Days until the token expires: 1 to API_TOKEN_MAX_DAYS (365 unless the install says otherwise); "
+    "90 when left out."
+)
+_SCOPES = "Narrow the token (see the bearer scheme): none for everything you may do."
+
+
+class TokenChoices(Schema):
+    """What the creator of a token chooses besides its name: how long it lives and what it may do."""
+
+    expires_in_days: int | None = Field(default=None, ge=1, le=36500, description=_EXPIRES_IN_DAYS)
+    scopes: list[TokenScope] = Field(default_factory=list, max_length=len(TokenScope), description=_SCOPES)
+
+
+class TokenRequest(TokenChoices):
     email: str = Field(max_length=254)
     password: str = Field(max_length=1024)
     name: str = Field(default="", max_length=100)
@@ -33,19 +49,61 @@ class NewTokenOut(Out):
     name: str
     prefix: str
     token: str
+    expires_at: datetime
+    scopes: list[str]
 
 
 class TokenOut(Out):
     id: uuid.UUID
     name: str
     prefix: str
+    scopes: list[str]
     created_at: datetime
+    expires_at: datetime
     last_used_at: datetime | None
+    last_used_from: str | None
     revoked_at: datetime | None
 
 
-class TokenCreate(Schema):
+class TokenOwnerOut(Out):
+    id: uuid.UUID
+    email: str
+    display_name: str
+
+
+class OrganizationTokenOut(Out):
+    """A live token of someone in the organization, as its admins see it: never the secret."""
+
+    id: uuid.UUID
+    owner: TokenOwnerOut
+    name: str
+    prefix: str
+    scopes: list[str]
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None
+    last_used_from: str | None
+
+
+class TokenCreate(TokenChoices):
     name: str = Field(default="", max_length=100)
+
+
+def _new_token_out(new: services.NewToken) -> NewTokenOut:
+    token = new.token
+    return NewTokenOut(
+        id=token.id,
+        name=token.name,
+        prefix=token.prefix,
+        token=new.raw,
+        expires_at=token.expires_at,
+        scopes=token.scopes,
+    )
+
+
+def _own_tokens(principal: Principal) -> Any:
+    """The caller's own tokens: an admin's wider view is the organization's list, not this one."""
+    return policy.visible(principal, ApiToken).filter(user_id=principal.user.pk)
 
 
 class PasswordChange(Schema):
@@ -84,7 +142,7 @@ class MeOut(Out):
 @router.post(
     "/auth/tokens",
     auth=None,
-    response={201: NewTokenOut, 401: ErrorOut, 403: ErrorOut, 429: ErrorOut},
+    response={201: NewTokenOut, 401: ErrorOut, 403: ErrorOut, 409: ErrorOut, 429: ErrorOut},
     summary="Exchange an e-mail and password for an API token",
 )
 @public
@@ -97,10 +155,13 @@ def create_token_with_password(request: HttpRequest, payload: TokenRequest) -> S
             _("Your password is temporary: change it first (POST /api/v1/auth/password)."),
             code="password_change_required",
         )
-    new = services.create_token(principal_for(user, channel="api"), name=payload.name or _("API token"))
-    return Status(
-        201, NewTokenOut(id=new.token.id, name=new.token.name, prefix=new.token.prefix, token=new.raw)
+    new = services.create_token(
+        principal_for(user, channel="api"),
+        name=payload.name or _("API token"),
+        expires_in_days=payload.expires_in_days,
+        scopes=payload.scopes,
     )
+    return Status(201, _new_token_out(new))
 
 
 @router.post(
@@ -144,26 +205,86 @@ def me(request: HttpRequest) -> MeOut:
 @router.get("/tokens", response={200: PageOut[TokenOut], 400: ErrorOut}, summary="Your API tokens")
 @signed_in
 def list_tokens(request: HttpRequest, cursor: str | None = None, limit: int | None = None) -> dict[str, Any]:
-    tokens = policy.visible(principal_of(request), ApiToken)
+    tokens = _own_tokens(principal_of(request))
     page = paginate(tokens, ordering=["-created_at", "-id"], cursor=cursor, limit=limit)
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
-@router.post("/tokens", response={201: NewTokenOut}, summary="Create an API token for yourself")
+@router.post(
+    "/tokens",
+    response={201: NewTokenOut, 409: ErrorOut},
+    summary="Create an API token for yourself",
+    description=f"At most API_TOKEN_MAX_PER_USER live tokens each ({settings.API_TOKEN_MAX_PER_USER} "
+    "here): one more is 409 `too_many_tokens`.",
+)
 @signed_in
 def create_token(request: HttpRequest, payload: TokenCreate, response: HttpResponse) -> Status:
-    new = services.create_token(principal_of(request), name=payload.name)
-    etags.tag(response, new.token)
-    return Status(
-        201, NewTokenOut(id=new.token.id, name=new.token.name, prefix=new.token.prefix, token=new.raw)
+    new = services.create_token(
+        principal_of(request),
+        name=payload.name,
+        expires_in_days=payload.expires_in_days,
+        scopes=payload.scopes,
     )
+    etags.tag(response, new.token)
+    return Status(201, _new_token_out(new))
 
 
 @router.delete("/tokens/{token_id}", response={204: None, 404: ErrorOut}, summary="Revoke one of your tokens")
 @signed_in
 def revoke_token(request: HttpRequest, token_id: str) -> Status:
     principal = principal_of(request)
-    token = policy.get_visible(principal, ApiToken, pk=token_id)
+    token = policy.get_visible(principal, _own_tokens(principal), pk=token_id)
+    with etags.guarded(etags.if_match(request), token):
+        services.revoke_token(principal, token)
+    return Status(204, None)
+
+
+def _organization_tokens(principal: Principal) -> Any:
+    """The tokens of the people of the organization the admin acts in (their own among them)."""
+    return (
+        policy.visible(principal, ApiToken)
+        .filter(user__organization_id=principal.organization.pk)
+        .select_related("user")
+    )
+
+
+@router.get(
+    "/organization/tokens",
+    response={200: PageOut[OrganizationTokenOut], 400: ErrorOut},
+    summary="Your organization's live API tokens (admins)",
+)
+@requires(Permission.TOKENS_MANAGE)
+def list_organization_tokens(
+    request: HttpRequest, cursor: str | None = None, limit: int | None = None
+) -> dict[str, Any]:
+    tokens = _organization_tokens(principal_of(request)).live()
+    page = paginate(tokens, ordering=["-created_at", "-id"], cursor=cursor, limit=limit)
+    items = [
+        OrganizationTokenOut(
+            id=token.id,
+            owner=TokenOwnerOut.model_validate(token.user),
+            name=token.name,
+            prefix=token.prefix,
+            scopes=token.scopes,
+            created_at=token.created_at,
+            expires_at=token.expires_at,
+            last_used_at=token.last_used_at,
+            last_used_from=token.last_used_from,
+        )
+        for token in page.items
+    ]
+    return {"items": items, "next_cursor": page.next_cursor}
+
+
+@router.delete(
+    "/organization/tokens/{token_id}",
+    response={204: None, 404: ErrorOut},
+    summary="Revoke a token of someone in your organization (admins; audited)",
+)
+@requires(Permission.TOKENS_MANAGE)
+def revoke_organization_token(request: HttpRequest, token_id: str) -> Status:
+    principal = principal_of(request)
+    token = policy.get_visible(principal, _organization_tokens(principal), pk=token_id)
     with etags.guarded(etags.if_match(request), token):
         services.revoke_token(principal, token)
     return Status(204, None)

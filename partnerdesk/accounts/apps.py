@@ -12,4 +12,4 @@ class AccountsConfig(AppConfig):
         from partnerdesk.accounts import scopes, services  # noqa: F401  (scopes registers its rules into access.policy)
 
         principal.read_roles_with(services.role_names)
-        api.resolve_tokens_with(services.user_for_token)
+        api.resolve_tokens_with(services.token_for_bearer)

@@ -6,9 +6,10 @@ import zoneinfo
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from partnerdesk.access.permissions import ROLE_LABELS, ROLES_BY_KIND, OrgKind
+from partnerdesk.access.permissions import ROLE_LABELS, ROLES_BY_KIND, TOKEN_SCOPE_LABELS, OrgKind
 
 TIME_ZONES = sorted(zoneinfo.available_timezones() - {"localtime", "Factory"})
 
@@ -75,6 +76,20 @@ class TokenForm(forms.Form):
     name = forms.CharField(
         label=_("Token name"), max_length=100, help_text=_("Say what will use it, e.g. 'nightly export'.")
     )
+    expires_in_days = forms.IntegerField(label=_("Expires after (days)"), min_value=1, required=False)
+    scopes = forms.MultipleChoiceField(
+        label=_("Scopes"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[(scope.value, label) for scope, label in TOKEN_SCOPE_LABELS.items()],
+        help_text=_("None: the token may do everything you may. Read only: it changes nothing."),
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        days = self.fields["expires_in_days"]
+        days.initial = settings.API_TOKEN_DEFAULT_DAYS
+        days.help_text = gettext("At most %(days)s days.") % {"days": settings.API_TOKEN_MAX_DAYS}
 
 
 class TeamMemberForm(forms.Form):

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
-from partnerdesk.access.permissions import ROLE_LABELS
+from partnerdesk.access.permissions import ROLE_LABELS, TokenScope
 from partnerdesk.etags import Versioned
 
 
@@ -46,6 +49,8 @@ class User(Versioned, AbstractBaseUser):
     # go in a later migration of this app, so branches that add accounts migrations meanwhile merge.
     failed_sign_ins = models.PositiveIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
+    # Raised to end every session of the user at once (blocking): it is part of the session hash.
+    session_generation = models.PositiveIntegerField(default=0)
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -72,6 +77,16 @@ class User(Versioned, AbstractBaseUser):
 
     def __str__(self) -> str:
         return self.display_name or self.email
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """Django's hash of the password, which a session must match; a new generation ends them all.
+
+        Generation 0 (every user until their first block) hashes the password alone, exactly as
+        Django does, so sessions opened before the generation existed stay valid.
+        """
+        value = f"{self.password}:{self.session_generation}" if self.session_generation else self.password
+        key_salt = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
+        return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()
 
     @property
     def is_active(self) -> bool:  # type: ignore[override]
@@ -118,8 +133,23 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def default_token_expiry() -> datetime:
+    """When a token made now expires unless its creator chose: API_TOKEN_DEFAULT_DAYS from now."""
+    return timezone.now() + timedelta(days=settings.API_TOKEN_DEFAULT_DAYS)
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def live(self, now: datetime | None = None) -> ApiTokenQuerySet:
+        """Tokens that still authenticate: not revoked and not expired."""
+        return self.filter(revoked_at__isnull=True, expires_at__gt=now or timezone.now())
+
+
 class ApiToken(Versioned):
-    """A bearer token for the API, shown once and kept only as a hash; acts as its user."""
+    """A bearer token for the API, shown once and kept only as a hash; acts as its user.
+
+    It expires (`expires_at`, chosen at creation up to API_TOKEN_MAX_DAYS) and may be narrowed by
+    `scopes` (`access.permissions.TokenScope`; none: everything its user may do).
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
@@ -128,11 +158,25 @@ class ApiToken(Versioned):
     prefix = models.CharField(max_length=16)
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"), default=default_token_expiry)
+    scopes = models.JSONField(_("scopes"), default=list, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_from = models.GenericIPAddressField(_("last used from"), null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
+    objects = ApiTokenQuerySet.as_manager()
+    bookkeeping_fields = frozenset({"last_used_at", "last_used_from"})
+
     class Meta:
-        indexes = [models.Index(fields=["user", "-created_at", "-id"], name="token_user_created")]
+        indexes = [
+            models.Index(fields=["user", "-created_at", "-id"], name="token_user_created"),
+            # The organization's live tokens (admins' list) and the per-user cap count them.
+            models.Index(
+                fields=["user", "expires_at"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="token_user_live",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.prefix}…"
@@ -140,3 +184,12 @@ class ApiToken(Versioned):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    @property
+    def scope_set(self) -> frozenset[TokenScope] | None:
+        """The token's scopes for the principal, or None for a token that may do everything."""
+        return frozenset(TokenScope(s) for s in self.scopes) or None

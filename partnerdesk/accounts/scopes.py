@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import models
 
+from partnerdesk.access.permissions import Permission
 from partnerdesk.access.policy import scoped
 from partnerdesk.access.principal import Principal
 
@@ -23,7 +24,12 @@ def _users(principal: Principal, queryset: models.QuerySet[Any]) -> models.Query
 
 @scoped("accounts.apitoken")
 def _tokens(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    return queryset.filter(user_id=principal.user.pk)
+    # Everyone sees their own tokens; an admin holding tokens.manage also sees those of the people of
+    # the organization they act in (to revoke them), never another organization's.
+    own = models.Q(user_id=principal.user.pk)
+    if principal.has(Permission.TOKENS_MANAGE):
+        return queryset.filter(own | models.Q(user__organization_id=principal.organization.pk))
+    return queryset.filter(own)
 
 
 @scoped("accounts.roleassignment")

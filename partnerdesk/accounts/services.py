@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from partnerdesk.access.permissions import ROLES_BY_KIND, OrgKind, Role
+from partnerdesk.access.permissions import ROLES_BY_KIND, OrgKind, Role, TokenScope
 from partnerdesk.access.principal import Principal
 from partnerdesk.accounts import signin_policy
 from partnerdesk.accounts.models import API_TOKEN_PREFIX, ApiToken, RoleAssignment, User, hash_token
@@ -132,15 +136,18 @@ def set_roles(principal: Principal, user: User, roles: list[Role] | list[str]) -
 
 
 def set_blocked(principal: Principal, user: User, *, blocked: bool, reason: str = "") -> None:
-    """Block or unblock sign-in; a blocked user's sessions and tokens stop working at once."""
+    """Block or unblock sign-in; blocking ends the user's sessions and revokes their tokens at once.
+
+    Ended for good, not suspended: unblocking later does not bring back a session or a token that
+    someone may have stolen before the block.
+    """
     if user.pk == principal.user.pk and blocked:
         raise Forbidden(_("You cannot block yourself."), code="cannot_block_self")
     with transaction.atomic():
-        changed = (
-            User.objects.filter(pk=user.pk)
-            .exclude(blocked=blocked)
-            .update(blocked=blocked, version=next_version())
-        )
+        changes: dict[str, object] = {"blocked": blocked, "version": next_version()}
+        if blocked:
+            changes["session_generation"] = F("session_generation") + 1
+        changed = User.objects.filter(pk=user.pk).exclude(blocked=blocked).update(**changes)
         if changed:
             audit.record(
                 principal,
@@ -151,6 +158,8 @@ def set_blocked(principal: Principal, user: User, *, blocked: bool, reason: str 
                 after={"blocked": blocked},
                 reason=reason,
             )
+            if blocked:
+                revoke_all_tokens(principal, user, reason="user.blocked")
     user.blocked = blocked
 
 
@@ -187,12 +196,11 @@ def _store_password(user: User, password: str, *, action: str, channel: str) -> 
         user.must_change_password = False
         user.password_changed_at = timezone.now()
         user.save(update_fields=["password", "must_change_password", "password_changed_at"])
-        audit.record(
-            principal_for(user, channel=channel),
-            action=action,
-            target=user,
-            organization=user.organization,
-        )
+        principal = principal_for(user, channel=channel)
+        audit.record(principal, action=action, target=user, organization=user.organization)
+        # The new password hash already ends every session (Django checks it on each request; the
+        # web view keeps the current one with update_session_auth_hash); tokens end here.
+        revoke_all_tokens(principal, user, reason=action)
 
 
 def authenticate(email: str, password: str, *, channel: str = "web", ip_address: str = "") -> User:
@@ -234,56 +242,144 @@ class NewToken:
     raw: str
 
 
-def create_token(principal: Principal, *, name: str) -> NewToken:
-    """Create an API token for the principal's own user; the raw value is shown once."""
+def clean_scopes(scopes: Iterable[str]) -> list[TokenScope]:
+    """Return the scopes sorted and without repeats; an unknown one is refused by name."""
+    cleaned: set[TokenScope] = set()
+    for raw in scopes:
+        try:
+            cleaned.add(TokenScope(raw))
+        except ValueError:
+            raise DomainError(
+                _("Unknown scope: %(scope)s. Choose from %(scopes)s.")
+                % {"scope": raw, "scopes": ", ".join(TokenScope)},
+                code="invalid_scope",
+            ) from None
+    return sorted(cleaned)
+
+
+def create_token(
+    principal: Principal,
+    *,
+    name: str,
+    expires_in_days: int | None = None,
+    scopes: Iterable[str] = (),
+) -> NewToken:
+    """Create an API token for the principal's own user; the raw value is shown once.
+
+    It expires after `expires_in_days` (API_TOKEN_DEFAULT_DAYS when not chosen, at most
+    API_TOKEN_MAX_DAYS) and is narrowed to `scopes` (none: everything the user may do). A user holds
+    at most API_TOKEN_MAX_PER_USER live tokens: the user's row is locked while they are counted, so
+    two creations at once cannot both take the last place.
+    """
+    days = settings.API_TOKEN_DEFAULT_DAYS if expires_in_days is None else expires_in_days
+    if not 1 <= days <= settings.API_TOKEN_MAX_DAYS:
+        raise DomainError(
+            _("A token lives from 1 to %(days)s days.") % {"days": settings.API_TOKEN_MAX_DAYS},
+            code="invalid_expiry",
+        )
+    checked_scopes = clean_scopes(scopes)
     raw = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = timezone.now()
     with transaction.atomic():
+        User.objects.select_for_update().get(pk=principal.user.pk)
+        if ApiToken.objects.filter(user=principal.user).live(now).count() >= settings.API_TOKEN_MAX_PER_USER:
+            raise Conflict(
+                _("You already have %(count)s live API tokens: revoke one you no longer use first.")
+                % {"count": settings.API_TOKEN_MAX_PER_USER},
+                code="too_many_tokens",
+            )
         token = ApiToken.objects.create(
             user=principal.user,
             name=name.strip()[:100] or _("API token"),
             prefix=raw[:10],
             token_hash=hash_token(raw),
+            created_at=now,
+            expires_at=now + timedelta(days=days),
+            scopes=[str(scope) for scope in checked_scopes],
         )
         audit.record(
             principal,
             action="api_token.created",
             target=token,
             organization=principal.home_organization,
-            after={"name": token.name, "prefix": token.prefix},
+            after={
+                "name": token.name,
+                "prefix": token.prefix,
+                "expires_at": token.expires_at.isoformat(),
+                "scopes": token.scopes,
+            },
         )
     return NewToken(token=token, raw=raw)
 
 
 def revoke_token(principal: Principal, token: ApiToken) -> None:
+    """Revoke one token: its own user's, or any of the organization's by an admin (audited as such)."""
     with transaction.atomic():
         changed = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now(), version=next_version()
         )
         if changed:
+            owner = token.user
             audit.record(
                 principal,
                 action="api_token.revoked",
                 target=token,
-                organization=principal.home_organization,
+                organization=owner.organization,
+                after=None if owner.pk == principal.user.pk else {"owner": owner.email},
             )
 
 
-def user_for_token(raw: str) -> User | None:
-    """Return the active user behind a bearer token, or None; records when the token was last used."""
+def revoke_all_tokens(principal: Principal | None, user: User, *, reason: str) -> int:
+    """Revoke every live token of `user` in the caller's transaction, audited once with the count."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("revoke_all_tokens must run inside the transaction of the change that causes it")
+    now = timezone.now()
+    revoked = ApiToken.objects.filter(user=user).live(now).update(revoked_at=now, version=next_version())
+    if revoked:
+        audit.record(
+            principal,
+            action="api_token.all_revoked",
+            target=user,
+            organization=user.organization,
+            after={"revoked": revoked},
+            reason=reason,
+        )
+    return revoked
+
+
+# A token's last use is written at most once a minute: a busy script must not turn every read into
+# a write. The conditional UPDATE below lets only one of many concurrent requests write it.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def token_for_bearer(raw: str, *, ip_address: str = "") -> ApiToken | None:
+    """Return the live token (with its active user) behind a bearer value, or None; notes its use.
+
+    Unknown, revoked and expired tokens are all None: the caller answers the same 401 for each.
+    """
     if not raw.startswith(API_TOKEN_PREFIX):
         return None
+    now = timezone.now()
     token = (
         ApiToken.objects.select_related("user__organization")
-        .filter(token_hash=hash_token(raw), revoked_at__isnull=True)
+        .live(now)
+        .filter(token_hash=hash_token(raw))
         .first()
     )
     if token is None or not token.user.is_active:
         return None
-    now = timezone.now()
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        # Written at most once a minute so a busy script does not turn every read into a write.
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+        stale = Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USED_RESOLUTION)
+        ApiToken.objects.filter(stale, pk=token.pk).update(
+            last_used_at=now, last_used_from=ip_address or None
+        )
+    return token
+
+
+def user_for_token(raw: str) -> User | None:
+    """Return the active user behind a live bearer token, or None."""
+    token = token_for_bearer(raw)
+    return token.user if token is not None else None
 
 
 def role_names(user: User) -> list[str]:

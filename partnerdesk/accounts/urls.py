@@ -25,4 +25,19 @@ urlpatterns = [
     path("partner/team/", views.partner_team, name="partner_team"),
     path("partner/team/new/", views.partner_team_create, name="partner_team_create"),
     path("partner/team/<uuid:user_id>/block/", views.partner_team_block, name="partner_team_block"),
+    # The organization's API tokens, for its admins: in the team pages, and the admin center's users.
+    path("operator/team/tokens/", views.operator_tokens, name="operator_tokens"),
+    path(
+        "operator/team/tokens/<uuid:token_id>/revoke/",
+        views.operator_token_revoke,
+        name="operator_tokens_revoke",
+    ),
+    path("partner/team/tokens/", views.partner_tokens, name="partner_tokens"),
+    path(
+        "partner/team/tokens/<uuid:token_id>/revoke/",
+        views.partner_token_revoke,
+        name="partner_tokens_revoke",
+    ),
+    path("admin/users/tokens/", views.admin_tokens, name="admin_tokens"),
+    path("admin/users/tokens/<uuid:token_id>/revoke/", views.admin_token_revoke, name="admin_tokens_revoke"),
 ]

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext as _
@@ -107,8 +110,9 @@ def password_change(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             form.add_error(None, error.message)
         else:
-            # Log in again so the session survives the password change.
-            login(request, user, backend="partnerdesk.accounts.backends.EmailBackend")  # type: ignore[arg-type]
+            # The new password ends every other session of the user (and the service revoked their
+            # tokens); this one carries on with the new hash.
+            update_session_auth_hash(request, user)  # type: ignore[arg-type]
             messages.success(request, _("Your password was changed."))
             return redirect("portals:home")
     return render(
@@ -228,17 +232,29 @@ def profile(request: HttpRequest) -> HttpResponse:
             response.set_cookie(settings.LANGUAGE_COOKIE_NAME, changes["language"], samesite="Lax")
         messages.success(request, _("Your profile was saved."))
         return response
-    tokens = policy.visible(principal, ApiToken).order_by("-created_at")[:100]
+    return _profile_page(request, form, forms.TokenForm(), status=400 if form.errors else 200)
+
+
+def _own_tokens(request: HttpRequest) -> Any:
+    principal = principal_of(request)
+    return policy.visible(principal, ApiToken).filter(user_id=principal.user.pk)
+
+
+def _profile_page(
+    request: HttpRequest, form: forms.ProfileForm, token_form: forms.TokenForm, *, status: int
+) -> HttpResponse:
+    tokens = _own_tokens(request).order_by("-created_at", "-id")[:100]
     return render(
         request,
         "accounts/profile.html",
         {
             "form": form,
-            "token_form": forms.TokenForm(),
+            "token_form": token_form,
             "tokens": tokens,
+            "now": timezone.now(),
             "new_token": request.session.pop("new_token", None),
         },
-        status=400 if form.errors else 200,
+        status=status,
     )
 
 
@@ -246,23 +262,104 @@ def profile(request: HttpRequest) -> HttpResponse:
 @signed_in
 def token_create(request: HttpRequest) -> HttpResponse:
     form = forms.TokenForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Give the token a name."))
-        return redirect("accounts:profile")
-    new = services.create_token(principal_of(request), name=form.cleaned_data["name"])
-    # Shown once on the next page, then gone from the session.
-    request.session["new_token"] = new.raw
-    return redirect("accounts:profile")
+    status = 400
+    if form.is_valid():
+        try:
+            new = services.create_token(
+                principal_of(request),
+                name=form.cleaned_data["name"],
+                expires_in_days=form.cleaned_data["expires_in_days"],
+                scopes=form.cleaned_data["scopes"],
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+            status = error.status
+        else:
+            # Shown once on the next page, then gone from the session.
+            request.session["new_token"] = new.raw
+            return redirect("accounts:profile")
+    user = principal_of(request).user
+    profile_form = forms.ProfileForm(
+        initial={"display_name": user.display_name, "language": user.language, "time_zone": user.time_zone}
+    )
+    return _profile_page(request, profile_form, form, status=status)
 
 
 @require_POST
 @signed_in
 def token_revoke(request: HttpRequest, token_id: str) -> HttpResponse:
     principal = principal_of(request)
-    token = policy.get_visible(principal, ApiToken, pk=token_id)
+    token = policy.get_visible(principal, _own_tokens(request), pk=token_id)
     services.revoke_token(principal, token)
     messages.success(request, _("The token was revoked."))
     return redirect("accounts:profile")
+
+
+# --- The organization's API tokens (admins), in each portal's people area -----------------------
+
+TOKEN_PAGES = {
+    "operator": "accounts:operator_tokens",
+    "partner": "accounts:partner_tokens",
+    "admin": "accounts:admin_tokens",
+}
+
+
+def _organization_tokens(request: HttpRequest) -> Any:
+    principal = principal_of(request)
+    return policy.visible(principal, ApiToken).filter(user__organization_id=principal.organization.pk)
+
+
+def organization_tokens(request: HttpRequest, portal: str) -> HttpResponse:
+    tokens = _organization_tokens(request).live().select_related("user").order_by("-created_at", "-id")
+    return render(
+        request,
+        "accounts/organization_tokens.html",
+        {"tokens": tokens[:500], "portal": portal, "revoke_url": TOKEN_PAGES[portal] + "_revoke"},
+    )
+
+
+def organization_token_revoke(request: HttpRequest, portal: str, token_id: str) -> HttpResponse:
+    principal = principal_of(request)
+    token = policy.get_visible(principal, _organization_tokens(request).select_related("user"), pk=token_id)
+    services.revoke_token(principal, token)
+    messages.success(
+        request,
+        _("The token %(prefix)s… of %(owner)s was revoked.") % {"prefix": token.prefix, "owner": token.user},
+    )
+    return redirect(TOKEN_PAGES[portal])
+
+
+@requires(P.TOKENS_MANAGE, portal="operator")
+def operator_tokens(request: HttpRequest) -> HttpResponse:
+    return organization_tokens(request, "operator")
+
+
+@require_POST
+@requires(P.TOKENS_MANAGE, portal="operator")
+def operator_token_revoke(request: HttpRequest, token_id: str) -> HttpResponse:
+    return organization_token_revoke(request, "operator", token_id)
+
+
+@requires(P.TOKENS_MANAGE, portal="partner")
+def partner_tokens(request: HttpRequest) -> HttpResponse:
+    return organization_tokens(request, "partner")
+
+
+@require_POST
+@requires(P.TOKENS_MANAGE, portal="partner")
+def partner_token_revoke(request: HttpRequest, token_id: str) -> HttpResponse:
+    return organization_token_revoke(request, "partner", token_id)
+
+
+@requires(P.TOKENS_MANAGE, portal="admin")
+def admin_tokens(request: HttpRequest) -> HttpResponse:
+    return organization_tokens(request, "admin")
+
+
+@require_POST
+@requires(P.TOKENS_MANAGE, portal="admin")
+def admin_token_revoke(request: HttpRequest, token_id: str) -> HttpResponse:
+    return organization_token_revoke(request, "admin", token_id)
 
 
 # --- Team pages (operator and partner), one set of views for both ----------------------------

@@ -273,6 +273,8 @@ def reset_password(principal: Principal, user: User, *, send_to: str = "") -> Pa
             organization=tenant,
             after={"mailed_to": send_to} if send_to else None,
         )
+        # The new password hash ends the user's sessions; their tokens end with it.
+        accounts.revoke_all_tokens(principal, locked, reason="user.password_reset_by_admin")
         if send_to:
             queue_mail(
                 to=[send_to],

@@ -10,6 +10,7 @@ through the same scoping rules as the native API.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import functools
 import json
 import re
@@ -27,7 +28,7 @@ from partnerdesk.access import policy
 from partnerdesk.access.entry import enforcing
 from partnerdesk.access.permissions import Permission
 from partnerdesk.access.principal import Principal, principal_for
-from partnerdesk.accounts.services import user_for_token
+from partnerdesk.accounts.services import token_for_bearer
 from partnerdesk.catalog.models import Service
 from partnerdesk.errors import DomainError, NotFound
 from partnerdesk.health import queries, services
@@ -61,15 +62,21 @@ def graph_view(permission: Permission, *, methods: tuple[str, ...] = ("GET",)) -
                 refused["Allow"] = ", ".join(methods)
                 return refused
             header = request.headers.get("Authorization", "")
-            user = user_for_token(header[7:].strip()) if header.lower().startswith("bearer ") else None
-            if user is None:
+            token = (
+                token_for_bearer(header[7:].strip(), ip_address=request.META.get("REMOTE_ADDR", ""))
+                if header.lower().startswith("bearer ")
+                else None
+            )
+            if token is None:
                 return _error(
                     401, "InvalidAuthenticationToken", _("Send a valid API token as a Bearer header.")
                 )
-            principal = principal_for(user, channel="api")
+            principal = dataclasses.replace(principal_for(token.user, channel="api"), scopes=token.scope_set)
             request.principal = principal  # type: ignore[attr-defined]
             try:
                 principal.require(permission)
+                # The Graph surface is the health area's: a token's scopes apply as on /api/v1/.
+                principal.require_scope("health", writes=request.method != "GET")
                 return view(request, principal, *args, **kwargs)
             except NotFound as error:
                 return _error(404, "NotFound", error.message)

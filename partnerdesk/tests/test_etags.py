@@ -51,6 +51,11 @@ def _token(api: Any, world: World) -> Case:
     return Case("a1.global_admin", f"/tokens/{made.json_body['id']}", None, made["ETag"])
 
 
+def _organization_token(api: Any, world: World) -> Case:
+    made = api("a1.user").post("/tokens", {"name": "ci"})
+    return Case("a1.global_admin", f"/organization/tokens/{made.json_body['id']}", None, made["ETag"])
+
+
 def _user(method: str) -> Setup:
     def setup(api: Any, world: World) -> Case:
         path = f"/users/{world.user('a1.user').pk}"
@@ -176,6 +181,7 @@ def _service_request(api: Any, world: World) -> Case:
 
 CASES: dict[str, Setup] = {
     "DELETE /api/v1/tokens/{token_id}": _token,
+    "DELETE /api/v1/organization/tokens/{token_id}": _organization_token,
     "PATCH /api/v1/catalog/offers/{offer_id}/policy": _offer_policy,
     "PATCH /api/v1/users/{user_id}": _user("patch"),
     "DELETE /api/v1/users/{user_id}": _user("delete"),
