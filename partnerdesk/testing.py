@@ -116,7 +116,11 @@ def build_world() -> World:
 
 
 # Columns that change on reads (bookkeeping, not state a refused request could have changed).
-_VOLATILE = {"accounts.user": {"last_login"}, "accounts.apitoken": {"last_used_at"}}
+_VOLATILE = {
+    "accounts.user": {"last_login"},
+    "accounts.apitoken": {"last_used_at"},
+    "accounts.usersession": {"last_seen_at"},
+}
 _SKIPPED = {"notifications.scheduledjob", "sessions.session"}
 
 

@@ -7,4 +7,13 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from partnerdesk.accounts import scopes  # noqa: F401  (registers its rules into access.policy)
+        from django.contrib.auth.signals import user_logged_in, user_logged_out
+
+        from partnerdesk.accounts import (
+            scopes,  # noqa: F401  (registers its rules into access.policy)
+            sessions,
+        )
+
+        # Every sign-in and sign-out, whichever view or test made it, keeps the sessions list true.
+        user_logged_in.connect(sessions.record_sign_in, dispatch_uid="accounts.sessions.sign_in")
+        user_logged_out.connect(sessions.record_sign_out, dispatch_uid="accounts.sessions.sign_out")

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from partnerdesk.access.permissions import ROLES_BY_KIND, OrgKind, Role
 from partnerdesk.access.principal import Principal
+from partnerdesk.accounts import sessions
 from partnerdesk.accounts.models import API_TOKEN_PREFIX, ApiToken, RoleAssignment, User, hash_token
 from partnerdesk.audit import services as audit
 from partnerdesk.directory import signins
@@ -137,6 +138,8 @@ def set_blocked(principal: Principal, user: User, *, blocked: bool, reason: str 
             .exclude(blocked=blocked)
             .update(blocked=blocked, version=next_version())
         )
+        if changed and blocked:
+            sessions.end_every_session(user)
         if changed:
             audit.record(
                 principal,
@@ -193,6 +196,8 @@ def _store_password(user: User, password: str, *, action: str, channel: str) -> 
                 "locked_until",
             ]
         )
+        # The old password's sessions end with it; the web's password change signs in again after.
+        sessions.end_every_session(user)
         audit.record(
             principal_for(user, channel=channel),
             action=action,
