@@ -130,3 +130,20 @@ def end_every_session(user: User) -> None:
     for session_key in UserSession.objects.filter(user_id=user.pk).values_list("session_key", flat=True):
         store.delete(session_key)
     UserSession.objects.filter(user_id=user.pk).delete()
+
+
+def forget_ended() -> int:
+    """Delete the records (and the stored sessions) of sessions past their timeouts; return how many.
+
+    Such a session would be refused at its next request anyway; this keeps the table to live ones.
+    """
+    now = timezone.now()
+    ended = UserSession.objects.filter(
+        models.Q(last_seen_at__lt=now - idle_timeout()) | models.Q(created_at__lt=now - absolute_timeout())
+    )
+    store = _store()
+    keys = list(ended.values_list("session_key", flat=True)[:5000])
+    for session_key in keys:
+        store.delete(session_key)
+    UserSession.objects.filter(session_key__in=keys).delete()
+    return len(keys)

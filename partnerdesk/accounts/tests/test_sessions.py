@@ -7,9 +7,10 @@ from datetime import timedelta
 
 from django.test import Client
 
-from partnerdesk.accounts import sessions
+from partnerdesk.accounts import jobs, sessions
 from partnerdesk.accounts.models import UserSession
 from partnerdesk.audit.models import AuditEvent
+from partnerdesk.notifications.jobs import REGISTRY
 from partnerdesk.testing import PASSWORD, database_state
 
 ADMIN = "global_admin@contoso.test"  # a1.global_admin
@@ -180,3 +181,19 @@ def test_blocking_a_user_ends_their_sessions(world, web):
 
     assert not is_signed_in(blocked)
     assert not UserSession.objects.filter(user=agent).exists()
+
+
+def test_the_worker_forgets_sessions_past_their_timeouts(world, settings):
+    live = signed_in()
+    ended = signed_in(browser="Closed/1.0")
+    ended_key = ended.session.session_key
+    UserSession.objects.filter(session_key=ended_key).update(
+        created_at=UserSession.objects.get(session_key=ended_key).created_at
+        - timedelta(hours=settings.SESSION_ABSOLUTE_TIMEOUT_HOURS + 1)
+    )
+
+    assert REGISTRY["accounts.forget_ended_sessions"].function is jobs.forget_ended_sessions
+    jobs.forget_ended_sessions()
+
+    assert list(UserSession.objects.values_list("session_key", flat=True)) == [live.session.session_key]
+    assert not is_signed_in(ended) and is_signed_in(live)
