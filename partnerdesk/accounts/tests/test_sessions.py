@@ -142,6 +142,7 @@ def test_nobody_ends_someone_elses_session(world, web):
         assert "Firefox/130.0" not in client.get("/account/sessions/").content.decode()
 
     assert database_state() == before
+    assert UserSession.objects.filter(pk=victim_session.pk).exists()
     assert is_signed_in(victim)
 
 
