@@ -193,3 +193,25 @@ class ApiToken(Versioned):
     def scope_set(self) -> frozenset[TokenScope] | None:
         """The token's scopes for the principal, or None for a token that may do everything."""
         return frozenset(TokenScope(s) for s in self.scopes) or None
+
+
+class UserSession(models.Model):
+    """One browser signed in as a user: where, since when, last seen; so its user can end it.
+
+    Django's session table is not indexed by user. This row is written at sign-in, its `last_seen_at`
+    moved at most once a minute, and it is deleted with its session (sign-out, timeout, ended).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-last_seen_at"], name="session_user_seen")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.created_at:%Y-%m-%d %H:%M}"

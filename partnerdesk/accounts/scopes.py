@@ -36,3 +36,9 @@ def _tokens(principal: Principal, queryset: models.QuerySet[Any]) -> models.Quer
 def _role_assignments(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
     # Roles show on the team pages of the same organization (deleted users' too, on their page).
     return queryset.filter(user__organization_id=principal.organization.pk)
+
+
+@scoped("accounts.usersession")
+def _sessions(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+    # Only one's own: nobody, not even an admin of the same organization, lists another's sessions.
+    return queryset.filter(user_id=principal.user.pk)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from partnerdesk.access.permissions import ROLES_BY_KIND, OrgKind, Role, TokenScope
 from partnerdesk.access.principal import Principal
-from partnerdesk.accounts import signin_policy
+from partnerdesk.accounts import sessions, signin_policy
 from partnerdesk.accounts.models import API_TOKEN_PREFIX, ApiToken, RoleAssignment, User, hash_token
 from partnerdesk.audit import services as audit
 from partnerdesk.errors import Conflict, DomainError, Forbidden
@@ -148,6 +148,8 @@ def set_blocked(principal: Principal, user: User, *, blocked: bool, reason: str 
         if blocked:
             changes["session_generation"] = F("session_generation") + 1
         changed = User.objects.filter(pk=user.pk).exclude(blocked=blocked).update(**changes)
+        if changed and blocked:
+            sessions.end_every_session(user)
         if changed:
             audit.record(
                 principal,
@@ -196,10 +198,11 @@ def _store_password(user: User, password: str, *, action: str, channel: str) -> 
         user.must_change_password = False
         user.password_changed_at = timezone.now()
         user.save(update_fields=["password", "must_change_password", "password_changed_at"])
+        # The old password's sessions end with it; the web's password change signs in again after.
+        sessions.end_every_session(user)
         principal = principal_for(user, channel=channel)
         audit.record(principal, action=action, target=user, organization=user.organization)
-        # The new password hash already ends every session (Django checks it on each request; the
-        # web view keeps the current one with update_session_auth_hash); tokens end here.
+        # Tokens end with the old password too.
         revoke_all_tokens(principal, user, reason=action)
 
 

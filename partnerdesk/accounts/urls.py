@@ -16,6 +16,9 @@ urlpatterns = [
     ),
     path("account/language/", views.language, name="language"),
     path("account/profile/", views.profile, name="profile"),
+    path("account/sessions/", views.session_list, name="sessions"),
+    path("account/sessions/end-others/", views.session_end_others, name="session_end_others"),
+    path("account/sessions/<uuid:session_id>/end/", views.session_end, name="session_end"),
     path("account/tokens/", views.token_create, name="token_create"),
     path("account/tokens/<uuid:token_id>/revoke/", views.token_revoke, name="token_revoke"),
     # Team pages live inside their portals' URL space.

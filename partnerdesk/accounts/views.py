@@ -17,14 +17,15 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import principal_for, principal_of
 from partnerdesk.access.web import public, requires, signed_in
-from partnerdesk.accounts import forms, services, signin_policy
-from partnerdesk.accounts.models import ApiToken, User
+from partnerdesk.accounts import forms, services, sessions, signin_policy
+from partnerdesk.accounts.models import ApiToken, User, UserSession
 from partnerdesk.audit import services as audit
 from partnerdesk.errors import DomainError, RateLimited
 from partnerdesk.etags import next_version
@@ -360,6 +361,49 @@ def admin_tokens(request: HttpRequest) -> HttpResponse:
 @requires(P.TOKENS_MANAGE, portal="admin")
 def admin_token_revoke(request: HttpRequest, token_id: str) -> HttpResponse:
     return organization_token_revoke(request, "admin", token_id)
+
+
+@signed_in
+def session_list(request: HttpRequest) -> HttpResponse:
+    """The browsers signed in as this user, this one first among equals, so the others can be ended."""
+    principal = principal_of(request)
+    active = sessions.active(policy.visible(principal, UserSession))[:100]
+    return render(
+        request,
+        "accounts/sessions.html",
+        {
+            "sessions": active,
+            "current_session_key": request.session.session_key,
+            "idle_minutes": settings.SESSION_IDLE_TIMEOUT_MINUTES,
+            "absolute_hours": settings.SESSION_ABSOLUTE_TIMEOUT_HOURS,
+        },
+    )
+
+
+@require_POST
+@signed_in
+def session_end(request: HttpRequest, session_id: str) -> HttpResponse:
+    principal = principal_of(request)
+    user_session = policy.get_visible(principal, UserSession, pk=session_id)
+    sessions.end_session(principal, user_session)
+    messages.success(request, _("That session was signed out."))
+    return redirect("accounts:sessions")
+
+
+@require_POST
+@signed_in
+def session_end_others(request: HttpRequest) -> HttpResponse:
+    ended = sessions.end_other_sessions(
+        principal_of(request), current_session_key=request.session.session_key
+    )
+    messages.success(
+        request,
+        ngettext(
+            "%(count)d other session was signed out.", "%(count)d other sessions were signed out.", ended
+        )
+        % {"count": ended},
+    )
+    return redirect("accounts:sessions")
 
 
 # --- Team pages (operator and partner), one set of views for both ----------------------------

@@ -69,7 +69,7 @@ from partnerdesk.access.principal import Principal, principal_for
 from partnerdesk.access.rules import Rule
 from partnerdesk.access.tests.test_every_route_declares_permission import PASS_THROUGH
 from partnerdesk.access.web import PORTAL_PERMISSIONS
-from partnerdesk.accounts.models import API_TOKEN_PREFIX, ApiToken, User, hash_token
+from partnerdesk.accounts.models import API_TOKEN_PREFIX, ApiToken, User, UserSession, hash_token
 from partnerdesk.catalog.models import Offer, Product, Service, Sku
 from partnerdesk.directory.models import Domain, Group
 from partnerdesk.errors import DomainError
@@ -114,6 +114,7 @@ class Tree:
     relationship: DelegatedRelationship
     user: User
     token: ApiToken
+    user_session: UserSession
     group: Group
     domain: Domain
     service: Service
@@ -215,6 +216,7 @@ def build_tree(world: World, side: str, topic: SupportTopic) -> Tree:
         token=ApiToken.objects.create(
             user=user, name=marker, prefix=raw_token[:10], token_hash=hash_token(raw_token)
         ),
+        user_session=UserSession.objects.create(user=user, session_key=f"{marker}-{uuid.uuid4().hex}"[:40]),
         group=Group.objects.create(organization=customer, name=f"{marker} group"),
         domain=Domain.objects.create(organization=customer, name=f"{marker}.test"),
         service=service,
@@ -308,6 +310,7 @@ PARAMETERS: dict[str, Callable[[Tree, str, str], Target]] = {
     "relationship_id": lambda tree, route, method: Target(str(tree.relationship.pk), OPERATOR),
     "user_id": lambda tree, route, method: Target(str(tree.user.pk)),
     "token_id": lambda tree, route, method: Target(str(tree.token.pk)),
+    "session_id": lambda tree, route, method: Target(str(tree.user_session.pk)),
     "group_id": lambda tree, route, method: Target(str(tree.group.pk)),
     "domain_id": lambda tree, route, method: Target(str(tree.domain.pk)),
     "name": lambda tree, route, method: Target(tree.domain.name, missing="no-such-domain.test"),
