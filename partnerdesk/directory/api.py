@@ -22,7 +22,7 @@ from partnerdesk.access.permissions import Permission, Role
 from partnerdesk.access.principal import Principal
 from partnerdesk.accounts.models import RoleAssignment, User
 from partnerdesk.api import Email, ErrorOut, Out, PageOut, principal_of, requires
-from partnerdesk.directory import queries, services, signins
+from partnerdesk.directory import domains, groups, organization, queries, signins, users
 from partnerdesk.directory import rules as directory_rules
 from partnerdesk.directory.models import DeletedUser, Domain, Group, GroupMembership, SecuritySettings
 from partnerdesk.edge import FORM_CONTENT_TYPES, invalid
@@ -220,7 +220,7 @@ def _user_out(user: User, roles: list[str] | None = None) -> dict[str, Any]:
     if roles is None:
         roles = _admin_roles([user]).get(user.pk, [])
     return {
-        **{f: getattr(user, f) for f in ["id", "display_name", *services.USER_FIELDS[1:]]},
+        **{f: getattr(user, f) for f in ["id", "display_name", *users.USER_FIELDS[1:]]},
         "user_principal_name": user.email,
         "blocked": user.blocked,
         "must_change_password": user.must_change_password,
@@ -232,7 +232,7 @@ def _user_out(user: User, roles: list[str] | None = None) -> dict[str, Any]:
 
 def _tenant_principal(request: HttpRequest) -> Principal:
     principal = principal_of(request)
-    services.tenant_of(principal)
+    organization.tenant_of(principal)
     return principal
 
 
@@ -260,9 +260,9 @@ def _organization_out(principal: Principal) -> dict[str, Any]:
         "id": tenant.pk,
         "name": tenant.name,
         "initial_domain": tenant.initial_domain or "",
-        "default_domain": services.default_domain(tenant),
-        **{f: getattr(tenant, f) for f in services.PROFILE_FIELDS if f != "name"},
-        **{f: getattr(security, f) for f in services.SECURITY_FIELDS},
+        "default_domain": domains.default_domain(tenant),
+        **{f: getattr(tenant, f) for f in organization.PROFILE_FIELDS if f != "name"},
+        **{f: getattr(security, f) for f in organization.SECURITY_FIELDS},
     }
 
 
@@ -309,7 +309,7 @@ def list_users(
 def create_user(request: HttpRequest, payload: UserIn) -> Status:
     principal = _tenant_principal(request)
     data = payload.model_dump()
-    new = services.create_user(
+    new = users.create_user(
         principal,
         user_principal_name=data.pop("user_principal_name"),
         display_name=data.pop("display_name"),
@@ -324,7 +324,7 @@ def create_user(request: HttpRequest, payload: UserIn) -> Status:
     response={200: ImportOut, **ERRORS},
     summary="Create users from CSV (text/csv body or a multipart `file`); safe to re-run",
     description="Columns: "
-    + ", ".join(services.CSV_COLUMNS)
+    + ", ".join(users.CSV_COLUMNS)
     + ". A row whose user exists is reported as `exists`.",
 )
 @requires(directory_rules.TEAM_MANAGE)
@@ -338,7 +338,7 @@ def import_users(request: HttpRequest, file: UploadedFile | None = File(None)) -
         content = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise DomainError(_("The file is not UTF-8 text."), code="invalid_csv") from None
-    report = services.import_users(principal, content)
+    report = users.import_users(principal, content)
     return {
         "created": report.created,
         "existing": report.existing,
@@ -379,11 +379,11 @@ def update_user(
     changes = payload.model_dump(exclude_unset=True, exclude={"blocked", "must_change_password"})
     # One PATCH: all of it or, when a part is refused (or If-Match is stale), none of it.
     with etags.guarded(etags.if_match(request), user):
-        user = services.update_user(principal, user, changes)
+        user = users.update_user(principal, user, changes)
         if payload.blocked is not None:
-            services.set_blocked(principal, user, blocked=payload.blocked)
+            users.set_blocked(principal, user, blocked=payload.blocked)
         if payload.must_change_password:
-            services.require_password_change(principal, user)
+            users.require_password_change(principal, user)
     fresh = _user(principal, user_id)
     etags.tag(response, fresh)
     return _user_out(fresh)
@@ -397,7 +397,7 @@ def delete_user(request: HttpRequest, user_id: str) -> Status:
     principal = _tenant_principal(request)
     user = _user(principal, user_id)
     with etags.guarded(etags.if_match(request), user):
-        services.delete_user(principal, user)
+        users.delete_user(principal, user)
     return Status(204, None)
 
 
@@ -406,7 +406,7 @@ def delete_user(request: HttpRequest, user_id: str) -> Status:
 def restore_user(request: HttpRequest, user_id: str) -> dict[str, Any]:
     principal = _tenant_principal(request)
     user = policy.get_visible(principal, DeletedUser, pk=user_id)
-    services.restore_user(principal, user)
+    users.restore_user(principal, user)
     return _user_out(_user(principal, user_id))
 
 
@@ -418,7 +418,7 @@ def restore_user(request: HttpRequest, user_id: str) -> dict[str, Any]:
 @requires(directory_rules.TEAM_MANAGE)
 def reset_password(request: HttpRequest, user_id: str, payload: ResetIn) -> dict[str, Any]:
     principal = _tenant_principal(request)
-    reset = services.reset_password(principal, _user(principal, user_id), send_to=payload.send_to or "")
+    reset = users.reset_password(principal, _user(principal, user_id), send_to=payload.send_to or "")
     return {"temporary_password": reset.temporary_password, "mailed_to": reset.mailed_to}
 
 
@@ -427,7 +427,7 @@ def reset_password(request: HttpRequest, user_id: str, payload: ResetIn) -> dict
 def set_roles(request: HttpRequest, user_id: str, payload: RolesIn) -> dict[str, Any]:
     principal = _tenant_principal(request)
     user = _user(principal, user_id)
-    services.set_admin_roles(principal, user, payload.admin_roles)
+    users.set_admin_roles(principal, user, payload.admin_roles)
     return _user_out(user)
 
 
@@ -445,7 +445,7 @@ def list_groups(request: HttpRequest, limit: int | None = None, cursor: str | No
 @router.post("/groups", response={201: GroupOut, **ERRORS}, summary="Create a security group")
 @requires(directory_rules.GROUPS_MANAGE)
 def create_group(request: HttpRequest, payload: GroupIn) -> Status:
-    group = services.create_group(
+    group = groups.create_group(
         _tenant_principal(request), name=payload.name, description=payload.description
     )
     return Status(201, group)
@@ -465,7 +465,7 @@ def delete_group(request: HttpRequest, group_id: str) -> Status:
     principal = _tenant_principal(request)
     group = policy.get_visible(principal, Group, pk=group_id)
     with etags.guarded(etags.if_match(request), group):
-        services.delete_group(principal, group)
+        groups.delete_group(principal, group)
     return Status(204, None)
 
 
@@ -507,7 +507,7 @@ def add_member(request: HttpRequest, group_id: str, payload: MemberIn, response:
     principal = _tenant_principal(request)
     group = policy.get_visible(principal, Group, pk=group_id)
     user = _user(principal, str(payload.user_id))
-    services.add_member(principal, group, user, role=payload.role)
+    groups.add_member(principal, group, user, role=payload.role)
     etags.tag(response, _membership(principal, group, user, payload.role))
     return Status(
         201,
@@ -531,7 +531,7 @@ def remove_member(
     group = policy.get_visible(principal, Group, pk=group_id)
     user = _user(principal, user_id)
     with etags.guarded(etags.if_match(request), _membership(principal, group, user, role)):
-        services.remove_member(principal, group, user, role=role)
+        groups.remove_member(principal, group, user, role=role)
     return Status(204, None)
 
 
@@ -575,7 +575,7 @@ def list_domains(request: HttpRequest, limit: int | None = None, cursor: str | N
 )
 @requires(directory_rules.DOMAINS_MANAGE)
 def add_domain(request: HttpRequest, payload: DomainIn) -> Status:
-    return Status(201, _domain_out(services.add_domain(_tenant_principal(request), payload.name)))
+    return Status(201, _domain_out(domains.add_domain(_tenant_principal(request), payload.name)))
 
 
 def _domain(principal: Principal, name: str) -> Domain:
@@ -598,7 +598,7 @@ def get_domain(request: HttpRequest, name: str, response: HttpResponse) -> dict[
 @requires(directory_rules.DOMAINS_MANAGE)
 def verify_domain(request: HttpRequest, name: str) -> dict[str, Any]:
     principal = _tenant_principal(request)
-    return _domain_out(services.verify_domain(principal, _domain(principal, name)))
+    return _domain_out(domains.verify_domain(principal, _domain(principal, name)))
 
 
 @router.post(
@@ -608,7 +608,7 @@ def verify_domain(request: HttpRequest, name: str) -> dict[str, Any]:
 def make_default(request: HttpRequest, name: str) -> dict[str, Any]:
     principal = _tenant_principal(request)
     domain = _domain(principal, name)
-    services.set_default_domain(principal, domain)
+    domains.set_default_domain(principal, domain)
     domain.refresh_from_db()
     return _domain_out(domain)
 
@@ -619,7 +619,7 @@ def remove_domain(request: HttpRequest, name: str) -> Status:
     principal = _tenant_principal(request)
     domain = _domain(principal, name)
     with etags.guarded(etags.if_match(request), domain):
-        services.remove_domain(principal, domain)
+        domains.remove_domain(principal, domain)
     return Status(204, None)
 
 
@@ -649,13 +649,13 @@ def update_organization(
 ) -> dict[str, Any]:
     principal = _tenant_principal(request)
     changes = payload.model_dump(exclude_unset=True, exclude_none=True)
-    profile = {k: v for k, v in changes.items() if k in services.PROFILE_FIELDS}
-    security = {k: v for k, v in changes.items() if k in services.SECURITY_FIELDS}
+    profile = {k: v for k, v in changes.items() if k in organization.PROFILE_FIELDS}
+    security = {k: v for k, v in changes.items() if k in organization.SECURITY_FIELDS}
     with etags.guarded(etags.if_match(request), *_organization_rows(principal)):
         if profile:
-            services.update_profile(principal, profile)
+            organization.update_profile(principal, profile)
         if security:
-            services.update_security(principal, security)
+            organization.update_security(principal, security)
     principal.organization.refresh_from_db()
     etags.tag(response, *_organization_rows(principal))
     return _organization_out(principal)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from partnerdesk.directory import services
+from partnerdesk.directory import users
 from partnerdesk.notifications.jobs import periodic
 
 
@@ -13,4 +13,4 @@ def purge_deleted_users() -> None:
     """Delete for good the users soft-deleted longer ago than DELETED_USER_RETENTION_DAYS."""
     # One bounded batch per run: a user another area still references (and so cannot be purged)
     # must not keep the job busy; the next run takes the next batch.
-    services.purge_deleted_users(batch=1000)
+    users.purge_deleted_users(batch=1000)

@@ -28,7 +28,7 @@ from partnerdesk.access.principal import principal_of
 from partnerdesk.access.web import requires
 from partnerdesk.accounts.models import RoleAssignment, User
 from partnerdesk.confirm import Confirmation, confirmation, confirmed
-from partnerdesk.directory import forms, queries, services, signins
+from partnerdesk.directory import domains, forms, groups, organization, queries, signins, users
 from partnerdesk.directory.models import DeletedUser, Domain, Group, GroupMembership, SignInEvent
 from partnerdesk.errors import DomainError
 from partnerdesk.pagination import paginate
@@ -70,7 +70,7 @@ USER_FILTERS = ["q", "role", "blocked", "licensed", "domain", "group"]
 @requires(P.TEAM_VIEW, portal="admin")
 def user_list(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     principal = principal_of(request)
-    tenant = services.tenant_of(principal)
+    tenant = organization.tenant_of(principal)
     values = {name: request.GET.get(name, "").strip() for name in USER_FILTERS}
     people = queries.users(principal, queries.UserFilters(**values))
     query = {k: v for k, v in values.items() if v}
@@ -94,7 +94,7 @@ def user_list(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
             "rows": rows,
             "filters": values,
             "roles": [(r.value, ROLE_LABELS[r]) for r in DELEGABLE_ROLES],
-            "domains": services.usable_domains(tenant),
+            "domains": domains.usable_domains(tenant),
             "groups": policy.visible(principal, Group).order_by("name")[:200],
             "licences_available": queries.licensed_user_ids(tenant.pk) is not None,
             "query_string": urlencode(query),
@@ -104,7 +104,7 @@ def user_list(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
 
 
 def _export(people: Any) -> StreamingHttpResponse:
-    header = [*services.CSV_COLUMNS, "blocked", "created_at"]
+    header = [*users.CSV_COLUMNS, "blocked", "created_at"]
 
     def rows() -> Iterator[list[Any]]:
         for user in people.order_by(*queries.USER_ORDERING).iterator(chunk_size=1000):
@@ -123,11 +123,11 @@ def _export(people: Any) -> StreamingHttpResponse:
 
 
 def _user_form(request: HttpRequest, principal: Any, **kwargs: Any) -> forms.UserForm:
-    tenant = services.tenant_of(principal)
-    domains = services.usable_domains(tenant)
-    default = services.default_domain(tenant)
+    tenant = organization.tenant_of(principal)
+    usable = domains.usable_domains(tenant)
+    default = domains.default_domain(tenant)
     initial = {"domain": default, **kwargs.pop("initial", {})}
-    return forms.UserForm(request.POST or None, domains=domains, initial=initial, **kwargs)
+    return forms.UserForm(request.POST or None, domains=usable, initial=initial, **kwargs)
 
 
 @requires(P.TEAM_MANAGE, portal="admin")
@@ -137,7 +137,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            new = services.create_user(
+            new = users.create_user(
                 principal,
                 user_principal_name=form.user_principal_name,
                 display_name=data["display_name"],
@@ -197,19 +197,19 @@ def user_edit(request: HttpRequest, user_id: str) -> HttpResponse:
     initial = {
         "username": local,
         "domain": domain,
-        **{f: getattr(person, f) for f in services.USER_FIELDS},
+        **{f: getattr(person, f) for f in users.USER_FIELDS},
     }
     form = _user_form(request, principal, initial=initial)
-    if domain not in services.usable_domains(services.tenant_of(principal)):
+    if domain not in domains.usable_domains(organization.tenant_of(principal)):
         # A user name from before the domain rules (or a removed domain): keep it selectable.
         form.fields["domain"].choices = [(domain, "@" + domain), *form.fields["domain"].choices]  # type: ignore[attr-defined]
     if request.method == "POST" and form.is_valid():
-        changes = {f: form.cleaned_data[f] for f in services.USER_FIELDS}
+        changes = {f: form.cleaned_data[f] for f in users.USER_FIELDS}
         if form.user_principal_name.lower() != person.email:
             changes["user_principal_name"] = form.user_principal_name
         try:
             with etags.guarded(etags.posted(request), person):
-                services.update_user(principal, person, changes)
+                users.update_user(principal, person, changes)
         except DomainError as error:
             form.add_error(None, error.message)
             return render(
@@ -247,7 +247,7 @@ def user_block(request: HttpRequest, user_id: str) -> HttpResponse:
     blocked = request.POST.get("blocked") == "1"
     _act(
         request,
-        lambda: _guarded(request, person, lambda: services.set_blocked(principal, person, blocked=blocked)),
+        lambda: _guarded(request, person, lambda: users.set_blocked(principal, person, blocked=blocked)),
         _("Sign-in blocked for %(name)s.") % {"name": person}
         if blocked
         else _("Sign-in allowed for %(name)s.") % {"name": person},
@@ -262,7 +262,7 @@ def user_require_change(request: HttpRequest, user_id: str) -> HttpResponse:
     person = policy.get_visible(principal, User, pk=user_id)
     _act(
         request,
-        lambda: _guarded(request, person, lambda: services.require_password_change(principal, person)),
+        lambda: _guarded(request, person, lambda: users.require_password_change(principal, person)),
         _("%(name)s must choose a new password at the next sign-in.") % {"name": person},
     )
     return redirect("directory:user_detail", person.pk)
@@ -279,7 +279,7 @@ def user_roles(request: HttpRequest, user_id: str) -> HttpResponse:
         return redirect("directory:user_detail", person.pk)
     _act(
         request,
-        lambda: services.set_admin_roles(principal, person, form.cleaned_data["admin_roles"]),
+        lambda: users.set_admin_roles(principal, person, form.cleaned_data["admin_roles"]),
         _("The admin roles of %(name)s were saved.") % {"name": person},
     )
     return redirect("directory:user_detail", person.pk)
@@ -293,7 +293,7 @@ def user_reset_password(request: HttpRequest, user_id: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         send_to = form.cleaned_data["send_to"] if form.cleaned_data["delivery"] == "mail" else ""
         try:
-            reset = services.reset_password(principal, person, send_to=send_to)
+            reset = users.reset_password(principal, person, send_to=send_to)
         except DomainError as error:
             form.add_error(None, error.message)
         else:
@@ -332,14 +332,14 @@ def user_delete(request: HttpRequest, user_id: str) -> HttpResponse:
                         "You can restore them with their roles and groups from Deleted users "
                         "until %(date)s; then they are deleted for good."
                     )
-                    % {"date": formats.date_format(services.restorable_until(timezone.now()), "DATE_FORMAT")},
+                    % {"date": formats.date_format(users.restorable_until(timezone.now()), "DATE_FORMAT")},
                 ],
                 button=_("Delete user"),
                 back=reverse("directory:user_detail", args=[person.pk]),
             ),
         )
     try:
-        services.delete_user(principal, person)
+        users.delete_user(principal, person)
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("directory:user_detail", person.pk)
@@ -354,7 +354,7 @@ def deleted_users(request: HttpRequest) -> HttpResponse:
     principal = principal_of(request)
     people = policy.visible(principal, DeletedUser)
     page = paginate(people, ordering=["-deleted_at", "id"], cursor=request.GET.get("cursor"), limit=50)
-    rows = [{"user": u, "purge_at": services.restorable_until(u.deleted_at)} for u in page.items]
+    rows = [{"user": u, "purge_at": users.restorable_until(u.deleted_at)} for u in page.items]
     return render(request, "directory/deleted_users.html", {"page": page, "rows": rows})
 
 
@@ -363,7 +363,7 @@ def deleted_users(request: HttpRequest) -> HttpResponse:
 def user_restore(request: HttpRequest, user_id: str) -> HttpResponse:
     principal = principal_of(request)
     person = policy.get_visible(principal, DeletedUser, pk=user_id)
-    services.restore_user(principal, person)
+    users.restore_user(principal, person)
     messages.success(request, _("%(name)s was restored.") % {"name": person})
     return redirect("directory:user_detail", person.pk)
 
@@ -377,7 +377,7 @@ def user_import(request: HttpRequest) -> HttpResponse:
         upload = form.cleaned_data["file"]
         try:
             content = upload.read().decode("utf-8-sig")
-            report = services.import_users(principal, content)
+            report = users.import_users(principal, content)
         except UnicodeDecodeError:
             form.add_error("file", _("The file is not UTF-8 text."))
         except DomainError as error:
@@ -404,7 +404,7 @@ def group_create(request: HttpRequest) -> HttpResponse:
     form = forms.GroupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            group = services.create_group(principal, **form.cleaned_data)
+            group = groups.create_group(principal, **form.cleaned_data)
         except DomainError as error:
             form.add_error(None, error.message)
         else:
@@ -447,7 +447,7 @@ def group_member_add(request: HttpRequest, group_id: str) -> HttpResponse:
         else:
             _act(
                 request,
-                lambda: services.add_member(principal, group, person, role=form.cleaned_data["role"]),
+                lambda: groups.add_member(principal, group, person, role=form.cleaned_data["role"]),
                 _("%(name)s was added.") % {"name": person},
             )
     else:
@@ -462,7 +462,7 @@ def group_member_remove(request: HttpRequest, group_id: str, user_id: str) -> Ht
     group = policy.get_visible(principal, Group, pk=group_id)
     person = policy.get_visible(principal, User, pk=user_id)
     role = request.POST.get("role", "member")
-    services.remove_member(principal, group, person, role=role)
+    groups.remove_member(principal, group, person, role=role)
     messages.success(request, _("%(name)s was removed.") % {"name": person})
     return redirect("directory:group_detail", group.pk)
 
@@ -491,7 +491,7 @@ def group_delete(request: HttpRequest, group_id: str) -> HttpResponse:
                 back=reverse("directory:group_detail", args=[group.pk]),
             ),
         )
-    services.delete_group(principal, group)
+    groups.delete_group(principal, group)
     messages.success(request, _("The group %(name)s was deleted.") % {"name": group.name})
     return redirect("directory:group_list")
 
@@ -502,7 +502,7 @@ def group_delete(request: HttpRequest, group_id: str) -> HttpResponse:
 @requires(P.DOMAINS_VIEW, portal="admin")
 def domain_list(request: HttpRequest) -> HttpResponse:
     principal = principal_of(request)
-    tenant = services.tenant_of(principal)
+    tenant = organization.tenant_of(principal)
     domains = list(policy.visible(principal, Domain).order_by("name")[:500])
     return render(
         request,
@@ -522,7 +522,7 @@ def domain_add(request: HttpRequest) -> HttpResponse:
     form = forms.DomainForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            domain = services.add_domain(principal, form.cleaned_data["name"])
+            domain = domains.add_domain(principal, form.cleaned_data["name"])
         except DomainError as error:
             form.add_error("name", error.message)
         else:
@@ -536,7 +536,7 @@ def domain_detail(
 ) -> HttpResponse:
     principal = principal_of(request)
     domain = policy.get_visible(principal, Domain, pk=domain_id)
-    in_use = services.users_of_domain(domain.organization, domain.name).count()
+    in_use = domains.users_of_domain(domain.organization, domain.name).count()
     return render(
         request,
         "directory/domain_detail.html",
@@ -551,7 +551,7 @@ def domain_verify(request: HttpRequest, domain_id: str) -> HttpResponse:
     principal = principal_of(request)
     domain = policy.get_visible(principal, Domain, pk=domain_id)
     try:
-        services.verify_domain(principal, domain)
+        domains.verify_domain(principal, domain)
     except DomainError as error:
         return domain_detail(request, domain_id, problem=error.message, status=error.status)
     messages.success(request, _("%(name)s is verified.") % {"name": domain.name})
@@ -564,9 +564,7 @@ def domain_default(request: HttpRequest) -> HttpResponse:
     principal = principal_of(request)
     raw = request.POST.get("domain", "")
     domain = None if raw == "initial" else policy.get_visible(principal, Domain, pk=raw)
-    _act(
-        request, lambda: services.set_default_domain(principal, domain), _("The default domain was changed.")
-    )
+    _act(request, lambda: domains.set_default_domain(principal, domain), _("The default domain was changed."))
     return redirect("directory:domain_list")
 
 
@@ -592,7 +590,7 @@ def domain_remove(request: HttpRequest, domain_id: str) -> HttpResponse:
             ),
         )
     try:
-        services.remove_domain(principal, domain)
+        domains.remove_domain(principal, domain)
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("directory:domain_detail", domain.pk)
@@ -606,11 +604,11 @@ def domain_remove(request: HttpRequest, domain_id: str) -> HttpResponse:
 @requires(P.ORGANIZATION_MANAGE, portal="admin")
 def organization_settings(request: HttpRequest) -> HttpResponse:
     principal = principal_of(request)
-    tenant = services.tenant_of(principal)
+    tenant = organization.tenant_of(principal)
     security = signins.security_settings(tenant)
     section = request.POST.get("section", "") if request.method == "POST" else ""
     profile_initial = {
-        **{f: getattr(tenant, f) for f in services.PROFILE_FIELDS},
+        **{f: getattr(tenant, f) for f in organization.PROFILE_FIELDS},
         "technical_contact_name": security.technical_contact_name,
     }
     profile_form = forms.OrganizationProfileForm(
@@ -632,10 +630,10 @@ def organization_settings(request: HttpRequest) -> HttpResponse:
             with etags.guarded(etags.posted(request), tenant, security):
                 if section == "profile":
                     contact = data.pop("technical_contact_name")
-                    services.update_profile(principal, data)
-                    services.update_security(principal, {"technical_contact_name": contact})
+                    organization.update_profile(principal, data)
+                    organization.update_security(principal, {"technical_contact_name": contact})
                 else:
-                    services.update_security(principal, data)
+                    organization.update_security(principal, data)
         except DomainError as error:
             form.add_error(None, error.message)
             refused = etags.page_status(error, _status(form))

@@ -30,7 +30,7 @@ from partnerdesk.api import ErrorOut, OrgRef, Out, PageOut, principal_of, requir
 from partnerdesk.catalog.models import Offer, Sku
 from partnerdesk.errors import NotFound
 from partnerdesk.pagination import paginate
-from partnerdesk.subscriptions import change_requests, services
+from partnerdesk.subscriptions import change_requests, entitlements, licences, lifecycle, seats
 from partnerdesk.subscriptions import rules as subscription_rules
 from partnerdesk.subscriptions.models import ChangeRequest, ServiceCredential, Subscription
 from partnerdesk.tenancy.models import Organization
@@ -270,11 +270,11 @@ def _subscription_out(subscription: Subscription) -> dict[str, Any]:
 
 
 def _detail_out(subscription: Subscription) -> dict[str, Any]:
-    removable = services.removable_now(subscription)
+    removable = seats.removable_now(subscription)
     return {
         **_subscription_out(subscription),
         "removable_now": {"seats": removable.seats, "until": removable.until},
-        "cancel_until": services.cancel_deadline(subscription),
+        "cancel_until": lifecycle.cancel_deadline(subscription),
         "lots": list(subscription.lots.order_by("-created_at").values(*LotOut.model_fields)),
         "scheduled_changes": [
             {
@@ -330,7 +330,7 @@ def _change_requests(principal: Principal) -> Any:
     )
 
 
-def _pool_out(pool: services.Pool) -> dict[str, Any]:
+def _pool_out(pool: licences.Pool) -> dict[str, Any]:
     return {
         "sku_id": pool.sku.pk,
         "sku_name": pool.sku.name,
@@ -384,7 +384,7 @@ def create_subscription(request: HttpRequest, customer_id: str, payload: Subscri
     offer = policy.get_visible(principal, Offer.objects.select_related("sku"), pk=payload.offer_id)
     base = _get(request, payload.base_subscription_id) if payload.base_subscription_id else None
 
-    subscription = services.create_subscription(
+    subscription = lifecycle.create_subscription(
         principal,
         customer=customer,
         offer=offer,
@@ -427,24 +427,24 @@ def patch_subscription(
             etags.check(etag, subscription)
             settings_changes = payload.model_dump(include={"auto_renew", "friendly_name"}, exclude_none=True)
             if settings_changes:
-                subscription = services.update_settings(
+                subscription = lifecycle.update_settings(
                     principal, subscription, settings_changes, expected_etag=etag
                 )
                 etag = subscription.etag
             if payload.quantity is not None:
-                subscription = services.change_quantity(
+                subscription = seats.change_quantity(
                     principal, subscription, payload.quantity, expected_etag=etag
                 ).subscription
                 etag = subscription.etag
             if payload.status is not None and payload.status != subscription.status:
                 if payload.status == "suspended":
-                    subscription = services.suspend(
+                    subscription = lifecycle.suspend(
                         principal, subscription, reason=payload.suspension_reason or "", expected_etag=etag
                     )
                 elif payload.status == "active":
-                    subscription = services.reactivate(principal, subscription, expected_etag=etag)
+                    subscription = lifecycle.reactivate(principal, subscription, expected_etag=etag)
                 else:
-                    subscription = services.cancel(principal, subscription, expected_etag=etag)
+                    subscription = lifecycle.cancel(principal, subscription, expected_etag=etag)
         fresh = _get(request, subscription.pk)
         response["ETag"] = fresh.etag
         return _detail_out(fresh)
@@ -463,9 +463,12 @@ def list_upgrades(
 ) -> Any:
     subscription = _get(request, subscription_id)
     page = paginate(
-        services.upgrade_offers(subscription), ordering=services.UPGRADE_ORDERING, cursor=cursor, limit=limit
+        lifecycle.upgrade_offers(subscription),
+        ordering=lifecycle.UPGRADE_ORDERING,
+        cursor=cursor,
+        limit=limit,
     )
-    targets = services.upgrade_targets(subscription, offers=page.items)
+    targets = lifecycle.upgrade_targets(subscription, offers=page.items)
     return {
         "items": [
             {"offer": _offer_ref(t.offer), "eligible": t.eligible, "reason": t.reason} for t in targets
@@ -485,7 +488,7 @@ def upgrade_subscription(request: HttpRequest, subscription_id: str, payload: Up
     subscription = _get(request, subscription_id)
     target = policy.get_visible(principal, Offer, pk=payload.offer_id)
 
-    new = services.upgrade(principal, subscription, target)
+    new = lifecycle.upgrade(principal, subscription, target)
     return Status(201, _detail_out(_get(request, new.pk)))
 
 
@@ -646,8 +649,8 @@ def reply_change_request(request: HttpRequest, request_id: str, payload: ReplyIn
 @requires(Permission.LICENSES_VIEW)
 def list_pools(request: HttpRequest, cursor: str | None = None, limit: int | None = None) -> Any:
     customer_id = principal_of(request).organization.pk
-    page = paginate(services.pool_skus(customer_id), ordering=["name", "id"], cursor=cursor, limit=limit)
-    pools = services.pools(customer_id, skus=page.items)
+    page = paginate(licences.pool_skus(customer_id), ordering=["name", "id"], cursor=cursor, limit=limit)
+    pools = licences.pools(customer_id, skus=page.items)
     return {"items": [_pool_out(p) for p in pools], "next_cursor": page.next_cursor}
 
 
@@ -662,10 +665,10 @@ def _licence_change(request: HttpRequest, payload: LicencesIn, assign: bool) -> 
         raise NotFound(_("Not found."))
 
     if assign:
-        changed = len(services.assign_licences(principal, customer=customer, sku=sku, users=users))
+        changed = len(licences.assign_licences(principal, customer=customer, sku=sku, users=users))
     else:
-        changed = services.remove_licences(principal, customer=customer, sku=sku, users=users)
-    return Status(200, {"pool": _pool_out(services.pool_of(customer.pk, sku)), "changed": changed})
+        changed = licences.remove_licences(principal, customer=customer, sku=sku, users=users)
+    return Status(200, {"pool": _pool_out(licences.pool_of(customer.pk, sku)), "changed": changed})
 
 
 @router.post(
@@ -689,7 +692,7 @@ class ServiceCredentialAuth(HttpBearer):
     """`Authorization: Bearer pds_…`: a credential of one of the operator's services, not a person."""
 
     def authenticate(self, request: HttpRequest, token: str) -> ServiceCredential | None:
-        return services.credential_for(token)
+        return entitlements.credential_for(token)
 
 
 @router.get(
@@ -707,7 +710,7 @@ def check_entitlement(request: HttpRequest, user: str, service: str) -> Any:
     person = User.objects.filter(lookup, organization__kind=OrgKind.CUSTOMER).first()
     if person is None:
         return {"allowed": False, "reason": "unknown_user", "user_id": None, "service": service}
-    decision = services.check_entitlement(person, service)
+    decision = entitlements.check_entitlement(person, service)
     return {"allowed": decision.allowed, "reason": decision.reason, "user_id": person.pk, "service": service}
 
 
@@ -718,7 +721,7 @@ def check_entitlement(request: HttpRequest, user: str, service: str) -> Any:
 )
 @requires(Permission.CATALOG_MANAGE)
 def create_service_credential(request: HttpRequest, payload: CredentialIn) -> Status:
-    credential, secret = services.create_service_credential(principal_of(request), name=payload.name)
+    credential, secret = entitlements.create_service_credential(principal_of(request), name=payload.name)
     return Status(
         201, {"id": credential.pk, "name": credential.name, "prefix": credential.prefix, "secret": secret}
     )

@@ -23,22 +23,18 @@ from partnerdesk.audit import services as audit
 from partnerdesk.catalog.models import OfferPolicy, Sku
 from partnerdesk.catalog.services import policy_of
 from partnerdesk.errors import Conflict, DomainError, Forbidden
-from partnerdesk.subscriptions.models import ChangeRequest, Subscription
-from partnerdesk.subscriptions.services import (
+from partnerdesk.subscriptions.common import (
     PARTNER_PEOPLE,
     _lock,
     _mail,
     _require_change,
     assigned_seats,
-    cancel,
-    cancel_deadline,
-    change_quantity,
     purchased_seats,
-    removable_now,
-    retention,
-    upgrade,
-    upgrade_targets,
 )
+from partnerdesk.subscriptions.lifecycle import cancel, cancel_deadline, upgrade, upgrade_targets
+from partnerdesk.subscriptions.models import ChangeRequest, Subscription
+from partnerdesk.subscriptions.renewals import retention
+from partnerdesk.subscriptions.seats import change_quantity, removable_now
 
 SEAT_KINDS = (ChangeRequest.Kind.INCREASE, ChangeRequest.Kind.DECREASE)
 

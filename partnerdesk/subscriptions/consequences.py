@@ -15,8 +15,9 @@ from django.utils.translation import ngettext
 
 from partnerdesk.catalog.models import Sku
 from partnerdesk.catalog.services import policy_of
+from partnerdesk.subscriptions.common import assigned_seats
 from partnerdesk.subscriptions.models import ScheduledChange, Subscription
-from partnerdesk.subscriptions.services import assigned_seats, retention
+from partnerdesk.subscriptions.renewals import retention
 
 
 def _when(moment: datetime) -> str:

@@ -17,8 +17,8 @@ from partnerdesk.access.permissions import OrgKind
 from partnerdesk.accounts.models import User
 from partnerdesk.audit import services as audit
 from partnerdesk.catalog.models import AddOnRule, Offer, OfferPolicy, Product, Service, Sku, UpgradePath
+from partnerdesk.subscriptions.lifecycle import add_term
 from partnerdesk.subscriptions.models import LicenseAssignment, LicensePool, SeatLot, Subscription
-from partnerdesk.subscriptions.services import add_term
 from partnerdesk.tenancy.models import Organization
 
 SERVICES = {

@@ -9,22 +9,22 @@ from __future__ import annotations
 from datetime import timedelta
 
 from partnerdesk.notifications.jobs import periodic
-from partnerdesk.subscriptions import services
+from partnerdesk.subscriptions import renewals
 
 
 @periodic("subscriptions.renew", every=timedelta(minutes=5))
 def renew() -> None:
     """Renew auto-renewing subscriptions whose term ended, applying their scheduled changes."""
-    services.renew_due()
+    renewals.renew_due()
 
 
 @periodic("subscriptions.expire", every=timedelta(minutes=5))
 def expire() -> None:
     """Expire subscriptions whose term ended without renewal."""
-    services.expire_due()
+    renewals.expire_due()
 
 
 @periodic("subscriptions.delete_data", every=timedelta(hours=1))
 def delete_data() -> None:
     """Delete the data of subscriptions suspended or ended for longer than the retention period."""
-    services.delete_data_due()
+    renewals.delete_data_due()

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 
 def _ask_your_partner(principal: Principal, what: str) -> DomainError:
-    from partnerdesk.subscriptions.services import customer_change_refusal
+    from partnerdesk.subscriptions.common import customer_change_refusal
 
     return customer_change_refusal(principal, principal.organization, what=what)
 

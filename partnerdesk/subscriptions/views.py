@@ -27,7 +27,16 @@ from partnerdesk.catalog.models import AddOnRule, Offer, Sku
 from partnerdesk.confirm import Confirmation, confirmation, confirmed
 from partnerdesk.errors import DomainError, NotFound
 from partnerdesk.pagination import paginate
-from partnerdesk.subscriptions import change_requests, consequences, forms, queries, services
+from partnerdesk.subscriptions import (
+    change_requests,
+    common,
+    consequences,
+    forms,
+    licences,
+    lifecycle,
+    queries,
+    seats,
+)
 from partnerdesk.subscriptions import rules as subscription_rules
 from partnerdesk.subscriptions.models import ChangeRequest, LicenseAssignment, Subscription
 from partnerdesk.tenancy.models import Organization
@@ -119,7 +128,7 @@ def subscription_create(request: HttpRequest, customer_id: str) -> HttpResponse:
     form = forms.NewSubscriptionForm(request.POST or None, offers=_offers_on_sale(request))
     if request.method == "POST" and form.is_valid():
         try:
-            subscription = services.create_subscription(
+            subscription = lifecycle.create_subscription(
                 principal_of(request), customer=customer, **form.cleaned_data
             )
         except DomainError as error:
@@ -147,13 +156,13 @@ def _detail_context(request: HttpRequest, subscription: Subscription, **override
     )
     return {
         "subscription": subscription,
-        "removable": services.removable_now(subscription, now),
-        "cancel_until": services.cancel_deadline(subscription),
-        "can_cancel": now <= services.cancel_deadline(subscription),
-        "assigned": services.assigned_seats(subscription.customer_id, subscription.offer.sku_id),
+        "removable": seats.removable_now(subscription, now),
+        "cancel_until": lifecycle.cancel_deadline(subscription),
+        "can_cancel": now <= lifecycle.cancel_deadline(subscription),
+        "assigned": common.assigned_seats(subscription.customer_id, subscription.offer.sku_id),
         "lots": subscription.lots.order_by("-created_at"),
         "scheduled": subscription.scheduled_changes.order_by("-created_at"),
-        "upgrades": services.upgrade_targets(subscription, now),
+        "upgrades": lifecycle.upgrade_targets(subscription, now),
         "add_ons": subscription.add_ons.select_related("offer"),
         "addon_form": forms.NewSubscriptionForm(offers=addon_offers) if addon_offers else None,
         "change_requests": subscription.change_requests.order_by("-created_at")[:20],
@@ -206,7 +215,7 @@ def subscription_action(request: HttpRequest, subscription_id: str, action: str)
                     ),
                 )
             if form.is_valid():
-                result = services.change_quantity(
+                result = seats.change_quantity(
                     principal, subscription, form.cleaned_data["quantity"], expected_etag=etag
                 )
                 if result.scheduled:
@@ -223,7 +232,7 @@ def subscription_action(request: HttpRequest, subscription_id: str, action: str)
         elif action == "settings":
             form = forms.SettingsForm(request.POST)
             if form.is_valid():
-                services.update_settings(principal, subscription, form.cleaned_data, expected_etag=etag)
+                lifecycle.update_settings(principal, subscription, form.cleaned_data, expected_etag=etag)
                 messages.success(request, _("Saved."))
         elif action == "suspend":
             form = forms.SuspendForm(request.POST)
@@ -238,12 +247,12 @@ def subscription_action(request: HttpRequest, subscription_id: str, action: str)
                     ),
                 )
             if form.is_valid():
-                services.suspend(
+                lifecycle.suspend(
                     principal, subscription, reason=form.cleaned_data["reason"], expected_etag=etag
                 )
                 messages.success(request, _("The subscription is suspended."))
         elif action == "reactivate":
-            services.reactivate(principal, subscription, expected_etag=etag)
+            lifecycle.reactivate(principal, subscription, expected_etag=etag)
             messages.success(request, _("The subscription is active again."))
         elif action == "cancel":
             if not confirmed(request):
@@ -256,17 +265,17 @@ def subscription_action(request: HttpRequest, subscription_id: str, action: str)
                         back=back,
                     ),
                 )
-            services.cancel(principal, subscription, expected_etag=etag)
+            lifecycle.cancel(principal, subscription, expected_etag=etag)
             messages.success(request, _("The subscription is cancelled."))
         elif action == "upgrade":
             target = policy.get_visible(principal, Offer, pk=request.POST.get("offer", ""))
-            new = services.upgrade(principal, subscription, target)
+            new = lifecycle.upgrade(principal, subscription, target)
             messages.success(request, _("Upgraded."))
             return redirect("subscriptions:partner_detail", subscription_id=new.pk)
         elif action == "addon":
             form = forms.NewSubscriptionForm(request.POST, offers=policy.visible(principal, Offer))
             if form.is_valid():
-                addon = services.create_subscription(
+                addon = lifecycle.create_subscription(
                     principal, customer=subscription.customer, base=subscription, **form.cleaned_data
                 )
                 messages.success(request, _("The add-on was added."))
@@ -384,7 +393,7 @@ def admin_subscriptions(request: HttpRequest) -> HttpResponse:
         .exclude(status=Subscription.Status.DELETED)
         .order_by("-created_at", "-id")[:200]
     )
-    pools = {pool.sku.pk: pool for pool in services.pools(customer.pk)}
+    pools = {pool.sku.pk: pool for pool in licences.pools(customer.pk)}
     rows = [(s, pools.get(s.offer.sku_id)) for s in subscriptions]
     change_requests = _change_requests(request).filter(customer=customer).order_by("-created_at", "-id")[:50]
     return render(
@@ -458,7 +467,7 @@ def admin_change_request_reply(request: HttpRequest, request_id: str) -> HttpRes
 @requires(P.LICENSES_VIEW, portal="admin")
 def admin_licences(request: HttpRequest) -> HttpResponse:
     customer_id = principal_of(request).organization.pk
-    pools = services.pools(customer_id)
+    pools = licences.pools(customer_id)
     running_out = request.GET.get("running_out") == "1"
     if running_out:
         # The same question the admin center's home page counts, so the card and the list agree.
@@ -502,10 +511,10 @@ def admin_pool(request: HttpRequest, sku_id: str) -> HttpResponse:
                     ),
                 )
             if request.POST.get("action") == "remove":
-                removed = services.remove_licences(principal, customer=customer, sku=sku, users=users)
+                removed = licences.remove_licences(principal, customer=customer, sku=sku, users=users)
                 messages.success(request, _("%(count)s licences removed.") % {"count": removed})
             else:
-                assigned = services.assign_licences(principal, customer=customer, sku=sku, users=users)
+                assigned = licences.assign_licences(principal, customer=customer, sku=sku, users=users)
                 messages.success(request, _("%(count)s licences assigned.") % {"count": len(assigned)})
         except DomainError as error:
             return _render_pool(request, sku, error=error.message, status=error.status)
@@ -516,8 +525,8 @@ def admin_pool(request: HttpRequest, sku_id: str) -> HttpResponse:
 def _render_pool(request: HttpRequest, sku: Sku, *, error: str = "", status: int = 200) -> HttpResponse:
     customer = principal_of(request).organization
     pool = next(
-        (p for p in services.pools(customer.pk) if p.sku.pk == sku.pk),
-        services.Pool(sku=sku, purchased=0, suspended=0, assigned=0),
+        (p for p in licences.pools(customer.pk) if p.sku.pk == sku.pk),
+        licences.Pool(sku=sku, purchased=0, suspended=0, assigned=0),
     )
     holders = (
         policy.visible(principal_of(request), LicenseAssignment)
@@ -550,7 +559,7 @@ def admin_user_licences(request: HttpRequest, user_id: str) -> HttpResponse:
     principal = principal_of(request)
     customer = principal.organization
     person = policy.get_visible(principal, User, pk=user_id)
-    pools = services.pools(customer.pk)
+    pools = licences.pools(customer.pk)
     held = set(
         policy.visible(principal, LicenseAssignment).filter(user=person).values_list("sku_id", flat=True)
     )
@@ -579,9 +588,9 @@ def admin_user_licences(request: HttpRequest, user_id: str) -> HttpResponse:
                 for pool in pools:
                     key = str(pool.sku.pk)
                     if key in wanted and pool.sku.pk not in held:
-                        services.assign_licences(principal, customer=customer, sku=pool.sku, users=[person])
+                        licences.assign_licences(principal, customer=customer, sku=pool.sku, users=[person])
                     elif key not in wanted and pool.sku.pk in held:
-                        services.remove_licences(principal, customer=customer, sku=pool.sku, users=[person])
+                        licences.remove_licences(principal, customer=customer, sku=pool.sku, users=[person])
         except DomainError as failure:
             error, status = failure.message, failure.status
         else:
@@ -589,7 +598,7 @@ def admin_user_licences(request: HttpRequest, user_id: str) -> HttpResponse:
                 request, _("The licences of %(name)s were saved.") % {"name": person.display_name}
             )
             return redirect("subscriptions:admin_user_licences", user_id=person.pk)
-        pools = services.pools(customer.pk)
+        pools = licences.pools(customer.pk)
         held = set(
             policy.visible(principal, LicenseAssignment).filter(user=person).values_list("sku_id", flat=True)
         )

@@ -93,7 +93,9 @@ AUDITED_REFUSALS = {"subscription.change_refused"}
 # only 403s accepted where the wrapper's declaration says 404. Each is a kind check still to become a
 # named rule (`access.rules`), so that the wrapper refuses and the row is derived.
 BODY_REFUSALS = {
-    "customer_only": "the directory exists only in a customer's admin center (directory.services.tenant_of)",
+    "customer_only": (
+        "the directory exists only in a customer's admin center (directory.organization.tenant_of)"
+    ),
 }
 
 # The API's security schemes a person's bearer token satisfies; an operation without one of them

@@ -14,7 +14,7 @@ from partnerdesk.accounts import services
 from partnerdesk.accounts.models import ApiToken
 from partnerdesk.audit.models import AuditEvent
 from partnerdesk.conftest import ApiClient
-from partnerdesk.directory import services as directory
+from partnerdesk.directory import users as directory
 from partnerdesk.testing import PASSWORD, World
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from partnerdesk.audit.models import AuditEvent
-from partnerdesk.directory import services
+from partnerdesk.directory import domains
 from partnerdesk.directory.dns import resolver
 from partnerdesk.directory.models import Domain
 from partnerdesk.testing import database_state
@@ -177,4 +177,4 @@ def test_verify_service_checks_the_permission_first(world, dns_server):
 
     domain = Domain.objects.create(organization=world.customer_a1, name="contoso.com")
     with pytest.raises(Forbidden):
-        services.verify_domain(principal_for(world.user("a1.user_admin")), domain)
+        domains.verify_domain(principal_for(world.user("a1.user_admin")), domain)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from partnerdesk.accounts.models import RoleAssignment, User
 from partnerdesk.audit.models import AuditEvent
 from partnerdesk.conftest import fresh
-from partnerdesk.directory import services
+from partnerdesk.directory import users
 from partnerdesk.directory.jobs import purge_deleted_users
 from partnerdesk.directory.models import Domain
 from partnerdesk.testing import database_state
@@ -342,7 +342,7 @@ def test_a_restored_user_is_not_purged(world):
     user = world.user("a1.user")
     User.objects.filter(pk=user.pk).update(deleted_at=timezone.now() - timedelta(days=40))
     User.objects.filter(pk=user.pk).update(deleted_at=None)
-    assert services.purge_deleted_users() == 0
+    assert users.purge_deleted_users() == 0
 
 
 # --- On behalf of ----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import pytest
 
 from partnerdesk.access.principal import Principal, principal_for
 from partnerdesk.catalog.models import AddOnRule, Offer, OfferPolicy, Product, Service, Sku, UpgradePath
-from partnerdesk.subscriptions import services
+from partnerdesk.subscriptions import lifecycle
 from partnerdesk.subscriptions.models import Subscription
 from partnerdesk.testing import World
 
@@ -71,6 +71,6 @@ def agent(world: World, key: str = "a.admin_agent") -> Principal:
 
 def subscribe(world: World, offer: Offer, quantity: int = 10, **kwargs: Any) -> Subscription:
     """Partner A's admin agent buys `offer` for Contoso."""
-    return services.create_subscription(
+    return lifecycle.create_subscription(
         agent(world), customer=world.customer_a1, offer=offer, quantity=quantity, **kwargs
     )

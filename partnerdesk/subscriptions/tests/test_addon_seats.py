@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from partnerdesk.errors import DomainError
-from partnerdesk.subscriptions import services
+from partnerdesk.subscriptions import seats
 from partnerdesk.subscriptions.models import Subscription
 from partnerdesk.subscriptions.tests.conftest import Catalog, agent, subscribe
 from partnerdesk.testing import World, database_state
@@ -46,17 +46,17 @@ def test_an_addon_cannot_grow_past_its_base(world: World, catalog: Catalog) -> N
     base = subscribe(world, catalog.basic_monthly, 25)
     addon = subscribe(world, catalog.addon_monthly, 20, base=base)
     with pytest.raises(DomainError) as refused:
-        services.change_quantity(agent(world), addon, 26)
+        seats.change_quantity(agent(world), addon, 26)
     assert refused.value.code == "addon_exceeds_base"
     assert Subscription.objects.get(pk=addon.pk).quantity == 20
-    assert services.change_quantity(agent(world), addon, 25).subscription.quantity == 25
+    assert seats.change_quantity(agent(world), addon, 25).subscription.quantity == 25
 
 
 def test_a_base_cannot_shrink_below_its_addons(world: World, catalog: Catalog) -> None:
     base = subscribe(world, catalog.basic_monthly, 25)
     subscribe(world, catalog.addon_monthly, 20, base=base)
     with pytest.raises(DomainError) as refused:
-        services.change_quantity(agent(world), base, 19)
+        seats.change_quantity(agent(world), base, 19)
     assert refused.value.code == "base_below_addons"
     assert Subscription.objects.get(pk=base.pk).quantity == 25
-    assert services.change_quantity(agent(world), base, 20).subscription.quantity == 20
+    assert seats.change_quantity(agent(world), base, 20).subscription.quantity == 20

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from partnerdesk.access.permissions import Role
-from partnerdesk.subscriptions import services
+from partnerdesk.subscriptions import lifecycle, seats
 from partnerdesk.subscriptions.models import LicenseAssignment, ScheduledChange, Subscription
 from partnerdesk.subscriptions.tests.conftest import Catalog, agent, subscribe
 from partnerdesk.testing import World, database_state, make_user
@@ -78,8 +78,8 @@ def test_after_a_suspension_texts_say_what_happened(web: Any, world: World, cata
     subscription = subscribe(world, catalog.basic_monthly, 10)
     # Past the refund window, a decrease waits for the renewal.
     subscription.lots.update(refundable_until=timezone.now() - timedelta(days=1))
-    services.change_quantity(agent(world), subscription, 6)
-    services.suspend(agent(world), subscription, reason="non_payment")
+    seats.change_quantity(agent(world), subscription, 6)
+    lifecycle.suspend(agent(world), subscription, reason="non_payment")
 
     change = ScheduledChange.objects.get()
     assert change.get_status_display() == "No longer applies"
@@ -105,8 +105,8 @@ def test_why_a_scheduled_change_lapsed_reads_in_the_readers_language(
 
     subscription = subscribe(world, catalog.basic_monthly, 10)
     subscription.lots.update(refundable_until=timezone.now() - timedelta(days=1))
-    services.change_quantity(agent(world), subscription, 6)
-    services.update_settings(agent(world), subscription, {"auto_renew": False})
+    seats.change_quantity(agent(world), subscription, 6)
+    lifecycle.update_settings(agent(world), subscription, {"auto_renew": False})
 
     change = ScheduledChange.objects.get()
     english = "Auto-renew was turned off, so the subscription will not renew."

@@ -11,7 +11,7 @@ from partnerdesk.access.permissions import Role
 from partnerdesk.audit.models import AuditEvent
 from partnerdesk.catalog.models import PriceChange
 from partnerdesk.notifications.models import OutboxMessage
-from partnerdesk.subscriptions import services
+from partnerdesk.subscriptions import licences, lifecycle, renewals, seats
 from partnerdesk.subscriptions.models import LicenseAssignment, ScheduledChange, SeatLot, Subscription
 from partnerdesk.subscriptions.tests.conftest import Catalog, agent, subscribe
 from partnerdesk.testing import World, make_user
@@ -32,13 +32,13 @@ def actions(subscription: Subscription) -> list[str]:
 
 def test_renewal_applies_scheduled_changes_and_new_price_once(world: World, catalog: Catalog) -> None:
     subscription = subscribe(world, catalog.basic_monthly, 10, now=T0)
-    services.change_quantity(agent(world), subscription, 7, now=T0 + timedelta(days=10))  # outside the window
+    seats.change_quantity(agent(world), subscription, 7, now=T0 + timedelta(days=10))  # outside the window
     PriceChange.objects.create(
         offer=catalog.basic_monthly, unit_price="45.00", effective_at=T0 + timedelta(days=5)
     )
 
-    assert services.renew_due(now=FEB_END) == 1
-    assert services.renew_due(now=FEB_END) == 0
+    assert renewals.renew_due(now=FEB_END) == 1
+    assert renewals.renew_due(now=FEB_END) == 0
 
     subscription.refresh_from_db()
     assert (subscription.term_start, subscription.term_end) == (
@@ -56,11 +56,11 @@ def test_a_scheduled_change_that_no_longer_fits_is_marked_invalid_and_the_partne
     world: World, catalog: Catalog
 ) -> None:
     subscription = subscribe(world, catalog.basic_monthly, 10, now=T0)
-    services.change_quantity(agent(world), subscription, 5, now=T0 + timedelta(days=10))
+    seats.change_quantity(agent(world), subscription, 5, now=T0 + timedelta(days=10))
     users = [make_user(world.customer_a1, f"u{i}@contoso.test", [Role.USER]) for i in range(6)]
     from partnerdesk.access.principal import principal_for
 
-    services.assign_licences(
+    licences.assign_licences(
         principal_for(world.user("a1.licence_admin")),
         customer=world.customer_a1,
         sku=catalog.basic,
@@ -71,26 +71,26 @@ def test_a_scheduled_change_that_no_longer_fits_is_marked_invalid_and_the_partne
     assert "6 licences" in change.invalid_reason
     mail = OutboxMessage.objects.get(kind="subscriptions_scheduled_change_invalid")
     assert "admin_agent@fabrikam.test" in mail.to and "6 licences" in mail.body_text
-    services.renew_due(now=FEB_END)
+    renewals.renew_due(now=FEB_END)
     subscription.refresh_from_db()
     assert subscription.quantity == 10 and LicenseAssignment.objects.count() == 6
 
 
 def test_turning_auto_renew_off_invalidates_scheduled_changes(world: World, catalog: Catalog) -> None:
     subscription = subscribe(world, catalog.basic_yearly, 10, now=T0)
-    services.change_quantity(agent(world), subscription, 8, now=T0 + timedelta(hours=1))
-    services.update_settings(agent(world), subscription, {"auto_renew": False}, now=T0 + timedelta(hours=2))
+    seats.change_quantity(agent(world), subscription, 8, now=T0 + timedelta(hours=1))
+    lifecycle.update_settings(agent(world), subscription, {"auto_renew": False}, now=T0 + timedelta(hours=2))
     change = subscription.scheduled_changes.get()
     assert change.status == ScheduledChange.Status.INVALID and "Auto-renew" in change.invalid_reason
 
 
 def test_expiry_when_auto_renew_is_off_runs_once(world: World, catalog: Catalog) -> None:
     subscription = subscribe(world, catalog.basic_monthly, 10, now=T0)
-    services.update_settings(agent(world), subscription, {"auto_renew": False}, now=T0)
-    assert services.renew_due(now=FEB_END) == 0
-    assert services.expire_due(now=FEB_END - timedelta(seconds=1)) == 0
-    assert services.expire_due(now=FEB_END) == 1
-    assert services.expire_due(now=FEB_END) == 0
+    lifecycle.update_settings(agent(world), subscription, {"auto_renew": False}, now=T0)
+    assert renewals.renew_due(now=FEB_END) == 0
+    assert renewals.expire_due(now=FEB_END - timedelta(seconds=1)) == 0
+    assert renewals.expire_due(now=FEB_END) == 1
+    assert renewals.expire_due(now=FEB_END) == 0
     subscription.refresh_from_db()
     assert subscription.status == Subscription.Status.EXPIRED and subscription.status_changed_at == FEB_END
     assert actions(subscription).count("subscription.expired") == 1
@@ -100,10 +100,10 @@ def test_a_suspended_subscription_expires_at_term_end_instead_of_renewing(
     world: World, catalog: Catalog
 ) -> None:
     subscription = subscribe(world, catalog.basic_monthly, 10, now=T0)
-    services.suspend(agent(world), subscription, reason="fraud", now=T0 + timedelta(days=1))
-    assert services.renew_due(now=FEB_END) == 0
-    assert services.expire_due(now=FEB_END) == 1
-    assert services.expire_due(now=FEB_END) == 0
+    lifecycle.suspend(agent(world), subscription, reason="fraud", now=T0 + timedelta(days=1))
+    assert renewals.renew_due(now=FEB_END) == 0
+    assert renewals.expire_due(now=FEB_END) == 1
+    assert renewals.expire_due(now=FEB_END) == 0
 
 
 def test_data_is_deleted_after_the_retention_period_once(
@@ -112,10 +112,10 @@ def test_data_is_deleted_after_the_retention_period_once(
     settings.SUBSCRIPTION_DATA_RETENTION_DAYS = 30
     subscription = subscribe(world, catalog.basic_monthly, 10, now=T0)
     suspended_at = T0 + timedelta(days=1)
-    services.suspend(agent(world), subscription, reason="non_payment", now=suspended_at)
-    assert services.delete_data_due(now=suspended_at + timedelta(days=29)) == 0
-    assert services.delete_data_due(now=suspended_at + timedelta(days=30)) == 1
-    assert services.delete_data_due(now=suspended_at + timedelta(days=30)) == 0
+    lifecycle.suspend(agent(world), subscription, reason="non_payment", now=suspended_at)
+    assert renewals.delete_data_due(now=suspended_at + timedelta(days=29)) == 0
+    assert renewals.delete_data_due(now=suspended_at + timedelta(days=30)) == 1
+    assert renewals.delete_data_due(now=suspended_at + timedelta(days=30)) == 0
     subscription.refresh_from_db()
     assert subscription.status == Subscription.Status.DELETED
     assert subscription.data_deleted_at == suspended_at + timedelta(days=30)
@@ -124,7 +124,7 @@ def test_data_is_deleted_after_the_retention_period_once(
 
 
 def test_retention_defaults_to_sixty_days() -> None:
-    assert services.retention() == timedelta(days=60)
+    assert renewals.retention() == timedelta(days=60)
 
 
 def test_the_worker_runs_the_jobs(world: World, catalog: Catalog) -> None:

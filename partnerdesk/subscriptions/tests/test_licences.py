@@ -11,7 +11,7 @@ from django.db import connection
 from partnerdesk.access.permissions import Role
 from partnerdesk.audit.models import AuditEvent
 from partnerdesk.notifications.models import OutboxMessage
-from partnerdesk.subscriptions import services
+from partnerdesk.subscriptions import licences, lifecycle
 from partnerdesk.subscriptions.models import LicenseAssignment, Subscription
 from partnerdesk.subscriptions.queries import licences_of, licensed_user_ids
 from partnerdesk.subscriptions.tests.conftest import Catalog, agent, subscribe
@@ -73,7 +73,7 @@ def test_suspended_seats_are_not_assignable_and_over_assignment_is_shown_not_rem
     subscription = subscribe(world, catalog.basic_monthly, 3)
     users = people(world, 3)
     assign(api, catalog, users)
-    services.suspend(agent(world), subscription, reason="non_payment")
+    lifecycle.suspend(agent(world), subscription, reason="non_payment")
     pool = api("a1.global_admin").get("/licenses").json_body["items"][0]
     assert (pool["purchased"], pool["suspended"], pool["assigned"], pool["over_assigned"]) == (0, 3, 3, 3)
     assert LicenseAssignment.objects.count() == 3
@@ -158,7 +158,7 @@ def test_saving_a_users_licences_is_all_or_nothing(web: Any, world: World, catal
     subscribe(world, catalog.basic_monthly, quantity=5)
     subscribe(world, catalog.premium_monthly, quantity=1)
     holder, person = people(world, 2)
-    services.assign_licences(
+    licences.assign_licences(
         agent(world, "a1.licence_admin"), customer=world.customer_a1, sku=catalog.premium, users=[holder]
     )
     before = database_state()

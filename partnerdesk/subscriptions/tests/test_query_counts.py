@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from partnerdesk.access.permissions import Role
 from partnerdesk.access.principal import principal_for
 from partnerdesk.catalog.models import Offer, OfferPolicy, Product, Sku
-from partnerdesk.subscriptions import change_requests, services
+from partnerdesk.subscriptions import change_requests, licences
 from partnerdesk.subscriptions.tests.conftest import SINCE, Catalog, subscribe
 from partnerdesk.testing import World, make_user
 
@@ -29,7 +29,7 @@ def grow(world: World, catalog: Catalog, start: int) -> None:
         OfferPolicy.objects.create(offer=offer)
         subscription = subscribe(world, offer, 3)
         user = make_user(world.customer_a1, f"grow{i}@contoso.test", [Role.USER])
-        services.assign_licences(admin, customer=world.customer_a1, sku=sku, users=[user])
+        licences.assign_licences(admin, customer=world.customer_a1, sku=sku, users=[user])
         change_requests.request_change(admin, subscription, kind="increase", quantity=1)
 
 
@@ -104,7 +104,7 @@ def test_assigning_and_removing_a_licence_cost_a_fixed_number_of_queries(
         make_user(world.customer_a1, f"holder{i}@contoso.test", [Role.USER]) for i in range(holders + 1)
     ]
     admin = principal_for(world.user("a1.global_admin"))
-    services.assign_licences(admin, customer=world.customer_a1, sku=catalog.basic, users=people[:holders])
+    licences.assign_licences(admin, customer=world.customer_a1, sku=catalog.basic, users=people[:holders])
     client = api("a1.global_admin")
     client.get("/licenses")  # the first use of a token records when it was used
     body = {"sku_id": str(catalog.basic.pk), "user_ids": [str(people[-1].pk)]}

@@ -10,7 +10,7 @@ import pytest
 from partnerdesk.access.permissions import Role
 from partnerdesk.access.principal import principal_for
 from partnerdesk.errors import DomainError
-from partnerdesk.subscriptions import services
+from partnerdesk.subscriptions import entitlements, licences, lifecycle
 from partnerdesk.subscriptions.models import LicenseAssignment, Subscription
 from partnerdesk.subscriptions.tests.conftest import Catalog, agent, subscribe
 from partnerdesk.tenancy.models import DelegatedRelationship
@@ -38,7 +38,7 @@ def test_upgrade_targets_say_why_they_are_not_eligible(api: Any, world: World, c
 def test_upgrade_moves_seats_and_licences(api: Any, world: World, catalog: Catalog) -> None:
     subscription = subscribe(world, catalog.basic_monthly, 10)
     user = make_user(world.customer_a1, "u@contoso.test", [Role.USER])
-    services.assign_licences(
+    licences.assign_licences(
         principal_for(world.user("a1.global_admin")),
         customer=world.customer_a1,
         sku=catalog.basic,
@@ -82,7 +82,7 @@ def test_addons_need_their_base_and_end_with_it(world: World, catalog: Catalog) 
 def service_client(world: World) -> Any:
     from django.test import Client
 
-    _credential, secret = services.create_service_credential(
+    _credential, secret = entitlements.create_service_credential(
         principal_for(world.user("operator.operator_admin")), name="exchange"
     )
     client = Client(headers={"Authorization": f"Bearer {secret}"})
@@ -100,7 +100,7 @@ def test_entitlement_follows_licence_subscription_and_blocking(
     plain = world.user("a1.user")
     admin = world.user("a1.global_admin")
     assert check(service_client, plain.email, "teams").json()["reason"] == "no_license"
-    services.assign_licences(
+    licences.assign_licences(
         principal_for(admin), customer=world.customer_a1, sku=catalog.premium, users=[plain, admin]
     )
     assert check(service_client, plain.email, "teams").json() == {
@@ -112,7 +112,7 @@ def test_entitlement_follows_licence_subscription_and_blocking(
     assert check(service_client, str(plain.pk), "exchange").json()["allowed"] is True
     assert check(service_client, plain.email, "sharepoint").json()["allowed"] is False
 
-    services.suspend(agent(world), subscription, reason="non_payment")
+    lifecycle.suspend(agent(world), subscription, reason="non_payment")
     assert check(service_client, plain.email, "teams").json() == {
         "allowed": False,
         "reason": "subscription_suspended",
@@ -121,7 +121,7 @@ def test_entitlement_follows_licence_subscription_and_blocking(
     }
     assert check(service_client, admin.email, "teams").json()["allowed"] is True  # admins still get in
 
-    services.reactivate(agent(world), subscription)
+    lifecycle.reactivate(agent(world), subscription)
     type(plain).objects.filter(pk=plain.pk).update(blocked=True)
     assert check(service_client, plain.email, "teams").json()["reason"] == "user_blocked"
     assert check(service_client, "nobody@nowhere.test", "teams").json()["reason"] == "unknown_user"

@@ -1,7 +1,7 @@
-"""The customer admin center's rules: users, domains, groups, organization settings, CSV import.
+"""The tenant's users: create, change, block, passwords, admin roles, soft delete, restore and purge,
+and the CSV import.
 
-Every function takes the acting principal (a customer admin, or a partner agent acting on behalf
-through delegated roles), checks its permission, changes state in one transaction and audits it.
+The last global admin of a tenant cannot be blocked, deleted or lose the role.
 """
 
 from __future__ import annotations
@@ -15,87 +15,30 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from partnerdesk.access.permissions import DELEGABLE_ROLES, OrgKind, Permission, Role
+from partnerdesk.access.permissions import DELEGABLE_ROLES, Permission, Role
 from partnerdesk.access.principal import Principal
 from partnerdesk.accounts import services as accounts
 from partnerdesk.accounts.models import RoleAssignment, User
 from partnerdesk.audit import services as audit
-from partnerdesk.directory.dns import TxtResolver
-from partnerdesk.directory.dns import resolver as default_resolver
-from partnerdesk.directory.models import Domain, Group, GroupMembership, SecuritySettings
+from partnerdesk.directory.domains import clean_user_principal_name
+from partnerdesk.directory.organization import tenant_of
 from partnerdesk.errors import Conflict, DomainError, Forbidden
 from partnerdesk.etags import next_version
 from partnerdesk.notifications.services import queue_mail
-from partnerdesk.tenancy import services as tenancy
 from partnerdesk.tenancy.models import Organization
 
 P = Permission
+
+
 log = logging.getLogger(__name__)
 
+
 USER_FIELDS = ["display_name", "job_title", "department", "usage_location", "phone"]
-PROFILE_FIELDS = ["name", "address", "country", "contact_email", "phone", "language", "time_zone"]
-SECURITY_FIELDS = [
-    "password_min_length",
-    "password_expiry_days",
-    "lockout_threshold",
-    "lockout_minutes",
-    "release_preference",
-    "technical_contact_name",
-]
-_DOMAIN_RE = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-_LOCAL_RE = re.compile(r"^[A-Za-z0-9._%+'-]{1,64}$")
-
-
-def tenant_of(principal: Principal) -> Organization:
-    """The customer whose directory this is; other organizations have no admin center directory."""
-    if principal.organization.kind != OrgKind.CUSTOMER:
-        raise Forbidden(_("Only a customer's admin center has a directory."), code="customer_only")
-    return principal.organization
-
-
-# --- User principal names and domains --------------------------------------------------------
-
-
-def usable_domains(organization: Organization) -> list[str]:
-    """Domains user names may use: the initial domain and every verified custom domain."""
-    names = list(
-        Domain.objects.filter(organization=organization, status=Domain.Status.VERIFIED)
-        .order_by("name")
-        .values_list("name", flat=True)
-    )
-    return ([organization.initial_domain] if organization.initial_domain else []) + names
-
-
-def default_domain(organization: Organization) -> str:
-    """The domain new user names get by default: the chosen custom domain, else the initial domain."""
-    chosen = Domain.objects.filter(organization=organization, is_default=True).values_list("name", flat=True)
-    return chosen.first() or organization.initial_domain or ""
-
-
-def clean_user_principal_name(organization: Organization, raw: str) -> str:
-    """Return `local@domain` in lower case, or refuse a malformed name or a domain the tenant cannot use."""
-    value = raw.strip().lower()
-    local, at, domain = value.rpartition("@")
-    if not at or not _LOCAL_RE.match(local) or not domain:
-        raise DomainError(
-            _("%(name)s is not a valid user name: use name@domain.") % {"name": raw}, code="invalid_upn"
-        )
-    allowed = usable_domains(organization)
-    if domain not in allowed:
-        raise DomainError(
-            _("%(domain)s is not a verified domain of this organization. Use one of: %(allowed)s.")
-            % {"domain": domain, "allowed": ", ".join(allowed)},
-            code="domain_not_allowed",
-        )
-    return value
-
-
-# --- Users -----------------------------------------------------------------------------------
 
 
 def _clean_profile(changes: dict[str, Any]) -> dict[str, str]:
@@ -399,313 +342,9 @@ def purge_deleted_users(*, now: Any = None, batch: int = 200) -> int:
     return purged
 
 
-# --- Domains ---------------------------------------------------------------------------------
-
-
-def clean_domain_name(raw: str) -> str:
-    """Return the name in lower case without a trailing dot; refuse malformed and initial-domain names."""
-    name = raw.strip().lower().rstrip(".")
-    if not _DOMAIN_RE.match(name):
-        raise DomainError(_("%(name)s is not a valid domain name.") % {"name": raw}, code="invalid_domain")
-    suffix = settings.INITIAL_DOMAIN_SUFFIX.lower()
-    if name == suffix or name.endswith("." + suffix):
-        raise DomainError(
-            _("Domains under %(suffix)s are initial domains and cannot be added.") % {"suffix": suffix},
-            code="invalid_domain",
-        )
-    return name
-
-
-def add_domain(principal: Principal, name: str) -> Domain:
-    """Add a custom domain, unverified; the tenant then publishes its TXT record and asks to verify."""
-    principal.require(P.DOMAINS_MANAGE)
-    tenant = tenant_of(principal)
-    name = clean_domain_name(name)
-    with transaction.atomic():
-        if (
-            Domain.objects.filter(name=name, status=Domain.Status.VERIFIED)
-            .exclude(organization=tenant)
-            .exists()
-        ):
-            raise Conflict(
-                _("%(name)s is already verified by another organization.") % {"name": name},
-                code="domain_taken",
-            )
-        if Domain.objects.filter(organization=tenant, name=name).exists():
-            raise Conflict(_("%(name)s was already added.") % {"name": name}, code="domain_exists")
-        try:
-            with transaction.atomic():
-                domain = Domain.objects.create(organization=tenant, name=name)
-        except IntegrityError:
-            raise Conflict(_("%(name)s was already added.") % {"name": name}, code="domain_exists") from None
-        audit.record(
-            principal, action="domain.added", target=domain, organization=tenant, after={"name": name}
-        )
-    return domain
-
-
-def describe_lookup(domain: Domain, records: list[str], problem: str, detail: str) -> str:
-    """Say precisely what DNS answered instead of the expected TXT record."""
-    expected = domain.txt_record
-    if problem == "nxdomain":
-        return _(
-            "%(name)s does not exist in DNS (NXDOMAIN). Publish a TXT record with the value %(value)s."
-        ) % {
-            "name": domain.name,
-            "value": expected,
-        }
-    if problem == "no_answer":
-        return _("%(name)s has no TXT records. Publish a TXT record with the value %(value)s.") % {
-            "name": domain.name,
-            "value": expected,
-        }
-    if problem == "unreachable":
-        return _("The DNS lookup of %(name)s failed (%(detail)s). Try again in a few minutes.") % {
-            "name": domain.name,
-            "detail": detail or _("no answer"),
-        }
-    return _("%(name)s has TXT records %(found)s, but none is %(value)s.") % {
-        "name": domain.name,
-        "found": ", ".join(f'"{r}"' for r in records),
-        "value": expected,
-    }
-
-
-def verify_domain(principal: Principal, domain: Domain, *, resolver: TxtResolver | None = None) -> Domain:
-    """Look the TXT record up in DNS; mark the domain verified, or say precisely what was found instead."""
-    principal.require(P.DOMAINS_MANAGE)
-    tenant = tenant_of(principal)
-    if domain.is_verified:
-        return domain
-    lookup = (resolver or default_resolver()).txt(domain.name)
-    if domain.txt_record not in lookup.records:
-        raise DomainError(
-            describe_lookup(domain, lookup.records, lookup.problem, lookup.detail), code="domain_not_verified"
-        )
-    now = timezone.now()
-    with transaction.atomic():
-        if (
-            Domain.objects.filter(name=domain.name, status=Domain.Status.VERIFIED)
-            .exclude(pk=domain.pk)
-            .exists()
-        ):
-            raise Conflict(
-                _("%(name)s is already verified by another organization.") % {"name": domain.name},
-                code="domain_taken",
-            )
-        try:
-            with transaction.atomic():
-                changed = Domain.objects.filter(pk=domain.pk, status=Domain.Status.UNVERIFIED).update(
-                    status=Domain.Status.VERIFIED,
-                    verified_at=now,
-                    last_checked_at=now,
-                    last_check_result=domain.txt_record,
-                    version=next_version(),
-                )
-        except IntegrityError:
-            raise Conflict(
-                _("%(name)s is already verified by another organization.") % {"name": domain.name},
-                code="domain_taken",
-            ) from None
-        if changed:
-            audit.record(
-                principal,
-                action="domain.verified",
-                target=domain,
-                organization=tenant,
-                before={"status": "unverified"},
-                after={"status": "verified", "txt_record": domain.txt_record},
-            )
-    domain.refresh_from_db()
-    return domain
-
-
-def set_default_domain(principal: Principal, domain: Domain | None) -> None:
-    """Make a verified domain (or, with None, the initial domain) the default for new user names."""
-    principal.require(P.DOMAINS_MANAGE)
-    tenant = tenant_of(principal)
-    if domain is not None and not domain.is_verified:
-        raise DomainError(
-            _("Verify %(name)s before making it the default.") % {"name": domain}, code="domain_unverified"
-        )
-    with transaction.atomic():
-        before = default_domain(tenant)
-        Domain.objects.filter(organization=tenant, is_default=True).update(
-            is_default=False, version=next_version()
-        )
-        if domain is not None:
-            Domain.objects.filter(pk=domain.pk).update(is_default=True, version=next_version())
-        after = domain.name if domain else tenant.initial_domain
-        if before != after:
-            audit.record(
-                principal,
-                action="domain.default_changed",
-                target=domain or tenant,
-                organization=tenant,
-                before={"default": before},
-                after={"default": after},
-            )
-
-
-def users_of_domain(organization: Organization, name: str) -> Any:
-    """Users (deleted ones too, until purged) whose user name is in `name`."""
-    return User.objects.filter(organization=organization, email__iendswith="@" + name)
-
-
-def remove_domain(principal: Principal, domain: Domain) -> None:
-    """Remove a custom domain that no user name uses (a deleted user still holds it until purged)."""
-    principal.require(P.DOMAINS_MANAGE)
-    tenant = tenant_of(principal)
-    with transaction.atomic():
-        locked = Domain.objects.select_for_update().get(pk=domain.pk, organization=tenant)
-        in_use = users_of_domain(tenant, locked.name).count()
-        if in_use:
-            raise Conflict(
-                _("%(count)s user(s) have user names in %(name)s: change them before removing the domain.")
-                % {"count": in_use, "name": locked.name},
-                code="domain_in_use",
-            )
-        audit.record(
-            principal,
-            action="domain.removed",
-            target=locked,
-            organization=tenant,
-            before={"name": locked.name, "status": locked.status, "default": locked.is_default},
-        )
-        locked.delete()
-
-
-# --- Organization settings -------------------------------------------------------------------
-
-
-def update_profile(principal: Principal, changes: dict[str, Any]) -> Organization:
-    """Change the organization profile (name, address, contact, language, time zone)."""
-    principal.require(P.ORGANIZATION_MANAGE)
-    tenant = tenant_of(principal)
-    return tenancy.update_organization(principal, tenant, changes, allowed=PROFILE_FIELDS)
-
-
-def update_security(principal: Principal, changes: dict[str, Any]) -> SecuritySettings:
-    """Change the password and sign-in policy; it applies at the next sign-in and password change."""
-    principal.require(P.ORGANIZATION_MANAGE)
-    tenant = tenant_of(principal)
-    unknown = set(changes) - set(SECURITY_FIELDS)
-    if unknown:
-        raise Forbidden(
-            _("You may not change: %(fields)s.") % {"fields": ", ".join(sorted(unknown))},
-            code="field_not_allowed",
-        )
-    limits = {
-        "password_min_length": (8, 128),
-        "password_expiry_days": (0, 730),
-        "lockout_threshold": (0, 100),
-        "lockout_minutes": (1, 1440),
-    }
-    for key, (low, high) in limits.items():
-        if key in changes and not (low <= int(changes[key]) <= high):
-            raise DomainError(
-                _("%(field)s must be between %(low)s and %(high)s.")
-                % {"field": key, "low": low, "high": high},
-                code="invalid_field",
-            )
-    if (
-        "release_preference" in changes
-        and changes["release_preference"] not in SecuritySettings.Release.values
-    ):
-        raise DomainError(_("Unknown release preference."), code="invalid_field")
-    with transaction.atomic():
-        current, _created = SecuritySettings.objects.select_for_update().get_or_create(organization=tenant)
-        changed = {k: v for k, v in changes.items() if getattr(current, k) != v}
-        if not changed:
-            return current
-        before = audit.snapshot(current, list(changed))
-        for key, value in changed.items():
-            setattr(current, key, value)
-        current.updated_at = timezone.now()
-        current.save()
-        audit.record(
-            principal,
-            action="organization.security_changed",
-            target=tenant,
-            organization=tenant,
-            before=before,
-            after=audit.snapshot(current, list(changed)),
-        )
-    return current
-
-
-# --- Groups ----------------------------------------------------------------------------------
-
-
-def create_group(principal: Principal, *, name: str, description: str = "") -> Group:
-    """Create a security group; its members can later get licences by group and filter lists."""
-    principal.require(P.GROUPS_MANAGE)
-    tenant = tenant_of(principal)
-    name = name.strip()
-    if not name:
-        raise DomainError(_("A name is required."), code="name_required")
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                group = Group.objects.create(organization=tenant, name=name, description=description.strip())
-        except IntegrityError:
-            raise Conflict(_("A group with this name already exists."), code="group_exists") from None
-        audit.record(
-            principal, action="group.created", target=group, organization=tenant, after={"name": name}
-        )
-    return group
-
-
-def delete_group(principal: Principal, group: Group) -> None:
-    """Delete a group and its memberships (the users stay)."""
-    principal.require(P.GROUPS_MANAGE)
-    tenant = tenant_of(principal)
-    with transaction.atomic():
-        audit.record(
-            principal, action="group.deleted", target=group, organization=tenant, before={"name": group.name}
-        )
-        Group.objects.filter(pk=group.pk, organization=tenant).delete()
-
-
-def add_member(principal: Principal, group: Group, user: User, *, role: str = "member") -> None:
-    """Add a user of the same tenant to a group as member or owner (adding twice changes nothing)."""
-    principal.require(P.GROUPS_MANAGE)
-    tenant = tenant_of(principal)
-    if role not in GroupMembership.Role.values:
-        raise DomainError(_("A member is a member or an owner."), code="invalid_role")
-    if user.organization_id != tenant.pk or group.organization_id != tenant.pk:
-        raise DomainError(_("Only users of this organization can join its groups."), code="invalid_member")
-    with transaction.atomic():
-        _membership, created = GroupMembership.objects.get_or_create(group=group, user=user, role=role)
-        if created:
-            audit.record(
-                principal,
-                action="group.member_added",
-                target=group,
-                organization=tenant,
-                after={"user": str(user.pk), "email": user.email, "role": role},
-            )
-
-
-def remove_member(principal: Principal, group: Group, user: User, *, role: str = "member") -> None:
-    """Remove a user's membership or ownership of a group (removing twice changes nothing)."""
-    principal.require(P.GROUPS_MANAGE)
-    tenant = tenant_of(principal)
-    with transaction.atomic():
-        removed, _detail = GroupMembership.objects.filter(group=group, user=user, role=role).delete()
-        if removed:
-            audit.record(
-                principal,
-                action="group.member_removed",
-                target=group,
-                organization=tenant,
-                before={"user": str(user.pk), "email": user.email, "role": role},
-            )
-
-
-# --- CSV import ------------------------------------------------------------------------------
-
 CSV_COLUMNS = ["user_principal_name", "display_name", "job_title", "department", "usage_location", "phone"]
+
+
 MAX_IMPORT_ROWS = 5000
 
 

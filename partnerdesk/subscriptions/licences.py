@@ -1,0 +1,179 @@
+"""Licence pools and assignments: never past the purchased seats; an over-assignment is only told.
+
+Assigning locks the tenant's pool row (ADR 0005), so two admins cannot both take the last seat.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from partnerdesk.access.permissions import Permission
+from partnerdesk.access.principal import Principal
+from partnerdesk.accounts.models import User
+from partnerdesk.audit import services as audit
+from partnerdesk.catalog.models import Sku
+from partnerdesk.errors import Conflict, NotFound
+from partnerdesk.subscriptions.common import LICENCE_PEOPLE, _mail, assigned_seats, purchased_seats
+from partnerdesk.subscriptions.models import LicenseAssignment, LicensePool, Subscription
+from partnerdesk.subscriptions.scheduled_changes import revalidate_scheduled
+from partnerdesk.tenancy.models import Organization
+
+
+class OutOfLicenses(Conflict):
+    code = "out_of_licenses"
+
+
+@dataclass(frozen=True)
+class Pool:
+    sku: Sku
+    purchased: int
+    suspended: int
+    assigned: int
+
+    @property
+    def available(self) -> int:
+        return max(0, self.purchased - self.assigned)
+
+    @property
+    def over_assigned(self) -> int:
+        return max(0, self.assigned - self.purchased)
+
+
+def pool_skus(customer_id: Any) -> QuerySet[Sku]:
+    """The SKUs the tenant has (or had) subscriptions or licences of: one pool each."""
+    return Sku.objects.filter(
+        Q(pk__in=Subscription.objects.filter(customer_id=customer_id).values("offer__sku_id"))
+        | Q(pk__in=LicenseAssignment.objects.filter(customer_id=customer_id).values("sku_id"))
+    ).select_related("product")
+
+
+def pools(customer_id: Any, *, skus: list[Sku] | None = None) -> list[Pool]:
+    """The tenant's licence pools (all, or those of `skus`), in three queries."""
+    subscriptions = Subscription.objects.filter(customer_id=customer_id)
+    assignments = LicenseAssignment.objects.filter(customer_id=customer_id)
+    if skus is not None:
+        subscriptions = subscriptions.filter(offer__sku_id__in=[s.pk for s in skus])
+        assignments = assignments.filter(sku_id__in=[s.pk for s in skus])
+    seats = subscriptions.values("offer__sku_id").annotate(
+        purchased=Sum("quantity", filter=Q(status=Subscription.Status.ACTIVE)),
+        suspended=Sum("quantity", filter=Q(status=Subscription.Status.SUSPENDED)),
+    )
+    by_sku = {row["offer__sku_id"]: row for row in seats}
+    assigned = dict(assignments.values("sku_id").annotate(n=Count("id")).values_list("sku_id", "n"))
+    if skus is None:
+        skus = list(
+            Sku.objects.filter(pk__in=set(by_sku) | set(assigned))
+            .select_related("product")
+            .order_by("name", "id")
+        )
+    return [
+        Pool(
+            sku=sku,
+            purchased=int(by_sku.get(sku.pk, {}).get("purchased") or 0),
+            suspended=int(by_sku.get(sku.pk, {}).get("suspended") or 0),
+            assigned=int(assigned.get(sku.pk, 0)),
+        )
+        for sku in skus
+    ]
+
+
+def pool_of(customer_id: Any, sku: Sku) -> Pool:
+    """One SKU's pool of the tenant: what a licence change answers with (two queries, not all pools)."""
+    seats = Subscription.objects.filter(customer_id=customer_id, offer__sku_id=sku.pk).aggregate(
+        purchased=Sum("quantity", filter=Q(status=Subscription.Status.ACTIVE)),
+        suspended=Sum("quantity", filter=Q(status=Subscription.Status.SUSPENDED)),
+    )
+    return Pool(
+        sku=sku,
+        purchased=int(seats["purchased"] or 0),
+        suspended=int(seats["suspended"] or 0),
+        assigned=assigned_seats(customer_id, sku.pk),
+    )
+
+
+def assign_licences(
+    principal: Principal, *, customer: Organization, sku: Sku, users: list[User], now: datetime | None = None
+) -> list[LicenseAssignment]:
+    """Assign a SKU's licences to users; all or none, never past the purchased seats (out_of_licenses)."""
+    principal.require(Permission.LICENSES_ASSIGN)
+    now = now or timezone.now()
+    if any(u.organization_id != customer.pk for u in users):
+        raise NotFound(_("Not found."))
+    with transaction.atomic():
+        pool = LicensePool.objects.select_for_update().filter(customer=customer, sku=sku).first()
+        purchased = purchased_seats(customer.pk, sku.pk) if pool else 0
+        holders = set(
+            LicenseAssignment.objects.filter(sku=sku, user__in=users).values_list("user_id", flat=True)
+        )
+        new_users = [u for u in {u.pk: u for u in users}.values() if u.pk not in holders]
+        assigned = assigned_seats(customer.pk, sku.pk)
+        if pool is None or assigned + len(new_users) > purchased:
+            raise OutOfLicenses(
+                _(
+                    "Out of licences: %(sku)s has %(available)s available and %(wanted)s were asked for. "
+                    "Ask your partner for more seats."
+                )
+                % {"sku": sku.name, "available": max(0, purchased - assigned), "wanted": len(new_users)}
+            )
+        created = LicenseAssignment.objects.bulk_create(
+            LicenseAssignment(customer=customer, sku=sku, user=u, assigned_at=now) for u in new_users
+        )
+        for assignment in created:
+            audit.record(
+                principal,
+                action="licence.assigned",
+                target=assignment,
+                organization=customer,
+                after={"sku": str(sku.pk), "user": str(assignment.user_id)},
+            )
+        for subscription in Subscription.objects.filter(
+            customer=customer, offer__sku=sku, status=Subscription.Status.ACTIVE
+        ).select_related("offer", "customer", "partner"):
+            revalidate_scheduled(principal, subscription, now=now)
+    return created
+
+
+def remove_licences(principal: Principal, *, customer: Organization, sku: Sku, users: list[User]) -> int:
+    """Take licences back from users; returns how many were removed."""
+    principal.require(Permission.LICENSES_ASSIGN)
+    now = timezone.now()
+    with transaction.atomic():
+        pool = LicensePool.objects.select_for_update().filter(customer=customer, sku=sku).first()
+        removed = LicenseAssignment.objects.filter(customer=customer, sku=sku, user__in=users)
+        gone = list(removed)
+        removed.delete()
+        for assignment in gone:
+            audit.record(
+                principal,
+                action="licence.removed",
+                target=assignment,
+                organization=customer,
+                before={"sku": str(sku.pk), "user": str(assignment.user_id)},
+            )
+        if pool is not None:
+            _note_over_assignment(pool, now)
+    return len(gone)
+
+
+def _note_over_assignment(pool: LicensePool, now: datetime) -> None:
+    """Tell the tenant's licence admins once when assigned exceeds purchased; nothing is removed."""
+    purchased = purchased_seats(pool.customer_id, pool.sku_id)
+    assigned = assigned_seats(pool.customer_id, pool.sku_id)
+    if assigned > purchased and pool.over_assignment_notified_at is None:
+        LicensePool.objects.filter(pk=pool.pk).update(over_assignment_notified_at=now)
+        customer = Organization.objects.get(pk=pool.customer_id)
+        _mail(
+            customer,
+            LICENCE_PEOPLE,
+            "subscriptions_over_assigned",
+            {"sku": Sku.objects.get(pk=pool.sku_id).name, "assigned": assigned, "purchased": purchased},
+        )
+    elif assigned <= purchased and pool.over_assignment_notified_at is not None:
+        LicensePool.objects.filter(pk=pool.pk).update(over_assignment_notified_at=None)
