@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth import login, logout
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -111,9 +111,9 @@ def password_change(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             form.add_error(None, error.message)
         else:
-            # The new password ends every other session of the user (and the service revoked their
-            # tokens); this one carries on with the new hash.
-            update_session_auth_hash(request, user)  # type: ignore[arg-type]
+            # The new password ended every session of the user (and the service revoked their
+            # tokens); this browser signs in again, so it carries on.
+            login(request, user, backend="partnerdesk.accounts.backends.EmailBackend")  # type: ignore[arg-type]
             messages.success(request, _("Your password was changed."))
             return redirect("portals:home")
     return render(
