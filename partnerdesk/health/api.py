@@ -1,14 +1,13 @@
 """API: service health (services, issues and their posts, maintenance) and Message center."""
 
-import base64
-import binascii
 import uuid
 from collections import defaultdict
 from datetime import date, datetime
 from typing import Any, Literal
 
-from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router, Schema, Status
+from django.http import FileResponse, HttpRequest, HttpResponse
+from ninja import File, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 from pydantic import Field
 
 from partnerdesk import etags
@@ -17,13 +16,13 @@ from partnerdesk.access.permissions import Permission
 from partnerdesk.access.principal import Principal
 from partnerdesk.api import ErrorOut, Out, PageOut, principal_of, requires
 from partnerdesk.edge import NotNull
-from partnerdesk.errors import DomainError
 from partnerdesk.health import queries, services
 from partnerdesk.health.models import (
     AdminPreference,
     Feature,
     HealthIssue,
     HealthIssuePost,
+    MessageAttachment,
     MessagePost,
     PlannedMaintenance,
     Service,
@@ -258,6 +257,17 @@ class MessageOut(Out):
     expires_at: datetime | None
     revision: int
     view_state: ViewStateOut | None = Field(description="The caller's own state; null for the operator.")
+
+
+class AttachmentOut(Out):
+    id: uuid.UUID
+    name: str
+    size: int
+    content_type: str
+
+
+class MessageDetailOut(MessageOut):
+    attachments: list[AttachmentOut]
 
 
 class MessageOperatorOut(MessageOut):
@@ -806,13 +816,27 @@ def create_message(request: HttpRequest, payload: MessageIn) -> Any:
     return Status(201, _message_out(post, principal))
 
 
-@router.get("/messages/{message_id}", response={200: MessageOut, **ERRORS}, summary="Get a post")
+@router.get(
+    "/messages/{message_id}", response={200: MessageDetailOut, **ERRORS}, summary="Get a post and its files"
+)
 @requires(P.MESSAGES_VIEW)
 def get_message(request: HttpRequest, message_id: str, response: HttpResponse) -> Any:
     principal = principal_of(request)
     post = _get_message(principal, message_id)
     etags.tag(response, post)
-    return _message_out(post, principal)
+    return {
+        **_message_out(post, principal),
+        "attachments": [_attachment_out(a) for a in post.attachments.all()],
+    }
+
+
+def _attachment_out(attachment: MessageAttachment) -> dict[str, Any]:
+    return {
+        "id": attachment.pk,
+        "name": attachment.name,
+        "size": attachment.size,
+        "content_type": attachment.content_type,
+    }
 
 
 @router.patch(
@@ -844,44 +868,27 @@ def publish_message(request: HttpRequest, message_id: str) -> Any:
     return _message_out(post, principal)
 
 
-class AttachmentIn(Schema):
-    name: str = Field(min_length=1, max_length=255)
-    content_type: str = Field(default="application/octet-stream", max_length=100)
-    content_base64: str = Field(min_length=1, description="The file, base64-encoded (at most 5 MB).")
-
-
-class AttachmentOut(Out):
-    id: uuid.UUID
-    name: str
-    content_type: str
-    size: int
-
-
 @router.post(
     "/messages/{message_id}/attachments",
-    response={201: AttachmentOut, **ERRORS},
-    summary="Attach a file to a post (operator)",
+    response={201: AttachmentOut, 413: ErrorOut, 415: ErrorOut, **ERRORS},
+    summary="Attach a file to a post (operator; multipart field `file`)",
 )
 @requires(P.HEALTH_MANAGE)
-def add_attachment(request: HttpRequest, message_id: str, payload: AttachmentIn) -> Any:
+def add_attachment(request: HttpRequest, message_id: str, file: File[UploadedFile]) -> Any:
     principal = principal_of(request)
     post = _get_message(principal, message_id)
-    try:
-        content = base64.b64decode(payload.content_base64, validate=True)
-    except (ValueError, binascii.Error):
-        raise DomainError("content_base64 is not valid base64.", code="invalid_content") from None
-    attachment = services.add_attachment(
-        principal, post, name=payload.name, content=content, content_type=payload.content_type
-    )
-    return Status(
-        201,
-        {
-            "id": attachment.pk,
-            "name": attachment.name,
-            "content_type": attachment.content_type,
-            "size": attachment.size,
-        },
-    )
+    return Status(201, _attachment_out(services.add_attachment(principal, post, file)))
+
+
+@router.get(
+    "/messages/{message_id}/attachments/{attachment_id}",
+    response={200: None, **ERRORS},
+    summary="Download a post's attachment (only for those who can see the post)",
+)
+@requires(P.MESSAGES_VIEW)
+def download_attachment(request: HttpRequest, message_id: str, attachment_id: str) -> FileResponse:
+    principal = principal_of(request)
+    return queries.attachment_response(principal, _get_message(principal, message_id), attachment_id)
 
 
 @router.get(

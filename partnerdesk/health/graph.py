@@ -12,18 +12,22 @@ from __future__ import annotations
 
 import base64
 import functools
+import io
 import json
 import re
+import zipfile
 from collections.abc import Callable
 from datetime import datetime, time
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from partnerdesk import uploads
 from partnerdesk.access import policy
 from partnerdesk.access.entry import enforcing
 from partnerdesk.access.permissions import Permission
@@ -31,7 +35,7 @@ from partnerdesk.access.principal import Principal, principal_for
 from partnerdesk.accounts.services import user_for_token
 from partnerdesk.errors import DomainError, NotFound
 from partnerdesk.health import queries, services
-from partnerdesk.health.models import HealthIssue, MessagePost, Service
+from partnerdesk.health.models import HealthIssue, MessageAttachment, MessagePost, Service
 from partnerdesk.pagination import MAX_LIMIT, paginate
 
 P = Permission
@@ -53,9 +57,9 @@ def graph_view(permission: Permission, *, methods: tuple[str, ...] = ("GET",)) -
     The one way to mount a Graph view: the wrapper registers itself (`access.entry`) for the route test.
     """
 
-    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorate(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if request.method not in methods:
                 refused = _error(405, "MethodNotAllowed", _("This method is not allowed here."))
                 refused["Allow"] = ", ".join(methods)
@@ -435,7 +439,8 @@ def _attachment_json(attachment: Any, *, content: bool) -> dict[str, Any]:
         "lastModifiedDateTime": _iso(attachment.created_at),
     }
     if content:
-        data["content"] = base64.b64encode(bytes(attachment.content)).decode()
+        with attachment.file.open("rb") as handle:
+            data["content"] = base64.b64encode(handle.read()).decode()
     return data
 
 
@@ -445,15 +450,47 @@ def message_attachments(request: HttpRequest, principal: Principal, message_id: 
     return JsonResponse({"value": [_attachment_json(a, content=False) for a in post.attachments.all()]})
 
 
+def _get_attachment(principal: Principal, message_id: str, attachment_id: str) -> MessageAttachment:
+    post = _get_message(principal, message_id)
+    if not _is_uuid(attachment_id):
+        raise NotFound(_("Not found."))
+    return policy.get_visible(principal, MessageAttachment, pk=attachment_id, message=post)
+
+
 @graph_view(P.MESSAGES_VIEW)
 def message_attachment(
     request: HttpRequest, principal: Principal, message_id: str, attachment_id: str
 ) -> HttpResponse:
+    return JsonResponse(_attachment_json(_get_attachment(principal, message_id, attachment_id), content=True))
+
+
+@graph_view(P.MESSAGES_VIEW)
+def message_attachment_value(
+    request: HttpRequest, principal: Principal, message_id: str, attachment_id: str
+) -> FileResponse:
+    """`attachments/{id}/$value`: the file's bytes, as the native download serves them."""
+    found = _get_attachment(principal, message_id, attachment_id)
+    return uploads.download(found.file, filename=found.name, content_type=found.content_type)
+
+
+@graph_view(P.MESSAGES_VIEW)
+def message_attachments_archive(request: HttpRequest, principal: Principal, message_id: str) -> HttpResponse:
+    """`attachmentsArchive`: every file of the post in one zip (a post's files are few and small)."""
     post = _get_message(principal, message_id)
-    attachment = post.attachments.filter(pk=attachment_id).first() if _is_uuid(attachment_id) else None
-    if attachment is None:
-        raise NotFound(_("Not found."))
-    return JsonResponse(_attachment_json(attachment, content=True))
+    buffer = io.BytesIO()
+    used: set[str] = set()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for attachment in post.attachments.all():
+            name = attachment.name
+            if name in used:  # two files of the same name both survive, the second renamed
+                name = f"{attachment.pk}-{name}"
+            used.add(name)
+            with attachment.file.open("rb") as handle:
+                archive.writestr(name, handle.read())
+    response = HttpResponse(buffer.getvalue(), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{post.display_id}-attachments.zip"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def _is_uuid(value: str) -> bool:

@@ -418,15 +418,25 @@ class MessageRevision(models.Model):
         return f"{self.message_id} revision {self.revision}"
 
 
+def _attachment_path(instance: MessageAttachment, filename: str) -> str:
+    # The stored name never comes from the uploader: no path tricks, no overwriting.
+    return f"messages/{instance.created_at:%Y/%m}/{instance.id}"
+
+
 class MessageAttachment(models.Model):
-    """A file attached to a Message center post (kept small: stored in the database)."""
+    """A file attached to a Message center post, stored under MEDIA_ROOT like support's attachments
+    (`partnerdesk.uploads`) and served only to those who can see the post.
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     message = models.ForeignKey(MessagePost, on_delete=models.CASCADE, related_name="attachments")
     name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100, default="application/octet-stream")
-    content = models.BinaryField()
+    file = models.FileField(upload_to=_attachment_path, max_length=300)
     size = models.PositiveIntegerField(default=0)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

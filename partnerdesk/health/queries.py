@@ -12,12 +12,18 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import FileResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from partnerdesk import uploads
+from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
+from partnerdesk.errors import NotFound
 from partnerdesk.health.models import (
     CLOSED_STATUSES,
     HealthIssue,
+    MessageAttachment,
     MessagePost,
     PlannedMaintenance,
     Service,
@@ -342,3 +348,13 @@ def issues_since(queryset: QuerySet[HealthIssue], days: int) -> QuerySet[HealthI
     return queryset.filter(Q(end_at__isnull=True) | Q(end_at__gte=since)).prefetch_related(
         "services", "posts"
     )
+
+
+def attachment_response(principal: Principal, post: MessagePost, attachment_id: str) -> FileResponse:
+    """Serve one file of a post the principal can see; any other id is a 404 that says nothing."""
+    try:
+        uuid.UUID(str(attachment_id))
+    except ValueError:
+        raise NotFound(_("Not found.")) from None
+    attachment = policy.get_visible(principal, MessageAttachment, pk=attachment_id, message=post)
+    return uploads.download(attachment.file, filename=attachment.name, content_type=attachment.content_type)

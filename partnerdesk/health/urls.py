@@ -40,6 +40,11 @@ urlpatterns = [
     path("admin/messages/state/", views.admin_message_state, name="admin_message_state"),
     path("admin/messages/preferences/", views.admin_preferences, name="admin_preferences"),
     path("admin/messages/<uuid:message_id>/", views.admin_message, name="admin_message"),
+    path(
+        "admin/messages/<uuid:message_id>/attachments/<uuid:attachment_id>/",
+        views.admin_message_attachment,
+        name="admin_message_attachment",
+    ),
     # Partner center
     path("partner/health/", views.partner_health, name="partner_health"),
     path("partner/health/issues/<uuid:issue_id>/", views.partner_issue, name="partner_issue"),
@@ -59,6 +64,16 @@ urlpatterns = [
         f"{GRAPH}/messages/<str:message_id>/attachments/<str:attachment_id>",
         graph.message_attachment,
         name="graph_attachment",
+    ),
+    path(
+        f"{GRAPH}/messages/<str:message_id>/attachments/<str:attachment_id>/$value",
+        graph.message_attachment_value,
+        name="graph_attachment_value",
+    ),
+    path(
+        f"{GRAPH}/messages/<str:message_id>/attachmentsArchive",
+        graph.message_attachments_archive,
+        name="graph_attachments_archive",
     ),
     path(f"{GRAPH}/issues", graph.issues, name="graph_issues"),
     path(f"{GRAPH}/issues/<str:issue_id>", graph.issue, name="graph_issue"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -491,6 +491,13 @@ def admin_message(request: HttpRequest, message_id: str) -> HttpResponse:
         "health/admin_message.html",
         {"message": post, "revisions": post.revisions.all(), "attachments": post.attachments.all()},
     )
+
+
+@requires(P.MESSAGES_VIEW, portal="admin")
+def admin_message_attachment(request: HttpRequest, message_id: str, attachment_id: str) -> FileResponse:
+    principal = principal_of(request)
+    post = policy.get_visible(principal, _messages(request), pk=message_id)
+    return queries.attachment_response(principal, post, str(attachment_id))
 
 
 @require_POST

@@ -233,7 +233,7 @@ def build_tree(world: World, side: str, topic: SupportTopic) -> Tree:
         maintenance=maintenance,
         message=message,
         message_attachment=MessageAttachment.objects.create(
-            message=message, name=f"{marker}.txt", content=b"x"
+            message=message, name=f"{marker}.txt", file=f"probe/{marker}.txt", size=1
         ),
     )
 
@@ -267,7 +267,7 @@ def _request(tree: Tree, route: str, method: str) -> Target:
 
 
 def _attachment(tree: Tree, route: str, method: str) -> Target:
-    if _graph(route):
+    if _graph(route) or "/messages/" in route:
         return Target(str(tree.message_attachment.pk), OPERATOR)
     if "service-requests" in route:
         return Target(str(tree.service_attachment.pk), OPERATOR)

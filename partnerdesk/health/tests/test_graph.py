@@ -10,6 +10,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from partnerdesk.access.principal import principal_for
@@ -56,7 +57,7 @@ def publish_sample(world, catalog):
         )
         for i in range(3)
     ]
-    services.add_attachment(operator, posts[0], name="plan.txt", content=b"step 1", content_type="text/plain")
+    services.add_attachment(operator, posts[0], SimpleUploadedFile("plan.txt", b"step 1", "text/plain"))
     return issue, posts
 
 
