@@ -478,6 +478,46 @@ def list_services(request: HttpRequest, cursor: str | None = None, limit: int | 
     return {"items": items, "next_cursor": page.next_cursor}
 
 
+class StatusChangeOut(Out):
+    status: str
+    at: datetime
+    issue: str | None = Field(description="The issue (HI number) whose change caused this status.")
+
+
+class DayOut(Out):
+    date: date
+    status: str = Field(description="The worst status the service was in that day.")
+
+
+class ServiceHistoryOut(Out):
+    key: str
+    name: str
+    status: str
+    days: list[DayOut] = Field(description="The last 30 days, oldest first, from the stored history.")
+    changes: list[StatusChangeOut] = Field(description="The status changes of those days, newest first.")
+
+
+@router.get(
+    "/health/services/{service_key}/history",
+    response={200: ServiceHistoryOut, **ERRORS},
+    summary="A service's status changes and daily status of the last 30 days",
+)
+@requires(P.HEALTH_VIEW)
+def service_history(request: HttpRequest, service_key: str) -> Any:
+    service = policy.get_visible(principal_of(request), Service, key=service_key)
+    history = queries.status_history(service)
+    return {
+        "key": service.key,
+        "name": service.name,
+        "status": service.status,
+        "days": [{"date": day, "status": status} for day, status in history.days],
+        "changes": [
+            {"status": c.status, "at": c.at, "issue": c.issue.display_id if c.issue else None}
+            for c in history.changes
+        ],
+    }
+
+
 @router.post("/health/services", response={201: ServiceOut, **ERRORS}, summary="Add a service to the catalog")
 @requires(P.HEALTH_MANAGE)
 def create_service(request: HttpRequest, payload: ServiceIn) -> Any:

@@ -617,6 +617,23 @@ def health_overview(request: HttpRequest, principal: Principal, service_name: st
     return JsonResponse(_overview_json(service, found))
 
 
+@graph_view(P.HEALTH_VIEW)
+def health_overview_issues(request: HttpRequest, principal: Principal, service_name: str) -> HttpResponse:
+    """`healthOverviews/{id}/issues`: the same issues as `$expand=issues`, with the list's options."""
+    service = policy.get_visible(principal, Service, name=service_name)
+    rows = apply_filter(
+        _issues(principal).filter(services=service), request.GET.get("$filter", ""), ISSUE_FILTERS
+    )
+    return _page(
+        request,
+        rows,
+        columns=ISSUE_ORDERING,
+        default=["-last_modified_at", "id"],
+        render=_issue_json,
+        properties=ISSUE_PROPERTIES,
+    )
+
+
 @graph_view(P.MESSAGES_VIEW, methods=("GET", "POST"))
 def message_action_or_item(request: HttpRequest, principal: Principal, action: str) -> HttpResponse:
     """`messages/{id}` (GET) and `messages/markRead` etc. (POST) share one URL shape."""

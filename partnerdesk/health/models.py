@@ -8,6 +8,7 @@ evaluates that rule against the reader's tenant (see `partnerdesk.health.queries
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -15,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from partnerdesk.audit.models import AppendOnlyError
 from partnerdesk.etags import Versioned
 
 
@@ -118,8 +120,21 @@ class Region(models.Model):
         return self.name
 
 
+class ServiceStatusChangeQuerySet(models.QuerySet["ServiceStatusChange"]):
+    """The status history is a record, like the audit log: rows are added, never changed or removed."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnlyError("service status changes cannot be updated")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("service status changes cannot be deleted")
+
+
 class ServiceStatusChange(models.Model):
-    """Append-only: the service's derived status changed to `status` at `at`, because of `issue`."""
+    """Append-only: the service's derived status changed to `status` at `at`, because of `issue`.
+
+    The service health history (its page, the API, the daily bars) is read from these rows.
+    """
 
     id = models.BigAutoField(primary_key=True)
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="status_changes")
@@ -129,11 +144,21 @@ class ServiceStatusChange(models.Model):
     )
     at = models.DateTimeField(default=timezone.now)
 
+    objects = ServiceStatusChangeQuerySet.as_manager()
+
     class Meta:
         indexes = [models.Index(fields=["service", "-at"], name="health_status_service_at")]
 
     def __str__(self) -> str:
         return f"{self.service_id} {self.status} {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("service status changes cannot be updated")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("service status changes cannot be deleted")
 
 
 class DisplayNumber(models.Model):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -358,3 +358,40 @@ def attachment_response(principal: Principal, post: MessagePost, attachment_id: 
         raise NotFound(_("Not found.")) from None
     attachment = policy.get_visible(principal, MessageAttachment, pk=attachment_id, message=post)
     return uploads.download(attachment.file, filename=attachment.name, content_type=attachment.content_type)
+
+
+class StatusHistory(NamedTuple):
+    changes: list[Any]
+    days: list[tuple[Any, str]]
+
+
+def status_history(service: Service, *, days: int = 30) -> StatusHistory:
+    """The service's stored status changes of the last `days` days (newest first) and, per day
+    (oldest first), the worst status it was in that day.
+
+    Two queries: the changes in the window, and the last change before it (the status the window
+    starts in).
+    """
+    from partnerdesk.health.models import STATUS_SEVERITY, ServiceStatus, ServiceStatusChange
+
+    today = timezone.localdate()
+    first = today - timedelta(days=days - 1)
+    start = timezone.make_aware(datetime.combine(first, time.min))
+    rows = ServiceStatusChange.objects.filter(service=service)  # the service was looked up visibly
+    changes = list(rows.filter(at__gte=start).select_related("issue").order_by("-at", "-id"))
+    before = rows.filter(at__lt=start).order_by("-at", "-id").values_list("status", flat=True).first()
+    current = before or ServiceStatus.SERVICE_OPERATIONAL
+    worst: dict[Any, str] = {}
+    position = first
+    for change in reversed(changes):
+        day = timezone.localdate(change.at)
+        while position < day:
+            worst.setdefault(position, current)
+            position += timedelta(days=1)
+        worst.setdefault(day, current)
+        if STATUS_SEVERITY.get(change.status, 0) > STATUS_SEVERITY.get(worst[day], 0):
+            worst[day] = change.status
+        current = change.status
+    # Days after the last change keep the status it set.
+    bars = [(day, worst.get(day, current)) for day in (first + timedelta(days=n) for n in range(days))]
+    return StatusHistory(changes=changes, days=bars)

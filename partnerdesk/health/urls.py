@@ -35,6 +35,7 @@ urlpatterns = [
     # Admin center
     path("admin/health/", views.admin_health, name="admin_health"),
     path("admin/health/issues/<uuid:issue_id>/", views.admin_issue, name="admin_issue"),
+    path("admin/health/services/<uuid:service_id>/", views.admin_service, name="admin_service"),
     path("admin/health/feed/", views.admin_feed, name="admin_feed"),
     path("admin/messages/", views.admin_messages, name="admin_messages"),
     path("admin/messages/state/", views.admin_message_state, name="admin_message_state"),
@@ -82,6 +83,11 @@ urlpatterns = [
     ),
     path(f"{GRAPH}/healthOverviews", graph.health_overviews, name="graph_health_overviews"),
     path(f"{GRAPH}/healthOverviews/<str:service_name>", graph.health_overview, name="graph_health_overview"),
+    path(
+        f"{GRAPH}/healthOverviews/<str:service_name>/issues",
+        graph.health_overview_issues,
+        name="graph_health_overview_issues",
+    ),
     # The tenant's Atom feed: the secret token in the URL is the credential.
     path("feeds/health/<str:token>/", views.feed, name="feed"),
 ]

@@ -382,6 +382,18 @@ def report_issue_url(service: Service) -> str:
 
 
 @requires(P.HEALTH_VIEW, portal="admin")
+def admin_service(request: HttpRequest, service_id: str) -> HttpResponse:
+    """One service's status history: its stored changes and the 30 daily bars read from them."""
+    service = policy.get_visible(principal_of(request), Service, pk=service_id)
+    history = queries.status_history(service)
+    return render(
+        request,
+        "health/admin_service.html",
+        {"service": service, "changes": history.changes, "days": [status for _day, status in history.days]},
+    )
+
+
+@requires(P.HEALTH_VIEW, portal="admin")
 def admin_health(request: HttpRequest) -> HttpResponse:
     principal = principal_of(request)
     preference = services.preferences_for(principal.user)

@@ -318,6 +318,9 @@ PARAMETERS: dict[str, Callable[[Tree, str, str], Target]] = {
     "message_id": _message,
     "maintenance_id": lambda tree, route, method: Target(str(tree.maintenance.pk), OPERATOR_AND_PARTNERS),
     "service_id": lambda tree, route, method: Target(str(tree.service.pk), OPERATOR_AND_PARTNERS),
+    "service_key": lambda tree, route, method: Target(
+        tree.service.key, OPERATOR_AND_PARTNERS, missing="no-such-service"
+    ),
     "service_name": lambda tree, route, method: Target(
         tree.service.name, OPERATOR_AND_PARTNERS, missing="No such service"
     ),
