@@ -1,14 +1,13 @@
 """API: service health (services, issues and their posts, maintenance) and Message center."""
 
-import base64
-import binascii
 import uuid
 from collections import defaultdict
 from datetime import date, datetime
 from typing import Any, Literal
 
-from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router, Schema, Status
+from django.http import FileResponse, HttpRequest, HttpResponse
+from ninja import File, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 from pydantic import Field
 
 from partnerdesk import etags
@@ -19,12 +18,12 @@ from partnerdesk.api import ErrorOut, Out, PageOut, principal_of, requires
 from partnerdesk.catalog import services as catalog_services
 from partnerdesk.catalog.models import Feature, Service
 from partnerdesk.edge import NotNull
-from partnerdesk.errors import DomainError
 from partnerdesk.health import queries, services
 from partnerdesk.health.models import (
     AdminPreference,
     HealthIssue,
     HealthIssuePost,
+    MessageAttachment,
     MessagePost,
     PlannedMaintenance,
 )
@@ -260,6 +259,17 @@ class MessageOut(Out):
     view_state: ViewStateOut | None = Field(description="The caller's own state; null for the operator.")
 
 
+class AttachmentOut(Out):
+    id: uuid.UUID
+    name: str
+    size: int
+    content_type: str
+
+
+class MessageDetailOut(MessageOut):
+    attachments: list[AttachmentOut]
+
+
 class MessageOperatorOut(MessageOut):
     audience: dict[str, Any]
 
@@ -466,6 +476,46 @@ def list_services(request: HttpRequest, cursor: str | None = None, limit: int | 
         for s in page.items
     ]
     return {"items": items, "next_cursor": page.next_cursor}
+
+
+class StatusChangeOut(Out):
+    status: str
+    at: datetime
+    issue: str | None = Field(description="The issue (HI number) whose change caused this status.")
+
+
+class DayOut(Out):
+    date: date
+    status: str = Field(description="The worst status the service was in that day.")
+
+
+class ServiceHistoryOut(Out):
+    key: str
+    name: str
+    status: str
+    days: list[DayOut] = Field(description="The last 30 days, oldest first, from the stored history.")
+    changes: list[StatusChangeOut] = Field(description="The status changes of those days, newest first.")
+
+
+@router.get(
+    "/health/services/{service_key}/history",
+    response={200: ServiceHistoryOut, **ERRORS},
+    summary="A service's status changes and daily status of the last 30 days",
+)
+@requires(P.HEALTH_VIEW)
+def service_history(request: HttpRequest, service_key: str) -> Any:
+    service = policy.get_visible(principal_of(request), Service, key=service_key)
+    history = queries.status_history(service)
+    return {
+        "key": service.key,
+        "name": service.name,
+        "status": service.status,
+        "days": [{"date": day, "status": status} for day, status in history.days],
+        "changes": [
+            {"status": c.status, "at": c.at, "issue": c.issue.display_id if c.issue else None}
+            for c in history.changes
+        ],
+    }
 
 
 @router.post("/health/services", response={201: ServiceOut, **ERRORS}, summary="Add a service to the catalog")
@@ -806,13 +856,27 @@ def create_message(request: HttpRequest, payload: MessageIn) -> Any:
     return Status(201, _message_out(post, principal))
 
 
-@router.get("/messages/{message_id}", response={200: MessageOut, **ERRORS}, summary="Get a post")
+@router.get(
+    "/messages/{message_id}", response={200: MessageDetailOut, **ERRORS}, summary="Get a post and its files"
+)
 @requires(P.MESSAGES_VIEW)
 def get_message(request: HttpRequest, message_id: str, response: HttpResponse) -> Any:
     principal = principal_of(request)
     post = _get_message(principal, message_id)
     etags.tag(response, post)
-    return _message_out(post, principal)
+    return {
+        **_message_out(post, principal),
+        "attachments": [_attachment_out(a) for a in post.attachments.all()],
+    }
+
+
+def _attachment_out(attachment: MessageAttachment) -> dict[str, Any]:
+    return {
+        "id": attachment.pk,
+        "name": attachment.name,
+        "size": attachment.size,
+        "content_type": attachment.content_type,
+    }
 
 
 @router.patch(
@@ -844,44 +908,27 @@ def publish_message(request: HttpRequest, message_id: str) -> Any:
     return _message_out(post, principal)
 
 
-class AttachmentIn(Schema):
-    name: str = Field(min_length=1, max_length=255)
-    content_type: str = Field(default="application/octet-stream", max_length=100)
-    content_base64: str = Field(min_length=1, description="The file, base64-encoded (at most 5 MB).")
-
-
-class AttachmentOut(Out):
-    id: uuid.UUID
-    name: str
-    content_type: str
-    size: int
-
-
 @router.post(
     "/messages/{message_id}/attachments",
-    response={201: AttachmentOut, **ERRORS},
-    summary="Attach a file to a post (operator)",
+    response={201: AttachmentOut, 413: ErrorOut, 415: ErrorOut, **ERRORS},
+    summary="Attach a file to a post (operator; multipart field `file`)",
 )
 @requires(P.HEALTH_MANAGE)
-def add_attachment(request: HttpRequest, message_id: str, payload: AttachmentIn) -> Any:
+def add_attachment(request: HttpRequest, message_id: str, file: File[UploadedFile]) -> Any:
     principal = principal_of(request)
     post = _get_message(principal, message_id)
-    try:
-        content = base64.b64decode(payload.content_base64, validate=True)
-    except (ValueError, binascii.Error):
-        raise DomainError("content_base64 is not valid base64.", code="invalid_content") from None
-    attachment = services.add_attachment(
-        principal, post, name=payload.name, content=content, content_type=payload.content_type
-    )
-    return Status(
-        201,
-        {
-            "id": attachment.pk,
-            "name": attachment.name,
-            "content_type": attachment.content_type,
-            "size": attachment.size,
-        },
-    )
+    return Status(201, _attachment_out(services.add_attachment(principal, post, file)))
+
+
+@router.get(
+    "/messages/{message_id}/attachments/{attachment_id}",
+    response={200: None, **ERRORS},
+    summary="Download a post's attachment (only for those who can see the post)",
+)
+@requires(P.MESSAGES_VIEW)
+def download_attachment(request: HttpRequest, message_id: str, attachment_id: str) -> FileResponse:
+    principal = principal_of(request)
+    return queries.attachment_response(principal, _get_message(principal, message_id), attachment_id)
 
 
 @router.get(

@@ -2,7 +2,8 @@
 
 Mounted at /graph/v1.0/admin/serviceAnnouncement/ so that an existing Graph client (the official
 SDKs, PowerShell scripts) pointed at this base URL works unchanged: Graph's field names and enum
-values, OData paging (`$top`, `@odata.nextLink`), a `$filter` subset, and the state actions.
+values, OData paging (`$top`, `@odata.nextLink`), a `$filter` subset, `$select`, `$count` (bounded
+by `COUNT_LIMIT`), `$orderby` on indexed columns, and the state actions.
 Callers authenticate with this system's API tokens (`Authorization: Bearer pd_…`); every row goes
 through the same scoping rules as the native API.
 """
@@ -12,18 +13,22 @@ from __future__ import annotations
 import base64
 import dataclasses
 import functools
+import io
 import json
 import re
+import zipfile
 from collections.abc import Callable
 from datetime import datetime, time
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from partnerdesk import uploads
 from partnerdesk.access import policy
 from partnerdesk.access.entry import enforcing
 from partnerdesk.access.permissions import Permission
@@ -32,7 +37,7 @@ from partnerdesk.accounts.services import token_for_bearer
 from partnerdesk.catalog.models import Service
 from partnerdesk.errors import DomainError, NotFound
 from partnerdesk.health import queries, services
-from partnerdesk.health.models import HealthIssue, MessagePost
+from partnerdesk.health.models import HealthIssue, MessageAttachment, MessagePost
 from partnerdesk.pagination import MAX_LIMIT, paginate
 
 P = Permission
@@ -54,9 +59,9 @@ def graph_view(permission: Permission, *, methods: tuple[str, ...] = ("GET",)) -
     The one way to mount a Graph view: the wrapper registers itself (`access.entry`) for the route test.
     """
 
-    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorate(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if request.method not in methods:
                 refused = _error(405, "MethodNotAllowed", _("This method is not allowed here."))
                 refused["Allow"] = ", ".join(methods)
@@ -174,6 +179,46 @@ def _issue_json(issue: HealthIssue, *, posts: bool = True) -> dict[str, Any]:
     return data
 
 
+MESSAGE_PROPERTIES = frozenset(
+    [
+        "id",
+        "title",
+        "startDateTime",
+        "endDateTime",
+        "lastModifiedDateTime",
+        "isMajorChange",
+        "services",
+        "tags",
+        "category",
+        "severity",
+        "actionRequiredByDateTime",
+        "hasAttachments",
+        "details",
+        "body",
+        "viewPoint",
+    ]
+)
+ISSUE_PROPERTIES = frozenset(
+    [
+        "id",
+        "title",
+        "startDateTime",
+        "endDateTime",
+        "lastModifiedDateTime",
+        "classification",
+        "origin",
+        "status",
+        "service",
+        "feature",
+        "featureGroup",
+        "isResolved",
+        "impactDescription",
+        "details",
+        "posts",
+    ]
+)
+
+
 # --- OData ----------------------------------------------------------------------------------------
 
 _CONDITION = re.compile(r"^\s*(?P<field>[A-Za-z/]+)\s+(?P<op>eq|ne|gt|ge|lt|le)\s+(?P<value>.+?)\s*$")
@@ -269,16 +314,85 @@ def _top(request: HttpRequest) -> int:
     return int(raw)
 
 
+# `$orderby` properties and the indexed columns they sort by; the key always ends in the primary key.
+MESSAGE_ORDERING = {"lastModifiedDateTime": "last_modified_at", "id": "number"}
+ISSUE_ORDERING = {"lastModifiedDateTime": "last_modified_at", "startDateTime": "start_at", "id": "number"}
+
+# `@odata.count` counts at most this many rows, so a page costs the same on any table size; a
+# larger result reports this number (Graph's clients read the count as a hint, never as a bound).
+COUNT_LIMIT = 10_000
+
+
+def _ordering(request: HttpRequest, columns: dict[str, str], default: list[str]) -> list[str]:
+    """The keyset ordering `$orderby` asks for: `property [asc|desc]`, comma-separated."""
+    raw = request.GET.get("$orderby", "").strip()
+    if not raw:
+        return default
+    ordering: list[str] = []
+    for part in raw.split(","):
+        words = part.split()
+        if not 1 <= len(words) <= 2 or words[0] not in columns or words[1:] not in ([], ["asc"], ["desc"]):
+            raise GraphError(
+                _("Unsupported $orderby: %(part)s. Sortable properties: %(names)s.")
+                % {"part": part.strip(), "names": ", ".join(columns)}
+            )
+        column = columns[words[0]]
+        if column in (c.lstrip("-") for c in ordering):
+            raise GraphError(_("A property appears twice in $orderby: %(name)s.") % {"name": words[0]})
+        ordering.append(("-" if words[1:] == ["desc"] else "") + column)
+    return [*ordering, "id"]
+
+
+def _selection(request: HttpRequest, properties: frozenset[str]) -> list[str] | None:
+    """The properties `$select` keeps, in the order asked; None means all of them."""
+    raw = request.GET.get("$select", "").strip()
+    if not raw:
+        return None
+    names = [name.strip() for name in raw.split(",")]
+    for name in names:
+        if name not in properties:
+            raise GraphError(_("Could not find a property named '%(name)s' for $select.") % {"name": name})
+    return list(dict.fromkeys(names))
+
+
+def _selected(data: dict[str, Any], names: list[str] | None) -> dict[str, Any]:
+    return data if names is None else {name: data[name] for name in names}
+
+
+def _counting(request: HttpRequest) -> bool:
+    raw = request.GET.get("$count", "")
+    if raw not in ("", "true", "false"):
+        raise GraphError(_("$count must be true or false."))
+    return raw == "true"
+
+
+def _context(request: HttpRequest, names: list[str] | None) -> str:
+    """Graph's `@odata.context`: the entity set, and the selected properties in parentheses."""
+    entity_set = request.path.split(f"{BASE}/", 1)[-1]
+    context = request.build_absolute_uri(BASE) + "/$metadata#" + entity_set
+    return context + (f"({','.join(names)})" if names is not None else "")
+
+
 def _page(
-    request: HttpRequest, rows: QuerySet[Any], ordering: list[str], render: Callable[[Any], Any]
+    request: HttpRequest,
+    rows: QuerySet[Any],
+    *,
+    columns: dict[str, str],
+    default: list[str],
+    render: Callable[[Any], dict[str, Any]],
+    properties: frozenset[str],
 ) -> JsonResponse:
+    """One OData page: `$select`, `$orderby`, `$count`, `$top` and `$skiptoken` on filtered rows."""
+    names = _selection(request, properties)
+    ordering = _ordering(request, columns, default)
+    counting = _counting(request)
     page = paginate(
         rows, ordering=ordering, cursor=request.GET.get("$skiptoken") or None, limit=_top(request)
     )
-    body: dict[str, Any] = {
-        "@odata.context": request.build_absolute_uri(request.path).split("/admin/")[0] + "/$metadata",
-        "value": [render(row) for row in page.items],
-    }
+    body: dict[str, Any] = {"@odata.context": _context(request, names)}
+    if counting:
+        body["@odata.count"] = rows.order_by()[:COUNT_LIMIT].count()
+    body["value"] = [_selected(render(row), names) for row in page.items]
     if page.next_cursor:
         params: dict[str, str] = {k: str(v) for k, v in request.GET.items() if k != "$skiptoken"}
         params["$skiptoken"] = page.next_cursor
@@ -310,7 +424,14 @@ def _get_message(principal: Principal, message_id: str) -> Any:
 @graph_view(P.MESSAGES_VIEW)
 def messages(request: HttpRequest, principal: Principal) -> HttpResponse:
     rows = apply_filter(_messages(principal), request.GET.get("$filter", ""), MESSAGE_FILTERS)
-    return _page(request, rows, ["-last_modified_at", "id"], _message_json)
+    return _page(
+        request,
+        rows,
+        columns=MESSAGE_ORDERING,
+        default=["-last_modified_at", "id"],
+        render=_message_json,
+        properties=MESSAGE_PROPERTIES,
+    )
 
 
 def _message(request: HttpRequest, principal: Principal, message_id: str) -> HttpResponse:
@@ -326,7 +447,8 @@ def _attachment_json(attachment: Any, *, content: bool) -> dict[str, Any]:
         "lastModifiedDateTime": _iso(attachment.created_at),
     }
     if content:
-        data["content"] = base64.b64encode(bytes(attachment.content)).decode()
+        with attachment.file.open("rb") as handle:
+            data["content"] = base64.b64encode(handle.read()).decode()
     return data
 
 
@@ -336,15 +458,47 @@ def message_attachments(request: HttpRequest, principal: Principal, message_id: 
     return JsonResponse({"value": [_attachment_json(a, content=False) for a in post.attachments.all()]})
 
 
+def _get_attachment(principal: Principal, message_id: str, attachment_id: str) -> MessageAttachment:
+    post = _get_message(principal, message_id)
+    if not _is_uuid(attachment_id):
+        raise NotFound(_("Not found."))
+    return policy.get_visible(principal, MessageAttachment, pk=attachment_id, message=post)
+
+
 @graph_view(P.MESSAGES_VIEW)
 def message_attachment(
     request: HttpRequest, principal: Principal, message_id: str, attachment_id: str
 ) -> HttpResponse:
+    return JsonResponse(_attachment_json(_get_attachment(principal, message_id, attachment_id), content=True))
+
+
+@graph_view(P.MESSAGES_VIEW)
+def message_attachment_value(
+    request: HttpRequest, principal: Principal, message_id: str, attachment_id: str
+) -> FileResponse:
+    """`attachments/{id}/$value`: the file's bytes, as the native download serves them."""
+    found = _get_attachment(principal, message_id, attachment_id)
+    return uploads.download(found.file, filename=found.name, content_type=found.content_type)
+
+
+@graph_view(P.MESSAGES_VIEW)
+def message_attachments_archive(request: HttpRequest, principal: Principal, message_id: str) -> HttpResponse:
+    """`attachmentsArchive`: every file of the post in one zip (a post's files are few and small)."""
     post = _get_message(principal, message_id)
-    attachment = post.attachments.filter(pk=attachment_id).first() if _is_uuid(attachment_id) else None
-    if attachment is None:
-        raise NotFound(_("Not found."))
-    return JsonResponse(_attachment_json(attachment, content=True))
+    buffer = io.BytesIO()
+    used: set[str] = set()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for attachment in post.attachments.all():
+            name = attachment.name
+            if name in used:  # two files of the same name both survive, the second renamed
+                name = f"{attachment.pk}-{name}"
+            used.add(name)
+            with attachment.file.open("rb") as handle:
+                archive.writestr(name, handle.read())
+    response = HttpResponse(buffer.getvalue(), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{post.display_id}-attachments.zip"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def _is_uuid(value: str) -> bool:
@@ -391,7 +545,14 @@ def _issues(principal: Principal) -> QuerySet[Any]:
 @graph_view(P.HEALTH_VIEW)
 def issues(request: HttpRequest, principal: Principal) -> HttpResponse:
     rows = apply_filter(_issues(principal), request.GET.get("$filter", ""), ISSUE_FILTERS)
-    return _page(request, rows, ["-last_modified_at", "id"], _issue_json)
+    return _page(
+        request,
+        rows,
+        columns=ISSUE_ORDERING,
+        default=["-last_modified_at", "id"],
+        render=_issue_json,
+        properties=ISSUE_PROPERTIES,
+    )
 
 
 def _get_issue(principal: Principal, issue_id: str) -> HealthIssue:
@@ -462,6 +623,23 @@ def health_overview(request: HttpRequest, principal: Principal, service_name: st
         else None
     )
     return JsonResponse(_overview_json(service, found))
+
+
+@graph_view(P.HEALTH_VIEW)
+def health_overview_issues(request: HttpRequest, principal: Principal, service_name: str) -> HttpResponse:
+    """`healthOverviews/{id}/issues`: the same issues as `$expand=issues`, with the list's options."""
+    service = policy.get_visible(principal, Service, name=service_name)
+    rows = apply_filter(
+        _issues(principal).filter(services=service), request.GET.get("$filter", ""), ISSUE_FILTERS
+    )
+    return _page(
+        request,
+        rows,
+        columns=ISSUE_ORDERING,
+        default=["-last_modified_at", "id"],
+        render=_issue_json,
+        properties=ISSUE_PROPERTIES,
+    )
 
 
 @graph_view(P.MESSAGES_VIEW, methods=("GET", "POST"))

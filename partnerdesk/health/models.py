@@ -10,6 +10,7 @@ evaluates that rule against the reader's tenant (see `partnerdesk.health.queries
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -17,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from partnerdesk.audit.models import AppendOnlyError
 from partnerdesk.catalog.models import Feature, Region, Service, ServiceStatus
 from partnerdesk.etags import Versioned
 
@@ -43,8 +45,21 @@ STATUS_SEVERITY: dict[str, int] = {
 }
 
 
+class ServiceStatusChangeQuerySet(models.QuerySet["ServiceStatusChange"]):
+    """The status history is a record, like the audit log: rows are added, never changed or removed."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnlyError("service status changes cannot be updated")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("service status changes cannot be deleted")
+
+
 class ServiceStatusChange(models.Model):
-    """Append-only: the service's derived status changed to `status` at `at`, because of `issue`."""
+    """Append-only: the service's derived status changed to `status` at `at`, because of `issue`.
+
+    The service health history (its page, the API, the daily bars) is read from these rows.
+    """
 
     id = models.BigAutoField(primary_key=True)
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="status_changes")
@@ -54,11 +69,21 @@ class ServiceStatusChange(models.Model):
     )
     at = models.DateTimeField(default=timezone.now)
 
+    objects = ServiceStatusChangeQuerySet.as_manager()
+
     class Meta:
         indexes = [models.Index(fields=["service", "-at"], name="health_status_service_at")]
 
     def __str__(self) -> str:
         return f"{self.service_id} {self.status} {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("service status changes cannot be updated")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("service status changes cannot be deleted")
 
 
 class DisplayNumber(models.Model):
@@ -343,15 +368,25 @@ class MessageRevision(models.Model):
         return f"{self.message_id} revision {self.revision}"
 
 
+def _attachment_path(instance: MessageAttachment, filename: str) -> str:
+    # The stored name never comes from the uploader: no path tricks, no overwriting.
+    return f"messages/{instance.created_at:%Y/%m}/{instance.id}"
+
+
 class MessageAttachment(models.Model):
-    """A file attached to a Message center post (kept small: stored in the database)."""
+    """A file attached to a Message center post, stored under MEDIA_ROOT like support's attachments
+    (`partnerdesk.uploads`) and served only to those who can see the post.
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     message = models.ForeignKey(MessagePost, on_delete=models.CASCADE, related_name="attachments")
     name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100, default="application/octet-stream")
-    content = models.BinaryField()
+    file = models.FileField(upload_to=_attachment_path, max_length=300)
     size = models.PositiveIntegerField(default=0)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -8,15 +8,26 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import FileResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from partnerdesk import uploads
+from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.catalog.models import Service
-from partnerdesk.health.models import CLOSED_STATUSES, HealthIssue, MessagePost, PlannedMaintenance
+from partnerdesk.errors import NotFound
+from partnerdesk.health.models import (
+    CLOSED_STATUSES,
+    HealthIssue,
+    MessageAttachment,
+    MessagePost,
+    PlannedMaintenance,
+)
 from partnerdesk.sql import PerRowExists, bounded_count
 
 if TYPE_CHECKING:
@@ -399,3 +410,51 @@ def customers_affected_by_active_issues(principal: Principal) -> QuerySet[Any]:
         offer__sku__services__in=affected_services,
     )
     return policy.visible(principal, Organization).filter(kind=OrgKind.CUSTOMER).filter(Exists(entitled))
+
+
+def attachment_response(principal: Principal, post: MessagePost, attachment_id: str) -> FileResponse:
+    """Serve one file of a post the principal can see; any other id is a 404 that says nothing."""
+    try:
+        uuid.UUID(str(attachment_id))
+    except ValueError:
+        raise NotFound(_("Not found.")) from None
+    attachment = policy.get_visible(principal, MessageAttachment, pk=attachment_id, message=post)
+    return uploads.download(attachment.file, filename=attachment.name, content_type=attachment.content_type)
+
+
+class StatusHistory(NamedTuple):
+    changes: list[Any]
+    days: list[tuple[Any, str]]
+
+
+def status_history(service: Service, *, days: int = 30) -> StatusHistory:
+    """The service's stored status changes of the last `days` days (newest first) and, per day
+    (oldest first), the worst status it was in that day.
+
+    Two queries: the changes in the window, and the last change before it (the status the window
+    starts in).
+    """
+    from partnerdesk.catalog.models import ServiceStatus
+    from partnerdesk.health.models import STATUS_SEVERITY, ServiceStatusChange
+
+    today = timezone.localdate()
+    first = today - timedelta(days=days - 1)
+    start = timezone.make_aware(datetime.combine(first, time.min))
+    rows = ServiceStatusChange.objects.filter(service=service)  # the service was looked up visibly
+    changes = list(rows.filter(at__gte=start).select_related("issue").order_by("-at", "-id"))
+    before = rows.filter(at__lt=start).order_by("-at", "-id").values_list("status", flat=True).first()
+    current = before or ServiceStatus.SERVICE_OPERATIONAL
+    worst: dict[Any, str] = {}
+    position = first
+    for change in reversed(changes):
+        day = timezone.localdate(change.at)
+        while position < day:
+            worst.setdefault(position, current)
+            position += timedelta(days=1)
+        worst.setdefault(day, current)
+        if STATUS_SEVERITY.get(change.status, 0) > STATUS_SEVERITY.get(worst[day], 0):
+            worst[day] = change.status
+        current = change.status
+    # Days after the last change keep the status it set.
+    bars = [(day, worst.get(day, current)) for day in (first + timedelta(days=n) for n in range(days))]
+    return StatusHistory(changes=changes, days=bars)

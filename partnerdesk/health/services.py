@@ -15,11 +15,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from partnerdesk import uploads
 from partnerdesk.access.permissions import OrgKind, Permission, Role
 from partnerdesk.access.principal import Principal
 from partnerdesk.audit import services as audit
@@ -47,7 +49,6 @@ from partnerdesk.health.rendering import render_markdown
 
 FIRST_NUMBER = 100000
 MAX_EXTRA_EMAILS = 2
-MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
 FEED_TOKEN_PREFIX = "pdf_"
 # Customer roles that read Message center (and so are "admins" an audience reaches).
 MESSAGE_READER_ROLES = (
@@ -751,27 +752,26 @@ def revise_message(
     return locked
 
 
-def add_attachment(
-    principal: Principal, post: MessagePost, *, name: str, content: bytes, content_type: str
-) -> MessageAttachment:
-    """Attach a small file to a post."""
+def add_attachment(principal: Principal, post: MessagePost, upload: UploadedFile) -> MessageAttachment:
+    """Attach a file to a post, checked and stored as support's attachments are (`uploads`)."""
     _operator(principal)
-    if len(content) > MAX_ATTACHMENT_BYTES:
-        raise DomainError(_("Attachments are limited to 5 MB."), code="attachment_too_large")
+    checked = uploads.check(upload)
     with transaction.atomic():
-        attachment = MessageAttachment.objects.create(
+        attachment = MessageAttachment(
             message=post,
-            name=_text(name, _("Name"))[:255],
-            content=content,
-            content_type=content_type or "application/octet-stream",
-            size=len(content),
+            name=checked.filename,
+            content_type=checked.content_type,
+            size=checked.size,
+            uploaded_by=principal.user,
         )
+        attachment.file.save(checked.filename, upload, save=False)
+        attachment.save()
         audit.record(
             principal,
             action="message.attachment_added",
             target=post,
             organization=None,
-            after={"attachment": str(attachment.pk), "name": attachment.name},
+            after={"attachment": str(attachment.pk), "name": attachment.name, "size": attachment.size},
         )
     return attachment
 

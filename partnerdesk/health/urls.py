@@ -35,11 +35,17 @@ urlpatterns = [
     # Admin center
     path("admin/health/", views.admin_health, name="admin_health"),
     path("admin/health/issues/<uuid:issue_id>/", views.admin_issue, name="admin_issue"),
+    path("admin/health/services/<uuid:service_id>/", views.admin_service, name="admin_service"),
     path("admin/health/feed/", views.admin_feed, name="admin_feed"),
     path("admin/messages/", views.admin_messages, name="admin_messages"),
     path("admin/messages/state/", views.admin_message_state, name="admin_message_state"),
     path("admin/messages/preferences/", views.admin_preferences, name="admin_preferences"),
     path("admin/messages/<uuid:message_id>/", views.admin_message, name="admin_message"),
+    path(
+        "admin/messages/<uuid:message_id>/attachments/<uuid:attachment_id>/",
+        views.admin_message_attachment,
+        name="admin_message_attachment",
+    ),
     # Partner center
     path("partner/health/", views.partner_health, name="partner_health"),
     path("partner/health/issues/<uuid:issue_id>/", views.partner_issue, name="partner_issue"),
@@ -60,6 +66,16 @@ urlpatterns = [
         graph.message_attachment,
         name="graph_attachment",
     ),
+    path(
+        f"{GRAPH}/messages/<str:message_id>/attachments/<str:attachment_id>/$value",
+        graph.message_attachment_value,
+        name="graph_attachment_value",
+    ),
+    path(
+        f"{GRAPH}/messages/<str:message_id>/attachmentsArchive",
+        graph.message_attachments_archive,
+        name="graph_attachments_archive",
+    ),
     path(f"{GRAPH}/issues", graph.issues, name="graph_issues"),
     path(f"{GRAPH}/issues/<str:issue_id>", graph.issue, name="graph_issue"),
     path(
@@ -67,6 +83,11 @@ urlpatterns = [
     ),
     path(f"{GRAPH}/healthOverviews", graph.health_overviews, name="graph_health_overviews"),
     path(f"{GRAPH}/healthOverviews/<str:service_name>", graph.health_overview, name="graph_health_overview"),
+    path(
+        f"{GRAPH}/healthOverviews/<str:service_name>/issues",
+        graph.health_overview_issues,
+        name="graph_health_overview_issues",
+    ),
     # The tenant's Atom feed: the secret token in the URL is the credential.
     path("feeds/health/<str:token>/", views.feed, name="feed"),
 ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -381,6 +381,18 @@ def report_issue_url(service: Service) -> str:
 
 
 @requires(P.HEALTH_VIEW, portal="admin")
+def admin_service(request: HttpRequest, service_id: str) -> HttpResponse:
+    """One service's status history: its stored changes and the 30 daily bars read from them."""
+    service = policy.get_visible(principal_of(request), Service, pk=service_id)
+    history = queries.status_history(service)
+    return render(
+        request,
+        "health/admin_service.html",
+        {"service": service, "changes": history.changes, "days": [status for _day, status in history.days]},
+    )
+
+
+@requires(P.HEALTH_VIEW, portal="admin")
 def admin_health(request: HttpRequest) -> HttpResponse:
     principal = principal_of(request)
     preference = services.preferences_for(principal.user)
@@ -490,6 +502,13 @@ def admin_message(request: HttpRequest, message_id: str) -> HttpResponse:
         "health/admin_message.html",
         {"message": post, "revisions": post.revisions.all(), "attachments": post.attachments.all()},
     )
+
+
+@requires(P.MESSAGES_VIEW, portal="admin")
+def admin_message_attachment(request: HttpRequest, message_id: str, attachment_id: str) -> FileResponse:
+    principal = principal_of(request)
+    post = policy.get_visible(principal, _messages(request), pk=message_id)
+    return queries.attachment_response(principal, post, str(attachment_id))
 
 
 @require_POST

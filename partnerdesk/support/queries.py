@@ -13,10 +13,11 @@ from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from partnerdesk import uploads
 from partnerdesk.access import policy, rules
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import Principal
-from partnerdesk.errors import DomainError, NotFound
+from partnerdesk.errors import DomainError
 from partnerdesk.sql import BoundedCount, bounded_count
 from partnerdesk.support import search, sla
 from partnerdesk.support.models import (
@@ -231,16 +232,9 @@ def attachment_response(principal: Principal, attachment_id: Any) -> FileRespons
     principal.require(
         rules.SUPPORT_REQUESTS_WORK if attachment.support_request_id else rules.SERVICE_REQUESTS_WORK
     )
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError:
-        raise NotFound(_("The file is missing.")) from None
-    response = FileResponse(
-        handle, as_attachment=True, filename=attachment.filename, content_type=attachment.content_type
+    return uploads.download(
+        attachment.file, filename=attachment.filename, content_type=attachment.content_type
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
 
 
 SELF_HELP_MAX_RESULTS = 20

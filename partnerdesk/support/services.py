@@ -6,7 +6,6 @@ queues its e-mail in that same transaction (DOMAIN §5; STYLE 6).
 
 from __future__ import annotations
 
-import mimetypes
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -18,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from partnerdesk import uploads
 from partnerdesk.access import rules
 from partnerdesk.access.permissions import ROLE_PERMISSIONS, OrgKind, Permission, Role
 from partnerdesk.access.principal import Principal
@@ -55,31 +55,9 @@ P = Permission
 SUPPORT_FIELDS = ["title", "severity", "status", "assignee", "service", "merged_into"]
 SERVICE_FIELDS = ["title", "severity", "status", "assignee", "topic", "resolution"]
 
-# What may be attached, by content type, with the extensions that type may carry.
-ALLOWED_ATTACHMENT_TYPES: dict[str, tuple[str, ...]] = {
-    "text/plain": (".txt", ".log"),
-    "text/csv": (".csv",),
-    "application/pdf": (".pdf",),
-    "image/png": (".png",),
-    "image/jpeg": (".jpg", ".jpeg"),
-    "application/json": (".json",),
-    "application/zip": (".zip",),
-}
-# The first bytes a file of that type must start with (types not listed are not sniffed).
-MAGIC: dict[str, tuple[bytes, ...]] = {
-    "application/pdf": (b"%PDF-",),
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-    "image/jpeg": (b"\xff\xd8\xff",),
-    "application/zip": (b"PK\x03\x04", b"PK\x05\x06"),
-}
-
 
 def reopen_period() -> timedelta:
     return timedelta(days=settings.SUPPORT_REOPEN_DAYS)
-
-
-def max_attachment_bytes() -> int:
-    return int(settings.SUPPORT_ATTACHMENT_MAX_BYTES)
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -964,18 +942,8 @@ def add_attachment(
         organization = _service_audit_organization(service_request, internal=internal)
     else:
         raise DomainError(_("Attach the file to a request."), code="invalid_request")
-    size = upload.size or 0
-    limit = max_attachment_bytes()
-    if size > limit:
-        raise DomainError(
-            _("The file is larger than %(limit)s MB.") % {"limit": round(limit / 1024 / 1024, 1)},
-            code="attachment_too_large",
-            status=413,
-        )
-    if size == 0:
-        raise DomainError(_("The file is empty."), code="attachment_empty")
-    filename = (upload.name or "file").replace("\\", "/").rsplit("/", 1)[-1][:200] or "file"
-    content_type = _checked_type(upload, filename)
+    checked = uploads.check(upload)
+    filename, content_type, size = checked.filename, checked.content_type, checked.size
     with transaction.atomic():
         attachment = Attachment(
             support_request=support_request,
@@ -997,34 +965,6 @@ def add_attachment(
             after={"filename": filename, "size": size, "content_type": content_type, "internal": internal},
         )
     return attachment
-
-
-def _checked_type(upload: UploadedFile, filename: str) -> str:
-    declared = (upload.content_type or "").split(";")[0].strip().lower()
-    extension = ("." + filename.rsplit(".", 1)[-1].lower()) if "." in filename else ""
-    guessed = next((t for t, extensions in ALLOWED_ATTACHMENT_TYPES.items() if extension in extensions), None)
-    refuse = DomainError(
-        _("This type of file cannot be attached (allowed: text, CSV, JSON, PDF, PNG, JPEG, ZIP)."),
-        code="attachment_type_not_allowed",
-        status=415,
-    )
-    if guessed is None:
-        raise refuse
-    if (
-        declared
-        and declared not in ("application/octet-stream", guessed)
-        and mimetypes.guess_extension(declared) != extension
-    ):
-        raise refuse
-    upload.seek(0)
-    head = upload.read(16)
-    upload.seek(0)
-    signatures = MAGIC.get(guessed)
-    if signatures and not any(head.startswith(s) for s in signatures):
-        raise refuse
-    if (guessed.startswith("text/") or guessed == "application/json") and b"\x00" in head:
-        raise refuse
-    return guessed
 
 
 # --- profile, topics, articles, canned replies, saved views, SLA, deflections -------------------

@@ -237,7 +237,7 @@ def build_tree(world: World, side: str, topic: SupportTopic) -> Tree:
         maintenance=maintenance,
         message=message,
         message_attachment=MessageAttachment.objects.create(
-            message=message, name=f"{marker}.txt", content=b"x"
+            message=message, name=f"{marker}.txt", file=f"probe/{marker}.txt", size=1
         ),
     )
 
@@ -271,7 +271,7 @@ def _request(tree: Tree, route: str, method: str) -> Target:
 
 
 def _attachment(tree: Tree, route: str, method: str) -> Target:
-    if _graph(route):
+    if _graph(route) or "/messages/" in route:
         return Target(str(tree.message_attachment.pk), OPERATOR)
     if "service-requests" in route:
         return Target(str(tree.service_attachment.pk), OPERATOR)
@@ -323,6 +323,9 @@ PARAMETERS: dict[str, Callable[[Tree, str, str], Target]] = {
     "message_id": _message,
     "maintenance_id": lambda tree, route, method: Target(str(tree.maintenance.pk), OPERATOR_AND_PARTNERS),
     "service_id": lambda tree, route, method: Target(str(tree.service.pk), OPERATOR_AND_PARTNERS),
+    "service_key": lambda tree, route, method: Target(
+        tree.service.key, OPERATOR_AND_PARTNERS, missing="no-such-service"
+    ),
     "service_name": lambda tree, route, method: Target(
         tree.service.name, OPERATOR_AND_PARTNERS, missing="No such service"
     ),

@@ -356,15 +356,15 @@ def test_incident_report(api, world, catalog):
 
 
 def test_attachments_are_added_by_the_operator_only(api, world, catalog):
+    from partnerdesk.health.tests.test_attachments import upload
+
     post = _message(api, catalog, world)
-    body = {"name": "plan.txt", "content_type": "text/plain", "content_base64": "c3RlcCAx"}
+    path = f"/messages/{post['id']}/attachments"
     before = database_state()
-    assert api("a1.global_admin").post(f"/messages/{post['id']}/attachments", body).status_code == 403
-    bad = api("operator.communications_manager").post(
-        f"/messages/{post['id']}/attachments", {**body, "content_base64": "***"}
-    )
-    assert bad.status_code == 400
+    assert upload(api("a1.global_admin"), path, "plan.txt", b"step 1").status_code == 403
+    refused = upload(api("operator.communications_manager"), path, "plan.exe", b"MZ")
+    assert refused.status_code == 415
     assert database_state() == before
-    response = api("operator.communications_manager").post(f"/messages/{post['id']}/attachments", body)
+    response = upload(api("operator.communications_manager"), path, "plan.txt", b"step 1")
     assert response.status_code == 201
-    assert response.json_body["size"] == 6
+    assert response.json()["size"] == 6

@@ -10,6 +10,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from partnerdesk.access.principal import principal_for
@@ -56,7 +57,7 @@ def publish_sample(world, catalog):
         )
         for i in range(3)
     ]
-    services.add_attachment(operator, posts[0], name="plan.txt", content=b"step 1", content_type="text/plain")
+    services.add_attachment(operator, posts[0], SimpleUploadedFile("plan.txt", b"step 1", "text/plain"))
     return issue, posts
 
 
@@ -200,6 +201,88 @@ def test_attachments(graph, world, sample):
     assert [(a["name"], a["size"]) for a in listed] == [("plan.txt", 6)]
     one = client.get(f"/messages/{posts[0].display_id}/attachments/{listed[0]['id']}").body
     assert one["content"] == "c3RlcCAx"
+
+
+# --- $select, $count, $orderby ---------------------------------------------------------------------
+
+
+def test_select_returns_only_the_named_properties(graph, world, sample):
+    _, issue, posts = sample
+    client = graph("a1.global_admin")
+    messages = client.get("/messages", **{"$select": "id,title"}).body
+    assert messages["@odata.context"].endswith("/$metadata#admin/serviceAnnouncement/messages(id,title)")
+    assert messages["value"][0] == {"id": posts[2].display_id, "title": "Change 2"}
+    issues = client.get("/issues", **{"$select": "status,id"}).body["value"]
+    assert issues == [{"status": "postIncidentReviewPublished", "id": issue.display_id}]
+
+
+def test_count_is_the_total_matching_not_the_page(graph, world, sample):
+    client = graph("a1.global_admin")
+    page = client.get("/messages", **{"$count": "true", "$top": "1"}).body
+    assert page["@odata.count"] == 3 and len(page["value"]) == 1
+    filtered = client.get("/messages", **{"$count": "true", "$filter": "isMajorChange eq true"}).body
+    assert filtered["@odata.count"] == 1
+    assert "@odata.count" not in client.get("/messages", **{"$count": "false"}).body
+    assert client.get("/issues", **{"$count": "true"}).body["@odata.count"] == 1
+
+
+def test_orderby_sorts_and_pages_in_that_order(graph, world, sample):
+    _, _, posts = sample
+    client = graph("a1.global_admin")
+    ascending = [p.display_id for p in posts]
+    oldest_first = client.get("/messages", **{"$orderby": "lastModifiedDateTime asc", "$top": "2"})
+    assert [m["id"] for m in oldest_first.body["value"]] == ascending[:2]
+    rest = client.client.get(
+        oldest_first.body["@odata.nextLink"].split("testserver")[1], headers=client.headers
+    ).json()
+    assert [m["id"] for m in rest["value"]] == ascending[2:]
+    by_id = client.get("/messages", **{"$orderby": "id desc", "$select": "id"}).body["value"]
+    assert [m["id"] for m in by_id] == ascending[::-1]
+    issues = client.get("/issues", **{"$orderby": "startDateTime desc,lastModifiedDateTime"})
+    assert issues.status_code == 200 and len(issues.body["value"]) == 1
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"$select": "id,nonsense"},
+        {"$select": ""},
+        {"$count": "yes"},
+        {"$orderby": "title"},
+        {"$orderby": "lastModifiedDateTime sideways"},
+        {"$orderby": "id asc,id desc"},
+        {"$orderby": "id asc desc"},
+    ],
+)
+def test_invalid_query_options_are_graph_bad_requests(graph, world, sample, params):
+    for path in ("/messages", "/issues"):
+        response = graph("a1.global_admin").get(path, **params)
+        if params == {"$select": ""}:
+            assert response.status_code == 200  # an empty option is no option, as in Graph
+            continue
+        assert response.status_code == 400, (path, params)
+        assert set(response.body) == {"error"} and response.body["error"]["code"] == "BadRequest"
+        assert response.body["error"]["message"]
+
+
+def test_a_page_with_every_option_costs_the_same_with_more_rows(graph, world, sample):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from partnerdesk.health.testing import published_posts
+
+    client = graph("a1.global_admin")
+    params = {"$select": "id,title,services", "$count": "true", "$orderby": "lastModifiedDateTime desc"}
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/messages", **params, **{"$top": "10"}).status_code == 200
+        return len(captured)
+
+    queries()  # the token's first use is recorded once
+    few = queries()
+    published_posts(40)
+    assert queries() == few
 
 
 # --- The official SDK against a running server ----------------------------------------------------

@@ -12,7 +12,6 @@ database once; the same key with another body is 422 `idempotency_key_reused` an
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -363,14 +362,7 @@ CASES: dict[str, Case] = {
     ),
     "POST /api/v1/messages/{message_id}/attachments": Case(
         "operator.communications_manager",
-        lambda w: Request(
-            f"/messages/{w.id('POST /api/v1/messages')}/attachments",
-            {
-                "name": "plan.txt",
-                "content_type": "text/plain",
-                "content_base64": base64.b64encode(b"1").decode(),
-            },
-        ),
+        lambda w: Request(f"/messages/{w.id('POST /api/v1/messages')}/attachments", upload=b"plan"),
     ),
     # --- the customer's directory
     "POST /api/v1/users": Case(
