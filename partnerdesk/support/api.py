@@ -30,6 +30,7 @@ from partnerdesk.support.models import (
     HelpArticle,
     Message,
     Note,
+    PartnerFlag,
     ServiceRequest,
     SupportProfile,
     SupportRequest,
@@ -752,6 +753,26 @@ class FlagOut(Out):
     reason: str
     remediation: str
     created_at: datetime
+    resolved_at: datetime | None
+    resolved_by: PersonRef | None
+    resolution_note: str
+
+
+class FlagResolveIn(Schema):
+    note: str = Field(min_length=1, max_length=5000)
+
+
+def _flag_out(flag: Any) -> dict[str, Any]:
+    return {
+        "id": flag.id,
+        "partner": _ref(flag.partner),
+        "reason": flag.reason,
+        "remediation": flag.remediation,
+        "created_at": flag.created_at,
+        "resolved_at": flag.resolved_at,
+        "resolved_by": _person(flag.resolved_by),
+        "resolution_note": flag.resolution_note,
+    }
 
 
 def _profile_row(principal: Principal, partner: Any) -> SupportProfile | None:
@@ -855,16 +876,7 @@ def flag_partner(request: HttpRequest, partner_id: str, payload: FlagIn) -> Stat
         remediation=payload.remediation,
         service_request=service_request,
     )
-    return Status(
-        201,
-        {
-            "id": flag.id,
-            "partner": _ref(partner),
-            "reason": flag.reason,
-            "remediation": flag.remediation,
-            "created_at": flag.created_at,
-        },
-    )
+    return Status(201, _flag_out(flag))
 
 
 @router.get(
@@ -874,19 +886,19 @@ def flag_partner(request: HttpRequest, partner_id: str, payload: FlagIn) -> Stat
 )
 @requires(rules.SERVICE_REQUESTS_WORK)
 def list_flags(request: HttpRequest, cursor: str | None = None, limit: int | None = None) -> dict[str, Any]:
-    from partnerdesk.support.models import PartnerFlag
-
     principal = principal_of(request)
-    flags = policy.visible(principal, PartnerFlag).select_related("partner")
+    flags = policy.visible(principal, PartnerFlag).select_related("partner", "resolved_by")
     page = paginate(flags, ordering=["-created_at", "-id"], cursor=cursor, limit=limit)
-    items = [
-        {
-            "id": f.id,
-            "partner": _ref(f.partner),
-            "reason": f.reason,
-            "remediation": f.remediation,
-            "created_at": f.created_at,
-        }
-        for f in page.items
-    ]
-    return {"items": items, "next_cursor": page.next_cursor}
+    return {"items": [_flag_out(f) for f in page.items], "next_cursor": page.next_cursor}
+
+
+@router.post(
+    "/partner-flags/{flag_id}/resolve",
+    response={200: FlagOut, **ERRORS},
+    summary="Resolve a partner's flag, with a note saying why (operator)",
+)
+@requires(P.SUPPORT_OPERATOR_DESK)
+def resolve_flag(request: HttpRequest, flag_id: str, payload: FlagResolveIn) -> dict[str, Any]:
+    principal = principal_of(request)
+    flag = policy.get_visible(principal, PartnerFlag.objects.select_related("partner"), pk=flag_id)
+    return _flag_out(services.resolve_flag(principal, flag, note=payload.note))

@@ -123,6 +123,12 @@ class FlagForm(forms.Form):
     remediation = forms.CharField(label=_("Remediation plan"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class FlagResolveForm(forms.Form):
+    note = forms.CharField(
+        label=_("How it was resolved"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
 class ProfileForm(forms.Form):
     email = forms.EmailField(label=_("Support e-mail"), required=False)
     phone = forms.CharField(label=_("Support phone"), max_length=40, required=False)

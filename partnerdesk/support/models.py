@@ -482,6 +482,12 @@ class PartnerFlag(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Set once, when the operator is satisfied the remediation plan was followed; the flag stays.
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    resolution_note = models.TextField(_("resolution note"), blank=True)
 
     class Meta:
         indexes = [
@@ -490,7 +496,11 @@ class PartnerFlag(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.partner_id} {self.created_at}"
+        return self.partner.name
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.resolved_at is not None
 
 
 class SlaNotice(models.Model):

@@ -936,6 +936,29 @@ def flag_partner(
     return flag
 
 
+def resolve_flag(principal: Principal, flag: PartnerFlag, *, note: str) -> PartnerFlag:
+    """Mark a partner's flag resolved, saying why; a flag is resolved once and never reopened."""
+    principal.require(P.SUPPORT_OPERATOR_DESK)
+    note = _clean(note, _("Note"))
+    now = timezone.now()
+    with transaction.atomic():
+        resolved = PartnerFlag.objects.filter(pk=flag.pk, resolved_at__isnull=True).update(
+            resolved_at=now, resolved_by=principal.user, resolution_note=note
+        )
+        if not resolved:
+            raise Conflict(_("This flag is already resolved."), code="flag_already_resolved")
+        flag.refresh_from_db()
+        audit.record(
+            principal,
+            action="partner.flag_resolved",
+            target=flag,
+            organization=flag.partner,
+            before={"resolved": False},
+            after={"resolved": True, "note": note},
+        )
+    return flag
+
+
 # --- attachments -------------------------------------------------------------------------------
 
 

@@ -41,6 +41,11 @@ urlpatterns = [
         views.operator_attachment,
         name="operator_attachment",
     ),
+    path(
+        "operator/partner-flags/<uuid:flag_id>/resolve/",
+        views.operator_flag_resolve,
+        name="operator_flag_resolve",
+    ),
     path("operator/support-topics/", views.operator_topics, name="operator_topics"),
     path("operator/help-articles/", views.operator_articles, name="operator_articles"),
     path("operator/support/reports/", reports.operator_reports, name="operator_reports"),

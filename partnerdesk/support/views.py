@@ -290,7 +290,9 @@ def partner_queue(request: HttpRequest) -> HttpResponse:
             "saved_views": policy.visible(principal, SavedView).filter(queue="partner_support"),
             "query_string": urlencode(query),
             "view_form": forms.SavedViewForm(initial={"query": urlencode(query)}),
-            "flags": policy.visible(principal, PartnerFlag).order_by("-created_at")[:5],
+            "flags": policy.visible(principal, PartnerFlag)
+            .filter(resolved_at__isnull=True)
+            .order_by("-created_at")[:5],
         },
     )
 
@@ -462,7 +464,9 @@ def partner_service_queue(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "statuses": ServiceRequest.Status.choices,
             "query_string": urlencode(query),
-            "flags": policy.visible(principal, PartnerFlag).order_by("-created_at")[:10],
+            "flags": policy.visible(principal, PartnerFlag)
+            .filter(resolved_at__isnull=True)
+            .order_by("-created_at")[:10],
             "detail_url": "support:partner_service_detail",
             "side": "partner",
         },
@@ -700,6 +704,25 @@ def operator_queue(request: HttpRequest) -> HttpResponse:
 @requires(P.SUPPORT_OPERATOR_DESK, portal="operator")
 def operator_attachment(request: HttpRequest, attachment_id: str) -> HttpResponseBase:
     return queries.attachment_response(principal_of(request), attachment_id)
+
+
+@require_POST
+@requires(P.SUPPORT_OPERATOR_DESK, portal="operator")
+def operator_flag_resolve(request: HttpRequest, flag_id: str) -> HttpResponse:
+    """Resolve a partner's flag from the operator's partner page, then go back there."""
+    principal = principal_of(request)
+    flag = policy.get_visible(principal, PartnerFlag.objects.select_related("partner"), pk=flag_id)
+    form = forms.FlagResolveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say how the flag was resolved."))
+    else:
+        try:
+            services.resolve_flag(principal, flag, note=form.cleaned_data["note"])
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("The flag is resolved."))
+    return redirect("tenancy:partner_detail", partner_id=flag.partner_id)
 
 
 @requires(P.SUPPORT_TOPICS_MANAGE, portal="operator")

@@ -76,7 +76,7 @@ from partnerdesk.directory.models import Domain, Group
 from partnerdesk.errors import DomainError
 from partnerdesk.health.models import HealthIssue, MessageAttachment, MessagePost, PlannedMaintenance, Service
 from partnerdesk.subscriptions.models import ChangeRequest, Subscription
-from partnerdesk.support.models import Attachment, ServiceRequest, SupportRequest, SupportTopic
+from partnerdesk.support.models import Attachment, PartnerFlag, ServiceRequest, SupportRequest, SupportTopic
 from partnerdesk.tenancy.models import DelegatedRelationship, Organization
 from partnerdesk.testing import World, database_state, make_user
 
@@ -130,6 +130,7 @@ class Tree:
     maintenance: PlannedMaintenance
     message: MessagePost
     message_attachment: MessageAttachment
+    flag: PartnerFlag
 
 
 def build_tree(world: World, side: str, topic: SupportTopic) -> Tree:
@@ -235,6 +236,9 @@ def build_tree(world: World, side: str, topic: SupportTopic) -> Tree:
         message_attachment=MessageAttachment.objects.create(
             message=message, name=f"{marker}.txt", content=b"x"
         ),
+        flag=PartnerFlag.objects.create(
+            partner=partner, service_request=service_request, reason=f"{marker} flag", remediation="Train."
+        ),
     )
 
 
@@ -325,6 +329,8 @@ PARAMETERS: dict[str, Callable[[Tree, str, str], Target]] = {
     "product_id": lambda tree, route, method: Target(str(tree.product.pk), EVERY_SIDE),
     "sku_id": lambda tree, route, method: Target(str(tree.sku.pk), EVERY_SIDE),
     "offer_id": lambda tree, route, method: Target(str(tree.offer.pk), EVERY_SIDE),
+    # The operator flags partners, so it reaches every partner's flags (an explicit role).
+    "flag_id": lambda tree, route, method: Target(str(tree.flag.pk), OPERATOR),
     "decision": lambda tree, route, method: Target("accept"),
     "what": lambda tree, route, method: Target("sku"),
     "action": _action,
