@@ -24,10 +24,11 @@ from partnerdesk.access.principal import Principal
 from partnerdesk.api import Email, ErrorOut, Out, PageOut, principal_of, requires, signed_in
 from partnerdesk.errors import DomainError
 from partnerdesk.pagination import paginate
-from partnerdesk.support import queries, services
+from partnerdesk.support import quarantine, queries, services
 from partnerdesk.support.models import (
     Attachment,
     HelpArticle,
+    InboundMail,
     Message,
     Note,
     PartnerFlag,
@@ -902,3 +903,128 @@ def resolve_flag(request: HttpRequest, flag_id: str, payload: FlagResolveIn) -> 
     principal = principal_of(request)
     flag = policy.get_visible(principal, PartnerFlag.objects.select_related("partner"), pk=flag_id)
     return _flag_out(services.resolve_flag(principal, flag, note=payload.note))
+
+
+# --- quarantined inbound mail --------------------------------------------------------------------
+
+QUARANTINE_STATUSES = [
+    InboundMail.Status.QUARANTINED,
+    InboundMail.Status.RELEASED,
+    InboundMail.Status.DISCARDED,
+]
+
+
+class QuarantinedMailOut(Out):
+    id: uuid.UUID
+    sender: str
+    subject: str
+    received_at: datetime
+    reason: str
+    status: str
+
+
+class QuarantinedMailDetailOut(QuarantinedMailOut):
+    body: str
+    attachments: list[str]
+    support_request: Ref | None
+
+
+class ReleaseIn(Schema):
+    request_id: uuid.UUID | None = None
+    customer_id: uuid.UUID | None = None
+
+
+def _mail_out(mail: InboundMail) -> dict[str, Any]:
+    return {
+        "id": mail.public_id,
+        "sender": mail.sender,
+        "subject": mail.subject,
+        "received_at": mail.received_at,
+        "reason": mail.error,
+        "status": mail.status,
+    }
+
+
+def _quarantined(principal: Principal, mail_id: str, **lookup: Any) -> InboundMail:
+    return policy.get_visible(
+        principal, InboundMail.objects.select_related("support_request"), public_id=mail_id, **lookup
+    )
+
+
+@router.get(
+    "/inbound-quarantine",
+    response={200: PageOut[QuarantinedMailOut], **ERRORS},
+    summary="Inbound mail for the desk that could not be appended, newest first",
+)
+@requires(P.SUPPORT_INBOUND_QUARANTINE)
+def list_quarantined_mail(
+    request: HttpRequest, cursor: str | None = None, limit: int | None = None
+) -> dict[str, Any]:
+    principal = principal_of(request)
+    mails = policy.visible(principal, InboundMail).filter(status=InboundMail.Status.QUARANTINED)
+    page = paginate(mails, ordering=["-received_at", "-id"], cursor=cursor, limit=limit)
+    return {"items": [_mail_out(m) for m in page.items], "next_cursor": page.next_cursor}
+
+
+@router.get(
+    "/inbound-quarantine/{mail_id}",
+    response={200: QuarantinedMailDetailOut, **ERRORS},
+    summary="One quarantined mail: its text and the names of its attachments",
+)
+@requires(P.SUPPORT_INBOUND_QUARANTINE)
+def get_quarantined_mail(request: HttpRequest, mail_id: str) -> dict[str, Any]:
+    mail = _quarantined(principal_of(request), mail_id, status__in=QUARANTINE_STATUSES)
+    read = quarantine.contents(mail)
+    return {
+        **_mail_out(mail),
+        "body": read.body,
+        "attachments": [a.filename for a in read.attachments],
+        "support_request": (
+            {"id": mail.support_request.pk, "name": mail.support_request.number}
+            if mail.support_request
+            else None
+        ),
+    }
+
+
+@router.post(
+    "/inbound-quarantine/{mail_id}/release",
+    response={200: SupportRequestOut, **ERRORS},
+    summary="Release a quarantined mail to an open request (request_id) or a new one (customer_id)",
+)
+@requires(P.SUPPORT_INBOUND_QUARANTINE)
+def release_quarantined_mail(request: HttpRequest, mail_id: str, payload: ReleaseIn) -> dict[str, Any]:
+    from partnerdesk.tenancy.models import Organization
+
+    principal = principal_of(request)
+    mail = _quarantined(principal, mail_id, status=InboundMail.Status.QUARANTINED)
+    support_request = (
+        policy.get_visible(principal, queries.support_requests(principal), pk=payload.request_id)
+        if payload.request_id
+        else None
+    )
+    customer = (
+        policy.get_visible(
+            principal,
+            Organization,
+            pk=payload.customer_id,
+            kind=OrgKind.CUSTOMER,
+            partner=principal.organization,
+        )
+        if payload.customer_id
+        else None
+    )
+    released = quarantine.release(principal, mail, support_request=support_request, customer=customer)
+    return support_out(queries.support_requests(principal).get(pk=released.pk))
+
+
+@router.post(
+    "/inbound-quarantine/{mail_id}/discard",
+    response={204: None, **ERRORS},
+    summary="Discard a quarantined mail (its content is deleted)",
+)
+@requires(P.SUPPORT_INBOUND_QUARANTINE)
+def discard_quarantined_mail(request: HttpRequest, mail_id: str) -> Status:
+    principal = principal_of(request)
+    quarantine.discard(principal, _quarantined(principal, mail_id, status=InboundMail.Status.QUARANTINED))
+    return Status(204, None)

@@ -261,10 +261,21 @@ class NewSupportRequest:
     service: Service | None = None
 
 
-def create_support_request(principal: Principal, data: NewSupportRequest) -> SupportRequest:
-    """Open a request from a customer to its partner (a partner agent may do so on behalf)."""
-    principal.require(P.SUPPORT_REQUESTS)
-    customer = principal.organization
+def create_support_request(
+    principal: Principal, data: NewSupportRequest, *, customer: Organization | None = None
+) -> SupportRequest:
+    """Open a request from a customer to its partner (a partner agent may do so on behalf).
+
+    `customer` is for the partner's desk opening one for its own customer from a mail it received
+    (a quarantined mail released to a new request); otherwise the customer is the principal's.
+    """
+    if customer is None:
+        principal.require(P.SUPPORT_REQUESTS)
+        customer = principal.organization
+    else:
+        principal.require(P.SUPPORT_INBOUND_QUARANTINE)
+        if customer.partner_id != principal.organization.pk:
+            raise NotFound(_("Not found."))
     if not customer.is_customer or customer.partner_id is None:
         raise Forbidden(_("Only a customer opens support requests."), code="customers_only")
     if data.contact_method not in SupportRequest.ContactMethod.values:

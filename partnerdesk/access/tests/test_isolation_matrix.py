@@ -76,7 +76,14 @@ from partnerdesk.directory.models import Domain, Group
 from partnerdesk.errors import DomainError
 from partnerdesk.health.models import HealthIssue, MessageAttachment, MessagePost, PlannedMaintenance, Service
 from partnerdesk.subscriptions.models import ChangeRequest, Subscription
-from partnerdesk.support.models import Attachment, PartnerFlag, ServiceRequest, SupportRequest, SupportTopic
+from partnerdesk.support.models import (
+    Attachment,
+    InboundMail,
+    PartnerFlag,
+    ServiceRequest,
+    SupportRequest,
+    SupportTopic,
+)
 from partnerdesk.tenancy.models import DelegatedRelationship, Organization
 from partnerdesk.testing import World, database_state, make_user
 
@@ -131,6 +138,7 @@ class Tree:
     message: MessagePost
     message_attachment: MessageAttachment
     flag: PartnerFlag
+    mail: InboundMail
 
 
 def build_tree(world: World, side: str, topic: SupportTopic) -> Tree:
@@ -236,6 +244,15 @@ def build_tree(world: World, side: str, topic: SupportTopic) -> Tree:
         message_attachment=MessageAttachment.objects.create(
             message=message, name=f"{marker}.txt", content=b"x"
         ),
+        mail=InboundMail.objects.create(
+            message_id=f"<{marker}@mail.test>",
+            status=InboundMail.Status.QUARANTINED,
+            partner=partner,
+            sender=f"someone@{customer.initial_domain}",
+            subject=f"{marker} mail",
+            error="no request number in the subject",
+            raw=b"Subject: probe\r\n\r\nHello.\r\n",
+        ),
         flag=PartnerFlag.objects.create(
             partner=partner, service_request=service_request, reason=f"{marker} flag", remediation="Train."
         ),
@@ -331,6 +348,7 @@ PARAMETERS: dict[str, Callable[[Tree, str, str], Target]] = {
     "offer_id": lambda tree, route, method: Target(str(tree.offer.pk), EVERY_SIDE),
     # The operator flags partners, so it reaches every partner's flags (an explicit role).
     "flag_id": lambda tree, route, method: Target(str(tree.flag.pk), OPERATOR),
+    "mail_id": lambda tree, route, method: Target(str(tree.mail.public_id)),
     "decision": lambda tree, route, method: Target("accept"),
     "what": lambda tree, route, method: Target("sku"),
     "action": _action,
