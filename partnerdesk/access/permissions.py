@@ -110,6 +110,8 @@ class Permission(StrEnum):
     SUPPORT_PROFILE_EDIT = "support.profile_edit"
     SUPPORT_ESCALATE = "support.escalate"
     SUPPORT_DESK = "support.desk"
+    # Release quarantined inbound mail to a request, or discard it (the desk's leads, not helpdesk)
+    SUPPORT_INBOUND_QUARANTINE = "support.inbound_quarantine"
     SUBSCRIPTIONS_CHANGE = "subscriptions.change"
     SUBSCRIPTIONS_VIEW = "subscriptions.view"
     CATALOG_VIEW = "catalog.view"
@@ -217,6 +219,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {
             P.TOKENS_MANAGE,
             P.SUPPORT_DESK,
+            P.SUPPORT_INBOUND_QUARANTINE,
             P.SUPPORT_ARTICLES_WRITE,
             P.SUPPORT_SLA_MANAGE,
             P.SUPPORT_REPORTS,
@@ -243,6 +246,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN_AGENT: frozenset(
         {
             P.SUPPORT_DESK,
+            P.SUPPORT_INBOUND_QUARANTINE,
             P.SUPPORT_ARTICLES_WRITE,
             P.SUPPORT_REPORTS,
             P.PARTNER_CENTER,

@@ -24,12 +24,14 @@ from partnerdesk.access.principal import Principal
 from partnerdesk.api import Email, ErrorOut, Out, PageOut, principal_of, requires, signed_in
 from partnerdesk.errors import DomainError
 from partnerdesk.pagination import paginate
-from partnerdesk.support import queries, services
+from partnerdesk.support import quarantine, queries, services
 from partnerdesk.support.models import (
     Attachment,
     HelpArticle,
+    InboundMail,
     Message,
     Note,
+    PartnerFlag,
     ServiceRequest,
     SupportProfile,
     SupportRequest,
@@ -752,6 +754,26 @@ class FlagOut(Out):
     reason: str
     remediation: str
     created_at: datetime
+    resolved_at: datetime | None
+    resolved_by: PersonRef | None
+    resolution_note: str
+
+
+class FlagResolveIn(Schema):
+    note: str = Field(min_length=1, max_length=5000)
+
+
+def _flag_out(flag: Any) -> dict[str, Any]:
+    return {
+        "id": flag.id,
+        "partner": _ref(flag.partner),
+        "reason": flag.reason,
+        "remediation": flag.remediation,
+        "created_at": flag.created_at,
+        "resolved_at": flag.resolved_at,
+        "resolved_by": _person(flag.resolved_by),
+        "resolution_note": flag.resolution_note,
+    }
 
 
 def _profile_row(principal: Principal, partner: Any) -> SupportProfile | None:
@@ -855,16 +877,7 @@ def flag_partner(request: HttpRequest, partner_id: str, payload: FlagIn) -> Stat
         remediation=payload.remediation,
         service_request=service_request,
     )
-    return Status(
-        201,
-        {
-            "id": flag.id,
-            "partner": _ref(partner),
-            "reason": flag.reason,
-            "remediation": flag.remediation,
-            "created_at": flag.created_at,
-        },
-    )
+    return Status(201, _flag_out(flag))
 
 
 @router.get(
@@ -874,19 +887,144 @@ def flag_partner(request: HttpRequest, partner_id: str, payload: FlagIn) -> Stat
 )
 @requires(rules.SERVICE_REQUESTS_WORK)
 def list_flags(request: HttpRequest, cursor: str | None = None, limit: int | None = None) -> dict[str, Any]:
-    from partnerdesk.support.models import PartnerFlag
+    principal = principal_of(request)
+    flags = policy.visible(principal, PartnerFlag).select_related("partner", "resolved_by")
+    page = paginate(flags, ordering=["-created_at", "-id"], cursor=cursor, limit=limit)
+    return {"items": [_flag_out(f) for f in page.items], "next_cursor": page.next_cursor}
+
+
+@router.post(
+    "/partner-flags/{flag_id}/resolve",
+    response={200: FlagOut, **ERRORS},
+    summary="Resolve a partner's flag, with a note saying why (operator)",
+)
+@requires(P.SUPPORT_OPERATOR_DESK)
+def resolve_flag(request: HttpRequest, flag_id: str, payload: FlagResolveIn) -> dict[str, Any]:
+    principal = principal_of(request)
+    flag = policy.get_visible(principal, PartnerFlag.objects.select_related("partner"), pk=flag_id)
+    return _flag_out(services.resolve_flag(principal, flag, note=payload.note))
+
+
+# --- quarantined inbound mail --------------------------------------------------------------------
+
+QUARANTINE_STATUSES = [
+    InboundMail.Status.QUARANTINED,
+    InboundMail.Status.RELEASED,
+    InboundMail.Status.DISCARDED,
+]
+
+
+class QuarantinedMailOut(Out):
+    id: uuid.UUID
+    sender: str
+    subject: str
+    received_at: datetime
+    reason: str
+    status: str
+
+
+class QuarantinedMailDetailOut(QuarantinedMailOut):
+    body: str
+    attachments: list[str]
+    support_request: Ref | None
+
+
+class ReleaseIn(Schema):
+    request_id: uuid.UUID | None = None
+    customer_id: uuid.UUID | None = None
+
+
+def _mail_out(mail: InboundMail) -> dict[str, Any]:
+    return {
+        "id": mail.public_id,
+        "sender": mail.sender,
+        "subject": mail.subject,
+        "received_at": mail.received_at,
+        "reason": mail.error,
+        "status": mail.status,
+    }
+
+
+def _quarantined(principal: Principal, mail_id: str, **lookup: Any) -> InboundMail:
+    return policy.get_visible(
+        principal, InboundMail.objects.select_related("support_request"), public_id=mail_id, **lookup
+    )
+
+
+@router.get(
+    "/inbound-quarantine",
+    response={200: PageOut[QuarantinedMailOut], **ERRORS},
+    summary="Inbound mail for the desk that could not be appended, newest first",
+)
+@requires(P.SUPPORT_INBOUND_QUARANTINE)
+def list_quarantined_mail(
+    request: HttpRequest, cursor: str | None = None, limit: int | None = None
+) -> dict[str, Any]:
+    principal = principal_of(request)
+    mails = policy.visible(principal, InboundMail).filter(status=InboundMail.Status.QUARANTINED)
+    page = paginate(mails, ordering=["-received_at", "-id"], cursor=cursor, limit=limit)
+    return {"items": [_mail_out(m) for m in page.items], "next_cursor": page.next_cursor}
+
+
+@router.get(
+    "/inbound-quarantine/{mail_id}",
+    response={200: QuarantinedMailDetailOut, **ERRORS},
+    summary="One quarantined mail: its text and the names of its attachments",
+)
+@requires(P.SUPPORT_INBOUND_QUARANTINE)
+def get_quarantined_mail(request: HttpRequest, mail_id: str) -> dict[str, Any]:
+    mail = _quarantined(principal_of(request), mail_id, status__in=QUARANTINE_STATUSES)
+    read = quarantine.contents(mail)
+    return {
+        **_mail_out(mail),
+        "body": read.body,
+        "attachments": [a.filename for a in read.attachments],
+        "support_request": (
+            {"id": mail.support_request.pk, "name": mail.support_request.number}
+            if mail.support_request
+            else None
+        ),
+    }
+
+
+@router.post(
+    "/inbound-quarantine/{mail_id}/release",
+    response={200: SupportRequestOut, **ERRORS},
+    summary="Release a quarantined mail to an open request (request_id) or a new one (customer_id)",
+)
+@requires(P.SUPPORT_INBOUND_QUARANTINE)
+def release_quarantined_mail(request: HttpRequest, mail_id: str, payload: ReleaseIn) -> dict[str, Any]:
+    from partnerdesk.tenancy.models import Organization
 
     principal = principal_of(request)
-    flags = policy.visible(principal, PartnerFlag).select_related("partner")
-    page = paginate(flags, ordering=["-created_at", "-id"], cursor=cursor, limit=limit)
-    items = [
-        {
-            "id": f.id,
-            "partner": _ref(f.partner),
-            "reason": f.reason,
-            "remediation": f.remediation,
-            "created_at": f.created_at,
-        }
-        for f in page.items
-    ]
-    return {"items": items, "next_cursor": page.next_cursor}
+    mail = _quarantined(principal, mail_id, status=InboundMail.Status.QUARANTINED)
+    support_request = (
+        policy.get_visible(principal, queries.support_requests(principal), pk=payload.request_id)
+        if payload.request_id
+        else None
+    )
+    customer = (
+        policy.get_visible(
+            principal,
+            Organization,
+            pk=payload.customer_id,
+            kind=OrgKind.CUSTOMER,
+            partner=principal.organization,
+        )
+        if payload.customer_id
+        else None
+    )
+    released = quarantine.release(principal, mail, support_request=support_request, customer=customer)
+    return support_out(queries.support_requests(principal).get(pk=released.pk))
+
+
+@router.post(
+    "/inbound-quarantine/{mail_id}/discard",
+    response={204: None, **ERRORS},
+    summary="Discard a quarantined mail (its content is deleted)",
+)
+@requires(P.SUPPORT_INBOUND_QUARANTINE)
+def discard_quarantined_mail(request: HttpRequest, mail_id: str) -> Status:
+    principal = principal_of(request)
+    quarantine.discard(principal, _quarantined(principal, mail_id, status=InboundMail.Status.QUARANTINED))
+    return Status(204, None)

@@ -123,6 +123,12 @@ class FlagForm(forms.Form):
     remediation = forms.CharField(label=_("Remediation plan"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class FlagResolveForm(forms.Form):
+    note = forms.CharField(
+        label=_("How it was resolved"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
 class ProfileForm(forms.Form):
     email = forms.EmailField(label=_("Support e-mail"), required=False)
     phone = forms.CharField(label=_("Support phone"), max_length=40, required=False)
@@ -193,3 +199,28 @@ class SubscriptionContactForm(forms.Form):
         self.fields["subscription"].queryset = subscriptions  # type: ignore[attr-defined]
         self.fields["subscription"].label_from_instance = lambda s: f"{s.customer.name}: {s}"  # type: ignore[attr-defined]
         self.fields["name"].help_text = _("Leave name and e-mail empty to remove the designated contact.")
+
+
+class ReleaseForm(forms.Form):
+    """Where a quarantined mail goes: an open request, or a new request for a customer."""
+
+    support_request: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label=_("Add it to the open request"), queryset=SupportRequest.objects.none(), required=False
+    )
+    customer: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label=_("Or open a new request for"), queryset=SupportRequest.objects.none(), required=False
+    )
+
+    def __init__(self, *args: Any, requests: Any, customers: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["support_request"].queryset = requests  # type: ignore[attr-defined]
+        self.fields["support_request"].label_from_instance = (  # type: ignore[attr-defined]
+            lambda r: f"{r.number} · {r.customer.name} · {r.title}"
+        )
+        self.fields["customer"].queryset = customers  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if bool(data.get("support_request")) == bool(data.get("customer")):
+            raise forms.ValidationError(_("Choose an open request, or a customer to open a new request for."))
+        return data

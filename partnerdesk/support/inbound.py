@@ -14,18 +14,19 @@ import re
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
-from email.utils import parseaddr
+from email.utils import getaddresses, parseaddr
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 
-from partnerdesk.access.permissions import Permission
+from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import principal_for
 from partnerdesk.accounts.models import User
 from partnerdesk.errors import DomainError
 from partnerdesk.support import services
-from partnerdesk.support.models import InboundMail, Message, SupportRequest
+from partnerdesk.support.models import InboundMail, Message, SupportProfile, SupportRequest
+from partnerdesk.tenancy.models import Organization
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +48,14 @@ def process(raw: bytes) -> InboundMail:
     try:
         with transaction.atomic():
             request = _append(raw, message_id)
+            sender, subject = _sender_and_subject(raw)
             return InboundMail.objects.create(
-                message_id=message_id, status=InboundMail.Status.APPENDED, support_request=request
+                message_id=message_id,
+                status=InboundMail.Status.APPENDED,
+                support_request=request,
+                partner_id=request.partner_id,
+                sender=sender,
+                subject=subject,
             )
     except IntegrityError:
         # Another worker appended the same Message-ID in between.
@@ -65,15 +72,70 @@ def process(raw: bytes) -> InboundMail:
 
 
 def _quarantine(raw: bytes, message_id: str, reason: str) -> InboundMail:
+    sender, subject = _sender_and_subject(raw)
     mail, _created = InboundMail.objects.get_or_create(
         message_id=message_id,
         defaults={
             "status": InboundMail.Status.QUARANTINED,
             "error": reason[:2000],
             "raw": raw[:MAX_RAW_BYTES],
+            "sender": sender,
+            "subject": subject,
+            "partner": _desk(raw, sender, subject),
         },
     )
     return mail
+
+
+def _sender_and_subject(raw: bytes) -> tuple[str, str]:
+    try:
+        parsed = message_from_bytes(raw, policy=default_policy)
+        sender = parseaddr(str(parsed.get("From", "")))[1].strip().lower()
+        return sender[:320], str(parsed.get("Subject", "")).strip()[:300]
+    except Exception:
+        return "", ""
+
+
+def _desk(raw: bytes, sender: str, subject: str) -> Organization | None:
+    """The partner desk a quarantined mail was addressed to, so only that desk sees it.
+
+    In order: the request its subject names, the partner of the customer its sender belongs to,
+    the partner whose support address it was sent to. None when nothing names a desk.
+    """
+    match = NUMBER.search(subject)
+    if match is not None:
+        request = SupportRequest.objects.select_related("partner").filter(number=match.group(1)).first()
+        if request is not None:
+            return request.partner
+    if sender:
+        user = (
+            User.objects.select_related("organization__partner")
+            .filter(email__iexact=sender, organization__kind=OrgKind.CUSTOMER)
+            .first()
+        )
+        if user is not None and user.organization.partner is not None:
+            return user.organization.partner
+    try:
+        parsed = message_from_bytes(raw, policy=default_policy)
+        addresses = [
+            a.lower()
+            for _name, a in getaddresses(
+                [str(v) for v in parsed.get_all("To", []) + parsed.get_all("Cc", [])]
+            )
+            if a
+        ]
+    except Exception:
+        addresses = []
+    if addresses:
+        profile = (
+            SupportProfile.objects.select_related("partner")
+            .filter(email__in=addresses)
+            .exclude(email="")
+            .first()
+        )
+        if profile is not None:
+            return profile.partner
+    return None
 
 
 def _message_id(raw: bytes) -> str:

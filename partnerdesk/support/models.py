@@ -482,6 +482,12 @@ class PartnerFlag(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Set once, when the operator is satisfied the remediation plan was followed; the flag stays.
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    resolution_note = models.TextField(_("resolution note"), blank=True)
 
     class Meta:
         indexes = [
@@ -490,7 +496,11 @@ class PartnerFlag(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.partner_id} {self.created_at}"
+        return self.partner.name
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.resolved_at is not None
 
 
 class SlaNotice(models.Model):
@@ -516,22 +526,42 @@ class SlaNotice(models.Model):
 
 
 class InboundMail(models.Model):
-    """A received e-mail, by Message-ID, so processing it twice appends once; a malformed one is
-    kept as quarantined for a person to look at.
+    """A received e-mail, by Message-ID, so processing it twice appends once; one that cannot be
+    appended is kept as quarantined until the partner's desk it was addressed to releases it to a
+    request or discards it (the row stays, so the same Message-ID is never processed again).
     """
 
     class Status(models.TextChoices):
         APPENDED = "appended", _("Appended")
         QUARANTINED = "quarantined", _("Quarantined")
+        RELEASED = "released", _("Released to a request")
+        DISCARDED = "discarded", _("Discarded")
 
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     message_id = models.CharField(max_length=300, unique=True)
     status = models.CharField(max_length=16, choices=Status.choices)
+    # The desk the mail was addressed to (by the request number, the sender or the desk's address);
+    # None when nothing names one: then no partner sees it.
+    partner = models.ForeignKey(
+        "tenancy.Organization", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     support_request = models.ForeignKey(
         SupportRequest, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    sender = models.CharField(max_length=320, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
     error = models.TextField(blank=True)
     raw = models.BinaryField(blank=True)
     received_at = models.DateTimeField(default=timezone.now)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["partner", "status", "-received_at", "-id"], name="inbound_desk_status"),
+        ]
 
     def __str__(self) -> str:
-        return self.message_id
+        return self.subject or self.message_id

@@ -243,30 +243,36 @@ SELF_HELP_MAX_RESULTS = 20
 def self_help_articles(
     principal: Principal, text: str, service_id: Any = None, *, limit: int = 5
 ) -> list[HelpArticle]:
-    """The best-matching articles the principal may read, those about the chosen service first."""
+    """The articles the principal may read that best match the problem `text` describes.
+
+    Relevance decides (full text: the words of the request's title and description); the reader's
+    language comes first, and an article about the chosen service wins only between equal matches,
+    so an unrelated article about the service never hides the one that answers the problem.
+    Articles about the service that match no word fill the remaining places.
+    """
     if service_id:
         try:
             service_id = uuid.UUID(str(service_id))
         except ValueError:
             raise DomainError(_("Unknown service."), code="invalid_service") from None
     articles = policy.visible(principal, HelpArticle).filter(published=True)
-    found = search.search(articles, text, limit=limit * 2)
+    found = search.search(articles, text, limit=limit * 4)
     language = principal.user.effective_language
-    found.sort(key=lambda a: a.language != language)  # stable: relevance within each language
+    about: set[Any] = set()
     if service_id:
         about = set(
-            HelpArticle.services.through.objects.filter(service_id=service_id).values_list(
-                "helparticle_id", flat=True
-            )
+            HelpArticle.services.through.objects.filter(
+                service_id=service_id, helparticle_id__in=[a.pk for a in found]
+            ).values_list("helparticle_id", flat=True)
         )
-        found.sort(key=lambda a: a.pk not in about)
-        if len(found) < limit:
-            extra = (
-                articles.filter(services__id=service_id)
-                .exclude(pk__in=[a.pk for a in found])
-                .order_by("-updated_at")
-            )
-            found += list(extra[: limit - len(found)])
+    found.sort(key=lambda a: (a.language != language, -round(getattr(a, "rank", 0.0), 6), a.pk not in about))
+    if service_id and len(found) < limit:
+        extra = (
+            articles.filter(services__id=service_id)
+            .exclude(pk__in=[a.pk for a in found])
+            .order_by("-updated_at")
+        )
+        found += list(extra[: limit - len(found)])
     return found[:limit]
 
 

@@ -151,7 +151,8 @@ def _idempotency_keys(principal: Principal, queryset: models.QuerySet[Any]) -> m
 
 @scoped("support.inboundmail")
 def _inbound_mail(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    # The log of mail received for a support request is the partner desk's, like its internal notes.
+    # Mail received for a partner's desk (appended or quarantined) is that desk's, like its internal
+    # notes; mail that names no desk is seen by no one.
     if principal.kind == OrgKind.PARTNER:
-        return queryset.filter(support_request__partner_id=principal.organization.pk)
+        return queryset.filter(partner_id=principal.organization.pk)
     return queryset.none()

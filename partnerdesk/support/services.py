@@ -239,10 +239,21 @@ class NewSupportRequest:
     service: Service | None = None
 
 
-def create_support_request(principal: Principal, data: NewSupportRequest) -> SupportRequest:
-    """Open a request from a customer to its partner (a partner agent may do so on behalf)."""
-    principal.require(P.SUPPORT_REQUESTS)
-    customer = principal.organization
+def create_support_request(
+    principal: Principal, data: NewSupportRequest, *, customer: Organization | None = None
+) -> SupportRequest:
+    """Open a request from a customer to its partner (a partner agent may do so on behalf).
+
+    `customer` is for the partner's desk opening one for its own customer from a mail it received
+    (a quarantined mail released to a new request); otherwise the customer is the principal's.
+    """
+    if customer is None:
+        principal.require(P.SUPPORT_REQUESTS)
+        customer = principal.organization
+    else:
+        principal.require(P.SUPPORT_INBOUND_QUARANTINE)
+        if customer.partner_id != principal.organization.pk:
+            raise NotFound(_("Not found."))
     if not customer.is_customer or customer.partner_id is None:
         raise Forbidden(_("Only a customer opens support requests."), code="customers_only")
     if data.contact_method not in SupportRequest.ContactMethod.values:
@@ -910,6 +921,29 @@ def flag_partner(
             target=flag,
             organization=partner,
             after={"reason": flag.reason, "remediation": flag.remediation},
+        )
+    return flag
+
+
+def resolve_flag(principal: Principal, flag: PartnerFlag, *, note: str) -> PartnerFlag:
+    """Mark a partner's flag resolved, saying why; a flag is resolved once and never reopened."""
+    principal.require(P.SUPPORT_OPERATOR_DESK)
+    note = _clean(note, _("Note"))
+    now = timezone.now()
+    with transaction.atomic():
+        resolved = PartnerFlag.objects.filter(pk=flag.pk, resolved_at__isnull=True).update(
+            resolved_at=now, resolved_by=principal.user, resolution_note=note
+        )
+        if not resolved:
+            raise Conflict(_("This flag is already resolved."), code="flag_already_resolved")
+        flag.refresh_from_db()
+        audit.record(
+            principal,
+            action="partner.flag_resolved",
+            target=flag,
+            organization=flag.partner,
+            before={"resolved": False},
+            after={"resolved": True, "note": note},
         )
     return flag
 

@@ -22,6 +22,22 @@ urlpatterns = [
     path("partner/support/<uuid:request_id>/", views.partner_request_detail, name="partner_request_detail"),
     path("partner/support/<uuid:request_id>/escalate/", views.partner_escalate, name="partner_escalate"),
     path("partner/support/files/<uuid:attachment_id>/", views.partner_attachment, name="partner_attachment"),
+    path("partner/support-quarantine/", views.partner_quarantine, name="partner_quarantine"),
+    path(
+        "partner/support-quarantine/<uuid:mail_id>/",
+        views.partner_quarantine_detail,
+        name="partner_quarantine_detail",
+    ),
+    path(
+        "partner/support-quarantine/<uuid:mail_id>/release/",
+        views.partner_quarantine_release,
+        name="partner_quarantine_release",
+    ),
+    path(
+        "partner/support-quarantine/<uuid:mail_id>/discard/",
+        views.partner_quarantine_discard,
+        name="partner_quarantine_discard",
+    ),
     path("partner/service-requests/", views.partner_service_queue, name="partner_service_queue"),
     path("partner/service-requests/new/", views.partner_service_create, name="partner_service_create"),
     path(
@@ -42,6 +58,11 @@ urlpatterns = [
         name="operator_attachment",
     ),
     path("operator/partner-flags/", views.operator_flags, name="operator_flags"),
+    path(
+        "operator/partner-flags/<uuid:flag_id>/resolve/",
+        views.operator_flag_resolve,
+        name="operator_flag_resolve",
+    ),
     path("operator/support-topics/", views.operator_topics, name="operator_topics"),
     path("operator/help-articles/", views.operator_articles, name="operator_articles"),
     path("operator/support/reports/", reports.operator_reports, name="operator_reports"),

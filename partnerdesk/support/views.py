@@ -22,13 +22,15 @@ from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import principal_of
 from partnerdesk.access.web import requires
+from partnerdesk.confirm import Confirmation, confirmation, confirmed
 from partnerdesk.errors import DomainError
 from partnerdesk.pagination import paginate
-from partnerdesk.support import forms, queries, services
+from partnerdesk.support import forms, quarantine, queries, services
 from partnerdesk.support.models import (
     Attachment,
     CannedReply,
     HelpArticle,
+    InboundMail,
     Note,
     PartnerFlag,
     SavedView,
@@ -290,7 +292,9 @@ def partner_queue(request: HttpRequest) -> HttpResponse:
             "saved_views": policy.visible(principal, SavedView).filter(queue="partner_support"),
             "query_string": urlencode(query),
             "view_form": forms.SavedViewForm(initial={"query": urlencode(query)}),
-            "flags": policy.visible(principal, PartnerFlag).order_by("-created_at")[:5],
+            "flags": policy.visible(principal, PartnerFlag)
+            .filter(resolved_at__isnull=True)
+            .order_by("-created_at")[:5],
         },
     )
 
@@ -462,7 +466,9 @@ def partner_service_queue(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "statuses": ServiceRequest.Status.choices,
             "query_string": urlencode(query),
-            "flags": policy.visible(principal, PartnerFlag).order_by("-created_at")[:10],
+            "flags": policy.visible(principal, PartnerFlag)
+            .filter(resolved_at__isnull=True)
+            .order_by("-created_at")[:10],
             "detail_url": "support:partner_service_detail",
             "side": "partner",
         },
@@ -710,6 +716,25 @@ def operator_attachment(request: HttpRequest, attachment_id: str) -> HttpRespons
     return queries.attachment_response(principal_of(request), attachment_id)
 
 
+@require_POST
+@requires(P.SUPPORT_OPERATOR_DESK, portal="operator")
+def operator_flag_resolve(request: HttpRequest, flag_id: str) -> HttpResponse:
+    """Resolve a partner's flag from the operator's partner page, then go back there."""
+    principal = principal_of(request)
+    flag = policy.get_visible(principal, PartnerFlag.objects.select_related("partner"), pk=flag_id)
+    form = forms.FlagResolveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say how the flag was resolved."))
+    else:
+        try:
+            services.resolve_flag(principal, flag, note=form.cleaned_data["note"])
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("The flag is resolved."))
+    return redirect("tenancy:partner_detail", partner_id=flag.partner_id)
+
+
 @requires(P.SUPPORT_TOPICS_MANAGE, portal="operator")
 def operator_topics(request: HttpRequest) -> HttpResponse:
     principal = principal_of(request)
@@ -845,3 +870,108 @@ def partner_sla(request: HttpRequest) -> HttpResponse:
 @requires(P.SUPPORT_SLA_MANAGE, portal="operator")
 def operator_sla(request: HttpRequest) -> HttpResponse:
     return _sla_policies(request, "operator")
+
+
+# --- partner center: quarantined inbound mail ------------------------------------------------------
+
+
+def _quarantined_mail(principal: Any, mail_id: str) -> InboundMail:
+    return policy.get_visible(
+        principal, InboundMail, public_id=mail_id, status=InboundMail.Status.QUARANTINED
+    )
+
+
+def _release_form(principal: Any, data: Any = None) -> forms.ReleaseForm:
+    """The desk's open requests (newest first) and its customers, as the release choices."""
+    from partnerdesk.tenancy.models import Organization
+
+    open_requests = (
+        queries.support_requests(principal)
+        .filter(merged_into__isnull=True)
+        .exclude(status__in=[SupportRequest.Status.RESOLVED, SupportRequest.Status.CLOSED])
+        .select_related("customer")
+        .order_by("-updated_at", "-id")[:200]
+    )
+    customers = policy.visible(principal, Organization).filter(
+        kind=OrgKind.CUSTOMER, partner_id=principal.organization.pk
+    )
+    return forms.ReleaseForm(data, requests=open_requests, customers=customers.order_by("name", "id"))
+
+
+@requires(P.SUPPORT_INBOUND_QUARANTINE, portal="partner")
+def partner_quarantine(request: HttpRequest) -> HttpResponse:
+    """Mail for the desk that could not be appended to a request, newest first."""
+    principal = principal_of(request)
+    mails = policy.visible(principal, InboundMail).filter(status=InboundMail.Status.QUARANTINED)
+    page = paginate(mails, ordering=["-received_at", "-id"], cursor=request.GET.get("cursor"), limit=50)
+    return render(request, "support/quarantine_list.html", {"page": page})
+
+
+@requires(P.SUPPORT_INBOUND_QUARANTINE, portal="partner")
+def partner_quarantine_detail(request: HttpRequest, mail_id: str) -> HttpResponse:
+    """One quarantined mail: who sent it, why it waits, its text and files, and what to do with it."""
+    principal = principal_of(request)
+    mail = _quarantined_mail(principal, mail_id)
+    return render(
+        request,
+        "support/quarantine_detail.html",
+        {"mail": mail, "contents": quarantine.contents(mail), "form": _release_form(principal)},
+    )
+
+
+@require_POST
+@requires(P.SUPPORT_INBOUND_QUARANTINE, portal="partner")
+def partner_quarantine_release(request: HttpRequest, mail_id: str) -> HttpResponse:
+    principal = principal_of(request)
+    mail = _quarantined_mail(principal, mail_id)
+    form = _release_form(principal, request.POST)
+    if form.is_valid():
+        try:
+            released = quarantine.release(
+                principal,
+                mail,
+                support_request=form.cleaned_data["support_request"],
+                customer=form.cleaned_data["customer"],
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+            status = _error_status(error)
+        else:
+            messages.success(request, _("The mail was added to %(number)s.") % {"number": released.number})
+            return redirect("support:partner_request_detail", request_id=released.pk)
+    else:
+        status = 400
+    return render(
+        request,
+        "support/quarantine_detail.html",
+        {"mail": mail, "contents": quarantine.contents(mail), "form": form},
+        status=status,
+    )
+
+
+@require_POST
+@requires(P.SUPPORT_INBOUND_QUARANTINE, portal="partner")
+def partner_quarantine_discard(request: HttpRequest, mail_id: str) -> HttpResponse:
+    principal = principal_of(request)
+    mail = _quarantined_mail(principal, mail_id)
+    if not confirmed(request):
+        return confirmation(
+            request,
+            Confirmation(
+                title=_("Discard the mail %(subject)s?") % {"subject": mail.subject or mail.message_id},
+                consequences=[
+                    _("The mail from %(sender)s and its attachments are deleted; no request gets it.")
+                    % {"sender": mail.sender or _("an unknown sender")},
+                    _("This cannot be undone."),
+                ],
+                button=_("Discard mail"),
+                back=reverse("support:partner_quarantine_detail", args=[mail.public_id]),
+            ),
+        )
+    try:
+        quarantine.discard(principal, mail)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The mail was discarded."))
+    return redirect("support:partner_quarantine")

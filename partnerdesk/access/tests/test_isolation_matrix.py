@@ -75,7 +75,14 @@ from partnerdesk.directory.models import Domain, Group
 from partnerdesk.errors import DomainError
 from partnerdesk.health.models import HealthIssue, MessageAttachment, MessagePost, PlannedMaintenance
 from partnerdesk.subscriptions.models import ChangeRequest, Subscription
-from partnerdesk.support.models import Attachment, ServiceRequest, SupportRequest, SupportTopic
+from partnerdesk.support.models import (
+    Attachment,
+    InboundMail,
+    PartnerFlag,
+    ServiceRequest,
+    SupportRequest,
+    SupportTopic,
+)
 from partnerdesk.tenancy.models import DelegatedRelationship, Organization
 from partnerdesk.testing import World, database_state, make_user
 from partnerdesk.urls import api
@@ -133,6 +140,8 @@ class Tree:
     maintenance: PlannedMaintenance
     message: MessagePost
     message_attachment: MessageAttachment
+    flag: PartnerFlag
+    mail: InboundMail
 
 
 def build_tree(world: World, side: str, topic: SupportTopic) -> Tree:
@@ -239,6 +248,18 @@ def build_tree(world: World, side: str, topic: SupportTopic) -> Tree:
         message_attachment=MessageAttachment.objects.create(
             message=message, name=f"{marker}.txt", file=f"probe/{marker}.txt", size=1
         ),
+        mail=InboundMail.objects.create(
+            message_id=f"<{marker}@mail.test>",
+            status=InboundMail.Status.QUARANTINED,
+            partner=partner,
+            sender=f"someone@{customer.initial_domain}",
+            subject=f"{marker} mail",
+            error="no request number in the subject",
+            raw=b"Subject: probe\r\n\r\nHello.\r\n",
+        ),
+        flag=PartnerFlag.objects.create(
+            partner=partner, service_request=service_request, reason=f"{marker} flag", remediation="Train."
+        ),
     )
 
 
@@ -333,6 +354,9 @@ PARAMETERS: dict[str, Callable[[Tree, str, str], Target]] = {
     "product_id": lambda tree, route, method: Target(str(tree.product.pk), EVERY_SIDE),
     "sku_id": lambda tree, route, method: Target(str(tree.sku.pk), EVERY_SIDE),
     "offer_id": lambda tree, route, method: Target(str(tree.offer.pk), EVERY_SIDE),
+    # The operator flags partners, so it reaches every partner's flags (an explicit role).
+    "flag_id": lambda tree, route, method: Target(str(tree.flag.pk), OPERATOR),
+    "mail_id": lambda tree, route, method: Target(str(tree.mail.public_id)),
     "decision": lambda tree, route, method: Target("accept"),
     "what": lambda tree, route, method: Target("sku"),
     "action": _action,
