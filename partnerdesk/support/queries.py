@@ -18,6 +18,7 @@ from partnerdesk.access import policy, rules
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import Principal
 from partnerdesk.errors import DomainError
+from partnerdesk.health.queries import active_issues_for_services
 from partnerdesk.sql import BoundedCount, bounded_count
 from partnerdesk.support import search, sla
 from partnerdesk.support.models import (
@@ -277,13 +278,9 @@ def self_help_articles(
 
 
 def active_health_issues(service_ids: list[Any]) -> list[Any]:
-    """Published, unresolved service-health issues for these services (empty until health provides it)."""
+    """Published, unresolved service-health issues for these services (health is a layer below)."""
     ids = [s for s in service_ids if s]
     if not ids:
-        return []
-    try:
-        from partnerdesk.health.queries import active_issues_for_services
-    except ImportError:
         return []
     return list(active_issues_for_services(ids)[:10])
 
