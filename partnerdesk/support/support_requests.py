@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,7 +21,7 @@ from partnerdesk.access.permissions import Permission
 from partnerdesk.access.principal import Principal
 from partnerdesk.audit import services as audit
 from partnerdesk.errors import Conflict, DomainError, Forbidden, NotFound
-from partnerdesk.support import sla, tickets
+from partnerdesk.support import sla, tickets, timeline
 from partnerdesk.support.common import (
     UNSET,
     clean,
@@ -64,12 +65,17 @@ class NewSupportRequest:
 
 
 def create_support_request(
-    principal: Principal, data: NewSupportRequest, *, customer: Organization | None = None
+    principal: Principal,
+    data: NewSupportRequest,
+    *,
+    customer: Organization | None = None,
+    attachment: UploadedFile | None = None,
 ) -> SupportRequest:
     """Open a request from a customer to its partner (a partner agent may do so on behalf).
 
     `customer` is for the partner's desk opening one for its own customer from a mail it received
     (a quarantined mail released to a new request); otherwise the customer is the principal's.
+    `attachment` is stored in the same transaction: a refused file leaves no request opened.
     """
     if customer is None:
         principal.require(P.SUPPORT_REQUESTS)
@@ -118,6 +124,8 @@ def create_support_request(
             support_context(request, customer=customer.name),
             "support.new",
         )
+        if attachment is not None:
+            timeline.add_attachment(principal, attachment, support_request=request)
     return request
 
 

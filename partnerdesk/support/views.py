@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -116,23 +115,20 @@ def admin_request_create(request: HttpRequest) -> HttpResponse:
             self_help = _self_help(principal, data)
         else:
             try:
-                # One submit: a refused attachment must not leave the request opened (and re-submitted).
-                with transaction.atomic():
-                    created = support_requests.create_support_request(
-                        principal,
-                        support_requests.NewSupportRequest(
-                            title=data["title"],
-                            description=data["description"],
-                            severity=data["severity"],
-                            service=data["service"],
-                            contact_name=data["contact_name"],
-                            contact_email=data["contact_email"],
-                            contact_phone=data["contact_phone"],
-                            contact_method=data["contact_method"],
-                        ),
-                    )
-                    if data.get("attachment"):
-                        timeline.add_attachment(principal, data["attachment"], support_request=created)
+                created = support_requests.create_support_request(
+                    principal,
+                    support_requests.NewSupportRequest(
+                        title=data["title"],
+                        description=data["description"],
+                        severity=data["severity"],
+                        service=data["service"],
+                        contact_name=data["contact_name"],
+                        contact_email=data["contact_email"],
+                        contact_phone=data["contact_phone"],
+                        contact_method=data["contact_method"],
+                    ),
+                    attachment=data.get("attachment") or None,
+                )
             except DomainError as error:
                 form.add_error(None, error.message)
                 return render(
