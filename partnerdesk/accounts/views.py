@@ -211,7 +211,12 @@ def profile(request: HttpRequest) -> HttpResponse:
     user = principal.user
     form = forms.ProfileForm(
         request.POST or None,
-        initial={"display_name": user.display_name, "language": user.language, "time_zone": user.time_zone},
+        initial={
+            "display_name": user.display_name,
+            "language": user.language,
+            "time_zone": user.time_zone,
+            "subscription_notices": user.subscription_notices,
+        },
     )
     if request.method == "POST" and form.is_valid():
         changes = {k: v for k, v in form.cleaned_data.items() if getattr(user, k) != v}
