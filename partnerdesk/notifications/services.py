@@ -70,6 +70,20 @@ def claim_notice(*, object_type: str, object_id: Any, kind: str, due_at: datetim
     return True
 
 
+def threshold_windows(thresholds: tuple[int, ...]) -> list[tuple[int, timedelta, timedelta]]:
+    """For reminders N days before a due time (largest first): each N with the stretch before the due
+    time in which it is the nearest one, as (N, nearer, farther).
+
+    (30, 7) gives (30, 7 days, 30 days) and (7, 0, 7 days): a job that was down through the 30-day
+    mark and runs 5 days before sends the 7-day reminder only, not both.
+    """
+    nearer = [*thresholds[1:], 0]
+    return [
+        (days, timedelta(days=near), timedelta(days=days))
+        for days, near in zip(thresholds, nearer, strict=True)
+    ]
+
+
 def mail_domain() -> str:
     """The domain of the product's Message-IDs: the one it sends from."""
     return settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">").strip() or "partnerdesk.test"

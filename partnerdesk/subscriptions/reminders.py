@@ -13,7 +13,6 @@ a new term or a new suspension fires its reminders again. A cancelled subscripti
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,13 +25,12 @@ from partnerdesk.access.permissions import Role
 from partnerdesk.accounts.services import notice_recipients, queue_notice
 from partnerdesk.catalog.models import Offer
 from partnerdesk.notifications.models import SentNotice
-from partnerdesk.notifications.services import claim_notice, queue_mail
+from partnerdesk.notifications.services import claim_notice, queue_mail, threshold_windows
 from partnerdesk.sql import keyset_batches
 from partnerdesk.subscriptions.common import retention
 from partnerdesk.subscriptions.models import Subscription
 
-# Days before the due time; only the nearest one that has come fires (a job that was down through the
-# 30-day mark and runs 5 days before sends the 7-day mail, not both).
+# Days before the due time; only the nearest one that has come fires (`threshold_windows`).
 THRESHOLDS = (30, 7)
 CUSTOMER_ROLES = frozenset({Role.GLOBAL_ADMIN})
 PARTNER_ROLES = frozenset({Role.PARTNER_GLOBAL_ADMIN, Role.BILLING_ADMIN})
@@ -46,18 +44,11 @@ OBJECT_TYPE = "subscription"
 BATCH = 200
 
 
-def windows() -> Iterator[tuple[int, timedelta, timedelta]]:
-    """Each threshold with the stretch before the due time in which it is the nearest one."""
-    for index, days in enumerate(THRESHOLDS):
-        nearer = THRESHOLDS[index + 1] if index + 1 < len(THRESHOLDS) else 0
-        yield days, timedelta(days=nearer), timedelta(days=days)
-
-
 def send_due(now: datetime | None = None) -> int:
     """Queue every term-end reminder and data-deletion warning that is due; return how many notices."""
     now = now or timezone.now()
     sent = 0
-    for days, nearer, farther in windows():
+    for days, nearer, farther in threshold_windows(THRESHOLDS):
         for auto_renew, kind in ((True, "renewal"), (False, "ending")):
             due = Subscription.objects.filter(
                 status=Subscription.Status.ACTIVE,

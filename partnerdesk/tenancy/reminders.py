@@ -8,7 +8,7 @@ expiry is reminded again.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -19,14 +19,14 @@ from django.utils import timezone
 from partnerdesk.access.permissions import ROLE_LABELS, Role
 from partnerdesk.accounts.services import notice_recipients, queue_notice
 from partnerdesk.notifications.models import SentNotice
-from partnerdesk.notifications.services import claim_notice
+from partnerdesk.notifications.services import claim_notice, threshold_windows
 from partnerdesk.sql import keyset_batches
 from partnerdesk.tenancy.models import DelegatedRelationship
 
 if TYPE_CHECKING:
     from partnerdesk.accounts.models import User
 
-# Days before the expiry; only the nearest one that has come fires.
+# Days before the expiry; only the nearest one that has come fires (`threshold_windows`).
 THRESHOLDS = (30, 7)
 OBJECT_TYPE = "relationship"
 BATCH = 200
@@ -36,9 +36,7 @@ def send_due(now: datetime | None = None) -> int:
     """Queue the expiry reminders that are due; return how many relationships were reminded."""
     now = now or timezone.now()
     sent = 0
-    for index, days in enumerate(THRESHOLDS):
-        nearer = timedelta(days=THRESHOLDS[index + 1] if index + 1 < len(THRESHOLDS) else 0)
-        farther = timedelta(days=days)
+    for days, nearer, farther in threshold_windows(THRESHOLDS):
         kind = f"expiring_{days}"
         notices = SentNotice.objects.filter(
             object_type=OBJECT_TYPE, object_id=OuterRef("pk"), kind=kind, due_at=OuterRef("expires_at")
