@@ -129,6 +129,9 @@ def test_each_admin_reads_it_in_their_language_and_time_zone(world, yearly, smtp
 
 
 def test_an_admin_who_opted_out_gets_no_reminder(world, yearly, smtp_server, web):
+    page = web("a1.global_admin").get("/account/profile/").content.decode()
+    assert 'id="id_subscription_notices" checked' in page
+    # An unticked checkbox is not posted: the admin turns the notices off.
     response = web("a1.global_admin").post(
         "/account/profile/", {"display_name": "Global Admin", "language": "", "time_zone": ""}
     )
