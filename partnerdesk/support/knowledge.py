@@ -58,6 +58,7 @@ def save_topic(
 
 
 def active_topics() -> Any:
+    """The topics a new service request may choose, by name."""
     return SupportTopic.objects.filter(active=True).order_by("name")
 
 
