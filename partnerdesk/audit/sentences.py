@@ -13,6 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from django.apps import apps
+from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import Promise
@@ -160,6 +164,10 @@ FIELDS: dict[str, Promise] = {
 }
 
 
+# Actions whose reason is one of a field's choices ("non_payment"), shown by the choice's label.
+REASON_FIELDS: dict[str, str] = {"subscription.suspended": "suspension_reason"}
+
+
 @dataclass(frozen=True)
 class FieldChange:
     label: str
@@ -171,15 +179,40 @@ def _label(key: str) -> str:
     return str(FIELDS[key]) if key in FIELDS else key.replace("_", " ").capitalize()
 
 
-def _value(value: Any) -> str:
+def _model(event: AuditEvent) -> type[models.Model] | None:
+    """The model the event's object is an instance of ("subscriptions.subscription"), if it still exists."""
+    try:
+        return apps.get_model(event.object_type)
+    except (LookupError, ValueError):
+        return None
+
+
+def _choice(model: type[models.Model] | None, key: str, value: Any) -> str | None:
+    """The translated label of `value` among the choices of `model.key` ("suspended" → "Suspended")."""
+    if key == "language":
+        return dict(settings.LANGUAGES).get(str(value))
+    if model is None or not isinstance(value, str):
+        return None
+    try:
+        field = model._meta.get_field(key)
+    except FieldDoesNotExist:
+        return None
+    labels = dict(getattr(field, "flatchoices", None) or ())
+    return str(labels[value]) if value in labels else None
+
+
+def _value(value: Any, key: str = "", model: type[models.Model] | None = None) -> str:
     if value is None or value == "":
         return "—"
+    label = _choice(model, key, value)
+    if label is not None:
+        return label
     if isinstance(value, bool):
         return gettext("Yes") if value else gettext("No")
     if isinstance(value, list):
-        return ", ".join(_value(v) for v in value) or "—"
+        return ", ".join(_value(v, key, model) for v in value) or "—"
     if isinstance(value, dict):
-        return "; ".join(f"{_label(k)}: {_value(v)}" for k, v in value.items())
+        return "; ".join(f"{_label(k)}: {_value(v, k, model)}" for k, v in value.items())
     if isinstance(value, str) and len(value) >= 19 and value[4:5] == "-" and value[10:11] == "T":
         moment = parse_datetime(value)
         if isinstance(moment, datetime):
@@ -194,8 +227,9 @@ def changes(event: AuditEvent) -> list[FieldChange]:
     before = event.before if isinstance(event.before, dict) else {}
     after = event.after if isinstance(event.after, dict) else {}
     keys = list(dict.fromkeys([*before, *after]))
+    model = _model(event)
     return [
-        FieldChange(_label(key), _value(before.get(key)), _value(after.get(key)))
+        FieldChange(_label(key), _value(before.get(key), key, model), _value(after.get(key), key, model))
         for key in keys
         if before.get(key) != after.get(key) or key not in before
     ]
@@ -227,5 +261,7 @@ def sentence(event: AuditEvent) -> str:
         what = gettext(phrase) % {"object": thing}
     text = gettext("%(actor)s %(what)s") % {"actor": actor(event), "what": what}
     if event.reason:
-        text = gettext("%(sentence)s: %(reason)s") % {"sentence": text, "reason": event.reason}
+        field = REASON_FIELDS.get(event.action, "")
+        reason = (_choice(_model(event), field, event.reason) if field else None) or event.reason
+        text = gettext("%(sentence)s: %(reason)s") % {"sentence": text, "reason": reason}
     return text

@@ -13,6 +13,8 @@ from partnerdesk.access.principal import delegated_principal, principal_for
 from partnerdesk.audit import sentences
 from partnerdesk.audit import services as audit
 from partnerdesk.audit.models import AuditEvent
+from partnerdesk.subscriptions import lifecycle
+from partnerdesk.subscriptions.tests.conftest import agent, build_catalog, subscribe
 from partnerdesk.testing import World, database_state
 
 pytestmark = pytest.mark.django_db
@@ -106,3 +108,19 @@ def test_the_sentence_is_in_the_viewers_language(
     admin.save(update_fields=["language"])
     page = web("a1.global_admin").get("/admin/audit/").content.decode()
     assert expected in page
+
+
+def test_codes_read_as_their_labels(world: World) -> None:
+    subscription = lifecycle.suspend(
+        agent(world), subscribe(world, build_catalog().basic_monthly, 5), reason="non_payment"
+    )
+    event = AuditEvent.objects.get(action="subscription.suspended")
+
+    assert event.object_label == str(subscription)
+    assert sentences.sentence(event).endswith(f"suspended {subscription}: Non-payment")
+    assert ("Status", "Active", "Suspended") in [
+        (c.label, c.before, c.after) for c in sentences.changes(event)
+    ]
+    assert ("Suspension reason", "—", "Non-payment") in [
+        (c.label, c.before, c.after) for c in sentences.changes(event)
+    ]
