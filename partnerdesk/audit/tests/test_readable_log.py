@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from partnerdesk.access.principal import delegated_principal, principal_for
 from partnerdesk.audit import sentences
@@ -116,11 +117,10 @@ def test_codes_read_as_their_labels(world: World) -> None:
     )
     event = AuditEvent.objects.get(action="subscription.suspended")
 
+    with translation.override("en"):
+        sentence = sentences.sentence(event)
+        changes = [(c.label, c.before, c.after) for c in sentences.changes(event)]
     assert event.object_label == str(subscription)
-    assert sentences.sentence(event).endswith(f"suspended {subscription}: Non-payment")
-    assert ("Status", "Active", "Suspended") in [
-        (c.label, c.before, c.after) for c in sentences.changes(event)
-    ]
-    assert ("Suspension reason", "—", "Non-payment") in [
-        (c.label, c.before, c.after) for c in sentences.changes(event)
-    ]
+    assert sentence.endswith(f"suspended {subscription}: Non-payment")
+    assert ("Status", "Active", "Suspended") in changes
+    assert ("Suspension reason", "—", "Non-payment") in changes
