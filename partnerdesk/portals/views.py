@@ -474,7 +474,7 @@ def admin_cards(principal: Principal) -> list[Card]:
             _card(
                 "admin-change-requests",
                 n,
-                _url("subscriptions:admin_subscriptions", fragment="change-requests"),
+                _url("subscriptions:admin_change_requests", {"show": "open"}),
                 ngettext(
                     "%(count)s change request awaits your partner",
                     "%(count)s change requests await your partner",
