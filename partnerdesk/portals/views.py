@@ -410,7 +410,7 @@ def admin_cards(principal: Principal) -> list[Card]:
     cards: list[Card] = []
     customer = principal.organization
     if principal.has(P.HEALTH_VIEW):
-        n = bounded_count(health.active_issues(principal))
+        n = bounded_count(health.active_issues(principal, shown_only=True))
         cards.append(
             _card(
                 "admin-incidents",
