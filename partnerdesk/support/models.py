@@ -434,7 +434,8 @@ class Deflection(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
-        return f"{self.customer_id} {self.created_at}"
+        # The audit log names a deflection by the article that solved it ("… with the help article X").
+        return self.article.title if self.article is not None else self.query
 
 
 class CannedReply(models.Model):

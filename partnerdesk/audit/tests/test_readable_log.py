@@ -14,8 +14,10 @@ from partnerdesk.access.principal import delegated_principal, principal_for
 from partnerdesk.audit import sentences
 from partnerdesk.audit import services as audit
 from partnerdesk.audit.models import AuditEvent
-from partnerdesk.subscriptions import lifecycle
+from partnerdesk.subscriptions import change_requests, lifecycle
 from partnerdesk.subscriptions.tests.conftest import agent, build_catalog, subscribe
+from partnerdesk.support import services as support
+from partnerdesk.support.models import HelpArticle
 from partnerdesk.testing import World, database_state
 
 pytestmark = pytest.mark.django_db
@@ -124,3 +126,22 @@ def test_codes_read_as_their_labels(world: World) -> None:
     assert sentence.endswith(f"suspended {subscription}: Non-payment")
     assert ("Status", "Active", "Suspended") in changes
     assert ("Suspension reason", "—", "Non-payment") in changes
+
+
+def test_a_change_request_and_a_deflection_are_named_not_numbered(world: World) -> None:
+    subscription = subscribe(world, build_catalog().basic_monthly, 5)
+    admin = principal_for(world.user("a1.global_admin"))
+    change_requests.request_change(admin, subscription, kind="increase", seats=8)
+    article = HelpArticle.objects.create(
+        author_organization=world.operator, title="Reset your password", body="Use the link."
+    )
+    support.record_deflection(admin, article=article, service=None, query="password")
+
+    with translation.override("en"):
+        asked = sentences.sentence(AuditEvent.objects.get(action="change_request.created"))
+        solved = AuditEvent.objects.get(action="support.deflected")
+        solved_sentence = sentences.sentence(solved)
+        solved_changes = [(c.label, c.after) for c in sentences.changes(solved)]
+    assert asked.endswith(f"asked for a change to {subscription}")
+    assert solved_sentence.endswith("solved a problem with the help article Reset your password")
+    assert ("Article", "Reset your password") in solved_changes
