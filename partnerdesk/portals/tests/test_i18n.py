@@ -228,3 +228,12 @@ def test_the_button_and_the_date_label_have_distinct_contexts(web, world):
     mail_is_slow = issue(world, build_catalog(world), "Mail is slow", publish=True)
     page = web("a1.global_admin").get(f"/admin/health/issues/{mail_is_slow.pk}/").content.decode()
     assert "<dt>End</dt>" in page  # the label, read in English until its context is translated
+
+
+def test_the_sender_of_a_mail_is_not_the_first_day_of_a_period():
+    """ "From" bare is the date filters' label ("Desde", "开始日期"); the quarantine's sender column
+    says it means the sender."""
+    for name in ("quarantine_list.html", "quarantine_detail.html"):
+        template = (Path(settings.BASE_DIR) / "support/templates/support" / name).read_text()
+        assert '{% translate "From" context "the sender of an e-mail" %}' in template
+        assert '{% translate "From" %}' not in template
