@@ -124,7 +124,7 @@ def record_deflection(
             action="support.deflected",
             target=deflection,
             organization=customer,
-            after={"article": str(article.pk) if article else None},
+            after={"article": article.title if article else None, "query": query.strip()[:300]},
         )
     return deflection
 
