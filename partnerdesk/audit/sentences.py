@@ -19,12 +19,13 @@ from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_lazy
 
 from partnerdesk.audit.models import AuditEvent
+from partnerdesk.texts import when
 
 
 def _(message: str) -> str:
@@ -322,7 +323,7 @@ def _value(
         if isinstance(moment, datetime):
             if timezone.is_naive(moment):
                 moment = timezone.make_aware(moment, UTC)
-            return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+            return when(moment)
     return str(value)
 
 

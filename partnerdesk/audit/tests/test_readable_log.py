@@ -19,7 +19,7 @@ from partnerdesk.audit import services as audit
 from partnerdesk.audit.models import AuditEvent
 from partnerdesk.subscriptions import change_requests, lifecycle
 from partnerdesk.subscriptions.tests.conftest import agent, build_catalog, subscribe
-from partnerdesk.support import services as support
+from partnerdesk.support import knowledge
 from partnerdesk.support.models import HelpArticle
 from partnerdesk.testing import World, database_state
 
@@ -138,7 +138,7 @@ def test_a_change_request_and_a_deflection_are_named_not_numbered(world: World) 
     article = HelpArticle.objects.create(
         author_organization=world.operator, title="Reset your password", body="Use the link."
     )
-    support.record_deflection(admin, article=article, service=None, query="password")
+    knowledge.record_deflection(admin, article=article, service=None, query="password")
 
     with translation.override("en"):
         asked = sentences.sentence(AuditEvent.objects.get(action="change_request.created"))

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from partnerdesk.access.principal import principal_for
-from partnerdesk.health import services
+from partnerdesk.health import preferences
 from partnerdesk.health.testing import Catalog, published_posts
 from partnerdesk.health.tests.test_list_filters import issue
 from partnerdesk.testing import World
@@ -43,7 +43,7 @@ def major_changes(catalog: Catalog, *, extra: int = 0) -> list[Any]:
 
 
 def show_only(world: World, *shown: Any) -> None:
-    services.update_preferences(principal_for(world.user(ADMIN)), service_ids=[s.pk for s in shown])
+    preferences.update_preferences(principal_for(world.user(ADMIN)), service_ids=[s.pk for s in shown])
 
 
 def test_a_post_about_a_hidden_service_is_not_counted(web: Any, world: World, catalog: Catalog) -> None:
