@@ -8,6 +8,7 @@ it made (`access.entry`); the URL test fails for any view that is not one of the
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -108,6 +109,12 @@ def requires(
                     refused = _ask_for_fresh_second_factor(request, principal)
                     if refused is not None:
                         return refused
+                    # (the middleware's principal is lazy: copy its fields, not the proxy)
+                    fields = {f.name: getattr(principal, f.name) for f in dataclasses.fields(Principal)}
+                    principal = Principal(
+                        **{**fields, "second_factor_at": freshness.session_verified_at(request)}
+                    )
+                    request.principal = principal  # type: ignore[attr-defined]
                 return view(request, *args, **kwargs)
             except DomainError as error:
                 return error_page(request, error)

@@ -6,7 +6,15 @@ app_name = "mfa"
 
 urlpatterns = [
     path("account/signin/verify/", views.verify, name="verify"),
+    path(
+        "account/signin/verify/webauthn/options/",
+        views.webauthn_sign_in_options,
+        name="webauthn_sign_in_options",
+    ),
+    path("account/signin/verify/webauthn/", views.webauthn_sign_in, name="webauthn_sign_in"),
     path("account/mfa/", views.factors, name="factors"),
+    path("account/mfa/webauthn/options/", views.webauthn_register_options, name="webauthn_register_options"),
+    path("account/mfa/webauthn/", views.webauthn_register, name="webauthn_register"),
     path("account/mfa/totp/", views.totp_start, name="totp_start"),
     path("account/mfa/totp/confirm/", views.totp_confirm, name="totp_confirm"),
     path("account/mfa/recovery-codes/", views.recovery_codes, name="recovery_codes"),

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import segno
 from django.contrib import messages
 from django.contrib.auth import login
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
@@ -21,7 +22,7 @@ from partnerdesk.access.principal import principal_for, principal_of
 from partnerdesk.access.web import public, signed_in
 from partnerdesk.audit import services as audit
 from partnerdesk.errors import DomainError, RateLimited
-from partnerdesk.mfa import enrolment, forms, services
+from partnerdesk.mfa import enrolment, forms, security_keys, services
 from partnerdesk.mfa import policy as mfa_policy
 from partnerdesk.mfa.models import Factor
 from partnerdesk.ratelimits.services import client_address
@@ -185,3 +186,77 @@ def factor_remove(request: HttpRequest, factor_id: str) -> HttpResponse:
     else:
         messages.success(request, _("%(name)s was removed.") % {"name": factor.name})
     return redirect("mfa:factors")
+
+
+# --- Security keys and passkeys (WebAuthn); the browser's side is static/mfa/webauthn.js -----------
+
+
+def _json_body(request: HttpRequest) -> dict[str, Any]:
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise DomainError(_("Send a JSON object."), code="invalid_json")
+    return body
+
+
+def _json_error(error: DomainError) -> JsonResponse:
+    response = JsonResponse({"error": {"code": error.code, "message": error.message}}, status=error.status)
+    if isinstance(error, RateLimited):
+        response["Retry-After"] = str(error.retry_after)
+    return response
+
+
+@require_POST
+@signed_in(fresh_mfa=True)
+def webauthn_register_options(request: HttpRequest) -> HttpResponse:
+    options = security_keys.registration_options(request, principal_of(request).user)
+    return HttpResponse(options, content_type="application/json")
+
+
+@require_POST
+@signed_in(fresh_mfa=True)
+def webauthn_register(request: HttpRequest) -> HttpResponse:
+    try:
+        body = _json_body(request)
+        codes = security_keys.register(
+            request, principal_of(request), body.get("credential"), name=str(body.get("name", ""))
+        )
+    except DomainError as error:
+        return _json_error(error)
+    services.stamp(request)
+    if codes:
+        request.session[NEW_CODES_KEY] = codes
+    messages.success(request, _("Your security key is set up."))
+    return JsonResponse({"redirect": reverse("mfa:factors")}, status=201)
+
+
+@require_POST
+@public
+def webauthn_sign_in_options(request: HttpRequest) -> HttpResponse:
+    found = enrolment.pending(request)
+    if found is None:
+        return _json_error(DomainError(_("Sign in again."), code="no_pending_sign_in"))
+    return HttpResponse(
+        security_keys.authentication_options(request, found[0]), content_type="application/json"
+    )
+
+
+@require_POST
+@public
+def webauthn_sign_in(request: HttpRequest) -> HttpResponse:
+    found = enrolment.pending(request)
+    if found is None:
+        return _json_error(DomainError(_("Sign in again."), code="no_pending_sign_in"))
+    user, next_url = found
+    try:
+        accepted = security_keys.authenticate(
+            request, user, _json_body(request).get("credential") or {}, address=client_address(request)
+        )
+    except DomainError as error:
+        return _json_error(error)
+    if not accepted:
+        return _json_error(DomainError(_("That security key was not accepted."), code="invalid_credential"))
+    response = complete_sign_in(request, user, next_url)
+    return JsonResponse({"redirect": response["Location"]})
