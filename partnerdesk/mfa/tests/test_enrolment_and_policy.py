@@ -164,3 +164,32 @@ def test_a_customer_chooses_its_own_requirement_and_others_cannot(web, world):
     assert OrganizationPolicy.objects.get(organization=world.customer_a1).requirement == "everyone"
     assert not OrganizationPolicy.objects.filter(organization=world.customer_a2).exists()
     assert services.must_enrol(world.user("a1.user"))
+
+
+def test_an_operator_role_without_partner_management_cannot_change_a_partners_requirement(web, world):
+    before = database_state()
+
+    response = web("operator.auditor").post(
+        f"/operator/partners/{world.partner_a.pk}/mfa/", {"requirement": "not_required"}
+    )
+    anonymous = web(None).post(f"/operator/partners/{world.partner_a.pk}/mfa/", {"requirement": "admins"})
+
+    assert response.status_code == 403
+    assert anonymous.status_code == 302 and "/account/signin/" in anonymous["Location"]
+    assert database_state() == before
+
+
+def test_enrolment_pages_and_operations_refuse_the_anonymous(web, api, world):
+    client = web(None)
+    before = database_state()
+
+    pages = [
+        client.get("/account/mfa/"),
+        client.post("/account/mfa/totp/"),
+        client.post("/account/mfa/recovery-codes/"),
+    ]
+    calls = [api(None).post("/auth/mfa/totp"), api(None).post("/auth/mfa/totp/confirm", {"code": "123456"})]
+
+    assert all(page.status_code == 302 and "/account/signin/" in page["Location"] for page in pages)
+    assert [call.status_code for call in calls] == [401, 401]
+    assert database_state() == before
