@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -29,7 +30,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic_core import to_json
 
 from partnerdesk import etags
-from partnerdesk.access import rules
+from partnerdesk.access import freshness, rules
 from partnerdesk.access.entry import enforcing
 from partnerdesk.access.permissions import AREA_SCOPES, TokenScope
 from partnerdesk.access.principal import (
@@ -85,10 +86,16 @@ ON_BEHALF_OF_HEADER = "X-On-Behalf-Of"
 
 
 def _authenticated(
-    request: HttpRequest, user: User, channel: str, scopes: frozenset[TokenScope] | None = None
+    request: HttpRequest,
+    user: User,
+    channel: str,
+    scopes: frozenset[TokenScope] | None = None,
+    second_factor_at: datetime | None = None,
 ) -> Principal:
     ratelimits.count_api_request(f"user:{user.pk}")
-    principal = dataclasses.replace(principal_for(user, channel=channel), scopes=scopes)
+    principal = dataclasses.replace(
+        principal_for(user, channel=channel, second_factor_at=second_factor_at), scopes=scopes
+    )
     acting_for = request.headers.get(ON_BEHALF_OF_HEADER)
     if acting_for:
         try:
@@ -127,7 +134,9 @@ class TokenAuth(HttpBearer):
         found = token_for_bearer(token, ip_address=request.META.get("REMOTE_ADDR", ""))
         if found is None:
             return None
-        return _authenticated(request, found.user, "api", found.scope_set)
+        return _authenticated(
+            request, found.user, "api", found.scope_set, getattr(found, "mfa_verified_at", None)
+        )
 
 
 class SessionAuth(APIKeyCookie):
@@ -150,7 +159,10 @@ class SessionAuth(APIKeyCookie):
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated or user.must_change_password:
             return None
-        return _authenticated(request, user, "api")
+        # A browser that must still enrol a second factor (`mfa.middleware`) reaches nothing else.
+        if getattr(request, "second_factor_enrolment_required", False):
+            return None
+        return _authenticated(request, user, "api", second_factor_at=freshness.session_verified_at(request))
 
 
 class JSONRenderer(BaseRenderer):
@@ -350,10 +362,12 @@ def _refuse_outside_scopes(request: HttpRequest, caller: Caller, area: str) -> N
         caller.require_scope(area, writes=request.method not in _READING_METHODS)
 
 
-def requires(permission: Need) -> Callable[[F], F]:
+def requires(permission: Need, *, fresh_mfa: bool = False) -> Callable[[F], F]:
     """Require the caller to hold `permission` (or satisfy the named rule) before the operation runs.
 
-    The token's scopes are checked here too, once for every operation (`Principal.require_scope`).
+    The token's scopes are checked here too, once for every operation (`Principal.require_scope`);
+    `fresh_mfa=True` (sensitive actions) also wants a second factor verified within
+    MFA_FRESHNESS_SECONDS: for a token, its exchange with a code (403 `mfa_fresh_required`).
     """
 
     def decorate(operation: F) -> F:
@@ -364,16 +378,21 @@ def requires(permission: Need) -> Callable[[F], F]:
             caller = _caller(request)
             caller.require(permission, what=f"{request.method} {request.path}")
             _refuse_outside_scopes(request, caller, area)
+            if fresh_mfa and isinstance(caller, Principal):
+                freshness.require_fresh(caller)
             return run_operation(request, operation, *args, **kwargs)
 
+        wrapper.fresh_mfa = fresh_mfa  # type: ignore[attr-defined]
         return enforcing(wrapper, rules.name_of(permission), permission)  # type: ignore[return-value]
 
     return decorate
 
 
-def signed_in(operation: F) -> F:
+def signed_in(operation: F | None = None, *, fresh_mfa: bool = False) -> Any:
     """Allow any signed-in person, whatever their roles (their own profile and tokens), within the
-    token's scopes."""
+    token's scopes. `@signed_in(fresh_mfa=True)` also wants a fresh second factor (see `requires`)."""
+    if operation is None:
+        return functools.partial(signed_in, fresh_mfa=fresh_mfa)
     area = area_of(operation)
 
     @functools.wraps(operation)
@@ -382,9 +401,12 @@ def signed_in(operation: F) -> F:
         if not isinstance(caller, Principal):
             raise Forbidden(_("You do not have permission to do this."), code="permission_denied")
         _refuse_outside_scopes(request, caller, area)
+        if fresh_mfa:
+            freshness.require_fresh(caller)
         return run_operation(request, operation, *args, **kwargs)
 
-    return enforcing(wrapper, "signed_in")  # type: ignore[return-value]
+    wrapper.fresh_mfa = fresh_mfa  # type: ignore[attr-defined]
+    return enforcing(wrapper, "signed_in")
 
 
 def public(operation: F) -> F:

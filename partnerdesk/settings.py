@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "partnerdesk.directory",
     "partnerdesk.idempotency",
     "partnerdesk.ratelimits",
+    "partnerdesk.mfa",
 ]
 
 MIDDLEWARE = [
@@ -73,6 +74,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "partnerdesk.accounts.middleware.SessionTimeoutMiddleware",
     "partnerdesk.access.middleware.PrincipalMiddleware",
+    # After the principal: a user whose organization requires a second factor they lack enrols first.
+    "partnerdesk.mfa.middleware.EnrolmentRequiredMiddleware",
 ]
 
 ROOT_URLCONF = "partnerdesk.urls"
@@ -171,6 +174,24 @@ PASSWORD_RESETS_PER_ADDRESS_PER_HOUR = env_int("PASSWORD_RESETS_PER_ADDRESS_PER_
 API_REQUESTS_PER_MINUTE = env_int("API_REQUESTS_PER_MINUTE", 600)
 # Reverse proxies (addresses or networks) whose X-Forwarded-For names the client; empty: REMOTE_ADDR.
 TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", [])
+
+# Multi-factor authentication (ADR 0010). A second factor verified within MFA_FRESHNESS_SECONDS is
+# "fresh": sensitive actions (API credentials, delegated relationships, factor resets, the MFA policy)
+# ask for one again after that. A password accepted waits MFA_PENDING_SECONDS for its second factor;
+# an enrolment token (the API's way to enrol without a browser) lives MFA_ENROLLMENT_TOKEN_SECONDS.
+MFA_ISSUER = env_str("MFA_ISSUER", "Partnerdesk")
+MFA_FRESHNESS_SECONDS = env_int("MFA_FRESHNESS_SECONDS", 900, minimum=0)
+MFA_PENDING_SECONDS = env_int("MFA_PENDING_SECONDS", 300, minimum=30)
+MFA_ENROLLMENT_TOKEN_SECONDS = env_int("MFA_ENROLLMENT_TOKEN_SECONDS", 600, minimum=60)
+MFA_RECOVERY_CODES = env_int("MFA_RECOVERY_CODES", 10, minimum=1)
+# Wrong codes before the account's (any address) and the address's (any account) second step is
+# refused for MFA_FIRST_DELAY_SECONDS, doubling with each further failure (ADR 0009's growing delays).
+MFA_FAILURES_PER_ACCOUNT = env_int("MFA_FAILURES_PER_ACCOUNT", 10)
+MFA_FAILURES_PER_ADDRESS = env_int("MFA_FAILURES_PER_ADDRESS", 50)
+MFA_FIRST_DELAY_SECONDS = env_int("MFA_FIRST_DELAY_SECONDS", 60)
+# Security keys and passkeys (WebAuthn): the relying party is the site's host unless set here.
+WEBAUTHN_RP_ID = env_str("WEBAUTHN_RP_ID", "")
+WEBAUTHN_RP_NAME = env_str("WEBAUTHN_RP_NAME", "Partnerdesk")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12)

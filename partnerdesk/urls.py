@@ -13,11 +13,13 @@ from partnerdesk.audit.api import router as audit_router
 from partnerdesk.catalog.api import router as catalog_router
 from partnerdesk.directory.api import router as directory_router
 from partnerdesk.health.api import router as health_router
+from partnerdesk.mfa.api import router as mfa_router
 from partnerdesk.subscriptions.api import router as subscriptions_router
 from partnerdesk.support.api import router as support_router
 from partnerdesk.tenancy.api import router as tenancy_router
 
 api.add_router("", accounts_router)
+api.add_router("", mfa_router)
 api.add_router("", tenancy_router)
 api.add_router("", support_router)
 api.add_router("", audit_router)
@@ -33,6 +35,7 @@ if settings.BENCH_ENDPOINTS:
 urlpatterns = [
     path("", include("partnerdesk.portals.urls")),
     path("", include("partnerdesk.accounts.urls")),
+    path("", include("partnerdesk.mfa.urls")),
     path("", include("partnerdesk.tenancy.urls")),
     path("", include("partnerdesk.audit.urls")),
     path("", include("partnerdesk.support.urls")),

@@ -9,6 +9,7 @@ from django.shortcuts import redirect
 from django.utils import timezone, translation
 from django.utils.functional import SimpleLazyObject
 
+from partnerdesk.access.freshness import session_verified_at
 from partnerdesk.access.principal import principal_for
 
 # Paths a user with a temporary password may still reach.
@@ -30,7 +31,9 @@ class PrincipalMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
         if user.is_authenticated:
-            request.principal = SimpleLazyObject(lambda: principal_for(user))  # type: ignore[attr-defined]
+            request.principal = SimpleLazyObject(  # type: ignore[attr-defined]
+                lambda: principal_for(user, second_factor_at=session_verified_at(request))
+            )
             timezone.activate(user.effective_time_zone)
             # The user's own language, else their organization's default (as mail and the API do);
             # the organization is the one principal_for loads anyway, so this costs no query.

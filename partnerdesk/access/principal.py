@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from django.utils.translation import gettext as _
@@ -46,6 +47,9 @@ class Principal:
     # The scopes of the API token the caller signed in with; None: a session, or a token without
     # scopes, which may do everything the roles allow.
     scopes: frozenset[TokenScope] | None = None
+    # When the caller last verified a second factor (this browser session, or the exchange of the API
+    # token with a code); None: not in this session or token (`access.freshness`).
+    second_factor_at: datetime | None = None
 
     @property
     def on_behalf_of(self) -> Organization | None:
@@ -167,7 +171,13 @@ def load_roles(user: User) -> frozenset[Role]:
     return frozenset(Role(r) for r in roles(user))
 
 
-def principal_for(user: User, *, channel: str = "web", roles: frozenset[Role] | None = None) -> Principal:
+def principal_for(
+    user: User,
+    *,
+    channel: str = "web",
+    roles: frozenset[Role] | None = None,
+    second_factor_at: datetime | None = None,
+) -> Principal:
     """Return the principal of a user acting in their own organization."""
     own_roles = load_roles(user) if roles is None else roles
     return Principal(
@@ -178,6 +188,7 @@ def principal_for(user: User, *, channel: str = "web", roles: frozenset[Role] | 
         home_roles=own_roles,
         channel=channel,
         granted=permissions_for(own_roles),
+        second_factor_at=second_factor_at,
     )
 
 
@@ -212,4 +223,5 @@ def delegated_principal(home: Principal, customer_id: uuid.UUID | str) -> Princi
         channel=home.channel,
         granted=permissions_for(roles) - NOT_DELEGABLE,
         scopes=home.scopes,
+        second_factor_at=home.second_factor_at,
     )

@@ -166,6 +166,9 @@ class ApiToken(Versioned):
     last_used_at = models.DateTimeField(null=True, blank=True)
     last_used_from = models.GenericIPAddressField(_("last used from"), null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # When its user last verified a second factor for it (exchanged with a code, or made in a session
+    # that had): sensitive operations want this within MFA_FRESHNESS_SECONDS (`access.freshness`).
+    mfa_verified_at = models.DateTimeField(null=True, blank=True)
 
     objects = ApiTokenQuerySet.as_manager()
     bookkeeping_fields = frozenset({"last_used_at", "last_used_from"})

@@ -23,6 +23,7 @@ from partnerdesk.accounts.models import API_TOKEN_PREFIX, ApiToken, RoleAssignme
 from partnerdesk.audit import services as audit
 from partnerdesk.errors import Conflict, DomainError, Forbidden
 from partnerdesk.etags import next_version
+from partnerdesk.mfa import services as mfa
 from partnerdesk.notifications.services import queue_mail
 from partnerdesk.ratelimits import services as ratelimits
 
@@ -164,6 +165,32 @@ def set_blocked(principal: Principal, user: User, *, blocked: bool, reason: str 
             if blocked:
                 revoke_all_tokens(principal, user, reason="user.blocked")
     user.blocked = blocked
+
+
+def reset_second_factors(principal: Principal, user: User) -> None:
+    """Remove every second factor of another user of the same organization (they enrol again).
+
+    The admin never sees the factors. Like a block, the reset ends the user's sessions and revokes
+    their tokens at once: whoever used the lost factor is signed out everywhere.
+    """
+    if user.pk == principal.user.pk:
+        raise Forbidden(
+            _("Remove your own factors in your profile, not here."), code="cannot_reset_own_factors"
+        )
+    with transaction.atomic():
+        removed = mfa.remove_every_factor(principal, user)
+        User.objects.filter(pk=user.pk).update(
+            session_generation=F("session_generation") + 1, version=next_version()
+        )
+        sessions.end_every_session(user)
+        audit.record(
+            principal,
+            action="user.mfa_reset",
+            target=user,
+            organization=user.organization,
+            before={"factors": removed},
+        )
+        revoke_all_tokens(principal, user, reason="user.mfa_reset")
 
 
 def validate_new_password(user: User, password: str) -> None:
@@ -381,6 +408,7 @@ def create_token(
             created_at=now,
             expires_at=now + timedelta(days=days),
             scopes=[str(scope) for scope in checked_scopes],
+            mfa_verified_at=principal.second_factor_at,
         )
         audit.record(
             principal,

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from partnerdesk import confirm
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import principal_of
@@ -26,6 +27,8 @@ from partnerdesk.access.web import public, requires, signed_in
 from partnerdesk.accounts import forms, services, sessions, signin_policy
 from partnerdesk.accounts.models import ApiToken, User, UserSession
 from partnerdesk.errors import DomainError, RateLimited
+from partnerdesk.mfa import enrolment
+from partnerdesk.mfa import services as mfa
 from partnerdesk.ratelimits.services import client_address, count_password_reset
 
 P = Permission
@@ -55,6 +58,10 @@ def signin(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             form.add_error(None, error.message)
         else:
+            if mfa.has_second_factor(user):
+                # The password alone signs nobody in: the second step does (`mfa.views.verify`).
+                enrolment.begin_second_step(request, user, next_url=_safe_next(request, ""))
+                return redirect("mfa:verify")
             sessions.sign_in(request, user)
             if user.must_change_password:
                 reason = getattr(user, "password_change_reason", "")
@@ -216,7 +223,7 @@ def _profile_page(
 
 
 @require_POST
-@signed_in
+@signed_in(fresh_mfa=True)
 def token_create(request: HttpRequest) -> HttpResponse:
     form = forms.TokenForm(request.POST)
     status = 400
@@ -413,6 +420,60 @@ def team_block(request: HttpRequest, portal: str, user_id: str) -> HttpResponse:
             else _("Sign-in allowed for %(name)s.") % {"name": person},
         )
     return redirect(f"accounts:{portal}_team")
+
+
+TEAM_PAGES = {
+    "operator": "accounts:operator_team",
+    "partner": "accounts:partner_team",
+    "admin": "directory:user_list",
+}
+
+
+def reset_factors(request: HttpRequest, portal: str, user_id: str) -> HttpResponse:
+    """An admin removes another user's second factors (never seeing them); they enrol again."""
+    principal = principal_of(request)
+    person = policy.get_visible(
+        principal, User.objects.filter(organization_id=principal.home_organization.pk), pk=user_id
+    )
+    if not confirm.confirmed(request):
+        return confirm.confirmation(
+            request,
+            confirm.Confirmation(
+                title=_("Reset the second factors of %(name)s?") % {"name": person},
+                consequences=[
+                    _("Their authenticator apps, security keys and recovery codes are removed."),
+                    _("They are signed out everywhere and their API tokens are revoked."),
+                    _("They set up a second factor again when their organization requires one."),
+                ],
+                button=_("Reset second factors"),
+                back=reverse(TEAM_PAGES[portal]),
+            ),
+        )
+    try:
+        services.reset_second_factors(principal, person)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The second factors of %(name)s were reset.") % {"name": person})
+    return redirect(TEAM_PAGES[portal])
+
+
+@require_POST
+@requires(P.TEAM_MANAGE, portal="operator", fresh_mfa=True)
+def operator_team_reset_factors(request: HttpRequest, user_id: str) -> HttpResponse:
+    return reset_factors(request, "operator", user_id)
+
+
+@require_POST
+@requires(P.TEAM_MANAGE, portal="partner", fresh_mfa=True)
+def partner_team_reset_factors(request: HttpRequest, user_id: str) -> HttpResponse:
+    return reset_factors(request, "partner", user_id)
+
+
+@require_POST
+@requires(P.TEAM_MANAGE, portal="admin", fresh_mfa=True)
+def admin_user_reset_factors(request: HttpRequest, user_id: str) -> HttpResponse:
+    return reset_factors(request, "admin", user_id)
 
 
 @requires(P.TEAM_VIEW, portal="operator")

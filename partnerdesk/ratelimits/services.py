@@ -221,6 +221,47 @@ def _aware(value: object) -> datetime:
     return converted if timezone.is_aware(converted) else converted.replace(tzinfo=UTC)
 
 
+# Second factors -------------------------------------------------------------------------------------
+# Whoever reaches the second step knows the password already, so a count per account (any address)
+# may refuse: it slows that guesser down and cannot be triggered by someone without the password.
+
+
+def refuse_second_factor(account: str, address: str) -> None:
+    """Refuse a second-factor attempt while this account or this address is held back."""
+    wait = _blocked_for([f"mfa:account:{account}", f"mfa:address:{address}"])
+    if wait:
+        raise RateLimited(_second_factor_message(wait), retry_after=wait)
+
+
+def second_factor_failed(account: str, address: str) -> None:
+    """Count a wrong second-factor code for the account and for the address."""
+
+    def write() -> None:
+        delay = timedelta(seconds=settings.MFA_FIRST_DELAY_SECONDS)
+        _fail(f"mfa:account:{account}", Throttle(settings.MFA_FAILURES_PER_ACCOUNT, delay))
+        _fail(f"mfa:address:{address}", Throttle(settings.MFA_FAILURES_PER_ADDRESS, delay))
+
+    pending = _pending.get()
+    if pending is not None and connection.in_atomic_block:
+        pending.append(write)
+        return
+    write()
+
+
+def second_factor_succeeded(account: str) -> None:
+    """Forget the account's wrong codes (the address's stay: it may be guessing other accounts)."""
+    RateCounter.objects.filter(key=f"mfa:account:{account}").delete()
+
+
+def _second_factor_message(wait: int) -> str:
+    minutes = max(1, -(-wait // 60))
+    return ngettext(
+        "Too many wrong codes. Try again in %(minutes)s minute.",
+        "Too many wrong codes. Try again in %(minutes)s minutes.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
 # Fixed windows --------------------------------------------------------------------------------------
 
 

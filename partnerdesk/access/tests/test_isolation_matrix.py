@@ -74,6 +74,7 @@ from partnerdesk.catalog.models import Offer, Product, Service, Sku
 from partnerdesk.directory.models import Domain, Group
 from partnerdesk.errors import DomainError
 from partnerdesk.health.models import HealthIssue, MessageAttachment, MessagePost, PlannedMaintenance
+from partnerdesk.mfa.models import Factor
 from partnerdesk.subscriptions.models import ChangeRequest, Subscription
 from partnerdesk.support.models import (
     Attachment,
@@ -124,6 +125,7 @@ class Tree:
     user: User
     token: ApiToken
     user_session: UserSession
+    factor: Factor
     group: Group
     domain: Domain
     service: Service
@@ -228,6 +230,7 @@ def build_tree(world: World, side: str, topic: SupportTopic) -> Tree:
             user=user, name=marker, prefix=raw_token[:10], token_hash=hash_token(raw_token)
         ),
         user_session=UserSession.objects.create(user=user, session_key=f"{marker}-{uuid.uuid4().hex}"[:40]),
+        factor=Factor.objects.create(user=user, kind=Factor.Kind.TOTP, name=f"{marker} phone"),
         group=Group.objects.create(organization=customer, name=f"{marker} group"),
         domain=Domain.objects.create(organization=customer, name=f"{marker}.test"),
         service=service,
@@ -334,6 +337,7 @@ PARAMETERS: dict[str, Callable[[Tree, str, str], Target]] = {
     "user_id": lambda tree, route, method: Target(str(tree.user.pk)),
     "token_id": lambda tree, route, method: Target(str(tree.token.pk)),
     "session_id": lambda tree, route, method: Target(str(tree.user_session.pk)),
+    "factor_id": lambda tree, route, method: Target(str(tree.factor.pk)),
     "group_id": lambda tree, route, method: Target(str(tree.group.pk)),
     "domain_id": lambda tree, route, method: Target(str(tree.domain.pk)),
     "name": lambda tree, route, method: Target(tree.domain.name, missing="no-such-domain.test"),
