@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "partnerdesk.subscriptions",
     "partnerdesk.support",
     "partnerdesk.directory",
+    "partnerdesk.sso",
     "partnerdesk.idempotency",
     "partnerdesk.ratelimits",
 ]
@@ -171,6 +172,13 @@ PASSWORD_RESETS_PER_ADDRESS_PER_HOUR = env_int("PASSWORD_RESETS_PER_ADDRESS_PER_
 API_REQUESTS_PER_MINUTE = env_int("API_REQUESTS_PER_MINUTE", 600)
 # Reverse proxies (addresses or networks) whose X-Forwarded-For names the client; empty: REMOTE_ADDR.
 TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", [])
+
+# Single sign-on (ADR 0011). Identity providers are reached over HTTPS only; plain HTTP to a loopback
+# address only when this is on (the tests' local provider). How long the provider may take to
+# answer, and how long a break-glass pass (`partnerdesk sso_break_glass`) lasts.
+SSO_ALLOW_INSECURE_LOOPBACK = env_bool("SSO_ALLOW_INSECURE_LOOPBACK", False)
+SSO_HTTP_TIMEOUT_SECONDS = env_int("SSO_HTTP_TIMEOUT_SECONDS", 10, minimum=1)
+SSO_BREAK_GLASS_MINUTES = env_int("SSO_BREAK_GLASS_MINUTES", 60, minimum=1)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12)

@@ -202,6 +202,7 @@ class SignInOut(Out):
     reason: str
     channel: str
     ip_address: str
+    method: str = Field(description="password, or sso (the organization's identity provider)")
 
 
 # --- Helpers ---------------------------------------------------------------------------------

@@ -1,0 +1,78 @@
+"""Single sign-on as accounts calls it: an interface the `sso` app implements (ADR 0008, ADR 0011).
+
+accounts owns the sign-in page and every password path (the form, the API's token exchange and
+password change, password reset). Which organizations sign in through their own identity provider
+is known by `partnerdesk.sso`, a layer above; it registers its implementation from its
+`AppConfig.ready`. Until one is registered nobody has single sign-on and passwords work as before.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from partnerdesk.accounts.models import User
+
+# The session of someone who signed in through their organization's identity provider says so: the
+# IdP answered for the person (and for its own second factor), so Partnerdesk asks no password-based
+# step of that session (ADR 0011).
+SIGNED_IN_WITH_SESSION_KEY = "signed_in_with"
+THROUGH_IDENTITY_PROVIDER = "sso"
+
+
+class SingleSignOn(Protocol):
+    """What accounts asks of single sign-on (`partnerdesk.sso.services` is one)."""
+
+    def start_url(self, email: str, next_url: str) -> str | None:
+        """Where to send someone whose e-mail is on a domain with an identity provider, or None."""
+        ...
+
+    def refuse_password(self, email: str, user: User | None) -> None:
+        """Raise when the e-mail's domain signs in only through its identity provider.
+
+        Called before the password is looked at, for known and unknown e-mails alike, so the
+        refusal says no more than the domain's discovery does.
+        """
+        ...
+
+    def password_allowed(self, user: User) -> bool:
+        """Whether `user` may use a password at all (no "require SSO", or a break-glass pass)."""
+        ...
+
+    def password_used(self, user: User) -> None:
+        """Note a successful password sign-in (it uses up a break-glass pass)."""
+        ...
+
+
+class _NoSingleSignOn:
+    def start_url(self, email: str, next_url: str) -> str | None:
+        return None
+
+    def refuse_password(self, email: str, user: User | None) -> None:
+        return None
+
+    def password_allowed(self, user: User) -> bool:
+        return True
+
+    def password_used(self, user: User) -> None:
+        return None
+
+
+_implementations: list[SingleSignOn] = []
+
+
+def use(implementation: SingleSignOn) -> None:
+    """Register single sign-on (the sso app does, from its AppConfig)."""
+    _implementations[:] = [implementation]
+
+
+def current() -> SingleSignOn:
+    """The registered single sign-on, or one under which nobody has it."""
+    return _implementations[0] if _implementations else _NoSingleSignOn()
+
+
+def signed_in_through_identity_provider(request: HttpRequest) -> bool:
+    """Whether this browser's session was opened by the organization's identity provider."""
+    return request.session.get(SIGNED_IN_WITH_SESSION_KEY) == THROUGH_IDENTITY_PROVIDER
