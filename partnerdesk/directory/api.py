@@ -691,6 +691,7 @@ def list_sign_ins(
                 "reason": e.reason,
                 "channel": e.channel,
                 "ip_address": e.ip_address,
+                "method": e.method,
             }
             for e in page.items
         ],
