@@ -24,7 +24,7 @@ class _Documents(BaseHTTPRequestHandler):
 
     documents: dict[str, Any] = {}
 
-    def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+    def do_GET(self) -> None:
         found = self.documents.get(self.path)
         if found is None:
             self.send_response(404)
