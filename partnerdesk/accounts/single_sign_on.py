@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
+# The session of someone who signed in through their organization's identity provider says so: the
+# IdP answered for the person (and for its own second factor), so Partnerdesk asks no password-based
+# step of that session (ADR 0011). The key is the access layer's, which reads it in its middleware.
+from partnerdesk.access.middleware import SIGNED_IN_WITH_SESSION_KEY, THROUGH_IDENTITY_PROVIDER
+
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
     from partnerdesk.accounts.models import User
 
-# The session of someone who signed in through their organization's identity provider says so: the
-# IdP answered for the person (and for its own second factor), so Partnerdesk asks no password-based
-# step of that session (ADR 0011).
-SIGNED_IN_WITH_SESSION_KEY = "signed_in_with"
-THROUGH_IDENTITY_PROVIDER = "sso"
+__all__ = ["SIGNED_IN_WITH_SESSION_KEY", "THROUGH_IDENTITY_PROVIDER", "SingleSignOn", "current", "use"]
 
 
 class SingleSignOn(Protocol):

@@ -199,3 +199,13 @@ def test_a_wrong_client_secret_is_refused_by_the_provider_at_the_token_exchange(
     response = through_provider(client, oidc_provider, "user@contoso.test")
     assert response.status_code == 400 and 'data-code="sso_provider_refused"' in response.content.decode()
     assert signed_in_as(client) is None
+
+
+def test_a_temporary_password_is_not_asked_of_someone_the_provider_signed_in(
+    contoso: World, oidc_provider: Provider
+) -> None:
+    connect(contoso, oidc_provider)
+    User.objects.filter(email="user@contoso.test").update(must_change_password=True)
+    client = Client()
+    assert through_provider(client, oidc_provider, "user@contoso.test").status_code == 302
+    assert client.get("/account/profile/").status_code == 200
