@@ -79,7 +79,7 @@ def get_connection(request: HttpRequest, response: HttpResponse) -> SsoConnectio
 @router.put(
     "/sso-connection",
     response={200: SsoConnectionOut, **ERRORS},
-    summary="Connect or change your organization's identity provider (its discovery is checked first)",
+    summary="Connect or change your organization's identity provider (a new issuer is checked first)",
 )
 @requires(Permission.SSO_MANAGE)
 def put_connection(

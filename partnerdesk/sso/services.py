@@ -76,8 +76,8 @@ def save_connection(
 ) -> SsoConnection:
     """Connect the organization's provider or change the connection; an empty secret keeps the old one.
 
-    The discovery document (and its key set) is fetched and checked first: an unreachable or invalid
-    provider is refused with what was wrong, and nothing is saved. "Require SSO" needs a verified
+    A new issuer's discovery document (and its key set) is fetched and checked first: an unreachable
+    or invalid provider is refused with what was wrong, and nothing is saved. "Require SSO" needs a verified
     domain (otherwise nobody could sign in); just-in-time creation makes plain users, which only
     customers have.
     """
@@ -95,8 +95,13 @@ def save_connection(
             _("Verify a domain first: with single sign-on required and no domain, nobody could sign in."),
             code="sso_no_verified_domain",
         )
-    metadata = oidc.discover(issuer)  # before the transaction: it waits on the network
-    issuer = metadata["issuer"]
+    # A stale form or If-Match is refused before the provider is asked; checked again under the lock.
+    etags.check(expected_etag, SsoConnection.objects.filter(organization=organization).first())
+    kept = SsoConnection.objects.filter(organization=organization).values_list("issuer", flat=True).first()
+    if kept is not None and kept.rstrip("/") == issuer.rstrip("/"):
+        issuer = kept  # checked when it was saved, and again at every sign-in
+    else:
+        issuer = oidc.discover(issuer)["issuer"]  # before the transaction: it waits on the network
     with transaction.atomic():
         current = SsoConnection.objects.select_for_update().filter(organization=organization).first()
         etags.check(expected_etag, current)
