@@ -65,6 +65,24 @@ def record_sign_in(sender: Any, request: HttpRequest, user: User, **kwargs: Any)
     )
 
 
+def sign_in(request: HttpRequest, user: User, *, after: dict[str, Any] | None = None) -> None:
+    """Sign this browser in as `user` and audit it, in one transaction (the session row is written by
+    `record_sign_in`, which Django's `login` calls). `after` says how, when not by password (SSO)."""
+    from django.contrib.auth import login
+
+    from partnerdesk.access.principal import principal_for
+
+    with transaction.atomic():
+        login(request, user, backend="partnerdesk.accounts.backends.EmailBackend")
+        audit.record(
+            principal_for(user),
+            action="user.signed_in",
+            target=user,
+            organization=user.organization,
+            after=after,
+        )
+
+
 def record_sign_out(sender: Any, request: HttpRequest | None, user: User | None, **kwargs: Any) -> None:
     """Forget a session its user signed out of (or that timed out)."""
     if request is not None and request.session.session_key:

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from django.contrib.auth import login
 from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
@@ -26,6 +25,7 @@ from django.utils.translation import gettext as _
 from partnerdesk.access.permissions import Role
 from partnerdesk.access.principal import principal_for
 from partnerdesk.accounts import services as accounts
+from partnerdesk.accounts import sessions
 from partnerdesk.accounts.models import User
 from partnerdesk.accounts.single_sign_on import SIGNED_IN_WITH_SESSION_KEY, THROUGH_IDENTITY_PROVIDER
 from partnerdesk.audit import services as audit
@@ -39,7 +39,6 @@ from partnerdesk.sso.models import SsoConnection
 # The flows this browser started, by their state: which connection, and where to go afterwards.
 FLOWS_SESSION_KEY = "sso_flows"
 MAX_FLOWS = 5
-BACKEND = "partnerdesk.accounts.backends.EmailBackend"
 
 
 class SsoRequired(Forbidden):
@@ -191,14 +190,7 @@ def finish(request: HttpRequest) -> SignedIn:
     user, created = _matching_user(connection, claims)
     ip_address = request.META.get("REMOTE_ADDR", "")
     with transaction.atomic():
-        login(request, user, backend=BACKEND)
-        audit.record(
-            principal_for(user),
-            action="user.signed_in",
-            target=user,
-            organization=user.organization,
-            after={"method": "sso", "issuer": connection.issuer},
-        )
+        sessions.sign_in(request, user, after={"method": "sso", "issuer": connection.issuer})
         signins.log(
             user,
             SignInEvent.Result.SUCCESS,
