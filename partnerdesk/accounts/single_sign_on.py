@@ -3,7 +3,8 @@
 accounts owns the sign-in page and every password path (the form, the API's token exchange and
 password change, password reset). Which organizations sign in through their own identity provider
 is known by `partnerdesk.sso`, a layer above; it registers its implementation from its
-`AppConfig.ready`. Until one is registered nobody has single sign-on and passwords work as before.
+`AppConfig.ready`. Until one is registered every password path is refused rather than let through
+unchecked (an organization may require single sign-on).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ __all__ = ["SIGNED_IN_WITH_SESSION_KEY", "THROUGH_IDENTITY_PROVIDER", "SingleSig
 
 
 class SingleSignOn(Protocol):
-    """What accounts asks of single sign-on (`partnerdesk.sso.services` is one)."""
+    """What accounts asks of single sign-on (`partnerdesk.sso.signin` is one)."""
 
     def start_url(self, email: str, next_url: str) -> str | None:
         """Where to send someone whose e-mail is on a domain with an identity provider, or None."""
@@ -47,20 +48,6 @@ class SingleSignOn(Protocol):
         ...
 
 
-class _NoSingleSignOn:
-    def start_url(self, email: str, next_url: str) -> str | None:
-        return None
-
-    def refuse_password(self, email: str, user: User | None) -> None:
-        return None
-
-    def password_allowed(self, user: User) -> bool:
-        return True
-
-    def password_used(self, user: User) -> None:
-        return None
-
-
 _implementations: list[SingleSignOn] = []
 
 
@@ -70,8 +57,10 @@ def use(implementation: SingleSignOn) -> None:
 
 
 def current() -> SingleSignOn:
-    """The registered single sign-on, or one under which nobody has it."""
-    return _implementations[0] if _implementations else _NoSingleSignOn()
+    """The registered single sign-on; none registered refuses every password path (ADR 0008)."""
+    if not _implementations:
+        raise RuntimeError("no single sign-on registered with accounts (is partnerdesk.sso installed?)")
+    return _implementations[0]
 
 
 def signed_in_through_identity_provider(request: HttpRequest) -> bool:
