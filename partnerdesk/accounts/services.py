@@ -232,11 +232,14 @@ def mail_password_reset(email: str) -> None:
         )
 
 
-OWN_PROFILE_FIELDS = ("display_name", "language", "time_zone")
+OWN_PROFILE_FIELDS = ("display_name", "language", "time_zone", "subscription_notices")
 
 
-def update_own_profile(principal: Principal, changes: dict[str, str]) -> dict[str, str]:
-    """Save the principal's own name, language and time zone; return what changed (nothing: no event)."""
+def update_own_profile(principal: Principal, changes: dict[str, Any]) -> dict[str, Any]:
+    """Save the principal's own name, language, time zone and mail choices; return what changed.
+
+    Nothing changed: nothing written, no event.
+    """
     user = principal.user
     changed = {k: v for k, v in changes.items() if k in OWN_PROFILE_FIELDS and getattr(user, k) != v}
     if not changed:

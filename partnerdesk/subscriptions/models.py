@@ -176,7 +176,8 @@ class ChangeRequest(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.subscription_id}"
+        # The audit log names a request by its subscription ("asked for a change to Head office").
+        return str(self.subscription)
 
     @property
     def is_open(self) -> bool:
