@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "partnerdesk.subscriptions",
     "partnerdesk.support",
     "partnerdesk.directory",
+    "partnerdesk.sso",
     "partnerdesk.idempotency",
     "partnerdesk.ratelimits",
     "partnerdesk.mfa",
@@ -192,6 +193,12 @@ MFA_FIRST_DELAY_SECONDS = env_int("MFA_FIRST_DELAY_SECONDS", 60)
 # Security keys and passkeys (WebAuthn): the relying party is the site's host unless set here.
 WEBAUTHN_RP_ID = env_str("WEBAUTHN_RP_ID", "")
 WEBAUTHN_RP_NAME = env_str("WEBAUTHN_RP_NAME", "Partnerdesk")
+# Single sign-on (ADR 0011). Identity providers are reached over HTTPS only; plain HTTP to a loopback
+# address only when this is on (the tests' local provider). How long the provider may take to
+# answer, and how long a break-glass pass (`partnerdesk sso_break_glass`) lasts.
+SSO_ALLOW_INSECURE_LOOPBACK = env_bool("SSO_ALLOW_INSECURE_LOOPBACK", False)
+SSO_HTTP_TIMEOUT_SECONDS = env_int("SSO_HTTP_TIMEOUT_SECONDS", 10, minimum=1)
+SSO_BREAK_GLASS_MINUTES = env_int("SSO_BREAK_GLASS_MINUTES", 60, minimum=1)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12)

@@ -14,6 +14,7 @@ from partnerdesk.catalog.api import router as catalog_router
 from partnerdesk.directory.api import router as directory_router
 from partnerdesk.health.api import router as health_router
 from partnerdesk.mfa.api import router as mfa_router
+from partnerdesk.sso.api import router as sso_router
 from partnerdesk.subscriptions.api import router as subscriptions_router
 from partnerdesk.support.api import router as support_router
 from partnerdesk.tenancy.api import router as tenancy_router
@@ -27,6 +28,7 @@ api.add_router("", catalog_router)
 api.add_router("", subscriptions_router)
 api.add_router("", health_router)
 api.add_router("", directory_router)
+api.add_router("", sso_router)
 if settings.BENCH_ENDPOINTS:
     from partnerdesk.bench_floor import router as bench_router
 
@@ -43,5 +45,6 @@ urlpatterns = [
     path("", include("partnerdesk.directory.urls")),
     path("", include("partnerdesk.catalog.urls")),
     path("", include("partnerdesk.subscriptions.urls")),
+    path("", include("partnerdesk.sso.urls")),
     path("api/v1/", api.urls),
 ]

@@ -12,6 +12,11 @@ from django.utils.functional import SimpleLazyObject
 from partnerdesk.access.freshness import session_verified_at
 from partnerdesk.access.principal import principal_for
 
+# A session opened by the organization's identity provider says so (single sign-on, ADR 0011): the
+# provider vouched for the person, so no Partnerdesk password is asked of that session.
+SIGNED_IN_WITH_SESSION_KEY = "signed_in_with"
+THROUGH_IDENTITY_PROVIDER = "sso"
+
 # Paths a user with a temporary password may still reach.
 _ALLOWED_WHILE_TEMPORARY = (
     "/account/password/",
@@ -41,7 +46,11 @@ class PrincipalMiddleware:
             if language:
                 translation.activate(language)
                 request.LANGUAGE_CODE = translation.get_language()
-            if user.must_change_password and not request.path.startswith(_ALLOWED_WHILE_TEMPORARY):
+            if (
+                user.must_change_password
+                and not request.path.startswith(_ALLOWED_WHILE_TEMPORARY)
+                and request.session.get(SIGNED_IN_WITH_SESSION_KEY) != THROUGH_IDENTITY_PROVIDER
+            ):
                 return redirect("accounts:password_change")
         else:
             request.principal = None  # type: ignore[attr-defined]

@@ -151,6 +151,8 @@ class Permission(StrEnum):
     # The organization's API tokens: see every live one (never the secret) and revoke any of them.
     TOKENS_MANAGE = "tokens.manage"
     AUDIT_VIEW = "audit.view"
+    # Partners and customers: connect the organization's own identity provider (single sign-on).
+    SSO_MANAGE = "sso.manage"
 
 
 P = Permission
@@ -217,6 +219,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # --- Partner ---
     Role.PARTNER_GLOBAL_ADMIN: frozenset(
         {
+            P.SSO_MANAGE,
             P.TOKENS_MANAGE,
             P.SUPPORT_DESK,
             P.SUPPORT_INBOUND_QUARANTINE,
@@ -309,6 +312,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # --- Customer ---
     Role.GLOBAL_ADMIN: frozenset(
         {
+            P.SSO_MANAGE,
             P.TOKENS_MANAGE,
             P.ROLES_ASSIGN,
             P.GROUPS_MANAGE,
@@ -358,8 +362,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 # Held by a customer's own admins only, never through delegation: a partner cannot approve its own
-# access, nor widen it.
-NOT_DELEGABLE: frozenset[Permission] = frozenset({P.RELATIONSHIPS_MANAGE})
+# access, nor widen it, nor point the customer's sign-in at an identity provider it controls.
+NOT_DELEGABLE: frozenset[Permission] = frozenset({P.RELATIONSHIPS_MANAGE, P.SSO_MANAGE})
 
 # A suspended partner keeps read access to its customers but cannot sell.
 LOST_WHILE_SUSPENDED: frozenset[Permission] = frozenset(

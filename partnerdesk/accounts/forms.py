@@ -18,8 +18,13 @@ class SignInForm(forms.Form):
     email = forms.EmailField(
         label=_("E-mail"), widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "username"})
     )
+    # Not needed when the e-mail's domain signs in through its organization's identity provider:
+    # the page then sends the browser there (ADR 0011).
     password = forms.CharField(
-        label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label=_("Password"),
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("Leave it empty if your organization signs in with its own identity provider."),
     )
 
 

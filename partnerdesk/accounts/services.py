@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from partnerdesk.access.permissions import ROLES_BY_KIND, OrgKind, Role, TokenScope
 from partnerdesk.access.principal import Principal
-from partnerdesk.accounts import sessions, signin_policy
+from partnerdesk.accounts import sessions, signin_policy, single_sign_on
 from partnerdesk.accounts.models import API_TOKEN_PREFIX, ApiToken, RoleAssignment, User, hash_token
 from partnerdesk.audit import services as audit
 from partnerdesk.errors import Conflict, DomainError, Forbidden
@@ -75,25 +75,32 @@ def create_user(
     display_name: str,
     roles: list[Role] | list[str],
     profile: dict[str, str] | None = None,
+    with_password: bool = True,
+    reason: str = "",
 ) -> NewUser:
     """Create a user with a temporary password that must be changed at first sign-in.
 
-    `principal` is None only for the console command that creates the first operator admin.
+    `principal` is None only for the system: the console command that creates the first operator
+    admin, or single sign-on creating a user just in time (`with_password=False`: the user has no
+    usable password and signs in through the organization's identity provider; `reason` says so).
     `profile` sets directory fields (job_title, department, usage_location, phone).
     Runs in the caller's transaction when there is one.
     """
     profile = {k: v for k, v in (profile or {}).items() if k in PROFILE_FIELDS}
     email = User.objects.normalize_email(email.strip()).lower()
     checked_roles = _validate_roles(organization, roles)
-    password = generate_temporary_password()
+    password = generate_temporary_password() if with_password else ""
     with transaction.atomic():
         if User.objects.filter(email__iexact=email).exists():
             raise Conflict(_("A user with this e-mail already exists."), code="email_taken")
         user = User(
             email=email, display_name=display_name.strip() or email, organization=organization, **profile
         )
-        user.set_password(password)
-        user.must_change_password = True
+        if with_password:
+            user.set_password(password)
+            user.must_change_password = True
+        else:
+            user.set_unusable_password()
         try:
             with transaction.atomic():
                 user.save(force_insert=True)
@@ -111,7 +118,8 @@ def create_user(
                 "roles": list(checked_roles),
                 **{k: v for k, v in profile.items() if v},
             },
-            channel=None if principal else "job",
+            reason=reason,
+            channel=None if principal else ("job" if with_password else "web"),
         )
     return NewUser(user=user, temporary_password=password)
 
@@ -231,7 +239,8 @@ def mail_password_reset(email: str) -> None:
     from partnerdesk.notifications.services import queue_mail
 
     user = User.objects.filter(email__iexact=email, blocked=False, deleted_at__isnull=True).first()
-    if user is None:
+    # Under "require SSO" nobody gets a link, and the caller says the same thing (ADR 0011).
+    if user is None or not single_sign_on.current().password_allowed(user):
         return
     link = settings.SITE_URL + reverse(
         "accounts:password_reset_confirm",
@@ -322,6 +331,10 @@ def authenticate(email: str, password: str, *, channel: str = "web", ip_address:
     unknown e-mail); the password hasher runs for an unknown e-mail too, so both mistakes take as
     long. Applies the organization's sign-in policy (a password that no longer meets it must be
     changed) and writes the attempt to its sign-in log.
+
+    An e-mail of a domain whose organization requires single sign-on is refused before the password
+    is looked at, known or not (`sso_required`); a user of such an organization with a name on another
+    domain is refused as a wrong password would be (ADR 0011).
     """
     ratelimits.refuse_sign_in(email, ip_address)
     user = (
@@ -329,10 +342,12 @@ def authenticate(email: str, password: str, *, channel: str = "web", ip_address:
         .filter(email__iexact=email.strip(), deleted_at__isnull=True)
         .first()
     )
+    sso = single_sign_on.current()
+    sso.refuse_password(email, user)
     if user is None:
         # Hash anyway so a wrong e-mail takes as long as a wrong password.
         User().set_password(password)
-    if user is None or not user.check_password(password):
+    if user is None or not user.check_password(password) or not sso.password_allowed(user):
         policy = signin_policy.current()
         throttled = ratelimits.sign_in_failed(email, ip_address, pair=policy.sign_in_throttle(email, user))
         if user is not None:
@@ -345,6 +360,7 @@ def authenticate(email: str, password: str, *, channel: str = "web", ip_address:
         raise Forbidden(_("Sign-in is blocked for this account."), code="account_blocked")
     ratelimits.sign_in_succeeded(email, ip_address)
     signin_policy.current().accept(user, password, channel=channel, ip_address=ip_address)
+    sso.password_used(user)
     return user
 
 

@@ -24,7 +24,7 @@ from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import principal_of
 from partnerdesk.access.web import public, requires, signed_in
-from partnerdesk.accounts import forms, services, sessions, signin_policy
+from partnerdesk.accounts import forms, services, sessions, signin_policy, single_sign_on
 from partnerdesk.accounts.models import ApiToken, User, UserSession
 from partnerdesk.errors import DomainError, RateLimited
 from partnerdesk.mfa import enrolment
@@ -47,7 +47,14 @@ def signin(request: HttpRequest) -> HttpResponse:
         return redirect("portals:home")
     form = forms.SignInForm(request.POST or None)
     retry_after = 0
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and not form.cleaned_data["password"]:
+        # The first step: the e-mail alone. Its domain's identity provider, or the password.
+        next_url = _safe_next(request, "")
+        start = single_sign_on.current().start_url(form.cleaned_data["email"], next_url)
+        if start:
+            return redirect(start)
+        form.add_error("password", _("Enter your password."))
+    elif request.method == "POST" and form.is_valid():
         try:
             user = services.authenticate(
                 form.cleaned_data["email"], form.cleaned_data["password"], ip_address=client_address(request)
@@ -146,7 +153,11 @@ def password_reset_confirm(request: HttpRequest, uidb64: str, token: str) -> Htt
         )
     except (User.DoesNotExist, ValueError, TypeError, OverflowError, ValidationError):
         user = None
-    if user is None or not default_token_generator.check_token(user, token):
+    if (
+        user is None
+        or not default_token_generator.check_token(user, token)
+        or not single_sign_on.current().password_allowed(user)
+    ):
         return render(request, "accounts/password_reset_invalid.html", status=400)
     form = forms.SetPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -697,9 +697,9 @@ def sign_in_log(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     if request.GET.get("format") == "csv" and not form.errors:
         return _csv_response(
             "sign-ins.csv",
-            ["id", "at", "user", "result", "reason", "channel", "ip_address"],
+            ["id", "at", "user", "result", "reason", "channel", "ip_address", "method"],
             (
-                [e.id, e.at.isoformat(), e.email, e.result, e.reason, e.channel, e.ip_address]
+                [e.id, e.at.isoformat(), e.email, e.result, e.reason, e.channel, e.ip_address, e.method]
                 for e in events.order_by("-id").iterator(chunk_size=1000)
             ),
         )

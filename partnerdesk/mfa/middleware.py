@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from partnerdesk.access import freshness
+from partnerdesk.access.middleware import SIGNED_IN_WITH_SESSION_KEY, THROUGH_IDENTITY_PROVIDER
 from partnerdesk.mfa import services
 
 # What a user who must enrol may still reach: the enrolment pages, signing out, the language, files.
@@ -22,7 +23,9 @@ CHECK_SECONDS = 60
 class EnrolmentRequiredMiddleware:
     """Like the forced change of a temporary password (`access.middleware`): enrol first.
 
-    A session that verified a second factor has one (a reset ends its sessions), so it is never asked.
+    A session that verified a second factor has one (a reset ends its sessions), so it is never asked;
+    nor is a session the organization's identity provider opened (single sign-on: the provider is
+    responsible for the second factor, ADR 0011).
     The API answers such a session 401 (`partnerdesk.api.SessionAuth`); bearer tokens are unaffected.
     """
 
@@ -35,6 +38,7 @@ class EnrolmentRequiredMiddleware:
             user.is_authenticated
             and not user.must_change_password
             and freshness.SESSION_KEY not in request.session
+            and request.session.get(SIGNED_IN_WITH_SESSION_KEY) != THROUGH_IDENTITY_PROVIDER
             and time.time() - request.session.get(_CHECKED_KEY, 0) > CHECK_SECONDS
         ):
             if services.must_enrol(user):

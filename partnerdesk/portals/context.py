@@ -42,6 +42,7 @@ NAVIGATION: dict[str, list[tuple[Any, str, Permission]]] = {
         (_("Support profile"), "support:partner_profile", P.SUPPORT_PROFILE_EDIT),
         (_("Support reports"), "support:partner_reports", P.SUPPORT_REPORTS),
         (_("Team"), "accounts:partner_team", P.TEAM_VIEW),
+        (_("Single sign-on"), "sso:partner_settings", P.SSO_MANAGE),
         (_("Audit log"), "audit:partner_log", P.AUDIT_VIEW),
     ],
     "admin": [
