@@ -13,6 +13,7 @@ from partnerdesk.audit.api import router as audit_router
 from partnerdesk.catalog.api import router as catalog_router
 from partnerdesk.directory.api import router as directory_router
 from partnerdesk.health.api import router as health_router
+from partnerdesk.integrations.api import router as integrations_router
 from partnerdesk.subscriptions.api import router as subscriptions_router
 from partnerdesk.support.api import router as support_router
 from partnerdesk.tenancy.api import router as tenancy_router
@@ -25,6 +26,7 @@ api.add_router("", catalog_router)
 api.add_router("", subscriptions_router)
 api.add_router("", health_router)
 api.add_router("", directory_router)
+api.add_router("", integrations_router)
 if settings.BENCH_ENDPOINTS:
     from partnerdesk.bench_floor import router as bench_router
 
@@ -40,5 +42,6 @@ urlpatterns = [
     path("", include("partnerdesk.directory.urls")),
     path("", include("partnerdesk.catalog.urls")),
     path("", include("partnerdesk.subscriptions.urls")),
+    path("", include("partnerdesk.integrations.urls")),
     path("api/v1/", api.urls),
 ]
