@@ -24,7 +24,7 @@ router = Router(tags=["integrations"])
 ERRORS: dict[int, Any] = {400: ErrorOut, 404: ErrorOut, 409: ErrorOut, 412: ErrorOut}
 
 
-class AppIn(Schema):
+class OAuthAppIn(Schema):
     name: str = Field(min_length=1, max_length=100)
     scopes: list[TokenScope] = Field(
         min_length=1,
@@ -33,7 +33,7 @@ class AppIn(Schema):
     )
 
 
-class AppOut(Out):
+class OAuthAppOut(Out):
     id: uuid.UUID
     name: str
     client_id: str
@@ -43,21 +43,25 @@ class AppOut(Out):
     secret_rotated_at: datetime | None
 
 
-class AppSecretOut(AppOut):
+class OAuthAppSecretOut(OAuthAppOut):
     """An app with its client secret: answered once, when it is registered or its secret rotated."""
 
     client_secret: str
     token_url: str
 
 
-def _secret_out(new: services.NewSecret) -> AppSecretOut:
-    return AppSecretOut(
-        **AppOut.model_validate(new.app).model_dump(), client_secret=new.secret, token_url=OAUTH_TOKEN_URL
+def _secret_out(new: services.NewSecret) -> OAuthAppSecretOut:
+    return OAuthAppSecretOut(
+        **OAuthAppOut.model_validate(new.app).model_dump(),
+        client_secret=new.secret,
+        token_url=OAUTH_TOKEN_URL,
     )
 
 
 @router.get(
-    "/oauth-apps", response={200: PageOut[AppOut], 400: ErrorOut}, summary="Your organization's OAuth apps"
+    "/oauth-apps",
+    response={200: PageOut[OAuthAppOut], 400: ErrorOut},
+    summary="Your organization's OAuth apps",
 )
 @requires(Permission.APPS_VIEW)
 def list_apps(request: HttpRequest, cursor: str | None = None, limit: int | None = None) -> dict[str, Any]:
@@ -68,17 +72,17 @@ def list_apps(request: HttpRequest, cursor: str | None = None, limit: int | None
 
 @router.post(
     "/oauth-apps",
-    response={201: AppSecretOut, **ERRORS},
+    response={201: OAuthAppSecretOut, **ERRORS},
     summary="Register an OAuth app (its client secret is answered once)",
 )
 @requires(Permission.APPS_MANAGE)
-def register_app(request: HttpRequest, payload: AppIn, response: HttpResponse) -> Status:
+def register_app(request: HttpRequest, payload: OAuthAppIn, response: HttpResponse) -> Status:
     new = services.register_app(principal_of(request), name=payload.name, scopes=list(payload.scopes))
     etags.tag(response, new.app)
     return Status(201, _secret_out(new))
 
 
-@router.get("/oauth-apps/{app_id}", response={200: AppOut, 404: ErrorOut}, summary="One OAuth app")
+@router.get("/oauth-apps/{app_id}", response={200: OAuthAppOut, 404: ErrorOut}, summary="One OAuth app")
 @requires(Permission.APPS_VIEW)
 def get_app(request: HttpRequest, app_id: uuid.UUID, response: HttpResponse) -> OAuthApp:
     app = policy.get_visible(principal_of(request), OAuthApp, pk=app_id)
@@ -88,11 +92,11 @@ def get_app(request: HttpRequest, app_id: uuid.UUID, response: HttpResponse) -> 
 
 @router.post(
     "/oauth-apps/{app_id}/rotate-secret",
-    response={200: AppSecretOut, **ERRORS},
+    response={200: OAuthAppSecretOut, **ERRORS},
     summary="Give an OAuth app a new secret; the old one and its access tokens stop at once",
 )
 @requires(Permission.APPS_MANAGE)
-def rotate_secret(request: HttpRequest, app_id: uuid.UUID, response: HttpResponse) -> AppSecretOut:
+def rotate_secret(request: HttpRequest, app_id: uuid.UUID, response: HttpResponse) -> OAuthAppSecretOut:
     principal = principal_of(request)
     app = policy.get_visible(principal, OAuthApp, pk=app_id)
     with etags.guarded(etags.if_match(request), app):
