@@ -7,7 +7,6 @@ bearer authentication, the one wrapper's scopes, the audit log.
 from __future__ import annotations
 
 import base64
-import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -21,7 +20,7 @@ from partnerdesk.audit.models import AuditEvent
 from partnerdesk.audit.sentences import actor
 from partnerdesk.catalog.models import Offer, Product, Service, Sku
 from partnerdesk.integrations import services
-from partnerdesk.integrations.models import OAuthAccessToken, OAuthApp
+from partnerdesk.integrations.models import OAuthAccessToken
 from partnerdesk.subscriptions import entitlements
 from partnerdesk.subscriptions.models import LicenseAssignment, Subscription
 from partnerdesk.testing import World, database_state, make_user
@@ -371,5 +370,14 @@ def test_an_app_of_an_organization_that_acts_for_customers_keeps_the_relationshi
     assert response.json()["error"]["code"] == "no_delegated_access"
 
 
-def test_unused_ids_do_not_exist(world: World) -> None:
-    assert not OAuthApp.objects.filter(pk=uuid.uuid4()).exists()
+def test_the_job_forgets_tokens_a_day_after_they_expire(world: World) -> None:
+    from partnerdesk.integrations.jobs import forget_expired_tokens
+
+    new = register(world, "a.partner_global_admin", ["support"])
+    token_for(new)
+    token_for(new)
+    old, recent = OAuthAccessToken.objects.order_by("id")
+    OAuthAccessToken.objects.filter(pk=old.pk).update(expires_at=timezone.now() - timedelta(days=2))
+    OAuthAccessToken.objects.filter(pk=recent.pk).update(expires_at=timezone.now() - timedelta(hours=2))
+    forget_expired_tokens()
+    assert list(OAuthAccessToken.objects.values_list("pk", flat=True)) == [recent.pk]
