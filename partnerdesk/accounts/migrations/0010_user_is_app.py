@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0008_user_sessions'),
+        ('accounts', '0009_subscription_notices'),
     ]
 
     operations = [
