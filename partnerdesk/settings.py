@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "ninja",
     "partnerdesk.tenancy",
     "partnerdesk.accounts",
+    "partnerdesk.integrations",
     "partnerdesk.audit",
     "partnerdesk.notifications",
     "partnerdesk.portals",
@@ -173,6 +174,9 @@ PASSWORD_RESETS_PER_ACCOUNT_PER_HOUR = env_int("PASSWORD_RESETS_PER_ACCOUNT_PER_
 PASSWORD_RESETS_PER_ADDRESS_PER_HOUR = env_int("PASSWORD_RESETS_PER_ADDRESS_PER_HOUR", 20)
 # Calls of the API per minute by one user, whichever token or session (0: no limit).
 API_REQUESTS_PER_MINUTE = env_int("API_REQUESTS_PER_MINUTE", 600)
+# Requests at the OAuth token endpoint per minute, per client id and per address (0: no limit).
+OAUTH_TOKEN_REQUESTS_PER_CLIENT_PER_MINUTE = env_int("OAUTH_TOKEN_REQUESTS_PER_CLIENT_PER_MINUTE", 30)
+OAUTH_TOKEN_REQUESTS_PER_ADDRESS_PER_MINUTE = env_int("OAUTH_TOKEN_REQUESTS_PER_ADDRESS_PER_MINUTE", 120)
 # Reverse proxies (addresses or networks) whose X-Forwarded-For names the client; empty: REMOTE_ADDR.
 TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", [])
 
@@ -240,6 +244,12 @@ SECURE_CSP = {
 API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 365, minimum=1)
 API_TOKEN_DEFAULT_DAYS = min(90, API_TOKEN_MAX_DAYS)
 API_TOKEN_MAX_PER_USER = env_int("API_TOKEN_MAX_PER_USER", 20, minimum=1)
+
+# OAuth apps (ADR 0012): how long an access token from the token endpoint lives (an hour by default).
+OAUTH_ACCESS_TOKEN_SECONDS = env_int("OAUTH_ACCESS_TOKEN_SECONDS", 60 * 60, minimum=60)
+# The service credentials `pds_…` of the entitlement check are deprecated for OAuth apps: the date
+# their answers announce (`Sunset`, RFC 8594) for their removal.
+SERVICE_CREDENTIALS_SUNSET = env_str("SERVICE_CREDENTIALS_SUNSET", "2027-06-30")
 
 # Internationalization: English source, Simplified Chinese and Spanish catalogs.
 LANGUAGE_CODE = "en"

@@ -13,6 +13,7 @@ from partnerdesk.audit.api import router as audit_router
 from partnerdesk.catalog.api import router as catalog_router
 from partnerdesk.directory.api import router as directory_router
 from partnerdesk.health.api import router as health_router
+from partnerdesk.integrations.api import router as integrations_router
 from partnerdesk.mfa.api import router as mfa_router
 from partnerdesk.sso.api import router as sso_router
 from partnerdesk.subscriptions.api import router as subscriptions_router
@@ -29,6 +30,7 @@ api.add_router("", subscriptions_router)
 api.add_router("", health_router)
 api.add_router("", directory_router)
 api.add_router("", sso_router)
+api.add_router("", integrations_router)
 if settings.BENCH_ENDPOINTS:
     from partnerdesk.bench_floor import router as bench_router
 
@@ -46,5 +48,6 @@ urlpatterns = [
     path("", include("partnerdesk.catalog.urls")),
     path("", include("partnerdesk.subscriptions.urls")),
     path("", include("partnerdesk.sso.urls")),
+    path("", include("partnerdesk.integrations.urls")),
     path("api/v1/", api.urls),
 ]

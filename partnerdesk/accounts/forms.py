@@ -9,7 +9,13 @@ from django.conf import settings
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from partnerdesk.access.permissions import ROLE_LABELS, ROLES_BY_KIND, TOKEN_SCOPE_LABELS, OrgKind
+from partnerdesk.access.permissions import (
+    PERSONAL_TOKEN_SCOPES,
+    ROLE_LABELS,
+    ROLES_BY_KIND,
+    TOKEN_SCOPE_LABELS,
+    OrgKind,
+)
 
 TIME_ZONES = sorted(zoneinfo.available_timezones() - {"localtime", "Factory"})
 
@@ -94,7 +100,7 @@ class TokenForm(forms.Form):
         label=_("Scopes"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        choices=[(scope.value, label) for scope, label in TOKEN_SCOPE_LABELS.items()],
+        choices=[(scope.value, TOKEN_SCOPE_LABELS[scope]) for scope in PERSONAL_TOKEN_SCOPES],
         help_text=_("None: the token may do everything you may. Read only: it changes nothing."),
     )
 

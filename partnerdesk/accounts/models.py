@@ -51,6 +51,9 @@ class User(Versioned, AbstractBaseUser):
     locked_until = models.DateTimeField(null=True, blank=True)
     # Raised to end every session of the user at once (blocking): it is part of the session hash.
     session_generation = models.PositiveIntegerField(default=0)
+    # The stand-in of an OAuth app (integrations, ADR 0012): what the app writes names it, but it is
+    # nobody. It never signs in (blocked, no usable password) and no list of people shows it.
+    is_app = models.BooleanField(default=False, editable=False)
     # Lifecycle mails: renewals, expiries, suspensions, data deletion, expiring partner relationships.
     # Data deletion warnings still reach an organization's global admins if all of them opted out.
     subscription_notices = models.BooleanField(_("subscription notices by e-mail"), default=True)

@@ -16,7 +16,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from partnerdesk.access.permissions import ROLES_BY_KIND, OrgKind, Role, TokenScope
+from partnerdesk.access.permissions import PERSONAL_TOKEN_SCOPES, ROLES_BY_KIND, OrgKind, Role, TokenScope
 from partnerdesk.access.principal import Principal
 from partnerdesk.accounts import sessions, signin_policy, single_sign_on
 from partnerdesk.accounts.models import API_TOKEN_PREFIX, ApiToken, RoleAssignment, User, hash_token
@@ -370,18 +370,23 @@ class NewToken:
     raw: str
 
 
-def clean_scopes(scopes: Iterable[str]) -> list[TokenScope]:
-    """Return the scopes sorted and without repeats; an unknown one is refused by name."""
+def clean_scopes(
+    scopes: Iterable[str], allowed: Iterable[TokenScope] = PERSONAL_TOKEN_SCOPES
+) -> list[TokenScope]:
+    """Return the scopes sorted and without repeats; one unknown or not `allowed` is refused by name.
+
+    Personal tokens by default; OAuth apps pass the scopes their kind of organization may hold.
+    """
+    allowed = tuple(allowed)
     cleaned: set[TokenScope] = set()
     for raw in scopes:
-        try:
-            cleaned.add(TokenScope(raw))
-        except ValueError:
+        if raw not in allowed:
             raise DomainError(
                 _("Unknown scope: %(scope)s. Choose from %(scopes)s.")
-                % {"scope": raw, "scopes": ", ".join(TokenScope)},
+                % {"scope": raw, "scopes": ", ".join(allowed)},
                 code="invalid_scope",
-            ) from None
+            )
+        cleaned.add(TokenScope(raw))
     return sorted(cleaned)
 
 

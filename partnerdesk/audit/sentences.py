@@ -347,11 +347,14 @@ def changes(event: AuditEvent, known: Names | None = None) -> list[FieldChange]:
 
 
 def actor(event: AuditEvent) -> str:
-    """ "Adam Agent (Fabrikam, acting for Contoso)", or "The system" for jobs."""
-    if not event.actor_email:
+    """ "Adam Agent (Fabrikam, acting for Contoso)", "The app PSA sync (Fabrikam)", or "The system"."""
+    if event.actor_app_name:
+        name = gettext("The app %(app)s") % {"app": event.actor_app_name}
+    elif not event.actor_email:
         return gettext("The system")
-    user = event.actor_user
-    name = (user.display_name if user is not None and user.display_name else "") or event.actor_email
+    else:
+        user = event.actor_user
+        name = (user.display_name if user is not None and user.display_name else "") or event.actor_email
     home = event.actor_organization.name if event.actor_organization else ""
     if event.on_behalf_of is not None:
         return gettext("%(name)s (%(home)s, acting for %(customer)s)") % {

@@ -129,7 +129,7 @@ def _csv(events: object) -> StreamingHttpResponse:
                 [
                     event.id,
                     event.at.isoformat(),
-                    event.actor_email,
+                    event.actor_email or event.actor_app_name,
                     event.actor_organization.name if event.actor_organization else "",
                     event.role,
                     event.on_behalf_of.name if event.on_behalf_of else "",

@@ -27,6 +27,7 @@ NAVIGATION: dict[str, list[tuple[Any, str, Permission]]] = {
         (_("Help articles"), "support:operator_articles", P.SUPPORT_ARTICLES_WRITE),
         (_("Support reports"), "support:operator_reports", P.SUPPORT_REPORTS),
         (_("Team"), "accounts:operator_team", P.TEAM_VIEW),
+        (_("Apps"), "integrations:operator_apps", P.APPS_VIEW),
         (_("Audit log"), "audit:operator_log", P.AUDIT_VIEW),
     ],
     "partner": [
@@ -43,6 +44,7 @@ NAVIGATION: dict[str, list[tuple[Any, str, Permission]]] = {
         (_("Support reports"), "support:partner_reports", P.SUPPORT_REPORTS),
         (_("Team"), "accounts:partner_team", P.TEAM_VIEW),
         (_("Single sign-on"), "sso:partner_settings", P.SSO_MANAGE),
+        (_("Apps"), "integrations:partner_apps", P.APPS_VIEW),
         (_("Audit log"), "audit:partner_log", P.AUDIT_VIEW),
     ],
     "admin": [
@@ -53,6 +55,7 @@ NAVIGATION: dict[str, list[tuple[Any, str, Permission]]] = {
         (_("Subscriptions"), "subscriptions:admin_subscriptions", P.SUBSCRIPTIONS_VIEW),
         (_("Domains"), "directory:domain_list", P.DOMAINS_VIEW),
         (_("Settings"), "directory:organization_settings", P.ORGANIZATION_MANAGE),
+        (_("Apps"), "integrations:admin_apps", P.APPS_VIEW),
         (_("Sign-in log"), "directory:sign_in_log", P.SIGNINS_VIEW),
         (_("Service health"), "health:admin_health", P.HEALTH_VIEW),
         # A callable label gets the principal: here it adds the caller's unread badge.

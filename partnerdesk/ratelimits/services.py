@@ -7,7 +7,8 @@ so a guesser slows down exponentially while the owner, signing in from an addres
 recently, is held back only by their own pair. The account is named by a keyed hash of the e-mail as
 typed, so an unknown e-mail is throttled exactly like a known one.
 
-Password reset requests and every authenticated API call are counted in fixed windows instead.
+Password reset requests, OAuth token requests and every authenticated API call are counted in fixed
+windows instead.
 """
 
 from __future__ import annotations
@@ -284,6 +285,30 @@ def count_api_request(credential: str) -> None:
         window=timedelta(minutes=1),
         message=_("Too many requests. Slow down and retry after the time in Retry-After."),
     )
+
+
+def count_token_request(client_id: str, address: str) -> None:
+    """Count one request at the OAuth token endpoint, per address and per client id, in windows of a minute.
+
+    The client id is counted as sent, before anything looks it up (a keyed hash, so the table never
+    holds one), so guessing secrets of one app or of many from one address is slowed alike.
+    """
+    message = _("Too many token requests. Retry after the time in Retry-After.")
+    minute = timedelta(minutes=1)
+    count_in_window(
+        f"oauth:address:{address}",
+        limit=settings.OAUTH_TOKEN_REQUESTS_PER_ADDRESS_PER_MINUTE,
+        window=minute,
+        message=message,
+    )
+    if client_id:
+        client = salted_hmac("partnerdesk.ratelimits.client", client_id, algorithm="sha256").hexdigest()
+        count_in_window(
+            f"oauth:client:{client}",
+            limit=settings.OAUTH_TOKEN_REQUESTS_PER_CLIENT_PER_MINUTE,
+            window=minute,
+            message=message,
+        )
 
 
 def count_password_reset(email: str, address: str) -> None:

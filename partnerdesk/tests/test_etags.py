@@ -59,6 +59,11 @@ def _organization_token(api: Any, world: World) -> Case:
     return Case("a1.global_admin", f"/organization/tokens/{made.json_body['id']}", None, made["ETag"])
 
 
+def _oauth_app(api: Any, world: World) -> Case:
+    made = api("a.partner_global_admin").post("/oauth-apps", {"name": "ci", "scopes": ["read"]})
+    return Case("a.partner_global_admin", f"/oauth-apps/{made.json_body['id']}", None, made["ETag"])
+
+
 def _user(method: str) -> Setup:
     def setup(api: Any, world: World) -> Case:
         path = f"/users/{world.user('a1.user').pk}"
@@ -204,6 +209,7 @@ CASES: dict[str, Setup] = {
     "DELETE /api/v1/sso-connection": _sso_connection(None),
     "DELETE /api/v1/tokens/{token_id}": _token,
     "DELETE /api/v1/organization/tokens/{token_id}": _organization_token,
+    "DELETE /api/v1/oauth-apps/{app_id}": _oauth_app,
     "PATCH /api/v1/catalog/offers/{offer_id}/policy": _offer_policy,
     "PATCH /api/v1/users/{user_id}": _user("patch"),
     "DELETE /api/v1/users/{user_id}": _user("delete"),

@@ -74,6 +74,8 @@ from partnerdesk.catalog.models import Offer, Product, Service, Sku
 from partnerdesk.directory.models import Domain, Group
 from partnerdesk.errors import DomainError
 from partnerdesk.health.models import HealthIssue, MessageAttachment, MessagePost, PlannedMaintenance
+from partnerdesk.integrations import services as integrations
+from partnerdesk.integrations.models import OAuthApp
 from partnerdesk.mfa.models import Factor
 from partnerdesk.subscriptions.models import ChangeRequest, Subscription
 from partnerdesk.support.models import (
@@ -144,6 +146,7 @@ class Tree:
     message_attachment: MessageAttachment
     flag: PartnerFlag
     mail: InboundMail
+    app: OAuthApp
 
 
 def build_tree(world: World, side: str, topic: SupportTopic) -> Tree:
@@ -263,6 +266,9 @@ def build_tree(world: World, side: str, topic: SupportTopic) -> Tree:
         flag=PartnerFlag.objects.create(
             partner=partner, service_request=service_request, reason=f"{marker} flag", remediation="Train."
         ),
+        app=integrations.register_app(
+            principal_for(world.user(f"{side}.partner_global_admin")), name=f"{marker} app", scopes=["read"]
+        ).app,
     )
 
 
@@ -361,6 +367,8 @@ PARAMETERS: dict[str, Callable[[Tree, str, str], Target]] = {
     # The operator flags partners, so it reaches every partner's flags (an explicit role).
     "flag_id": lambda tree, route, method: Target(str(tree.flag.pk), OPERATOR),
     "mail_id": lambda tree, route, method: Target(str(tree.mail.public_id)),
+    # An organization's apps are its own: not even the operator reaches another's.
+    "app_id": lambda tree, route, method: Target(str(tree.app.pk)),
     "decision": lambda tree, route, method: Target("accept"),
     "what": lambda tree, route, method: Target("sku"),
     "action": _action,
