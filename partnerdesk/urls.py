@@ -16,6 +16,7 @@ from partnerdesk.health.api import router as health_router
 from partnerdesk.subscriptions.api import router as subscriptions_router
 from partnerdesk.support.api import router as support_router
 from partnerdesk.tenancy.api import router as tenancy_router
+from partnerdesk.webhooks.api import router as webhooks_router
 
 api.add_router("", accounts_router)
 api.add_router("", tenancy_router)
@@ -25,6 +26,7 @@ api.add_router("", catalog_router)
 api.add_router("", subscriptions_router)
 api.add_router("", health_router)
 api.add_router("", directory_router)
+api.add_router("", webhooks_router)
 if settings.BENCH_ENDPOINTS:
     from partnerdesk.bench_floor import router as bench_router
 
@@ -40,5 +42,6 @@ urlpatterns = [
     path("", include("partnerdesk.directory.urls")),
     path("", include("partnerdesk.catalog.urls")),
     path("", include("partnerdesk.subscriptions.urls")),
+    path("", include("partnerdesk.webhooks.urls")),
     path("api/v1/", api.urls),
 ]

@@ -150,6 +150,8 @@ class Permission(StrEnum):
     TEAM_MANAGE = "team.manage"
     # The organization's API tokens: see every live one (never the secret) and revoke any of them.
     TOKENS_MANAGE = "tokens.manage"
+    # The organization's webhook endpoints: register, edit, rotate, delete, see their deliveries.
+    WEBHOOKS_MANAGE = "webhooks.manage"
     AUDIT_VIEW = "audit.view"
 
 
@@ -160,6 +162,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OPERATOR_ADMIN: frozenset(
         {
             P.TOKENS_MANAGE,
+            P.WEBHOOKS_MANAGE,
             P.SUPPORT_OPERATOR_DESK,
             P.SUPPORT_TOPICS_MANAGE,
             P.SUPPORT_ARTICLES_WRITE,
@@ -218,6 +221,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PARTNER_GLOBAL_ADMIN: frozenset(
         {
             P.TOKENS_MANAGE,
+            P.WEBHOOKS_MANAGE,
             P.SUPPORT_DESK,
             P.SUPPORT_INBOUND_QUARANTINE,
             P.SUPPORT_ARTICLES_WRITE,
@@ -310,6 +314,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.GLOBAL_ADMIN: frozenset(
         {
             P.TOKENS_MANAGE,
+            P.WEBHOOKS_MANAGE,
             P.ROLES_ASSIGN,
             P.GROUPS_MANAGE,
             P.DOMAINS_VIEW,
@@ -390,6 +395,7 @@ class TokenScope(StrEnum):
     CATALOG = "catalog"
     TENANCY = "tenancy"
     AUDIT = "audit"
+    WEBHOOKS = "webhooks"
 
 
 TOKEN_SCOPE_LABELS: dict[TokenScope, StrOrPromise] = {
@@ -401,6 +407,7 @@ TOKEN_SCOPE_LABELS: dict[TokenScope, StrOrPromise] = {
     TokenScope.CATALOG: _("Catalog"),
     TokenScope.TENANCY: _("Partners, customers and relationships"),
     TokenScope.AUDIT: _("Audit log"),
+    TokenScope.WEBHOOKS: _("Webhook endpoints"),
 }
 
 # The area scopes: every scope but `read` names the app whose API operations it admits.

@@ -132,6 +132,13 @@ ACTIONS: dict[str, str] = {
     "user.signed_in": _("signed in as %(object)s"),
     "user.unblocked": _("allowed %(object)s to sign in again"),
     "user.updated": _("changed the user %(object)s"),
+    "webhook_endpoint.created": _("registered the webhook endpoint %(object)s"),
+    "webhook_endpoint.deleted": _("deleted the webhook endpoint %(object)s"),
+    "webhook_endpoint.disabled": _("disabled the webhook endpoint %(object)s"),
+    "webhook_endpoint.resent": _("re-sent a delivery to the webhook endpoint %(object)s"),
+    "webhook_endpoint.secret_rotated": _("rotated the signing secret of %(object)s"),
+    "webhook_endpoint.tested": _("sent a test ping to %(object)s"),
+    "webhook_endpoint.updated": _("changed the webhook endpoint %(object)s"),
 }
 
 # Labels of the fields that before/after hold; others are shown by their name, made readable.

@@ -27,6 +27,7 @@ NAVIGATION: dict[str, list[tuple[Any, str, Permission]]] = {
         (_("Help articles"), "support:operator_articles", P.SUPPORT_ARTICLES_WRITE),
         (_("Support reports"), "support:operator_reports", P.SUPPORT_REPORTS),
         (_("Team"), "accounts:operator_team", P.TEAM_VIEW),
+        (_("Webhooks"), "webhooks:operator_endpoints", P.WEBHOOKS_MANAGE),
         (_("Audit log"), "audit:operator_log", P.AUDIT_VIEW),
     ],
     "partner": [
@@ -42,6 +43,7 @@ NAVIGATION: dict[str, list[tuple[Any, str, Permission]]] = {
         (_("Support profile"), "support:partner_profile", P.SUPPORT_PROFILE_EDIT),
         (_("Support reports"), "support:partner_reports", P.SUPPORT_REPORTS),
         (_("Team"), "accounts:partner_team", P.TEAM_VIEW),
+        (_("Webhooks"), "webhooks:partner_endpoints", P.WEBHOOKS_MANAGE),
         (_("Audit log"), "audit:partner_log", P.AUDIT_VIEW),
     ],
     "admin": [
@@ -58,6 +60,7 @@ NAVIGATION: dict[str, list[tuple[Any, str, Permission]]] = {
         (message_center_label, "health:admin_messages", P.MESSAGES_VIEW),
         (_("Support"), "support:admin_support", P.SUPPORT_REQUESTS),
         (_("Partner relationships"), "tenancy:admin_relationships", P.RELATIONSHIPS_VIEW),
+        (_("Webhooks"), "webhooks:admin_endpoints", P.WEBHOOKS_MANAGE),
         (_("Audit log"), "audit:admin_log", P.AUDIT_VIEW),
     ],
 }
