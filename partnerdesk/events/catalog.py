@@ -101,15 +101,20 @@ class LicenseData(Payload):
     sku_id: uuid.UUID
 
 
+class ServiceEntitlement(Payload):
+    id: uuid.UUID
+    key: str
+    entitled: bool
+    reason: str  # as the entitlement check says it: "licensed", "subscription_suspended", …
+
+
 class EntitlementData(Payload):
-    """Whether one user may use one service now, and which change decided it."""
+    """Whether one user may use services now, for each service whose answer changed, and why it did."""
 
     user_id: uuid.UUID
     customer_id: uuid.UUID
-    service_id: uuid.UUID
-    service_key: str
-    entitled: bool
-    reason: str  # the event that caused it: "subscription.suspended", "license.removed", …
+    services: list[ServiceEntitlement]
+    cause: str  # the event that changed it: "subscription.suspended", "license.removed", …
 
 
 # --- Tenancy and directory -------------------------------------------------------------------------
@@ -229,7 +234,7 @@ CATALOG: dict[str, EventType] = _types(
         "The partner asked the customer for more information.",
         ChangeRequestData,
     ),
-    E("change_request.cancelled", "The customer withdrew a change request.", ChangeRequestData),
+    E("change_request.replied", "The customer answered the partner's question.", ChangeRequestData),
     E("subscription.created", "A partner bought a subscription for a customer.", SubscriptionData),
     E("subscription.quantity_changed", "A subscription's seats changed.", SubscriptionQuantityData),
     E(
@@ -250,14 +255,13 @@ CATALOG: dict[str, EventType] = _types(
     E("license.removed", "A user's licence of a SKU was removed.", LicenseData),
     E(
         "entitlement.changed",
-        "Whether a user may use a service changed (one event per user and service).",
+        "Whether a user may use services changed (one event per user, naming each service that changed).",
         EntitlementData,
     ),
     E("relationship.requested", "A partner asked a customer for delegated administration.", RelationshipData),
     E("relationship.accepted", "The customer accepted a delegated relationship.", RelationshipData),
     E("relationship.declined", "The customer declined a delegated relationship.", RelationshipData),
     E("relationship.ended", "A delegated relationship was ended before its expiry.", RelationshipData),
-    E("relationship.expired", "A delegated relationship reached its expiry.", RelationshipData),
     E("health_issue.published", "The operator published a service health issue.", HealthIssueData),
     E("health_issue.updated", "A published health issue changed (status, a new post).", HealthIssueData),
     E(
@@ -274,6 +278,7 @@ CATALOG: dict[str, EventType] = _types(
     E("message.revised", "A published Message center post was revised.", MessageData),
     E("user.created", "A user was created.", UserData),
     E("user.blocked", "A user's sign-in was blocked.", UserData),
+    E("user.unblocked", "A user may sign in again.", UserData),
     E("user.deleted", "A user was deleted.", UserData),
     E(
         "webhook.test",
