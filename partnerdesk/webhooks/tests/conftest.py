@@ -95,7 +95,7 @@ def receivers() -> Iterator[Callable[[], Receiver]]:
         server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
         receiver = Receiver(server=server)
         server.RequestHandlerClass = _handler(receiver)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
         started.append(receiver)
         return receiver
 
