@@ -42,7 +42,7 @@ def example(model: type[BaseModel]) -> dict[str, Any]:
             continue
         kind = (
             options[0]
-            if typing.get_origin(annotation) in (typing.Union, getattr(__import__("types"), "UnionType"))
+            if typing.get_origin(annotation) in (typing.Union, __import__("types").UnionType)
             else annotation
         )
         values[name] = {
