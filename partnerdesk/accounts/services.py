@@ -210,6 +210,84 @@ def reset_password(user: User, *, new_password: str) -> None:
     _store_password(user, new_password, action="user.password_reset", channel="web")
 
 
+def mail_password_reset(email: str) -> None:
+    """Mail a reset link when the address belongs to an active user; do nothing otherwise.
+
+    The caller says the same thing either way, so the answer does not tell whether an account exists.
+    """
+    from django.contrib.auth.tokens import default_token_generator
+    from django.urls import reverse
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from partnerdesk.notifications.services import queue_mail
+
+    user = User.objects.filter(email__iexact=email, blocked=False, deleted_at__isnull=True).first()
+    if user is None:
+        return
+    link = settings.SITE_URL + reverse(
+        "accounts:password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    with transaction.atomic():
+        queue_mail(
+            to=[user.email],
+            template="password_reset",
+            context={"user": user, "link": link, "hours": settings.PASSWORD_RESET_TIMEOUT // 3600},
+            language=user.effective_language,
+            kind="password_reset",
+        )
+
+
+OWN_PROFILE_FIELDS = ("display_name", "language", "time_zone")
+
+
+def update_own_profile(principal: Principal, changes: dict[str, str]) -> dict[str, str]:
+    """Save the principal's own name, language and time zone; return what changed (nothing: no event)."""
+    user = principal.user
+    changed = {k: v for k, v in changes.items() if k in OWN_PROFILE_FIELDS and getattr(user, k) != v}
+    if not changed:
+        return changed
+    with transaction.atomic():
+        before = {k: getattr(user, k) for k in changed}
+        User.objects.filter(pk=user.pk).update(**changed, version=next_version())
+        audit.record(
+            principal,
+            action="user.profile_changed",
+            target=user,
+            organization=user.organization,
+            before=before,
+            after=changed,
+        )
+    for name, value in changed.items():
+        setattr(user, name, value)
+    return changed
+
+
+def set_own_language(user: User, language: str) -> bool:
+    """Keep a signed-in user's choice of interface language; return whether it changed."""
+    from partnerdesk.access.principal import principal_for
+
+    if language not in dict(settings.LANGUAGES):
+        raise DomainError(_("Unknown language."), code="invalid_language")
+    if user.language == language:
+        return False
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(language=language, version=next_version())
+        audit.record(
+            principal_for(user),
+            action="user.language_changed",
+            target=user,
+            organization=user.organization,
+            after={"language": language},
+        )
+    user.language = language
+    return True
+
+
 def _store_password(user: User, password: str, *, action: str, channel: str) -> None:
     from partnerdesk.access.principal import principal_for
 

@@ -17,11 +17,10 @@ import ipaddress
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, F, Value, When
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -174,7 +173,7 @@ def _fail(key: str, throttle: Throttle) -> bool:
     now = timezone.now()
     memory = timedelta(seconds=settings.SIGN_IN_FAILURE_MEMORY_SECONDS)
     with transaction.atomic():
-        count = _increment(key, now=now, restart=Value(now - memory), after_field="last_at")
+        count, _started = _increment(key, now=now, restart=now - memory, after_field="last_at")
         if count < throttle.threshold:
             return False
         most = timedelta(seconds=settings.SIGN_IN_MAX_DELAY_SECONDS)
@@ -189,18 +188,37 @@ def _would_throttle(key: str, throttle: Throttle) -> bool:
     return throttle.threshold > 0 and count + 1 >= throttle.threshold
 
 
-def _increment(key: str, *, now: datetime, restart: Value, after_field: str) -> int:
-    """Add one to `key`'s count in one conditional UPDATE (a count whose field is older restarts)."""
-    RateCounter.objects.bulk_create(
-        [RateCounter(key=key, started_at=now, last_at=now)], ignore_conflicts=True
+def _increment(key: str, *, now: datetime, restart: datetime, after_field: str) -> tuple[int, datetime]:
+    """Add one to `key`'s count in one statement; return the count and when its window started.
+
+    A row whose `after_field` is older than `restart` starts again at 1. One `INSERT … ON CONFLICT
+    DO UPDATE … RETURNING` (PostgreSQL and SQLite 3.35+ speak the same), so a counted call costs one
+    round trip and two processes counting the same key never lose a count.
+    """
+    q = connection.ops.quote_name
+    table, field = q(RateCounter._meta.db_table), q(after_field)
+    key_, count_, started_, last_ = q("key"), q("count"), q("started_at"), q("last_at")
+    sql = (
+        f"INSERT INTO {table} ({key_}, {count_}, {started_}, {last_}) VALUES (%s, 1, %s, %s) "  # noqa: S608
+        f"ON CONFLICT ({key_}) DO UPDATE SET "
+        f"{count_} = CASE WHEN {table}.{field} < %s THEN 1 ELSE {table}.{count_} + 1 END, "
+        f"{started_} = CASE WHEN {table}.{field} < %s THEN excluded.{started_} "
+        f"ELSE {table}.{started_} END, "
+        f"{last_} = excluded.{last_} "
+        f"RETURNING {count_}, {started_}"
     )
-    stale = When(**{f"{after_field}__lt": restart}, then=Value(1))
-    RateCounter.objects.filter(key=key).update(
-        count=Case(stale, default=F("count") + 1),
-        started_at=Case(When(**{f"{after_field}__lt": restart}, then=Value(now)), default=F("started_at")),
-        last_at=now,
-    )
-    return RateCounter.objects.filter(key=key).values_list("count", flat=True).get()
+    at, threshold = (connection.ops.adapt_datetimefield_value(value) for value in (now, restart))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [key, at, at, threshold, threshold])
+        count, started = cursor.fetchone()
+    return int(count), _aware(started)
+
+
+def _aware(value: object) -> datetime:
+    """A raw cursor's timestamp as the ORM would give it: SQLite answers naive UTC (or text)."""
+    converted = RateCounter._meta.get_field("started_at").to_python(value)
+    assert isinstance(converted, datetime)
+    return converted if timezone.is_aware(converted) else converted.replace(tzinfo=UTC)
 
 
 # Fixed windows --------------------------------------------------------------------------------------
@@ -211,11 +229,9 @@ def count_in_window(key: str, *, limit: int, window: timedelta, message: str) ->
     if limit <= 0:
         return
     now = timezone.now()
-    with transaction.atomic():
-        count = _increment(key, now=now, restart=Value(now - window), after_field="started_at")
-        if count <= limit:
-            return
-        started = RateCounter.objects.filter(key=key).values_list("started_at", flat=True).get()
+    count, started = _increment(key, now=now, restart=now - window, after_field="started_at")
+    if count <= limit:
+        return
     raise RateLimited(message, retry_after=_seconds(started + window - now))
 
 

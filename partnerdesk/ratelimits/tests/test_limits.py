@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 from django.test import Client, RequestFactory
 
+from partnerdesk.errors import RateLimited
 from partnerdesk.notifications.models import OutboxMessage
-from partnerdesk.ratelimits.services import client_address
+from partnerdesk.ratelimits.services import client_address, count_api_request
 from partnerdesk.testing import PASSWORD, World
 
 pytestmark = pytest.mark.django_db
@@ -150,3 +151,14 @@ def test_the_client_address_is_the_first_hop_no_trusted_proxy_wrote(
     settings.TRUSTED_PROXIES = trusted
     request = RequestFactory().get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
     assert client_address(request) == expected
+
+
+def test_counting_a_call_is_one_statement(db: Any, settings: Any, django_assert_num_queries: Any) -> None:
+    settings.API_REQUESTS_PER_MINUTE = 2
+    with django_assert_num_queries(1):
+        count_api_request("token:one")
+    count_api_request("token:one")
+    with pytest.raises(RateLimited) as refused:
+        count_api_request("token:one")
+
+    assert 55 <= refused.value.retry_after <= 60
