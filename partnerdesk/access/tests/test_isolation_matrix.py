@@ -73,6 +73,7 @@ from partnerdesk.accounts.models import API_TOKEN_PREFIX, ApiToken, User, UserSe
 from partnerdesk.catalog.models import Offer, Product, Service, Sku
 from partnerdesk.directory.models import Domain, Group
 from partnerdesk.errors import DomainError
+from partnerdesk.events.models import Event
 from partnerdesk.health.models import HealthIssue, MessageAttachment, MessagePost, PlannedMaintenance
 from partnerdesk.subscriptions.models import ChangeRequest, Subscription
 from partnerdesk.support.models import (
@@ -86,6 +87,7 @@ from partnerdesk.support.models import (
 from partnerdesk.tenancy.models import DelegatedRelationship, Organization
 from partnerdesk.testing import World, database_state, make_user
 from partnerdesk.urls import api
+from partnerdesk.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -142,6 +144,8 @@ class Tree:
     message_attachment: MessageAttachment
     flag: PartnerFlag
     mail: InboundMail
+    webhook_endpoint: WebhookEndpoint
+    webhook_delivery: WebhookDelivery
 
 
 def build_tree(world: World, side: str, topic: SupportTopic) -> Tree:
@@ -218,6 +222,14 @@ def build_tree(world: World, side: str, topic: SupportTopic) -> Tree:
     message.audience_customers.set([customer])
     message.services.set([service])
     raw_token = f"{API_TOKEN_PREFIX}{marker}-{uuid.uuid4().hex}"
+    webhook_endpoint = WebhookEndpoint.objects.create(
+        organization=partner, url=f"https://{marker}.test/hooks", events=["*"], secret="sealed"
+    )
+    event = Event.objects.create(
+        name="relationship.requested",
+        object_type="tenancy.delegatedrelationship",
+        object_id=str(relationship.pk),
+    )
     return Tree(
         side=side,
         partner=partner,
@@ -259,6 +271,10 @@ def build_tree(world: World, side: str, topic: SupportTopic) -> Tree:
         ),
         flag=PartnerFlag.objects.create(
             partner=partner, service_request=service_request, reason=f"{marker} flag", remediation="Train."
+        ),
+        webhook_endpoint=webhook_endpoint,
+        webhook_delivery=WebhookDelivery.objects.create(
+            endpoint=webhook_endpoint, event=event, status=WebhookDelivery.Status.SUCCEEDED
         ),
     )
 
@@ -357,6 +373,9 @@ PARAMETERS: dict[str, Callable[[Tree, str, str], Target]] = {
     # The operator flags partners, so it reaches every partner's flags (an explicit role).
     "flag_id": lambda tree, route, method: Target(str(tree.flag.pk), OPERATOR),
     "mail_id": lambda tree, route, method: Target(str(tree.mail.public_id)),
+    # An organization's webhook endpoints are its own on every side, the operator's console included.
+    "endpoint_id": lambda tree, route, method: Target(str(tree.webhook_endpoint.pk)),
+    "delivery_id": lambda tree, route, method: Target(str(tree.webhook_delivery.pk)),
     "decision": lambda tree, route, method: Target("accept"),
     "what": lambda tree, route, method: Target("sku"),
     "action": _action,
