@@ -1,4 +1,4 @@
-"""Each portal's webhook pages: admins register, edit, rotate, test, re-send, delete; others change nothing."""
+"""Each portal's webhook pages: admins register, edit, rotate, test, re-send, delete; others cannot."""
 
 from __future__ import annotations
 
