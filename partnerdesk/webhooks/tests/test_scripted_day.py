@@ -16,6 +16,8 @@ from partnerdesk.access.principal import principal_for
 from partnerdesk.accounts import services as accounts
 from partnerdesk.subscriptions import change_requests, licences, lifecycle
 from partnerdesk.subscriptions.tests.conftest import build_catalog
+from partnerdesk.support import service_requests, support_requests, timeline
+from partnerdesk.support.models import Note, SupportTopic
 from partnerdesk.tenancy import services as tenancy
 from partnerdesk.testing import World
 from partnerdesk.webhooks import services
@@ -67,6 +69,32 @@ def test_each_organization_receives_exactly_what_it_may_see(world: World, receiv
         display_name="New",
         roles=[Role.USER],
     )
+    ticket = support_requests.create_support_request(
+        contoso_admin,
+        support_requests.NewSupportRequest(
+            title="Mail stopped",
+            description="Since 9:00.",
+            severity="moderate",
+            contact_name="Chen",
+            contact_email="chen@contoso.test",
+        ),
+    )
+    timeline.add_message(agent_a, ticket, body="Looking into it.")
+    timeline.add_message(agent_a, ticket, body="Looks like the operator's outage.", visibility="internal")
+    escalated = service_requests.escalate(
+        agent_a,
+        ticket,
+        service_requests.NewServiceRequest(
+            title="Mail stopped for Contoso",
+            description="Please check.",
+            severity="moderate",
+            topic=SupportTopic.objects.create(name="Mail"),
+        ),
+    )
+    engineer = principal_for(world.user("operator.support_engineer"))
+    timeline.add_note(engineer, escalated, body="Related to the incident.", kind=Note.Kind.OPERATOR_INTERNAL)
+    service_requests.update_service_request(engineer, escalated, status="attention_needed")
+    support_requests.update_support_request(contoso_admin, ticket, status="closed")
     worker_cycle()
 
     received = {side: receiver.types(secret) for side, (receiver, secret) in endpoints.items()}
@@ -81,6 +109,9 @@ def test_each_organization_receives_exactly_what_it_may_see(world: World, receiv
             "entitlement.changed",
             "relationship.requested",
             "user.created",
+            "service_request.created",
+            "service_request.note_added",  # operator-internal: the operator's only
+            "service_request.attention_needed",
         ],
         "a": [
             "subscription.created",
@@ -93,6 +124,13 @@ def test_each_organization_receives_exactly_what_it_may_see(world: World, receiv
             "entitlement.changed",
             "relationship.requested",
             "user.created",
+            "support_request.created",
+            "support_request.message_added",
+            "support_request.message_added",  # the internal note: the partner's desk only
+            "support_request.escalated",
+            "service_request.created",
+            "service_request.attention_needed",
+            "support_request.closed",
         ],
         "b": ["subscription.created"],
         "a1": [
@@ -105,6 +143,9 @@ def test_each_organization_receives_exactly_what_it_may_see(world: World, receiv
             "subscription.suspended",
             "entitlement.changed",
             "user.created",
+            "support_request.created",
+            "support_request.message_added",
+            "support_request.closed",
         ],
         "a2": ["relationship.requested"],
         "b1": ["subscription.created"],
