@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -24,6 +24,7 @@ from partnerdesk.audit import services as audit
 from partnerdesk.errors import Conflict, DomainError, Forbidden
 from partnerdesk.etags import next_version
 from partnerdesk.events.services import Audience, emit
+from partnerdesk.notifications.services import queue_mail
 from partnerdesk.ratelimits import services as ratelimits
 
 if TYPE_CHECKING:
@@ -242,11 +243,14 @@ def mail_password_reset(email: str) -> None:
         )
 
 
-OWN_PROFILE_FIELDS = ("display_name", "language", "time_zone")
+OWN_PROFILE_FIELDS = ("display_name", "language", "time_zone", "subscription_notices")
 
 
-def update_own_profile(principal: Principal, changes: dict[str, str]) -> dict[str, str]:
-    """Save the principal's own name, language and time zone; return what changed (nothing: no event)."""
+def update_own_profile(principal: Principal, changes: dict[str, Any]) -> dict[str, Any]:
+    """Save the principal's own name, language, time zone and mail choices; return what changed.
+
+    Nothing changed: nothing written, no event.
+    """
     user = principal.user
     changed = {k: v for k, v in changes.items() if k in OWN_PROFILE_FIELDS and getattr(user, k) != v}
     if not changed:
@@ -486,3 +490,64 @@ def user_for_token(raw: str) -> User | None:
 def role_names(user: User) -> list[str]:
     """The names of the roles assigned to `user` in their own organization (read by `access.principal`)."""
     return list(RoleAssignment.objects.filter(user=user).values_list("role", flat=True))
+
+
+GLOBAL_ADMIN_ROLES = frozenset({Role.GLOBAL_ADMIN, Role.PARTNER_GLOBAL_ADMIN})
+
+
+def notice_recipients(
+    organization_ids: Iterable[Any], roles: Iterable[Role], *, critical: bool = False
+) -> dict[Any, list[User]]:
+    """The live users of each organization who hold one of `roles` and want subscription notices.
+
+    One query for every organization of a batch. A critical notice (its data is about to be deleted)
+    is not optional for everyone: when no global admin of an organization would get it, all of that
+    organization's global admins do, opted out or not.
+    """
+    wanted = set(roles)
+    assignments = (
+        RoleAssignment.objects.filter(
+            user__organization_id__in=list(organization_ids),
+            user__blocked=False,
+            user__deleted_at__isnull=True,
+            role__in=wanted | GLOBAL_ADMIN_ROLES,
+        )
+        .select_related("user", "user__organization")
+        .order_by("user__email")
+    )
+    chosen: dict[Any, dict[Any, User]] = {}
+    global_admins: dict[Any, dict[Any, User]] = {}
+    for assignment in assignments:
+        user = assignment.user
+        if assignment.role in wanted and user.subscription_notices:
+            chosen.setdefault(user.organization_id, {})[user.pk] = user
+        if assignment.role in GLOBAL_ADMIN_ROLES:
+            global_admins.setdefault(user.organization_id, {})[user.pk] = user
+    if critical:
+        for organization_id, admins in global_admins.items():
+            people = chosen.setdefault(organization_id, {})
+            if not any(pk in people for pk in admins):
+                people.update(admins)
+    return {
+        organization_id: sorted(people.values(), key=lambda user: user.email)
+        for organization_id, people in chosen.items()
+    }
+
+
+def queue_notice(people: Iterable[User], *, template: str, context: dict[str, Any], kind: str) -> int:
+    """Queue one mail to each person, in their language and with times in their time zone.
+
+    Call inside the transaction that claimed the notice; return how many mails were queued.
+    """
+    queued = 0
+    for person in people:
+        queue_mail(
+            to=[person.email],
+            template=template,
+            context={"name": person.display_name, **context},
+            language=person.effective_language,
+            time_zone=person.effective_time_zone,
+            kind=kind,
+        )
+        queued += 1
+    return queued

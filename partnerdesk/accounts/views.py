@@ -175,7 +175,12 @@ def profile(request: HttpRequest) -> HttpResponse:
     user = principal.user
     form = forms.ProfileForm(
         request.POST or None,
-        initial={"display_name": user.display_name, "language": user.language, "time_zone": user.time_zone},
+        initial={
+            "display_name": user.display_name,
+            "language": user.language,
+            "time_zone": user.time_zone,
+            "subscription_notices": user.subscription_notices,
+        },
     )
     if request.method == "POST" and form.is_valid():
         changes = services.update_own_profile(principal, form.cleaned_data)

@@ -410,7 +410,7 @@ def admin_cards(principal: Principal) -> list[Card]:
     cards: list[Card] = []
     customer = principal.organization
     if principal.has(P.HEALTH_VIEW):
-        n = bounded_count(health.active_issues(principal))
+        n = bounded_count(health.active_issues(principal, shown_only=True))
         cards.append(
             _card(
                 "admin-incidents",
@@ -474,7 +474,7 @@ def admin_cards(principal: Principal) -> list[Card]:
             _card(
                 "admin-change-requests",
                 n,
-                _url("subscriptions:admin_subscriptions", fragment="change-requests"),
+                _url("subscriptions:admin_change_requests", {"show": "open"}),
                 ngettext(
                     "%(count)s change request awaits your partner",
                     "%(count)s change requests await your partner",
