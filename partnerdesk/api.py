@@ -48,6 +48,7 @@ from partnerdesk.access.principal import principal_of as principal_of  # the one
 from partnerdesk.access.rules import Need
 from partnerdesk.edge import InputParser
 from partnerdesk.errors import DomainError, Forbidden, RateLimited
+from partnerdesk.events.catalog import webhooks_document
 from partnerdesk.idempotency import services as idempotency
 from partnerdesk.ratelimits import services as ratelimits
 
@@ -231,6 +232,7 @@ class PartnerdeskAPI(NinjaAPI):
                 _document_idempotency_key(operations["post"])
         _document_if_match(schema)
         self._document_oauth_scopes(schema)
+        _document_webhooks(schema)
         return schema
 
     def _document_oauth_scopes(self, schema: dict[str, Any]) -> None:
@@ -256,6 +258,17 @@ class PartnerdeskAPI(NinjaAPI):
                     scopes.append([TokenScope.READ.value])
                 rest = [requirement for requirement in security if "OAuth2" not in requirement]
                 operation["security"] = rest + [{"OAuth2": names} for names in scopes]
+
+
+def _document_webhooks(schema: dict[str, Any]) -> None:
+    """Publish the events catalog as the document's `webhooks` (OpenAPI 3.1): what endpoints receive."""
+    webhooks, components = webhooks_document(ref_prefix="#/components/schemas/")
+    schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+    clashes = sorted(set(components) & set(schemas))
+    if clashes:
+        raise RuntimeError(f"event payload schemas clash with API schemas: {clashes}")
+    schemas.update(components)
+    schema["webhooks"] = webhooks
 
 
 def _document_if_match(schema: dict[str, Any]) -> None:

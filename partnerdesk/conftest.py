@@ -26,6 +26,8 @@ def pytest_configure() -> None:
     # The per-credential count of API calls is one more write per call: the query budgets measure the
     # operations themselves; ratelimits' tests turn the count on (ADR 0009).
     settings.API_REQUESTS_PER_MINUTE = 0
+    # Webhook receivers in tests are HTTP servers on loopback: the only network tests allow (ADR 0013).
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
 
 
 @pytest.fixture

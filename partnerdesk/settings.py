@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "partnerdesk.idempotency",
     "partnerdesk.ratelimits",
     "partnerdesk.mfa",
+    "partnerdesk.events",
+    "partnerdesk.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -281,6 +283,16 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Partnerdesk <no-reply@partnerdesk.test>")
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8)
+
+# Webhooks (ADR 0013). Outbound requests never reach loopback, private, link-local, multicast or
+# reserved addresses unless one of these networks (CIDRs) allows it; plain http only to those.
+WEBHOOK_ALLOWED_NETWORKS = env_networks("WEBHOOK_ALLOWED_NETWORKS", [])
+WEBHOOK_CONNECT_TIMEOUT = env_int("WEBHOOK_CONNECT_TIMEOUT", 3, minimum=1)
+WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 10, minimum=1)
+# How long the previous secret still signs after a rotation (both signatures are sent).
+WEBHOOK_SECRET_ROLLOVER_HOURS = env_int("WEBHOOK_SECRET_ROLLOVER_HOURS", 24, minimum=0)
+# An endpoint whose deliveries have failed without a success for this long is disabled.
+WEBHOOK_DISABLE_AFTER_HOURS = env_int("WEBHOOK_DISABLE_AFTER_HOURS", 72, minimum=1)
 
 # Tenancy: the suffix of every customer's initial domain (contoso.partnerdesk.test).
 INITIAL_DOMAIN_SUFFIX = env_str("INITIAL_DOMAIN_SUFFIX", "partnerdesk.test")

@@ -19,6 +19,7 @@ from partnerdesk.sso.api import router as sso_router
 from partnerdesk.subscriptions.api import router as subscriptions_router
 from partnerdesk.support.api import router as support_router
 from partnerdesk.tenancy.api import router as tenancy_router
+from partnerdesk.webhooks.api import router as webhooks_router
 
 api.add_router("", accounts_router)
 api.add_router("", mfa_router)
@@ -31,6 +32,7 @@ api.add_router("", health_router)
 api.add_router("", directory_router)
 api.add_router("", sso_router)
 api.add_router("", integrations_router)
+api.add_router("", webhooks_router)
 if settings.BENCH_ENDPOINTS:
     from partnerdesk.bench_floor import router as bench_router
 
@@ -49,5 +51,6 @@ urlpatterns = [
     path("", include("partnerdesk.subscriptions.urls")),
     path("", include("partnerdesk.sso.urls")),
     path("", include("partnerdesk.integrations.urls")),
+    path("", include("partnerdesk.webhooks.urls")),
     path("api/v1/", api.urls),
 ]

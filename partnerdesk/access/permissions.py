@@ -154,6 +154,8 @@ class Permission(StrEnum):
     # The organization's OAuth apps (integrations): see them, and register, rotate and delete them.
     APPS_VIEW = "apps.view"
     APPS_MANAGE = "apps.manage"
+    # The organization's webhook endpoints: register, edit, rotate, delete, see their deliveries.
+    WEBHOOKS_MANAGE = "webhooks.manage"
     AUDIT_VIEW = "audit.view"
     # Partners and customers: connect the organization's own identity provider (single sign-on).
     SSO_MANAGE = "sso.manage"
@@ -168,6 +170,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.TOKENS_MANAGE,
             P.APPS_VIEW,
             P.APPS_MANAGE,
+            P.WEBHOOKS_MANAGE,
             P.SUPPORT_OPERATOR_DESK,
             P.SUPPORT_TOPICS_MANAGE,
             P.SUPPORT_ARTICLES_WRITE,
@@ -230,6 +233,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.TOKENS_MANAGE,
             P.APPS_VIEW,
             P.APPS_MANAGE,
+            P.WEBHOOKS_MANAGE,
             P.SUPPORT_DESK,
             P.SUPPORT_INBOUND_QUARANTINE,
             P.SUPPORT_ARTICLES_WRITE,
@@ -325,6 +329,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.TOKENS_MANAGE,
             P.APPS_VIEW,
             P.APPS_MANAGE,
+            P.WEBHOOKS_MANAGE,
             P.ROLES_ASSIGN,
             P.GROUPS_MANAGE,
             P.DOMAINS_VIEW,
@@ -411,6 +416,7 @@ class TokenScope(StrEnum):
     AUDIT = "audit"
     # The entitlement check for the operator's services: an area of its own (ADR 0012).
     ENTITLEMENTS = "entitlements"
+    WEBHOOKS = "webhooks"
 
 
 TOKEN_SCOPE_LABELS: dict[TokenScope, StrOrPromise] = {
@@ -423,6 +429,7 @@ TOKEN_SCOPE_LABELS: dict[TokenScope, StrOrPromise] = {
     TokenScope.TENANCY: _("Partners, customers and relationships"),
     TokenScope.AUDIT: _("Audit log"),
     TokenScope.ENTITLEMENTS: _("Entitlement checks (the operator's services)"),
+    TokenScope.WEBHOOKS: _("Webhook endpoints"),
 }
 
 # The area scopes: every scope but `read` names the area whose API operations it admits.

@@ -229,6 +229,33 @@ def principal_for_app(
     )
 
 
+# The role an organization "as a whole" holds: what its top admins see, and no more.
+TOP_ADMIN_ROLES: dict[OrgKind, Role] = {
+    OrgKind.OPERATOR: Role.OPERATOR_ADMIN,
+    OrgKind.PARTNER: Role.PARTNER_GLOBAL_ADMIN,
+    OrgKind.CUSTOMER: Role.GLOBAL_ADMIN,
+}
+
+
+def organization_principal(organization: Organization) -> Principal:
+    """The principal of an organization itself, as its top admin sees it, for deliveries to it.
+
+    What an organization's webhook endpoint may receive is what this principal may see through the
+    scoping rules (`access.policy`). It has no user: use it only for reading what the organization
+    may see, never for a rule about a person's own rows.
+    """
+    roles = frozenset({TOP_ADMIN_ROLES[OrgKind(organization.kind)]})
+    return Principal(
+        user=None,  # type: ignore[arg-type]
+        organization=organization,
+        home_organization=organization,
+        roles=roles,
+        home_roles=roles,
+        channel="webhook",
+        granted=permissions_for(roles),
+    )
+
+
 class NoDelegatedAccess(Forbidden):
     code = "no_delegated_access"
 

@@ -23,6 +23,7 @@ from partnerdesk.accounts.models import API_TOKEN_PREFIX, ApiToken, RoleAssignme
 from partnerdesk.audit import services as audit
 from partnerdesk.errors import Conflict, DomainError, Forbidden
 from partnerdesk.etags import next_version
+from partnerdesk.events.services import Audience, emit
 from partnerdesk.mfa import services as mfa
 from partnerdesk.notifications.services import queue_mail
 from partnerdesk.ratelimits import services as ratelimits
@@ -121,7 +122,24 @@ def create_user(
             reason=reason,
             channel=None if principal else ("job" if with_password else "web"),
         )
+        emit_user("user.created", user)
     return NewUser(user=user, temporary_password=password)
+
+
+def emit_user(name: str, user: User) -> None:
+    """`user.<name>` for the user's organization, its partner (for a customer's user) and the operator,
+    whose services follow who may sign in."""
+    organization = user.organization
+    partner_id = organization.pk if organization.kind == OrgKind.PARTNER else organization.partner_id
+    customer_id = organization.pk if organization.kind == OrgKind.CUSTOMER else None
+    data = {
+        "id": user.pk,
+        "organization_id": organization.pk,
+        "email": user.email,
+        "blocked": user.blocked,
+        "deleted": user.deleted_at is not None,
+    }
+    emit(name, user, data, Audience(operator=True, partner_id=partner_id, customer_id=customer_id))
 
 
 def set_roles(principal: Principal, user: User, roles: list[Role] | list[str]) -> None:
@@ -170,6 +188,8 @@ def set_blocked(principal: Principal, user: User, *, blocked: bool, reason: str 
                 after={"blocked": blocked},
                 reason=reason,
             )
+            user.blocked = blocked
+            emit_user("user.blocked" if blocked else "user.unblocked", user)
             if blocked:
                 revoke_all_tokens(principal, user, reason="user.blocked")
     user.blocked = blocked

@@ -163,6 +163,13 @@ ACTIONS: dict[str, str] = {
     "service_request.closed": _("closed the service request %(object)s"),
     "service_request.sla_breach": _("recorded that %(object)s breached its SLA"),
     "service_request.sla_near": _("recorded that %(object)s is about to breach its SLA"),
+    "webhook_endpoint.created": _("registered the webhook endpoint %(object)s"),
+    "webhook_endpoint.deleted": _("deleted the webhook endpoint %(object)s"),
+    "webhook_endpoint.disabled": _("disabled the webhook endpoint %(object)s"),
+    "webhook_endpoint.resent": _("re-sent a delivery to the webhook endpoint %(object)s"),
+    "webhook_endpoint.secret_rotated": _("rotated the signing secret of %(object)s"),
+    "webhook_endpoint.tested": _("sent a test ping to %(object)s"),
+    "webhook_endpoint.updated": _("changed the webhook endpoint %(object)s"),
 }
 
 # Labels of the fields that before/after hold; others are shown by their name, made readable.

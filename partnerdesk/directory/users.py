@@ -282,6 +282,8 @@ def delete_user(principal: Principal, user: User) -> None:
                 organization=tenant,
                 after={"deleted_at": now.isoformat(), "restorable_until": restorable_until(now).isoformat()},
             )
+            user.deleted_at = now
+            accounts.emit_user("user.deleted", user)
     user.deleted_at = now
 
 

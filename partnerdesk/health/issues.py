@@ -18,6 +18,7 @@ from partnerdesk.audit import services as audit
 from partnerdesk.catalog.models import Feature, Region, Service, ServiceStatus
 from partnerdesk.errors import Conflict, DomainError
 from partnerdesk.etags import next_version
+from partnerdesk.health import emit
 from partnerdesk.health.common import next_number, require_health_manage, required_text, services_by_id
 from partnerdesk.health.models import (
     CLOSED_STATUSES,
@@ -129,6 +130,7 @@ def _publish_issue(principal: Principal, issue: HealthIssue) -> None:
     HealthIssuePost.objects.filter(issue=issue, notifies=True).update(mail_pending=True)
     refresh_service_status(issue.services.values_list("pk", flat=True), issue=issue)
     audit.record(principal, action="health_issue.published", target=issue, organization=None)
+    emit.issue("health_issue.published", issue)
 
 
 def publish_issue(principal: Principal, issue: HealthIssue) -> HealthIssue:
@@ -169,6 +171,7 @@ def add_issue_post(
             created_by=principal.user,
         )
         before = audit.snapshot(locked, ["status", "end_at"])
+        old_status = locked.status
         locked.status = new_status
         locked.last_modified_at = now
         if new_status in CLOSED_STATUSES and locked.end_at is None:
@@ -190,6 +193,7 @@ def add_issue_post(
                 "notifies": notifies,
             },
         )
+        emit.issue_posted(locked, old_status)
     issue.status, issue.end_at, issue.last_modified_at = locked.status, locked.end_at, locked.last_modified_at
     return post
 
@@ -245,6 +249,8 @@ def revise_issue(
             before=before,
             after=after,
         )
+        if locked.is_published:
+            emit.issue("health_issue.updated", locked)
     return locked
 
 

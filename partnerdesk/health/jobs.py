@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from partnerdesk.audit import services as audit
-from partnerdesk.health import mail
+from partnerdesk.health import emit, mail
 from partnerdesk.health.message_center import publish_scheduled_messages
 from partnerdesk.health.models import PlannedMaintenance
 from partnerdesk.notifications.jobs import periodic
@@ -47,6 +47,7 @@ def _transition(maintenance_id: uuid.UUID, *, from_status: str, to_status: str, 
             before={"status": from_status},
             after={"status": to_status},
         )
+        emit.maintenance(f"maintenance.{event}", maintenance)
         mail.mail_maintenance(maintenance, event=event)
     return True
 

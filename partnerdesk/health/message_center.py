@@ -27,6 +27,7 @@ from partnerdesk.audit import services as audit
 from partnerdesk.catalog.models import Service
 from partnerdesk.errors import Conflict, DomainError, NotFound
 from partnerdesk.etags import next_version
+from partnerdesk.health import emit
 from partnerdesk.health.common import next_number, require_health_manage, required_text, services_by_id
 from partnerdesk.health.models import (
     MessageAttachment,
@@ -239,6 +240,7 @@ def _publish_message(principal: Principal | None, post: MessagePost) -> bool:
     post.status, post.published_at, post.last_modified_at = MessagePost.Status.PUBLISHED, now, now
     post.mail_pending = True
     audit.record(principal, action="message.published", target=post, organization=None)
+    emit.message("message.published", post)
     return True
 
 
@@ -327,6 +329,7 @@ def revise_message(
             before=before,
             after={**audit.snapshot(locked, MESSAGE_FIELDS), "notifies": notifies},
         )
+        emit.message("message.revised", locked)
     return locked
 
 

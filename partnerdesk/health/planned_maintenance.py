@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from partnerdesk.access.principal import Principal
 from partnerdesk.audit import services as audit
 from partnerdesk.errors import Conflict, DomainError
+from partnerdesk.health import emit
 from partnerdesk.health.common import next_number, require_health_manage, required_text, services_by_id
 from partnerdesk.health.models import (
     PlannedMaintenance,
@@ -73,6 +74,7 @@ def create_maintenance(
             organization=None,
             after={**audit.snapshot(maintenance, ["title", "starts_at", "ends_at"])},
         )
+        emit.maintenance("maintenance.scheduled", maintenance)
     return maintenance
 
 
@@ -101,6 +103,7 @@ def reschedule_maintenance(
             before=before,
             after=audit.snapshot(locked, ["starts_at", "ends_at"]),
         )
+        emit.maintenance("maintenance.updated", locked)
     return locked
 
 
@@ -123,6 +126,7 @@ def cancel_maintenance(principal: Principal, maintenance: PlannedMaintenance) ->
             before={"status": "scheduled"},
             after={"status": "cancelled"},
         )
+        emit.maintenance("maintenance.cancelled", locked)
     return locked
 
 

@@ -47,6 +47,34 @@ def periodic(name: str, *, every: timedelta) -> Callable[[Callable[[], object]],
     return register
 
 
+# Work every worker does on every pass (not once per period): draining queues whose rows the
+# function claims itself, so that several workers share them (webhook deliveries). Each takes the
+# worker's name and returns how much it did.
+PASSES: dict[str, Callable[[str], int]] = {}
+
+
+def every_pass(name: str) -> Callable[[Callable[[str], int]], Callable[[str], int]]:
+    """Register `function(worker)` to run on every pass of every worker; it must claim its own rows."""
+
+    def register(function: Callable[[str], int]) -> Callable[[str], int]:
+        PASSES[name] = function
+        return function
+
+    return register
+
+
+def run_passes(worker: str) -> int:
+    """Run every registered pass once; return how much they did. A failing one is logged."""
+    autodiscover()
+    done = 0
+    for name, function in list(PASSES.items()):
+        try:
+            done += function(worker)
+        except Exception:  # one broken queue must not stop the others, nor the outbox
+            log.exception("pass %s failed", name)
+    return done
+
+
 def autodiscover() -> None:
     """Import `jobs` of every Partnerdesk app so their jobs register."""
     for config in apps.get_app_configs():

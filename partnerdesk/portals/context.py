@@ -28,6 +28,7 @@ NAVIGATION: dict[str, list[tuple[Any, str, Permission]]] = {
         (_("Support reports"), "support:operator_reports", P.SUPPORT_REPORTS),
         (_("Team"), "accounts:operator_team", P.TEAM_VIEW),
         (_("Apps"), "integrations:operator_apps", P.APPS_VIEW),
+        (_("Webhooks"), "webhooks:operator_endpoints", P.WEBHOOKS_MANAGE),
         (_("Audit log"), "audit:operator_log", P.AUDIT_VIEW),
     ],
     "partner": [
@@ -45,6 +46,7 @@ NAVIGATION: dict[str, list[tuple[Any, str, Permission]]] = {
         (_("Team"), "accounts:partner_team", P.TEAM_VIEW),
         (_("Single sign-on"), "sso:partner_settings", P.SSO_MANAGE),
         (_("Apps"), "integrations:partner_apps", P.APPS_VIEW),
+        (_("Webhooks"), "webhooks:partner_endpoints", P.WEBHOOKS_MANAGE),
         (_("Audit log"), "audit:partner_log", P.AUDIT_VIEW),
     ],
     "admin": [
@@ -62,6 +64,7 @@ NAVIGATION: dict[str, list[tuple[Any, str, Permission]]] = {
         (message_center_label, "health:admin_messages", P.MESSAGES_VIEW),
         (_("Support"), "support:admin_support", P.SUPPORT_REQUESTS),
         (_("Partner relationships"), "tenancy:admin_relationships", P.RELATIONSHIPS_VIEW),
+        (_("Webhooks"), "webhooks:admin_endpoints", P.WEBHOOKS_MANAGE),
         (_("Audit log"), "audit:admin_log", P.AUDIT_VIEW),
     ],
 }

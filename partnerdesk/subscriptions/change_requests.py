@@ -23,6 +23,7 @@ from partnerdesk.audit import services as audit
 from partnerdesk.catalog.models import OfferPolicy, Sku
 from partnerdesk.catalog.services import policy_of
 from partnerdesk.errors import Conflict, DomainError, Forbidden
+from partnerdesk.subscriptions import emit
 from partnerdesk.subscriptions.common import (
     PARTNER_PEOPLE,
     _lock,
@@ -277,6 +278,7 @@ def request_change(
             before={"quantity": subscription.quantity} if seats is not None else None,
             after={"kind": kind, "quantity": seats, "note": change_request.note},
         )
+        emit.change_request("change_request.created", change_request)
         _mail(
             subscription.partner,
             PARTNER_PEOPLE,
@@ -324,6 +326,7 @@ def _decide(
         },
     )
     change_request.refresh_from_db()
+    emit.change_request(f"change_request.{status}", change_request)
 
 
 def approve_change_request(
@@ -394,6 +397,8 @@ def inquire_change_request(
             organization=change_request.customer,
             reason=question.strip(),
         )
+        change_request.status = ChangeRequest.Status.INFORMATION_REQUESTED
+        emit.change_request("change_request.information_requested", change_request)
         _mail(
             change_request.subscription.customer,
             {Role.GLOBAL_ADMIN},
@@ -427,5 +432,7 @@ def reply_change_request(principal: Principal, change_request: ChangeRequest, *,
             target=change_request,
             organization=change_request.customer,
         )
+        change_request.status = ChangeRequest.Status.OPEN
+        emit.change_request("change_request.replied", change_request)
     change_request.refresh_from_db()
     return change_request

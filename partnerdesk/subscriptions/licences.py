@@ -20,6 +20,7 @@ from partnerdesk.accounts.models import User
 from partnerdesk.audit import services as audit
 from partnerdesk.catalog.models import Sku
 from partnerdesk.errors import Conflict, NotFound
+from partnerdesk.subscriptions import emit
 from partnerdesk.subscriptions.common import LICENCE_PEOPLE, _mail, assigned_seats, purchased_seats
 from partnerdesk.subscriptions.models import LicenseAssignment, LicensePool, Subscription
 from partnerdesk.subscriptions.scheduled_changes import revalidate_scheduled
@@ -113,6 +114,7 @@ def assign_licences(
             LicenseAssignment.objects.filter(sku=sku, user__in=users).values_list("user_id", flat=True)
         )
         new_users = [u for u in {u.pk: u for u in users}.values() if u.pk not in holders]
+        entitlements = emit.EntitlementWatch(new_users, sku.services.order_by("key"))
         assigned = assigned_seats(customer.pk, sku.pk)
         if pool is None or assigned + len(new_users) > purchased:
             raise OutOfLicenses(
@@ -133,6 +135,8 @@ def assign_licences(
                 organization=customer,
                 after={"sku": str(sku.pk), "user": str(assignment.user_id)},
             )
+            emit.licence("license.assigned", assignment, customer.partner_id)
+        entitlements.emit_changes(cause="license.assigned", partner_id=customer.partner_id)
         for subscription in Subscription.objects.filter(
             customer=customer, offer__sku=sku, status=Subscription.Status.ACTIVE
         ).select_related("offer", "customer", "partner"):
@@ -148,6 +152,9 @@ def remove_licences(principal: Principal, *, customer: Organization, sku: Sku, u
         pool = LicensePool.objects.select_for_update().filter(customer=customer, sku=sku).first()
         removed = LicenseAssignment.objects.filter(customer=customer, sku=sku, user__in=users)
         gone = list(removed)
+        entitlements = emit.EntitlementWatch(
+            User.objects.filter(pk__in=[a.user_id for a in gone]), sku.services.order_by("key")
+        )
         removed.delete()
         for assignment in gone:
             audit.record(
@@ -157,6 +164,8 @@ def remove_licences(principal: Principal, *, customer: Organization, sku: Sku, u
                 organization=customer,
                 before={"sku": str(sku.pk), "user": str(assignment.user_id)},
             )
+            emit.licence("license.removed", assignment, customer.partner_id)
+        entitlements.emit_changes(cause="license.removed", partner_id=customer.partner_id)
         if pool is not None:
             _note_over_assignment(pool, now)
     return len(gone)

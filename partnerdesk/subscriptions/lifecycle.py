@@ -23,7 +23,7 @@ from partnerdesk.audit import services as audit
 from partnerdesk.catalog.models import AddOnRule, Offer, UpgradePath
 from partnerdesk.catalog.services import policy_of
 from partnerdesk.errors import Conflict, DomainError, NotFound
-from partnerdesk.subscriptions import reminders
+from partnerdesk.subscriptions import emit, reminders
 from partnerdesk.subscriptions.common import (
     SNAPSHOT,
     _bump,
@@ -117,6 +117,7 @@ def create_subscription(
             organization=customer,
             after={**audit.snapshot(subscription, SNAPSHOT), "offer": str(offer.pk)},
         )
+        emit.subscription("subscription.created", subscription)
     return subscription
 
 
@@ -140,6 +141,7 @@ def _transition(
                 code="invalid_transition",
             )
         before = audit.snapshot(locked, SNAPSHOT)
+        entitlements = emit.EntitlementWatch.licensed(locked.customer_id, locked.offer.sku_id)
         locked.status = to
         locked.status_changed_at = now
         locked.suspension_reason = reason if to == Subscription.Status.SUSPENDED else ""
@@ -153,6 +155,8 @@ def _transition(
             after=audit.snapshot(locked, SNAPSHOT),
             reason=reason,
         )
+        emit.subscription(action, locked)
+        entitlements.emit_changes(cause=action, partner_id=locked.partner_id)
         revalidate_scheduled(principal, locked, now=now)
         _note_over_assignment(pool, now)
         reminders.status_changed(locked, action=action, at=now)

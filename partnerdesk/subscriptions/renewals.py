@@ -17,7 +17,7 @@ from partnerdesk import etags
 from partnerdesk.audit import services as audit
 from partnerdesk.catalog.models import AddOnRule
 from partnerdesk.catalog.services import policy_of
-from partnerdesk.subscriptions import reminders
+from partnerdesk.subscriptions import emit, reminders
 from partnerdesk.subscriptions.common import SNAPSHOT, _bump, _lock, retention
 from partnerdesk.subscriptions.licences import _note_over_assignment
 from partnerdesk.subscriptions.lifecycle import add_term
@@ -96,6 +96,7 @@ def _renew(subscription: Subscription, pool: LicensePool, now: datetime) -> None
         before=before,
         after={**audit.snapshot(subscription, SNAPSHOT), "unit_price": str(subscription.unit_price)},
     )
+    emit.subscription("subscription.renewed", subscription)
     _note_over_assignment(pool, now)
 
 
@@ -109,6 +110,7 @@ def expire_due(now: datetime | None = None) -> int:
     for subscription in due.select_related("offer"):
         with transaction.atomic():
             pool, locked = _lock(subscription)
+            entitlements = emit.EntitlementWatch.licensed(locked.customer_id, subscription.offer.sku_id)
             won = (
                 Subscription.objects.filter(pk=locked.pk, status=locked.status, term_end__lte=now)
                 .filter(
@@ -130,6 +132,8 @@ def expire_due(now: datetime | None = None) -> int:
                 after={"status": Subscription.Status.EXPIRED},
             )
             locked.status = Subscription.Status.EXPIRED
+            emit.subscription("subscription.expired", locked)
+            entitlements.emit_changes(cause="subscription.expired", partner_id=locked.partner_id)
             revalidate_scheduled(None, locked, now=now)
             _note_over_assignment(pool, now)
             reminders.status_changed(locked, action="subscription.expired", at=now)
@@ -175,5 +179,7 @@ def delete_data_due(now: datetime | None = None) -> int:
                 after={"status": Subscription.Status.DELETED},
                 reason=_("Retention period of %(days)s days ended.") % {"days": retention().days},
             )
+            subscription.status = Subscription.Status.DELETED
+            emit.subscription("subscription.deleted", subscription)
             deleted += 1
     return deleted

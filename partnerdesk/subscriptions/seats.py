@@ -19,6 +19,7 @@ from partnerdesk.audit import services as audit
 from partnerdesk.catalog.models import OfferPolicy
 from partnerdesk.catalog.services import policy_of
 from partnerdesk.errors import Conflict, DomainError
+from partnerdesk.subscriptions import emit
 from partnerdesk.subscriptions.common import (
     SNAPSHOT,
     _bump,
@@ -139,6 +140,8 @@ def change_quantity(
                 **({"quantity_at_renewal": quantity} if scheduled else {}),
             },
         )
+        if scheduled is None:
+            emit.subscription("subscription.quantity_changed", locked, previous_quantity=before["quantity"])
         revalidate_scheduled(principal, locked, now=now)
         _note_over_assignment(pool, now)
     return QuantityChange(locked, scheduled)

@@ -19,7 +19,7 @@ from partnerdesk.access.principal import Principal
 from partnerdesk.accounts.models import User
 from partnerdesk.audit import services as audit
 from partnerdesk.errors import Conflict, DomainError, Forbidden
-from partnerdesk.support import sla, tickets
+from partnerdesk.support import emit, sla, tickets
 from partnerdesk.support.common import (
     UNSET,
     clean,
@@ -117,6 +117,7 @@ def create_service_request(principal: Principal, data: NewServiceRequest) -> Ser
             organization=principal.organization,
             after=audit.snapshot(service_request, ["number", "title", "severity", "topic", "status"]),
         )
+        emit.service_request("service_request.created", service_request)
         queue_thread_mail(
             operator_recipients(service_request),
             "service_request_new",
@@ -182,6 +183,9 @@ def escalate(
             organization=locked.customer,
             after={"service_request": str(service_request.pk), "shared_messages": len(shared)},
         )
+        emit.support_request(
+            "support_request.escalated", locked, internal=True, service_request_id=service_request.pk
+        )
         audit.record(
             principal,
             action="service_request.created",
@@ -192,6 +196,7 @@ def escalate(
                 service_request, ["number", "title", "severity", "topic", "status", "customer"]
             ),
         )
+        emit.service_request("service_request.created", service_request)
         queue_thread_mail(
             operator_recipients(service_request),
             "service_request_new",
@@ -270,6 +275,7 @@ def update_service_request(
             before={k: v for k, v in before.items() if after[k] != v},
             after={k: v for k, v in after.items() if before[k] != v},
         )
+        emit.service_request_changed(locked, old_status)
         if locked.status != old_status:
             Note.objects.create(
                 service_request=locked,

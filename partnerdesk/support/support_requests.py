@@ -21,7 +21,7 @@ from partnerdesk.access.permissions import Permission
 from partnerdesk.access.principal import Principal
 from partnerdesk.audit import services as audit
 from partnerdesk.errors import Conflict, DomainError, Forbidden, NotFound
-from partnerdesk.support import sla, tickets, timeline
+from partnerdesk.support import emit, sla, tickets, timeline
 from partnerdesk.support.common import (
     UNSET,
     clean,
@@ -116,6 +116,7 @@ def create_support_request(
             organization=customer,
             after=audit.snapshot(request, ["number", "title", "severity", "service", "status"]),
         )
+        emit.support_request("support_request.created", request)
         request = SupportRequest.objects.select_related("partner", "customer", "assignee").get(pk=request.pk)
         queue_thread_mail(
             partner_desk_recipients(request),
@@ -179,6 +180,7 @@ def update_support_request(
             after={k: v for k, v in after.items() if before[k] != v},
             reason=reason,
         )
+        emit.support_request_changed(locked, old_status)
         if locked.status != old_status:
             Message.objects.create(
                 support_request=locked,

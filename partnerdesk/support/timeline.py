@@ -19,7 +19,7 @@ from partnerdesk.access import rules
 from partnerdesk.access.principal import Principal
 from partnerdesk.audit import services as audit
 from partnerdesk.errors import Conflict, DomainError, Forbidden
-from partnerdesk.support import sla, tickets
+from partnerdesk.support import emit, sla, tickets
 from partnerdesk.support.common import clean, operator_id, service_audit_organization, touch
 from partnerdesk.support.mail import (
     customer_recipients,
@@ -98,6 +98,7 @@ def add_message(
             organization=locked.partner if visibility == Visibility.INTERNAL else locked.customer,
             after={"message": str(message.pk), "visibility": visibility, "source": source},
         )
+        emit.support_message(locked, message)
         if visibility == Visibility.PUBLIC:
             recipients = customer_recipients(locked) if partner_side else partner_desk_recipients(locked)
             queue_thread_mail(
@@ -153,6 +154,7 @@ def add_note(principal: Principal, service_request: ServiceRequest, *, body: str
             organization=service_audit_organization(locked, internal=kind == Note.Kind.OPERATOR_INTERNAL),
             after={"note": str(note.pk), "kind": kind},
         )
+        emit.service_note(locked, note)
         if kind == Note.Kind.TO_PARTNER:
             queue_thread_mail(
                 partner_recipients(locked),

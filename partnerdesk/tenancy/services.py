@@ -21,6 +21,7 @@ from partnerdesk.accounts.services import NewUser, create_user
 from partnerdesk.audit import services as audit
 from partnerdesk.errors import Conflict, DomainError, Forbidden
 from partnerdesk.etags import next_version
+from partnerdesk.events.services import Audience, emit
 from partnerdesk.tenancy.models import DelegatedRelationship, Organization
 
 PARTNER_FIELDS = ["name", "contact_email", "phone", "website", "country", "address"]
@@ -277,6 +278,7 @@ def request_relationship(
             organization=customer,
             after={"roles": relationship.roles, "duration_days": duration_days, "name": relationship.name},
         )
+        emit_relationship("relationship.requested", relationship)
     return relationship
 
 
@@ -309,7 +311,21 @@ def _transition(
                 "expires_at": relationship.expires_at.isoformat() if relationship.expires_at else None,
             },
         )
+        emit_relationship(action, relationship)
     return relationship
+
+
+def emit_relationship(name: str, relationship: DelegatedRelationship) -> None:
+    """`relationship.<name>` for the partner, the customer and the operator (who sees relationships)."""
+    data = {
+        "id": relationship.pk,
+        "partner_id": relationship.partner_id,
+        "customer_id": relationship.customer_id,
+        "status": relationship.status,
+        "roles": relationship.roles,
+        "expires_at": relationship.expires_at,
+    }
+    emit(name, relationship, data, Audience.of(relationship, operator=True))
 
 
 def accept_relationship(principal: Principal, relationship: DelegatedRelationship) -> DelegatedRelationship:

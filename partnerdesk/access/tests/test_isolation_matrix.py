@@ -73,6 +73,7 @@ from partnerdesk.accounts.models import API_TOKEN_PREFIX, ApiToken, User, UserSe
 from partnerdesk.catalog.models import Offer, Product, Service, Sku
 from partnerdesk.directory.models import Domain, Group
 from partnerdesk.errors import DomainError
+from partnerdesk.events.models import Event
 from partnerdesk.health.models import HealthIssue, MessageAttachment, MessagePost, PlannedMaintenance
 from partnerdesk.integrations import services as integrations
 from partnerdesk.integrations.models import OAuthApp
@@ -89,6 +90,7 @@ from partnerdesk.support.models import (
 from partnerdesk.tenancy.models import DelegatedRelationship, Organization
 from partnerdesk.testing import World, database_state, make_user
 from partnerdesk.urls import api
+from partnerdesk.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -147,6 +149,8 @@ class Tree:
     flag: PartnerFlag
     mail: InboundMail
     app: OAuthApp
+    webhook_endpoint: WebhookEndpoint
+    webhook_delivery: WebhookDelivery
 
 
 def build_tree(world: World, side: str, topic: SupportTopic) -> Tree:
@@ -223,6 +227,14 @@ def build_tree(world: World, side: str, topic: SupportTopic) -> Tree:
     message.audience_customers.set([customer])
     message.services.set([service])
     raw_token = f"{API_TOKEN_PREFIX}{marker}-{uuid.uuid4().hex}"
+    webhook_endpoint = WebhookEndpoint.objects.create(
+        organization=partner, url=f"https://{marker}.test/hooks", events=["*"], secret="sealed"
+    )
+    event = Event.objects.create(
+        name="relationship.requested",
+        object_type="tenancy.delegatedrelationship",
+        object_id=str(relationship.pk),
+    )
     return Tree(
         side=side,
         partner=partner,
@@ -269,6 +281,10 @@ def build_tree(world: World, side: str, topic: SupportTopic) -> Tree:
         app=integrations.register_app(
             principal_for(world.user(f"{side}.partner_global_admin")), name=f"{marker} app", scopes=["read"]
         ).app,
+        webhook_endpoint=webhook_endpoint,
+        webhook_delivery=WebhookDelivery.objects.create(
+            endpoint=webhook_endpoint, event=event, status=WebhookDelivery.Status.SUCCEEDED
+        ),
     )
 
 
@@ -369,6 +385,9 @@ PARAMETERS: dict[str, Callable[[Tree, str, str], Target]] = {
     "mail_id": lambda tree, route, method: Target(str(tree.mail.public_id)),
     # An organization's apps are its own: not even the operator reaches another's.
     "app_id": lambda tree, route, method: Target(str(tree.app.pk)),
+    # An organization's webhook endpoints are its own on every side, the operator's console included.
+    "endpoint_id": lambda tree, route, method: Target(str(tree.webhook_endpoint.pk)),
+    "delivery_id": lambda tree, route, method: Target(str(tree.webhook_delivery.pk)),
     "decision": lambda tree, route, method: Target("accept"),
     "what": lambda tree, route, method: Target("sku"),
     "action": _action,

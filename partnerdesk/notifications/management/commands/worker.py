@@ -13,7 +13,10 @@ from partnerdesk.notifications import jobs, services
 
 
 class Command(BaseCommand):
-    help = "Run due periodic jobs and deliver queued e-mail until stopped (SIGTERM finishes the pass)."
+    help = (
+        "Run due periodic jobs, every pass's queue (webhooks) and queued e-mail until stopped "
+        "(SIGTERM finishes the pass)."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--once", action="store_true", help="Run one pass and exit.")
@@ -33,11 +36,12 @@ class Command(BaseCommand):
         self.stdout.write(f"worker {worker} started")
         while not stopping:
             ran = jobs.run_due(worker)
+            delivered = jobs.run_passes(worker)
             sent = services.deliver_due(worker)
             if sent:
                 self.stdout.write(f"sent {sent} e-mail(s)")
             if options["once"]:
                 break
-            if not sent and not ran:
+            if not sent and not ran and not delivered:
                 time.sleep(options["interval"])
         self.stdout.write(f"worker {worker} stopped")
