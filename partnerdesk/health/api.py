@@ -18,6 +18,7 @@ from partnerdesk.api import ErrorOut, Out, PageOut, principal_of, requires
 from partnerdesk.catalog import services as catalog_services
 from partnerdesk.catalog.models import Feature, Service
 from partnerdesk.edge import NotNull
+from partnerdesk.health import changes as counters
 from partnerdesk.health import queries, services
 from partnerdesk.health.models import (
     AdminPreference,
@@ -443,19 +444,31 @@ def _get_message(principal: Principal, message_id: str) -> MessagePost:
     return policy.get_visible(principal, _messages(principal), **lookup)
 
 
+REVALIDATION = (
+    "Answers an `ETag`; send it back in `If-None-Match` and the answer is `304 Not Modified` "
+    "without a body as long as nothing you would see changed."
+)
+
 # --- Services -------------------------------------------------------------------------------------
 
 
 @router.get(
     "/health/services",
-    response={200: PageOut[ServiceOut], **ERRORS},
+    response={200: PageOut[ServiceOut], 304: None, **ERRORS},
     summary="List services and their status",
+    description=REVALIDATION,
 )
 @requires(P.HEALTH_VIEW)
-def list_services(request: HttpRequest, cursor: str | None = None, limit: int | None = None) -> Any:
+def list_services(
+    request: HttpRequest, response: HttpResponse, cursor: str | None = None, limit: int | None = None
+) -> Any:
     principal = principal_of(request)
     rows = policy.visible(principal, Service).only("id", "key", "name", "description", "status")
-    page = paginate(rows, ordering=["name", "id"], cursor=cursor, limit=limit)
+    page = paginate(counters.with_feature_count(rows), ordering=["name", "id"], cursor=cursor, limit=limit)
+    tag = counters.service_list_tag(request, page.items)
+    if unchanged := etags.not_modified(request, tag):
+        return unchanged
+    etags.revalidated(response, tag)
     # Features in one narrow query rather than prefetch_related's queryset per service.
     features: dict[Any, list[dict[str, Any]]] = defaultdict(list)
     for pk, service_id, group, name in (
@@ -746,15 +759,26 @@ class MessageFilters(Schema):
     search: str = ""
 
 
-@router.get("/messages", response=PageOut[MessageOut], summary="List Message center posts")
+@router.get(
+    "/messages",
+    response={200: PageOut[MessageOut], 304: None},
+    summary="List Message center posts",
+    description=REVALIDATION,
+)
 @requires(P.MESSAGES_VIEW)
 def list_messages(
     request: HttpRequest,
+    response: HttpResponse,
     filters: Query[MessageFilters],
     cursor: str | None = None,
     limit: int | None = None,
 ) -> Any:
     principal = principal_of(request)
+    tag = counters.message_list_tag(principal, request)
+    if tag is not None:
+        if unchanged := etags.not_modified(request, tag):
+            return unchanged
+        etags.revalidated(response, tag)
     rows = queries.filter_messages(_messages(principal, prefetch=False), **filters.model_dump())
     page = paginate(rows, ordering=["-last_modified_at", "id"], cursor=cursor, limit=limit)
     services = _service_refs_of_posts(page.items)

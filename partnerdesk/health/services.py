@@ -28,6 +28,7 @@ from partnerdesk.audit import services as audit
 from partnerdesk.catalog.models import Feature, Region, Service, ServiceStatus
 from partnerdesk.errors import Conflict, DomainError, NotFound
 from partnerdesk.etags import next_version
+from partnerdesk.health import changes as counters
 from partnerdesk.health.models import (
     CLOSED_STATUSES,
     ISSUE_STATUSES,
@@ -146,6 +147,7 @@ def create_issue(
     _check_status(status)
     services = _services(service_ids)
     with transaction.atomic():
+        counters.changed(counters.ISSUES)
         issue = HealthIssue.objects.create(
             number=next_number("HI"),
             classification=classification,
@@ -198,6 +200,7 @@ def publish_issue(principal: Principal, issue: HealthIssue) -> HealthIssue:
     """Publish a draft issue: tenants entitled to its services see it from now on."""
     _operator(principal)
     with transaction.atomic():
+        counters.changed(counters.ISSUES)
         _publish_issue(principal, issue)
     return issue
 
@@ -218,6 +221,7 @@ def add_issue_post(
     _operator(principal)
     body = _text(body, _("Text"))
     with transaction.atomic():
+        counters.changed(counters.ISSUES)
         locked = HealthIssue.objects.select_for_update().get(pk=issue.pk)
         new_status = _check_status(status) if status else locked.status
         now = timezone.now()
@@ -270,6 +274,7 @@ def revise_issue(
             code="field_not_allowed",
         )
     with transaction.atomic():
+        counters.changed(counters.ISSUES)
         locked = HealthIssue.objects.select_for_update().get(pk=issue.pk)
         before: dict[str, Any] = {}
         after: dict[str, Any] = {}
@@ -318,6 +323,7 @@ def publish_incident_report(principal: Principal, issue: HealthIssue, *, report:
     if not issue.is_published:
         raise Conflict(_("Publish the issue first."), code="not_published")
     with transaction.atomic():
+        counters.changed(counters.ISSUES)
         locked = HealthIssue.objects.select_for_update().get(pk=issue.pk)
         now = timezone.now()
         before = audit.snapshot(locked, ["status", "incident_report"])
@@ -610,6 +616,8 @@ def create_message(
     services = _services(service_ids, required=False)
     title, body = _text(title, _("Title")), _text(body, _("Body"))
     with transaction.atomic():
+        counters.changed(counters.MESSAGES)
+        counters.expires(expires_at)
         post = MessagePost.objects.create(
             number=next_number("MC"),
             title=title,
@@ -668,6 +676,7 @@ def publish_message(principal: Principal, post: MessagePost) -> MessagePost:
     """Publish a draft or scheduled post now."""
     _operator(principal)
     with transaction.atomic():
+        counters.changed(counters.MESSAGES)
         if not _publish_message(principal, post):
             raise Conflict(_("This post is already published."), code="already_published")
     return post
@@ -679,6 +688,7 @@ def publish_scheduled_messages() -> int:
     due = MessagePost.objects.filter(status=MessagePost.Status.SCHEDULED, publish_at__lte=timezone.now())
     for post in due:
         with transaction.atomic():
+            counters.changed(counters.MESSAGES)
             published += _publish_message(None, post)
     return published
 
@@ -703,6 +713,7 @@ def revise_message(
             code="field_not_allowed",
         )
     with transaction.atomic():
+        counters.changed(counters.MESSAGES)
         locked = MessagePost.objects.select_for_update().get(pk=post.pk)
         before = audit.snapshot(locked, MESSAGE_FIELDS)
         old_title, old_body, old_body_html = locked.title, locked.body, locked.body_html
@@ -741,6 +752,7 @@ def revise_message(
                     is_read=False, updated_at=locked.last_modified_at
                 )
         locked.save()
+        counters.expires(locked.expires_at)
         audit.record(
             principal,
             action="message.revised",
@@ -757,6 +769,7 @@ def add_attachment(principal: Principal, post: MessagePost, upload: UploadedFile
     _operator(principal)
     checked = uploads.check(upload)
     with transaction.atomic():
+        counters.changed(counters.MESSAGES)
         attachment = MessageAttachment(
             message=post,
             name=checked.filename,
@@ -817,6 +830,7 @@ def set_view_state(principal: Principal, message_ids: Iterable[uuid.UUID | str],
         raise NotFound(_("Not found."))
     now = timezone.now()
     with transaction.atomic():
+        counters.changed(counters.state_of(principal.user.pk))
         for post in posts:
             state, created = MessageViewState.objects.select_for_update().get_or_create(
                 user=principal.user, message=post, defaults={field: value, "updated_at": now}

@@ -21,8 +21,9 @@ pytestmark = pytest.mark.django_db
 # The tenant's entitled service ids (the audience is checked against that list), then the bounded
 # unread count (a COUNT over a LIMIT-ed subquery).
 UNREAD_COUNT_QUERIES = 4
-# The entitled service ids, the page of posts (with the caller's view state), their services.
-MESSAGE_LIST_QUERIES = 5
+# The counters of the posts and of the reader's marks and the entitled service ids (the ETag), the
+# entitled service ids again, the page of posts (with the caller's view state), their services.
+MESSAGE_LIST_QUERIES = 7
 # The page of issues, then their services, prefetched.
 ISSUE_LIST_QUERIES = 4
 # The entitled services, then their features, prefetched.
