@@ -90,7 +90,7 @@ def _who(principal: Principal, request: HttpRequest) -> tuple[Any, ...]:
     organization = principal.organization
     entitled: Any = "all"
     if principal.kind == OrgKind.CUSTOMER:
-        entitled = sorted(str(row["pk"]) for row in queries.entitled_service_ids(organization.pk))
+        entitled = queries.entitled_service_ids(organization)
     return (
         principal.user.pk,
         organization.pk,

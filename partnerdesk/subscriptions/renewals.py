@@ -19,6 +19,7 @@ from partnerdesk.audit import services as audit
 from partnerdesk.catalog.models import AddOnRule
 from partnerdesk.catalog.services import policy_of
 from partnerdesk.subscriptions.common import SNAPSHOT, _bump, _lock
+from partnerdesk.subscriptions.entitlements import refresh_entitled_services
 from partnerdesk.subscriptions.licences import _note_over_assignment
 from partnerdesk.subscriptions.lifecycle import add_term
 from partnerdesk.subscriptions.models import LicensePool, ScheduledChange, SeatLot, Subscription
@@ -125,6 +126,7 @@ def expire_due(now: datetime | None = None) -> int:
             )
             if not won:
                 continue
+            refresh_entitled_services([locked.customer_id])
             audit.record(
                 None,
                 action="subscription.expired",
@@ -169,6 +171,7 @@ def delete_data_due(now: datetime | None = None) -> int:
             )
             if not won:
                 continue
+            refresh_entitled_services([subscription.customer_id])
             audit.record(
                 None,
                 action="subscription.data_deleted",
