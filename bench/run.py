@@ -655,6 +655,48 @@ def run_round(
     return floors + results
 
 
+def compare_servers(
+    binary: str,
+    chosen: list[Scenario],
+    state: dict[str, Any],
+    args: argparse.Namespace,
+    database_url: str,
+    servers: list[str],
+) -> str:
+    """ADR 0016's comparison: every scenario on every server in turn, round after round.
+
+    The servers of one scenario run back to back, so each round compares them at nearly the same
+    moment; the table gives each server's median req/s and p99 and its median ratio to the first
+    server's run of the same scenario and round.
+    """
+    runs: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for round_number in range(1, args.repeat + 1):
+        for scenario in chosen:
+            for server in servers:
+                print(f"-> [{round_number}/{args.repeat}] {scenario.label} on {server}", flush=True)
+                measured = argparse.Namespace(**{**vars(args), "server": server})
+                result = run_scenario(binary, scenario, state, None, measured, database_url)
+                runs.setdefault((scenario.key, server), []).append(result)
+    lines = [
+        f"| Scenario | server | req/s (median) | p99 ms (median) | ratio to {servers[0]} (median, min-max) |",
+        "|---|---|---:|---:|---|",
+    ]
+    for scenario in chosen:
+        reference = runs[(scenario.key, servers[0])]
+        for server in servers:
+            mine = runs[(scenario.key, server)]
+            ratios = [m["rps"] / r["rps"] for m, r in zip(mine, reference, strict=True) if r["rps"]]
+            lines.append(
+                f"| {scenario.label} | {server} | {statistics.median(m['rps'] for m in mine):,.1f} "
+                f"| {statistics.median(m['p99_ms'] for m in mine):.1f} | {statistics.median(ratios):.2f} "
+                f"({min(ratios):.2f}-{max(ratios):.2f}) |"
+            )
+    STATE.mkdir(exist_ok=True)
+    flat = {f"{key}@{server}": value for (key, server), value in runs.items()}
+    (STATE / f"servers-{args.scale}.json").write_text(json.dumps(flat, indent=2))
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -672,6 +714,11 @@ def main() -> None:
     parser.add_argument("--server", choices=SERVERS, default=DEFAULT_SERVER, help="Partnerdesk's server")
     parser.add_argument(
         "--threads", type=int, default=4, help="threads per worker of the threaded servers (DB connections)"
+    )
+    parser.add_argument(
+        "--compare-servers",
+        default="",
+        help="comma-separated servers: run the chosen scenarios (and the database floor) on each in turn",
     )
     args = parser.parse_args()
     database_url = os.environ.get("DATABASE_URL", DEFAULT_URL.format(scale=args.scale))
@@ -699,6 +746,10 @@ def main() -> None:
     if any(s.session for s in chosen):
         state["cookies"] = sign_in_by_session(args.scale, database_url)
     floor_db = next(s for s in every if s.key == "floor_db")
+    if args.compare_servers:
+        servers = [name for name in args.compare_servers.split(",") if name]
+        print(compare_servers(binary, [floor_db, *chosen], state, args, database_url, servers))
+        return
     runs: dict[str, list[dict[str, Any]]] = {}
     for round_number in range(1, args.repeat + 1):
         label = f"[{round_number}/{args.repeat}]"
