@@ -70,6 +70,14 @@ class ProfileForm(forms.Form):
         choices=[("", _("Organization default"))] + [(z, z) for z in TIME_ZONES],
         required=False,
     )
+    subscription_notices = forms.BooleanField(
+        label=_("E-mail me subscription notices"),
+        required=False,
+        help_text=_(
+            "Renewals, expiries, suspensions and partner relationships about to expire. "
+            "Warnings that data is about to be deleted still reach a global admin."
+        ),
+    )
 
 
 class TokenForm(forms.Form):

@@ -51,6 +51,9 @@ class User(Versioned, AbstractBaseUser):
     locked_until = models.DateTimeField(null=True, blank=True)
     # Raised to end every session of the user at once (blocking): it is part of the session hash.
     session_generation = models.PositiveIntegerField(default=0)
+    # Lifecycle mails: renewals, expiries, suspensions, data deletion, expiring partner relationships.
+    # Data deletion warnings still reach an organization's global admins if all of them opted out.
+    subscription_notices = models.BooleanField(_("subscription notices by e-mail"), default=True)
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

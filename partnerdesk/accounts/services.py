@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -23,6 +23,7 @@ from partnerdesk.accounts.models import API_TOKEN_PREFIX, ApiToken, RoleAssignme
 from partnerdesk.audit import services as audit
 from partnerdesk.errors import Conflict, DomainError, Forbidden
 from partnerdesk.etags import next_version
+from partnerdesk.notifications.services import queue_mail
 from partnerdesk.ratelimits import services as ratelimits
 
 if TYPE_CHECKING:
@@ -188,6 +189,87 @@ def reset_password(user: User, *, new_password: str) -> None:
     """Set a password from an e-mailed reset link."""
     validate_new_password(user, new_password)
     _store_password(user, new_password, action="user.password_reset", channel="web")
+
+
+def mail_password_reset(email: str) -> None:
+    """Mail a reset link when the address belongs to an active user; do nothing otherwise.
+
+    The caller says the same thing either way, so the answer does not tell whether an account exists.
+    """
+    from django.contrib.auth.tokens import default_token_generator
+    from django.urls import reverse
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from partnerdesk.notifications.services import queue_mail
+
+    user = User.objects.filter(email__iexact=email, blocked=False, deleted_at__isnull=True).first()
+    if user is None:
+        return
+    link = settings.SITE_URL + reverse(
+        "accounts:password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    with transaction.atomic():
+        queue_mail(
+            to=[user.email],
+            template="password_reset",
+            context={"user": user, "link": link, "hours": settings.PASSWORD_RESET_TIMEOUT // 3600},
+            language=user.effective_language,
+            kind="password_reset",
+        )
+
+
+OWN_PROFILE_FIELDS = ("display_name", "language", "time_zone", "subscription_notices")
+
+
+def update_own_profile(principal: Principal, changes: dict[str, Any]) -> dict[str, Any]:
+    """Save the principal's own name, language, time zone and mail choices; return what changed.
+
+    Nothing changed: nothing written, no event.
+    """
+    user = principal.user
+    changed = {k: v for k, v in changes.items() if k in OWN_PROFILE_FIELDS and getattr(user, k) != v}
+    if not changed:
+        return changed
+    with transaction.atomic():
+        before = {k: getattr(user, k) for k in changed}
+        User.objects.filter(pk=user.pk).update(**changed, version=next_version())
+        audit.record(
+            principal,
+            action="user.profile_changed",
+            target=user,
+            organization=user.organization,
+            before=before,
+            after=changed,
+        )
+    for name, value in changed.items():
+        setattr(user, name, value)
+    return changed
+
+
+def set_own_language(user: User, language: str) -> bool:
+    """Keep a signed-in user's choice of interface language; return whether it changed."""
+    from partnerdesk.access.principal import principal_for
+
+    if language not in dict(settings.LANGUAGES):
+        raise DomainError(_("Unknown language."), code="invalid_language")
+    if user.language == language:
+        return False
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(language=language, version=next_version())
+        audit.record(
+            principal_for(user),
+            action="user.language_changed",
+            target=user,
+            organization=user.organization,
+            after={"language": language},
+        )
+    user.language = language
+    return True
 
 
 def _store_password(user: User, password: str, *, action: str, channel: str) -> None:
@@ -388,3 +470,64 @@ def user_for_token(raw: str) -> User | None:
 def role_names(user: User) -> list[str]:
     """The names of the roles assigned to `user` in their own organization (read by `access.principal`)."""
     return list(RoleAssignment.objects.filter(user=user).values_list("role", flat=True))
+
+
+GLOBAL_ADMIN_ROLES = frozenset({Role.GLOBAL_ADMIN, Role.PARTNER_GLOBAL_ADMIN})
+
+
+def notice_recipients(
+    organization_ids: Iterable[Any], roles: Iterable[Role], *, critical: bool = False
+) -> dict[Any, list[User]]:
+    """The live users of each organization who hold one of `roles` and want subscription notices.
+
+    One query for every organization of a batch. A critical notice (its data is about to be deleted)
+    is not optional for everyone: when no global admin of an organization would get it, all of that
+    organization's global admins do, opted out or not.
+    """
+    wanted = set(roles)
+    assignments = (
+        RoleAssignment.objects.filter(
+            user__organization_id__in=list(organization_ids),
+            user__blocked=False,
+            user__deleted_at__isnull=True,
+            role__in=wanted | GLOBAL_ADMIN_ROLES,
+        )
+        .select_related("user", "user__organization")
+        .order_by("user__email")
+    )
+    chosen: dict[Any, dict[Any, User]] = {}
+    global_admins: dict[Any, dict[Any, User]] = {}
+    for assignment in assignments:
+        user = assignment.user
+        if assignment.role in wanted and user.subscription_notices:
+            chosen.setdefault(user.organization_id, {})[user.pk] = user
+        if assignment.role in GLOBAL_ADMIN_ROLES:
+            global_admins.setdefault(user.organization_id, {})[user.pk] = user
+    if critical:
+        for organization_id, admins in global_admins.items():
+            people = chosen.setdefault(organization_id, {})
+            if not any(pk in people for pk in admins):
+                people.update(admins)
+    return {
+        organization_id: sorted(people.values(), key=lambda user: user.email)
+        for organization_id, people in chosen.items()
+    }
+
+
+def queue_notice(people: Iterable[User], *, template: str, context: dict[str, Any], kind: str) -> int:
+    """Queue one mail to each person, in their language and with times in their time zone.
+
+    Call inside the transaction that claimed the notice; return how many mails were queued.
+    """
+    queued = 0
+    for person in people:
+        queue_mail(
+            to=[person.email],
+            template=template,
+            context={"name": person.display_name, **context},
+            language=person.effective_language,
+            time_zone=person.effective_time_zone,
+            kind=kind,
+        )
+        queued += 1
+    return queued

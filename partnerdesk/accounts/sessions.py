@@ -65,6 +65,20 @@ def record_sign_in(sender: Any, request: HttpRequest, user: User, **kwargs: Any)
     )
 
 
+def sign_in(request: HttpRequest, user: User) -> None:
+    """Sign this browser in as `user` and audit it, in one transaction (the session row is written by
+    `record_sign_in`, which Django's `login` calls)."""
+    from django.contrib.auth import login
+
+    from partnerdesk.access.principal import principal_for
+
+    with transaction.atomic():
+        login(request, user, backend="partnerdesk.accounts.backends.EmailBackend")
+        audit.record(
+            principal_for(user), action="user.signed_in", target=user, organization=user.organization
+        )
+
+
 def record_sign_out(sender: Any, request: HttpRequest | None, user: User | None, **kwargs: Any) -> None:
     """Forget a session its user signed out of (or that timed out)."""
     if request is not None and request.session.session_key:

@@ -9,27 +9,23 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.encoding import force_bytes, force_str
-from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.encoding import force_str
+from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
-from partnerdesk.access.principal import principal_for, principal_of
+from partnerdesk.access.principal import principal_of
 from partnerdesk.access.web import public, requires, signed_in
 from partnerdesk.accounts import forms, services, sessions, signin_policy
 from partnerdesk.accounts.models import ApiToken, User, UserSession
-from partnerdesk.audit import services as audit
 from partnerdesk.errors import DomainError, RateLimited
-from partnerdesk.etags import next_version
-from partnerdesk.notifications.services import queue_mail
 from partnerdesk.ratelimits.services import client_address, count_password_reset
 
 P = Permission
@@ -59,11 +55,7 @@ def signin(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             form.add_error(None, error.message)
         else:
-            with transaction.atomic():
-                login(request, user, backend="partnerdesk.accounts.backends.EmailBackend")
-                audit.record(
-                    principal_for(user), action="user.signed_in", target=user, organization=user.organization
-                )
+            sessions.sign_in(request, user)
             if user.must_change_password:
                 reason = getattr(user, "password_change_reason", "")
                 messages.info(
@@ -133,26 +125,7 @@ def password_reset(request: HttpRequest) -> HttpResponse:
             return _form_page(
                 request, "accounts/password_reset.html", {"form": form}, retry_after=error.retry_after
             )
-        # unscoped: nobody is signed in; the address alone finds the account, and the page says the same
-        user = User.objects.filter(
-            email__iexact=form.cleaned_data["email"], blocked=False, deleted_at__isnull=True
-        ).first()
-        if user is not None:
-            link = settings.SITE_URL + reverse(
-                "accounts:password_reset_confirm",
-                kwargs={
-                    "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-                    "token": default_token_generator.make_token(user),
-                },
-            )
-            with transaction.atomic():
-                queue_mail(
-                    to=[user.email],
-                    template="password_reset",
-                    context={"user": user, "link": link, "hours": settings.PASSWORD_RESET_TIMEOUT // 3600},
-                    language=user.effective_language,
-                    kind="password_reset",
-                )
+        services.mail_password_reset(form.cleaned_data["email"])
         return render(request, "accounts/password_reset_sent.html", {"email": form.cleaned_data["email"]})
     return render(request, "accounts/password_reset.html", {"form": form}, status=400 if form.errors else 200)
 
@@ -191,17 +164,8 @@ def language(request: HttpRequest) -> HttpResponse:
     if code not in dict(settings.LANGUAGES):
         return response
     response.set_cookie(settings.LANGUAGE_COOKIE_NAME, code, max_age=365 * 24 * 3600, samesite="Lax")
-    if request.user.is_authenticated and request.user.language != code:
-        with transaction.atomic():
-            own_row = User.objects.filter(pk=request.user.pk)  # unscoped: one's own row
-            own_row.update(language=code, version=next_version())
-            audit.record(
-                principal_for(request.user),
-                action="user.language_changed",
-                target=request.user,
-                organization=request.user.organization,
-                after={"language": code},
-            )
+    if request.user.is_authenticated:
+        services.set_own_language(request.user, code)
     return response
 
 
@@ -211,23 +175,15 @@ def profile(request: HttpRequest) -> HttpResponse:
     user = principal.user
     form = forms.ProfileForm(
         request.POST or None,
-        initial={"display_name": user.display_name, "language": user.language, "time_zone": user.time_zone},
+        initial={
+            "display_name": user.display_name,
+            "language": user.language,
+            "time_zone": user.time_zone,
+            "subscription_notices": user.subscription_notices,
+        },
     )
     if request.method == "POST" and form.is_valid():
-        changes = {k: v for k, v in form.cleaned_data.items() if getattr(user, k) != v}
-        if changes:
-            with transaction.atomic():
-                before = {k: getattr(user, k) for k in changes}
-                own_row = User.objects.filter(pk=user.pk)  # unscoped: one's own row
-                own_row.update(**changes, version=next_version())
-                audit.record(
-                    principal,
-                    action="user.profile_changed",
-                    target=user,
-                    organization=user.organization,
-                    before=before,
-                    after=changes,
-                )
+        changes = services.update_own_profile(principal, form.cleaned_data)
         response = redirect("accounts:profile")
         if changes.get("language"):
             response.set_cookie(settings.LANGUAGE_COOKIE_NAME, changes["language"], samesite="Lax")

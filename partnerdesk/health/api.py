@@ -19,8 +19,10 @@ from partnerdesk.catalog import services as catalog_services
 from partnerdesk.catalog.models import Feature, Service
 from partnerdesk.edge import NotNull
 from partnerdesk.health import changes as counters
-from partnerdesk.health import queries, services
+from partnerdesk.health import issues, message_center, planned_maintenance, preferences, queries
+from partnerdesk.health.message_center import AudienceSpec
 from partnerdesk.health.models import (
+    CLOSED_STATUSES,
     AdminPreference,
     HealthIssue,
     HealthIssuePost,
@@ -28,7 +30,6 @@ from partnerdesk.health.models import (
     MessagePost,
     PlannedMaintenance,
 )
-from partnerdesk.health.services import AudienceSpec
 from partnerdesk.pagination import paginate
 
 router = Router(tags=["service health and Message center"])
@@ -601,9 +602,9 @@ def list_issues(
     principal = principal_of(request)
     rows = policy.visible(principal, HealthIssue).prefetch_related("services")
     if active is True:
-        rows = rows.exclude(status__in=services.CLOSED_STATUSES)
+        rows = rows.exclude(status__in=CLOSED_STATUSES)
     elif active is False:
-        rows = rows.filter(status__in=services.CLOSED_STATUSES)
+        rows = rows.filter(status__in=CLOSED_STATUSES)
     if service:
         rows = rows.filter(services__pk=service)
     page = paginate(rows, ordering=["-start_at", "id"], cursor=cursor, limit=limit)
@@ -613,7 +614,7 @@ def list_issues(
 @router.post("/health/issues", response={201: IssueDetailOut, **ERRORS}, summary="Open a health issue")
 @requires(P.HEALTH_MANAGE)
 def create_issue(request: HttpRequest, payload: IssueIn) -> Any:
-    issue = services.create_issue(
+    issue = issues.create_issue(
         principal_of(request),
         title=payload.title,
         impact_description=payload.impact_description,
@@ -653,7 +654,7 @@ def revise_issue(
     if "services" in changes:
         changes["service_ids"] = changes.pop("services")
     with etags.guarded(etags.if_match(request), issue):
-        services.revise_issue(principal_of(request), issue, changes, note=payload.note)
+        issues.revise_issue(principal_of(request), issue, changes, note=payload.note)
     fresh = _get_issue(request, issue_id)
     etags.tag(response, fresh)
     return _issue_detail(fresh)
@@ -664,7 +665,7 @@ def revise_issue(
 )
 @requires(P.HEALTH_MANAGE)
 def publish_issue(request: HttpRequest, issue_id: uuid.UUID) -> Any:
-    issue = services.publish_issue(principal_of(request), _get_issue(request, issue_id))
+    issue = issues.publish_issue(principal_of(request), _get_issue(request, issue_id))
     return _issue_detail(issue)
 
 
@@ -689,7 +690,7 @@ def list_issue_posts(
 )
 @requires(P.HEALTH_MANAGE)
 def add_issue_post(request: HttpRequest, issue_id: uuid.UUID, payload: IssuePostIn) -> Any:
-    post = services.add_issue_post(
+    post = issues.add_issue_post(
         principal_of(request),
         _get_issue(request, issue_id),
         body=payload.body,
@@ -707,7 +708,7 @@ def add_issue_post(request: HttpRequest, issue_id: uuid.UUID, payload: IssuePost
 )
 @requires(P.HEALTH_MANAGE)
 def publish_report(request: HttpRequest, issue_id: uuid.UUID, payload: ReportIn) -> Any:
-    issue = services.publish_incident_report(
+    issue = issues.publish_incident_report(
         principal_of(request), _get_issue(request, issue_id), report=payload.report
     )
     return _issue_detail(issue)
@@ -742,7 +743,7 @@ def list_maintenance(request: HttpRequest, cursor: str | None = None, limit: int
 @router.post("/maintenance", response={201: MaintenanceOut, **ERRORS}, summary="Schedule maintenance")
 @requires(P.HEALTH_MANAGE)
 def create_maintenance(request: HttpRequest, payload: MaintenanceIn) -> Any:
-    maintenance = services.create_maintenance(
+    maintenance = planned_maintenance.create_maintenance(
         principal_of(request),
         title=payload.title,
         description=payload.description,
@@ -763,7 +764,7 @@ def create_maintenance(request: HttpRequest, payload: MaintenanceIn) -> Any:
 def reschedule_maintenance(request: HttpRequest, maintenance_id: uuid.UUID, payload: RescheduleIn) -> Any:
     principal = principal_of(request)
     maintenance = policy.get_visible(principal, PlannedMaintenance, pk=maintenance_id)
-    maintenance = services.reschedule_maintenance(
+    maintenance = planned_maintenance.reschedule_maintenance(
         principal, maintenance, starts_at=payload.starts_at, ends_at=payload.ends_at
     )
     return _maintenance_out(maintenance)
@@ -778,7 +779,7 @@ def reschedule_maintenance(request: HttpRequest, maintenance_id: uuid.UUID, payl
 def cancel_maintenance(request: HttpRequest, maintenance_id: uuid.UUID) -> Any:
     principal = principal_of(request)
     maintenance = policy.get_visible(principal, PlannedMaintenance, pk=maintenance_id)
-    return _maintenance_out(services.cancel_maintenance(principal, maintenance))
+    return _maintenance_out(planned_maintenance.cancel_maintenance(principal, maintenance))
 
 
 # --- Message center -------------------------------------------------------------------------------
@@ -838,7 +839,7 @@ def unread_count(request: HttpRequest) -> Any:
 @router.get("/messages/preferences", response=PreferencesIO, summary="The caller's preferences")
 @requires(P.MESSAGES_VIEW)
 def get_preferences(request: HttpRequest, response: HttpResponse) -> Any:
-    return _preferences_out(services.preferences_for(principal_of(request).user), response)
+    return _preferences_out(preferences.preferences_for(principal_of(request).user), response)
 
 
 def _preferences_out(preference: AdminPreference, response: HttpResponse) -> dict[str, Any]:
@@ -859,8 +860,8 @@ def _preferences_out(preference: AdminPreference, response: HttpResponse) -> dic
 @requires(P.MESSAGES_VIEW)
 def put_preferences(request: HttpRequest, payload: PreferencesIO, response: HttpResponse) -> Any:
     principal = principal_of(request)
-    with etags.guarded(etags.if_match(request), services.preferences_for(principal.user)):
-        services.update_preferences(
+    with etags.guarded(etags.if_match(request), preferences.preferences_for(principal.user)):
+        preferences.update_preferences(
             principal,
             service_ids=payload.services,
             weekly_digest=payload.weekly_digest,
@@ -870,13 +871,15 @@ def put_preferences(request: HttpRequest, payload: PreferencesIO, response: Http
             health_service_ids=payload.health_services,
             extra_emails=payload.extra_emails,
         )
-    return _preferences_out(services.preferences_for(principal.user), response)
+    return _preferences_out(preferences.preferences_for(principal.user), response)
 
 
 @router.post("/messages/state", response={200: StateOut, **ERRORS}, summary="Read/archive/favourite posts")
 @requires(P.MESSAGES_VIEW)
 def set_state(request: HttpRequest, payload: StateIn) -> Any:
-    return {"updated": services.set_view_state(principal_of(request), payload.message_ids, payload.action)}
+    return {
+        "updated": message_center.set_view_state(principal_of(request), payload.message_ids, payload.action)
+    }
 
 
 @router.post("/messages/reach", response={200: ReachOut, **ERRORS}, summary="Preview an audience's reach")
@@ -890,7 +893,7 @@ def audience_reach(request: HttpRequest, payload: ReachIn) -> Any:
         customer_ids=spec.customer_ids,
         named_service_ids=tuple(str(s) for s in payload.services),
     )
-    reach = services.audience_reach(spec)
+    reach = message_center.audience_reach(spec)
     return {"tenants": reach.tenants, "admins": reach.admins}
 
 
@@ -902,7 +905,7 @@ def audience_reach(request: HttpRequest, payload: ReachIn) -> Any:
 @requires(P.HEALTH_MANAGE)
 def create_message(request: HttpRequest, payload: MessageIn) -> Any:
     principal = principal_of(request)
-    post = services.create_message(
+    post = message_center.create_message(
         principal,
         title=payload.title,
         body=payload.body,
@@ -956,7 +959,7 @@ def revise_message(
     if "services" in changes:
         changes["service_ids"] = changes.pop("services")
     with etags.guarded(etags.if_match(request), post):
-        services.revise_message(principal, post, changes, note=payload.note, notifies=payload.notifies)
+        message_center.revise_message(principal, post, changes, note=payload.note, notifies=payload.notifies)
     fresh = _get_message(principal, str(post.pk))
     etags.tag(response, fresh)
     return _message_out(fresh, principal)
@@ -968,7 +971,7 @@ def revise_message(
 @requires(P.HEALTH_MANAGE)
 def publish_message(request: HttpRequest, message_id: str) -> Any:
     principal = principal_of(request)
-    post = services.publish_message(principal, _get_message(principal, message_id))
+    post = message_center.publish_message(principal, _get_message(principal, message_id))
     return _message_out(post, principal)
 
 
@@ -981,7 +984,7 @@ def publish_message(request: HttpRequest, message_id: str) -> Any:
 def add_attachment(request: HttpRequest, message_id: str, file: File[UploadedFile]) -> Any:
     principal = principal_of(request)
     post = _get_message(principal, message_id)
-    return Status(201, _attachment_out(services.add_attachment(principal, post, file)))
+    return Status(201, _attachment_out(message_center.add_attachment(principal, post, file)))
 
 
 @router.get(

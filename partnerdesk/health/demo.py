@@ -15,7 +15,7 @@ from django.utils import timezone
 from partnerdesk.access.principal import Principal, principal_for
 from partnerdesk.accounts.models import User
 from partnerdesk.catalog.models import Feature, Region, Service
-from partnerdesk.health import services
+from partnerdesk.health import issues, message_center, planned_maintenance
 from partnerdesk.health.models import HealthIssue, MessagePost, PlannedMaintenance
 from partnerdesk.tenancy.models import Organization
 
@@ -54,7 +54,7 @@ def load() -> None:
 
 def _issues(operator: Principal, catalog: dict[str, Service], now: datetime) -> None:
     if not HealthIssue.objects.filter(title="Some users can't send mail to external recipients").exists():
-        issue = services.create_issue(
+        issue = issues.create_issue(
             operator,
             title="Some users can't send mail to external recipients",
             impact_description="Users may see delays or non-delivery reports sending to external domains.",
@@ -66,14 +66,14 @@ def _issues(operator: Principal, catalog: dict[str, Service], now: datetime) -> 
             first_post="We're investigating reports of delayed outbound mail in China North 2.",
             publish=True,
         )
-        services.add_issue_post(
+        issues.add_issue_post(
             operator,
             issue,
             body="We've identified a misconfigured outbound connector and are rolling back the change.",
             status="service_degradation",
         )
     if not HealthIssue.objects.filter(title="File uploads are slower than usual").exists():
-        services.create_issue(
+        issues.create_issue(
             operator,
             title="File uploads are slower than usual",
             impact_description="Large uploads to SharePoint sites may take longer to complete.",
@@ -85,7 +85,7 @@ def _issues(operator: Principal, catalog: dict[str, Service], now: datetime) -> 
             publish=True,
         )
     if not HealthIssue.objects.filter(title="Meeting join failures").exists():
-        issue = services.create_issue(
+        issue = issues.create_issue(
             operator,
             title="Meeting join failures",
             impact_description="Some users couldn't join Teams meetings from the desktop client.",
@@ -95,9 +95,9 @@ def _issues(operator: Principal, catalog: dict[str, Service], now: datetime) -> 
             first_post="Users can't join meetings; we're investigating.",
             publish=True,
         )
-        services.add_issue_post(operator, issue, body="A fix is deployed.", status="service_restored")
+        issues.add_issue_post(operator, issue, body="A fix is deployed.", status="service_restored")
         HealthIssue.objects.filter(pk=issue.pk).update(end_at=now - timedelta(days=10))
-        services.publish_incident_report(
+        issues.publish_incident_report(
             operator,
             issue,
             report="Root cause: an expired certificate on a meeting gateway. We've added expiry monitoring.",
@@ -107,7 +107,7 @@ def _issues(operator: Principal, catalog: dict[str, Service], now: datetime) -> 
 def _maintenance(operator: Principal, catalog: dict[str, Service], now: datetime) -> None:
     if not PlannedMaintenance.objects.filter(title="Teams meeting infrastructure upgrade").exists():
         start = (now + timedelta(days=3)).replace(hour=18, minute=0, second=0, microsecond=0)
-        services.create_maintenance(
+        planned_maintenance.create_maintenance(
             operator,
             title="Teams meeting infrastructure upgrade",
             description="Meetings in progress may reconnect once during the window.",
@@ -131,7 +131,7 @@ def _messages(operator: Principal, catalog: dict[str, Service], now: datetime) -
             act_by=(now + timedelta(days=20)).date(),
             service_ids=[catalog["exchange"].pk],
             tags=["retirement", "admin_impact"],
-            audience=services.AudienceSpec(type="all"),
+            audience=message_center.AudienceSpec(type="all"),
         ),
         dict(
             title="Meeting recap comes to Teams",
@@ -139,14 +139,14 @@ def _messages(operator: Principal, catalog: dict[str, Service], now: datetime) -
             category="stay_informed",
             service_ids=[catalog["teams"].pk],
             tags=["new_feature", "user_impact"],
-            audience=services.AudienceSpec(type="services", service_ids=(str(catalog["teams"].pk),)),
+            audience=message_center.AudienceSpec(type="services", service_ids=(str(catalog["teams"].pk),)),
         ),
         dict(
             title="Updated data processing terms",
             body="The data processing terms for services in China were updated.",
             category="stay_informed",
             tags=["data_privacy"],
-            audience=services.AudienceSpec(type="all"),
+            audience=message_center.AudienceSpec(type="all"),
         ),
     ]
     if fabrikam:
@@ -155,7 +155,7 @@ def _messages(operator: Principal, catalog: dict[str, Service], now: datetime) -
                 title="Fabrikam customers: new support hours",
                 body="Fabrikam's support desk now answers around the clock for critical requests.",
                 category="stay_informed",
-                audience=services.AudienceSpec(type="partner_customers", partner_id=str(fabrikam.pk)),
+                audience=message_center.AudienceSpec(type="partner_customers", partner_id=str(fabrikam.pk)),
             )
         )
     if contoso:
@@ -165,19 +165,19 @@ def _messages(operator: Principal, catalog: dict[str, Service], now: datetime) -
                 body="We'll move your mailboxes to new storage. No action is needed.",
                 category="prevent_or_fix_issue",
                 service_ids=[catalog["exchange"].pk],
-                audience=services.AudienceSpec(type="tenants", customer_ids=(str(contoso.pk),)),
+                audience=message_center.AudienceSpec(type="tenants", customer_ids=(str(contoso.pk),)),
             )
         )
     for post in posts:
         if not MessagePost.objects.filter(title=post["title"]).exists():
-            services.create_message(operator, publish=True, **post)
+            message_center.create_message(operator, publish=True, **post)
 
 
 def _drafts(operator: Principal, catalog: dict[str, Service], now: datetime) -> None:
     """An issue and a Message center post written but not published: the operator console's home
     page shows them as awaiting publication."""
     if not HealthIssue.objects.filter(title="OneDrive sync pauses on some devices").exists():
-        services.create_issue(
+        issues.create_issue(
             operator,
             title="OneDrive sync pauses on some devices",
             impact_description="Some users may see sync paused for files changed in the last hour.",
@@ -188,7 +188,7 @@ def _drafts(operator: Principal, catalog: dict[str, Service], now: datetime) -> 
             publish=False,
         )
     if not MessagePost.objects.filter(title="New retention labels in SharePoint").exists():
-        services.create_message(
+        message_center.create_message(
             operator,
             publish=False,
             title="New retention labels in SharePoint",
@@ -196,5 +196,5 @@ def _drafts(operator: Principal, catalog: dict[str, Service], now: datetime) -> 
             category="stay_informed",
             service_ids=[catalog["sharepoint"].pk],
             tags=["new_feature"],
-            audience=services.AudienceSpec(type="all"),
+            audience=message_center.AudienceSpec(type="all"),
         )

@@ -37,8 +37,8 @@ from partnerdesk.accounts.services import token_for_bearer
 from partnerdesk.catalog.models import Service
 from partnerdesk.errors import DomainError, NotFound
 from partnerdesk.health import changes as counters
-from partnerdesk.health import queries, services
-from partnerdesk.health.models import HealthIssue, MessageAttachment, MessagePost
+from partnerdesk.health import message_center, queries
+from partnerdesk.health.models import CLOSED_STATUSES, HealthIssue, MessageAttachment, MessagePost
 from partnerdesk.pagination import MAX_LIMIT, paginate
 
 P = Permission
@@ -297,7 +297,7 @@ ISSUE_FILTERS: dict[str, Callable[[Any], Q]] = {
     "classification": _compare("classification"),
     "status": _compare("status", lambda v: snake(str(v))),
     "isResolved": lambda arguments: (
-        Q(status__in=services.CLOSED_STATUSES) if arguments[1] else ~Q(status__in=services.CLOSED_STATUSES)
+        Q(status__in=CLOSED_STATUSES) if arguments[1] else ~Q(status__in=CLOSED_STATUSES)
     ),
     "service": _compare("services__name"),
     "lastModifiedDateTime": _compare("last_modified_at"),
@@ -549,7 +549,7 @@ def _message_action(request: HttpRequest, principal: Principal, action: str) -> 
     ids = body.get("messageIds") if isinstance(body, dict) else None
     if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
         raise GraphError(_("messageIds must be a non-empty list of message ids."))
-    services.set_view_state(principal, ids, ACTIONS[action])
+    message_center.set_view_state(principal, ids, ACTIONS[action])
     return JsonResponse({"@odata.context": f"{BASE}/$metadata#Edm.Boolean", "value": True})
 
 

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from partnerdesk.audit import services as audit
 from partnerdesk.health import mail
+from partnerdesk.health.message_center import publish_scheduled_messages
 from partnerdesk.health.models import PlannedMaintenance
-from partnerdesk.health.services import publish_scheduled_messages
 from partnerdesk.notifications.jobs import periodic
 
 

@@ -152,7 +152,7 @@ def mail_maintenance(maintenance: PlannedMaintenance, *, event: str) -> int:
 
 def mail_message(post: MessagePost) -> int:
     """E-mail a published post (or a notifying revision) to admins who want it immediately."""
-    from partnerdesk.health.services import audience_customers
+    from partnerdesk.health.message_center import audience_customers
 
     wants = Q(pk__in=[])
     if post.is_major_change:

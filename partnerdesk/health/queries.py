@@ -287,7 +287,7 @@ def affected_customers_of_issue(issue: HealthIssue, partner_id: uuid.UUID) -> Qu
 
 def affected_customers_of_message(post: MessagePost, partner_id: uuid.UUID) -> QuerySet[Any]:
     """The partner's customers a post's audience reaches."""
-    from partnerdesk.health.services import audience_customers
+    from partnerdesk.health.message_center import audience_customers
 
     return audience_customers(post).filter(partner_id=partner_id)
 

@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from partnerdesk.catalog.models import Offer, Product, Service, Sku
 from partnerdesk.health import changes
+from partnerdesk.health.common import FIRST_NUMBER
 from partnerdesk.health.models import DisplayNumber, MessagePost
 from partnerdesk.health.rendering import render_markdown
-from partnerdesk.health.services import FIRST_NUMBER
 from partnerdesk.subscriptions.models import Subscription
 from partnerdesk.tenancy.models import Organization
 from partnerdesk.testing import World

@@ -23,7 +23,7 @@ from partnerdesk.access.web import public, requires
 from partnerdesk.catalog import services as catalog_services
 from partnerdesk.catalog.models import Region, Service
 from partnerdesk.errors import DomainError
-from partnerdesk.health import forms, queries, services
+from partnerdesk.health import forms, issues, message_center, planned_maintenance, preferences, queries
 from partnerdesk.health.models import CLOSED_STATUSES, FeedToken, HealthIssue, MessagePost, PlannedMaintenance
 from partnerdesk.pagination import paginate
 
@@ -142,7 +142,7 @@ def issue_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            issue = services.create_issue(
+            issue = issues.create_issue(
                 principal_of(request),
                 title=data["title"],
                 impact_description=data["impact_description"],
@@ -187,13 +187,13 @@ def operator_issue_action(request: HttpRequest, issue_id: str, action: str) -> H
     issue = policy.get_visible(principal, _issues(request), pk=issue_id)
     try:
         if action == "publish":
-            services.publish_issue(principal, issue)
+            issues.publish_issue(principal, issue)
             messages.success(request, _("The issue is published."))
         elif action == "post":
             form: Any = forms.IssuePostForm(request.POST)
             if not form.is_valid():
                 raise DomainError(_("Write the update and choose a status."), code="invalid_post")
-            services.add_issue_post(principal, issue, **form.cleaned_data)
+            issues.add_issue_post(principal, issue, **form.cleaned_data)
             messages.success(request, _("The update was posted."))
         elif action == "revise":
             form = forms.IssueReviseForm(request.POST)
@@ -202,13 +202,13 @@ def operator_issue_action(request: HttpRequest, issue_id: str, action: str) -> H
             data = dict(form.cleaned_data)
             note = data.pop("note")
             with etags.guarded(etags.posted(request), issue):
-                services.revise_issue(principal, issue, data, note=note)
+                issues.revise_issue(principal, issue, data, note=note)
             messages.success(request, _("The issue was revised; the change is visible in its timeline."))
         elif action == "report":
             form = forms.ReportForm(request.POST)
             if not form.is_valid():
                 raise DomainError(_("Write the report."), code="invalid_report")
-            services.publish_incident_report(principal, issue, report=form.cleaned_data["report"])
+            issues.publish_incident_report(principal, issue, report=form.cleaned_data["report"])
             messages.success(request, _("The post-incident report is published."))
         else:
             raise DomainError(_("Unknown action."), code="invalid_action")
@@ -223,7 +223,7 @@ def maintenance_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            maintenance = services.create_maintenance(
+            maintenance = planned_maintenance.create_maintenance(
                 principal_of(request),
                 title=data["title"],
                 description=data["description"],
@@ -251,11 +251,11 @@ def maintenance_detail(request: HttpRequest, maintenance_id: str) -> HttpRespons
         principal.require(P.HEALTH_MANAGE)
         try:
             if request.POST.get("action") == "cancel":
-                services.cancel_maintenance(principal, maintenance)
+                planned_maintenance.cancel_maintenance(principal, maintenance)
                 messages.success(request, _("The maintenance was cancelled; subscribers are told."))
                 return redirect("health:maintenance_detail", maintenance_id=maintenance.pk)
             if form.is_valid():
-                services.reschedule_maintenance(principal, maintenance, **form.cleaned_data)
+                planned_maintenance.reschedule_maintenance(principal, maintenance, **form.cleaned_data)
                 messages.success(request, _("The maintenance was moved; subscribers are told."))
                 return redirect("health:maintenance_detail", maintenance_id=maintenance.pk)
         except DomainError as error:
@@ -282,8 +282,8 @@ def operator_messages(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _audience_spec(data: dict[str, Any]) -> services.AudienceSpec:
-    return services.AudienceSpec(
+def _audience_spec(data: dict[str, Any]) -> message_center.AudienceSpec:
+    return message_center.AudienceSpec(
         type=data["audience"],
         service_ids=tuple(str(s.pk) for s in data.get("audience_services") or []),
         partner_id=str(data["audience_partner"].pk) if data.get("audience_partner") else None,
@@ -306,9 +306,9 @@ def message_create(request: HttpRequest) -> HttpResponse:
         try:
             spec = _audience_spec(data)
             if action == "preview":
-                reach = services.audience_reach(spec)
+                reach = message_center.audience_reach(spec)
             else:
-                post = services.create_message(
+                post = message_center.create_message(
                     principal_of(request),
                     title=data["title"],
                     body=data["body"],
@@ -342,14 +342,14 @@ def operator_message(request: HttpRequest, message_id: str) -> HttpResponse:
         principal.require(P.HEALTH_MANAGE)
         try:
             if request.POST.get("action") == "publish":
-                services.publish_message(principal, post)
+                message_center.publish_message(principal, post)
                 messages.success(request, _("The post is published."))
                 return redirect("health:operator_message", message_id=post.pk)
             if form.is_valid():
                 data = dict(form.cleaned_data)
                 note, notifies = data.pop("note"), data.pop("notifies")
                 with etags.guarded(etags.posted(request), post):
-                    services.revise_message(principal, post, data, note=note, notifies=notifies)
+                    message_center.revise_message(principal, post, data, note=note, notifies=notifies)
                 messages.success(request, _("The post was revised."))
                 return redirect("health:operator_message", message_id=post.pk)
         except DomainError as error:
@@ -361,7 +361,7 @@ def operator_message(request: HttpRequest, message_id: str) -> HttpResponse:
         {
             "message": post,
             "form": form,
-            "reach": services.audience_reach(post),
+            "reach": message_center.audience_reach(post),
             "revisions": post.revisions.all(),
         },
         status=refused or (_status(form) if request.method == "POST" else 200),
@@ -395,7 +395,7 @@ def admin_service(request: HttpRequest, service_id: str) -> HttpResponse:
 @requires(P.HEALTH_VIEW, portal="admin")
 def admin_health(request: HttpRequest) -> HttpResponse:
     principal = principal_of(request)
-    preference = services.preferences_for(principal.user)
+    preference = preferences.preferences_for(principal.user)
     rows = list(policy.visible(principal, Service).order_by("name"))
     if preference.pk is not None:
         chosen = set(preference.services.values_list("pk", flat=True))
@@ -461,7 +461,7 @@ def admin_messages(request: HttpRequest) -> HttpResponse:
         **{flag: request.GET.get(flag) == "1" for flag in FILTER_FLAGS},
     }
     rows = queries.filter_messages(_messages(request).prefetch_related("services"), **params)
-    shown = services.preferences_for(principal.user)
+    shown = preferences.preferences_for(principal.user)
     if shown.pk is not None and not params["service"]:
         # "Services shown" in the admin's preferences: posts about other services are left out.
         rows = queries.about_services(rows, list(shown.services.values_list("pk", flat=True)))
@@ -517,7 +517,7 @@ def admin_message_state(request: HttpRequest) -> HttpResponse:
     action = request.POST.get("action", "")
     ids = request.POST.getlist("message")
     try:
-        services.set_view_state(principal_of(request), ids, action)
+        message_center.set_view_state(principal_of(request), ids, action)
     except DomainError as error:
         if error.status == 404:
             raise
@@ -531,7 +531,7 @@ def admin_message_state(request: HttpRequest) -> HttpResponse:
 @requires(P.MESSAGES_VIEW, portal="admin")
 def admin_preferences(request: HttpRequest) -> HttpResponse:
     principal = principal_of(request)
-    preference = services.preferences_for(principal.user)
+    preference = preferences.preferences_for(principal.user)
     saved = preference.pk is not None
     initial = {
         "services": list(preference.services.all()) if saved else [],
@@ -552,7 +552,7 @@ def admin_preferences(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.update_preferences(
+            preferences.update_preferences(
                 principal,
                 service_ids=[s.pk for s in data["services"]],
                 weekly_digest=data["weekly_digest"],
@@ -578,10 +578,10 @@ def admin_feed(request: HttpRequest) -> HttpResponse:
         try:
             if request.POST.get("action") == "revoke":
                 token = policy.get_visible(principal, FeedToken, pk=request.POST.get("token", ""))
-                services.revoke_feed_token(principal, token)
+                preferences.revoke_feed_token(principal, token)
                 messages.success(request, _("The feed link no longer works."))
             else:
-                new = services.create_feed_token(principal)
+                new = preferences.create_feed_token(principal)
                 new_url = request.build_absolute_uri(reverse("health:feed", args=[new.raw]))
         except DomainError as error:
             messages.error(request, error.message)
@@ -592,7 +592,7 @@ def admin_feed(request: HttpRequest) -> HttpResponse:
 @public
 def feed(request: HttpRequest, token: str) -> HttpResponse:
     """The tenant's Atom feed of Message center posts and health issues; the token is the credential."""
-    organization = services.organization_for_feed(token)
+    organization = preferences.organization_for_feed(token)
     if organization is None:
         return HttpResponse(
             _("This feed link is unknown or was revoked."), status=404, content_type="text/plain"

@@ -13,7 +13,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
-from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -422,9 +421,8 @@ def patch_subscription(
 
     def compute() -> Any:
         nonlocal subscription, etag
-        with transaction.atomic():
-            # A PATCH that changes nothing still answers 412 to a stale If-Match.
-            etags.check(etag, subscription)
+        # A PATCH that changes nothing still answers 412 to a stale If-Match.
+        with etags.guarded(etag, subscription):
             settings_changes = payload.model_dump(include={"auto_renew", "friendly_name"}, exclude_none=True)
             if settings_changes:
                 subscription = lifecycle.update_settings(

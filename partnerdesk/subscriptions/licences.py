@@ -213,3 +213,22 @@ def _note_over_assignment(pool: LicensePool, now: datetime) -> None:
         )
     elif assigned <= purchased and pool.over_assignment_notified_at is not None:
         LicensePool.objects.filter(pk=pool.pk).update(over_assignment_notified_at=None)
+
+
+def set_user_licences(principal: Principal, *, customer: Organization, user: User, sku_ids: set[str]) -> None:
+    """Give a user exactly the licences of `sku_ids` among the tenant's pools: all or nothing.
+
+    One SKU out of licences must not leave the others half saved, so every assignment and removal runs
+    in one transaction (each pool still locked first, as `assign_licences` and `remove_licences` do).
+    """
+    principal.require(Permission.LICENSES_ASSIGN)
+    held = set(
+        LicenseAssignment.objects.filter(customer=customer, user=user).values_list("sku_id", flat=True)
+    )
+    with transaction.atomic():
+        for pool in pools(customer.pk):
+            wanted = str(pool.sku.pk) in sku_ids
+            if wanted and pool.sku.pk not in held:
+                assign_licences(principal, customer=customer, sku=pool.sku, users=[user])
+            elif not wanted and pool.sku.pk in held:
+                remove_licences(principal, customer=customer, sku=pool.sku, users=[user])

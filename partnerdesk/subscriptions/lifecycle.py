@@ -23,6 +23,7 @@ from partnerdesk.audit import services as audit
 from partnerdesk.catalog.models import AddOnRule, Offer, UpgradePath
 from partnerdesk.catalog.services import policy_of
 from partnerdesk.errors import Conflict, DomainError, NotFound
+from partnerdesk.subscriptions import reminders
 from partnerdesk.subscriptions.common import (
     SNAPSHOT,
     _bump,
@@ -155,6 +156,7 @@ def _transition(
         )
         revalidate_scheduled(principal, locked, now=now)
         _note_over_assignment(pool, now)
+        reminders.status_changed(locked, action=action, at=now)
     return locked
 
 

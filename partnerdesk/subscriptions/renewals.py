@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -18,16 +17,13 @@ from partnerdesk import etags
 from partnerdesk.audit import services as audit
 from partnerdesk.catalog.models import AddOnRule
 from partnerdesk.catalog.services import policy_of
-from partnerdesk.subscriptions.common import SNAPSHOT, _bump, _lock
+from partnerdesk.subscriptions import reminders
+from partnerdesk.subscriptions.common import SNAPSHOT, _bump, _lock, retention
 from partnerdesk.subscriptions.entitlements import refresh_entitled_services
 from partnerdesk.subscriptions.licences import _note_over_assignment
 from partnerdesk.subscriptions.lifecycle import add_term
 from partnerdesk.subscriptions.models import LicensePool, ScheduledChange, SeatLot, Subscription
 from partnerdesk.subscriptions.scheduled_changes import _invalidate, _scheduled_problem, revalidate_scheduled
-
-
-def retention() -> timedelta:
-    return timedelta(days=settings.SUBSCRIPTION_DATA_RETENTION_DAYS)
 
 
 def renew_due(now: datetime | None = None) -> int:
@@ -138,6 +134,7 @@ def expire_due(now: datetime | None = None) -> int:
             locked.status = Subscription.Status.EXPIRED
             revalidate_scheduled(None, locked, now=now)
             _note_over_assignment(pool, now)
+            reminders.status_changed(locked, action="subscription.expired", at=now)
             expired += 1
     return expired
 

@@ -7,7 +7,6 @@ import uuid
 from typing import Any
 
 from django.contrib import messages
-from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -583,14 +582,7 @@ def admin_user_licences(request: HttpRequest, user_id: str) -> HttpResponse:
                 ),
             )
         try:
-            # All or nothing: one SKU out of licences must not leave the others half saved.
-            with transaction.atomic():
-                for pool in pools:
-                    key = str(pool.sku.pk)
-                    if key in wanted and pool.sku.pk not in held:
-                        licences.assign_licences(principal, customer=customer, sku=pool.sku, users=[person])
-                    elif key not in wanted and pool.sku.pk in held:
-                        licences.remove_licences(principal, customer=customer, sku=pool.sku, users=[person])
+            licences.set_user_licences(principal, customer=customer, user=person, sku_ids=wanted)
         except DomainError as failure:
             error, status = failure.message, failure.status
         else:

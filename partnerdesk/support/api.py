@@ -24,7 +24,17 @@ from partnerdesk.access.principal import Principal
 from partnerdesk.api import Email, ErrorOut, Out, PageOut, principal_of, requires, signed_in
 from partnerdesk.errors import DomainError
 from partnerdesk.pagination import paginate
-from partnerdesk.support import quarantine, queries, services
+from partnerdesk.support import (
+    common,
+    desk,
+    flags,
+    knowledge,
+    quarantine,
+    queries,
+    service_requests,
+    support_requests,
+    timeline,
+)
 from partnerdesk.support.models import (
     Attachment,
     HelpArticle,
@@ -346,7 +356,7 @@ def list_support_requests(
 @requires(P.SUPPORT_REQUESTS)
 def create_support_request(request: HttpRequest, payload: SupportRequestIn) -> Status:
     principal = principal_of(request)
-    data = services.NewSupportRequest(
+    data = support_requests.NewSupportRequest(
         title=payload.title,
         description=payload.description,
         severity=payload.severity,
@@ -356,7 +366,7 @@ def create_support_request(request: HttpRequest, payload: SupportRequestIn) -> S
         contact_phone=payload.contact_phone,
         contact_method=payload.contact_method,
     )
-    created = services.create_support_request(principal, data)
+    created = support_requests.create_support_request(principal, data)
     return Status(201, support_out(queries.support_requests(principal).get(pk=created.pk)))
 
 
@@ -386,11 +396,11 @@ def patch_support_request(
     support_request = policy.get_visible(principal, queries.support_requests(principal), pk=request_id)
     changes = payload.model_dump(exclude_unset=True)
     with etags.guarded(etags.if_match(request), support_request):
-        services.update_support_request(
+        support_requests.update_support_request(
             principal,
             support_request,
             status=changes.get("status"),
-            assignee_id=changes.get("assignee_id", services.UNSET),
+            assignee_id=changes.get("assignee_id", common.UNSET),
             severity=changes.get("severity"),
         )
     fresh = queries.support_requests(principal).get(pk=support_request.pk)
@@ -423,7 +433,7 @@ def list_messages(
 def add_message(request: HttpRequest, request_id: str, payload: RequestMessageIn) -> Status:
     principal = principal_of(request)
     support_request = policy.get_visible(principal, queries.support_requests(principal), pk=request_id)
-    message = services.add_message(
+    message = timeline.add_message(
         principal,
         support_request,
         body=payload.body,
@@ -442,17 +452,17 @@ def add_message(request: HttpRequest, request_id: str, payload: RequestMessageIn
 def escalate(request: HttpRequest, request_id: str, payload: EscalateIn) -> Status:
     principal = principal_of(request)
     support_request = policy.get_visible(principal, queries.support_requests(principal), pk=request_id)
-    data = services.NewServiceRequest(
+    data = service_requests.NewServiceRequest(
         title=payload.title or support_request.title,
         description=payload.description or support_request.description,
         severity=payload.severity,
         topic=_topic(payload.topic_id),
-        contact=services.get_visible_user(principal.organization.pk, payload.contact_id)
+        contact=desk.get_visible_user(principal.organization.pk, payload.contact_id)
         if payload.contact_id
         else None,
         service=support_request.service,
     )
-    escalation = services.escalate(
+    escalation = service_requests.escalate(
         principal, support_request, data, shared_message_ids=payload.shared_message_ids
     )
     return Status(201, service_out(principal, queries.service_requests(principal).get(pk=escalation.pk)))
@@ -485,7 +495,7 @@ def upload_support_attachment(
 ) -> Status:
     principal = principal_of(request)
     support_request = policy.get_visible(principal, queries.support_requests(principal), pk=request_id)
-    attachment = services.add_attachment(principal, file, support_request=support_request, internal=internal)
+    attachment = timeline.add_attachment(principal, file, support_request=support_request, internal=internal)
     return Status(201, attachment_out(attachment))
 
 
@@ -531,17 +541,17 @@ def list_service_requests(
 @requires(rules.SERVICE_REQUESTS_FILE)
 def create_service_request(request: HttpRequest, payload: ServiceRequestIn) -> Status:
     principal = principal_of(request)
-    data = services.NewServiceRequest(
+    data = service_requests.NewServiceRequest(
         title=payload.title,
         description=payload.description,
         severity=payload.severity,
         topic=_topic(payload.topic_id),
         service=_service(principal, payload.service_id),
-        contact=services.get_visible_user(principal.organization.pk, payload.contact_id)
+        contact=desk.get_visible_user(principal.organization.pk, payload.contact_id)
         if payload.contact_id
         else None,
     )
-    created = services.create_service_request(principal, data)
+    created = service_requests.create_service_request(principal, data)
     return Status(201, service_out(principal, queries.service_requests(principal).get(pk=created.pk)))
 
 
@@ -571,11 +581,11 @@ def patch_service_request(
     service_request = policy.get_visible(principal, queries.service_requests(principal), pk=request_id)
     changes = payload.model_dump(exclude_unset=True)
     with etags.guarded(etags.if_match(request), service_request):
-        services.update_service_request(
+        service_requests.update_service_request(
             principal,
             service_request,
             status=changes.get("status"),
-            assignee_id=changes.get("assignee_id", services.UNSET),
+            assignee_id=changes.get("assignee_id", common.UNSET),
             severity=changes.get("severity"),
             topic=_topic(changes["topic_id"]) if changes.get("topic_id") else None,
             resolution=payload.resolution,
@@ -613,7 +623,7 @@ def add_note(request: HttpRequest, request_id: str, payload: NoteIn) -> Status:
     kind = payload.kind or (
         Note.Kind.TO_PARTNER if rules.on_operator_side(principal) else Note.Kind.FROM_PARTNER
     )
-    note = services.add_note(principal, service_request, body=payload.body, kind=kind)
+    note = timeline.add_note(principal, service_request, body=payload.body, kind=kind)
     return Status(201, policy.visible(principal, Note).get(pk=note.pk))
 
 
@@ -644,7 +654,7 @@ def upload_service_attachment(
 ) -> Status:
     principal = principal_of(request)
     service_request = policy.get_visible(principal, queries.service_requests(principal), pk=request_id)
-    attachment = services.add_attachment(principal, file, service_request=service_request, internal=internal)
+    attachment = timeline.add_attachment(principal, file, service_request=service_request, internal=internal)
     return Status(201, attachment_out(attachment))
 
 
@@ -814,7 +824,7 @@ def patch_support_profile(
 ) -> dict[str, Any]:
     principal = principal_of(request)
     with etags.guarded(etags.if_match(request), _profile_row(principal, principal.organization)):
-        services.update_support_profile(principal, payload.model_dump(exclude_unset=True))
+        desk.update_support_profile(principal, payload.model_dump(exclude_unset=True))
     etags.tag(response, _profile_row(principal, principal.organization))
     return _profile_out(principal, principal.organization)
 
@@ -829,7 +839,7 @@ def create_deflection(request: HttpRequest, payload: DeflectionIn) -> Status:
         policy.get_visible(principal, HelpArticle, pk=payload.article_id) if payload.article_id else None
     )
     service = _service(principal, payload.service_id)
-    deflection = services.record_deflection(principal, article=article, service=service, query=payload.query)
+    deflection = knowledge.record_deflection(principal, article=article, service=service, query=payload.query)
     return Status(201, {"id": deflection.id, "created_at": deflection.created_at})
 
 
@@ -843,14 +853,14 @@ def merge_support_request(request: HttpRequest, request_id: str, payload: MergeI
     principal = principal_of(request)
     duplicate = policy.get_visible(principal, queries.support_requests(principal), pk=request_id)
     into = policy.get_visible(principal, queries.support_requests(principal), pk=payload.into_id)
-    services.merge_support_requests(principal, duplicate, into)
+    support_requests.merge_support_requests(principal, duplicate, into)
     return support_out(queries.support_requests(principal).get(pk=duplicate.pk))
 
 
 @router.post("/support-topics", response={201: TopicOut, **ERRORS}, summary="Add a support topic (operator)")
 @requires(P.SUPPORT_TOPICS_MANAGE)
 def create_topic(request: HttpRequest, payload: TopicIn) -> Status:
-    topic = services.save_topic(principal_of(request), name=payload.name, description=payload.description)
+    topic = knowledge.save_topic(principal_of(request), name=payload.name, description=payload.description)
     return Status(201, topic)
 
 
@@ -870,7 +880,7 @@ def flag_partner(request: HttpRequest, partner_id: str, payload: FlagIn) -> Stat
         if payload.service_request_id
         else None
     )
-    flag = services.flag_partner(
+    flag = flags.flag_partner(
         principal,
         partner,
         reason=payload.reason,
@@ -902,7 +912,7 @@ def list_flags(request: HttpRequest, cursor: str | None = None, limit: int | Non
 def resolve_flag(request: HttpRequest, flag_id: str, payload: FlagResolveIn) -> dict[str, Any]:
     principal = principal_of(request)
     flag = policy.get_visible(principal, PartnerFlag.objects.select_related("partner"), pk=flag_id)
-    return _flag_out(services.resolve_flag(principal, flag, note=payload.note))
+    return _flag_out(flags.resolve_flag(principal, flag, note=payload.note))
 
 
 # --- quarantined inbound mail --------------------------------------------------------------------

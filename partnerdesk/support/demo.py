@@ -17,7 +17,7 @@ from django.utils import timezone
 from partnerdesk.access.principal import Principal, principal_for
 from partnerdesk.accounts.models import User
 from partnerdesk.catalog.models import Service
-from partnerdesk.support import services, sla
+from partnerdesk.support import desk, flags, knowledge, service_requests, sla, support_requests, timeline
 from partnerdesk.support.models import Note, ServiceRequest, SupportRequest, SupportTopic
 
 MARKER = "Outlook cannot send external mail"
@@ -81,9 +81,9 @@ def _load_once() -> None:
 def _open(
     who: Principal, title: str, description: str, severity: str, service: Service | None
 ) -> SupportRequest:
-    return services.create_support_request(
+    return support_requests.create_support_request(
         who,
-        services.NewSupportRequest(
+        support_requests.NewSupportRequest(
             title=title,
             description=description,
             severity=severity,
@@ -108,11 +108,11 @@ def _load(
     topics = {}
     for name, description in TOPICS:
         existing = SupportTopic.objects.filter(name=name).first()
-        topics[name] = existing or services.save_topic(olivia, name=name, description=description)
+        topics[name] = existing or knowledge.save_topic(olivia, name=name, description=description)
     exchange = Service.objects.filter(key="exchange").first()
     teams = Service.objects.filter(key="teams").first()
 
-    services.update_support_profile(
+    desk.update_support_profile(
         fiona,
         {
             "email": "support@fabrikam.test",
@@ -121,7 +121,7 @@ def _load(
             "hours": "Mon-Fri 09:00-18:00 (China Standard Time); critical issues around the clock",
         },
     )
-    services.set_sla_policy(
+    sla.set_sla_policy(
         fiona,
         severity="moderate",
         first_response_minutes=240,
@@ -129,13 +129,13 @@ def _load(
         around_the_clock=False,
         time_zone="Asia/Shanghai",
     )
-    services.save_canned_reply(
+    knowledge.save_canned_reply(
         fiona, title="Need a message trace", body="Could you send us a message trace of one affected message?"
     )
-    services.save_canned_reply(
+    knowledge.save_canned_reply(
         fiona, title="Resolved, please confirm", body="We believe this is fixed; please confirm."
     )
-    services.save_article(
+    knowledge.save_article(
         olivia,
         title="Outbound mail is rejected: check the connector",
         body="If external recipients do not get your mail, open Mail flow > Connectors and re-enable "
@@ -143,14 +143,14 @@ def _load(
         language="en",
         services=[exchange] if exchange else [],
     )
-    services.save_article(
+    knowledge.save_article(
         olivia,
         title="Teams meetings drop audio",
         body="Check that UDP ports 3478-3481 are open to the service. Update the Teams client.",
         language="en",
         services=[teams] if teams else [],
     )
-    services.save_article(
+    knowledge.save_article(
         adam,
         title="Fabrikam: how to reset a user's password",
         body="In the admin center, open Users, choose the user and select Reset password.",
@@ -162,15 +162,15 @@ def _load(
     escalated = _open(
         chen, MARKER, "Since 08:00 every external message bounces with 5.7.1.", "critical", exchange
     )
-    reply = services.add_message(adam, escalated, body="We see the bounces too and are checking.")
-    services.add_message(
+    reply = timeline.add_message(adam, escalated, body="We see the bounces too and are checking.")
+    timeline.add_message(
         adam, escalated, body="Tenant connector looks fine; likely operator side.", visibility="internal"
     )
-    services.update_support_request(adam, escalated, assignee_id=adam.user.pk)
-    service_request = services.escalate(
+    support_requests.update_support_request(adam, escalated, assignee_id=adam.user.pk)
+    service_request = service_requests.escalate(
         adam,
         escalated,
-        services.NewServiceRequest(
+        service_requests.NewServiceRequest(
             title="Contoso: outbound mail rejected with 5.7.1",
             description="All outbound mail from contoso bounces since 08:00 CST. Connector verified.",
             severity="critical",
@@ -180,14 +180,16 @@ def _load(
         ),
         shared_message_ids=[reply.pk],
     )
-    services.update_service_request(ethan, service_request, assignee_id=ethan.user.pk)
-    services.add_note(
+    service_requests.update_service_request(ethan, service_request, assignee_id=ethan.user.pk)
+    timeline.add_note(
         ethan, service_request, body="Please send the NDR of one bounced message.", kind=Note.Kind.TO_PARTNER
     )
-    services.add_note(
+    timeline.add_note(
         ethan, service_request, body="Relay pool 3 shows rejects.", kind=Note.Kind.OPERATOR_INTERNAL
     )
-    services.update_service_request(ethan, service_request, status=ServiceRequest.Status.ATTENTION_NEEDED)
+    service_requests.update_service_request(
+        ethan, service_request, status=ServiceRequest.Status.ATTENTION_NEEDED
+    )
 
     # Escalated and fully resolved.
     solved = _open(
@@ -197,11 +199,11 @@ def _load(
         "moderate",
         teams,
     )
-    services.add_message(hana, solved, body="Thanks, escalating to the operator.")
-    solved_sr = services.escalate(
+    timeline.add_message(hana, solved, body="Thanks, escalating to the operator.")
+    solved_sr = service_requests.escalate(
         hana,
         solved,
-        services.NewServiceRequest(
+        service_requests.NewServiceRequest(
             title="Adatum: Teams calls drop",
             description="Calls drop after 10 minutes.",
             severity="moderate",
@@ -210,13 +212,13 @@ def _load(
             service=teams,
         ),
     )
-    services.add_note(ethan, solved_sr, body="A media relay was faulty; fixed.", kind=Note.Kind.TO_PARTNER)
-    services.update_service_request(
+    timeline.add_note(ethan, solved_sr, body="A media relay was faulty; fixed.", kind=Note.Kind.TO_PARTNER)
+    service_requests.update_service_request(
         ethan, solved_sr, status="closed", resolution="Replaced the faulty media relay."
     )
-    services.add_message(hana, solved, body="The operator fixed a media relay; calls are stable again.")
-    services.update_support_request(hana, solved, status="resolved")
-    services.flag_partner(
+    timeline.add_message(hana, solved, body="The operator fixed a media relay; calls are stable again.")
+    support_requests.update_support_request(hana, solved, status="resolved")
+    flags.flag_partner(
         ethan,
         fiona.organization,
         reason="A password-reset question was escalated without first-line troubleshooting.",
@@ -228,17 +230,17 @@ def _load(
     open_request = _open(
         ivy, "New user cannot sign in", "jane@contoso.test gets error AADSTS50126.", "moderate", None
     )
-    services.add_message(hana, open_request, body="Could you confirm the user's UPN?")
+    timeline.add_message(hana, open_request, body="Could you confirm the user's UPN?")
     waiting = _open(chen, "Increase mailbox size for CEO", "The CEO mailbox is at 98 %.", "minimal", exchange)
-    services.add_message(adam, waiting, body="Which plan is the CEO licensed for?")
-    services.update_support_request(adam, waiting, status="waiting_on_customer")
+    timeline.add_message(adam, waiting, body="Which plan is the CEO licensed for?")
+    support_requests.update_support_request(adam, waiting, status="waiting_on_customer")
     closed = _open(chen, "Question about retention", "How long are deleted items kept?", "minimal", exchange)
-    services.add_message(hana, closed, body="Deleted items are kept for 30 days by default.")
-    services.update_support_request(chen, closed, status="closed")
+    timeline.add_message(hana, closed, body="Deleted items are kept for 30 days by default.")
+    support_requests.update_support_request(chen, closed, status="closed")
     duplicate = _open(
         ivy, "Outlook bounces external mail", "Same as the other request.", "moderate", exchange
     )
-    services.merge_support_requests(adam, duplicate, escalated)
+    support_requests.merge_support_requests(adam, duplicate, escalated)
 
     # Past its first-response target: shows as breached in the queue.
     late = _open(
@@ -251,13 +253,13 @@ def _load(
     _open(tomas, "Factura duplicada", "Hemos recibido la factura de octubre dos veces.", "minimal", None)
 
     # The partner's own service request.
-    services.create_service_request(
+    service_requests.create_service_request(
         fiona,
-        services.NewServiceRequest(
+        service_requests.NewServiceRequest(
             title="October invoice shows the wrong exchange rate",
             description="Our October invoice uses the September rate.",
             severity="minimal",
             topic=topics["Billing and invoices"],
         ),
     )
-    services.record_deflection(chen, article=None, service=exchange, query="mail size")
+    knowledge.record_deflection(chen, article=None, service=exchange, query="mail size")

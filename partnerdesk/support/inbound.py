@@ -24,7 +24,7 @@ from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import principal_for
 from partnerdesk.accounts.models import User
 from partnerdesk.errors import DomainError
-from partnerdesk.support import services
+from partnerdesk.support import support_requests, timeline
 from partnerdesk.support.models import InboundMail, Message, SupportProfile, SupportRequest
 from partnerdesk.tenancy.models import Organization
 
@@ -169,8 +169,8 @@ def _append(raw: bytes, message_id: str) -> SupportRequest:
     if not body:
         raise Quarantine("empty message")
     if request.status in (SupportRequest.Status.RESOLVED, SupportRequest.Status.CLOSED):
-        services.update_support_request(principal, request, status="open", reason="reply by e-mail")
-    services.add_message(
+        support_requests.update_support_request(principal, request, status="open", reason="reply by e-mail")
+    timeline.add_message(
         principal,
         request,
         body=body,
@@ -182,10 +182,10 @@ def _append(raw: bytes, message_id: str) -> SupportRequest:
         content = payload if isinstance(payload, bytes) else b""
         upload = SimpleUploadedFile(part.get_filename() or "attachment", content, part.get_content_type())
         try:
-            services.add_attachment(principal, upload, support_request=request)
+            timeline.add_attachment(principal, upload, support_request=request)
         except DomainError as refused:
             # An oversized or disallowed attachment is dropped, and the timeline says so.
-            services.add_message(
+            timeline.add_message(
                 principal,
                 request,
                 body=f"[{upload.name}: {refused.message}]",

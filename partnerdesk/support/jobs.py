@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from partnerdesk.access.permissions import Permission
 from partnerdesk.audit import services as audit
 from partnerdesk.notifications.jobs import periodic
-from partnerdesk.support import services, sla
+from partnerdesk.support import common, mail, sla
 from partnerdesk.support.models import ServiceRequest, SlaNotice, SupportRequest
 
 TARGETS = {"first_response": _("first response"), "resolution": _("resolution")}
@@ -65,7 +65,7 @@ def notify(request: Any, request_type: str, target: str, kind: str) -> int:
             notice = SlaNotice.objects.create(
                 request_type=request_type, request_id=request.pk, kind=f"{target}_{kind}", due_at=due
             )
-            services._mail(
+            mail.queue_thread_mail(
                 recipients(request, request_type),
                 "sla_breach",
                 {
@@ -93,11 +93,11 @@ def notify(request: Any, request_type: str, target: str, kind: str) -> int:
 def recipients(request: Any, request_type: str) -> list[tuple[str, str]]:
     """The assignee (or, unassigned, the desk) and the supervisors of the side that owns the clock."""
     if request_type == "support":
-        owners = services.partner_desk_recipients(request)
-        supervisors = services._users_with(request.partner_id, Permission.SUPPORT_SLA_MANAGE)
+        owners = mail.partner_desk_recipients(request)
+        supervisors = common.users_with(request.partner_id, Permission.SUPPORT_SLA_MANAGE)
     else:
-        owners = services.operator_recipients(request)
-        supervisors = services._users_with(services._operator_id(), Permission.SUPPORT_SLA_MANAGE)
+        owners = mail.operator_recipients(request)
+        supervisors = common.users_with(common.operator_id(), Permission.SUPPORT_SLA_MANAGE)
     return owners + [(u.email, u.effective_language) for u in supervisors]
 
 

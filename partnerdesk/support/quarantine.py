@@ -25,7 +25,7 @@ from partnerdesk.access.permissions import Permission
 from partnerdesk.access.principal import Principal
 from partnerdesk.audit import services as audit
 from partnerdesk.errors import Conflict, DomainError, NotFound
-from partnerdesk.support import services
+from partnerdesk.support import support_requests, timeline
 from partnerdesk.support.models import InboundMail, Message, SupportRequest
 
 if TYPE_CHECKING:
@@ -118,9 +118,9 @@ def release(
             title = NUMBER.sub(" ", locked.subject).strip() or _("E-mail from %(sender)s") % {
                 "sender": locked.sender or _("an unknown sender")
             }
-            target = services.create_support_request(
+            target = support_requests.create_support_request(
                 principal,
-                services.NewSupportRequest(
+                support_requests.NewSupportRequest(
                     title=title[:200],
                     description=body,
                     severity="moderate",
@@ -152,10 +152,10 @@ def release(
         for attachment in read.attachments:
             upload = SimpleUploadedFile(attachment.filename, attachment.content, attachment.content_type)
             try:
-                services.add_attachment(principal, upload, support_request=target)
+                timeline.add_attachment(principal, upload, support_request=target)
             except DomainError as refused:
                 # The same as mail appended directly: a refused file is dropped, and the timeline says so.
-                services.add_message(
+                timeline.add_message(
                     principal,
                     target,
                     body=f"[{attachment.filename}: {refused.message}]",

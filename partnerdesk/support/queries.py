@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from partnerdesk import uploads
 from partnerdesk.access import policy, rules
-from partnerdesk.access.permissions import OrgKind, Permission
+from partnerdesk.access.permissions import OrgKind
 from partnerdesk.access.principal import Principal
 from partnerdesk.errors import DomainError
 from partnerdesk.health.queries import active_issues_for_services
@@ -30,8 +30,6 @@ from partnerdesk.support.models import (
     SupportRequest,
     SupportTopic,
 )
-
-P = Permission
 
 
 def support_requests(principal: Principal) -> QuerySet[SupportRequest]:

@@ -12,7 +12,15 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from partnerdesk.access.permissions import Permission as P
+from partnerdesk.access.principal import Principal
+from partnerdesk.audit import services as audit
+from partnerdesk.errors import DomainError
+from partnerdesk.support.common import valid_severity
 from partnerdesk.support.models import Severity, SlaPolicy
 
 # Operator → partner defaults (DOMAIN §5): first response 2 h / 4 h / 8 h; resolution 1 / 3 / 5 days.
@@ -68,7 +76,7 @@ def _windows(start: datetime, policy: Policy) -> Any:
     zone = zoneinfo.ZoneInfo(policy.time_zone)
     local = start.astimezone(zone)
     day = local.date()
-    for _ in range(MAX_DAYS):
+    for _day_index in range(MAX_DAYS):
         if day.weekday() in policy.workdays and day not in policy.holidays:
             opens = datetime.combine(day, policy.workday_start, tzinfo=zone)
             closes = datetime.combine(day, policy.workday_end, tzinfo=zone)
@@ -163,3 +171,82 @@ def state(request: Any, now: datetime) -> str:
     if due - now <= near_window():
         return "near"
     return "ok"
+
+
+# The operator's and each partner's targets, per severity.
+
+MAX_TARGET_MINUTES = 365 * 24 * 60
+
+
+def set_sla_policy(
+    principal: Principal,
+    *,
+    severity: str,
+    first_response_minutes: int,
+    resolution_minutes: int,
+    around_the_clock: bool,
+    time_zone: str = "UTC",
+    workday_start: str = "09:00",
+    workday_end: str = "18:00",
+    workdays: list[int] | None = None,
+    holidays: list[str] | None = None,
+) -> SlaPolicy:
+    """Set one severity's targets of the principal's organization (applies to new requests)."""
+    principal.require(P.SUPPORT_SLA_MANAGE)
+    if first_response_minutes < 1 or resolution_minutes < first_response_minutes:
+        raise DomainError(
+            _("Targets must be positive, and resolution no sooner than first response."),
+            code="invalid_targets",
+        )
+    # Every new request computes its due times from this policy: refuse one they cannot be computed
+    # from (business hours that never open, targets beyond the clock's horizon), or opening requests
+    # would fail for all of the organization's customers.
+    try:
+        if resolution_minutes > MAX_TARGET_MINUTES:
+            raise ValueError("target too far")
+        add_business_minutes(
+            timezone.now(),
+            resolution_minutes,
+            Policy(
+                first_response_minutes=first_response_minutes,
+                resolution_minutes=resolution_minutes,
+                around_the_clock=around_the_clock,
+                time_zone=time_zone,
+                workday_start=time.fromisoformat(workday_start),
+                workday_end=time.fromisoformat(workday_end),
+                workdays=tuple(workdays if workdays is not None else [0, 1, 2, 3, 4]),
+                holidays=frozenset(date.fromisoformat(str(d)) for d in holidays or []),
+            ),
+        )
+    except (ValueError, OverflowError, KeyError):
+        raise DomainError(
+            _("These targets cannot be reached within the business hours; check the hours and the targets."),
+            code="invalid_targets",
+        ) from None
+    with transaction.atomic():
+        policy, _created = SlaPolicy.objects.update_or_create(
+            organization=principal.organization,
+            severity=valid_severity(severity),
+            defaults={
+                "first_response_minutes": first_response_minutes,
+                "resolution_minutes": resolution_minutes,
+                "around_the_clock": around_the_clock,
+                "time_zone": time_zone,
+                "workday_start": workday_start,
+                "workday_end": workday_end,
+                "workdays": workdays if workdays is not None else [0, 1, 2, 3, 4],
+                "holidays": holidays or [],
+            },
+        )
+        audit.record(
+            principal,
+            action="sla_policy.saved",
+            target=policy,
+            organization=principal.organization,
+            after={
+                "severity": severity,
+                "first_response_minutes": first_response_minutes,
+                "resolution_minutes": resolution_minutes,
+            },
+        )
+    return policy

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -25,7 +24,18 @@ from partnerdesk.access.web import requires
 from partnerdesk.confirm import Confirmation, confirmation, confirmed
 from partnerdesk.errors import DomainError
 from partnerdesk.pagination import paginate
-from partnerdesk.support import forms, quarantine, queries, services
+from partnerdesk.support import (
+    desk,
+    flags,
+    forms,
+    knowledge,
+    quarantine,
+    queries,
+    service_requests,
+    sla,
+    support_requests,
+    timeline,
+)
 from partnerdesk.support.models import (
     Attachment,
     CannedReply,
@@ -105,23 +115,20 @@ def admin_request_create(request: HttpRequest) -> HttpResponse:
             self_help = _self_help(principal, data)
         else:
             try:
-                # One submit: a refused attachment must not leave the request opened (and re-submitted).
-                with transaction.atomic():
-                    created = services.create_support_request(
-                        principal,
-                        services.NewSupportRequest(
-                            title=data["title"],
-                            description=data["description"],
-                            severity=data["severity"],
-                            service=data["service"],
-                            contact_name=data["contact_name"],
-                            contact_email=data["contact_email"],
-                            contact_phone=data["contact_phone"],
-                            contact_method=data["contact_method"],
-                        ),
-                    )
-                    if data.get("attachment"):
-                        services.add_attachment(principal, data["attachment"], support_request=created)
+                created = support_requests.create_support_request(
+                    principal,
+                    support_requests.NewSupportRequest(
+                        title=data["title"],
+                        description=data["description"],
+                        severity=data["severity"],
+                        service=data["service"],
+                        contact_name=data["contact_name"],
+                        contact_email=data["contact_email"],
+                        contact_phone=data["contact_phone"],
+                        contact_method=data["contact_method"],
+                    ),
+                    attachment=data.get("attachment") or None,
+                )
             except DomainError as error:
                 form.add_error(None, error.message)
                 return render(
@@ -186,7 +193,7 @@ def admin_deflect(request: HttpRequest) -> HttpResponse:
     service = None
     if request.POST.get("service") and _is_uuid(request.POST["service"]):
         service = _services(principal).filter(pk=request.POST["service"]).first()
-    services.record_deflection(
+    knowledge.record_deflection(
         principal, article=article, service=service, query=request.POST.get("query", "")
     )
     messages.success(request, _("Glad it is solved. No request was opened."))
@@ -204,11 +211,11 @@ def admin_request_detail(request: HttpRequest, request_id: str) -> HttpResponse:
         action = request.POST.get("action", "reply")
         try:
             if action == "reply" and form.is_valid():
-                services.add_message(principal, support_request, body=form.cleaned_data["body"])
+                timeline.add_message(principal, support_request, body=form.cleaned_data["body"])
                 return redirect("support:admin_request_detail", request_id=support_request.pk)
             if action in ("close", "reopen"):
                 with etags.guarded(etags.posted(request), support_request):
-                    services.update_support_request(
+                    support_requests.update_support_request(
                         principal, support_request, status="closed" if action == "close" else "open"
                     )
                 return redirect("support:admin_request_detail", request_id=support_request.pk)
@@ -242,7 +249,7 @@ def _attach(
         messages.error(request, _("Choose a file to attach."))
     else:
         try:
-            services.add_attachment(
+            timeline.add_attachment(
                 principal,
                 form.cleaned_data["file"],
                 support_request=support_request,
@@ -288,7 +295,7 @@ def partner_queue(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "statuses": SupportRequest.Status.choices,
             "customers": customers,
-            "agents": services.desk_agents(principal.organization.pk),
+            "agents": desk.desk_agents(principal.organization.pk),
             "saved_views": policy.visible(principal, SavedView).filter(queue="partner_support"),
             "query_string": urlencode(query),
             "view_form": forms.SavedViewForm(initial={"query": urlencode(query)}),
@@ -314,7 +321,7 @@ def partner_save_view(request: HttpRequest) -> HttpResponse:
     target = "support:partner_queue" if queue == "partner_support" else "support:partner_service_queue"
     if form.is_valid():
         try:
-            services.save_view(
+            desk.save_view(
                 principal, queue=queue, name=form.cleaned_data["name"], query=form.cleaned_data["query"]
             )
         except DomainError as error:
@@ -342,7 +349,7 @@ def partner_request_detail(request: HttpRequest, request_id: str) -> HttpRespons
         try:
             if action == "reply":
                 if form.is_valid():
-                    services.add_message(
+                    timeline.add_message(
                         principal,
                         support_request,
                         body=form.cleaned_data["body"],
@@ -353,7 +360,7 @@ def partner_request_detail(request: HttpRequest, request_id: str) -> HttpRespons
             elif action == "update":
                 assignee = request.POST.get("assignee", "")
                 with etags.guarded(etags.posted(request), support_request):
-                    services.update_support_request(
+                    support_requests.update_support_request(
                         principal,
                         support_request,
                         status=request.POST.get("status") or None,
@@ -368,7 +375,7 @@ def partner_request_detail(request: HttpRequest, request_id: str) -> HttpRespons
                     queries.support_requests(principal),
                     number=request.POST.get("into", "").strip(),
                 )
-                services.merge_support_requests(principal, support_request, into)
+                support_requests.merge_support_requests(principal, support_request, into)
                 messages.success(request, _("Merged into %(number)s.") % {"number": into.number})
                 return redirect("support:partner_request_detail", request_id=into.pk)
             elif action == "attach":
@@ -386,7 +393,7 @@ def partner_request_detail(request: HttpRequest, request_id: str) -> HttpRespons
             "attachments": policy.visible(principal, Attachment).filter(support_request=support_request),
             "form": form,
             "attachment_form": forms.AttachmentForm(),
-            "agents": services.desk_agents(principal.organization.pk),
+            "agents": desk.desk_agents(principal.organization.pk),
             "statuses": SupportRequest.Status.choices,
             "severities": SupportRequest._meta.get_field("severity").choices,
             "canned_replies": policy.visible(principal, CannedReply),
@@ -403,7 +410,7 @@ def partner_escalate(request: HttpRequest, request_id: str) -> HttpResponse:
     timeline = list(queries.messages(principal, support_request).exclude(source="system"))
     form = forms.EscalateForm(
         request.POST or None,
-        topics=services.active_topics(),
+        topics=knowledge.active_topics(),
         people=policy.visible(principal, _user_model()).order_by("display_name"),
         messages=timeline,
         initial={
@@ -417,10 +424,10 @@ def partner_escalate(request: HttpRequest, request_id: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            created = services.escalate(
+            created = service_requests.escalate(
                 principal,
                 support_request,
-                services.NewServiceRequest(
+                service_requests.NewServiceRequest(
                     title=data["title"],
                     description=data["description"],
                     severity=data["severity"],
@@ -479,14 +486,14 @@ def partner_service_queue(request: HttpRequest) -> HttpResponse:
 def partner_service_create(request: HttpRequest) -> HttpResponse:
     principal = principal_of(request)
     form = forms.ServiceRequestForm(
-        request.POST or None, topics=services.active_topics(), services=_services(principal_of(request))
+        request.POST or None, topics=knowledge.active_topics(), services=_services(principal_of(request))
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            created = services.create_service_request(
+            created = service_requests.create_service_request(
                 principal,
-                services.NewServiceRequest(
+                service_requests.NewServiceRequest(
                     title=data["title"],
                     description=data["description"],
                     severity=data["severity"],
@@ -529,14 +536,14 @@ def _service_detail(request: HttpRequest, request_id: str, *, side: str) -> Http
                     kind = form.cleaned_data.get("kind") or (
                         Note.Kind.TO_PARTNER if side == "operator" else Note.Kind.FROM_PARTNER
                     )
-                    services.add_note(principal, service_request, body=form.cleaned_data["body"], kind=kind)
+                    timeline.add_note(principal, service_request, body=form.cleaned_data["body"], kind=kind)
                     return redirect(here)
                 status = 400
             elif action == "status":
                 status_form = forms.ServiceStatusForm(request.POST)
                 if status_form.is_valid():
                     with etags.guarded(etags.posted(request), service_request):
-                        services.update_service_request(
+                        service_requests.update_service_request(
                             principal,
                             service_request,
                             status=status_form.cleaned_data["status"],
@@ -547,7 +554,7 @@ def _service_detail(request: HttpRequest, request_id: str, *, side: str) -> Http
                 status = 400
             elif action == "assign":
                 with etags.guarded(etags.posted(request), service_request):
-                    services.update_service_request(
+                    service_requests.update_service_request(
                         principal, service_request, assignee_id=request.POST.get("assignee") or None
                     )
                 messages.success(request, _("The request was assigned."))
@@ -555,7 +562,7 @@ def _service_detail(request: HttpRequest, request_id: str, *, side: str) -> Http
             elif action == "flag":
                 flag_form = forms.FlagForm(request.POST)
                 if flag_form.is_valid():
-                    services.flag_partner(
+                    flags.flag_partner(
                         principal,
                         service_request.partner,
                         reason=flag_form.cleaned_data["reason"],
@@ -584,7 +591,7 @@ def _service_detail(request: HttpRequest, request_id: str, *, side: str) -> Http
             "status_form": status_form,
             "attachment_form": forms.AttachmentForm(),
             "flag_form": forms.FlagForm(),
-            "agents": services.desk_agents(principal.organization.pk) if side == "operator" else [],
+            "agents": desk.desk_agents(principal.organization.pk) if side == "operator" else [],
             "flags": policy.visible(principal, PartnerFlag).filter(service_request=service_request),
         },
         status=status,
@@ -602,7 +609,7 @@ def partner_profile(request: HttpRequest) -> HttpResponse:
 
     principal = principal_of(request)
     profile = policy.visible(principal, SupportProfile).filter(partner=principal.organization).first()
-    initial = {f: getattr(profile, f) for f in services.PROFILE_FIELDS} if profile else {}
+    initial = {f: getattr(profile, f) for f in desk.PROFILE_FIELDS} if profile else {}
     subscriptions = (
         policy.visible(principal, Subscription)
         .filter(partner=principal.organization)
@@ -619,7 +626,7 @@ def partner_profile(request: HttpRequest) -> HttpResponse:
         if contact_form.is_valid():
             data = contact_form.cleaned_data
             try:
-                services.set_subscription_contact(
+                desk.set_subscription_contact(
                     principal,
                     data["subscription"],
                     name=data["name"],
@@ -639,7 +646,7 @@ def partner_profile(request: HttpRequest) -> HttpResponse:
         )
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_support_profile(principal, form.cleaned_data)
+            desk.update_support_profile(principal, form.cleaned_data)
         except DomainError as error:
             form.add_error(None, error.message)
         else:
@@ -659,7 +666,7 @@ def partner_canned_replies(request: HttpRequest) -> HttpResponse:
     form = forms.CannedReplyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.save_canned_reply(principal, **form.cleaned_data)
+            knowledge.save_canned_reply(principal, **form.cleaned_data)
         except DomainError as error:
             form.add_error(None, error.message)
         else:
@@ -696,7 +703,7 @@ def operator_queue(request: HttpRequest) -> HttpResponse:
             "query_string": urlencode(query),
             "partners": partners,
             "topics": policy.visible(principal, SupportTopic).order_by("name"),
-            "agents": services.desk_agents(principal.organization.pk),
+            "agents": desk.desk_agents(principal.organization.pk),
             "detail_url": "support:operator_service_detail",
             "side": "operator",
         },
@@ -727,7 +734,7 @@ def operator_flag_resolve(request: HttpRequest, flag_id: str) -> HttpResponse:
         messages.error(request, _("Say how the flag was resolved."))
     else:
         try:
-            services.resolve_flag(principal, flag, note=form.cleaned_data["note"])
+            flags.resolve_flag(principal, flag, note=form.cleaned_data["note"])
         except DomainError as error:
             messages.error(request, error.message)
         else:
@@ -742,7 +749,7 @@ def operator_topics(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if request.POST.get("toggle"):
             topic = policy.get_visible(principal, SupportTopic, pk=request.POST["toggle"])
-            services.save_topic(
+            knowledge.save_topic(
                 principal,
                 name=topic.name,
                 description=topic.description,
@@ -752,7 +759,7 @@ def operator_topics(request: HttpRequest) -> HttpResponse:
             return redirect("support:operator_topics")
         if form.is_valid():
             try:
-                services.save_topic(principal, **form.cleaned_data)
+                knowledge.save_topic(principal, **form.cleaned_data)
             except DomainError as error:
                 form.add_error(None, error.message)
             else:
@@ -778,7 +785,7 @@ def _articles(request: HttpRequest, portal: str) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.save_article(principal, **form.cleaned_data)
+            knowledge.save_article(principal, **form.cleaned_data)
         except DomainError as error:
             form.add_error(None, error.message)
         else:
@@ -811,7 +818,6 @@ def partner_articles(request: HttpRequest) -> HttpResponse:
 
 
 def _sla_policies(request: HttpRequest, portal: str) -> HttpResponse:
-    from partnerdesk.support import sla
     from partnerdesk.support.models import Severity, SlaPolicy
 
     principal = principal_of(request)
@@ -821,7 +827,7 @@ def _sla_policies(request: HttpRequest, portal: str) -> HttpResponse:
         holidays = [line.strip() for line in data["holidays"].splitlines() if line.strip()]
         try:
             _check_policy(data["time_zone"], holidays)
-            services.set_sla_policy(
+            sla.set_sla_policy(
                 principal,
                 severity=data["severity"],
                 first_response_minutes=data["first_response_minutes"],

@@ -11,7 +11,7 @@ import pytest
 from django.apps import apps
 
 from partnerdesk.access.principal import principal_for
-from partnerdesk.health import services
+from partnerdesk.health import issues, message_center
 from partnerdesk.health.models import HealthIssuePost, MessagePost, MessageRevision
 from partnerdesk.health.rendering import ALLOWED_TAGS, render_markdown
 
@@ -144,7 +144,7 @@ def test_pages_store_the_rendered_body_on_create_and_revise(web, world, catalog)
 
 def test_issue_posts_store_the_rendered_body(world, catalog):
     operator = principal_for(world.user("operator.communications_manager"))
-    issue = services.create_issue(
+    issue = issues.create_issue(
         operator,
         title="Mail delays",
         impact_description="Delays.",
@@ -152,8 +152,8 @@ def test_issue_posts_store_the_rendered_body(world, catalog):
         first_post="Looking **into** it. <script>x()</script>",
         publish=True,
     )
-    services.add_issue_post(operator, issue, body="A *fix* is rolling out.", status="restoring_service")
-    services.publish_incident_report(operator, issue, report="Root cause: a certificate.")
+    issues.add_issue_post(operator, issue, body="A *fix* is rolling out.", status="restoring_service")
+    issues.publish_incident_report(operator, issue, report="Root cause: a certificate.")
 
     rendered = {post.body: post.body_html for post in issue.posts.all()}
     assert rendered == {body: render_markdown(body) for body in rendered}
@@ -164,16 +164,16 @@ def test_issue_posts_store_the_rendered_body(world, catalog):
 
 def test_the_migration_fills_rows_without_body_html(world, catalog):
     operator = principal_for(world.user("operator.communications_manager"))
-    post = services.create_message(
+    post = message_center.create_message(
         operator,
         title="Old post",
         body=BODY,
         category="stay_informed",
-        audience=services.AudienceSpec(type="all"),
+        audience=message_center.AudienceSpec(type="all"),
         publish=True,
     )
-    services.revise_message(operator, post, {"body": NEW_BODY})
-    issue = services.create_issue(
+    message_center.revise_message(operator, post, {"body": NEW_BODY})
+    issue = issues.create_issue(
         operator,
         title="Old issue",
         impact_description="x",

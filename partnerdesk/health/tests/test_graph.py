@@ -15,7 +15,7 @@ from django.test import Client
 
 from partnerdesk.access.principal import principal_for
 from partnerdesk.accounts.models import API_TOKEN_PREFIX, ApiToken, hash_token
-from partnerdesk.health import services
+from partnerdesk.health import issues, message_center
 from partnerdesk.health.models import MessageViewState
 from partnerdesk.health.testing import build_catalog
 from partnerdesk.testing import database_state
@@ -31,7 +31,7 @@ def token_for(user) -> str:
 
 def publish_sample(world, catalog):
     operator = principal_for(world.user("operator.communications_manager"))
-    issue = services.create_issue(
+    issue = issues.create_issue(
         operator,
         title="Mail delivery delays",
         impact_description="Users may see delays.",
@@ -40,10 +40,10 @@ def publish_sample(world, catalog):
         first_post="Investigating.",
         publish=True,
     )
-    services.add_issue_post(operator, issue, body="Rolling out a fix.", status="restoring_service")
-    services.publish_incident_report(operator, issue, report="Root cause: certificate expiry.")
+    issues.add_issue_post(operator, issue, body="Rolling out a fix.", status="restoring_service")
+    issues.publish_incident_report(operator, issue, report="Root cause: certificate expiry.")
     posts = [
-        services.create_message(
+        message_center.create_message(
             operator,
             title=f"Change {i}",
             body="Plan **now**.",
@@ -52,12 +52,14 @@ def publish_sample(world, catalog):
             is_major_change=bool(i % 2),
             service_ids=[catalog.exchange.pk],
             tags=["retirement"],
-            audience=services.AudienceSpec(type="partner_customers", partner_id=str(world.partner_a.pk)),
+            audience=message_center.AudienceSpec(
+                type="partner_customers", partner_id=str(world.partner_a.pk)
+            ),
             publish=True,
         )
         for i in range(3)
     ]
-    services.add_attachment(operator, posts[0], SimpleUploadedFile("plan.txt", b"step 1", "text/plain"))
+    message_center.add_attachment(operator, posts[0], SimpleUploadedFile("plan.txt", b"step 1", "text/plain"))
     return issue, posts
 
 

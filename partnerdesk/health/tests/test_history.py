@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from partnerdesk.access.principal import principal_for
 from partnerdesk.audit.models import AppendOnlyError
-from partnerdesk.health import services
+from partnerdesk.health import issues
 from partnerdesk.health.models import ServiceStatusChange
 from partnerdesk.health.tests.test_graph import GraphClient, token_for
 from partnerdesk.testing import database_state
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 def incident(world, catalog):
     """An Exchange incident published, then restored: two stored changes."""
     operator = principal_for(world.user("operator.communications_manager"))
-    issue = services.create_issue(
+    issue = issues.create_issue(
         operator,
         title="Mail delivery delays",
         impact_description="Users may see delays.",
@@ -32,7 +32,7 @@ def incident(world, catalog):
         first_post="Investigating.",
         publish=True,
     )
-    services.add_issue_post(operator, issue, body="Fixed.", status="service_restored")
+    issues.add_issue_post(operator, issue, body="Fixed.", status="service_restored")
     return issue
 
 

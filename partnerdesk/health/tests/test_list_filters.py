@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from partnerdesk.access.principal import principal_for
-from partnerdesk.health import services
+from partnerdesk.health import issues
 
 
 def issue(world, catalog, title: str, *, publish: bool, service=None, status: str = "investigating"):
-    return services.create_issue(
+    return issues.create_issue(
         principal_for(world.user("operator.communications_manager")),
         title=title,
         impact_description="x",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from partnerdesk.access.principal import principal_for
-from partnerdesk.health import api, services
+from partnerdesk.health import api, message_center
 from partnerdesk.health.models import MessagePost
 from partnerdesk.health.tests.test_revalidation import post
 from partnerdesk.pagination import paginate
@@ -18,8 +18,8 @@ def test_rows_answer_what_the_model_instances_answer(world, catalog):
         post(world, catalog, f"Post {i}", tags=["new_feature", "user_impact"] if i % 2 else [])
     reader = principal_for(world.user("a1.global_admin"))
     first = MessagePost.objects.order_by("number").first()
-    services.set_view_state(reader, [first.pk], "mark_read")
-    services.set_view_state(reader, [first.pk], "favorite")
+    message_center.set_view_state(reader, [first.pk], "mark_read")
+    message_center.set_view_state(reader, [first.pk], "favorite")
     ordering = ["-last_modified_at", "id"]
     listed = api._messages(reader, prefetch=False)
 

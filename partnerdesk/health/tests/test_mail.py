@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from partnerdesk.access.principal import principal_for
-from partnerdesk.health import jobs, mail, services
+from partnerdesk.health import issues, jobs, mail, message_center, planned_maintenance
 from partnerdesk.health.models import AdminPreference, PlannedMaintenance
 from partnerdesk.notifications.services import deliver_due
 
@@ -22,13 +22,13 @@ def _operator(world):
 
 
 def _post(world, catalog, **extra):
-    return services.create_message(
+    return message_center.create_message(
         _operator(world),
         title=extra.pop("title", "Retiring basic authentication"),
         body="Move to modern auth.",
         category="plan_for_change",
         service_ids=[catalog.exchange.pk],
-        audience=services.AudienceSpec(type="all"),
+        audience=message_center.AudienceSpec(type="all"),
         publish=True,
         **extra,
     )
@@ -99,10 +99,10 @@ def test_a_notifying_revision_mails_again_but_a_silent_one_does_not(world, catal
     _prefer(world, "a1.global_admin", email_major_changes=True)
     post = _post(world, catalog, is_major_change=True)
     jobs.mail_pending()
-    services.revise_message(_operator(world), post, {"body": "Silent typo fix."}, notifies=False)
+    message_center.revise_message(_operator(world), post, {"body": "Silent typo fix."}, notifies=False)
     jobs.mail_pending()
     post.refresh_from_db()
-    services.revise_message(_operator(world), post, {"body": "The date moved."}, notifies=True)
+    message_center.revise_message(_operator(world), post, {"body": "The date moved."}, notifies=True)
     jobs.mail_pending()
     jobs.mail_pending()
     _deliver(smtp_server)
@@ -158,7 +158,7 @@ def test_health_issue_posts_mail_subscribers_of_the_service(world, catalog, smtp
     _prefer(world, "a1.service_support_admin", email_health_issues=True)
     teams_only = _prefer(world, "a1.global_admin", email_health_issues=True)
     teams_only.health_services.set([catalog.teams])
-    issue = services.create_issue(
+    issue = issues.create_issue(
         _operator(world),
         title="Mail delays",
         impact_description="Delays.",
@@ -166,8 +166,8 @@ def test_health_issue_posts_mail_subscribers_of_the_service(world, catalog, smtp
         first_post="Investigating.",
         publish=True,
     )
-    services.add_issue_post(_operator(world), issue, body="Quiet note.", notifies=False)
-    services.add_issue_post(_operator(world), issue, body="Fixed.", status="service_restored")
+    issues.add_issue_post(_operator(world), issue, body="Quiet note.", notifies=False)
+    issues.add_issue_post(_operator(world), issue, body="Fixed.", status="service_restored")
     jobs.mail_pending()
     jobs.mail_pending()
     _deliver(smtp_server)
@@ -178,7 +178,7 @@ def test_health_issue_posts_mail_subscribers_of_the_service(world, catalog, smtp
 def test_maintenance_reminds_starts_and_ends_by_itself(world, catalog, smtp_server):
     _prefer(world, "a1.global_admin", email_health_issues=True)
     now = timezone.now()
-    maintenance = services.create_maintenance(
+    maintenance = planned_maintenance.create_maintenance(
         _operator(world),
         title="Database upgrade",
         description="",
@@ -216,7 +216,7 @@ def test_maintenance_reminds_starts_and_ends_by_itself(world, catalog, smtp_serv
 
 def test_cancel_tells_subscribers(world, catalog, smtp_server):
     _prefer(world, "a1.global_admin", email_health_issues=True)
-    maintenance = services.create_maintenance(
+    maintenance = planned_maintenance.create_maintenance(
         _operator(world),
         title="Network work",
         description="",
@@ -224,7 +224,7 @@ def test_cancel_tells_subscribers(world, catalog, smtp_server):
         starts_at=timezone.now() + timedelta(days=10),
         ends_at=timezone.now() + timedelta(days=10, hours=1),
     )
-    services.cancel_maintenance(_operator(world), maintenance)
+    planned_maintenance.cancel_maintenance(_operator(world), maintenance)
     jobs.run_maintenance()
     _deliver(smtp_server)
     assert [m["Subject"] for m in smtp_server.messages] == [
@@ -233,12 +233,12 @@ def test_cancel_tells_subscribers(world, catalog, smtp_server):
 
 
 def test_scheduled_posts_publish_when_due(world, catalog):
-    post = services.create_message(
+    post = message_center.create_message(
         _operator(world),
         title="Later",
         body="x",
         category="stay_informed",
-        audience=services.AudienceSpec(type="all"),
+        audience=message_center.AudienceSpec(type="all"),
         publish_at=timezone.now() - timedelta(seconds=1),
     )
     assert post.status == "scheduled"

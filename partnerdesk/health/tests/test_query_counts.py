@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from partnerdesk.access.permissions import OrgKind, Role
 from partnerdesk.access.principal import principal_for
 from partnerdesk.catalog.models import Feature, Offer
-from partnerdesk.health import services
+from partnerdesk.health import issues, message_center
 from partnerdesk.health.models import MessageViewState
 from partnerdesk.health.testing import subscribe
 from partnerdesk.tenancy.models import Organization
@@ -42,13 +42,13 @@ def grow(world, catalog, *, tenants: int, posts: int) -> None:
         subscribe(customer, offer)
         make_user(customer, f"admin{i}@t{i}.test", [Role.GLOBAL_ADMIN])
     audiences = [
-        services.AudienceSpec(type="all"),
-        services.AudienceSpec(type="services", service_ids=(str(catalog.exchange.pk),)),
-        services.AudienceSpec(type="partner_customers", partner_id=str(world.partner_a.pk)),
-        services.AudienceSpec(type="tenants", customer_ids=(str(world.customer_a1.pk),)),
+        message_center.AudienceSpec(type="all"),
+        message_center.AudienceSpec(type="services", service_ids=(str(catalog.exchange.pk),)),
+        message_center.AudienceSpec(type="partner_customers", partner_id=str(world.partner_a.pk)),
+        message_center.AudienceSpec(type="tenants", customer_ids=(str(world.customer_a1.pk),)),
     ]
     for i in range(posts):
-        post = services.create_message(
+        post = message_center.create_message(
             operator,
             title=f"Post {i}",
             body="x",
@@ -58,8 +58,10 @@ def grow(world, catalog, *, tenants: int, posts: int) -> None:
             audience=audiences[i % len(audiences)],
             publish=True,
         )
-        services.set_view_state(principal_for(world.user("a1.message_center_reader")), [post.pk], "mark_read")
-        services.create_issue(
+        message_center.set_view_state(
+            principal_for(world.user("a1.message_center_reader")), [post.pk], "mark_read"
+        )
+        issues.create_issue(
             operator,
             title=f"Issue {i}",
             impact_description="x",

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from partnerdesk.access.principal import principal_for
 from partnerdesk.catalog.models import Offer
-from partnerdesk.health import services
+from partnerdesk.health import issues, message_center
 from partnerdesk.health.models import ChangeCount, MessagePost
 from partnerdesk.health.testing import subscribe
 from partnerdesk.health.tests.test_graph import GraphClient, token_for
@@ -33,13 +33,13 @@ def operator(world):
 
 
 def post(world, catalog, title: str = "New retention labels", **fields):
-    return services.create_message(
+    return message_center.create_message(
         operator(world),
         title=title,
         body="Plan **now**.",
         category="plan_for_change",
         service_ids=[catalog.exchange.pk],
-        audience=services.AudienceSpec(type="all"),
+        audience=message_center.AudienceSpec(type="all"),
         publish=True,
         **fields,
     )
@@ -85,9 +85,9 @@ def test_what_the_reader_sees_changing_gives_a_new_tag(api, world, catalog, post
     if change == "publish":
         post(world, catalog, "One more")
     elif change == "revise":
-        services.revise_message(operator(world), posted[0], {"title": "Retention labels, revised"})
+        message_center.revise_message(operator(world), posted[0], {"title": "Retention labels, revised"})
     else:
-        services.set_view_state(reader, [posted[0].pk], "mark_read" if change == "read" else "archive")
+        message_center.set_view_state(reader, [posted[0].pk], "mark_read" if change == "read" else "archive")
 
     answer = revalidate(client, "/messages", tag)
 
@@ -99,7 +99,7 @@ def test_another_admins_read_state_leaves_my_tag_alone_and_we_never_share_one(ap
     mine = api("a1.global_admin")
     tag = mine.get("/messages")["ETag"]
     colleague = principal_for(world.user("a1.message_center_reader"))
-    services.set_view_state(colleague, [posted[0].pk], "mark_read")
+    message_center.set_view_state(colleague, [posted[0].pk], "mark_read")
 
     assert revalidate(mine, "/messages", tag).status_code == 304
     assert api("a1.message_center_reader").get("/messages")["ETag"] != tag
@@ -146,7 +146,7 @@ def test_service_overview_304_and_a_status_change(api, world, catalog, django_as
     with django_assert_num_queries(SERVICE_LIST_NOT_MODIFIED_QUERIES):
         assert revalidate(client, "/health/services", tag).status_code == 304
     assert api("a2.global_admin").get("/health/services")["ETag"] != tag  # other services
-    services.create_issue(
+    issues.create_issue(
         operator(world),
         title="Mail delays",
         impact_description="Delays.",
@@ -172,7 +172,7 @@ def test_graph_lists_revalidate(world, catalog, posted):
         ).status_code
         for path, tag in tags.items()
     }
-    services.create_issue(
+    issues.create_issue(
         operator(world),
         title="Mail delays",
         impact_description="Delays.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from partnerdesk.access.principal import principal_for
-from partnerdesk.health import queries, services
+from partnerdesk.health import message_center, queries
 from partnerdesk.health.testing import published_posts
 
 pytestmark = pytest.mark.django_db
@@ -27,8 +27,8 @@ def test_unread_count_shows_at_most_99_and_says_when_there_are_more(api, world, 
 def test_read_and_archived_posts_do_not_count(api, world):
     posts = published_posts(150)
     reader = principal_for(world.user(READER))
-    services.set_view_state(reader, [p.pk for p in posts[:55]], "mark_read")
-    services.set_view_state(reader, [p.pk for p in posts[55:60]], "archive")
+    message_center.set_view_state(reader, [p.pk for p in posts[:55]], "mark_read")
+    message_center.set_view_state(reader, [p.pk for p in posts[55:60]], "archive")
 
     assert queries.unread_count(reader) == (90, False)
     # Only the caller's own state counts.

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from partnerdesk.access.principal import principal_for
-from partnerdesk.health import services
+from partnerdesk.health import issues, message_center, preferences
 from partnerdesk.health.models import HealthIssue, MessagePost, MessageViewState
 from partnerdesk.testing import database_state
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 def published(world, catalog):
     """An incident on Exchange with two posts, and a post for partner A's customers about Exchange."""
     operator = principal_for(world.user("operator.communications_manager"))
-    issue = services.create_issue(
+    issue = issues.create_issue(
         operator,
         title="Mail delivery delays",
         impact_description="Users may see delays.",
@@ -26,14 +26,14 @@ def published(world, catalog):
         first_post="Investigating.",
         publish=True,
     )
-    services.add_issue_post(operator, issue, body="A fix is rolling out.", status="restoring_service")
-    post = services.create_message(
+    issues.add_issue_post(operator, issue, body="A fix is rolling out.", status="restoring_service")
+    post = message_center.create_message(
         operator,
         title="Retiring basic authentication",
         body="Move to **modern** auth.",
         category="plan_for_change",
         service_ids=[catalog.exchange.pk],
-        audience=services.AudienceSpec(type="partner_customers", partner_id=str(world.partner_a.pk)),
+        audience=message_center.AudienceSpec(type="partner_customers", partner_id=str(world.partner_a.pk)),
         publish=True,
         is_major_change=True,
     )
@@ -251,11 +251,11 @@ def test_preferences_page_saves_for_the_caller_only(web, world, catalog):
         },
     )
     assert response.status_code == 302
-    preference = services.preferences_for(world.user("a1.global_admin"))
+    preference = preferences.preferences_for(world.user("a1.global_admin"))
     assert preference.weekly_digest is False  # unticked on the form
     assert preference.email_major_changes is True
     assert preference.extra_emails == ["ops@contoso.test"]
-    assert services.preferences_for(world.user("a1.privacy_reader")).pk is None
+    assert preferences.preferences_for(world.user("a1.privacy_reader")).pk is None
 
 
 def test_expired_posts_disappear(web, world, published):

@@ -16,7 +16,7 @@ from partnerdesk.access.permissions import Permission
 from partnerdesk.access.principal import principal_for
 from partnerdesk.accounts.models import User
 from partnerdesk.sql import bounded_count
-from partnerdesk.support import services as support
+from partnerdesk.support import support_requests
 from partnerdesk.support.models import SupportRequest
 from partnerdesk.tenancy.models import DelegatedRelationship
 
@@ -111,9 +111,9 @@ def breaching_requests(world, n: int) -> None:
     customer = principal_for(world.user("a1.global_admin"))
     past = timezone.now() - timedelta(hours=1)
     for i in range(n):
-        request = support.create_support_request(
+        request = support_requests.create_support_request(
             customer,
-            support.NewSupportRequest(
+            support_requests.NewSupportRequest(
                 title=f"Late {i}",
                 description="x",
                 severity="moderate",

@@ -9,7 +9,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from partnerdesk.access.principal import principal_for
-from partnerdesk.support import services
+from partnerdesk.support import support_requests, timeline
 from partnerdesk.testing import World
 
 
@@ -63,9 +63,9 @@ def test_every_page_links_the_favicon_and_it_is_served(web: Any) -> None:
 def test_a_long_unbroken_reply_wraps_instead_of_widening_the_page(browsing: Any) -> None:
     world = browsing.world
     customer = principal_for(world.user("a1.global_admin"))
-    request = services.create_support_request(
+    request = support_requests.create_support_request(
         customer,
-        services.NewSupportRequest(
+        support_requests.NewSupportRequest(
             title="x" * 200,
             description="https://example.test/" + "a" * 10_000,
             severity="moderate",
@@ -73,7 +73,7 @@ def test_a_long_unbroken_reply_wraps_instead_of_widening_the_page(browsing: Any)
             contact_email="chen@contoso.test",
         ),
     )
-    services.add_message(customer, request, body="b" * 10_000)
+    timeline.add_message(customer, request, body="b" * 10_000)
     for key, url in (
         ("a1.global_admin", f"/admin/support/{request.pk}/"),
         ("a.admin_agent", f"/partner/support/{request.pk}/"),

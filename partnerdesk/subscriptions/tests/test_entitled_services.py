@@ -93,6 +93,6 @@ def test_health_reads_the_row_not_the_subscriptions(api: Any, world: World, cata
 def test_the_migration_fills_the_rows(world: World, catalog: Catalog) -> None:
     subscribe(world, catalog.premium_monthly)
     Organization.objects.update(entitled_service_ids=[])
-    migration = importlib.import_module("partnerdesk.subscriptions.migrations.0008_fill_entitled_service_ids")
+    migration = importlib.import_module("partnerdesk.subscriptions.migrations.0009_fill_entitled_service_ids")
     migration.fill(apps, None)
     assert names(kept(world)) == {"exchange", "teams"}

@@ -103,7 +103,7 @@ def test_the_migration_fills_the_count_from_the_assignments(world: World, catalo
         admin(world), customer=world.customer_a1, sku=catalog.basic, users=people(world, 4)
     )
     LicensePool.objects.update(assigned=0)
-    migration = importlib.import_module("partnerdesk.subscriptions.migrations.0007_pool_assigned_count")
+    migration = importlib.import_module("partnerdesk.subscriptions.migrations.0008_pool_assigned_count")
 
     migration.count_assignments(apps, None)
 

@@ -351,9 +351,9 @@ def test_the_support_profile_deflections_merging_topics_and_flags(api, world, to
 
 def test_self_help_search_in_the_api(api, world, service):
     from partnerdesk.access.principal import principal_for
-    from partnerdesk.support import services
+    from partnerdesk.support import knowledge
 
-    services.save_article(
+    knowledge.save_article(
         principal_for(world.user("operator.support_engineer")),
         title="Mailbox full",
         body="Archive old items to free mailbox space.",

@@ -14,7 +14,7 @@ from partnerdesk.audit.models import AuditEvent
 from partnerdesk.catalog.models import Service
 from partnerdesk.notifications.services import deliver_due
 from partnerdesk.portals.tests.test_browser import path_of, screenshot
-from partnerdesk.support import services
+from partnerdesk.support import knowledge
 from partnerdesk.support.models import ServiceRequest, SupportRequest, SupportTopic
 
 pytestmark = pytest.mark.browser
@@ -25,7 +25,7 @@ def test_customer_partner_operator_and_back(browsing, smtp_server, settings, tmp
     world = browsing.world
     service = Service.objects.create(key="mail", name="Mail")
     topic = SupportTopic.objects.create(name="Mail flow")
-    services.save_article(
+    knowledge.save_article(
         principal_for(world.user("operator.support_engineer")),
         title="Mail does not arrive: check the inbound connector",
         body="Re-enable the inbound connector in the admin center.",

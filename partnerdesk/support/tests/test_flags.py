@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from partnerdesk.access.principal import principal_for
 from partnerdesk.audit.models import AuditEvent
-from partnerdesk.support import services
+from partnerdesk.support import flags
 from partnerdesk.support.models import PartnerFlag
 from partnerdesk.testing import database_state
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 def flag(world, partner=None, reason="A password reset was escalated.") -> PartnerFlag:
-    return services.flag_partner(
+    return flags.flag_partner(
         principal_for(world.user("operator.support_engineer")),
         partner or world.partner_a,
         reason=reason,
@@ -84,8 +84,8 @@ def test_the_partner_page_lists_open_and_recently_resolved_flags(web, world):
     done = flag(world, reason="Resolved: a password reset.")
     old = flag(world, reason="Resolved long ago.")
     flag(world, partner=world.partner_b, reason="Another partner's flag.")
-    services.resolve_flag(principal_for(world.user("operator.support_engineer")), done, note="Trained.")
-    services.resolve_flag(principal_for(world.user("operator.support_engineer")), old, note="Old.")
+    flags.resolve_flag(principal_for(world.user("operator.support_engineer")), done, note="Trained.")
+    flags.resolve_flag(principal_for(world.user("operator.support_engineer")), old, note="Old.")
     PartnerFlag.objects.filter(pk=old.pk).update(resolved_at=timezone.now() - timedelta(days=200))
 
     html = web("operator.support_engineer").get(f"/operator/partners/{world.partner_a.pk}/").content.decode()
@@ -132,7 +132,7 @@ def test_a_wrong_role_or_outsider_cannot_resolve_from_the_page(web, world, key, 
 
 def test_a_resolved_flag_leaves_the_partners_warning_banner(web, world):
     open_flag = flag(world, reason="Escalated a password reset.")
-    services.resolve_flag(principal_for(world.user("operator.support_engineer")), open_flag, note="Done.")
+    flags.resolve_flag(principal_for(world.user("operator.support_engineer")), open_flag, note="Done.")
 
     html = web("a.admin_agent").get("/partner/service-requests/").content.decode()
 

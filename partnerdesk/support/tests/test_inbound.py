@@ -8,14 +8,14 @@ import pytest
 from django.core.management import call_command
 
 from partnerdesk.access.principal import principal_for
-from partnerdesk.support import inbound, services
+from partnerdesk.support import inbound, support_requests
 from partnerdesk.support.models import Attachment, InboundMail, Message, SupportRequest
 
 
 def make_request(world) -> SupportRequest:
-    return services.create_support_request(
+    return support_requests.create_support_request(
         principal_for(world.user("a1.global_admin")),
-        services.NewSupportRequest(
+        support_requests.NewSupportRequest(
             title="Mail down",
             description="d",
             severity="moderate",
@@ -92,7 +92,9 @@ def test_bad_mail_is_quarantined_and_the_rest_goes_on(world, tmp_path, media_roo
 
 def test_a_reply_reopens_a_resolved_request(world, media_root):
     request = make_request(world)
-    services.update_support_request(principal_for(world.user("a.admin_agent")), request, status="resolved")
+    support_requests.update_support_request(
+        principal_for(world.user("a.admin_agent")), request, status="resolved"
+    )
 
     inbound.process(reply(request, body="Still broken."))
 

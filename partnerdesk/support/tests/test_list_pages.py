@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from partnerdesk.access.principal import principal_for
-from partnerdesk.support import services
+from partnerdesk.support import knowledge
 from partnerdesk.support.models import Attachment, Message, Note, PartnerFlag, SupportTopic
 from partnerdesk.support.tests.conftest import open_request
 from partnerdesk.testing import walk_pages
@@ -171,7 +171,7 @@ def test_partner_flags_page_through_every_row_once_newest_first(api, world):
 def test_help_article_search_is_bounded_not_paged(api, world, service):
     author = principal_for(world.user("operator.support_engineer"))
     for i in range(25):
-        services.save_article(
+        knowledge.save_article(
             author, title=f"Mailbox full {i}", body="Archive items.", language="en", services=[service]
         )
     client = api("a1.global_admin")

@@ -8,7 +8,7 @@ import pytest
 
 from partnerdesk.access.principal import principal_for
 from partnerdesk.notifications.services import deliver_due
-from partnerdesk.support import inbound, services
+from partnerdesk.support import inbound, support_requests, timeline
 from partnerdesk.support.models import Message, SupportRequest
 from partnerdesk.testing import World
 
@@ -19,9 +19,9 @@ INBOUND = "support-replies@partnerdesk.test"
 
 def open_and_answer(world: World) -> SupportRequest:
     customer = principal_for(world.user("a1.global_admin"))
-    request = services.create_support_request(
+    request = support_requests.create_support_request(
         customer,
-        services.NewSupportRequest(
+        support_requests.NewSupportRequest(
             title="Mail stopped",
             description="No mail.",
             severity="moderate",
@@ -30,8 +30,8 @@ def open_and_answer(world: World) -> SupportRequest:
         ),
     )
     agent = principal_for(world.user("a.admin_agent"))
-    services.add_message(agent, request, body="We are looking into it.")
-    services.add_message(customer, request, body="Thanks, still broken.")
+    timeline.add_message(agent, request, body="We are looking into it.")
+    timeline.add_message(customer, request, body="Thanks, still broken.")
     return request
 
 

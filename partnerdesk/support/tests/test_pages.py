@@ -8,7 +8,7 @@ import pytest
 
 from partnerdesk.access.principal import principal_for
 from partnerdesk.audit.models import AuditEvent
-from partnerdesk.support import services
+from partnerdesk.support import flags, knowledge, service_requests, support_requests, timeline
 from partnerdesk.support.models import (
     CannedReply,
     Deflection,
@@ -35,15 +35,15 @@ def open_support_request(world, **overrides) -> SupportRequest:
         "contact_email": "chen@contoso.test",
         **overrides,
     }
-    return services.create_support_request(principal, services.NewSupportRequest(**data))
+    return support_requests.create_support_request(principal, support_requests.NewSupportRequest(**data))
 
 
 def escalate(world, support_request, topic) -> ServiceRequest:
     principal = principal_for(world.user("a.admin_agent"))
-    return services.escalate(
+    return service_requests.escalate(
         principal,
         support_request,
-        services.NewServiceRequest(
+        service_requests.NewServiceRequest(
             title="Mail relay", description="Relay down", severity="critical", topic=topic
         ),
     )
@@ -114,7 +114,7 @@ def test_another_partners_request_is_404(web, world, items):
 
 
 def test_the_customer_sees_self_help_then_submits(web, world, service):
-    article = services.save_article(
+    article = knowledge.save_article(
         principal_for(world.user("operator.support_engineer")),
         title="Mail is not arriving: check the connector",
         body="Open the connector settings and re-enable inbound mail.",
@@ -146,7 +146,7 @@ def test_the_customer_sees_self_help_then_submits(web, world, service):
 
 
 def test_this_solved_it_records_a_deflection(web, world, service):
-    article = services.save_article(
+    article = knowledge.save_article(
         principal_for(world.user("a.admin_agent")),
         title="Reset a password",
         body="Use the admin center.",
@@ -166,7 +166,7 @@ def test_this_solved_it_records_a_deflection(web, world, service):
 
 
 def test_a_partner_article_is_not_shown_to_another_partners_customers(world):
-    services.save_article(
+    knowledge.save_article(
         principal_for(world.user("a.admin_agent")),
         title="Fabrikam tips",
         body="Mail tips",
@@ -308,8 +308,8 @@ def test_a_wrong_role_post_changes_nothing(web, world, items):
 def test_escalating_from_the_page_shares_only_the_chosen_messages(web, world, topic):
     request = open_support_request(world)
     agent = principal_for(world.user("a.admin_agent"))
-    shared = services.add_message(agent, request, body="Asked the customer for a trace.")
-    services.add_message(agent, request, body="Internal: VIP customer", visibility="internal")
+    shared = timeline.add_message(agent, request, body="Asked the customer for a trace.")
+    timeline.add_message(agent, request, body="Internal: VIP customer", visibility="internal")
 
     response = web("a.admin_agent").post(
         f"/partner/support/{request.pk}/escalate/",
@@ -528,9 +528,8 @@ def test_an_sla_policy_that_cannot_be_computed_is_refused(web, world, api, chang
 
 def test_the_operator_lists_the_flagged_partners_and_a_partner_cannot(web, world):
     from partnerdesk.access.principal import principal_for
-    from partnerdesk.support import services as support_services
 
-    support_services.flag_partner(
+    flags.flag_partner(
         principal_for(world.user("operator.support_engineer")),
         world.partner_a,
         reason="Escalated a password reset",

@@ -11,7 +11,7 @@ import pytest
 
 from partnerdesk.access.principal import principal_for
 from partnerdesk.audit.models import AuditEvent
-from partnerdesk.support import inbound, services
+from partnerdesk.support import inbound, support_requests
 from partnerdesk.support.models import Attachment, InboundMail, Message, SupportRequest
 from partnerdesk.testing import database_state
 
@@ -19,9 +19,9 @@ pytestmark = pytest.mark.django_db
 
 
 def open_request(world, key="a1.global_admin") -> SupportRequest:
-    return services.create_support_request(
+    return support_requests.create_support_request(
         principal_for(world.user(key)),
-        services.NewSupportRequest(
+        support_requests.NewSupportRequest(
             title="Mail down",
             description="d",
             severity="moderate",

@@ -7,16 +7,16 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from partnerdesk.access.principal import principal_for
-from partnerdesk.support import services
+from partnerdesk.support import service_requests, support_requests
 
 
 def grow(world, topic, count: int = 6) -> None:
     customer = principal_for(world.user("a1.global_admin"))
     agent = principal_for(world.user("a.admin_agent"))
     for i in range(count):
-        request = services.create_support_request(
+        request = support_requests.create_support_request(
             customer,
-            services.NewSupportRequest(
+            support_requests.NewSupportRequest(
                 title=f"Request {i}",
                 description="d",
                 severity="minimal",
@@ -24,11 +24,13 @@ def grow(world, topic, count: int = 6) -> None:
                 contact_email="c@c.test",
             ),
         )
-        services.update_support_request(agent, request, assignee_id=agent.user.pk)
-        services.escalate(
+        support_requests.update_support_request(agent, request, assignee_id=agent.user.pk)
+        service_requests.escalate(
             agent,
             request,
-            services.NewServiceRequest(title=f"SR {i}", description="d", severity="minimal", topic=topic),
+            service_requests.NewServiceRequest(
+                title=f"SR {i}", description="d", severity="minimal", topic=topic
+            ),
         )
 
 

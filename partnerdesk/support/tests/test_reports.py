@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from partnerdesk.access.principal import principal_for
-from partnerdesk.support import reports, services
+from partnerdesk.support import reports, support_requests
 from partnerdesk.support.models import SupportRequest
 from partnerdesk.testing import World, database_state
 
@@ -31,9 +31,9 @@ def request_at(
 ) -> SupportRequest:
     """A support request created some hours ago, with its due times and answers relative to that."""
     principal = principal_for(world.user(f"{customer}.global_admin"))
-    request = services.create_support_request(
+    request = support_requests.create_support_request(
         principal,
-        services.NewSupportRequest(
+        support_requests.NewSupportRequest(
             title="Mail",
             description="No mail.",
             severity=severity,

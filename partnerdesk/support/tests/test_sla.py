@@ -11,7 +11,7 @@ from django.db import close_old_connections, connection
 from partnerdesk.access.principal import principal_for
 from partnerdesk.notifications.models import OutboxMessage
 from partnerdesk.notifications.services import deliver_due
-from partnerdesk.support import jobs, services, sla
+from partnerdesk.support import jobs, sla, support_requests
 from partnerdesk.support.models import SlaNotice, SlaPolicy, SupportRequest
 
 SHANGHAI_HOURS = sla.Policy(
@@ -50,7 +50,7 @@ def test_the_operator_defaults_are_two_four_and_eight_hours(world):
 
 
 def test_a_partners_policy_sets_the_due_time_of_new_requests(world):
-    services.set_sla_policy(
+    sla.set_sla_policy(
         principal_for(world.user("a.partner_global_admin")),
         severity="minimal",
         first_response_minutes=30,
@@ -59,9 +59,9 @@ def test_a_partners_policy_sets_the_due_time_of_new_requests(world):
     )
     principal = principal_for(world.user("a1.global_admin"))
 
-    request = services.create_support_request(
+    request = support_requests.create_support_request(
         principal,
-        services.NewSupportRequest(
+        support_requests.NewSupportRequest(
             title="t", description="d", severity="minimal", contact_name="c", contact_email="c@contoso.test"
         ),
     )
@@ -87,9 +87,9 @@ def test_pausing_keeps_the_business_minutes_left():
 
 
 def _overdue_request(world) -> SupportRequest:
-    request = services.create_support_request(
+    request = support_requests.create_support_request(
         principal_for(world.user("a1.global_admin")),
-        services.NewSupportRequest(
+        support_requests.NewSupportRequest(
             title="Down",
             description="All down",
             severity="critical",
@@ -179,7 +179,7 @@ def test_two_worker_threads_running_the_job_together_send_each_breach_once():
 
 def test_a_paused_request_does_not_breach(world):
     request = _overdue_request(world)
-    services.update_support_request(
+    support_requests.update_support_request(
         principal_for(world.user("a.admin_agent")), request, status="waiting_on_customer"
     )
 

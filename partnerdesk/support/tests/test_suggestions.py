@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from partnerdesk.access.principal import principal_for
-from partnerdesk.support import queries, services
+from partnerdesk.support import knowledge, queries
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ def articles(world, service):
     operator = principal_for(world.user("operator.support_engineer"))
 
     def write(title: str, body: str, about: list) -> str:
-        services.save_article(operator, title=title, body=body, language="en", services=about)
+        knowledge.save_article(operator, title=title, body=body, language="en", services=about)
         return title
 
     return {
@@ -85,7 +85,7 @@ def test_the_request_form_suggests_the_best_match_first(web, world, service, art
 def test_an_article_about_the_service_wins_between_equal_matches(world, service):
     operator = principal_for(world.user("operator.support_engineer"))
     for about in ([], [service]):
-        services.save_article(
+        knowledge.save_article(
             operator,
             title="Outlook password prompts",
             body=f"Clear the saved password ({len(about)}).",

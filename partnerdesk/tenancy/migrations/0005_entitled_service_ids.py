@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tenancy', '0003_version'),
+        ('tenancy', '0004_relationship_expiry_index'),
     ]
 
     operations = [

@@ -22,7 +22,7 @@ def count_assignments(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('subscriptions', '0006_scheduled_reason_code'),
+        ('subscriptions', '0007_reminder_indexes'),
     ]
 
     operations = [

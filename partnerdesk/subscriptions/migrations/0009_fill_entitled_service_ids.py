@@ -23,8 +23,8 @@ def fill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("subscriptions", "0007_pool_assigned_count"),
-        ("tenancy", "0004_entitled_service_ids"),
+        ("subscriptions", "0008_pool_assigned_count"),
+        ("tenancy", "0005_entitled_service_ids"),
         ("catalog", "0004_service_feature_region"),
     ]
 
