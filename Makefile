@@ -49,7 +49,7 @@ $(OIDC_STAMP): $(OIDC_PROVIDER)/package.json $(OIDC_PROVIDER)/package-lock.json
 test-provider: $(OIDC_STAMP) ## Install the tests' local OpenID Connect provider (npm ci in tools/oidc-provider)
 
 test: install $(CHROMIUM) $(OIDC_STAMP) ## Run the whole suite (browser tests included)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto
 
 test-fast: install $(OIDC_STAMP) ## Run the suite without the browser tests
 	$(BIN)/pytest -q -m "not browser"
