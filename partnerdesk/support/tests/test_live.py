@@ -277,3 +277,25 @@ def test_a_region_is_fetched_again_through_the_same_view(web, busy):
     assert queue.startswith("<table") and request.title in queue and "<html" not in queue
     assert "Probably the relay." in timeline_region and "data-live-etag" in timeline_region
     assert "We are on it." in customer and "Probably the relay." not in customer
+
+
+def test_a_live_pages_own_requests_do_not_keep_an_idle_session_alive(web, busy, settings):
+    import time as clock
+
+    from partnerdesk.accounts import sessions
+
+    settings.SESSION_IDLE_TIMEOUT_MINUTES = 30
+    agent = web("a.admin_agent")
+    agent.get("/partner/support/")
+    session = agent.session
+    session[sessions.SEEN] = clock.time() - 20 * 60
+    session.save()
+    request = busy["request"]
+
+    stream(agent, "/partner/support/live/", busy["since"], Accept="text/event-stream")
+    agent.get(f"/partner/support/{request.pk}/?fragment=timeline", headers={"X-Live-Fragment": "1"})
+    untouched = agent.session[sessions.SEEN]
+    agent.post(f"/partner/support/{request.pk}/replying/")  # typing is the person at work
+
+    assert clock.time() - untouched >= 20 * 60 - 5
+    assert clock.time() - agent.session[sessions.SEEN] < 5
