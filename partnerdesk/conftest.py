@@ -30,6 +30,16 @@ def pytest_configure() -> None:
     settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: Any) -> Iterator[None]:
+    """pytest-django's test databases; on PostgreSQL the live pages' listener (ADR 0017) holds a
+    connection to it, which must close before the database is dropped."""
+    yield
+    from partnerdesk.live.listener import LISTENER
+
+    LISTENER.stop()
+
+
 @pytest.fixture
 def world(db: Any) -> World:
     return build_world()

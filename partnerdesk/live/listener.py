@@ -9,7 +9,8 @@ sends: the notification's columns only spare streams that certainly have nothing
 presence ping notifies too (`announce`), naming the organization whose agents see it.
 
 SQLite has no notifications: streams poll (`POLL_SECONDS`). So does every stream on PostgreSQL while
-the listener is down (reconnecting), at `HEARTBEAT_SECONDS`.
+the listener is down (reconnecting). A process with no open stream for `HEARTBEAT_SECONDS` closes
+the listener's connection; the next stream opens it again.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "partnerdesk_live"
 POLL_SECONDS = 1.0
 HEARTBEAT_SECONDS = 5.0
+CHECK_SECONDS = 1.0  # how often the listener looks up from its socket (to stop, or to close when idle)
 
 Interest = Callable[[dict[str, Any]], bool]
 
@@ -83,6 +85,8 @@ class Listener:
         self._waiters: set[Waiter] = set()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._idle_since = time.monotonic()
         self.listening = threading.Event()
 
     def register(self, interest: Interest) -> Waiter:
@@ -97,6 +101,26 @@ class Listener:
     def unregister(self, waiter: Waiter) -> None:
         with self._lock:
             self._waiters.discard(waiter)
+            if not self._waiters:
+                self._idle_since = time.monotonic()
+
+    def stop(self) -> None:
+        """Close the listener's connection and end its thread (tests, before dropping their database)."""
+        self._stopping.set()
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout=2 * CHECK_SECONDS + 1)
+        self._stopping.clear()
+
+    def _done(self) -> bool:
+        """Whether the thread should end: asked to, or no stream has waited for a heartbeat."""
+        with self._lock:
+            idle = not self._waiters and time.monotonic() - self._idle_since > HEARTBEAT_SECONDS
+            if self._stopping.is_set() or idle:
+                self._thread = None
+                self.listening.clear()
+                return True
+            return False
 
     def timeout(self) -> float:
         """How long a stream waits between ticks when nothing wakes it."""
@@ -113,9 +137,12 @@ class Listener:
         while True:
             try:
                 self._listen()
-            except Exception:  # the connection dropped: streams poll at HEARTBEAT until it is back
+                return
+            except Exception:  # the connection dropped: streams poll until it is back
                 log.warning("live listener lost its connection; reconnecting", exc_info=True)
             self.listening.clear()
+            if self._done():
+                return
             time.sleep(1)
 
     def _listen(self) -> None:
@@ -125,8 +152,8 @@ class Listener:
             raw.autocommit = True
             raw.execute(f"LISTEN {CHANNEL}")
             self.listening.set()
-            while True:
-                for notification in raw.notifies(timeout=HEARTBEAT_SECONDS):
+            while not self._done():
+                for notification in raw.notifies(timeout=CHECK_SECONDS):
                     try:
                         payload = json.loads(notification.payload)
                     except ValueError:
