@@ -65,6 +65,11 @@ urlpatterns = [
         views.partner_service_stream,
         name="partner_service_stream",
     ),
+    path(
+        "partner/service-requests/<uuid:request_id>/replying/",
+        views.partner_service_replying,
+        name="partner_service_replying",
+    ),
     # Operator console
     path("operator/service-requests/", views.operator_queue, name="operator_queue"),
     path("operator/service-requests/live/", views.operator_queue_stream, name="operator_queue_stream"),
@@ -77,6 +82,11 @@ urlpatterns = [
         "operator/service-requests/<uuid:request_id>/live/",
         views.operator_service_stream,
         name="operator_service_stream",
+    ),
+    path(
+        "operator/service-requests/<uuid:request_id>/replying/",
+        views.operator_service_replying,
+        name="operator_service_replying",
     ),
     path(
         "operator/service-requests/files/<uuid:attachment_id>/",

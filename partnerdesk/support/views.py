@@ -599,6 +599,7 @@ def _service_detail(request: HttpRequest, request_id: str, *, side: str) -> Http
                         timeline.add_note(
                             principal, service_request, body=form.cleaned_data["body"], kind=kind
                         )
+                    presence.leave(principal, service_request)
                     return redirect(here)
                 status = 400
             elif action == "status":
@@ -643,12 +644,16 @@ def _service_detail(request: HttpRequest, request_id: str, *, side: str) -> Http
                 service_request = policy.get_visible(
                     principal, queries.service_requests(principal), pk=request_id
                 )
+    replying = presence.replying(principal, service_request)
     return _render(
         request,
         "support/service_detail.html",
         {
             "item": service_request,
             "live": _live(f"{side}_service_stream", request_id=service_request.pk),
+            "replying": replying,
+            "replying_json": json.dumps(replying, separators=(",", ":")),
+            "replying_url": reverse(f"support:{side}_service_replying", kwargs={"request_id": request_id}),
             "side": side,
             "timeline": policy.visible(principal, Note)
             .filter(service_request=service_request)
@@ -1099,7 +1104,20 @@ def partner_service_queue_stream(request: HttpRequest) -> HttpResponseBase:
 def partner_service_stream(request: HttpRequest, request_id: str) -> HttpResponseBase:
     principal = principal_of(request)
     service_request = policy.get_visible(principal, queries.service_requests(principal), pk=request_id)
-    return live.response(request, principal, _one(service_request))
+    return live.response(request, principal, _one(service_request), presence_on=service_request)
+
+
+@require_POST
+@requires(P.SUPPORT_ESCALATE, portal="partner")
+def partner_service_replying(request: HttpRequest, request_id: str) -> HttpResponse:
+    return _service_replying(request, request_id)
+
+
+def _service_replying(request: HttpRequest, request_id: str) -> HttpResponse:
+    principal = principal_of(request)
+    service_request = policy.get_visible(principal, queries.service_requests(principal), pk=request_id)
+    presence.ping(principal, service_request)
+    return HttpResponse(status=204)
 
 
 @require_GET
@@ -1113,4 +1131,10 @@ def operator_queue_stream(request: HttpRequest) -> HttpResponseBase:
 def operator_service_stream(request: HttpRequest, request_id: str) -> HttpResponseBase:
     principal = principal_of(request)
     service_request = policy.get_visible(principal, queries.service_requests(principal), pk=request_id)
-    return live.response(request, principal, _one(service_request))
+    return live.response(request, principal, _one(service_request), presence_on=service_request)
+
+
+@require_POST
+@requires(P.SUPPORT_OPERATOR_DESK, portal="operator")
+def operator_service_replying(request: HttpRequest, request_id: str) -> HttpResponse:
+    return _service_replying(request, request_id)

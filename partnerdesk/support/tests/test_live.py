@@ -299,3 +299,40 @@ def test_a_live_pages_own_requests_do_not_keep_an_idle_session_alive(web, busy, 
 
     assert clock.time() - untouched >= 20 * 60 - 5
     assert clock.time() - agent.session[sessions.SEEN] < 5
+
+
+def test_on_a_service_request_each_side_sees_only_its_own_people_replying(web, busy, world):
+    escalated = busy["escalated"]
+    engineer = world.user("operator.support_engineer").display_name
+    helpdesk = world.user("a.helpdesk_agent").display_name
+
+    assert (
+        web("operator.support_engineer")
+        .post(f"/operator/service-requests/{escalated.pk}/replying/")
+        .status_code
+        == 204
+    )
+    assert (
+        web("a.helpdesk_agent").post(f"/partner/service-requests/{escalated.pk}/replying/").status_code == 204
+    )
+    operator_page = (
+        web("operator.operator_admin").get(f"/operator/service-requests/{escalated.pk}/").content.decode()
+    )
+    partner_page = web("a.admin_agent").get(f"/partner/service-requests/{escalated.pk}/").content.decode()
+
+    assert f"{engineer} is replying…" in operator_page and helpdesk not in operator_page
+    assert f"{helpdesk} is replying…" in partner_page and engineer not in partner_page
+
+
+def test_service_request_pings_are_refused_to_outsiders_and_wrong_roles(web, busy):
+    escalated = busy["escalated"]
+    before = database_state()
+
+    answers = (
+        web("b.admin_agent").post(f"/partner/service-requests/{escalated.pk}/replying/").status_code,
+        web("a.sales_agent").post(f"/partner/service-requests/{escalated.pk}/replying/").status_code,
+        web("a.admin_agent").post(f"/operator/service-requests/{escalated.pk}/replying/").status_code,
+    )
+
+    assert answers == (404, 403, 403)
+    assert database_state() == before
