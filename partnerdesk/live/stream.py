@@ -139,6 +139,9 @@ def _stream(
             if remaining <= 0:
                 break
             waiter.wait(min(remaining, LISTENER.timeout()))
+            # A comment line: the only way a WSGI server learns that the browser left (the write
+            # fails), so a stream of a page closed mid-way ends within a tick or two, not at its limit.
+            yield ":\n\n"
         # Everything this principal may see up to `ceiling` was sent: resume from there, so the next
         # stream does not re-read what it may not see (an id-only message moves the browser's
         # Last-Event-ID without firing an event).
