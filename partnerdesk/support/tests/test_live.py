@@ -336,3 +336,23 @@ def test_service_request_pings_are_refused_to_outsiders_and_wrong_roles(web, bus
 
     assert answers == (404, 403, 403)
     assert database_state() == before
+
+
+def test_a_tick_of_a_stream_costs_one_query_on_the_log_and_one_for_presence(web, busy):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    request = busy["request"]
+    queue = stream(web("a.admin_agent"), "/partner/support/live/", busy["since"])
+    page = stream(web("a.admin_agent"), f"/partner/support/{request.pk}/live/", busy["since"])
+
+    # The generator runs as the answer is read: what it costs is only the stream's own work.
+    with CaptureQueriesContext(connection) as on_queue:
+        read(queue)
+    with CaptureQueriesContext(connection) as on_page:
+        read(page)
+
+    # The newest id (where the next stream resumes), then the tick; the request's page adds presence.
+    assert len(on_queue) == 2
+    assert len(on_page) == 3
+    assert all("events_event" in query["sql"] for query in on_queue.captured_queries)
