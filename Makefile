@@ -4,11 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
+# The tests' local OpenID Connect provider (single sign-on, ADR 0011): the npm package oidc-provider.
+OIDC_PROVIDER := tools/oidc-provider
+OIDC_STAMP := $(OIDC_PROVIDER)/node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run worker test test-fast lint typecheck check-migrations messages lock clean bench-small
+.PHONY: help install run worker test test-provider test-fast lint typecheck check-migrations messages lock clean bench-small
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-18s %s\n", $$1, $$2}'
@@ -36,10 +39,19 @@ $(CHROMIUM):
 	@if [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi
 
-test: install $(CHROMIUM) ## Run the whole suite (browser tests included)
+$(OIDC_STAMP): $(OIDC_PROVIDER)/package.json $(OIDC_PROVIDER)/package-lock.json
+	@command -v npm >/dev/null || { echo "Installing Debian's Node.js for the single sign-on tests"; \
+	if [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
+	else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; fi; }
+	cd $(OIDC_PROVIDER) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(OIDC_STAMP)
+
+test-provider: $(OIDC_STAMP) ## Install the tests' local OpenID Connect provider (npm ci in tools/oidc-provider)
+
+test: install $(CHROMIUM) $(OIDC_STAMP) ## Run the whole suite (browser tests included)
 	$(BIN)/pytest -q
 
-test-fast: install ## Run the suite without the browser tests
+test-fast: install $(OIDC_STAMP) ## Run the suite without the browser tests
 	$(BIN)/pytest -q -m "not browser"
 
 lint: install ## ruff check and format check, and the layers (import-linter, ADR 0008)
@@ -66,4 +78,4 @@ lock: ## Re-pin requirements.lock from pyproject.toml
 	$(BIN)/pip-compile --quiet --no-emit-index-url --no-emit-find-links --strip-extras --extra dev --output-file requirements.lock pyproject.toml
 
 clean: ## Remove the virtualenv and caches (keeps ./data)
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(OIDC_PROVIDER)/node_modules

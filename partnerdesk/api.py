@@ -12,7 +12,7 @@ import dataclasses
 import functools
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
@@ -25,13 +25,19 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.operation import Operation
 from ninja.renderers import BaseRenderer
 from ninja.security import APIKeyCookie, HttpBearer
+from ninja.security.base import SecuritySchema
 from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic_core import to_json
 
 from partnerdesk import etags
-from partnerdesk.access import rules
+from partnerdesk.access import freshness, rules
 from partnerdesk.access.entry import enforcing
-from partnerdesk.access.permissions import AREA_SCOPES, TokenScope
+from partnerdesk.access.permissions import (
+    AREA_SCOPES,
+    PERSONAL_TOKEN_SCOPES,
+    TOKEN_SCOPE_LABELS,
+    TokenScope,
+)
 from partnerdesk.access.principal import (
     Caller,
     Principal,
@@ -46,27 +52,29 @@ from partnerdesk.events.catalog import webhooks_document
 from partnerdesk.idempotency import services as idempotency
 from partnerdesk.ratelimits import services as ratelimits
 
-if TYPE_CHECKING:
-    from partnerdesk.accounts.models import User
-
 F = TypeVar("F", bound=Callable[..., Any])
 
-# Who holds a bearer token: accounts, which keeps the tokens, registers its reader from its AppConfig
-# (ADR 0008: the API's base is platform and imports no domain). Until then no token is anybody's.
-# The reader answers the live token (its `user` and its `scope_set`) or None, noting its use.
-_token_readers: list[Callable[..., Any]] = []
+# Who holds a bearer token: the app that keeps each kind of token registers its reader from its
+# AppConfig (ADR 0008: the API's base is platform and imports no domain). Until then no token is
+# anybody's. `personal` (accounts): the live token (its `user` and its `scope_set`) or None, noting its
+# use; `app` (integrations, ADR 0012): the principal of the OAuth app behind a live access token, or None.
+_token_readers: dict[str, Callable[..., Any]] = {}
 
 
-def resolve_tokens_with(reader: Callable[..., Any]) -> None:
-    """Register how a raw bearer token is resolved: `reader(raw, ip_address=...)` → token or None."""
-    _token_readers[:] = [reader]
+def resolve_tokens_with(reader: Callable[..., Any], *, kind: str = "personal") -> None:
+    """Register how a raw bearer token of `kind` is resolved: `reader(raw, ip_address=...)` → it or None."""
+    _token_readers[kind] = reader
 
 
-def token_for_bearer(raw: str, *, ip_address: str = "") -> Any:
-    """The live token behind a raw bearer value (with `.user` and `.scope_set`), or None."""
-    if not _token_readers:
-        raise RuntimeError("no token reader registered with partnerdesk.api (is accounts installed?)")
-    return _token_readers[0](raw, ip_address=ip_address)
+def token_for_bearer(raw: str, *, ip_address: str = "", kind: str = "personal") -> Any:
+    """What a raw bearer value of `kind` stands for (a personal token, an app's principal), or None."""
+    try:
+        reader = _token_readers[kind]
+    except KeyError:
+        raise RuntimeError(
+            f"no {kind} token reader registered with partnerdesk.api (is its app installed?)"
+        ) from None
+    return reader(raw, ip_address=ip_address)
 
 
 def _email(value: str) -> str:
@@ -85,11 +93,10 @@ T = TypeVar("T")
 ON_BEHALF_OF_HEADER = "X-On-Behalf-Of"
 
 
-def _authenticated(
-    request: HttpRequest, user: User, channel: str, scopes: frozenset[TokenScope] | None = None
-) -> Principal:
-    ratelimits.count_api_request(f"user:{user.pk}")
-    principal = dataclasses.replace(principal_for(user, channel=channel), scopes=scopes)
+def _authenticated(request: HttpRequest, principal: Principal) -> Principal:
+    """Count the call against its credential (a person, or an app's stand-in), then act for a customer
+    when `X-On-Behalf-Of` says so."""
+    ratelimits.count_api_request(f"user:{principal.user.pk}")
     acting_for = request.headers.get(ON_BEHALF_OF_HEADER)
     if acting_for:
         try:
@@ -112,7 +119,7 @@ SCOPES_DESCRIPTION = (
     "- `read`: reading only (GET); any other method is refused.\n"
     "- area scopes admit only the operations of their areas (the part of Partnerdesk an operation "
     "belongs to), reading and writing; combined with `read`, reading only: "
-    + ", ".join(f"`{scope}`" for scope in sorted(AREA_SCOPES))
+    + ", ".join(f"`{scope}`" for scope in sorted(PERSONAL_TOKEN_SCOPES) if scope != TokenScope.READ)
     + ".\n\nYour identity and tokens (`/me`, `/tokens`, `/organization/tokens`) belong to no area: a "
     "token with an area scope cannot reach them, and a read-only one only reads them, so a scoped "
     "token can never make a wider one."
@@ -128,7 +135,51 @@ class TokenAuth(HttpBearer):
         found = token_for_bearer(token, ip_address=request.META.get("REMOTE_ADDR", ""))
         if found is None:
             return None
-        return _authenticated(request, found.user, "api", found.scope_set)
+        principal = dataclasses.replace(
+            principal_for(
+                found.user, channel="api", second_factor_at=getattr(found, "mfa_verified_at", None)
+            ),
+            scopes=found.scope_set,
+        )
+        return _authenticated(request, principal)
+
+
+OAUTH_TOKEN_URL = "/api/v1/oauth/token"
+
+OAUTH_DESCRIPTION = (
+    "An OAuth 2.0 app of an organization (Apps, in each portal; `/api/v1/oauth-apps`) asks "
+    f"`POST {OAUTH_TOKEN_URL}` for an access token with its client id and secret "
+    "(`grant_type=client_credentials`, RFC 6749 §4.4; HTTP Basic or form fields) and sends it as "
+    "`Authorization: Bearer pdo_…`. The token is short-lived (`expires_in`); a rotated secret or a "
+    "deleted app ends its tokens at once (401). The app acts for its organization with the "
+    "organization's admin permissions, narrowed by its scopes exactly as a personal token's are (403 "
+    "`insufficient_scope`); it never manages apps or tokens. Every change it makes is audited as the app. "
+    'The token endpoint answers errors in the standard\'s shape (`{"error": "invalid_client"}`), '
+    "not the platform's."
+)
+
+
+class OAuth2(HttpBearer):
+    """`Authorization: Bearer pdo_…`: an OAuth app's access token (client credentials, ADR 0012)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.openapi_security_schema = SecuritySchema(
+            type="oauth2",
+            description=OAUTH_DESCRIPTION,
+            flows={
+                "clientCredentials": {
+                    "tokenUrl": OAUTH_TOKEN_URL,
+                    "scopes": {scope.value: str(TOKEN_SCOPE_LABELS[scope]) for scope in TokenScope},
+                }
+            },
+        )
+
+    def authenticate(self, request: HttpRequest, token: str) -> Principal | None:
+        principal = token_for_bearer(token, ip_address=request.META.get("REMOTE_ADDR", ""), kind="app")
+        if principal is None:
+            return None
+        return _authenticated(request, principal)
 
 
 class SessionAuth(APIKeyCookie):
@@ -151,7 +202,13 @@ class SessionAuth(APIKeyCookie):
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated or user.must_change_password:
             return None
-        return _authenticated(request, user, "api")
+        # A browser that must still enrol a second factor (`mfa.middleware`) reaches nothing else.
+        if getattr(request, "second_factor_enrolment_required", False):
+            return None
+        return _authenticated(
+            request,
+            principal_for(user, channel="api", second_factor_at=freshness.session_verified_at(request)),
+        )
 
 
 class JSONRenderer(BaseRenderer):
@@ -174,8 +231,33 @@ class PartnerdeskAPI(NinjaAPI):
             if "post" in operations:
                 _document_idempotency_key(operations["post"])
         _document_if_match(schema)
+        self._document_oauth_scopes(schema)
         _document_webhooks(schema)
         return schema
+
+    def _document_oauth_scopes(self, schema: dict[str, Any]) -> None:
+        """Name, in each operation's `OAuth2` requirement, the scopes that admit it (`area_of`).
+
+        Its area's scope; for a reading operation `read` too (a read-only app without area scopes reads
+        every area). An operation of no area scope that writes is reached by no app: the scheme goes.
+        """
+        areas: dict[str, str] = {}
+        for bound_router in self._get_bound_routers():
+            for path_view in bound_router.path_operations.values():
+                for operation in path_view.operations:
+                    operation_id = operation.operation_id or self.get_openapi_operation_id(operation)
+                    areas[operation_id] = getattr(operation.view_func, "area", "")
+        for operations in schema["paths"].values():
+            for method, operation in operations.items():
+                security = operation.get("security")
+                if not security:
+                    continue
+                area = areas.get(operation.get("operationId", ""), "")
+                scopes = [[str(area)]] if area in AREA_SCOPES else []
+                if method in ("get", "head") and area != TokenScope.ENTITLEMENTS:
+                    scopes.append([TokenScope.READ.value])
+                rest = [requirement for requirement in security if "OAuth2" not in requirement]
+                operation["security"] = rest + [{"OAuth2": names} for names in scopes]
 
 
 def _document_webhooks(schema: dict[str, Any]) -> None:
@@ -256,7 +338,7 @@ api = PartnerdeskAPI(
     version="1.1",  # 1.1: every list is a page (CHANGELOG); the path stays /api/v1/
     description="The operator console, partner center and admin center, as JSON.",
     urls_namespace="api",
-    auth=[TokenAuth(), SessionAuth()],
+    auth=[TokenAuth(), OAuth2(), SessionAuth()],
     renderer=JSONRenderer(),
     parser=InputParser(),
 )
@@ -363,30 +445,39 @@ def _refuse_outside_scopes(request: HttpRequest, caller: Caller, area: str) -> N
         caller.require_scope(area, writes=request.method not in _READING_METHODS)
 
 
-def requires(permission: Need) -> Callable[[F], F]:
+def requires(permission: Need, *, area: str | None = None, fresh_mfa: bool = False) -> Callable[[F], F]:
     """Require the caller to hold `permission` (or satisfy the named rule) before the operation runs.
 
-    The token's scopes are checked here too, once for every operation (`Principal.require_scope`).
+    The token's scopes are checked here too, once for every operation (`Principal.require_scope`), by
+    the operation's area: its app, unless `area` names another (the entitlement check's own scope).
+    `fresh_mfa=True` (sensitive actions) also wants a second factor verified within
+    MFA_FRESHNESS_SECONDS: for a token, its exchange with a code (403 `mfa_fresh_required`).
     """
 
     def decorate(operation: F) -> F:
-        area = area_of(operation)
+        operation_area = area or area_of(operation)
 
         @functools.wraps(operation)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
             caller = _caller(request)
             caller.require(permission, what=f"{request.method} {request.path}")
-            _refuse_outside_scopes(request, caller, area)
+            _refuse_outside_scopes(request, caller, operation_area)
+            if fresh_mfa and isinstance(caller, Principal):
+                freshness.require_fresh(caller)
             return run_operation(request, operation, *args, **kwargs)
 
+        wrapper.area = operation_area  # type: ignore[attr-defined]
+        wrapper.fresh_mfa = fresh_mfa  # type: ignore[attr-defined]
         return enforcing(wrapper, rules.name_of(permission), permission)  # type: ignore[return-value]
 
     return decorate
 
 
-def signed_in(operation: F) -> F:
+def signed_in(operation: F | None = None, *, fresh_mfa: bool = False) -> Any:
     """Allow any signed-in person, whatever their roles (their own profile and tokens), within the
-    token's scopes."""
+    token's scopes. `@signed_in(fresh_mfa=True)` also wants a fresh second factor (see `requires`)."""
+    if operation is None:
+        return functools.partial(signed_in, fresh_mfa=fresh_mfa)
     area = area_of(operation)
 
     @functools.wraps(operation)
@@ -395,9 +486,13 @@ def signed_in(operation: F) -> F:
         if not isinstance(caller, Principal):
             raise Forbidden(_("You do not have permission to do this."), code="permission_denied")
         _refuse_outside_scopes(request, caller, area)
+        if fresh_mfa:
+            freshness.require_fresh(caller)
         return run_operation(request, operation, *args, **kwargs)
 
-    return enforcing(wrapper, "signed_in")  # type: ignore[return-value]
+    wrapper.area = area  # type: ignore[attr-defined]
+    wrapper.fresh_mfa = fresh_mfa  # type: ignore[attr-defined]
+    return enforcing(wrapper, "signed_in")
 
 
 def public(operation: F) -> F:

@@ -218,14 +218,22 @@ class Browsing:
         self.contexts.append(context)
         return context.new_page()
 
-    def sign_in(self, email: str, password: str = PASSWORD, *, page: Any = None) -> Any:
-        """Sign in through the real form; return the page after the redirect that follows."""
+    def sign_in(self, email: str, password: str = PASSWORD, *, page: Any = None, otp: str = "") -> Any:
+        """Sign in through the real form; return the page after the redirect that follows.
+
+        `otp`: the second-factor code to give when the password leads to the second step (the
+        demo's operator and partner users have one: `mfa.demo`).
+        """
         page = page or self.page()
         page.goto("/account/signin/")
         page.fill("input[name=email]", email)
         page.fill("input[name=password]", password)
         with page.expect_navigation():
             page.click("main form button[type=submit]")
+        if otp and page.url.endswith("/account/signin/verify/"):
+            page.fill("input[name=code]", otp)
+            with page.expect_navigation():
+                page.click("main form button[type=submit]")
         return page
 
     def sign_in_as(self, key: str, *, page: Any = None) -> Any:

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "ninja",
     "partnerdesk.tenancy",
     "partnerdesk.accounts",
+    "partnerdesk.integrations",
     "partnerdesk.audit",
     "partnerdesk.notifications",
     "partnerdesk.portals",
@@ -52,8 +53,10 @@ INSTALLED_APPS = [
     "partnerdesk.subscriptions",
     "partnerdesk.support",
     "partnerdesk.directory",
+    "partnerdesk.sso",
     "partnerdesk.idempotency",
     "partnerdesk.ratelimits",
+    "partnerdesk.mfa",
     "partnerdesk.events",
     "partnerdesk.webhooks",
     "partnerdesk.live",
@@ -76,6 +79,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "partnerdesk.accounts.middleware.SessionTimeoutMiddleware",
     "partnerdesk.access.middleware.PrincipalMiddleware",
+    # After the principal: a user whose organization requires a second factor they lack enrols first.
+    "partnerdesk.mfa.middleware.EnrolmentRequiredMiddleware",
 ]
 
 ROOT_URLCONF = "partnerdesk.urls"
@@ -172,8 +177,35 @@ PASSWORD_RESETS_PER_ACCOUNT_PER_HOUR = env_int("PASSWORD_RESETS_PER_ACCOUNT_PER_
 PASSWORD_RESETS_PER_ADDRESS_PER_HOUR = env_int("PASSWORD_RESETS_PER_ADDRESS_PER_HOUR", 20)
 # Calls of the API per minute by one user, whichever token or session (0: no limit).
 API_REQUESTS_PER_MINUTE = env_int("API_REQUESTS_PER_MINUTE", 600)
+# Requests at the OAuth token endpoint per minute, per client id and per address (0: no limit).
+OAUTH_TOKEN_REQUESTS_PER_CLIENT_PER_MINUTE = env_int("OAUTH_TOKEN_REQUESTS_PER_CLIENT_PER_MINUTE", 30)
+OAUTH_TOKEN_REQUESTS_PER_ADDRESS_PER_MINUTE = env_int("OAUTH_TOKEN_REQUESTS_PER_ADDRESS_PER_MINUTE", 120)
 # Reverse proxies (addresses or networks) whose X-Forwarded-For names the client; empty: REMOTE_ADDR.
 TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", [])
+
+# Multi-factor authentication (ADR 0010). A second factor verified within MFA_FRESHNESS_SECONDS is
+# "fresh": sensitive actions (API credentials, delegated relationships, factor resets, the MFA policy)
+# ask for one again after that. A password accepted waits MFA_PENDING_SECONDS for its second factor;
+# an enrolment token (the API's way to enrol without a browser) lives MFA_ENROLLMENT_TOKEN_SECONDS.
+MFA_ISSUER = env_str("MFA_ISSUER", "Partnerdesk")
+MFA_FRESHNESS_SECONDS = env_int("MFA_FRESHNESS_SECONDS", 900, minimum=0)
+MFA_PENDING_SECONDS = env_int("MFA_PENDING_SECONDS", 300, minimum=30)
+MFA_ENROLLMENT_TOKEN_SECONDS = env_int("MFA_ENROLLMENT_TOKEN_SECONDS", 600, minimum=60)
+MFA_RECOVERY_CODES = env_int("MFA_RECOVERY_CODES", 10, minimum=1)
+# Wrong codes before the account's (any address) and the address's (any account) second step is
+# refused for MFA_FIRST_DELAY_SECONDS, doubling with each further failure (ADR 0009's growing delays).
+MFA_FAILURES_PER_ACCOUNT = env_int("MFA_FAILURES_PER_ACCOUNT", 10)
+MFA_FAILURES_PER_ADDRESS = env_int("MFA_FAILURES_PER_ADDRESS", 50)
+MFA_FIRST_DELAY_SECONDS = env_int("MFA_FIRST_DELAY_SECONDS", 60)
+# Security keys and passkeys (WebAuthn): the relying party is the site's host unless set here.
+WEBAUTHN_RP_ID = env_str("WEBAUTHN_RP_ID", "")
+WEBAUTHN_RP_NAME = env_str("WEBAUTHN_RP_NAME", "Partnerdesk")
+# Single sign-on (ADR 0011). Identity providers are reached over HTTPS only; plain HTTP to a loopback
+# address only when this is on (the tests' local provider). How long the provider may take to
+# answer, and how long a break-glass pass (`partnerdesk sso_break_glass`) lasts.
+SSO_ALLOW_INSECURE_LOOPBACK = env_bool("SSO_ALLOW_INSECURE_LOOPBACK", False)
+SSO_HTTP_TIMEOUT_SECONDS = env_int("SSO_HTTP_TIMEOUT_SECONDS", 10, minimum=1)
+SSO_BREAK_GLASS_MINUTES = env_int("SSO_BREAK_GLASS_MINUTES", 60, minimum=1)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12)
@@ -215,6 +247,12 @@ SECURE_CSP = {
 API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 365, minimum=1)
 API_TOKEN_DEFAULT_DAYS = min(90, API_TOKEN_MAX_DAYS)
 API_TOKEN_MAX_PER_USER = env_int("API_TOKEN_MAX_PER_USER", 20, minimum=1)
+
+# OAuth apps (ADR 0012): how long an access token from the token endpoint lives (an hour by default).
+OAUTH_ACCESS_TOKEN_SECONDS = env_int("OAUTH_ACCESS_TOKEN_SECONDS", 60 * 60, minimum=60)
+# The service credentials `pds_…` of the entitlement check are deprecated for OAuth apps: the date
+# their answers announce (`Sunset`, RFC 8594) for their removal.
+SERVICE_CREDENTIALS_SUNSET = env_str("SERVICE_CREDENTIALS_SUNSET", "2027-06-30")
 
 # Internationalization: English source, Simplified Chinese and Spanish catalogs.
 LANGUAGE_CODE = "en"

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from django.db.models import Exists, QuerySet
+from django.db.models import Exists, Q, QuerySet
 
 # A badge or a dashboard card shows "99+" beyond this: counting further would cost O(rows) and show
 # nothing more.
@@ -41,3 +42,22 @@ class PerRowExists(Exists):
     """
 
     template = "EXISTS(%(subquery)s OFFSET 0)"
+
+
+def keyset_batches(queryset: QuerySet[Any], field: str, *, size: int = 200) -> Iterator[list[Any]]:
+    """Yield the rows of `queryset` in batches of `size`, ordered by (`field`, pk), each batch a query.
+
+    A job that handles what is due walks it this way: each batch starts after the last row of the
+    one before, so it always advances, even past rows it chose to leave as they were.
+    """
+    ordered = queryset.order_by(field, "pk")
+    batch = list(ordered[:size])
+    while batch:
+        yield batch
+        if len(batch) < size:
+            return
+        last = batch[-1]
+        value = getattr(last, field)
+        batch = list(
+            ordered.filter(Q(**{f"{field}__gt": value}) | Q(**{field: value, "pk__gt": last.pk}))[:size]
+        )

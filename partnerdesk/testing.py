@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from partnerdesk.access.permissions import OrgKind, Role
 from partnerdesk.accounts.models import RoleAssignment, User
+from partnerdesk.mfa.models import OrganizationPolicy, Requirement
 from partnerdesk.tenancy.models import DelegatedRelationship, Organization
 
 PASSWORD = "Correct-horse-battery-9"
@@ -48,6 +49,13 @@ def build_world() -> World:
         kind=OrgKind.PARTNER, name="Fabrikam", contact_email="help@fabrikam.test"
     )
     partner_b = Organization.objects.create(kind=OrgKind.PARTNER, name="Litware")
+    # A real install requires a second factor of every operator and partner user (mfa.policy.DEFAULTS);
+    # the world's users sign in with a password alone so every test does not enrol first. The tests
+    # of multi-factor authentication (`mfa/tests/`) delete these rows to test the default.
+    OrganizationPolicy.objects.bulk_create(
+        OrganizationPolicy(organization=organization, requirement=Requirement.NOT_REQUIRED)
+        for organization in (operator, partner_a, partner_b)
+    )
 
     def customer(name: str, partner: Organization) -> Organization:
         return Organization.objects.create(

@@ -12,7 +12,10 @@ is shown when a code is unknown.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
+
+from django.utils import formats, timezone
 
 Renderer = Callable[[dict[str, Any]], str]
 
@@ -37,3 +40,13 @@ def render(code: str, params: dict[str, Any] | None, fallback: str) -> str:
 
 def known(code: str) -> bool:
     return code in _RENDERERS
+
+
+def when(moment: datetime) -> str:
+    """A moment in the viewer's time zone and language, as lists and sentences show it."""
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+
+def sentence(text: str) -> str:
+    """A sentence whose last word brought its own period ("… 9:13 a.m.") ends in one period."""
+    return text[:-1] if text.endswith("..") else text

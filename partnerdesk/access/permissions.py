@@ -119,7 +119,8 @@ class Permission(StrEnum):
     SUBSCRIPTIONS_REQUEST_CHANGE = "subscriptions.request_change"
     LICENSES_VIEW = "licenses.view"
     LICENSES_ASSIGN = "licenses.assign"
-    # Held by no role: only the operator's services, with a service credential.
+    # Held by no role: only the operator's own OAuth apps with the `entitlements` scope (and, until
+    # they are removed, the deprecated service credentials `pds_…`).
     ENTITLEMENTS_CHECK = "entitlements.check"
     HEALTH_VIEW = "health.view"
     # Service health and Message center: publishing (operator), reading and per-admin settings
@@ -150,9 +151,14 @@ class Permission(StrEnum):
     TEAM_MANAGE = "team.manage"
     # The organization's API tokens: see every live one (never the secret) and revoke any of them.
     TOKENS_MANAGE = "tokens.manage"
+    # The organization's OAuth apps (integrations): see them, and register, rotate and delete them.
+    APPS_VIEW = "apps.view"
+    APPS_MANAGE = "apps.manage"
     # The organization's webhook endpoints: register, edit, rotate, delete, see their deliveries.
     WEBHOOKS_MANAGE = "webhooks.manage"
     AUDIT_VIEW = "audit.view"
+    # Partners and customers: connect the organization's own identity provider (single sign-on).
+    SSO_MANAGE = "sso.manage"
 
 
 P = Permission
@@ -162,6 +168,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OPERATOR_ADMIN: frozenset(
         {
             P.TOKENS_MANAGE,
+            P.APPS_VIEW,
+            P.APPS_MANAGE,
             P.WEBHOOKS_MANAGE,
             P.SUPPORT_OPERATOR_DESK,
             P.SUPPORT_TOPICS_MANAGE,
@@ -204,6 +212,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CATALOG_MANAGER: frozenset({P.OPERATOR_CONSOLE, P.PARTNERS_VIEW, P.CATALOG_VIEW, P.CATALOG_MANAGE}),
     Role.AUDITOR: frozenset(
         {
+            P.APPS_VIEW,
             P.SUPPORT_REPORTS,
             P.OPERATOR_CONSOLE,
             P.PARTNERS_VIEW,
@@ -220,7 +229,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # --- Partner ---
     Role.PARTNER_GLOBAL_ADMIN: frozenset(
         {
+            P.SSO_MANAGE,
             P.TOKENS_MANAGE,
+            P.APPS_VIEW,
+            P.APPS_MANAGE,
             P.WEBHOOKS_MANAGE,
             P.SUPPORT_DESK,
             P.SUPPORT_INBOUND_QUARANTINE,
@@ -313,7 +325,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # --- Customer ---
     Role.GLOBAL_ADMIN: frozenset(
         {
+            P.SSO_MANAGE,
             P.TOKENS_MANAGE,
+            P.APPS_VIEW,
+            P.APPS_MANAGE,
             P.WEBHOOKS_MANAGE,
             P.ROLES_ASSIGN,
             P.GROUPS_MANAGE,
@@ -363,8 +378,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 # Held by a customer's own admins only, never through delegation: a partner cannot approve its own
-# access, nor widen it.
-NOT_DELEGABLE: frozenset[Permission] = frozenset({P.RELATIONSHIPS_MANAGE})
+# access, nor widen it, nor point the customer's sign-in at an identity provider it controls; nor
+# register an app in the customer's tenant, which would outlive the relationship.
+NOT_DELEGABLE: frozenset[Permission] = frozenset(
+    {P.RELATIONSHIPS_MANAGE, P.SSO_MANAGE, P.APPS_VIEW, P.APPS_MANAGE}
+)
 
 # A suspended partner keeps read access to its customers but cannot sell.
 LOST_WHILE_SUSPENDED: frozenset[Permission] = frozenset(
@@ -381,10 +399,11 @@ def permissions_for(roles: frozenset[Role] | set[Role]) -> frozenset[Permission]
 
 
 class TokenScope(StrEnum):
-    """What a personal API token may do; a token without scopes may do all its user may.
+    """What a personal API token or an OAuth app may do; a token without scopes may do all its user may.
 
     `read` limits a token to reading (GET, HEAD); each area scope limits it to the operations of that
-    app's API. Scopes only narrow: they never grant a permission the user's roles do not.
+    area's API. Scopes only narrow: they never grant a permission the user's roles do not. The one
+    exception is `entitlements`, for OAuth apps of the operator only (`app_permissions`).
     """
 
     READ = "read"
@@ -395,6 +414,8 @@ class TokenScope(StrEnum):
     CATALOG = "catalog"
     TENANCY = "tenancy"
     AUDIT = "audit"
+    # The entitlement check for the operator's services: an area of its own (ADR 0012).
+    ENTITLEMENTS = "entitlements"
     WEBHOOKS = "webhooks"
 
 
@@ -407,8 +428,42 @@ TOKEN_SCOPE_LABELS: dict[TokenScope, StrOrPromise] = {
     TokenScope.CATALOG: _("Catalog"),
     TokenScope.TENANCY: _("Partners, customers and relationships"),
     TokenScope.AUDIT: _("Audit log"),
+    TokenScope.ENTITLEMENTS: _("Entitlement checks (the operator's services)"),
     TokenScope.WEBHOOKS: _("Webhook endpoints"),
 }
 
-# The area scopes: every scope but `read` names the app whose API operations it admits.
+# The area scopes: every scope but `read` names the area whose API operations it admits.
 AREA_SCOPES: frozenset[TokenScope] = frozenset(TokenScope) - {TokenScope.READ}
+
+# What a personal token may be narrowed to: a person never holds the entitlement check.
+PERSONAL_TOKEN_SCOPES: tuple[TokenScope, ...] = tuple(s for s in TokenScope if s != TokenScope.ENTITLEMENTS)
+
+# An OAuth app has no user and no roles of its own (ADR 0012). It acts with its organization's admin
+# role, narrowed by its scopes in the one wrapper, exactly as a scoped personal token of that admin.
+APP_ROLES: dict[OrgKind, Role] = {
+    OrgKind.OPERATOR: Role.OPERATOR_ADMIN,
+    OrgKind.PARTNER: Role.PARTNER_GLOBAL_ADMIN,
+    OrgKind.CUSTOMER: Role.GLOBAL_ADMIN,
+}
+
+# What an app may never do, whatever its scopes: manage apps or people's tokens (an app must not make
+# a wider credential than itself).
+NOT_FOR_APPS: frozenset[Permission] = frozenset({P.APPS_VIEW, P.APPS_MANAGE, P.TOKENS_MANAGE})
+
+
+def app_scopes_for(kind: OrgKind) -> tuple[TokenScope, ...]:
+    """The scopes an app of this kind of organization may be registered with."""
+    if kind == OrgKind.OPERATOR:
+        return tuple(TokenScope)
+    return PERSONAL_TOKEN_SCOPES
+
+
+def app_permissions(kind: OrgKind, scopes: frozenset[TokenScope]) -> frozenset[Permission]:
+    """The permissions of an app of this kind of organization: its admin role's, less NOT_FOR_APPS.
+
+    The operator's app with the `entitlements` scope also holds the entitlement check, which no role has.
+    """
+    granted = ROLE_PERMISSIONS[APP_ROLES[kind]] - NOT_FOR_APPS
+    if kind == OrgKind.OPERATOR and TokenScope.ENTITLEMENTS in scopes:
+        granted |= {P.ENTITLEMENTS_CHECK}
+    return granted

@@ -5,17 +5,21 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from django.utils.translation import gettext as _
 
 from partnerdesk.access.permissions import (
+    APP_ROLES,
     LOST_WHILE_SUSPENDED,
     NOT_DELEGABLE,
+    NOT_FOR_APPS,
     OrgKind,
     Permission,
     Role,
     TokenScope,
+    app_permissions,
     permissions_for,
 )
 from partnerdesk.access.rules import Need, Rule
@@ -29,11 +33,20 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class ActingApp:
+    """The OAuth app a principal is (integrations, ADR 0012): named in the audit log by its name."""
+
+    id: uuid.UUID
+    name: str
+
+
+@dataclass(frozen=True)
 class Principal:
     """A user acting in one organization: their own, or a customer's through delegated access.
 
     When acting on behalf, `organization` is the customer, `roles` are the delegated customer roles,
-    and `home_roles` are the partner roles that allowed the user in.
+    and `home_roles` are the partner roles that allowed the user in. An OAuth app's principal has
+    `app` set: its `user` is the app's stand-in (`User.is_app`), never a person.
     """
 
     user: User
@@ -46,6 +59,11 @@ class Principal:
     # The scopes of the API token the caller signed in with; None: a session, or a token without
     # scopes, which may do everything the roles allow.
     scopes: frozenset[TokenScope] | None = None
+    # When the caller last verified a second factor (this browser session, or the exchange of the API
+    # token with a code); None: not in this session or token (`access.freshness`).
+    second_factor_at: datetime | None = None
+    # The OAuth app calling (integrations, ADR 0012); None: a person.
+    app: ActingApp | None = None
 
     @property
     def on_behalf_of(self) -> Organization | None:
@@ -62,7 +80,7 @@ class Principal:
     @property
     def role_label(self) -> str:
         """How the audit log names the roles used: `admin_agent as global_admin` when delegated."""
-        home = ",".join(sorted(self.home_roles))
+        home = "app" if self.app is not None else ",".join(sorted(self.home_roles))
         if self.is_delegated:
             return f"{home} as {','.join(sorted(self.roles))}"
         return home
@@ -167,7 +185,13 @@ def load_roles(user: User) -> frozenset[Role]:
     return frozenset(Role(r) for r in roles(user))
 
 
-def principal_for(user: User, *, channel: str = "web", roles: frozenset[Role] | None = None) -> Principal:
+def principal_for(
+    user: User,
+    *,
+    channel: str = "web",
+    roles: frozenset[Role] | None = None,
+    second_factor_at: datetime | None = None,
+) -> Principal:
     """Return the principal of a user acting in their own organization."""
     own_roles = load_roles(user) if roles is None else roles
     return Principal(
@@ -178,6 +202,30 @@ def principal_for(user: User, *, channel: str = "web", roles: frozenset[Role] | 
         home_roles=own_roles,
         channel=channel,
         granted=permissions_for(own_roles),
+        second_factor_at=second_factor_at,
+    )
+
+
+def principal_for_app(
+    app: ActingApp, agent: User, organization: Organization, scopes: frozenset[TokenScope]
+) -> Principal:
+    """Return the principal of an OAuth app acting for its organization (ADR 0012).
+
+    No roles of a person: the organization's admin role (`APP_ROLES`), its permissions less what no app
+    may do (`app_permissions`), narrowed by the app's scopes in the one wrapper like a scoped token.
+    """
+    kind = OrgKind(organization.kind)
+    roles = frozenset({APP_ROLES[kind]})
+    return Principal(
+        user=agent,
+        organization=organization,
+        home_organization=organization,
+        roles=roles,
+        home_roles=roles,
+        channel="api",
+        granted=app_permissions(kind, scopes),
+        scopes=scopes,
+        app=app,
     )
 
 
@@ -237,6 +285,8 @@ def delegated_principal(home: Principal, customer_id: uuid.UUID | str) -> Princi
         roles=roles,
         home_roles=home.roles,
         channel=home.channel,
-        granted=permissions_for(roles) - NOT_DELEGABLE,
+        granted=permissions_for(roles) - NOT_DELEGABLE - (NOT_FOR_APPS if home.app else frozenset()),
         scopes=home.scopes,
+        second_factor_at=home.second_factor_at,
+        app=home.app,
     )

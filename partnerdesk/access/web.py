@@ -8,6 +8,7 @@ it made (`access.entry`); the URL test fails for any view that is not one of the
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -20,12 +21,12 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from partnerdesk.access import rules
+from partnerdesk.access import freshness, rules
 from partnerdesk.access.entry import enforcing
 from partnerdesk.access.permissions import Permission
 from partnerdesk.access.principal import NoDelegatedAccess, Principal, delegated_principal
 from partnerdesk.access.rules import Need, Rule
-from partnerdesk.errors import DomainError, NotFound
+from partnerdesk.errors import DomainError, NotFound, RateLimited
 
 View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
@@ -42,8 +43,13 @@ def public(view: View) -> View:
     return enforcing(wrapper, "public")  # type: ignore[return-value]
 
 
-def signed_in(view: View) -> View:
-    """Let anyone signed in reach the view, whatever their roles (own profile, sign-out)."""
+def signed_in(view: View | None = None, *, fresh_mfa: bool = False) -> Any:
+    """Let anyone signed in reach the view, whatever their roles (own profile, sign-out).
+
+    `@signed_in(fresh_mfa=True)` also wants a fresh second factor for a POST (see `requires`).
+    """
+    if view is None:
+        return requires(None, fresh_mfa=fresh_mfa)
     return requires(None)(view)
 
 
@@ -54,8 +60,14 @@ PORTAL_PERMISSIONS = {
 }
 
 
-def requires(permission: Need | None, *, portal: str | None = None) -> Callable[[View], View]:
+def requires(
+    permission: Need | None, *, portal: str | None = None, fresh_mfa: bool = False
+) -> Callable[[View], View]:
     """Require a signed-in principal holding `permission` (and the portal's own entry permission).
+
+    `fresh_mfa=True` (sensitive actions): a POST also needs a second factor verified within
+    MFA_FRESHNESS_SECONDS (`access.freshness`); otherwise the page asks for a code and re-posts the
+    same fields with it, and the action runs once the code is right. Works without JavaScript.
 
     `permission` may be a named rule (`access.rules`): a side the rule does not admit is refused
     first, with the rule's own message, before the portal is checked. In the admin center
@@ -93,15 +105,66 @@ def requires(permission: Need | None, *, portal: str | None = None) -> Callable[
                     request.portal = portal  # type: ignore[attr-defined]
                 if permission is not None:
                     principal.require(permission, what=what)
+                if fresh_mfa and request.method == "POST" and not freshness.is_fresh(principal):
+                    refused = _ask_for_fresh_second_factor(request, principal)
+                    if refused is not None:
+                        return refused
+                    # (the middleware's principal is lazy: copy its fields, not the proxy)
+                    fields = {f.name: getattr(principal, f.name) for f in dataclasses.fields(Principal)}
+                    principal = Principal(
+                        **{**fields, "second_factor_at": freshness.session_verified_at(request)}
+                    )
+                    request.principal = principal  # type: ignore[attr-defined]
                 return view(request, *args, **kwargs)
             except DomainError as error:
                 return error_page(request, error)
 
+        wrapper.fresh_mfa = fresh_mfa  # type: ignore[attr-defined]
         return enforcing(  # type: ignore[return-value]
             wrapper, rules.name_of(permission), permission, portal=portal
         )
 
     return decorate
+
+
+_NOT_REPOSTED = {"csrfmiddlewaretoken", freshness.CODE_FIELD}
+
+
+def _ask_for_fresh_second_factor(request: HttpRequest, principal: Principal) -> HttpResponse | None:
+    """Verify the code this POST carries (None: go on), or answer the page that asks for one.
+
+    The page re-posts the same fields with the code, to the same address; a wrong code shows it again
+    with the message (429 with `Retry-After` when the attempts are rate limited).
+    """
+    code = request.POST.get(freshness.CODE_FIELD, "").strip()
+    error: DomainError | None = None
+    if code:
+        try:
+            freshness.current().verify_fresh(request, principal.user, code)
+        except DomainError as refused:
+            error = refused
+        else:
+            return None
+    fields = [
+        (name, value)
+        for name, values in request.POST.lists()
+        if name not in _NOT_REPOSTED
+        for value in values
+    ]
+    response = render(
+        request,
+        "portals/fresh_second_factor.html",
+        {
+            "fields": fields,
+            "action": request.get_full_path(),
+            "error": error.message if error else "",
+            "field": freshness.CODE_FIELD,
+        },
+        status=error.status if error else 403,
+    )
+    if isinstance(error, RateLimited):
+        response["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def error_page(request: HttpRequest, error: DomainError) -> HttpResponse:

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 from pydantic import Field
@@ -15,9 +16,12 @@ from partnerdesk.access import policy
 from partnerdesk.access.permissions import Permission, TokenScope
 from partnerdesk.access.principal import Principal, principal_for
 from partnerdesk.accounts import services
-from partnerdesk.accounts.models import ApiToken
-from partnerdesk.api import ErrorOut, Out, PageOut, principal_of, public, requires, signed_in
+from partnerdesk.accounts.models import ApiToken, User
+from partnerdesk.api import ErrorDetail, ErrorOut, Out, PageOut, principal_of, public, requires, signed_in
 from partnerdesk.errors import Forbidden
+from partnerdesk.mfa import enrolment
+from partnerdesk.mfa import policy as mfa_policy
+from partnerdesk.mfa import services as mfa
 from partnerdesk.pagination import paginate
 from partnerdesk.ratelimits.services import client_address
 
@@ -41,7 +45,20 @@ class TokenChoices(Schema):
 class TokenRequest(TokenChoices):
     email: str = Field(max_length=254)
     password: str = Field(max_length=1024)
+    otp: str | None = Field(
+        default=None,
+        max_length=40,
+        description="A code of the user's authenticator app, or a recovery code: required once the "
+        "user has a second factor (403 `mfa_required` without it, 401 with a wrong one).",
+    )
     name: str = Field(default="", max_length=100)
+
+
+class MfaRefusalOut(ErrorOut):
+    """403: a second factor is missing; `enrollment_token` when the user must first enrol one."""
+
+    enrollment_token: str | None = None
+    enrollment_expires_in: int | None = None
 
 
 class NewTokenOut(Out):
@@ -139,24 +156,61 @@ class MeOut(Out):
     acting_on_behalf: bool
 
 
+_EXCHANGE = (
+    "Once the user has a second factor, send `otp` too: without it the answer is 403 `mfa_required`, "
+    "with a wrong one 401 `invalid_credentials` (like a wrong password; wrong codes are rate limited "
+    "per account and address, 429). A user whose organization requires a second factor they do not "
+    "have gets 403 `mfa_enrollment_required` with an `enrollment_token`, a bearer token for "
+    "`POST /auth/mfa/totp` and `POST /auth/mfa/totp/confirm` only, for MFA_ENROLLMENT_TOKEN_SECONDS. "
+    "A token exchanged with a code counts as a fresh second factor for MFA_FRESHNESS_SECONDS "
+    "(sensitive operations answer 403 `mfa_fresh_required` after that)."
+)
+
+
 @router.post(
     "/auth/tokens",
     auth=None,
-    response={201: NewTokenOut, 401: ErrorOut, 403: ErrorOut, 409: ErrorOut, 429: ErrorOut},
-    summary="Exchange an e-mail and password for an API token",
+    response={201: NewTokenOut, 401: ErrorOut, 403: MfaRefusalOut, 409: ErrorOut, 429: ErrorOut},
+    summary="Exchange an e-mail and password (and a second-factor code) for an API token",
+    description=_EXCHANGE,
 )
 @public
 def create_token_with_password(request: HttpRequest, payload: TokenRequest) -> Status:
-    user = services.authenticate(
-        payload.email, payload.password, channel="api", ip_address=client_address(request)
-    )
+    address = client_address(request)
+    user = services.authenticate(payload.email, payload.password, channel="api", ip_address=address)
     if user.must_change_password:
         raise Forbidden(
             _("Your password is temporary: change it first (POST /api/v1/auth/password)."),
             code="password_change_required",
         )
+    second_factor_at = None
+    if mfa.has_second_factor(user):
+        if not payload.otp:
+            raise Forbidden(
+                _("Send a code of your authenticator app (or a recovery code) as otp."), code="mfa_required"
+            )
+        if not mfa.verify(user, payload.otp, address=address):
+            raise Forbidden(
+                _("The e-mail, password or code is not correct."), code="invalid_credentials", status=401
+            )
+        second_factor_at = timezone.now()
+    elif mfa_policy.is_required(user):
+        return Status(
+            403,
+            MfaRefusalOut(
+                error=ErrorDetail(
+                    code="mfa_enrollment_required",
+                    message=_(
+                        "Your organization requires a second factor. Enrol one with the enrollment_token "
+                        "(POST /api/v1/auth/mfa/totp), then exchange again with otp."
+                    ),
+                ),
+                enrollment_token=enrolment.enrolment_token(user),
+                enrollment_expires_in=settings.MFA_ENROLLMENT_TOKEN_SECONDS,
+            ),
+        )
     new = services.create_token(
-        principal_for(user, channel="api"),
+        principal_for(user, channel="api", second_factor_at=second_factor_at),
         name=payload.name or _("API token"),
         expires_in_days=payload.expires_in_days,
         scopes=payload.scopes,
@@ -215,9 +269,10 @@ def list_tokens(request: HttpRequest, cursor: str | None = None, limit: int | No
     response={201: NewTokenOut, 409: ErrorOut},
     summary="Create an API token for yourself",
     description=f"At most API_TOKEN_MAX_PER_USER live tokens each ({settings.API_TOKEN_MAX_PER_USER} "
-    "here): one more is 409 `too_many_tokens`.",
+    "here): one more is 409 `too_many_tokens`. Needs a fresh second factor when you have one "
+    "(403 `mfa_fresh_required`).",
 )
-@signed_in
+@signed_in(fresh_mfa=True)
 def create_token(request: HttpRequest, payload: TokenCreate, response: HttpResponse) -> Status:
     new = services.create_token(
         principal_of(request),
@@ -287,4 +342,22 @@ def revoke_organization_token(request: HttpRequest, token_id: str) -> Status:
     token = policy.get_visible(principal, _organization_tokens(principal), pk=token_id)
     with etags.guarded(etags.if_match(request), token):
         services.revoke_token(principal, token)
+    return Status(204, None)
+
+
+@router.post(
+    "/users/{user_id}/mfa/reset",
+    response={204: None, 403: ErrorOut, 404: ErrorOut},
+    summary="Reset another user's second factors (admins of their organization; audited)",
+    description="Removes their factors and recovery codes (never shown), ends their sessions and "
+    "revokes their tokens. Needs a fresh second factor (403 `mfa_fresh_required`).",
+)
+@requires(Permission.TEAM_MANAGE, fresh_mfa=True)
+def reset_second_factors(request: HttpRequest, user_id: str) -> Status:
+    principal = principal_of(request)
+    # Only the people of one's own organization: never through delegated access.
+    person = policy.get_visible(
+        principal, User.objects.filter(organization_id=principal.home_organization.pk), pk=user_id
+    )
+    services.reset_second_factors(principal, person)
     return Status(204, None)

@@ -9,7 +9,13 @@ from django.conf import settings
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from partnerdesk.access.permissions import ROLE_LABELS, ROLES_BY_KIND, TOKEN_SCOPE_LABELS, OrgKind
+from partnerdesk.access.permissions import (
+    PERSONAL_TOKEN_SCOPES,
+    ROLE_LABELS,
+    ROLES_BY_KIND,
+    TOKEN_SCOPE_LABELS,
+    OrgKind,
+)
 
 TIME_ZONES = sorted(zoneinfo.available_timezones() - {"localtime", "Factory"})
 
@@ -18,8 +24,13 @@ class SignInForm(forms.Form):
     email = forms.EmailField(
         label=_("E-mail"), widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "username"})
     )
+    # Not needed when the e-mail's domain signs in through its organization's identity provider:
+    # the page then sends the browser there (ADR 0011).
     password = forms.CharField(
-        label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label=_("Password"),
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("Leave it empty if your organization signs in with its own identity provider."),
     )
 
 
@@ -70,6 +81,14 @@ class ProfileForm(forms.Form):
         choices=[("", _("Organization default"))] + [(z, z) for z in TIME_ZONES],
         required=False,
     )
+    subscription_notices = forms.BooleanField(
+        label=_("E-mail me subscription notices"),
+        required=False,
+        help_text=_(
+            "Renewals, expiries, suspensions and partner relationships about to expire. "
+            "Warnings that data is about to be deleted still reach a global admin."
+        ),
+    )
 
 
 class TokenForm(forms.Form):
@@ -81,7 +100,7 @@ class TokenForm(forms.Form):
         label=_("Scopes"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        choices=[(scope.value, label) for scope, label in TOKEN_SCOPE_LABELS.items()],
+        choices=[(scope.value, TOKEN_SCOPE_LABELS[scope]) for scope in PERSONAL_TOKEN_SCOPES],
         help_text=_("None: the token may do everything you may. Read only: it changes nothing."),
     )
 

@@ -51,6 +51,12 @@ class User(Versioned, AbstractBaseUser):
     locked_until = models.DateTimeField(null=True, blank=True)
     # Raised to end every session of the user at once (blocking): it is part of the session hash.
     session_generation = models.PositiveIntegerField(default=0)
+    # The stand-in of an OAuth app (integrations, ADR 0012): what the app writes names it, but it is
+    # nobody. It never signs in (blocked, no usable password) and no list of people shows it.
+    is_app = models.BooleanField(default=False, editable=False)
+    # Lifecycle mails: renewals, expiries, suspensions, data deletion, expiring partner relationships.
+    # Data deletion warnings still reach an organization's global admins if all of them opted out.
+    subscription_notices = models.BooleanField(_("subscription notices by e-mail"), default=True)
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -163,6 +169,9 @@ class ApiToken(Versioned):
     last_used_at = models.DateTimeField(null=True, blank=True)
     last_used_from = models.GenericIPAddressField(_("last used from"), null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # When its user last verified a second factor for it (exchanged with a code, or made in a session
+    # that had): sensitive operations want this within MFA_FRESHNESS_SECONDS (`access.freshness`).
+    mfa_verified_at = models.DateTimeField(null=True, blank=True)
 
     objects = ApiTokenQuerySet.as_manager()
     bookkeeping_fields = frozenset({"last_used_at", "last_used_from"})

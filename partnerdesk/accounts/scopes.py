@@ -18,8 +18,9 @@ from partnerdesk.access.principal import Principal
 @scoped("accounts.user")
 def _users(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
     # Team pages list one organization's people; nobody browses another organization's users.
-    # Soft-deleted users are gone everywhere but the admin center's Deleted users page.
-    return queryset.filter(organization_id=principal.organization.pk, deleted_at__isnull=True)
+    # Soft-deleted users are gone everywhere but the admin center's Deleted users page. An OAuth app's
+    # stand-in is nobody: it is listed with the apps, never with the people.
+    return queryset.filter(organization_id=principal.organization.pk, deleted_at__isnull=True, is_app=False)
 
 
 @scoped("accounts.apitoken")

@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -16,14 +16,16 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from partnerdesk.access.permissions import ROLES_BY_KIND, OrgKind, Role, TokenScope
+from partnerdesk.access.permissions import PERSONAL_TOKEN_SCOPES, ROLES_BY_KIND, OrgKind, Role, TokenScope
 from partnerdesk.access.principal import Principal
-from partnerdesk.accounts import sessions, signin_policy
+from partnerdesk.accounts import sessions, signin_policy, single_sign_on
 from partnerdesk.accounts.models import API_TOKEN_PREFIX, ApiToken, RoleAssignment, User, hash_token
 from partnerdesk.audit import services as audit
 from partnerdesk.errors import Conflict, DomainError, Forbidden
 from partnerdesk.etags import next_version
 from partnerdesk.events.services import Audience, emit
+from partnerdesk.mfa import services as mfa
+from partnerdesk.notifications.services import queue_mail
 from partnerdesk.ratelimits import services as ratelimits
 
 if TYPE_CHECKING:
@@ -74,25 +76,32 @@ def create_user(
     display_name: str,
     roles: list[Role] | list[str],
     profile: dict[str, str] | None = None,
+    with_password: bool = True,
+    reason: str = "",
 ) -> NewUser:
     """Create a user with a temporary password that must be changed at first sign-in.
 
-    `principal` is None only for the console command that creates the first operator admin.
+    `principal` is None only for the system: the console command that creates the first operator
+    admin, or single sign-on creating a user just in time (`with_password=False`: the user has no
+    usable password and signs in through the organization's identity provider; `reason` says so).
     `profile` sets directory fields (job_title, department, usage_location, phone).
     Runs in the caller's transaction when there is one.
     """
     profile = {k: v for k, v in (profile or {}).items() if k in PROFILE_FIELDS}
     email = User.objects.normalize_email(email.strip()).lower()
     checked_roles = _validate_roles(organization, roles)
-    password = generate_temporary_password()
+    password = generate_temporary_password() if with_password else ""
     with transaction.atomic():
         if User.objects.filter(email__iexact=email).exists():
             raise Conflict(_("A user with this e-mail already exists."), code="email_taken")
         user = User(
             email=email, display_name=display_name.strip() or email, organization=organization, **profile
         )
-        user.set_password(password)
-        user.must_change_password = True
+        if with_password:
+            user.set_password(password)
+            user.must_change_password = True
+        else:
+            user.set_unusable_password()
         try:
             with transaction.atomic():
                 user.save(force_insert=True)
@@ -110,7 +119,8 @@ def create_user(
                 "roles": list(checked_roles),
                 **{k: v for k, v in profile.items() if v},
             },
-            channel=None if principal else "job",
+            reason=reason,
+            channel=None if principal else ("job" if with_password else "web"),
         )
         emit_user("user.created", user)
     return NewUser(user=user, temporary_password=password)
@@ -185,6 +195,32 @@ def set_blocked(principal: Principal, user: User, *, blocked: bool, reason: str 
     user.blocked = blocked
 
 
+def reset_second_factors(principal: Principal, user: User) -> None:
+    """Remove every second factor of another user of the same organization (they enrol again).
+
+    The admin never sees the factors. Like a block, the reset ends the user's sessions and revokes
+    their tokens at once: whoever used the lost factor is signed out everywhere.
+    """
+    if user.pk == principal.user.pk:
+        raise Forbidden(
+            _("Remove your own factors in your profile, not here."), code="cannot_reset_own_factors"
+        )
+    with transaction.atomic():
+        removed = mfa.remove_every_factor(principal, user)
+        User.objects.filter(pk=user.pk).update(
+            session_generation=F("session_generation") + 1, version=next_version()
+        )
+        sessions.end_every_session(user)
+        audit.record(
+            principal,
+            action="user.mfa_reset",
+            target=user,
+            organization=user.organization,
+            before={"factors": removed},
+        )
+        revoke_all_tokens(principal, user, reason="user.mfa_reset")
+
+
 def validate_new_password(user: User, password: str) -> None:
     """Apply the install's password validators, then the user's organization's policy."""
     try:
@@ -223,7 +259,8 @@ def mail_password_reset(email: str) -> None:
     from partnerdesk.notifications.services import queue_mail
 
     user = User.objects.filter(email__iexact=email, blocked=False, deleted_at__isnull=True).first()
-    if user is None:
+    # Under "require SSO" nobody gets a link, and the caller says the same thing (ADR 0011).
+    if user is None or not single_sign_on.current().password_allowed(user):
         return
     link = settings.SITE_URL + reverse(
         "accounts:password_reset_confirm",
@@ -242,11 +279,14 @@ def mail_password_reset(email: str) -> None:
         )
 
 
-OWN_PROFILE_FIELDS = ("display_name", "language", "time_zone")
+OWN_PROFILE_FIELDS = ("display_name", "language", "time_zone", "subscription_notices")
 
 
-def update_own_profile(principal: Principal, changes: dict[str, str]) -> dict[str, str]:
-    """Save the principal's own name, language and time zone; return what changed (nothing: no event)."""
+def update_own_profile(principal: Principal, changes: dict[str, Any]) -> dict[str, Any]:
+    """Save the principal's own name, language, time zone and mail choices; return what changed.
+
+    Nothing changed: nothing written, no event.
+    """
     user = principal.user
     changed = {k: v for k, v in changes.items() if k in OWN_PROFILE_FIELDS and getattr(user, k) != v}
     if not changed:
@@ -311,6 +351,10 @@ def authenticate(email: str, password: str, *, channel: str = "web", ip_address:
     unknown e-mail); the password hasher runs for an unknown e-mail too, so both mistakes take as
     long. Applies the organization's sign-in policy (a password that no longer meets it must be
     changed) and writes the attempt to its sign-in log.
+
+    An e-mail of a domain whose organization requires single sign-on is refused before the password
+    is looked at, known or not (`sso_required`); a user of such an organization with a name on another
+    domain is refused as a wrong password would be (ADR 0011).
     """
     ratelimits.refuse_sign_in(email, ip_address)
     user = (
@@ -318,10 +362,12 @@ def authenticate(email: str, password: str, *, channel: str = "web", ip_address:
         .filter(email__iexact=email.strip(), deleted_at__isnull=True)
         .first()
     )
+    sso = single_sign_on.current()
+    sso.refuse_password(email, user)
     if user is None:
         # Hash anyway so a wrong e-mail takes as long as a wrong password.
         User().set_password(password)
-    if user is None or not user.check_password(password):
+    if user is None or not user.check_password(password) or not sso.password_allowed(user):
         policy = signin_policy.current()
         throttled = ratelimits.sign_in_failed(email, ip_address, pair=policy.sign_in_throttle(email, user))
         if user is not None:
@@ -334,6 +380,7 @@ def authenticate(email: str, password: str, *, channel: str = "web", ip_address:
         raise Forbidden(_("Sign-in is blocked for this account."), code="account_blocked")
     ratelimits.sign_in_succeeded(email, ip_address)
     signin_policy.current().accept(user, password, channel=channel, ip_address=ip_address)
+    sso.password_used(user)
     return user
 
 
@@ -343,18 +390,23 @@ class NewToken:
     raw: str
 
 
-def clean_scopes(scopes: Iterable[str]) -> list[TokenScope]:
-    """Return the scopes sorted and without repeats; an unknown one is refused by name."""
+def clean_scopes(
+    scopes: Iterable[str], allowed: Iterable[TokenScope] = PERSONAL_TOKEN_SCOPES
+) -> list[TokenScope]:
+    """Return the scopes sorted and without repeats; one unknown or not `allowed` is refused by name.
+
+    Personal tokens by default; OAuth apps pass the scopes their kind of organization may hold.
+    """
+    allowed = tuple(allowed)
     cleaned: set[TokenScope] = set()
     for raw in scopes:
-        try:
-            cleaned.add(TokenScope(raw))
-        except ValueError:
+        if raw not in allowed:
             raise DomainError(
                 _("Unknown scope: %(scope)s. Choose from %(scopes)s.")
-                % {"scope": raw, "scopes": ", ".join(TokenScope)},
+                % {"scope": raw, "scopes": ", ".join(allowed)},
                 code="invalid_scope",
-            ) from None
+            )
+        cleaned.add(TokenScope(raw))
     return sorted(cleaned)
 
 
@@ -397,6 +449,7 @@ def create_token(
             created_at=now,
             expires_at=now + timedelta(days=days),
             scopes=[str(scope) for scope in checked_scopes],
+            mfa_verified_at=principal.second_factor_at,
         )
         audit.record(
             principal,
@@ -486,3 +539,64 @@ def user_for_token(raw: str) -> User | None:
 def role_names(user: User) -> list[str]:
     """The names of the roles assigned to `user` in their own organization (read by `access.principal`)."""
     return list(RoleAssignment.objects.filter(user=user).values_list("role", flat=True))
+
+
+GLOBAL_ADMIN_ROLES = frozenset({Role.GLOBAL_ADMIN, Role.PARTNER_GLOBAL_ADMIN})
+
+
+def notice_recipients(
+    organization_ids: Iterable[Any], roles: Iterable[Role], *, critical: bool = False
+) -> dict[Any, list[User]]:
+    """The live users of each organization who hold one of `roles` and want subscription notices.
+
+    One query for every organization of a batch. A critical notice (its data is about to be deleted)
+    is not optional for everyone: when no global admin of an organization would get it, all of that
+    organization's global admins do, opted out or not.
+    """
+    wanted = set(roles)
+    assignments = (
+        RoleAssignment.objects.filter(
+            user__organization_id__in=list(organization_ids),
+            user__blocked=False,
+            user__deleted_at__isnull=True,
+            role__in=wanted | GLOBAL_ADMIN_ROLES,
+        )
+        .select_related("user", "user__organization")
+        .order_by("user__email")
+    )
+    chosen: dict[Any, dict[Any, User]] = {}
+    global_admins: dict[Any, dict[Any, User]] = {}
+    for assignment in assignments:
+        user = assignment.user
+        if assignment.role in wanted and user.subscription_notices:
+            chosen.setdefault(user.organization_id, {})[user.pk] = user
+        if assignment.role in GLOBAL_ADMIN_ROLES:
+            global_admins.setdefault(user.organization_id, {})[user.pk] = user
+    if critical:
+        for organization_id, admins in global_admins.items():
+            people = chosen.setdefault(organization_id, {})
+            if not any(pk in people for pk in admins):
+                people.update(admins)
+    return {
+        organization_id: sorted(people.values(), key=lambda user: user.email)
+        for organization_id, people in chosen.items()
+    }
+
+
+def queue_notice(people: Iterable[User], *, template: str, context: dict[str, Any], kind: str) -> int:
+    """Queue one mail to each person, in their language and with times in their time zone.
+
+    Call inside the transaction that claimed the notice; return how many mails were queued.
+    """
+    queued = 0
+    for person in people:
+        queue_mail(
+            to=[person.email],
+            template=template,
+            context={"name": person.display_name, **context},
+            language=person.effective_language,
+            time_zone=person.effective_time_zone,
+            kind=kind,
+        )
+        queued += 1
+    return queued

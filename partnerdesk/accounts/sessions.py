@@ -65,9 +65,9 @@ def record_sign_in(sender: Any, request: HttpRequest, user: User, **kwargs: Any)
     )
 
 
-def sign_in(request: HttpRequest, user: User) -> None:
+def sign_in(request: HttpRequest, user: User, *, after: dict[str, Any] | None = None) -> None:
     """Sign this browser in as `user` and audit it, in one transaction (the session row is written by
-    `record_sign_in`, which Django's `login` calls)."""
+    `record_sign_in`, which Django's `login` calls). `after` says how, when not by password (SSO)."""
     from django.contrib.auth import login
 
     from partnerdesk.access.principal import principal_for
@@ -75,7 +75,11 @@ def sign_in(request: HttpRequest, user: User) -> None:
     with transaction.atomic():
         login(request, user, backend="partnerdesk.accounts.backends.EmailBackend")
         audit.record(
-            principal_for(user), action="user.signed_in", target=user, organization=user.organization
+            principal_for(user),
+            action="user.signed_in",
+            target=user,
+            organization=user.organization,
+            after=after,
         )
 
 

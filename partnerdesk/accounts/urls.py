@@ -25,7 +25,22 @@ urlpatterns = [
     path("operator/team/", views.operator_team, name="operator_team"),
     path("operator/team/new/", views.operator_team_create, name="operator_team_create"),
     path("operator/team/<uuid:user_id>/block/", views.operator_team_block, name="operator_team_block"),
+    path(
+        "operator/team/<uuid:user_id>/mfa/reset/",
+        views.operator_team_reset_factors,
+        name="operator_team_reset_factors",
+    ),
     path("partner/team/", views.partner_team, name="partner_team"),
+    path(
+        "partner/team/<uuid:user_id>/mfa/reset/",
+        views.partner_team_reset_factors,
+        name="partner_team_reset_factors",
+    ),
+    path(
+        "admin/users/<uuid:user_id>/mfa/reset/",
+        views.admin_user_reset_factors,
+        name="admin_user_reset_factors",
+    ),
     path("partner/team/new/", views.partner_team_create, name="partner_team_create"),
     path("partner/team/<uuid:user_id>/block/", views.partner_team_block, name="partner_team_block"),
     # The organization's API tokens, for its admins: in the team pages, and the admin center's users.

@@ -19,13 +19,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from partnerdesk import confirm
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import principal_of
 from partnerdesk.access.web import public, requires, signed_in
-from partnerdesk.accounts import forms, services, sessions, signin_policy
+from partnerdesk.accounts import forms, services, sessions, signin_policy, single_sign_on
 from partnerdesk.accounts.models import ApiToken, User, UserSession
 from partnerdesk.errors import DomainError, RateLimited
+from partnerdesk.mfa import enrolment
+from partnerdesk.mfa import services as mfa
 from partnerdesk.ratelimits.services import client_address, count_password_reset
 
 P = Permission
@@ -44,7 +47,14 @@ def signin(request: HttpRequest) -> HttpResponse:
         return redirect("portals:home")
     form = forms.SignInForm(request.POST or None)
     retry_after = 0
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and not form.cleaned_data["password"]:
+        # The first step: the e-mail alone. Its domain's identity provider, or the password.
+        next_url = _safe_next(request, "")
+        start = single_sign_on.current().start_url(form.cleaned_data["email"], next_url)
+        if start:
+            return redirect(start)
+        form.add_error("password", _("Enter your password."))
+    elif request.method == "POST" and form.is_valid():
         try:
             user = services.authenticate(
                 form.cleaned_data["email"], form.cleaned_data["password"], ip_address=client_address(request)
@@ -55,6 +65,10 @@ def signin(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             form.add_error(None, error.message)
         else:
+            if mfa.has_second_factor(user):
+                # The password alone signs nobody in: the second step does (`mfa.views.verify`).
+                enrolment.begin_second_step(request, user, next_url=_safe_next(request, ""))
+                return redirect("mfa:verify")
             sessions.sign_in(request, user)
             if user.must_change_password:
                 reason = getattr(user, "password_change_reason", "")
@@ -139,7 +153,11 @@ def password_reset_confirm(request: HttpRequest, uidb64: str, token: str) -> Htt
         )
     except (User.DoesNotExist, ValueError, TypeError, OverflowError, ValidationError):
         user = None
-    if user is None or not default_token_generator.check_token(user, token):
+    if (
+        user is None
+        or not default_token_generator.check_token(user, token)
+        or not single_sign_on.current().password_allowed(user)
+    ):
         return render(request, "accounts/password_reset_invalid.html", status=400)
     form = forms.SetPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -175,7 +193,12 @@ def profile(request: HttpRequest) -> HttpResponse:
     user = principal.user
     form = forms.ProfileForm(
         request.POST or None,
-        initial={"display_name": user.display_name, "language": user.language, "time_zone": user.time_zone},
+        initial={
+            "display_name": user.display_name,
+            "language": user.language,
+            "time_zone": user.time_zone,
+            "subscription_notices": user.subscription_notices,
+        },
     )
     if request.method == "POST" and form.is_valid():
         changes = services.update_own_profile(principal, form.cleaned_data)
@@ -211,7 +234,7 @@ def _profile_page(
 
 
 @require_POST
-@signed_in
+@signed_in(fresh_mfa=True)
 def token_create(request: HttpRequest) -> HttpResponse:
     form = forms.TokenForm(request.POST)
     status = 400
@@ -408,6 +431,60 @@ def team_block(request: HttpRequest, portal: str, user_id: str) -> HttpResponse:
             else _("Sign-in allowed for %(name)s.") % {"name": person},
         )
     return redirect(f"accounts:{portal}_team")
+
+
+TEAM_PAGES = {
+    "operator": "accounts:operator_team",
+    "partner": "accounts:partner_team",
+    "admin": "directory:user_list",
+}
+
+
+def reset_factors(request: HttpRequest, portal: str, user_id: str) -> HttpResponse:
+    """An admin removes another user's second factors (never seeing them); they enrol again."""
+    principal = principal_of(request)
+    person = policy.get_visible(
+        principal, User.objects.filter(organization_id=principal.home_organization.pk), pk=user_id
+    )
+    if not confirm.confirmed(request):
+        return confirm.confirmation(
+            request,
+            confirm.Confirmation(
+                title=_("Reset the second factors of %(name)s?") % {"name": person},
+                consequences=[
+                    _("Their authenticator apps, security keys and recovery codes are removed."),
+                    _("They are signed out everywhere and their API tokens are revoked."),
+                    _("They set up a second factor again when their organization requires one."),
+                ],
+                button=_("Reset second factors"),
+                back=reverse(TEAM_PAGES[portal]),
+            ),
+        )
+    try:
+        services.reset_second_factors(principal, person)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The second factors of %(name)s were reset.") % {"name": person})
+    return redirect(TEAM_PAGES[portal])
+
+
+@require_POST
+@requires(P.TEAM_MANAGE, portal="operator", fresh_mfa=True)
+def operator_team_reset_factors(request: HttpRequest, user_id: str) -> HttpResponse:
+    return reset_factors(request, "operator", user_id)
+
+
+@require_POST
+@requires(P.TEAM_MANAGE, portal="partner", fresh_mfa=True)
+def partner_team_reset_factors(request: HttpRequest, user_id: str) -> HttpResponse:
+    return reset_factors(request, "partner", user_id)
+
+
+@require_POST
+@requires(P.TEAM_MANAGE, portal="admin", fresh_mfa=True)
+def admin_user_reset_factors(request: HttpRequest, user_id: str) -> HttpResponse:
+    return reset_factors(request, "admin", user_id)
 
 
 @requires(P.TEAM_VIEW, portal="operator")

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router
+from pydantic import Field
 
 from partnerdesk.access.permissions import Permission
 from partnerdesk.api import Out, PageOut, principal_of, requires
@@ -20,6 +21,8 @@ class AuditEventOut(Out):
     at: datetime
     actor_user_id: uuid.UUID | None
     actor_email: str
+    actor_app_id: uuid.UUID | None = Field(description="The OAuth app that made the change, if an app did")
+    actor_app_name: str
     actor_organization_id: uuid.UUID | None
     role: str
     on_behalf_of_id: uuid.UUID | None

@@ -40,6 +40,10 @@ class AuditEvent(models.Model):
     )
     # Kept in clear so the record survives the user's deletion.
     actor_email = models.CharField(max_length=254, blank=True)
+    # An OAuth app acting for its organization (ADR 0012): its id and name, kept in clear so the record
+    # survives the app's deletion; `actor_user` is then the app's stand-in, and `actor_email` empty.
+    actor_app_id = models.UUIDField(null=True, blank=True)
+    actor_app_name = models.CharField(max_length=200, blank=True)
     actor_organization = models.ForeignKey(
         "tenancy.Organization", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

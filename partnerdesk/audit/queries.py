@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from partnerdesk.access import policy
 from partnerdesk.access.principal import Principal
@@ -31,7 +31,8 @@ def filtered_events(
     if object_id:
         events = events.filter(object_id=object_id)
     if actor:
-        events = events.filter(actor_email__iexact=actor.strip())
+        # A person by e-mail, or an app by name.
+        events = events.filter(Q(actor_email__iexact=actor.strip()) | Q(actor_app_name__iexact=actor.strip()))
     if channel:
         events = events.filter(channel=channel)
     if since:

@@ -9,16 +9,23 @@ failing: new actions show up readable and get their phrase here.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.utils import formats, timezone
+from django.apps import apps
+from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_lazy
 
 from partnerdesk.audit.models import AuditEvent
+from partnerdesk.texts import when
 
 
 def _(message: str) -> str:
@@ -64,6 +71,7 @@ ACTIONS: dict[str, str] = {
     "health_issue.revised": _("revised the health issue %(object)s"),
     "health_preferences.updated": _("changed the service health preferences %(object)s"),
     "help_article.created": _("wrote the help article %(object)s"),
+    "help_article.updated": _("revised the help article %(object)s"),
     "inbound_mail.discarded": _("discarded the quarantined mail %(object)s"),
     "inbound_mail.released": _("released the quarantined mail %(object)s to a request"),
     "licence.assigned": _("assigned a licence to %(object)s"),
@@ -132,6 +140,29 @@ ACTIONS: dict[str, str] = {
     "user.signed_in": _("signed in as %(object)s"),
     "user.unblocked": _("allowed %(object)s to sign in again"),
     "user.updated": _("changed the user %(object)s"),
+    "api_token.all_revoked": _("revoked every API token of %(object)s"),
+    "user.session_ended": _("ended a session of %(object)s"),
+    "maintenance.started": _("started the maintenance %(object)s"),
+    "maintenance.completed": _("completed the maintenance %(object)s"),
+    # A support request's status changes (support_request.<status>) and replies.
+    "support_request.replied": _("replied on the support request %(object)s"),
+    "support_request.open": _("reopened the support request %(object)s"),
+    "support_request.waiting_on_customer": _("asked the customer to answer on %(object)s"),
+    "support_request.resolved": _("resolved the support request %(object)s"),
+    "support_request.closed": _("closed the support request %(object)s"),
+    "support_request.sla_breach": _("recorded that %(object)s breached its SLA"),
+    "support_request.sla_near": _("recorded that %(object)s is about to breach its SLA"),
+    # A service request's notes (service_request.<note kind>) and status changes.
+    "service_request.to_partner": _("wrote to the partner on %(object)s"),
+    "service_request.from_partner": _("wrote to the operator on %(object)s"),
+    "service_request.operator_internal": _("added an operator note to %(object)s"),
+    "service_request.shared": _("shared the customer's request with %(object)s"),
+    "service_request.system": _("changed the status of %(object)s"),
+    "service_request.open": _("reopened the service request %(object)s"),
+    "service_request.attention_needed": _("asked the partner to act on %(object)s"),
+    "service_request.closed": _("closed the service request %(object)s"),
+    "service_request.sla_breach": _("recorded that %(object)s breached its SLA"),
+    "service_request.sla_near": _("recorded that %(object)s is about to breach its SLA"),
     "webhook_endpoint.created": _("registered the webhook endpoint %(object)s"),
     "webhook_endpoint.deleted": _("deleted the webhook endpoint %(object)s"),
     "webhook_endpoint.disabled": _("disabled the webhook endpoint %(object)s"),
@@ -164,7 +195,48 @@ FIELDS: dict[str, Promise] = {
     "kind": gettext_lazy("Type"),
     "deleted_at": gettext_lazy("Deleted at"),
     "restorable_until": gettext_lazy("Restorable until"),
+    "customer": gettext_lazy("Customer"),
+    "partner": gettext_lazy("Partner"),
+    "user": gettext_lazy("User"),
+    "offer": gettext_lazy("Offer"),
+    "service": gettext_lazy("Service"),
+    "services": gettext_lazy("Service"),
+    "service_request": gettext_lazy("Service request"),
+    "number": gettext_lazy("Number"),
+    "message": gettext_lazy("Message"),
+    "visibility": gettext_lazy("Visibility"),
+    "reason": gettext_lazy("Reason"),
+    "resolution": gettext_lazy("Resolution"),
+    "remediation": gettext_lazy("Remediation plan"),
+    "description": gettext_lazy("Description"),
+    "topic": gettext_lazy("Topic"),
+    "article": gettext_lazy("Help article"),
+    "merged_into": gettext_lazy("Merged into"),
+    "source": gettext_lazy("Source"),
 }
+
+# Fields holding the id of another row, shown by that row's name: (model, the fields naming it).
+# A page looks the names up once per model (`names`), never once per event.
+REFERENCES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "assignee": ("accounts.user", ("display_name", "email")),
+    "user": ("accounts.user", ("display_name", "email")),
+    "customer": ("tenancy.organization", ("name",)),
+    "partner": ("tenancy.organization", ("name",)),
+    "offer": ("catalog.offer", ("name",)),
+    "service": ("catalog.service", ("name",)),
+    "services": ("catalog.service", ("name",)),
+    "service_request": ("support.servicerequest", ("number",)),
+    "merged_into": ("support.supportrequest", ("number",)),
+    "article": ("support.helparticle", ("title",)),
+    "topic": ("support.supporttopic", ("name",)),
+}
+
+# Fields whose values are choices of another model than the event's object (a reply's visibility).
+CHOICES_OF: dict[str, str] = {"visibility": "support.message", "source": "support.message"}
+
+
+# Actions whose reason is one of a field's choices ("non_payment"), shown by the choice's label.
+REASON_FIELDS: dict[str, str] = {"subscription.suspended": "suspension_reason"}
 
 
 @dataclass(frozen=True)
@@ -178,42 +250,118 @@ def _label(key: str) -> str:
     return str(FIELDS[key]) if key in FIELDS else key.replace("_", " ").capitalize()
 
 
-def _value(value: Any) -> str:
+def _model(event: AuditEvent) -> type[models.Model] | None:
+    """The model the event's object is an instance of ("subscriptions.subscription"), if it still exists."""
+    try:
+        return apps.get_model(event.object_type)
+    except (LookupError, ValueError):
+        return None
+
+
+def _choices_model(key: str) -> type[models.Model] | None:
+    label = CHOICES_OF.get(key)
+    return apps.get_model(label) if label else None
+
+
+def _choice(model: type[models.Model] | None, key: str, value: Any) -> str | None:
+    """The translated label of `value` among the choices of `model.key` ("suspended" → "Suspended")."""
+    if key == "language":
+        return dict(settings.LANGUAGES).get(str(value))
+    if model is None or not isinstance(value, str):
+        return None
+    try:
+        field = model._meta.get_field(key)
+    except FieldDoesNotExist:
+        return None
+    labels = dict(getattr(field, "flatchoices", None) or ())
+    return str(labels[value]) if value in labels else None
+
+
+def _is_id(value: Any) -> bool:
+    if not isinstance(value, str) or len(value) != 36:
+        return False
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+Names = dict[str, str]
+
+
+def names(events: Iterable[AuditEvent]) -> Names:
+    """The names of the rows the events' before/after refer to by id: one query per kind of row."""
+    by_model: dict[str, set[str]] = {}
+    for event in events:
+        for side in (event.before, event.after):
+            for key, value in side.items() if isinstance(side, dict) else ():
+                if key in REFERENCES:
+                    values = value if isinstance(value, list) else [value]
+                    by_model.setdefault(REFERENCES[key][0], set()).update(v for v in values if _is_id(v))
+    found: Names = {}
+    fields = {label: naming for label, naming in REFERENCES.values()}
+    for label, ids in by_model.items():
+        model = apps.get_model(label)
+        for row in model._base_manager.filter(pk__in=ids).values("pk", *fields[label]):
+            found[str(row["pk"])] = next((str(row[f]) for f in fields[label] if row[f]), "")
+    return found
+
+
+def _value(
+    value: Any, key: str = "", model: type[models.Model] | None = None, known: Names | None = None
+) -> str:
     if value is None or value == "":
         return "—"
+    label = _choice(_choices_model(key) or model, key, value)
+    if label is not None:
+        return label
+    if _is_id(value):
+        # Another row's id: its name when the page looked it up, else nothing a person could read.
+        return (known or {}).get(value, "") or "—"
     if isinstance(value, bool):
         return gettext("Yes") if value else gettext("No")
     if isinstance(value, list):
-        return ", ".join(_value(v) for v in value) or "—"
+        return ", ".join(_value(v, key, model, known) for v in value) or "—"
     if isinstance(value, dict):
-        return "; ".join(f"{_label(k)}: {_value(v)}" for k, v in value.items())
+        return "; ".join(f"{_label(k)}: {_value(v, k, model, known)}" for k, v in value.items())
     if isinstance(value, str) and len(value) >= 19 and value[4:5] == "-" and value[10:11] == "T":
         moment = parse_datetime(value)
         if isinstance(moment, datetime):
             if timezone.is_naive(moment):
                 moment = timezone.make_aware(moment, UTC)
-            return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+            return when(moment)
     return str(value)
 
 
-def changes(event: AuditEvent) -> list[FieldChange]:
-    """Before → after, one row per field that either side names, in the order written."""
+def changes(event: AuditEvent, known: Names | None = None) -> list[FieldChange]:
+    """Before → after, one row per field that either side names, in the order written; ids of other
+    rows read as their names (`known`, from `names`), and a field that would show only an id that
+    names nothing readable is left to the raw record."""
     before = event.before if isinstance(event.before, dict) else {}
     after = event.after if isinstance(event.after, dict) else {}
     keys = list(dict.fromkeys([*before, *after]))
-    return [
-        FieldChange(_label(key), _value(before.get(key)), _value(after.get(key)))
-        for key in keys
-        if before.get(key) != after.get(key) or key not in before
-    ]
+    model = _model(event)
+    rows = []
+    for key in keys:
+        if before.get(key) == after.get(key) and key in before:
+            continue
+        old, new = _value(before.get(key), key, model, known), _value(after.get(key), key, model, known)
+        if old == new:  # nothing a person could tell apart (no value, or ids that name nothing)
+            continue
+        rows.append(FieldChange(_label(key), old, new))
+    return rows
 
 
 def actor(event: AuditEvent) -> str:
-    """ "Adam Agent (Fabrikam, acting for Contoso)", or "The system" for jobs."""
-    if not event.actor_email:
+    """ "Adam Agent (Fabrikam, acting for Contoso)", "The app PSA sync (Fabrikam)", or "The system"."""
+    if event.actor_app_name:
+        name = gettext("The app %(app)s") % {"app": event.actor_app_name}
+    elif not event.actor_email:
         return gettext("The system")
-    user = event.actor_user
-    name = (user.display_name if user is not None and user.display_name else "") or event.actor_email
+    else:
+        user = event.actor_user
+        name = (user.display_name if user is not None and user.display_name else "") or event.actor_email
     home = event.actor_organization.name if event.actor_organization else ""
     if event.on_behalf_of is not None:
         return gettext("%(name)s (%(home)s, acting for %(customer)s)") % {
@@ -234,5 +382,7 @@ def sentence(event: AuditEvent) -> str:
         what = gettext(phrase) % {"object": thing}
     text = gettext("%(actor)s %(what)s") % {"actor": actor(event), "what": what}
     if event.reason:
-        text = gettext("%(sentence)s: %(reason)s") % {"sentence": text, "reason": event.reason}
+        field = REASON_FIELDS.get(event.action, "")
+        reason = (_choice(_model(event), field, event.reason) if field else None) or event.reason
+        text = gettext("%(sentence)s: %(reason)s") % {"sentence": text, "reason": reason}
     return text

@@ -62,9 +62,12 @@ def record(
     partner = None
     if organization is not None:
         partner = organization if organization.is_partner else organization.partner
+    app = principal.app if principal else None
     return AuditEvent.objects.create(
         actor_user=principal.user if principal else None,
-        actor_email=principal.user.email if principal else "",
+        actor_email=principal.user.email if principal and app is None else "",
+        actor_app_id=app.id if app else None,
+        actor_app_name=app.name if app else "",
         actor_organization=principal.home_organization if principal else None,
         role=principal.role_label if principal else "system",
         on_behalf_of=principal.on_behalf_of if principal else None,

@@ -65,9 +65,9 @@ class Row:
     raw: str
 
 
-def _row(event: AuditEvent) -> Row:
+def _row(event: AuditEvent, known: sentences.Names) -> Row:
     raw = json.dumps({"before": event.before, "after": event.after}, indent=2, ensure_ascii=False)
-    return Row(event, sentences.sentence(event), sentences.changes(event), raw)
+    return Row(event, sentences.sentence(event), sentences.changes(event, known), raw)
 
 
 def audit_log(request: HttpRequest, portal: str) -> HttpResponse | StreamingHttpResponse:
@@ -78,12 +78,13 @@ def audit_log(request: HttpRequest, portal: str) -> HttpResponse | StreamingHttp
         return _csv(events)
     page = paginate(events, ordering=["-id"], cursor=request.GET.get("cursor"), limit=50)
     query = {k: v for k, v in values.items() if v}
+    known = sentences.names(page.items)  # the rows the page's changes name by id, one query per kind
     return render(
         request,
         "audit/log.html",
         {
             "page": page,
-            "rows": [_row(event) for event in page.items],
+            "rows": [_row(event, known) for event in page.items],
             "form": form,
             "filters": values,
             "channels": AuditEvent.Channel.choices,
@@ -128,7 +129,7 @@ def _csv(events: object) -> StreamingHttpResponse:
                 [
                     event.id,
                     event.at.isoformat(),
-                    event.actor_email,
+                    event.actor_email or event.actor_app_name,
                     event.actor_organization.name if event.actor_organization else "",
                     event.role,
                     event.on_behalf_of.name if event.on_behalf_of else "",

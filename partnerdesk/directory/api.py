@@ -202,6 +202,7 @@ class SignInOut(Out):
     reason: str
     channel: str
     ip_address: str
+    method: str = Field(description="password, or sso (the organization's identity provider)")
 
 
 # --- Helpers ---------------------------------------------------------------------------------
@@ -690,6 +691,7 @@ def list_sign_ins(
                 "reason": e.reason,
                 "channel": e.channel,
                 "ip_address": e.ip_address,
+                "method": e.method,
             }
             for e in page.items
         ],

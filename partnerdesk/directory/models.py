@@ -150,6 +150,10 @@ class SignInEvent(models.Model):
         BLOCKED = "blocked", _("Blocked")
         LOCKED = "locked", _("Locked")
 
+    class Method(models.TextChoices):
+        PASSWORD = "password", _("Password")
+        SSO = "sso", _("Single sign-on")
+
     at = models.DateTimeField(default=timezone.now)
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(
@@ -160,6 +164,9 @@ class SignInEvent(models.Model):
     reason = models.CharField(max_length=200, blank=True)
     channel = models.CharField(max_length=8, default="web")
     ip_address = models.CharField(max_length=45, blank=True)
+    # How the person proved who they are: their Partnerdesk password, or the organization's
+    # identity provider (single sign-on, ADR 0011).
+    method = models.CharField(max_length=8, choices=Method.choices, default=Method.PASSWORD)
 
     class Meta:
         indexes = [
@@ -183,6 +190,11 @@ SIGN_IN_REASONS = {
     "sign_in_blocked": _("Sign-in blocked by an admin"),
     "password_too_short": _("Password shorter than the policy: must change it"),
     "password_expired": _("Password expired: must change it"),
+    "sso_required": _("Password refused: the organization requires single sign-on"),
+    "sso_refused": _("Refused after the identity provider's answer"),
+    "sso_no_account": _("No account, and just-in-time creation is off"),
+    "sso_just_in_time": _("Signed in through single sign-on for the first time: account created"),
+    "sso_break_glass": _("Password allowed once for recovery (break-glass)"),
 }
 
 

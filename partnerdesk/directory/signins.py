@@ -25,11 +25,20 @@ def security_settings(organization: Organization) -> SecuritySettings:
     return found or SecuritySettings(organization=organization)
 
 
-def log(user: User, result: str, *, reason: str = "", channel: str = "web", ip_address: str = "") -> None:
+def log(
+    user: User,
+    result: str,
+    *,
+    reason: str = "",
+    channel: str = "web",
+    ip_address: str = "",
+    method: str = SignInEvent.Method.PASSWORD,
+) -> None:
     """Append one sign-in event to the user's organization's log (customers only: it is their page)."""
     if not user.organization.is_customer:
         return
     SignInEvent.objects.create(
+        method=method,
         organization_id=user.organization_id,
         user=user,
         email=user.email,

@@ -34,5 +34,6 @@ urlpatterns = [
     path("admin/domains/<uuid:domain_id>/verify/", views.domain_verify, name="domain_verify"),
     path("admin/domains/<uuid:domain_id>/remove/", views.domain_remove, name="domain_remove"),
     path("admin/settings/", views.organization_settings, name="organization_settings"),
+    path("admin/settings/mfa/", views.organization_mfa, name="organization_mfa"),
     path("admin/sign-ins/", views.sign_in_log, name="sign_in_log"),
 ]

@@ -31,6 +31,8 @@ from partnerdesk.confirm import Confirmation, confirmation, confirmed
 from partnerdesk.directory import domains, forms, groups, organization, queries, signins, users
 from partnerdesk.directory.models import DeletedUser, Domain, Group, GroupMembership, SignInEvent
 from partnerdesk.errors import DomainError
+from partnerdesk.mfa import policy as mfa_policy
+from partnerdesk.mfa.models import Requirement
 from partnerdesk.pagination import paginate
 
 P = Permission
@@ -648,9 +650,27 @@ def organization_settings(request: HttpRequest) -> HttpResponse:
             "security_form": security_form,
             "release_form": release_form,
             "etag": etags.etag_of(tenant, security),
+            "mfa_requirement": mfa_policy.requirement_of(tenant),
+            "mfa_choices": Requirement.choices,
+            "mfa_action": reverse("directory:organization_mfa"),
         },
         status=refused or (_status(form) if form is not None else 200),
     )
+
+
+@require_POST
+@requires(P.ORGANIZATION_MANAGE, portal="admin", fresh_mfa=True)
+def organization_mfa(request: HttpRequest) -> HttpResponse:
+    """The customer chooses who must sign in with a second factor (audited)."""
+    principal = principal_of(request)
+    organization.tenant_of(principal)
+    try:
+        mfa_policy.set_own_requirement(principal, request.POST.get("requirement", ""))
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The settings were saved."))
+    return redirect("directory:organization_settings")
 
 
 # --- Sign-in log -----------------------------------------------------------------------------
@@ -677,9 +697,9 @@ def sign_in_log(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     if request.GET.get("format") == "csv" and not form.errors:
         return _csv_response(
             "sign-ins.csv",
-            ["id", "at", "user", "result", "reason", "channel", "ip_address"],
+            ["id", "at", "user", "result", "reason", "channel", "ip_address", "method"],
             (
-                [e.id, e.at.isoformat(), e.email, e.result, e.reason, e.channel, e.ip_address]
+                [e.id, e.at.isoformat(), e.email, e.result, e.reason, e.channel, e.ip_address, e.method]
                 for e in events.order_by("-id").iterator(chunk_size=1000)
             ),
         )

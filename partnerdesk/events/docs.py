@@ -16,7 +16,7 @@ INTRO = """# Events
 
 Every change a client may follow is an event: named (`subscription.suspended`), versioned, with a
 JSON payload whose schema is published in the OpenAPI document (`/api/v1/openapi.json`, its
-`webhooks` section; one schema per event, `SubscriptionSuspendedEvent`). Events are written in the
+`webhooks` section; each event's body titled like `SubscriptionSuspendedEvent`). Events are written in the
 transaction of the change they report, so an event exists exactly when its change committed
 (ADR 0013).
 

@@ -31,10 +31,12 @@ def next_number(kind: str) -> int:
 
 
 def require_health_manage(principal: Principal) -> None:
+    """Refuse anyone without `health.manage` (the operator's communications people publish health)."""
     principal.require(Permission.HEALTH_MANAGE)
 
 
 def required_text(value: str, field: str) -> str:
+    """Return the stripped text, refusing it empty (`field_required`)."""
     value = (value or "").strip()
     if not value:
         raise DomainError(_("%(field)s is required.") % {"field": field}, code="field_required")
@@ -42,6 +44,7 @@ def required_text(value: str, field: str) -> str:
 
 
 def services_by_id(ids: Iterable[uuid.UUID | str], *, required: bool = True) -> list[Service]:
+    """The catalog services of `ids`, refusing an unknown one (and, when `required`, none at all)."""
     wanted = {str(i) for i in ids}
     try:
         found = list(Service.objects.filter(pk__in=wanted))

@@ -16,7 +16,7 @@ def message_center_label(principal: Principal) -> SafeString:
     """ "Message center" plus the unread badge ("99+" beyond 99): one bounded counting query."""
     from partnerdesk.health.queries import unread_count
 
-    counted = unread_count(principal)
+    counted = unread_count(principal, shown_only=True)
     if not counted.unread:
         return format_html("{}", _("Message center"))
     shown = f"{counted.unread}+" if counted.more else str(counted.unread)

@@ -23,6 +23,7 @@ from partnerdesk.catalog.models import Service
 from partnerdesk.errors import NotFound
 from partnerdesk.health.models import (
     CLOSED_STATUSES,
+    AdminPreference,
     HealthIssue,
     MessageAttachment,
     MessagePost,
@@ -242,12 +243,29 @@ def filter_messages(
     return queryset
 
 
-def about_services(queryset: QuerySet[Any], service_ids: list[Any]) -> QuerySet[Any]:
-    """Posts about one of `service_ids`, or about no service in particular; all when none chosen."""
-    if not service_ids:
-        return queryset
+def _services_shown(user_id: Any) -> QuerySet[Any]:
+    """The services the admin chose under "Services shown" in their preferences (none: all of them)."""
+    return AdminPreference.services.through.objects.filter(adminpreference__user_id=user_id)
+
+
+def shown_messages(queryset: QuerySet[Any], user_id: Any) -> QuerySet[Any]:
+    """The posts the admin's "Services shown" lets through: about a chosen service, or about no
+    service in particular; all when they chose none. Subqueries only: no query of its own, so a
+    bounded count stays one query."""
+    chosen = _services_shown(user_id)
     named = MessagePost.services.through.objects.filter(messagepost_id=OuterRef("pk"))
-    return queryset.filter(~Q(Exists(named)) | Q(Exists(named.filter(service_id__in=service_ids))))
+    return queryset.filter(
+        ~Exists(chosen) | ~Exists(named) | Exists(named.filter(service_id__in=chosen.values("service_id")))
+    )
+
+
+def shown_issues(queryset: QuerySet[HealthIssue], user_id: Any) -> QuerySet[HealthIssue]:
+    """The health issues affecting a service of the admin's "Services shown" (all when none chosen)."""
+    chosen = _services_shown(user_id)
+    affecting = HealthIssue.services.through.objects.filter(
+        healthissue_id=OuterRef("pk"), service_id__in=chosen.values("service_id")
+    )
+    return queryset.filter(~Exists(chosen) | Exists(affecting))
 
 
 class UnreadCount(NamedTuple):
@@ -257,8 +275,10 @@ class UnreadCount(NamedTuple):
     more: bool
 
 
-def unread_count(principal: Principal) -> UnreadCount:
-    """How many live, unarchived posts the caller has not read, up to 99 and whether there are more.
+def unread_count(principal: Principal, *, shown_only: bool = False) -> UnreadCount:
+    """How many live, unarchived posts the caller has not read, up to 99 and whether there are more;
+    `shown_only`: only those their "Services shown" lets through (the admin center's badge, which
+    opens the list that applies it).
 
     One query, any number of tenants: a COUNT over a subquery LIMIT-ed to 100 rows, so the cost
     stops growing with the number of posts once the badge would show "99+".
@@ -270,6 +290,8 @@ def unread_count(principal: Principal) -> UnreadCount:
         Q(is_read=True) | Q(is_archived=True), user_id=principal.user.pk, message_id=OuterRef("pk")
     )
     posts = policy.visible(principal, MessagePost).filter(~PerRowExists(read_or_archived))
+    if shown_only:
+        posts = shown_messages(posts, principal.user.pk)
     counted = bounded_count(posts)
     return UnreadCount(unread=counted.number, more=counted.more)
 
@@ -341,13 +363,15 @@ def issues_since(queryset: QuerySet[HealthIssue], days: int) -> QuerySet[HealthI
     )
 
 
-def active_issues(principal: Principal) -> QuerySet[HealthIssue]:
-    """Published issues not yet resolved that the principal sees (a tenant: those affecting its services)."""
+def active_issues(principal: Principal, *, shown_only: bool = False) -> QuerySet[HealthIssue]:
+    """Published issues not yet resolved that the principal sees (a tenant: those affecting its
+    services; `shown_only`: those affecting a service of the admin's "Services shown")."""
     from partnerdesk.access import policy
 
-    return (
+    issues = (
         policy.visible(principal, HealthIssue).filter(is_published=True).exclude(status__in=CLOSED_STATUSES)
     )
+    return shown_issues(issues, principal.user.pk) if shown_only else issues
 
 
 def draft_issues(principal: Principal) -> QuerySet[HealthIssue]:
@@ -387,11 +411,13 @@ def draft_messages(principal: Principal) -> QuerySet[MessagePost]:
 
 
 def unread_messages(principal: Principal, **filters: Any) -> QuerySet[Any]:
-    """The caller's unread inbox posts narrowed by Message center filters (`major_change`, `act_by_soon`)."""
+    """The caller's unread inbox posts narrowed by Message center filters (`major_change`,
+    `act_by_soon`) and their "Services shown"."""
     from partnerdesk.access import policy
 
     posts = with_view_state(policy.visible(principal, MessagePost), principal.user.pk)
-    return filter_messages(posts, unread=True, **filters)
+    # The admin's "Services shown" applies, as on the Message center list the count opens.
+    return shown_messages(filter_messages(posts, unread=True, **filters), principal.user.pk)
 
 
 def customers_affected_by_active_issues(principal: Principal) -> QuerySet[Any]:

@@ -401,7 +401,8 @@ def admin_health(request: HttpRequest) -> HttpResponse:
         chosen = set(preference.services.values_list("pk", flat=True))
         if chosen:
             rows = [s for s in rows if s.pk in chosen]
-    issues = list(queries.issues_since(_issues(request), 30))
+    # Issues of the services shown only, as the home page's card counts them.
+    issues = list(queries.issues_since(queries.shown_issues(_issues(request), principal.user.pk), 30))
     history = queries.daily_history(issues, [s.pk for s in rows], days=30)
     active = [i for i in issues if i.status not in CLOSED_STATUSES]
     service_rows = [
@@ -461,10 +462,9 @@ def admin_messages(request: HttpRequest) -> HttpResponse:
         **{flag: request.GET.get(flag) == "1" for flag in FILTER_FLAGS},
     }
     rows = queries.filter_messages(_messages(request).prefetch_related("services"), **params)
-    shown = preferences.preferences_for(principal.user)
-    if shown.pk is not None and not params["service"]:
+    if not params["service"]:
         # "Services shown" in the admin's preferences: posts about other services are left out.
-        rows = queries.about_services(rows, list(shown.services.values_list("pk", flat=True)))
+        rows = queries.shown_messages(rows, principal.user.pk)
     page = paginate(rows, ordering=["-last_modified_at", "id"], cursor=request.GET.get("cursor"), limit=50)
     query_string = urlencode(
         {
@@ -487,7 +487,7 @@ def admin_messages(request: HttpRequest) -> HttpResponse:
                 if t[0] != "data_privacy" or principal.has(P.MESSAGES_PRIVACY)
             ],
             "query_string": query_string,
-            "unread": queries.unread_count(principal),
+            "unread": queries.unread_count(principal, shown_only=True),
         },
     )
 

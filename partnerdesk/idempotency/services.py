@@ -16,13 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from base64 import urlsafe_b64encode
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.http.request import RawPostDataException
@@ -31,6 +28,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
+from partnerdesk.encryption import InvalidToken, seal, unseal
 from partnerdesk.errors import Conflict, DomainError
 from partnerdesk.idempotency.models import IdempotencyRecord
 
@@ -38,6 +36,8 @@ HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 ON_BEHALF_OF_HEADER = "X-On-Behalf-Of"
 MAX_KEY_LENGTH = 255
+# Kept answers are sealed (`partnerdesk.encryption`) under this purpose.
+_PURPOSE = "idempotency.body"
 KEY_LIFETIME = timedelta(hours=24)
 # The header as the OpenAPI document describes it on every POST (added in `partnerdesk.api`).
 HEADER_DESCRIPTION = (
@@ -142,7 +142,7 @@ def _first_use(
                 return response
             record.status_code = response.status_code
             record.content_type = response.get("Content-Type", "")
-            record.body = _cipher().encrypt(response.content)
+            record.body = seal(_PURPOSE, response.content)
             record.save(update_fields=["status_code", "content_type", "body"])
     except _NotKept as refused:
         return refused.response
@@ -153,7 +153,7 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> HttpResponse:
     if record.fingerprint != fingerprint:
         raise KeyReused(_("This Idempotency-Key was used for another request."))
     try:
-        body = _cipher().decrypt(bytes(record.body))
+        body = unseal(_PURPOSE, bytes(record.body))
     except InvalidToken:
         # Kept under a SECRET_KEY that is gone (neither current nor a fallback): nothing to replay.
         raise KeyReused(_("This Idempotency-Key was used for another request.")) from None
@@ -190,14 +190,3 @@ def _add_body(request: HttpRequest, digest: Any) -> None:
                 for chunk in upload.chunks():
                     digest.update(chunk)
                 upload.seek(0)
-
-
-def _cipher() -> MultiFernet:
-    """Fernet keys derived from SECRET_KEY and its fallbacks: a database dump shows no kept answer."""
-    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
-    return MultiFernet([Fernet(_fernet_key(secret)) for secret in secrets])
-
-
-def _fernet_key(secret: str) -> bytes:
-    mac = salted_hmac("partnerdesk.idempotency.body", "", secret=secret, algorithm="sha256")
-    return urlsafe_b64encode(mac.digest())

@@ -63,3 +63,31 @@ class ScheduledJob(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SentNotice(models.Model):
+    """That the notice `kind` about one object and one due time was queued: the unique key makes it once.
+
+    Lifecycle mails (a subscription renews in 30 days, a relationship expires in 7) claim their row in
+    the transaction that queues the mail, so a second run or a second worker sends nothing. The due
+    time is part of the key: when it moves (a reactivation, a new term) the notice fires again.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    # What the object is ("subscription", "relationship") and its id; no foreign key, so every app's
+    # objects share the one table without the platform importing them.
+    object_type = models.CharField(max_length=40)
+    object_id = models.UUIDField()
+    kind = models.CharField(max_length=40)
+    due_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["object_type", "object_id", "kind", "due_at"], name="one_notice_per_due_time"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.object_type} {self.object_id} {self.kind} {self.due_at:%Y-%m-%d}"

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from partnerdesk.notifications.models import OutboxMessage
+from partnerdesk.notifications.models import OutboxMessage, SentNotice
 
 log = logging.getLogger(__name__)
 
@@ -30,14 +31,17 @@ def queue_mail(
     language: str,
     kind: str,
     headers: dict[str, str] | None = None,
+    time_zone: str | None = None,
 ) -> OutboxMessage:
     """Render `notifications/mail/<template>_subject.txt` and `_body.txt` in `language` and queue them.
 
     Call inside the transaction of the change that causes the mail: the row commits with it, so a
     rolled-back change never mails, and a committed one is never lost. `headers` (Reply-To, the
-    threading headers) travel with the row.
+    threading headers) travel with the row. With `time_zone` (the recipient's), times in the mail
+    are shown in it, whoever's request queued the mail.
     """
-    with translation.override(language or settings.LANGUAGE_CODE):
+    zone = timezone.override(time_zone) if time_zone else contextlib.nullcontext()
+    with translation.override(language or settings.LANGUAGE_CODE), zone:
         context = {"site_url": settings.SITE_URL, **context}
         subject = " ".join(render_to_string(f"notifications/mail/{template}_subject.txt", context).split())
         body = render_to_string(f"notifications/mail/{template}_body.txt", context)
@@ -49,6 +53,35 @@ def queue_mail(
         message_id=f"<{uuid.uuid4()}@{mail_domain()}>",
         headers=headers or {},
     )
+
+
+def claim_notice(*, object_type: str, object_id: Any, kind: str, due_at: datetime) -> bool:
+    """Claim the one notice `kind` about an object for a due time; False when it was already claimed.
+
+    Call inside the transaction that queues the notice's mail: a concurrent claimer waits on the
+    unique index until this transaction ends, then finds the row and sends nothing; a rolled-back
+    transaction leaves the notice free for the next run.
+    """
+    try:
+        with transaction.atomic():
+            SentNotice.objects.create(object_type=object_type, object_id=object_id, kind=kind, due_at=due_at)
+    except IntegrityError:
+        return False
+    return True
+
+
+def threshold_windows(thresholds: tuple[int, ...]) -> list[tuple[int, timedelta, timedelta]]:
+    """For reminders N days before a due time (largest first): each N with the stretch before the due
+    time in which it is the nearest one, as (N, nearer, farther).
+
+    (30, 7) gives (30, 7 days, 30 days) and (7, 0, 7 days): a job that was down through the 30-day
+    mark and runs 5 days before sends the 7-day reminder only, not both.
+    """
+    nearer = [*thresholds[1:], 0]
+    return [
+        (days, timedelta(days=near), timedelta(days=days))
+        for days, near in zip(thresholds, nearer, strict=True)
+    ]
 
 
 def mail_domain() -> str:

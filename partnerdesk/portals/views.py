@@ -14,7 +14,6 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import formats, timezone
 from django.utils.html import conditional_escape, format_html
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
@@ -34,6 +33,7 @@ from partnerdesk.support import queries as support
 from partnerdesk.support import reports, sla
 from partnerdesk.tenancy import queries as tenancy
 from partnerdesk.tenancy.models import DelegatedRelationship
+from partnerdesk.texts import when
 
 P = Permission
 
@@ -81,11 +81,6 @@ def _url(name: str, query: dict[str, str] | None = None, fragment: str = "") -> 
     if query:
         url += "?" + urlencode(query)
     return url + (f"#{fragment}" if fragment else "")
-
-
-def _when(moment: Any) -> str:
-    """A moment in the viewer's time zone, as the lists show it."""
-    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
 def _support_chart(principal: Principal, reports_url_name: str) -> dict[str, Any]:
@@ -195,7 +190,7 @@ def operator_cards(principal: Principal) -> list[Card]:
                     n.number,
                 ),
                 _("No maintenance is scheduled"),
-                _("The next starts %(when)s") % {"when": _when(first.starts_at)} if first else "",
+                _("The next starts %(when)s") % {"when": when(first.starts_at)} if first else "",
             )
         )
         n = bounded_count(health.draft_issues(principal))
@@ -410,7 +405,7 @@ def admin_cards(principal: Principal) -> list[Card]:
     cards: list[Card] = []
     customer = principal.organization
     if principal.has(P.HEALTH_VIEW):
-        n = bounded_count(health.active_issues(principal))
+        n = bounded_count(health.active_issues(principal, shown_only=True))
         cards.append(
             _card(
                 "admin-incidents",
@@ -474,7 +469,7 @@ def admin_cards(principal: Principal) -> list[Card]:
             _card(
                 "admin-change-requests",
                 n,
-                _url("subscriptions:admin_subscriptions", fragment="change-requests"),
+                _url("subscriptions:admin_change_requests", {"show": "open"}),
                 ngettext(
                     "%(count)s change request awaits your partner",
                     "%(count)s change requests await your partner",

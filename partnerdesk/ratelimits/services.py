@@ -7,7 +7,8 @@ so a guesser slows down exponentially while the owner, signing in from an addres
 recently, is held back only by their own pair. The account is named by a keyed hash of the e-mail as
 typed, so an unknown e-mail is throttled exactly like a known one.
 
-Password reset requests and every authenticated API call are counted in fixed windows instead.
+Password reset requests, OAuth token requests and every authenticated API call are counted in fixed
+windows instead.
 """
 
 from __future__ import annotations
@@ -221,6 +222,47 @@ def _aware(value: object) -> datetime:
     return converted if timezone.is_aware(converted) else converted.replace(tzinfo=UTC)
 
 
+# Second factors -------------------------------------------------------------------------------------
+# Whoever reaches the second step knows the password already, so a count per account (any address)
+# may refuse: it slows that guesser down and cannot be triggered by someone without the password.
+
+
+def refuse_second_factor(account: str, address: str) -> None:
+    """Refuse a second-factor attempt while this account or this address is held back."""
+    wait = _blocked_for([f"mfa:account:{account}", f"mfa:address:{address}"])
+    if wait:
+        raise RateLimited(_second_factor_message(wait), retry_after=wait)
+
+
+def second_factor_failed(account: str, address: str) -> None:
+    """Count a wrong second-factor code for the account and for the address."""
+
+    def write() -> None:
+        delay = timedelta(seconds=settings.MFA_FIRST_DELAY_SECONDS)
+        _fail(f"mfa:account:{account}", Throttle(settings.MFA_FAILURES_PER_ACCOUNT, delay))
+        _fail(f"mfa:address:{address}", Throttle(settings.MFA_FAILURES_PER_ADDRESS, delay))
+
+    pending = _pending.get()
+    if pending is not None and connection.in_atomic_block:
+        pending.append(write)
+        return
+    write()
+
+
+def second_factor_succeeded(account: str) -> None:
+    """Forget the account's wrong codes (the address's stay: it may be guessing other accounts)."""
+    RateCounter.objects.filter(key=f"mfa:account:{account}").delete()
+
+
+def _second_factor_message(wait: int) -> str:
+    minutes = max(1, -(-wait // 60))
+    return ngettext(
+        "Too many wrong codes. Try again in %(minutes)s minute.",
+        "Too many wrong codes. Try again in %(minutes)s minutes.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
 # Fixed windows --------------------------------------------------------------------------------------
 
 
@@ -243,6 +285,30 @@ def count_api_request(credential: str) -> None:
         window=timedelta(minutes=1),
         message=_("Too many requests. Slow down and retry after the time in Retry-After."),
     )
+
+
+def count_token_request(client_id: str, address: str) -> None:
+    """Count one request at the OAuth token endpoint, per address and per client id, in windows of a minute.
+
+    The client id is counted as sent, before anything looks it up (a keyed hash, so the table never
+    holds one), so guessing secrets of one app or of many from one address is slowed alike.
+    """
+    message = _("Too many token requests. Retry after the time in Retry-After.")
+    minute = timedelta(minutes=1)
+    count_in_window(
+        f"oauth:address:{address}",
+        limit=settings.OAUTH_TOKEN_REQUESTS_PER_ADDRESS_PER_MINUTE,
+        window=minute,
+        message=message,
+    )
+    if client_id:
+        client = salted_hmac("partnerdesk.ratelimits.client", client_id, algorithm="sha256").hexdigest()
+        count_in_window(
+            f"oauth:client:{client}",
+            limit=settings.OAUTH_TOKEN_REQUESTS_PER_CLIENT_PER_MINUTE,
+            window=minute,
+            message=message,
+        )
 
 
 def count_password_reset(email: str, address: str) -> None:

@@ -22,10 +22,10 @@ from pydantic import Field
 
 from partnerdesk import etags
 from partnerdesk.access import policy
-from partnerdesk.access.permissions import OrgKind, Permission
+from partnerdesk.access.permissions import OrgKind, Permission, TokenScope
 from partnerdesk.access.principal import Principal
 from partnerdesk.accounts.models import User
-from partnerdesk.api import ErrorOut, OrgRef, Out, PageOut, principal_of, requires
+from partnerdesk.api import ErrorOut, OAuth2, OrgRef, Out, PageOut, principal_of, requires
 from partnerdesk.catalog.models import Offer, Sku
 from partnerdesk.errors import NotFound
 from partnerdesk.pagination import paginate
@@ -687,7 +687,17 @@ def remove_licences(request: HttpRequest, payload: LicencesIn) -> Status:
 
 
 class ServiceCredentialAuth(HttpBearer):
-    """`Authorization: Bearer pds_…`: a credential of one of the operator's services, not a person."""
+    """Deprecated: `Authorization: Bearer pds_…`, a credential of one of the operator's services.
+
+    The operator's services call the entitlement check as OAuth apps now (scope `entitlements`,
+    ADR 0012); these keep working, their answers marked `Deprecation` and `Sunset`, until removed.
+    """
+
+    openapi_description = (
+        "**Deprecated**: a service credential `pds_…` of the operator's services. Use an OAuth app of "
+        "the operator with the `entitlements` scope instead (the OAuth2 scheme). Answers to these "
+        "credentials carry `Deprecation` and `Sunset` headers (RFC 9745, RFC 8594)."
+    )
 
     def authenticate(self, request: HttpRequest, token: str) -> ServiceCredential | None:
         return entitlements.credential_for(token)
@@ -696,16 +706,20 @@ class ServiceCredentialAuth(HttpBearer):
 @router.get(
     "/entitlements/check",
     response={200: EntitlementOut, 401: ErrorOut, 403: ErrorOut},
-    auth=ServiceCredentialAuth(),
-    summary="May this user use this service now? (service credentials only)",
+    auth=[OAuth2(), ServiceCredentialAuth()],
+    summary="May this user use this service now? (the operator's apps, scope entitlements)",
+    description="For an OAuth app of the operator with the `entitlements` scope. The deprecated "
+    "service credentials `pds_…` are still accepted, with `Deprecation` and `Sunset` headers.",
 )
-@requires(Permission.ENTITLEMENTS_CHECK)
-def check_entitlement(request: HttpRequest, user: str, service: str) -> Any:
+@requires(Permission.ENTITLEMENTS_CHECK, area=TokenScope.ENTITLEMENTS)
+def check_entitlement(request: HttpRequest, user: str, service: str, response: HttpResponse) -> Any:
+    if isinstance(request.auth, ServiceCredential):  # type: ignore[attr-defined]
+        entitlements.mark_deprecated(response)
     lookup = Q(email__iexact=user)
     with contextlib.suppress(ValueError):
         lookup |= Q(pk=uuid.UUID(user))
     # unscoped: an entitlement check is the operator's service asking about any tenant's user
-    person = User.objects.filter(lookup, organization__kind=OrgKind.CUSTOMER).first()
+    person = User.objects.filter(lookup, organization__kind=OrgKind.CUSTOMER, is_app=False).first()
     if person is None:
         return {"allowed": False, "reason": "unknown_user", "user_id": None, "service": service}
     decision = entitlements.check_entitlement(person, service)
@@ -715,7 +729,8 @@ def check_entitlement(request: HttpRequest, user: str, service: str) -> Any:
 @router.post(
     "/service-credentials",
     response={201: CredentialOut, **ERRORS},
-    summary="Issue a credential for one of the operator's services (entitlement checks)",
+    summary="Issue a credential for one of the operator's services (deprecated: register an OAuth app)",
+    deprecated=True,
 )
 @requires(Permission.CATALOG_MANAGE)
 def create_service_credential(request: HttpRequest, payload: CredentialIn) -> Status:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from partnerdesk.access.permissions import Permission, Role
@@ -36,6 +36,7 @@ from partnerdesk.subscriptions.lifecycle import cancel, cancel_deadline, upgrade
 from partnerdesk.subscriptions.models import ChangeRequest, Subscription
 from partnerdesk.subscriptions.renewals import retention
 from partnerdesk.subscriptions.seats import change_quantity, removable_now
+from partnerdesk.texts import sentence, when
 
 SEAT_KINDS = (ChangeRequest.Kind.INCREASE, ChangeRequest.Kind.DECREASE)
 
@@ -48,10 +49,6 @@ def seats_after(change_request: ChangeRequest, subscription: Subscription) -> in
     if change_request.kind == ChangeRequest.Kind.DECREASE:
         return max(0, subscription.quantity - difference)
     return subscription.quantity + difference
-
-
-def _when(moment: datetime) -> str:
-    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
 @dataclass(frozen=True)
@@ -97,7 +94,7 @@ def preview(
         consequence = _(
             "%(added)s seats are added now and billed from today; they can be removed for a refund "
             "until %(deadline)s."
-        ) % {"added": after - before, "deadline": _when(now + timedelta(hours=hours))}
+        ) % {"added": after - before, "deadline": when(now + timedelta(hours=hours))}
     elif kind == ChangeRequest.Kind.DECREASE:
         after = seats or before
         removing = before - after
@@ -117,7 +114,7 @@ def preview(
             ) % {
                 "refundable": refundable,
                 "before": before,
-                "renewal": _when(subscription.term_end),
+                "renewal": when(subscription.term_end),
                 "after": after,
             }
         if after < in_use:
@@ -130,11 +127,11 @@ def preview(
         deadline = cancel_deadline(subscription)
         if now > deadline:
             consequence = _("Nothing is cancelled: the cancellation window closed on %(deadline)s.") % {
-                "deadline": _when(deadline)
+                "deadline": when(deadline)
             }
             problem = problem or _(
                 "The cancellation window closed on %(deadline)s; turn auto-renew off instead."
-            ) % {"deadline": _when(deadline)}
+            ) % {"deadline": when(deadline)}
         else:
             consequence = _(
                 "The subscription ends now and its %(before)s seats stop working; its data is deleted "
@@ -142,7 +139,7 @@ def preview(
             ) % {
                 "before": before,
                 "days": retention().days,
-                "deleted": _when(now + retention()),
+                "deleted": when(now + retention()),
             }
     else:
         targets = [t for t in upgrade_targets(subscription, now) if target_sku_id in (None, t.offer.sku_id)]
@@ -173,8 +170,8 @@ def preview(
         price_after=unit_price * after,
         currency=subscription.currency,
         billing_cycle=cycle,
-        consequence=consequence,
-        problem=problem,
+        consequence=sentence(consequence),
+        problem=sentence(problem),
     )
 
 

@@ -6,8 +6,10 @@ order (`_lock`), so a seat decrease and a licence assignment of the same pool ca
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
@@ -51,6 +53,11 @@ PARTNER_PEOPLE = {Role.PARTNER_GLOBAL_ADMIN, Role.ADMIN_AGENT, Role.SALES_AGENT}
 
 
 LICENCE_PEOPLE = {Role.GLOBAL_ADMIN, Role.LICENCE_ADMIN}
+
+
+def retention() -> timedelta:
+    """How long the data of a suspended, expired or cancelled subscription is kept before deletion."""
+    return timedelta(days=settings.SUBSCRIPTION_DATA_RETENTION_DAYS)
 
 
 def purchased_seats(customer_id: Any, sku_id: Any) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -18,10 +18,7 @@ from partnerdesk.catalog.services import policy_of
 from partnerdesk.subscriptions.common import assigned_seats
 from partnerdesk.subscriptions.models import ScheduledChange, Subscription
 from partnerdesk.subscriptions.renewals import retention
-
-
-def _when(moment: datetime) -> str:
-    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+from partnerdesk.texts import when
 
 
 def _pending(subscription: Subscription) -> list[str]:
@@ -61,7 +58,7 @@ def of_cancellation(subscription: Subscription, now: datetime | None = None) -> 
         )
         % {"customer": subscription.customer.name, "count": assigned, "sku": subscription.offer.sku.name},
         _("Its data is kept for %(days)s days, then deleted on %(date)s; this cannot be undone.")
-        % {"days": retention().days, "date": _when(now + retention())},
+        % {"days": retention().days, "date": when(now + retention())},
         *_pending(subscription),
     ]
 

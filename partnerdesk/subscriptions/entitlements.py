@@ -1,12 +1,20 @@
-"""The entitlement check for the operator's services, and the service credentials (`pds_…`) that ask it."""
+"""The entitlement check for the operator's services, and the service credentials (`pds_…`) that ask it.
+
+The operator's services ask it as OAuth apps with the `entitlements` scope (ADR 0012); the service
+credentials are deprecated, answered with `Deprecation` and `Sunset` headers until they are removed.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
 
+from django.conf import settings
 from django.db import transaction
+from django.http import HttpResponse
+from django.utils.http import http_date
 
 from partnerdesk.access.permissions import Permission, Role
 from partnerdesk.access.principal import Principal
@@ -65,7 +73,10 @@ def _hash(raw: str) -> str:
 
 
 def create_service_credential(principal: Principal, *, name: str) -> tuple[ServiceCredential, str]:
-    """Issue a credential for one of the operator's services; the secret is shown once."""
+    """Issue a credential for one of the operator's services; the secret is shown once.
+
+    Deprecated: the operator's services register an OAuth app with the `entitlements` scope instead.
+    """
     principal.require(Permission.CATALOG_MANAGE)
     raw = SERVICE_CREDENTIAL_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
@@ -80,6 +91,17 @@ def create_service_credential(principal: Principal, *, name: str) -> tuple[Servi
             after={"name": credential.name, "prefix": credential.prefix},
         )
     return credential, raw
+
+
+# The day service credentials were deprecated (this release), for the `Deprecation` header (RFC 9745).
+DEPRECATED_ON = datetime(2026, 12, 4, tzinfo=UTC)
+
+
+def mark_deprecated(response: HttpResponse) -> None:
+    """Say on an answer to a service credential that they are deprecated, and when they go."""
+    response["Deprecation"] = f"@{int(DEPRECATED_ON.timestamp())}"
+    sunset = datetime.combine(date.fromisoformat(settings.SERVICE_CREDENTIALS_SUNSET), time(), tzinfo=UTC)
+    response["Sunset"] = http_date(sunset.timestamp())
 
 
 def credential_for(raw: str) -> ServiceCredential | None:

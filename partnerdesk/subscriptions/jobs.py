@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from partnerdesk.notifications.jobs import periodic
-from partnerdesk.subscriptions import renewals
+from partnerdesk.subscriptions import reminders, renewals
 
 
 @periodic("subscriptions.renew", every=timedelta(minutes=5))
@@ -28,3 +28,9 @@ def expire() -> None:
 def delete_data() -> None:
     """Delete the data of subscriptions suspended or ended for longer than the retention period."""
     renewals.delete_data_due()
+
+
+@periodic("subscriptions.reminders", every=timedelta(hours=1))
+def remind() -> None:
+    """Mail the renewal and end-of-term reminders and the data deletion warnings that are due (ADR 0015)."""
+    reminders.send_due()

@@ -23,7 +23,7 @@ from partnerdesk.audit import services as audit
 from partnerdesk.catalog.models import AddOnRule, Offer, UpgradePath
 from partnerdesk.catalog.services import policy_of
 from partnerdesk.errors import Conflict, DomainError, NotFound
-from partnerdesk.subscriptions import emit
+from partnerdesk.subscriptions import emit, reminders
 from partnerdesk.subscriptions.common import (
     SNAPSHOT,
     _bump,
@@ -159,6 +159,7 @@ def _transition(
         entitlements.emit_changes(cause=action, partner_id=locked.partner_id)
         revalidate_scheduled(principal, locked, now=now)
         _note_over_assignment(pool, now)
+        reminders.status_changed(locked, action=action, at=now)
     return locked
 
 

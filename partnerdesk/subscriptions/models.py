@@ -65,6 +65,8 @@ class Subscription(etags.Versioned):
             models.Index(fields=["partner", "-created_at"], name="subscription_partner_created"),
             models.Index(fields=["customer", "-created_at", "id"], name="subscription_customer_created"),
             models.Index(fields=["status", "term_end"], name="subscription_status_term_end"),
+            # Data deletion and its warnings: suspended or expired subscriptions by when that began.
+            models.Index(fields=["status", "status_changed_at"], name="subscription_status_changed"),
         ]
 
     def __str__(self) -> str:
@@ -174,7 +176,8 @@ class ChangeRequest(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.subscription_id}"
+        # The audit log names a request by its subscription ("asked for a change to Head office").
+        return str(self.subscription)
 
     @property
     def is_open(self) -> bool:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -18,16 +17,12 @@ from partnerdesk import etags
 from partnerdesk.audit import services as audit
 from partnerdesk.catalog.models import AddOnRule
 from partnerdesk.catalog.services import policy_of
-from partnerdesk.subscriptions import emit
-from partnerdesk.subscriptions.common import SNAPSHOT, _bump, _lock
+from partnerdesk.subscriptions import emit, reminders
+from partnerdesk.subscriptions.common import SNAPSHOT, _bump, _lock, retention
 from partnerdesk.subscriptions.licences import _note_over_assignment
 from partnerdesk.subscriptions.lifecycle import add_term
 from partnerdesk.subscriptions.models import LicensePool, ScheduledChange, SeatLot, Subscription
 from partnerdesk.subscriptions.scheduled_changes import _invalidate, _scheduled_problem, revalidate_scheduled
-
-
-def retention() -> timedelta:
-    return timedelta(days=settings.SUBSCRIPTION_DATA_RETENTION_DAYS)
 
 
 def renew_due(now: datetime | None = None) -> int:
@@ -141,6 +136,7 @@ def expire_due(now: datetime | None = None) -> int:
             entitlements.emit_changes(cause="subscription.expired", partner_id=locked.partner_id)
             revalidate_scheduled(None, locked, now=now)
             _note_over_assignment(pool, now)
+            reminders.status_changed(locked, action="subscription.expired", at=now)
             expired += 1
     return expired
 

@@ -39,6 +39,7 @@ urlpatterns = [
         views.admin_request_change,
         name="admin_request_change",
     ),
+    path("admin/change-requests/", views.admin_change_requests, name="admin_change_requests"),
     path(
         "admin/change-requests/<uuid:request_id>/reply/",
         views.admin_change_request_reply,

@@ -306,15 +306,19 @@ def _change_requests(request: HttpRequest) -> Any:
     )
 
 
+def _change_request_page(request: HttpRequest, requests_: Any) -> tuple[str, Any]:
+    """`?show=open` (the default: not decided yet, as the home pages count them) or `all`, newest
+    first, a keyset page of 50."""
+    show = "all" if request.GET.get("show") == "all" else "open"
+    if show == "open":
+        requests_ = queries.open_change_requests(requests_)
+    page = paginate(requests_, ordering=["-created_at", "-id"], cursor=request.GET.get("cursor"), limit=50)
+    return show, page
+
+
 @requires(P.SUBSCRIPTIONS_VIEW, portal="partner")
 def partner_change_requests(request: HttpRequest) -> HttpResponse:
-    requests_ = _change_requests(request)
-    show = request.GET.get("show", "open")
-    if show == "open":
-        requests_ = requests_.filter(
-            status__in=(ChangeRequest.Status.OPEN, ChangeRequest.Status.INFORMATION_REQUESTED)
-        )
-    page = paginate(requests_, ordering=["-created_at", "-id"], cursor=request.GET.get("cursor"), limit=50)
+    show, page = _change_request_page(request, _change_requests(request))
     return render(
         request,
         "subscriptions/partner_change_requests.html",
@@ -394,7 +398,8 @@ def admin_subscriptions(request: HttpRequest) -> HttpResponse:
     )
     pools = {pool.sku.pk: pool for pool in licences.pools(customer.pk)}
     rows = [(s, pools.get(s.offer.sku_id)) for s in subscriptions]
-    change_requests = _change_requests(request).filter(customer=customer).order_by("-created_at", "-id")[:50]
+    # The latest few; the page of all of them (keyset-paginated, open or all) is linked.
+    change_requests = _change_requests(request).filter(customer=customer).order_by("-created_at", "-id")[:5]
     return render(
         request,
         "subscriptions/admin_subscriptions.html",
@@ -445,6 +450,19 @@ def admin_request_change(request: HttpRequest, subscription_id: str) -> HttpResp
     )
 
 
+@requires(P.SUBSCRIPTIONS_VIEW, portal="admin")
+def admin_change_requests(request: HttpRequest) -> HttpResponse:
+    """The customer's change requests: those its partner has not decided yet (`?show=open`, what the
+    home page's card counts) or all of them."""
+    customer = principal_of(request).organization
+    show, page = _change_request_page(request, _change_requests(request).filter(customer=customer))
+    return render(
+        request,
+        "subscriptions/admin_change_requests.html",
+        {"page": page, "show": show, "query_string": f"show={show}", "reply_form": forms.ReplyForm()},
+    )
+
+
 @require_POST
 @requires(P.SUBSCRIPTIONS_REQUEST_CHANGE, portal="admin")
 def admin_change_request_reply(request: HttpRequest, request_id: str) -> HttpResponse:
@@ -460,7 +478,7 @@ def admin_change_request_reply(request: HttpRequest, request_id: str) -> HttpRes
             messages.success(request, _("Your answer was sent."))
     else:
         messages.error(request, _("Write your answer."))
-    return redirect("subscriptions:admin_subscriptions")
+    return redirect("subscriptions:admin_change_requests")
 
 
 @requires(P.LICENSES_VIEW, portal="admin")

@@ -929,7 +929,11 @@ class QuarantinedMailOut(Out):
     sender: str
     subject: str
     received_at: datetime
-    reason: str
+    reason: str = Field(description="Why it waits, in the caller's language.")
+    reason_code: str = Field(
+        description="The reason as a stable code (`inbound.no_number`, `inbound.unknown_number`, …); "
+        "empty for mail quarantined before codes."
+    )
     status: str
 
 
@@ -950,7 +954,8 @@ def _mail_out(mail: InboundMail) -> dict[str, Any]:
         "sender": mail.sender,
         "subject": mail.subject,
         "received_at": mail.received_at,
-        "reason": mail.error,
+        "reason": mail.reason,
+        "reason_code": mail.text_code,
         "status": mail.status,
     }
 

@@ -21,6 +21,7 @@ UNSET: Any = object()
 
 
 def clean(text: str, field: str, *, limit: int | None = None) -> str:
+    """Return the stripped text, refusing it empty (`field_required`) or past `limit` (`field_too_long`)."""
     text = (text or "").strip()
     if not text:
         raise DomainError(_("%(field)s is required.") % {"field": field}, code="field_required")
@@ -33,12 +34,14 @@ def clean(text: str, field: str, *, limit: int | None = None) -> str:
 
 
 def valid_severity(value: str) -> str:
+    """Return the severity if it is one of critical, moderate, minimal (`invalid_severity` otherwise)."""
     if value not in Severity.values:
         raise DomainError(_("Severity must be critical, moderate or minimal."), code="invalid_severity")
     return value
 
 
 def users_with(organization_id: Any, permission: Permission) -> list[User]:
+    """The active people of an organization holding `permission` through one of their roles."""
     roles = [role for role, granted in ROLE_PERMISSIONS.items() if permission in granted]
     return list(
         User.objects.filter(
@@ -54,11 +57,13 @@ def users_with(organization_id: Any, permission: Permission) -> list[User]:
 
 
 def holds(user: User, permission: Permission) -> bool:
+    """Whether one of the user's roles grants `permission`."""
     roles = {Role(r) for r in user.role_assignments.values_list("role", flat=True)}
     return any(permission in ROLE_PERMISSIONS[r] for r in roles)
 
 
 def desk_assignee(organization_id: Any, user_id: Any, permission: Permission) -> User | None:
+    """The person a request is assigned to: of the desk's organization and able to work it (or None)."""
     if user_id in (None, ""):
         return None
     try:
@@ -73,10 +78,12 @@ def desk_assignee(organization_id: Any, user_id: Any, permission: Permission) ->
 
 
 def touch(instance: Any, now: Any) -> None:
+    """Stamp the change time (the caller saves)."""
     instance.updated_at = now
 
 
 def operator_id() -> Any:
+    """The operator's organization id: the owner of service-request SLA policies and of internal events."""
     from partnerdesk.tenancy.services import get_operator
 
     return get_operator().pk

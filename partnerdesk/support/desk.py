@@ -102,6 +102,7 @@ def save_view(principal: Principal, *, queue: str, name: str, query: str) -> Sav
 
 
 def get_visible_user(organization_id: Any, user_id: Any) -> User:
+    """A person of the principal's own organization (a contact to name), else NotFound."""
     try:
         return User.objects.get(pk=user_id, organization_id=organization_id)
     except (User.DoesNotExist, ValueError, Exception):

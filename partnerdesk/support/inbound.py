@@ -19,7 +19,9 @@ from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
+from partnerdesk import texts
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import principal_for
 from partnerdesk.accounts.models import User
@@ -36,7 +38,12 @@ MAX_RAW_BYTES = 25 * 1024 * 1024
 
 
 class Quarantine(Exception):
-    """The message cannot be appended; keep it for a person."""
+    """The message cannot be appended; keep it for a person, saying why as a text code (support/texts.py)."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
 
 
 def process(raw: bytes) -> InboundMail:
@@ -62,22 +69,31 @@ def process(raw: bytes) -> InboundMail:
         existing = InboundMail.objects.filter(message_id=message_id).first()
         if existing is not None:
             return existing
-        return _quarantine(raw, message_id, "integrity error")
-    except (Quarantine, DomainError) as problem:
-        reason = getattr(problem, "message", None) or str(problem)
-        return _quarantine(raw, message_id, reason)
+        return _quarantine(raw, message_id, Quarantine("inbound.duplicate"))
+    except Quarantine as problem:
+        return _quarantine(raw, message_id, problem)
+    except DomainError as refused:
+        return _quarantine(raw, message_id, Quarantine("inbound.refused", message=str(refused.message)))
     except Exception as failure:  # a malformed message must not block the rest
         log.exception("inbound mail %s could not be processed", message_id)
-        return _quarantine(raw, message_id, f"{type(failure).__name__}: {failure}")
+        return _quarantine(
+            raw,
+            message_id,
+            Quarantine("inbound.unreadable", error=f"{type(failure).__name__}: {failure}"[:1000]),
+        )
 
 
-def _quarantine(raw: bytes, message_id: str, reason: str) -> InboundMail:
+def _quarantine(raw: bytes, message_id: str, reason: Quarantine) -> InboundMail:
     sender, subject = _sender_and_subject(raw)
+    with translation.override("en"):
+        english = texts.render(reason.code, reason.params, reason.code)
     mail, _created = InboundMail.objects.get_or_create(
         message_id=message_id,
         defaults={
             "status": InboundMail.Status.QUARANTINED,
-            "error": reason[:2000],
+            "error": english[:2000],
+            "text_code": reason.code,
+            "text_params": reason.params,
             "raw": raw[:MAX_RAW_BYTES],
             "sender": sender,
             "subject": subject,
@@ -149,25 +165,25 @@ def _message_id(raw: bytes) -> str:
 
 def _append(raw: bytes, message_id: str) -> SupportRequest:
     if len(raw) > MAX_RAW_BYTES:
-        raise Quarantine("message too large")
+        raise Quarantine("inbound.too_large", megabytes=MAX_RAW_BYTES // (1024 * 1024))
     parsed: Any = message_from_bytes(raw, policy=default_policy)
     if not isinstance(parsed, EmailMessage):
-        raise Quarantine("not an e-mail message")
+        raise Quarantine("inbound.not_email")
     subject = str(parsed.get("Subject", ""))
     match = NUMBER.search(subject)
     if match is None:
-        raise Quarantine("no request number in the subject")
+        raise Quarantine("inbound.no_number")
     request = (
         SupportRequest.objects.select_related("customer", "partner").filter(number=match.group(1)).first()
     )
     if request is None:
-        raise Quarantine("unknown request number")
+        raise Quarantine("inbound.unknown_number", number=match.group(1))
     sender = parseaddr(str(parsed.get("From", "")))[1].strip().lower()
     user = _sender(request, sender)
     principal = principal_for(user, channel="email")
     body = _body(parsed)
     if not body:
-        raise Quarantine("empty message")
+        raise Quarantine("inbound.empty")
     if request.status in (SupportRequest.Status.RESOLVED, SupportRequest.Status.CLOSED):
         support_requests.update_support_request(principal, request, status="open", reason="reply by e-mail")
     timeline.add_message(
@@ -198,9 +214,9 @@ def _sender(request: SupportRequest, sender: str) -> User:
     """The customer-side user the reply comes from; anyone else is quarantined."""
     user = User.objects.filter(email__iexact=sender, organization_id=request.customer_id).first()
     if user is None or not user.is_active:
-        raise Quarantine("the sender is not a person of the customer")
+        raise Quarantine("inbound.not_a_person_of_the_customer", customer=request.customer.name)
     if not principal_for(user).has(Permission.SUPPORT_REQUESTS):
-        raise Quarantine("the sender may not use support")
+        raise Quarantine("inbound.may_not_use_support")
     return user
 
 

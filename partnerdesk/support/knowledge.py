@@ -58,6 +58,7 @@ def save_topic(
 
 
 def active_topics() -> Any:
+    """The topics a new service request may choose, by name."""
     return SupportTopic.objects.filter(active=True).order_by("name")
 
 
@@ -123,7 +124,7 @@ def record_deflection(
             action="support.deflected",
             target=deflection,
             organization=customer,
-            after={"article": str(article.pk) if article else None},
+            after={"article": article.title if article else None, "query": query.strip()[:300]},
         )
     return deflection
 

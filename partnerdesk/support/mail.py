@@ -105,4 +105,5 @@ def partner_recipients(service_request: ServiceRequest) -> list[tuple[str, str]]
 
 
 def support_context(request: SupportRequest, **extra: Any) -> dict[str, Any]:
+    """What every support-request mail template gets: the request, its number and title."""
     return {"request": request, "number": request.number, "title": request.title, **extra}

@@ -434,7 +434,8 @@ class Deflection(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
-        return f"{self.customer_id} {self.created_at}"
+        # The audit log names a deflection by the article that solved it ("… with the help article X").
+        return self.article.title if self.article is not None else self.query
 
 
 class CannedReply(models.Model):
@@ -550,7 +551,10 @@ class InboundMail(models.Model):
     )
     sender = models.CharField(max_length=320, blank=True)
     subject = models.CharField(max_length=300, blank=True)
+    # Why it was quarantined (`partnerdesk.texts`): a code and its parameters; `error` keeps English.
     error = models.TextField(blank=True)
+    text_code = models.CharField(max_length=64, blank=True)
+    text_params = models.JSONField(default=dict, blank=True)
     raw = models.BinaryField(blank=True)
     received_at = models.DateTimeField(default=timezone.now)
     handled_by = models.ForeignKey(
@@ -565,3 +569,8 @@ class InboundMail(models.Model):
 
     def __str__(self) -> str:
         return self.subject or self.message_id
+
+    @property
+    def reason(self) -> str:
+        """Why it waits, in the reader's language (the stored English for rows without a code)."""
+        return texts.render(self.text_code, self.text_params, self.error)

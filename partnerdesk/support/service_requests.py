@@ -44,7 +44,6 @@ from partnerdesk.support.models import (
     SupportTopic,
     Visibility,
 )
-from partnerdesk.support.tickets import next_number
 
 if TYPE_CHECKING:
     from partnerdesk.catalog.models import Service
@@ -84,7 +83,7 @@ def _new_service_request(
     if not data.topic.active:
         raise DomainError(_("This support topic is no longer offered."), code="invalid_topic")
     service_request = ServiceRequest(
-        number=next_number("service_request", "SR"),
+        number=tickets.next_number("service_request", "SR"),
         partner=principal.organization,
         customer=customer,
         support_request=support_request,

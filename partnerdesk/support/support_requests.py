@@ -36,7 +36,6 @@ from partnerdesk.support.mail import (
     support_context,
 )
 from partnerdesk.support.models import Message, SupportRequest, Visibility
-from partnerdesk.support.tickets import next_number
 
 if TYPE_CHECKING:
     from partnerdesk.catalog.models import Service
@@ -93,7 +92,7 @@ def create_support_request(
     now = timezone.now()
     with transaction.atomic():
         request = SupportRequest(
-            number=next_number("support_request", "SUP"),
+            number=tickets.next_number("support_request", "SUP"),
             customer=customer,
             partner_id=customer.partner_id,
             title=clean(data.title, _("Title"), limit=200),

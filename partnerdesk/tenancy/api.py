@@ -331,7 +331,7 @@ def patch_customer(
     response={201: RelationshipOut, **ERRORS},
     summary="Ask a customer for delegated admin roles",
 )
-@requires(Permission.RELATIONSHIPS_REQUEST)
+@requires(Permission.RELATIONSHIPS_REQUEST, fresh_mfa=True)
 def request_relationship(request: HttpRequest, customer_id: str, payload: RelationshipIn) -> Status:
     principal = principal_of(request)
     customer = policy.get_visible(principal, _customers(principal), pk=customer_id)
@@ -387,7 +387,7 @@ def _act(request: HttpRequest, relationship_id: str, action: str) -> dict[str, A
     response={200: RelationshipOut, **ERRORS},
     summary="Accept (customer global admin)",
 )
-@requires(Permission.RELATIONSHIPS_MANAGE)
+@requires(Permission.RELATIONSHIPS_MANAGE, fresh_mfa=True)
 def accept_relationship(request: HttpRequest, relationship_id: str) -> dict[str, Any]:
     return _act(request, relationship_id, "accept")
 
@@ -397,7 +397,7 @@ def accept_relationship(request: HttpRequest, relationship_id: str) -> dict[str,
     response={200: RelationshipOut, **ERRORS},
     summary="Decline (customer global admin)",
 )
-@requires(Permission.RELATIONSHIPS_MANAGE)
+@requires(Permission.RELATIONSHIPS_MANAGE, fresh_mfa=True)
 def decline_relationship(request: HttpRequest, relationship_id: str) -> dict[str, Any]:
     return _act(request, relationship_id, "decline")
 
@@ -407,6 +407,6 @@ def decline_relationship(request: HttpRequest, relationship_id: str) -> dict[str
     response={200: RelationshipOut, **ERRORS},
     summary="End delegated access (customer or partner)",
 )
-@requires(Permission.RELATIONSHIPS_VIEW)
+@requires(Permission.RELATIONSHIPS_VIEW, fresh_mfa=True)
 def end_relationship(request: HttpRequest, relationship_id: str) -> dict[str, Any]:
     return _act(request, relationship_id, "end")

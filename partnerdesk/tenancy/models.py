@@ -152,6 +152,8 @@ class DelegatedRelationship(models.Model):
         indexes = [
             models.Index(fields=["customer", "status", "expires_at"], name="rel_customer_status"),
             models.Index(fields=["partner", "-requested_at"], name="rel_partner_requested"),
+            # The expiry reminders: active relationships by expiry, across every tenant.
+            models.Index(fields=["status", "expires_at"], name="rel_status_expires"),
         ]
 
     def __str__(self) -> str:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("operator/partners/new/", views.partner_create, name="partner_create"),
     path("operator/partners/<uuid:partner_id>/", views.partner_detail, name="partner_detail"),
     path("operator/partners/<uuid:partner_id>/edit/", views.partner_edit, name="partner_edit"),
+    path("operator/partners/<uuid:partner_id>/mfa/", views.partner_mfa, name="partner_mfa"),
     path("operator/partners/<uuid:partner_id>/status/", views.partner_suspend, name="partner_suspend"),
     path("partner/customers/", views.customer_list, name="customer_list"),
     path("partner/customers/new/", views.customer_create, name="customer_create"),

@@ -20,6 +20,8 @@ from partnerdesk.access.principal import NoDelegatedAccess, delegated_principal,
 from partnerdesk.access.web import ACTING_FOR_SESSION_KEY, requires, signed_in
 from partnerdesk.confirm import Confirmation, confirmation, confirmed
 from partnerdesk.errors import DomainError
+from partnerdesk.mfa import policy as mfa_policy
+from partnerdesk.mfa.models import Requirement
 from partnerdesk.pagination import paginate
 from partnerdesk.tenancy import forms, queries, services
 from partnerdesk.tenancy.models import DelegatedRelationship, Organization
@@ -105,8 +107,28 @@ def partner_detail(request: HttpRequest, partner_id: str) -> HttpResponse:
             "customers": customers,
             "customer_count": partner.customers.count(),
             "suspend_form": forms.SuspendForm(),
+            "mfa_requirement": mfa_policy.requirement_of(partner),
+            "mfa_choices": Requirement.choices,
+            "mfa_action": reverse("tenancy:partner_mfa", args=[partner.pk]),
         },
     )
+
+
+@require_POST
+@requires(P.PARTNERS_MANAGE, portal="operator", fresh_mfa=True)
+def partner_mfa(request: HttpRequest, partner_id: str) -> HttpResponse:
+    """The operator relaxes or restores a partner's multi-factor requirement (audited)."""
+    principal = principal_of(request)
+    partner = policy.get_visible(principal, _partners(request), pk=partner_id)
+    try:
+        mfa_policy.set_partner_requirement(principal, partner, request.POST.get("requirement", ""))
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request, _("The multi-factor requirement of %(name)s was saved.") % {"name": partner}
+        )
+    return redirect("tenancy:partner_detail", partner.pk)
 
 
 @requires(P.PARTNERS_MANAGE, portal="operator")
@@ -271,7 +293,7 @@ def customer_edit(request: HttpRequest, customer_id: str) -> HttpResponse:
     )
 
 
-@requires(P.RELATIONSHIPS_REQUEST, portal="partner")
+@requires(P.RELATIONSHIPS_REQUEST, portal="partner", fresh_mfa=True)
 def relationship_request(request: HttpRequest, customer_id: str) -> HttpResponse:
     principal = principal_of(request)
     customer = policy.get_visible(principal, _customers(request), pk=customer_id)
@@ -334,7 +356,7 @@ def _ending(relationship: DelegatedRelationship, *, back: str, partner_side: boo
 
 
 @require_POST
-@requires(P.RELATIONSHIPS_REQUEST, portal="partner")
+@requires(P.RELATIONSHIPS_REQUEST, portal="partner", fresh_mfa=True)
 def partner_relationship_end(request: HttpRequest, relationship_id: str) -> HttpResponse:
     principal = principal_of(request)
     relationship = policy.get_visible(principal, DelegatedRelationship, pk=relationship_id)
@@ -401,7 +423,7 @@ def _relationship_list(request: HttpRequest, relationships: Any, *, side: str) -
 
 
 @require_POST
-@requires(P.RELATIONSHIPS_MANAGE, portal="admin")
+@requires(P.RELATIONSHIPS_MANAGE, portal="admin", fresh_mfa=True)
 def admin_relationship_decide(request: HttpRequest, relationship_id: str, decision: str) -> HttpResponse:
     principal = principal_of(request)
     relationship = policy.get_visible(principal, DelegatedRelationship, pk=relationship_id)

@@ -15,7 +15,10 @@ from typing import Any
 import pytest
 from django.db import connection
 
+from partnerdesk import encryption
 from partnerdesk.catalog.models import Service
+from partnerdesk.sso.models import SsoConnection
+from partnerdesk.sso.services import SECRET_PURPOSE
 from partnerdesk.subscriptions.tests.conftest import build_catalog, subscribe
 from partnerdesk.support.models import SupportRequest, SupportTopic
 from partnerdesk.testing import World, database_state
@@ -54,6 +57,11 @@ def _token(api: Any, world: World) -> Case:
 def _organization_token(api: Any, world: World) -> Case:
     made = api("a1.user").post("/tokens", {"name": "ci"})
     return Case("a1.global_admin", f"/organization/tokens/{made.json_body['id']}", None, made["ETag"])
+
+
+def _oauth_app(api: Any, world: World) -> Case:
+    made = api("a.partner_global_admin").post("/oauth-apps", {"name": "ci", "scopes": ["read"]})
+    return Case("a.partner_global_admin", f"/oauth-apps/{made.json_body['id']}", None, made["ETag"])
 
 
 def _user(method: str) -> Setup:
@@ -179,9 +187,29 @@ def _service_request(api: Any, world: World) -> Case:
     return Case(user, path, {"severity": "moderate"}, _etag_of(api, user, path))
 
 
+def _sso_connection(body: dict[str, Any] | None) -> Setup:
+    """Contoso's identity provider, saved as it was checked (changing flags asks the provider nothing)."""
+
+    def setup(api: Any, world: World) -> Case:
+        SsoConnection.objects.create(
+            organization=world.customer_a1,
+            issuer="https://idp.contoso.test",
+            client_id="partnerdesk",
+            client_secret_sealed=encryption.seal(SECRET_PURPOSE, b"secret"),
+        )
+        return _read("a1.global_admin", "/sso-connection", body)(api, world)
+
+    return setup
+
+
 CASES: dict[str, Setup] = {
+    "PUT /api/v1/sso-connection": _sso_connection(
+        {"issuer": "https://idp.contoso.test", "client_id": "partnerdesk", "just_in_time": True}
+    ),
+    "DELETE /api/v1/sso-connection": _sso_connection(None),
     "DELETE /api/v1/tokens/{token_id}": _token,
     "DELETE /api/v1/organization/tokens/{token_id}": _organization_token,
+    "DELETE /api/v1/oauth-apps/{app_id}": _oauth_app,
     "PATCH /api/v1/catalog/offers/{offer_id}/policy": _offer_policy,
     "PATCH /api/v1/users/{user_id}": _user("patch"),
     "DELETE /api/v1/users/{user_id}": _user("delete"),

@@ -68,3 +68,27 @@ def test_a_support_request_message_is_documented_with_its_own_fields(db):
     fields = document["components"]["schemas"][reference.rsplit("/", 1)[1]]["properties"]
 
     assert "body" in fields and "audience" not in fields and "category" not in fields
+
+
+def test_the_document_shows_the_oauth2_scheme_and_marks_operations_with_their_scopes(db):
+    document = Client().get("/api/v1/openapi.json").json()
+    validate(document)
+    scheme = document["components"]["securitySchemes"]["OAuth2"]
+    assert scheme["type"] == "oauth2"
+    flow = scheme["flows"]["clientCredentials"]
+    assert flow["tokenUrl"] == "/api/v1/oauth/token"
+    assert {"read", "support", "subscriptions", "directory", "health", "entitlements"} <= set(flow["scopes"])
+
+    paths = document["paths"]
+    check = paths["/api/v1/entitlements/check"]["get"]
+    assert {"OAuth2": ["entitlements"]} in check["security"]
+    assert not any("TokenAuth" in requirement for requirement in check["security"])
+    reading = paths["/api/v1/support-requests"]["get"]["security"]
+    assert {"OAuth2": ["support"]} in reading and {"OAuth2": ["read"]} in reading
+    writing = paths["/api/v1/support-requests"]["post"]["security"]
+    assert {"OAuth2": ["support"]} in writing and {"OAuth2": ["read"]} not in writing
+    # No app manages apps: those operations do not offer the scheme at all.
+    assert not any("OAuth2" in r for r in paths["/api/v1/oauth-apps"]["post"]["security"])
+    # The deprecated service credentials.
+    assert paths["/api/v1/service-credentials"]["post"]["deprecated"] is True
+    assert "Deprecated" in document["components"]["securitySchemes"]["ServiceCredentialAuth"]["description"]

@@ -50,7 +50,9 @@ class EndpointOut(Out):
     description: str
     events: list[str]
     enabled: bool
-    disabled_reason: str
+    disabled_reason: str = Field(
+        description="Empty while enabled; `admin` (turned off) or `failing` (failed for three days)."
+    )
     disabled_at: datetime | None
     previous_secret_expires_at: datetime | None
     created_at: datetime

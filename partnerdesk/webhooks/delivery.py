@@ -16,7 +16,7 @@ import http.client
 import json
 import logging
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -64,7 +64,7 @@ def envelope(event: Event) -> bytes:
 
 def signed_headers(delivery: WebhookDelivery, body: bytes, secrets: list[str]) -> dict[str, str]:
     """`webhook-id`, `webhook-timestamp` (the real time of sending) and one signature per secret."""
-    sent_at = datetime.now(tz=timezone.get_fixed_timezone(0))
+    sent_at = datetime.now(tz=UTC)
     signatures = " ".join(Webhook(secret).sign(delivery.message_id, sent_at, body) for secret in secrets)
     return {
         "webhook-id": delivery.message_id,
@@ -125,6 +125,8 @@ def attempt(delivery: WebhookDelivery, worker: str, now: datetime) -> bool:
     succeeded = not error
     attempts = delivery.attempts + 1
     with transaction.atomic():
+        if not WebhookDelivery.objects.filter(pk=delivery.pk, claimed_by=worker).exists():
+            return False  # deleted with its endpoint meanwhile, or taken over after a stale claim
         DeliveryAttempt.objects.create(
             delivery=delivery,
             attempted_at=now,
@@ -185,7 +187,7 @@ def disable(endpoint: WebhookEndpoint, error: str, now: datetime) -> bool:
     won = WebhookEndpoint.objects.filter(pk=endpoint.pk, enabled=True).update(
         enabled=False,
         disabled_at=now,
-        disabled_reason=f"Every delivery failed for {hours} hours: {error}"[:300],
+        disabled_reason=WebhookEndpoint.DISABLED_FAILING,
         version=next_version(),
     )
     if not won:

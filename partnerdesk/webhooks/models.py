@@ -43,6 +43,9 @@ class WebhookEndpoint(Versioned):
     secret = models.TextField()
     previous_secret = models.TextField(blank=True)
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    # Why it is disabled, as a code the pages put in words: an admin turned it off, or it kept failing.
+    DISABLED_BY_ADMIN = "admin"
+    DISABLED_FAILING = "failing"
     enabled = models.BooleanField(default=True)
     disabled_reason = models.CharField(max_length=300, blank=True)
     disabled_at = models.DateTimeField(null=True, blank=True)

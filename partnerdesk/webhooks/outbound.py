@@ -157,6 +157,8 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> Answer:
             body=body,
             headers={"User-Agent": USER_AGENT, "Content-Type": "application/json", **headers},
         )
+        if connection.sock is not None:
+            connection.sock.settimeout(max(0.1, deadline - time.monotonic()))
         response = connection.getresponse()
         remaining = MAX_RESPONSE_BYTES
         while remaining > 0:

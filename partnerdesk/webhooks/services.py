@@ -140,7 +140,7 @@ def update_endpoint(
         if enabled is not None and enabled != endpoint.enabled:
             endpoint.enabled = enabled
             endpoint.disabled_at = None if enabled else timezone.now()
-            endpoint.disabled_reason = "" if enabled else _("Disabled by an admin.")
+            endpoint.disabled_reason = "" if enabled else WebhookEndpoint.DISABLED_BY_ADMIN
             endpoint.failing_since = None
         endpoint.save()
         record(

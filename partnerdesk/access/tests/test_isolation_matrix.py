@@ -75,6 +75,9 @@ from partnerdesk.directory.models import Domain, Group
 from partnerdesk.errors import DomainError
 from partnerdesk.events.models import Event
 from partnerdesk.health.models import HealthIssue, MessageAttachment, MessagePost, PlannedMaintenance
+from partnerdesk.integrations import services as integrations
+from partnerdesk.integrations.models import OAuthApp
+from partnerdesk.mfa.models import Factor
 from partnerdesk.subscriptions.models import ChangeRequest, Subscription
 from partnerdesk.support.models import (
     Attachment,
@@ -126,6 +129,7 @@ class Tree:
     user: User
     token: ApiToken
     user_session: UserSession
+    factor: Factor
     group: Group
     domain: Domain
     service: Service
@@ -144,6 +148,7 @@ class Tree:
     message_attachment: MessageAttachment
     flag: PartnerFlag
     mail: InboundMail
+    app: OAuthApp
     webhook_endpoint: WebhookEndpoint
     webhook_delivery: WebhookDelivery
 
@@ -240,6 +245,7 @@ def build_tree(world: World, side: str, topic: SupportTopic) -> Tree:
             user=user, name=marker, prefix=raw_token[:10], token_hash=hash_token(raw_token)
         ),
         user_session=UserSession.objects.create(user=user, session_key=f"{marker}-{uuid.uuid4().hex}"[:40]),
+        factor=Factor.objects.create(user=user, kind=Factor.Kind.TOTP, name=f"{marker} phone"),
         group=Group.objects.create(organization=customer, name=f"{marker} group"),
         domain=Domain.objects.create(organization=customer, name=f"{marker}.test"),
         service=service,
@@ -272,6 +278,9 @@ def build_tree(world: World, side: str, topic: SupportTopic) -> Tree:
         flag=PartnerFlag.objects.create(
             partner=partner, service_request=service_request, reason=f"{marker} flag", remediation="Train."
         ),
+        app=integrations.register_app(
+            principal_for(world.user(f"{side}.partner_global_admin")), name=f"{marker} app", scopes=["read"]
+        ).app,
         webhook_endpoint=webhook_endpoint,
         webhook_delivery=WebhookDelivery.objects.create(
             endpoint=webhook_endpoint, event=event, status=WebhookDelivery.Status.SUCCEEDED
@@ -350,6 +359,7 @@ PARAMETERS: dict[str, Callable[[Tree, str, str], Target]] = {
     "user_id": lambda tree, route, method: Target(str(tree.user.pk)),
     "token_id": lambda tree, route, method: Target(str(tree.token.pk)),
     "session_id": lambda tree, route, method: Target(str(tree.user_session.pk)),
+    "factor_id": lambda tree, route, method: Target(str(tree.factor.pk)),
     "group_id": lambda tree, route, method: Target(str(tree.group.pk)),
     "domain_id": lambda tree, route, method: Target(str(tree.domain.pk)),
     "name": lambda tree, route, method: Target(tree.domain.name, missing="no-such-domain.test"),
@@ -373,6 +383,8 @@ PARAMETERS: dict[str, Callable[[Tree, str, str], Target]] = {
     # The operator flags partners, so it reaches every partner's flags (an explicit role).
     "flag_id": lambda tree, route, method: Target(str(tree.flag.pk), OPERATOR),
     "mail_id": lambda tree, route, method: Target(str(tree.mail.public_id)),
+    # An organization's apps are its own: not even the operator reaches another's.
+    "app_id": lambda tree, route, method: Target(str(tree.app.pk)),
     # An organization's webhook endpoints are its own on every side, the operator's console included.
     "endpoint_id": lambda tree, route, method: Target(str(tree.webhook_endpoint.pk)),
     "delivery_id": lambda tree, route, method: Target(str(tree.webhook_delivery.pk)),

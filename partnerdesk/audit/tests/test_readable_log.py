@@ -3,16 +3,24 @@ record stays in the details, CSV and API; a date that is no date is a form error
 
 from __future__ import annotations
 
+import ast
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from partnerdesk.access.principal import delegated_principal, principal_for
 from partnerdesk.audit import sentences
 from partnerdesk.audit import services as audit
 from partnerdesk.audit.models import AuditEvent
+from partnerdesk.subscriptions import change_requests, lifecycle
+from partnerdesk.subscriptions.tests.conftest import agent, build_catalog, subscribe
+from partnerdesk.support import knowledge
+from partnerdesk.support.models import HelpArticle
 from partnerdesk.testing import World, database_state
 
 pytestmark = pytest.mark.django_db
@@ -106,3 +114,124 @@ def test_the_sentence_is_in_the_viewers_language(
     admin.save(update_fields=["language"])
     page = web("a1.global_admin").get("/admin/audit/").content.decode()
     assert expected in page
+
+
+def test_codes_read_as_their_labels(world: World) -> None:
+    subscription = lifecycle.suspend(
+        agent(world), subscribe(world, build_catalog().basic_monthly, 5), reason="non_payment"
+    )
+    event = AuditEvent.objects.get(action="subscription.suspended")
+
+    with translation.override("en"):
+        sentence = sentences.sentence(event)
+        changes = [(c.label, c.before, c.after) for c in sentences.changes(event)]
+    assert event.object_label == str(subscription)
+    assert sentence.endswith(f"suspended {subscription}: Non-payment")
+    assert ("Status", "Active", "Suspended") in changes
+    assert ("Suspension reason", "—", "Non-payment") in changes
+
+
+def test_a_change_request_and_a_deflection_are_named_not_numbered(world: World) -> None:
+    subscription = subscribe(world, build_catalog().basic_monthly, 5)
+    admin = principal_for(world.user("a1.global_admin"))
+    change_requests.request_change(admin, subscription, kind="increase", seats=8)
+    article = HelpArticle.objects.create(
+        author_organization=world.operator, title="Reset your password", body="Use the link."
+    )
+    knowledge.record_deflection(admin, article=article, service=None, query="password")
+
+    with translation.override("en"):
+        asked = sentences.sentence(AuditEvent.objects.get(action="change_request.created"))
+        solved = AuditEvent.objects.get(action="support.deflected")
+        solved_sentence = sentences.sentence(solved)
+        solved_changes = [(c.label, c.after) for c in sentences.changes(solved)]
+    assert asked.endswith(f"asked for a change to {subscription}")
+    assert solved_sentence.endswith("solved a problem with the help article Reset your password")
+    assert ("Help article", "Reset your password") in solved_changes
+
+
+def test_ids_of_other_rows_read_as_their_names_and_bare_ids_are_left_to_the_details(world: World) -> None:
+    agent = world.user("a.admin_agent")
+    with transaction.atomic():
+        event = audit.record(
+            principal_for(agent),
+            action="support_request.replied",
+            target=world.customer_a1,
+            organization=world.customer_a1,
+            after={
+                "assignee": str(agent.pk),
+                "customer": str(world.customer_a1.pk),
+                "message": "3ea7f9ab-32b8-4ccd-af93-7f3d01ee1ae8",
+                "visibility": "internal",
+            },
+        )
+    known = sentences.names([event])
+    with translation.override("en"):
+        changes = [(c.label, c.after) for c in sentences.changes(event, known)]
+        sentence = sentences.sentence(event)
+
+    assert changes == [
+        ("Assigned to", agent.display_name or agent.email),
+        ("Customer", "Contoso"),
+        ("Visibility", "Internal note"),
+    ]
+    assert "did support_request.replied" not in sentence and "replied on the support request" in sentence
+
+
+def test_the_names_cost_one_query_per_kind_of_row(world: World, django_assert_num_queries: Any) -> None:
+    with transaction.atomic():
+        events = [
+            audit.record(
+                None,
+                action="support_request.updated",
+                target=world.customer_a1,
+                organization=world.customer_a1,
+                after={"assignee": str(world.user(key).pk), "customer": str(world.customer_a1.pk)},
+            )
+            for key in ("a.admin_agent", "a.helpdesk_agent", "a.partner_global_admin")
+        ]
+    with django_assert_num_queries(2):  # users, organizations
+        sentences.names(events)
+
+
+def _recorded_actions() -> set[str]:
+    """Every action name the product's code records as a literal (`action="x.y"`)."""
+    root = Path(__file__).resolve().parents[2]
+    found = set()
+    for path in root.rglob("*.py"):
+        if "tests" in path.parts or "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.keyword) and node.arg == "action":
+                value = node.value
+                for constant in ast.walk(value):
+                    if (
+                        isinstance(constant, ast.Constant)
+                        and isinstance(constant.value, str)
+                        and re.fullmatch(r"[a-z_]+\.[a-z_]+", constant.value)
+                    ):
+                        found.add(constant.value)
+    return found
+
+
+# Actions recorded from an f-string: each family with the values it takes.
+FAMILIES = {
+    "support_request.{status}": ["open", "waiting_on_customer", "resolved", "closed"],
+    "service_request.{status}": ["open", "attention_needed", "closed"],
+    "service_request.{note kind}": ["to_partner", "from_partner", "operator_internal", "shared", "system"],
+    "{request}.sla_{kind}": ["support_request.sla_breach", "support_request.sla_near"],
+    "service_request.sla_{kind}": ["service_request.sla_breach", "service_request.sla_near"],
+    "maintenance.{event}": ["started", "completed"],
+    "change_request.{status}": ["approved", "rejected", "information_requested"],
+    "{organization kind}.updated": ["customer.updated", "partner.updated"],
+}
+
+
+def test_every_action_the_product_records_has_a_sentence() -> None:
+    expanded = set()
+    for family, values in FAMILIES.items():
+        prefix = family.split(".")[0]
+        for value in values:
+            expanded.add(value if "." in value else f"{prefix}.{value}")
+    missing = sorted(a for a in _recorded_actions() | expanded if a not in sentences.ACTIONS)
+    assert missing == []

@@ -68,7 +68,10 @@ def _count(client, path: str) -> tuple[int, int]:
     return len(queries), response.content.count(b"<tr>")
 
 
-def test_the_users_list_costs_the_same_queries_at_100000_users(web, world):
+def test_the_users_list_costs_the_same_queries_at_100000_users(web, world, monkeypatch):
+    # Growing the tenant takes longer than the second-factor policy's once-a-minute re-check of the
+    # session: keep that amortized check out of the per-page counts.
+    monkeypatch.setattr("partnerdesk.mfa.middleware.CHECK_SECONDS", 3600)
     client = web("a1.global_admin")
     client.get("/admin/users/")  # warm the session
     grow_tenant(world, 1_000)  # every filter matches some rows already

@@ -156,7 +156,7 @@ def test_the_sign_in_log_filters_and_exports(api, web, world):
     assert b"Wrong password" in page.content
     exported = web("a1.global_admin").get("/admin/sign-ins/?format=csv")
     lines = b"".join(exported.streaming_content).decode().strip().splitlines()
-    assert lines[0] == "id,at,user,result,reason,channel,ip_address"
+    assert lines[0] == "id,at,user,result,reason,channel,ip_address,method"
     assert len(lines) == 3
     assert api("a1.licence_admin").get("/sign-ins").status_code == 403
     assert web("a1.licence_admin").get("/admin/sign-ins/").status_code == 403

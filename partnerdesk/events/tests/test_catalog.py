@@ -26,10 +26,11 @@ def test_every_event_has_its_payload_schema_in_the_openapi_webhooks() -> None:
     assert set(document["webhooks"]) == set(catalog.CATALOG)
     schemas = document["components"]["schemas"]
     for name, event_type in catalog.CATALOG.items():
-        body = document["webhooks"][name]["post"]["requestBody"]["content"]["application/json"]["schema"]
-        envelope = schemas[body["$ref"].rsplit("/", 1)[1]]
+        envelope = document["webhooks"][name]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        assert envelope["title"] == event_type.schema_name
         assert envelope["properties"]["type"]["const"] == name
-        assert envelope["properties"]["data"]["$ref"].endswith(event_type.payload.__name__)
+        payload = envelope["properties"]["data"]["$ref"].rsplit("/", 1)[1]
+        assert payload == event_type.payload.__name__ and payload in schemas
 
 
 def test_wildcards_name_families_and_unknown_names_are_not_patterns() -> None:

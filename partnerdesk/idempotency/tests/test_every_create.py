@@ -387,6 +387,15 @@ CASES: dict[str, Case] = {
         "a1.global_admin",
         lambda w: Request("/domains", {"name": "contoso.com"}, other_json={"name": "contoso.net"}),
     ),
+    # --- webhooks
+    "POST /api/v1/webhook-endpoints": Case(
+        "a.partner_global_admin",
+        lambda w: Request(
+            "/webhook-endpoints",
+            {"url": "http://127.0.0.1:9/hooks", "events": ["subscription.*"], "description": "ERP"},
+            other_json={"url": "http://127.0.0.1:9/other", "events": ["*"], "description": "ERP"},
+        ),
+    ),
 }
 
 # Second objects some cases build on (not operations of the document: a second SKU and offer).

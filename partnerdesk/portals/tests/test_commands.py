@@ -8,7 +8,17 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from partnerdesk.accounts.models import User
+from partnerdesk.mfa.demo import DEMO_TOTP_SECRET
 from partnerdesk.tenancy.models import DelegatedRelationship, Organization
+
+
+def demo_sign_in(client, email: str) -> None:
+    """Sign in as a demo operator or partner user: the password, then the demo's shared code."""
+    import pyotp
+
+    client.post("/account/signin/", {"email": email, "password": "Partnerdesk-demo-1"})
+    response = client.post("/account/signin/verify/", {"code": pyotp.TOTP(DEMO_TOTP_SECRET).now()})
+    assert response.status_code == 302, response.content
 
 
 def test_seed_demo_loads_once_and_prints_the_sign_ins(db, capsys):
@@ -26,11 +36,12 @@ def test_seed_demo_loads_once_and_prints_the_sign_ins(db, capsys):
     assert "Demo data is already loaded." in output
     assert "admin@operator.test" in output and "admin@contoso.test" in output
     assert User.objects.get(email="admin@contoso.test").check_password("Partnerdesk-demo-1")
+    assert "partnerdesk demo_totp" in output and DEMO_TOTP_SECRET in output and "DEMO ONLY" in output
 
 
 def test_the_demo_agent_can_act_for_contoso(db, client):
     call_command("seed_demo")
-    client.post("/account/signin/", {"email": "agent@fabrikam.test", "password": "Partnerdesk-demo-1"})
+    demo_sign_in(client, "agent@fabrikam.test")
     contoso = Organization.objects.get(name="Contoso")
 
     client.post("/switch-organization/", {"organization": str(contoso.pk)})
@@ -66,9 +77,9 @@ def test_the_worker_runs_one_pass(db, capsys):
 
 def test_dashboards_chart_the_requests_per_week(db, client):
     call_command("seed_demo")
-    client.post("/account/signin/", {"email": "admin@fabrikam.test", "password": "Partnerdesk-demo-1"})
+    demo_sign_in(client, "admin@fabrikam.test")
     partner = client.get("/partner/").content.decode()
-    client.post("/account/signin/", {"email": "admin@operator.test", "password": "Partnerdesk-demo-1"})
+    demo_sign_in(client, "admin@operator.test")
     operator = client.get("/operator/").content.decode()
 
     assert 'data-testid="chart"' in partner and "/partner/support-reports/" in partner
@@ -79,6 +90,6 @@ def test_dashboards_chart_the_requests_per_week(db, client):
 
 def test_a_sales_agents_dashboard_has_no_support_chart(db, client):
     call_command("seed_demo")
-    client.post("/account/signin/", {"email": "sales@fabrikam.test", "password": "Partnerdesk-demo-1"})
+    demo_sign_in(client, "sales@fabrikam.test")
 
     assert 'data-testid="chart"' not in client.get("/partner/").content.decode()

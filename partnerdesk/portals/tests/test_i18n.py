@@ -15,6 +15,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from partnerdesk.health.testing import build_catalog
+from partnerdesk.health.tests.test_list_filters import issue
 from partnerdesk.testing import World
 
 LOCALES = {"zh-hans": "zh_Hans", "es": "es"}
@@ -188,3 +190,50 @@ def test_an_api_error_message_follows_accept_language(world: World, code):
     error = response.json()["error"]
     assert error["code"] == "invalid_credentials"  # machine-readable codes are never translated
     assert error["message"] == WRONG_PASSWORD_MESSAGE[code]
+
+
+# Words that mean different things as a button and as a label: each use says which (a context), so
+# that translators can translate each ("Finalizar" the relationship, "Fin" of an issue).
+AMBIGUOUS = ("End",)
+BARE_TEMPLATE_USE = re.compile(r"""\{%\s*(?:translate|trans)\s+["']([^"']+)["']\s*(?:as\s+\w+\s*)?%\}""")
+
+
+def test_ambiguous_words_are_translated_with_a_context():
+    root = Path(settings.BASE_DIR)
+    bare = []
+    for path in root.rglob("*.html"):
+        for match in BARE_TEMPLATE_USE.finditer(path.read_text(encoding="utf-8")):
+            if match.group(1) in AMBIGUOUS:
+                bare.append(f"{path.relative_to(root)}: {match.group(0)}")
+    for path in root.rglob("*.py"):
+        if "tests" in path.parts or "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", getattr(node.func, "attr", ""))
+                in {"_", "gettext", "gettext_lazy"}
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and node.args[0].value in AMBIGUOUS
+            ):
+                bare.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert bare == []
+
+
+@pytest.mark.django_db
+def test_the_button_and_the_date_label_have_distinct_contexts(web, world):
+    template = (Path(settings.BASE_DIR) / "tenancy/templates/tenancy/relationship_list.html").read_text()
+    assert '{% translate "End" context "button: end a delegated relationship" %}' in template
+    mail_is_slow = issue(world, build_catalog(world), "Mail is slow", publish=True)
+    page = web("a1.global_admin").get(f"/admin/health/issues/{mail_is_slow.pk}/").content.decode()
+    assert "<dt>End</dt>" in page  # the label, read in English until its context is translated
+
+
+def test_the_sender_of_a_mail_is_not_the_first_day_of_a_period():
+    """ "From" bare is the date filters' label ("Desde", "开始日期"); the quarantine's sender column
+    says it means the sender."""
+    for name in ("quarantine_list.html", "quarantine_detail.html"):
+        template = (Path(settings.BASE_DIR) / "support/templates/support" / name).read_text()
+        assert '{% translate "From" context "the sender of an e-mail" %}' in template
+        assert '{% translate "From" %}' not in template

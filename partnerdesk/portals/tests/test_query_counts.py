@@ -7,7 +7,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from partnerdesk.access.permissions import OrgKind, Role
+from partnerdesk.access.principal import principal_for
 from partnerdesk.audit.models import AuditEvent
+from partnerdesk.integrations import services as integrations
 from partnerdesk.tenancy.models import DelegatedRelationship, Organization
 from partnerdesk.testing import make_user
 
@@ -26,6 +28,9 @@ def grow(world) -> None:
         )
         Organization.objects.create(kind=OrgKind.PARTNER, name=f"Extra partner {i:02}")
         make_user(world.partner_a, f"extra{i}@fabrikam.test", [Role.HELPDESK_AGENT])
+        integrations.register_app(
+            principal_for(world.user("a.partner_global_admin")), name=f"App {i:02}", scopes=["read"]
+        )
         AuditEvent.objects.create(
             actor_email="x@x.test",
             channel="web",
@@ -45,6 +50,7 @@ PAGES = [
     ("a.admin_agent", "/partner/relationships/"),
     ("a.partner_global_admin", "/partner/audit/"),
     ("a.partner_global_admin", "/partner/team/"),
+    ("a.partner_global_admin", "/partner/apps/"),
     ("a1.global_admin", "/admin/relationships/"),
     ("a1.global_admin", "/admin/audit/"),
 ]

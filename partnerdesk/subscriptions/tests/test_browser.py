@@ -152,3 +152,29 @@ def test_acting_for_a_customer_the_agent_is_sent_to_the_partner_center(browsing:
     submit(agent, "[data-testid=partner-center-link]")
     assert agent.url.endswith(f"/partner/subscriptions/{subscription.pk}/")
     assert agent.text_content("dd[data-testid=quantity]") == "10"
+
+
+def test_25_seats_asked_for_30_end_with_30(browsing: Any) -> None:
+    """The issue's case: "More seats: 30" on 25 seats means a total of 30, shown before and after."""
+    from partnerdesk.subscriptions.tests.conftest import subscribe
+
+    subscription = subscribe(browsing.world, build_catalog().basic_monthly, 25)
+    customer = browsing.sign_in_as("a1.global_admin")
+    customer.goto(f"/admin/subscriptions/{subscription.pk}/request-change/")
+    customer.select_option("select[name=kind]", "increase")
+    customer.fill("input[name=seats]", "30")
+    submit(customer, "text=Review the change")
+    assert customer.text_content("[data-testid=preview-seats]") == "25 → 30"
+    submit(customer, "text=Send request")
+
+    partner = browsing.sign_in_as("a.admin_agent")
+    partner.goto("/partner/change-requests/?show=open")
+    assert partner.text_content("[data-testid=seats-now]") == "25 seats now → 30"
+    submit(partner, "[data-testid=change-request] button[value=approve]")
+    assert partner.text_content("[data-testid=preview-seats]") == "25 → 30"
+    assert Subscription.objects.get(pk=subscription.pk).quantity == 25  # nothing until confirmed
+    submit(partner, "text=Approve and apply")
+
+    assert Subscription.objects.get(pk=subscription.pk).quantity == 30
+    customer.goto("/admin/change-requests/?show=all")
+    assert customer.text_content("[data-testid=change-request] .pill") == "Approved"

@@ -12,9 +12,11 @@ from django.apps import apps
 from django.utils import timezone
 
 from partnerdesk.notifications.models import OutboxMessage
+from partnerdesk.subscriptions.change_requests import preview
 from partnerdesk.subscriptions.models import ChangeRequest, Subscription
 from partnerdesk.subscriptions.tests.conftest import Catalog, subscribe
 from partnerdesk.testing import World, database_state
+from partnerdesk.texts import sentence
 
 pytestmark = pytest.mark.django_db
 
@@ -150,3 +152,14 @@ def test_a_partner_acting_for_its_customer_is_not_sent_to_ask_itself(
     assert f'href="/partner/subscriptions/{subscription.pk}/"' in page
     form = agent.get(f"/admin/subscriptions/{subscription.pk}/request-change/")
     assert form.status_code == 302 and form["Location"] == f"/partner/subscriptions/{subscription.pk}/"
+
+
+def test_a_sentence_ending_in_a_time_ends_in_one_period(world: World, catalog: Catalog) -> None:
+    subscription = subscribe(world, catalog.basic_monthly, 25)
+    morning = timezone.now().replace(hour=9, minute=13) + timedelta(days=1)
+    with timezone.override("UTC"):
+        cancel = preview(subscription, kind=ChangeRequest.Kind.CANCEL, now=morning - timedelta(days=60))
+
+    assert cancel.consequence.endswith("a.m.") and not cancel.consequence.endswith("..")
+    assert sentence("Deleted on Dec. 4, 2026, 9:13 a.m..") == "Deleted on Dec. 4, 2026, 9:13 a.m."
+    assert sentence("Nothing changed.") == "Nothing changed."

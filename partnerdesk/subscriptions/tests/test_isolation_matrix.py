@@ -47,6 +47,7 @@ PAGES = [
         "a1.licence_admin",
         "a2.global_admin",
     ),
+    ("/admin/change-requests/", "a1.licence_admin", "a1.service_support_admin", "a.sales_agent"),
     ("/admin/licenses/", "a1.user_admin", "a1.message_center_reader", "a.sales_agent"),
     ("/admin/licenses/{sku}/", "a1.licence_admin", "a1.user", "a.sales_agent"),
     ("/admin/licenses/users/{user}/", "a1.licence_admin", "a1.privacy_reader", "a2.global_admin"),

@@ -69,7 +69,8 @@ def test_the_desk_lists_only_its_own_quarantined_mail(api, web, world, quarantin
     assert [(m["sender"], m["subject"]) for m in listed] == [
         ("message_center_reader@contoso.test", "Printer broken")
     ]
-    assert listed[0]["reason"] == "no request number in the subject"
+    assert listed[0]["reason"] == "The subject names no request number."
+    assert listed[0]["reason_code"] == "inbound.no_number"
     assert [m["subject"] for m in api("b.admin_agent").get("/inbound-quarantine").json_body["items"]] == [
         others.subject
     ]

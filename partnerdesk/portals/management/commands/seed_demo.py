@@ -15,6 +15,7 @@ from django.utils import timezone
 from partnerdesk.access.permissions import OrgKind, Role
 from partnerdesk.accounts.models import RoleAssignment, User
 from partnerdesk.audit import services as audit
+from partnerdesk.mfa.demo import DEMO_TOTP_SECRET
 from partnerdesk.tenancy.models import DelegatedRelationship, Organization
 
 DEMO_PASSWORD = "Partnerdesk-demo-1"
@@ -137,6 +138,13 @@ class Command(BaseCommand):
         self.stdout.write(f"\nDemo sign-ins (password for all: {DEMO_PASSWORD}):")
         for portal, email in SIGN_INS:
             self.stdout.write(f"  {portal:<52} {email}")
+        self.stdout.write(
+            "\nOperator and partner users then give a code of their authenticator app. DEMO ONLY: they\n"
+            f"share the published TOTP secret {DEMO_TOTP_SECRET} (otpauth URI below). The current code:\n"
+            "  partnerdesk demo_totp\n"
+            f"  python -c \"import pyotp; print(pyotp.TOTP('{DEMO_TOTP_SECRET}').now())\"\n"
+            f"  otpauth://totp/Partnerdesk%20demo?secret={DEMO_TOTP_SECRET}&issuer=Partnerdesk"
+        )
 
     @transaction.atomic
     def _load(self) -> None:

@@ -12,6 +12,7 @@ from partnerdesk.accounts.models import RoleAssignment, User
 from partnerdesk.accounts.services import validate_new_password
 from partnerdesk.audit import services as audit
 from partnerdesk.errors import DomainError
+from partnerdesk.mfa import services as mfa
 from partnerdesk.tenancy.models import Organization
 
 
@@ -24,6 +25,12 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="Operator admin")
         parser.add_argument(
             "--organization", default="Cloud operator", help="Operator name on a new install."
+        )
+        parser.add_argument(
+            "--totp-secret",
+            default="",
+            help="A base32 TOTP secret: the admin gets a confirmed authenticator app with it, so a "
+            "script can sign in (operator users must have a second factor).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -49,4 +56,9 @@ class Command(BaseCommand):
                 organization=operator,
                 after={"email": email, "roles": [Role.OPERATOR_ADMIN]},
             )
+            if options["totp_secret"]:
+                try:
+                    mfa.add_confirmed_totp(user, options["totp_secret"])
+                except DomainError as error:
+                    raise CommandError(error.message) from None
         self.stdout.write(self.style.SUCCESS(f"Operator admin {email} created in {operator.name}."))
