@@ -240,8 +240,13 @@ class Browsing:
         return self.sign_in(self.world.user(key).email, page=page)
 
     def close(self) -> None:
+        from partnerdesk.live.listener import LISTENER
+
         for context in self.contexts:
             context.close()
+        # Live pages' streams (ADR 0017) run in the live server's threads: end them while this test
+        # still owns the database, so none of them reaches into the next test's.
+        LISTENER.end_streams()
 
 
 @pytest.fixture

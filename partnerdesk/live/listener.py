@@ -87,7 +87,10 @@ class Listener:
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._idle_since = time.monotonic()
+        self._ended = threading.Condition(self._lock)
         self.listening = threading.Event()
+        # Set while `end_streams` asks every stream of the process to end now.
+        self.closing = threading.Event()
 
     def register(self, interest: Interest) -> Waiter:
         waiter = Waiter(interest)
@@ -103,6 +106,22 @@ class Listener:
             self._waiters.discard(waiter)
             if not self._waiters:
                 self._idle_since = time.monotonic()
+                self._ended.notify_all()
+
+    def end_streams(self, timeout: float = 5.0) -> bool:
+        """Ask every open stream of this process to end now, and wait until their answers are closed.
+
+        For a test's teardown (the live server's threads must not touch the database of the next
+        test) and a graceful shutdown. Returns whether all ended within `timeout`.
+        """
+        self.closing.set()
+        try:
+            with self._lock:
+                for waiter in self._waiters:
+                    waiter.woken.set()
+                return self._ended.wait_for(lambda: not self._waiters, timeout)
+        finally:
+            self.closing.clear()
 
     def stop(self) -> None:
         """Close the listener's connection and end its thread (tests, before dropping their database)."""

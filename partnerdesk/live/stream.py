@@ -36,7 +36,7 @@ from partnerdesk.access import policy
 from partnerdesk.access.principal import Principal
 from partnerdesk.events.models import Event
 from partnerdesk.live import presence
-from partnerdesk.live.listener import LISTENER, interest_of
+from partnerdesk.live.listener import LISTENER, Waiter, interest_of
 
 CONTENT_TYPE = "text/event-stream"
 RETRY_MILLISECONDS = 1000
@@ -94,12 +94,25 @@ def response(
     `?once=1` (or `LIVE_STREAM_SECONDS = 0`) answers one tick and ends: for scripts and tests.
     """
     seconds = 0.0 if request.GET.get("once") == "1" else float(settings.LIVE_STREAM_SECONDS)
-    answer = StreamingHttpResponse(
-        _stream(principal, events, start_of(request), seconds, presence_on), content_type=CONTENT_TYPE
-    )
+    waiter = LISTENER.register(interest_of(principal))
+    answer = EventStream(_stream(principal, events, start_of(request), seconds, presence_on, waiter), waiter)
     answer["Cache-Control"] = "no-cache"
     answer["X-Accel-Buffering"] = "no"  # nginx: pass each message on as it comes
     return answer
+
+
+class EventStream(StreamingHttpResponse):
+    """A stream's answer: its waiter is let go only once the server closed the answer."""
+
+    def __init__(self, messages: Iterator[str], waiter: Waiter) -> None:
+        super().__init__(messages, content_type=CONTENT_TYPE)
+        self.waiter = waiter
+
+    def close(self) -> None:
+        try:
+            super().close()  # Django's request_finished: the thread is done with the database
+        finally:
+            LISTENER.unregister(self.waiter)
 
 
 def _stream(
@@ -108,43 +121,42 @@ def _stream(
     start: int | None,
     seconds: float,
     presence_on: models.Model | None,
+    waiter: Waiter,
 ) -> Iterator[str]:
-    waiter = LISTENER.register(interest_of(principal))
-    try:
-        deadline = time.monotonic() + seconds
-        yield f"retry: {RETRY_MILLISECONDS}\n\n"
-        ceiling = newest()
-        floor = ceiling if start is None else start
-        cursor, sent = floor, set()
-        shown: list[str] | None = None
-        while True:
-            rows = tick(principal, events, after=max(floor, cursor - LOOKBEHIND))
-            drained = len(rows) < BATCH
-            for id, name, object_type, object_id in rows:
-                if id in sent:
-                    continue
-                sent.add(id)
-                cursor = max(cursor, id)
-                yield message(
-                    id=id,
-                    event="change",
-                    data={"type": name, "object": {"type": object_type, "id": object_id}},
-                )
-            if presence_on is not None:
-                names = presence.replying(principal, presence_on)
-                if names != shown:
-                    shown = names
-                    yield message(event="presence", data=names)
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            waiter.wait(min(remaining, LISTENER.timeout()))
-            # A comment line: the only way a WSGI server learns that the browser left (the write
-            # fails), so a stream of a page closed mid-way ends within a tick or two, not at its limit.
-            yield ":\n\n"
-        # Everything this principal may see up to `ceiling` was sent: resume from there, so the next
-        # stream does not re-read what it may not see (an id-only message moves the browser's
-        # Last-Event-ID without firing an event).
-        yield f"id: {max(cursor, ceiling) if drained else cursor}\nretry: {RETRY_MILLISECONDS}\n\n"
-    finally:
-        LISTENER.unregister(waiter)
+    deadline = time.monotonic() + seconds
+    yield f"retry: {RETRY_MILLISECONDS}\n\n"
+    ceiling = newest()
+    floor = ceiling if start is None else start
+    cursor, sent = floor, set()
+    shown: list[str] | None = None
+    while True:
+        rows = tick(principal, events, after=max(floor, cursor - LOOKBEHIND))
+        drained = len(rows) < BATCH
+        for id, name, object_type, object_id in rows:
+            if id in sent:
+                continue
+            sent.add(id)
+            cursor = max(cursor, id)
+            yield message(
+                id=id,
+                event="change",
+                data={"type": name, "object": {"type": object_type, "id": object_id}},
+            )
+        if presence_on is not None:
+            names = presence.replying(principal, presence_on)
+            if names != shown:
+                shown = names
+                yield message(event="presence", data=names)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        waiter.wait(min(remaining, LISTENER.timeout()))
+        if LISTENER.closing.is_set():
+            break
+        # A comment line: the only way a WSGI server learns that the browser left (the write
+        # fails), so a stream of a page closed mid-way ends within a tick or two, not at its limit.
+        yield ":\n\n"
+    # Everything this principal may see up to `ceiling` was sent: resume from there, so the next
+    # stream does not re-read what it may not see (an id-only message moves the browser's
+    # Last-Event-ID without firing an event).
+    yield f"id: {max(cursor, ceiling) if drained else cursor}\nretry: {RETRY_MILLISECONDS}\n\n"
