@@ -55,9 +55,11 @@ def page(url: str) -> dict[str, Any]:
 
 
 def _cursor(value: str | None) -> int | None:
-    if value is None or not value.strip().isdigit():
+    """An event id a browser sent, or None for anything else (the browser's own value is opaque)."""
+    value = (value or "").strip()
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:
         return None
-    return min(int(value), 2**63 - 1)
+    return int(value)
 
 
 def start_of(request: HttpRequest) -> int | None:

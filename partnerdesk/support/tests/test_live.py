@@ -356,3 +356,12 @@ def test_a_tick_of_a_stream_costs_one_query_on_the_log_and_one_for_presence(web,
     assert len(on_queue) == 2
     assert len(on_page) == 3
     assert all("events_event" in query["sql"] for query in on_queue.captured_queries)
+
+
+@pytest.mark.parametrize("sent", ["²", "-1", "1e9", "9" * 5000, "abc"])
+def test_a_malformed_last_event_id_starts_from_the_pages_cursor(web, busy, sent):
+    agent = web("a.admin_agent")
+
+    resumed = changes(stream(agent, "/partner/support/live/", busy["since"], **{"Last-Event-ID": sent}))
+
+    assert resumed == changes(stream(agent, "/partner/support/live/", busy["since"]))
