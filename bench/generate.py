@@ -256,6 +256,9 @@ def generate(scale: str) -> dict[str, Any]:
         ),
         len(subs),
     )
+    from partnerdesk.subscriptions.entitlements import refresh_entitled_services
+
+    refresh_entitled_services(s.customer_id for s in subs)  # what the services write at each change
     big_sku = offers[0].sku
     half = big_users[: len(big_users) // 2]
     bulk(
@@ -264,6 +267,7 @@ def generate(scale: str) -> dict[str, Any]:
         (LicenseAssignment(customer=big_tenant, sku=big_sku, user=u) for u in half),
         len(half),
     )
+    LicensePool.objects.filter(customer=big_tenant, sku=big_sku).update(assigned=len(half))  # the pool counts
 
     # --- support requests with messages, service requests -----------------------------------------
     statuses = ["open"] * 4 + ["waiting_on_customer", "resolved", "closed", "closed"]

@@ -10,10 +10,16 @@ Of two writers holding the same ETag one wins and the other gets `PreconditionFa
 
 The API reads the ETag from `If-Match` and answers it in `ETag`; a web form carries it in the
 hidden field `etag` and a stale form is re-rendered with the message and `STALE_FORM_STATUS`.
+
+Reads that are polled (a list the same for every admin of a tenant that changes rarely) answer an
+ETag too, and `304 Not Modified` to an `If-None-Match` that names it, without building the body:
+the app computes the tag with `validator(...)` from values much cheaper to read than the answer (a
+change counter, the tenant's entitlement version, the query string), and `not_modified` compares.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar
@@ -27,6 +33,9 @@ from django.utils.translation import gettext as _
 from partnerdesk.errors import DomainError
 
 HEADER = "If-Match"
+NONE_MATCH = "If-None-Match"
+# A revalidated read is each caller's own (tags differ by user); a browser asks again every time.
+REVALIDATE = "private, no-cache"
 FORM_FIELD = "etag"
 # A stale web form is a conflict with the current state, like the other refusals of a stale change.
 STALE_FORM_STATUS = 409
@@ -140,6 +149,28 @@ def page_status(error: DomainError, otherwise: int) -> int:
 def tag(response: HttpResponse, *rows: Versioned | None) -> None:
     """Answer the resource's current ETag, for the caller's next `If-Match`."""
     response["ETag"] = etag_of(*rows)
+
+
+def validator(*parts: object) -> str:
+    """The strong ETag of a read answer that depends on exactly these values (hashed: it names no row)."""
+    digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=16).hexdigest()
+    return f'"{digest}"'
+
+
+def not_modified(request: HttpRequest, current: str) -> HttpResponse | None:
+    """`304 Not Modified` when the caller's `If-None-Match` names `current` (weak comparison), else None."""
+    sent = request.headers.get(NONE_MATCH)
+    if not sent or not matches(current, sent):
+        return None
+    response = HttpResponse(status=304)
+    revalidated(response, current)
+    return response
+
+
+def revalidated(response: HttpResponse, current: str) -> None:
+    """Answer a read's ETag, for the caller's next `If-None-Match`."""
+    response["ETag"] = current
+    response["Cache-Control"] = REVALIDATE
 
 
 def document(operation: dict[str, Any]) -> None:

@@ -107,7 +107,9 @@ def paginate(
     return Page(items=rows, next_cursor=next_cursor)
 
 
-def _value(instance: models.Model, path: str) -> Any:
+def _value(instance: models.Model | dict[str, Any], path: str) -> Any:
+    if isinstance(instance, dict):  # a `.values()` row: the ordering fields are among its keys
+        return instance[path]
     value: Any = instance
     for part in path.split("__"):
         value = getattr(value, part)

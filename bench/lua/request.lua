@@ -12,3 +12,5 @@ local auth = os.getenv("BENCH_AUTH")
 if auth ~= nil and auth ~= "" then wrk.headers["Authorization"] = auth end
 local cookie = os.getenv("BENCH_COOKIE")
 if cookie ~= nil and cookie ~= "" then wrk.headers["Cookie"] = cookie end
+local tag = os.getenv("BENCH_IF_NONE_MATCH")
+if tag ~= nil and tag ~= "" then wrk.headers["If-None-Match"] = tag end

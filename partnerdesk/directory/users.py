@@ -30,6 +30,7 @@ from partnerdesk.directory.organization import tenant_of
 from partnerdesk.errors import Conflict, DomainError, Forbidden
 from partnerdesk.etags import next_version
 from partnerdesk.notifications.services import queue_mail
+from partnerdesk.subscriptions import licences
 from partnerdesk.tenancy.models import Organization
 
 P = Permission
@@ -334,6 +335,7 @@ def purge_deleted_users(*, now: Any = None, batch: int = 200) -> int:
             )
             try:
                 with transaction.atomic():
+                    licences.release_all(user)  # each pool counts what it gives back
                     User.objects.filter(pk=user.pk).delete()
             except ProtectedError:
                 # Another area still needs the row (e.g. a support request's author): stays deleted.

@@ -28,7 +28,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from partnerdesk import uploads
+from partnerdesk import etags, uploads
 from partnerdesk.access import policy
 from partnerdesk.access.entry import enforcing
 from partnerdesk.access.permissions import Permission
@@ -36,6 +36,7 @@ from partnerdesk.access.principal import Principal, principal_for
 from partnerdesk.accounts.services import token_for_bearer
 from partnerdesk.catalog.models import Service
 from partnerdesk.errors import DomainError, NotFound
+from partnerdesk.health import changes as counters
 from partnerdesk.health import message_center, queries
 from partnerdesk.health.models import CLOSED_STATUSES, HealthIssue, MessageAttachment, MessagePost
 from partnerdesk.pagination import MAX_LIMIT, paginate
@@ -421,8 +422,25 @@ def _get_message(principal: Principal, message_id: str) -> Any:
     return policy.get_visible(principal, _messages(principal), number=number)
 
 
+def _revalidated(request: HttpRequest, tag: str | None, answer: Callable[[], HttpResponse]) -> HttpResponse:
+    """The answer with its ETag, or 304 when the caller's If-None-Match names it (no body built)."""
+    if tag is None:
+        return answer()
+    if unchanged := etags.not_modified(request, tag):
+        return unchanged
+    response = answer()
+    etags.revalidated(response, tag)
+    return response
+
+
 @graph_view(P.MESSAGES_VIEW)
 def messages(request: HttpRequest, principal: Principal) -> HttpResponse:
+    return _revalidated(
+        request, counters.message_list_tag(principal, request), lambda: _message_list(request, principal)
+    )
+
+
+def _message_list(request: HttpRequest, principal: Principal) -> HttpResponse:
     rows = apply_filter(_messages(principal), request.GET.get("$filter", ""), MESSAGE_FILTERS)
     return _page(
         request,
@@ -544,6 +562,12 @@ def _issues(principal: Principal) -> QuerySet[Any]:
 
 @graph_view(P.HEALTH_VIEW)
 def issues(request: HttpRequest, principal: Principal) -> HttpResponse:
+    return _revalidated(
+        request, counters.issue_list_tag(principal, request), lambda: _issue_list(request, principal)
+    )
+
+
+def _issue_list(request: HttpRequest, principal: Principal) -> HttpResponse:
     rows = apply_filter(_issues(principal), request.GET.get("$filter", ""), ISSUE_FILTERS)
     return _page(
         request,
@@ -595,7 +619,14 @@ def _expand_issues(request: HttpRequest) -> bool:
 @graph_view(P.HEALTH_VIEW)
 def health_overviews(request: HttpRequest, principal: Principal) -> HttpResponse:
     expand = _expand_issues(request)
-    rows = list(policy.visible(principal, Service).order_by("name"))
+    rows = list(counters.with_feature_count(policy.visible(principal, Service)).order_by("name"))
+    tag = counters.service_list_tag(request, rows, issues=expand)
+    return _revalidated(request, tag, lambda: _overviews(request, principal, rows, expand=expand))
+
+
+def _overviews(
+    request: HttpRequest, principal: Principal, rows: list[Service], *, expand: bool
+) -> HttpResponse:
     by_service: dict[Any, list[HealthIssue]] = {s.pk: [] for s in rows}
     if expand:
         for found in (

@@ -18,6 +18,7 @@ from partnerdesk.audit import services as audit
 from partnerdesk.catalog.models import Feature, Region, Service, ServiceStatus
 from partnerdesk.errors import Conflict, DomainError
 from partnerdesk.etags import next_version
+from partnerdesk.health import changes as counters
 from partnerdesk.health import emit
 from partnerdesk.health.common import next_number, require_health_manage, required_text, services_by_id
 from partnerdesk.health.models import (
@@ -84,6 +85,7 @@ def create_issue(
     _check_status(status)
     services = services_by_id(service_ids)
     with transaction.atomic():
+        counters.changed(counters.ISSUES)
         issue = HealthIssue.objects.create(
             number=next_number("HI"),
             classification=classification,
@@ -137,6 +139,7 @@ def publish_issue(principal: Principal, issue: HealthIssue) -> HealthIssue:
     """Publish a draft issue: tenants entitled to its services see it from now on."""
     require_health_manage(principal)
     with transaction.atomic():
+        counters.changed(counters.ISSUES)
         _publish_issue(principal, issue)
     return issue
 
@@ -157,6 +160,7 @@ def add_issue_post(
     require_health_manage(principal)
     body = required_text(body, _("Text"))
     with transaction.atomic():
+        counters.changed(counters.ISSUES)
         locked = HealthIssue.objects.select_for_update().get(pk=issue.pk)
         new_status = _check_status(status) if status else locked.status
         now = timezone.now()
@@ -211,6 +215,7 @@ def revise_issue(
             code="field_not_allowed",
         )
     with transaction.atomic():
+        counters.changed(counters.ISSUES)
         locked = HealthIssue.objects.select_for_update().get(pk=issue.pk)
         before: dict[str, Any] = {}
         after: dict[str, Any] = {}
@@ -261,6 +266,7 @@ def publish_incident_report(principal: Principal, issue: HealthIssue, *, report:
     if not issue.is_published:
         raise Conflict(_("Publish the issue first."), code="not_published")
     with transaction.atomic():
+        counters.changed(counters.ISSUES)
         locked = HealthIssue.objects.select_for_update().get(pk=issue.pk)
         now = timezone.now()
         before = audit.snapshot(locked, ["status", "incident_report"])

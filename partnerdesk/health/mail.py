@@ -229,7 +229,7 @@ def send_weekly_digests(now: datetime | None = None) -> int:
         posts_key = (organization.pk, include_privacy)
         if posts_key not in cache:
             cache[posts_key] = list(
-                messages_for_tenant(organization.pk, organization.partner_id, include_privacy=include_privacy)
+                messages_for_tenant(organization, include_privacy=include_privacy)
                 .filter(published_at__gte=since)
                 .order_by("-published_at")[:50]
             )

@@ -27,6 +27,7 @@ from partnerdesk.audit import services as audit
 from partnerdesk.catalog.models import Service
 from partnerdesk.errors import Conflict, DomainError, NotFound
 from partnerdesk.etags import next_version
+from partnerdesk.health import changes as counters
 from partnerdesk.health import emit
 from partnerdesk.health.common import next_number, require_health_manage, required_text, services_by_id
 from partnerdesk.health.models import (
@@ -189,6 +190,8 @@ def create_message(
     services = services_by_id(service_ids, required=False)
     title, body = required_text(title, _("Title")), required_text(body, _("Body"))
     with transaction.atomic():
+        counters.changed(counters.MESSAGES)
+        counters.expires(expires_at)
         post = MessagePost.objects.create(
             number=next_number("MC"),
             title=title,
@@ -248,6 +251,7 @@ def publish_message(principal: Principal, post: MessagePost) -> MessagePost:
     """Publish a draft or scheduled post now."""
     require_health_manage(principal)
     with transaction.atomic():
+        counters.changed(counters.MESSAGES)
         if not _publish_message(principal, post):
             raise Conflict(_("This post is already published."), code="already_published")
     return post
@@ -259,6 +263,7 @@ def publish_scheduled_messages() -> int:
     due = MessagePost.objects.filter(status=MessagePost.Status.SCHEDULED, publish_at__lte=timezone.now())
     for post in due:
         with transaction.atomic():
+            counters.changed(counters.MESSAGES)
             published += _publish_message(None, post)
     return published
 
@@ -283,6 +288,7 @@ def revise_message(
             code="field_not_allowed",
         )
     with transaction.atomic():
+        counters.changed(counters.MESSAGES)
         locked = MessagePost.objects.select_for_update().get(pk=post.pk)
         before = audit.snapshot(locked, MESSAGE_FIELDS)
         old_title, old_body, old_body_html = locked.title, locked.body, locked.body_html
@@ -321,6 +327,7 @@ def revise_message(
                     is_read=False, updated_at=locked.last_modified_at
                 )
         locked.save()
+        counters.expires(locked.expires_at)
         audit.record(
             principal,
             action="message.revised",
@@ -338,6 +345,7 @@ def add_attachment(principal: Principal, post: MessagePost, upload: UploadedFile
     require_health_manage(principal)
     checked = uploads.check(upload)
     with transaction.atomic():
+        counters.changed(counters.MESSAGES)
         attachment = MessageAttachment(
             message=post,
             name=checked.filename,
@@ -396,6 +404,7 @@ def set_view_state(principal: Principal, message_ids: Iterable[uuid.UUID | str],
         raise NotFound(_("Not found."))
     now = timezone.now()
     with transaction.atomic():
+        counters.changed(counters.state_of(principal.user.pk))
         for post in posts:
             state, created = MessageViewState.objects.select_for_update().get_or_create(
                 user=principal.user, message=post, defaults={field: value, "updated_at": now}

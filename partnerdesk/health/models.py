@@ -467,3 +467,19 @@ class FeedToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class ChangeCount(models.Model):
+    """How often one kind of content changed: the cheap validator of the ETags of lists built from it.
+
+    Bumped in the transaction of every change (`health.changes.changed`). Content that changes on
+    its own at a known time (a post expires) sets `changes_at`; the first read after it counts the
+    change, so a tag never outlives what it describes.
+    """
+
+    name = models.CharField(primary_key=True, max_length=80)
+    value = models.BigIntegerField(default=0)
+    changes_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.value}"

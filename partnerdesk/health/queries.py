@@ -47,15 +47,13 @@ def active_issues_for_services(service_ids: Iterable[uuid.UUID | str]) -> QueryS
     )
 
 
-def entitled_service_ids(customer_id: uuid.UUID) -> QuerySet[Any]:
-    """The ids of the services a tenant is entitled to, as a subquery (no query of its own)."""
-    from partnerdesk.subscriptions.queries import entitled_services
-
-    return entitled_services(customer_id).values("pk")
+def entitled_service_ids(organization: Any) -> list[str]:
+    """The ids of the services a tenant is entitled to: kept on its row, so no query of its own."""
+    return list(organization.entitled_service_ids)
 
 
-def entitled_services_of(customer_id: uuid.UUID) -> QuerySet[Service]:
-    return Service.objects.filter(pk__in=entitled_service_ids(customer_id)).order_by("name")
+def entitled_services_of(customer: Any) -> QuerySet[Service]:
+    return Service.objects.filter(pk__in=entitled_service_ids(customer)).order_by("name")
 
 
 def live_messages() -> QuerySet[MessagePost]:
@@ -72,13 +70,14 @@ def _concerns(service_ids: list[Any]) -> Q:
     return ~Q(PerRowExists(named)) | Q(PerRowExists(named.filter(service_id__in=service_ids)))
 
 
-def audience_q(customer_id: uuid.UUID, partner_id: uuid.UUID | None) -> Q:
-    """The condition on MessagePost under which the post reaches the tenant `customer_id`.
+def audience_q(organization: Any) -> Q:
+    """The condition on MessagePost under which the post reaches the tenant `organization`.
 
-    Reads the tenant's entitled services first (one small query), so that each post of a page is
-    checked by index lookups against a fixed list: the cost follows the page, not the number of posts.
+    Checks each post of a page by index lookups against the tenant's entitled services, a fixed
+    list kept on its row: the cost follows the page, not the number of posts.
     """
-    service_ids = [row["pk"] for row in entitled_service_ids(customer_id)]
+    customer_id, partner_id = organization.pk, organization.partner_id
+    service_ids = entitled_service_ids(organization)
     audience_service = MessagePost.audience_services.through.objects.filter(
         messagepost_id=OuterRef("pk"), service_id__in=service_ids
     )
@@ -93,20 +92,18 @@ def audience_q(customer_id: uuid.UUID, partner_id: uuid.UUID | None) -> Q:
     )
 
 
-def messages_for_tenant(
-    customer_id: uuid.UUID, partner_id: uuid.UUID | None, *, include_privacy: bool
-) -> QuerySet[MessagePost]:
+def messages_for_tenant(organization: Any, *, include_privacy: bool) -> QuerySet[MessagePost]:
     """The live posts a tenant's admins see; data-privacy posts only when `include_privacy`."""
-    queryset = live_messages().filter(audience_q(customer_id, partner_id))
+    queryset = live_messages().filter(audience_q(organization))
     if not include_privacy:
         queryset = queryset.exclude(tags__contains=f",{MessagePost.Tag.DATA_PRIVACY},")
     return queryset
 
 
-def issues_for_tenant(customer_id: uuid.UUID) -> QuerySet[HealthIssue]:
+def issues_for_tenant(organization: Any) -> QuerySet[HealthIssue]:
     """Published issues affecting a service the tenant is entitled to."""
     affecting = HealthIssue.services.through.objects.filter(
-        healthissue_id=OuterRef("pk"), service_id__in=entitled_service_ids(customer_id)
+        healthissue_id=OuterRef("pk"), service_id__in=entitled_service_ids(organization)
     )
     return HealthIssue.objects.filter(is_published=True).filter(Exists(affecting))
 
@@ -149,7 +146,7 @@ def scope_issues(principal: Principal, queryset: QuerySet[Any]) -> QuerySet[Any]
     if principal.kind == OrgKind.PARTNER:
         return queryset.filter(is_published=True)
     affecting = HealthIssue.services.through.objects.filter(
-        healthissue_id=OuterRef("pk"), service_id__in=entitled_service_ids(principal.organization.pk)
+        healthissue_id=OuterRef("pk"), service_id__in=entitled_service_ids(principal.organization)
     )
     return queryset.filter(is_published=True).filter(Exists(affecting))
 
@@ -159,7 +156,7 @@ def scope_maintenance(principal: Principal, queryset: QuerySet[Any]) -> QuerySet
         return queryset
     affecting = PlannedMaintenance.services.through.objects.filter(
         plannedmaintenance_id=OuterRef("pk"),
-        service_id__in=entitled_service_ids(principal.organization.pk),
+        service_id__in=entitled_service_ids(principal.organization),
     )
     return queryset.filter(Exists(affecting))
 
@@ -173,7 +170,7 @@ def scope_messages(principal: Principal, queryset: QuerySet[Any]) -> QuerySet[An
     )
     if principal.kind == OrgKind.PARTNER:
         return live.filter(partner_audience_q(principal.organization.pk))
-    live = live.filter(audience_q(principal.organization.pk, principal.organization.partner_id))
+    live = live.filter(audience_q(principal.organization))
     if not principal.has(Permission.MESSAGES_PRIVACY):
         live = live.exclude(tags__contains=f",{MessagePost.Tag.DATA_PRIVACY},")
     return live

@@ -10,6 +10,7 @@ from typing import Any
 from django.utils import timezone
 
 from partnerdesk.catalog.models import Offer, Product, Service, Sku
+from partnerdesk.health import changes
 from partnerdesk.health.common import FIRST_NUMBER
 from partnerdesk.health.models import DisplayNumber, MessagePost
 from partnerdesk.health.rendering import render_markdown
@@ -71,6 +72,7 @@ def published_posts(count: int, *, body: str = "Read **me**.", **fields: Any) ->
     first = counter.last + 1
     DisplayNumber.objects.filter(kind="MC").update(last=first + count - 1)
     now, html = timezone.now(), render_markdown(body)
+    changes.changed(changes.MESSAGES)  # what the services do with every change of the posts
     return MessagePost.objects.bulk_create(
         MessagePost(
             number=first + i,

@@ -598,11 +598,11 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
             _("This feed link is unknown or was revoked."), status=404, content_type="text/plain"
         )
     posts = list(
-        queries.messages_for_tenant(organization.pk, organization.partner_id, include_privacy=False).order_by(
-            "-last_modified_at", "id"
-        )[:50]
+        queries.messages_for_tenant(organization, include_privacy=False).order_by("-last_modified_at", "id")[
+            :50
+        ]
     )
-    issues = list(queries.issues_for_tenant(organization.pk).order_by("-last_modified_at", "id")[:50])
+    issues = list(queries.issues_for_tenant(organization).order_by("-last_modified_at", "id")[:50])
     entries: list[dict[str, Any]] = [
         {"id": f"urn:uuid:{p.pk}", "title": f"{p.display_id} {p.title}", "updated": p.last_modified_at,
          "link": request.build_absolute_uri(reverse("health:admin_message", args=[p.pk])),
@@ -699,8 +699,8 @@ def partner_customer_health(request: HttpRequest, customer_id: str) -> HttpRespo
     customer = policy.get_visible(
         principal, policy.visible(principal, _customer_model()).filter(kind=OrgKind.CUSTOMER), pk=customer_id
     )
-    rows = list(queries.entitled_services_of(customer.pk))
-    issues = list(queries.issues_since(queries.issues_for_tenant(customer.pk), 30))
+    rows = list(queries.entitled_services_of(customer))
+    issues = list(queries.issues_since(queries.issues_for_tenant(customer), 30))
     history = queries.daily_history(issues, [s.pk for s in rows], days=30)
     return render(
         request,

@@ -11,3 +11,6 @@ class SubscriptionsConfig(AppConfig):
             scopes,  # noqa: F401  (registers its rules into access.policy)
             texts,  # noqa: F401  (registers how its stored sentences read)
         )
+        from partnerdesk.subscriptions.entitlements import keep_entitled_services
+
+        keep_entitled_services()

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils.translation import gettext as _
 
 from partnerdesk.access.permissions import Role
@@ -22,7 +22,7 @@ from partnerdesk.catalog.models import Offer
 from partnerdesk.errors import Conflict, DomainError, Forbidden
 from partnerdesk.notifications.services import queue_mail
 from partnerdesk.subscriptions import rules as subscription_rules
-from partnerdesk.subscriptions.models import LicenseAssignment, LicensePool, Subscription
+from partnerdesk.subscriptions.models import LicensePool, Subscription
 from partnerdesk.tenancy.models import Organization
 
 SNAPSHOT = ["quantity", "status", "suspension_reason", "auto_renew", "friendly_name", "term_end"]
@@ -69,7 +69,21 @@ def purchased_seats(customer_id: Any, sku_id: Any) -> int:
 
 
 def assigned_seats(customer_id: Any, sku_id: Any) -> int:
-    return LicenseAssignment.objects.filter(customer_id=customer_id, sku_id=sku_id).count()
+    """Licences of a SKU the tenant has assigned: its pool's count (one row, however many users)."""
+    found = LicensePool.objects.filter(customer_id=customer_id, sku_id=sku_id).values_list(
+        "assigned", flat=True
+    )
+    return int(found.first() or 0)
+
+
+def count_assigned(customer_id: Any, sku_id: Any, delta: int) -> None:
+    """Move a pool's assigned count by `delta`, in the transaction that wrote the assignments.
+
+    The caller holds the pool's lock (or this UPDATE takes it): the count moves with the rows.
+    """
+    if delta:
+        pool = LicensePool.objects.filter(customer_id=customer_id, sku_id=sku_id)
+        pool.update(assigned=F("assigned") + delta)
 
 
 def _lock(subscription: Subscription) -> tuple[LicensePool, Subscription]:

@@ -17,6 +17,7 @@ from partnerdesk.access.permissions import OrgKind
 from partnerdesk.accounts.models import User
 from partnerdesk.audit import services as audit
 from partnerdesk.catalog.models import AddOnRule, Offer, OfferPolicy, Product, Service, Sku, UpgradePath
+from partnerdesk.subscriptions.common import count_assigned
 from partnerdesk.subscriptions.lifecycle import add_term
 from partnerdesk.subscriptions.models import LicenseAssignment, LicensePool, SeatLot, Subscription
 from partnerdesk.tenancy.models import Organization
@@ -146,9 +147,10 @@ def _subscriptions(offers: dict[str, Offer]) -> None:
             after={"quantity": seats, "offer": str(offer.pk)},
         )
         people = User.objects.filter(organization=customer, email__in=licensed)
-        LicenseAssignment.objects.bulk_create(
+        given = LicenseAssignment.objects.bulk_create(
             LicenseAssignment(customer=customer, sku=offer.sku, user=person) for person in people
         )
+        count_assigned(customer.pk, offer.sku_id, len(given))
 
 
 def _attention(offers: dict[str, Offer]) -> None:
@@ -196,9 +198,10 @@ def _attention(offers: dict[str, Offer]) -> None:
         people = User.objects.filter(
             organization=contoso, email__in=["admin@contoso.test", "it@contoso.test"]
         )
-        LicenseAssignment.objects.bulk_create(
+        given = LicenseAssignment.objects.bulk_create(
             LicenseAssignment(customer=contoso, sku=audio.sku, user=person) for person in people
         )
+        count_assigned(contoso.pk, audio.sku_id, len(given))
     shop_floor = Subscription.objects.filter(
         customer=contoso, offer=offers["Microsoft 365 Business Basic"]
     ).first()

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,7 +21,13 @@ from partnerdesk.audit import services as audit
 from partnerdesk.catalog.models import Sku
 from partnerdesk.errors import Conflict, NotFound
 from partnerdesk.subscriptions import emit
-from partnerdesk.subscriptions.common import LICENCE_PEOPLE, _mail, assigned_seats, purchased_seats
+from partnerdesk.subscriptions.common import (
+    LICENCE_PEOPLE,
+    _mail,
+    assigned_seats,
+    count_assigned,
+    purchased_seats,
+)
 from partnerdesk.subscriptions.models import LicenseAssignment, LicensePool, Subscription
 from partnerdesk.subscriptions.scheduled_changes import revalidate_scheduled
 from partnerdesk.tenancy.models import Organization
@@ -58,16 +64,17 @@ def pool_skus(customer_id: Any) -> QuerySet[Sku]:
 def pools(customer_id: Any, *, skus: list[Sku] | None = None) -> list[Pool]:
     """The tenant's licence pools (all, or those of `skus`), in three queries."""
     subscriptions = Subscription.objects.filter(customer_id=customer_id)
-    assignments = LicenseAssignment.objects.filter(customer_id=customer_id)
+    # Every SKU with assignments has its pool (assigning needs one), which counts them.
+    pools_of_tenant = LicensePool.objects.filter(customer_id=customer_id)
     if skus is not None:
         subscriptions = subscriptions.filter(offer__sku_id__in=[s.pk for s in skus])
-        assignments = assignments.filter(sku_id__in=[s.pk for s in skus])
+        pools_of_tenant = pools_of_tenant.filter(sku_id__in=[s.pk for s in skus])
     seats = subscriptions.values("offer__sku_id").annotate(
         purchased=Sum("quantity", filter=Q(status=Subscription.Status.ACTIVE)),
         suspended=Sum("quantity", filter=Q(status=Subscription.Status.SUSPENDED)),
     )
     by_sku = {row["offer__sku_id"]: row for row in seats}
-    assigned = dict(assignments.values("sku_id").annotate(n=Count("id")).values_list("sku_id", "n"))
+    assigned = dict(pools_of_tenant.values_list("sku_id", "assigned"))
     if skus is None:
         skus = list(
             Sku.objects.filter(pk__in=set(by_sku) | set(assigned))
@@ -85,8 +92,11 @@ def pools(customer_id: Any, *, skus: list[Sku] | None = None) -> list[Pool]:
     ]
 
 
-def pool_of(customer_id: Any, sku: Sku) -> Pool:
-    """One SKU's pool of the tenant: what a licence change answers with (two queries, not all pools)."""
+def pool_of(customer_id: Any, sku: Sku, *, assigned: int | None = None) -> Pool:
+    """One SKU's pool of the tenant: what a licence change answers with (not all pools).
+
+    A change passes the count it left on the locked pool row (`assigned`): then one query.
+    """
     seats = Subscription.objects.filter(customer_id=customer_id, offer__sku_id=sku.pk).aggregate(
         purchased=Sum("quantity", filter=Q(status=Subscription.Status.ACTIVE)),
         suspended=Sum("quantity", filter=Q(status=Subscription.Status.SUSPENDED)),
@@ -95,7 +105,7 @@ def pool_of(customer_id: Any, sku: Sku) -> Pool:
         sku=sku,
         purchased=int(seats["purchased"] or 0),
         suspended=int(seats["suspended"] or 0),
-        assigned=assigned_seats(customer_id, sku.pk),
+        assigned=assigned_seats(customer_id, sku.pk) if assigned is None else assigned,
     )
 
 
@@ -115,7 +125,7 @@ def assign_licences(
         )
         new_users = [u for u in {u.pk: u for u in users}.values() if u.pk not in holders]
         entitlements = emit.EntitlementWatch(new_users, sku.services.order_by("key"))
-        assigned = assigned_seats(customer.pk, sku.pk)
+        assigned = pool.assigned if pool else 0
         if pool is None or assigned + len(new_users) > purchased:
             raise OutOfLicenses(
                 _(
@@ -127,6 +137,8 @@ def assign_licences(
         created = LicenseAssignment.objects.bulk_create(
             LicenseAssignment(customer=customer, sku=sku, user=u, assigned_at=now) for u in new_users
         )
+        count_assigned(customer.pk, sku.pk, len(created))
+        pool.assigned = assigned + len(created)
         for assignment in created:
             audit.record(
                 principal,
@@ -155,7 +167,11 @@ def remove_licences(principal: Principal, *, customer: Organization, sku: Sku, u
         entitlements = emit.EntitlementWatch(
             User.objects.filter(pk__in=[a.user_id for a in gone]), sku.services.order_by("key")
         )
-        removed.delete()
+        if gone:
+            LicenseAssignment.objects.filter(pk__in=[a.pk for a in gone]).delete()
+        if pool is not None:
+            count_assigned(customer.pk, sku.pk, -len(gone))
+            pool.assigned -= len(gone)
         for assignment in gone:
             audit.record(
                 principal,
@@ -171,10 +187,30 @@ def remove_licences(principal: Principal, *, customer: Organization, sku: Sku, u
     return len(gone)
 
 
+def release_all(user: User) -> int:
+    """Take every licence back from a user about to be deleted for good, counting it in each pool.
+
+    The pools are locked in one order (by id), as every writer locks them; returns how many.
+    """
+    held = LicenseAssignment.objects.filter(user=user)
+    by_sku: dict[Any, int] = {}
+    for sku_id in held.values_list("sku_id", flat=True):
+        by_sku[sku_id] = by_sku.get(sku_id, 0) + 1
+    if not by_sku:
+        return 0
+    locked = LicensePool.objects.select_for_update().filter(
+        customer_id=user.organization_id, sku_id__in=by_sku
+    )
+    for pool in locked.order_by("pk"):
+        count_assigned(pool.customer_id, pool.sku_id, -by_sku[pool.sku_id])
+    held.delete()
+    return sum(by_sku.values())
+
+
 def _note_over_assignment(pool: LicensePool, now: datetime) -> None:
     """Tell the tenant's licence admins once when assigned exceeds purchased; nothing is removed."""
     purchased = purchased_seats(pool.customer_id, pool.sku_id)
-    assigned = assigned_seats(pool.customer_id, pool.sku_id)
+    assigned = pool.assigned
     if assigned > purchased and pool.over_assignment_notified_at is None:
         LicensePool.objects.filter(pk=pool.pk).update(over_assignment_notified_at=now)
         customer = Organization.objects.get(pk=pool.customer_id)

@@ -31,6 +31,7 @@ from partnerdesk.subscriptions.common import (
     _check_quantity,
     _lock,
     _require_change,
+    count_assigned,
 )
 from partnerdesk.subscriptions.licences import _note_over_assignment
 from partnerdesk.subscriptions.models import LicenseAssignment, LicensePool, SeatLot, Subscription
@@ -383,7 +384,7 @@ def upgrade(
                 "user_id", flat=True
             )
         )
-        LicenseAssignment.objects.bulk_create(
+        arrived = LicenseAssignment.objects.bulk_create(
             LicenseAssignment(
                 customer_id=locked.customer_id, sku_id=target.sku_id, user_id=u, assigned_at=now
             )
@@ -391,6 +392,8 @@ def upgrade(
             if u not in already
         )
         moved.delete()
+        count_assigned(locked.customer_id, target.sku_id, len(arrived))
+        count_assigned(locked.customer_id, locked.offer.sku_id, -len(moved_users))
         audit.record(
             principal,
             action="subscription.upgraded",

@@ -192,6 +192,10 @@ class LicensePool(models.Model):
     sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="+")
     # When admins were last told that assigned exceeds purchased (cleared when it no longer does).
     over_assignment_notified_at = models.DateTimeField(null=True, blank=True)
+    # How many licences of the pool are assigned: counted under the pool's lock by every writer of
+    # assignments (assign, remove, upgrade, the purge of deleted users), so neither the check nor the
+    # answer counts the tenant's assignments (ADR 0005).
+    assigned = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["customer", "sku"], name="one_pool_per_sku")]

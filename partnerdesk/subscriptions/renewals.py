@@ -19,6 +19,7 @@ from partnerdesk.catalog.models import AddOnRule
 from partnerdesk.catalog.services import policy_of
 from partnerdesk.subscriptions import emit, reminders
 from partnerdesk.subscriptions.common import SNAPSHOT, _bump, _lock, retention
+from partnerdesk.subscriptions.entitlements import refresh_entitled_services
 from partnerdesk.subscriptions.licences import _note_over_assignment
 from partnerdesk.subscriptions.lifecycle import add_term
 from partnerdesk.subscriptions.models import LicensePool, ScheduledChange, SeatLot, Subscription
@@ -123,6 +124,7 @@ def expire_due(now: datetime | None = None) -> int:
             )
             if not won:
                 continue
+            refresh_entitled_services([locked.customer_id])
             audit.record(
                 None,
                 action="subscription.expired",
@@ -170,6 +172,7 @@ def delete_data_due(now: datetime | None = None) -> int:
             )
             if not won:
                 continue
+            refresh_entitled_services([subscription.customer_id])
             audit.record(
                 None,
                 action="subscription.data_deleted",

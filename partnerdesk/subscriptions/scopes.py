@@ -16,7 +16,6 @@ from django.db.models import Q
 from partnerdesk.access.permissions import OrgKind
 from partnerdesk.access.policy import scoped
 from partnerdesk.access.principal import Principal
-from partnerdesk.subscriptions.queries import entitled_services
 
 
 def _subscription_q(principal: Principal, prefix: str = "") -> Q:
@@ -31,9 +30,10 @@ def _subscription_q(principal: Principal, prefix: str = "") -> Q:
 
 @scoped("catalog.service")
 def _services(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    # A tenant sees the services it is entitled to; operator and partners see the whole catalog.
+    # A tenant sees the services it is entitled to (kept on its row, `entitlements.py`); operator and
+    # partners see the whole catalog.
     if principal.kind == OrgKind.CUSTOMER:
-        return queryset.filter(pk__in=entitled_services(principal.organization.pk).values("pk"))
+        return queryset.filter(pk__in=principal.organization.entitled_service_ids)
     return queryset
 
 

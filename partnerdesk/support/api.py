@@ -367,7 +367,7 @@ def create_support_request(request: HttpRequest, payload: SupportRequestIn) -> S
         contact_method=payload.contact_method,
     )
     created = support_requests.create_support_request(principal, data)
-    return Status(201, support_out(queries.support_requests(principal).get(pk=created.pk)))
+    return Status(201, support_out(created))  # the service's object has what the answer shows
 
 
 @router.get(

@@ -66,12 +66,20 @@ def _user_recipient(user: User | None) -> list[tuple[str, str]]:
     return [(user.email, user.effective_language)]
 
 
+def _desk_profile(partner: Any) -> SupportProfile | None:
+    """The partner's desk profile: the one read with it (`select_related`) when it was, else a query."""
+    if "support_profile" in partner._state.fields_cache:
+        cached: SupportProfile | None = partner._state.fields_cache["support_profile"]
+        return cached
+    return SupportProfile.objects.filter(partner=partner).first()
+
+
 def partner_desk_recipients(request: SupportRequest) -> list[tuple[str, str]]:
     """Who hears about the customer's side: the assignee, else the partner's support address."""
     partner = request.partner
     if request.assignee_id:
         return _user_recipient(request.assignee)
-    profile = SupportProfile.objects.filter(partner=partner).first()
+    profile = _desk_profile(partner)
     address = (profile.email if profile else "") or partner.contact_email
     if address:
         return [(address, partner.language)]

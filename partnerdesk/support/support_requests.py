@@ -36,10 +36,10 @@ from partnerdesk.support.mail import (
     support_context,
 )
 from partnerdesk.support.models import Message, SupportRequest, Visibility
+from partnerdesk.tenancy.models import Organization
 
 if TYPE_CHECKING:
     from partnerdesk.catalog.models import Service
-    from partnerdesk.tenancy.models import Organization
 
 P = Permission
 
@@ -117,7 +117,9 @@ def create_support_request(
             after=audit.snapshot(request, ["number", "title", "severity", "service", "status"]),
         )
         emit.support_request("support_request.created", request)
-        request = SupportRequest.objects.select_related("partner", "customer", "assignee").get(pk=request.pk)
+        # What the mail needs is in hand but the partner: read it with its desk profile, in one query.
+        request.partner = Organization.objects.select_related("support_profile").get(pk=customer.partner_id)
+        request.escalated = False  # type: ignore[attr-defined]  # what `support_requests` annotates: a new one is not
         queue_thread_mail(
             partner_desk_recipients(request),
             "support_request_new",

@@ -71,6 +71,10 @@ class Organization(Versioned):
     time_zone = models.CharField(
         _("time zone"), max_length=64, default="UTC", validators=[validate_time_zone]
     )
+    # Customers only: the ids of the services the tenant is entitled to, read by every request that
+    # scopes services, health or Message center to it. Written by `subscriptions.entitlements` in
+    # the transaction of each change of its subscriptions (or of a SKU's services), never by hand.
+    entitled_service_ids = models.JSONField(default=list, blank=True, editable=False)
     # The billing profile: visible and editable only through customers.billing.
     billing_contact = models.CharField(_("billing contact"), max_length=200, blank=True)
     billing_email = models.EmailField(_("billing e-mail"), blank=True)

@@ -22,6 +22,7 @@ from partnerdesk.testing import World
 UNSCOPED: dict[str, str] = {
     "notifications.outboxmessage": "the e-mail outbox: written by services, claimed and sent by the worker",
     "notifications.scheduledjob": "the periodic jobs' claims: read only by the worker",
+    "health.changecount": "change counters behind the ETags of polled lists: numbers only, no content",
     "health.displaynumber": "the counter behind human ids (MC123456): read only when numbering",
     "support.counter": "the counter behind request numbers: read only when numbering",
     "idempotency.idempotencyrecord": "the platform's Idempotency-Key store: read only by the API "

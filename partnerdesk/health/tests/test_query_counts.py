@@ -18,10 +18,11 @@ from partnerdesk.testing import make_user
 pytestmark = pytest.mark.django_db
 
 # The exact queries of each API read of a customer admin; each starts with the token and the roles.
-# The tenant's entitled service ids (the audience is checked against that list), then the bounded
-# unread count (a COUNT over a LIMIT-ed subquery).
-UNREAD_COUNT_QUERIES = 4
-# The entitled service ids, the page of posts (with the caller's view state), their services.
+# The bounded unread count (a COUNT over a LIMIT-ed subquery); the audience is checked against the
+# entitled service ids on the tenant's row.
+UNREAD_COUNT_QUERIES = 3
+# The counters of the posts and of the reader's marks (the ETag), the page of posts (with the
+# caller's view state), their services. The entitled service ids are on the tenant's row.
 MESSAGE_LIST_QUERIES = 5
 # The page of issues, then their services, prefetched.
 ISSUE_LIST_QUERIES = 4
@@ -159,8 +160,9 @@ def _api_count(client, path: str) -> int:
 
 
 # Publishing a post to every tenant (bench scenario 7): token, roles, the MC number (row lock), the
-# insert, the audit events, the publish UPDATE and the response's read - and nothing per tenant.
-PUBLISH_QUERIES = 17
+# insert, the audit events, the publish UPDATE, the Message center's change counter (its ETags) and
+# the response's read - and nothing per tenant.
+PUBLISH_QUERIES = 18
 
 
 @pytest.mark.parametrize("tenants", [2, 25])
