@@ -30,6 +30,16 @@ def pytest_configure() -> None:
     settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: Any) -> Iterator[None]:
+    """pytest-django's test databases; on PostgreSQL the live pages' listener (ADR 0017) holds a
+    connection to it, which must close before the database is dropped."""
+    yield
+    from partnerdesk.live.listener import LISTENER
+
+    LISTENER.stop()
+
+
 @pytest.fixture
 def world(db: Any) -> World:
     return build_world()
@@ -230,8 +240,13 @@ class Browsing:
         return self.sign_in(self.world.user(key).email, page=page)
 
     def close(self) -> None:
+        from partnerdesk.live.listener import LISTENER
+
         for context in self.contexts:
             context.close()
+        # Live pages' streams (ADR 0017) run in the live server's threads: end them while this test
+        # still owns the database, so none of them reaches into the next test's.
+        LISTENER.end_streams()
 
 
 @pytest.fixture

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "partnerdesk.mfa",
     "partnerdesk.events",
     "partnerdesk.webhooks",
+    "partnerdesk.live",
 ]
 
 MIDDLEWARE = [
@@ -293,6 +294,10 @@ WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 10, minimum=1)
 WEBHOOK_SECRET_ROLLOVER_HOURS = env_int("WEBHOOK_SECRET_ROLLOVER_HOURS", 24, minimum=0)
 # An endpoint whose deliveries have failed without a success for this long is disabled.
 WEBHOOK_DISABLE_AFTER_HOURS = env_int("WEBHOOK_DISABLE_AFTER_HOURS", 72, minimum=1)
+# Live pages (ADR 0017): a Server-Sent Events answer lasts at most this long, then the browser
+# reconnects; it holds a server thread meanwhile, so keep it below the proxy's read timeout.
+# 0: answer one tick and end.
+LIVE_STREAM_SECONDS = env_int("LIVE_STREAM_SECONDS", 25, minimum=0)
 
 # Tenancy: the suffix of every customer's initial domain (contoso.partnerdesk.test).
 INITIAL_DOMAIN_SUFFIX = env_str("INITIAL_DOMAIN_SUFFIX", "partnerdesk.test")

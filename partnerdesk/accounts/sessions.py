@@ -89,10 +89,22 @@ def record_sign_out(sender: Any, request: HttpRequest | None, user: User | None,
         UserSession.objects.filter(session_key=request.session.session_key).delete()
 
 
+def by_the_page(request: HttpRequest) -> bool:
+    """Whether an open page's script sent the request by itself, not its person (ADR 0017).
+
+    A live page's stream reconnects every half minute and refreshes its regions on events: neither
+    is the person at work, so neither keeps an idle session alive. Their typing pings do.
+    """
+    return request.headers.get("Accept", "").startswith("text/event-stream") or (
+        "X-Live-Fragment" in request.headers
+    )
+
+
 def keep_alive(request: HttpRequest) -> bool:
     """Return whether the signed-in session is within its timeouts; if so, note this request.
 
-    A session signed in before sessions were stamped starts counting now.
+    A session signed in before sessions were stamped starts counting now. A request a live page
+    sends by itself is checked against the timeouts but does not count as activity.
     """
     session = request.session
     now = time.time()
@@ -102,7 +114,7 @@ def keep_alive(request: HttpRequest) -> bool:
         return True
     if now - seen > idle_timeout().total_seconds() or now - started > absolute_timeout().total_seconds():
         return False
-    if now - seen >= TOUCH_SECONDS:
+    if now - seen >= TOUCH_SECONDS and not by_the_page(request):
         session[SEEN] = now
         own_row = UserSession.objects.filter(session_key=session.session_key)
         own_row.update(last_seen_at=datetime.fromtimestamp(now, tz=UTC))

@@ -5,16 +5,18 @@ replies. Operator console: the escalation desk, a service request, topics. Both:
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import messages
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from partnerdesk import etags
 from partnerdesk.access import policy
@@ -23,6 +25,8 @@ from partnerdesk.access.principal import principal_of
 from partnerdesk.access.web import requires
 from partnerdesk.confirm import Confirmation, confirmation, confirmed
 from partnerdesk.errors import DomainError
+from partnerdesk.live import presence
+from partnerdesk.live import stream as live
 from partnerdesk.pagination import paginate
 from partnerdesk.support import (
     desk,
@@ -62,6 +66,38 @@ def _status(form: Any) -> int:
 
 def _error_status(error: DomainError) -> int:
     return etags.page_status(error, error.status if error.status in (400, 403, 409, 413, 415) else 400)
+
+
+# --- live pages (ADR 0017) -----------------------------------------------------------------------
+# A live page names its stream (`live.page`) and its regions; its script (`live/live.js`) fetches a
+# region again through the same view with `?fragment=<region>` when the stream says something changed.
+SUPPORT_REQUESTS = Q(object_type="support.supportrequest")
+SERVICE_REQUESTS = Q(object_type="support.servicerequest")
+
+
+def _one(row: Any) -> Q:
+    """The events of one request."""
+    return Q(object_type=row._meta.label_lower, object_id=str(row.pk))
+
+
+def _live(name: str, **kwargs: Any) -> dict[str, Any]:
+    return live.page(reverse(f"support:{name}", kwargs=kwargs))
+
+
+def _render(
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any],
+    *,
+    fragments: dict[str, str],
+    status: int = 200,
+) -> HttpResponse:
+    """The page, or only the region `?fragment=` names (its live script's refresh)."""
+    return render(request, fragments.get(request.GET.get("fragment", ""), template), context, status=status)
+
+
+def _stale(error: DomainError) -> bool:
+    return isinstance(error, etags.PreconditionFailed)
 
 
 # --- admin center ------------------------------------------------------------------------------
@@ -211,7 +247,8 @@ def admin_request_detail(request: HttpRequest, request_id: str) -> HttpResponse:
         action = request.POST.get("action", "reply")
         try:
             if action == "reply" and form.is_valid():
-                timeline.add_message(principal, support_request, body=form.cleaned_data["body"])
+                with etags.guarded(etags.posted(request), support_request):
+                    timeline.add_message(principal, support_request, body=form.cleaned_data["body"])
                 return redirect("support:admin_request_detail", request_id=support_request.pk)
             if action in ("close", "reopen"):
                 with etags.guarded(etags.posted(request), support_request):
@@ -224,19 +261,25 @@ def admin_request_detail(request: HttpRequest, request_id: str) -> HttpResponse:
         except DomainError as error:
             form.add_error(None, error.message)
             status = _error_status(error)
+            if _stale(error):  # show what the other person changed, with the new ETag
+                support_request = policy.get_visible(
+                    principal, queries.support_requests(principal), pk=request_id
+                )
         else:
             status = 400
-    return render(
+    return _render(
         request,
         "support/admin_request_detail.html",
         {
             "item": support_request,
+            "live": _live("admin_request_stream", request_id=support_request.pk),
             "timeline": queries.messages(principal, support_request).select_related("author_organization"),
             "attachments": policy.visible(principal, Attachment).filter(support_request=support_request),
             "form": form,
             "attachment_form": forms.AttachmentForm(),
             "can_reopen": support_request.is_finished and not support_request.merged_into_id,
         },
+        fragments={"timeline": "support/_live_timeline.html"},
         status=status,
     )
 
@@ -287,10 +330,11 @@ def partner_queue(request: HttpRequest) -> HttpResponse:
     customers = (
         policy.visible(principal, _organization_model()).filter(kind=OrgKind.CUSTOMER).order_by("name")
     )
-    return render(
+    return _render(
         request,
         "support/partner_queue.html",
         {
+            "live": _live("partner_queue_stream"),
             "page": page,
             "filters": filters,
             "statuses": SupportRequest.Status.choices,
@@ -303,6 +347,7 @@ def partner_queue(request: HttpRequest) -> HttpResponse:
             .filter(resolved_at__isnull=True)
             .order_by("-created_at")[:5],
         },
+        fragments={"queue": "support/_support_queue.html"},
     )
 
 
@@ -349,12 +394,14 @@ def partner_request_detail(request: HttpRequest, request_id: str) -> HttpRespons
         try:
             if action == "reply":
                 if form.is_valid():
-                    timeline.add_message(
-                        principal,
-                        support_request,
-                        body=form.cleaned_data["body"],
-                        visibility=form.cleaned_data["visibility"] or "public",
-                    )
+                    with etags.guarded(etags.posted(request), support_request):
+                        timeline.add_message(
+                            principal,
+                            support_request,
+                            body=form.cleaned_data["body"],
+                            visibility=form.cleaned_data["visibility"] or "public",
+                        )
+                    presence.leave(principal, support_request)
                     return redirect("support:partner_request_detail", request_id=support_request.pk)
                 status = 400
             elif action == "update":
@@ -383,12 +430,21 @@ def partner_request_detail(request: HttpRequest, request_id: str) -> HttpRespons
         except DomainError as error:
             form.add_error(None, error.message)
             status = _error_status(error)
+            if _stale(error):  # show the other agent's change, keep this one's draft in the form
+                support_request = policy.get_visible(
+                    principal, queries.support_requests(principal), pk=request_id
+                )
     linked = policy.visible(principal, ServiceRequest).filter(support_request=support_request).first()
-    return render(
+    replying = presence.replying(principal, support_request)
+    return _render(
         request,
         "support/partner_request_detail.html",
         {
             "item": support_request,
+            "live": _live("partner_request_stream", request_id=support_request.pk),
+            "replying": replying,
+            "replying_json": json.dumps(replying, separators=(",", ":")),
+            "replying_url": reverse("support:partner_request_replying", kwargs={"request_id": request_id}),
             "timeline": queries.messages(principal, support_request).select_related("author_organization"),
             "attachments": policy.visible(principal, Attachment).filter(support_request=support_request),
             "form": form,
@@ -399,6 +455,7 @@ def partner_request_detail(request: HttpRequest, request_id: str) -> HttpRespons
             "canned_replies": policy.visible(principal, CannedReply),
             "linked": linked,
         },
+        fragments={"timeline": "support/_live_timeline.html"},
         status=status,
     )
 
@@ -465,10 +522,11 @@ def partner_service_queue(request: HttpRequest) -> HttpResponse:
     requests = queries.filter_service_requests(queries.service_requests(principal), filters)
     page = paginate(requests, ordering=["-created_at", "-id"], cursor=request.GET.get("cursor"), limit=50)
     query = {k: v for k, v in filters.items() if v}
-    return render(
+    return _render(
         request,
         "support/service_queue.html",
         {
+            "live": _live("partner_service_queue_stream"),
             "page": page,
             "filters": filters,
             "statuses": ServiceRequest.Status.choices,
@@ -479,6 +537,7 @@ def partner_service_queue(request: HttpRequest) -> HttpResponse:
             "detail_url": "support:partner_service_detail",
             "side": "partner",
         },
+        fragments={"queue": "support/_service_queue.html"},
     )
 
 
@@ -536,7 +595,11 @@ def _service_detail(request: HttpRequest, request_id: str, *, side: str) -> Http
                     kind = form.cleaned_data.get("kind") or (
                         Note.Kind.TO_PARTNER if side == "operator" else Note.Kind.FROM_PARTNER
                     )
-                    timeline.add_note(principal, service_request, body=form.cleaned_data["body"], kind=kind)
+                    with etags.guarded(etags.posted(request), service_request):
+                        timeline.add_note(
+                            principal, service_request, body=form.cleaned_data["body"], kind=kind
+                        )
+                    presence.leave(principal, service_request)
                     return redirect(here)
                 status = 400
             elif action == "status":
@@ -577,11 +640,20 @@ def _service_detail(request: HttpRequest, request_id: str, *, side: str) -> Http
         except DomainError as error:
             form.add_error(None, error.message)
             status = _error_status(error)
-    return render(
+            if _stale(error):
+                service_request = policy.get_visible(
+                    principal, queries.service_requests(principal), pk=request_id
+                )
+    replying = presence.replying(principal, service_request)
+    return _render(
         request,
         "support/service_detail.html",
         {
             "item": service_request,
+            "live": _live(f"{side}_service_stream", request_id=service_request.pk),
+            "replying": replying,
+            "replying_json": json.dumps(replying, separators=(",", ":")),
+            "replying_url": reverse(f"support:{side}_service_replying", kwargs={"request_id": request_id}),
             "side": side,
             "timeline": policy.visible(principal, Note)
             .filter(service_request=service_request)
@@ -594,6 +666,7 @@ def _service_detail(request: HttpRequest, request_id: str, *, side: str) -> Http
             "agents": desk.desk_agents(principal.organization.pk) if side == "operator" else [],
             "flags": policy.visible(principal, PartnerFlag).filter(service_request=service_request),
         },
+        fragments={"timeline": "support/_live_timeline.html"},
         status=status,
     )
 
@@ -693,10 +766,11 @@ def operator_queue(request: HttpRequest) -> HttpResponse:
     page = paginate(requests, ordering=["-created_at", "-id"], cursor=request.GET.get("cursor"), limit=50)
     query = {k: v for k, v in filters.items() if v}
     partners = policy.visible(principal, _organization_model()).filter(kind=OrgKind.PARTNER).order_by("name")
-    return render(
+    return _render(
         request,
         "support/service_queue.html",
         {
+            "live": _live("operator_queue_stream"),
             "page": page,
             "filters": filters,
             "statuses": ServiceRequest.Status.choices,
@@ -707,6 +781,7 @@ def operator_queue(request: HttpRequest) -> HttpResponse:
             "detail_url": "support:operator_service_detail",
             "side": "operator",
         },
+        fragments={"queue": "support/_service_queue.html"},
     )
 
 
@@ -981,3 +1056,85 @@ def partner_quarantine_discard(request: HttpRequest, mail_id: str) -> HttpRespon
     else:
         messages.success(request, _("The mail was discarded."))
     return redirect("support:partner_quarantine")
+
+
+# --- live: the pages' event streams and the reply box's presence pings (ADR 0017) ------------------
+
+
+@require_GET
+@requires(P.SUPPORT_DESK, portal="partner")
+def partner_queue_stream(request: HttpRequest) -> HttpResponseBase:
+    return live.response(request, principal_of(request), SUPPORT_REQUESTS)
+
+
+@require_GET
+@requires(P.SUPPORT_DESK, portal="partner")
+def partner_request_stream(request: HttpRequest, request_id: str) -> HttpResponseBase:
+    principal = principal_of(request)
+    support_request = policy.get_visible(principal, queries.support_requests(principal), pk=request_id)
+    return live.response(request, principal, _one(support_request), presence_on=support_request)
+
+
+@require_POST
+@requires(P.SUPPORT_DESK, portal="partner")
+def partner_request_replying(request: HttpRequest, request_id: str) -> HttpResponse:
+    """The reply box's "I am typing" ping (its script sends one at most every ten seconds)."""
+    principal = principal_of(request)
+    support_request = policy.get_visible(principal, queries.support_requests(principal), pk=request_id)
+    presence.ping(principal, support_request)
+    return HttpResponse(status=204)
+
+
+@require_GET
+@requires(P.SUPPORT_REQUESTS, portal="admin")
+def admin_request_stream(request: HttpRequest, request_id: str) -> HttpResponseBase:
+    principal = principal_of(request)
+    support_request = policy.get_visible(principal, queries.support_requests(principal), pk=request_id)
+    return live.response(request, principal, _one(support_request))
+
+
+@require_GET
+@requires(P.SUPPORT_ESCALATE, portal="partner")
+def partner_service_queue_stream(request: HttpRequest) -> HttpResponseBase:
+    return live.response(request, principal_of(request), SERVICE_REQUESTS)
+
+
+@require_GET
+@requires(P.SUPPORT_ESCALATE, portal="partner")
+def partner_service_stream(request: HttpRequest, request_id: str) -> HttpResponseBase:
+    principal = principal_of(request)
+    service_request = policy.get_visible(principal, queries.service_requests(principal), pk=request_id)
+    return live.response(request, principal, _one(service_request), presence_on=service_request)
+
+
+@require_POST
+@requires(P.SUPPORT_ESCALATE, portal="partner")
+def partner_service_replying(request: HttpRequest, request_id: str) -> HttpResponse:
+    return _service_replying(request, request_id)
+
+
+def _service_replying(request: HttpRequest, request_id: str) -> HttpResponse:
+    principal = principal_of(request)
+    service_request = policy.get_visible(principal, queries.service_requests(principal), pk=request_id)
+    presence.ping(principal, service_request)
+    return HttpResponse(status=204)
+
+
+@require_GET
+@requires(P.SUPPORT_OPERATOR_DESK, portal="operator")
+def operator_queue_stream(request: HttpRequest) -> HttpResponseBase:
+    return live.response(request, principal_of(request), SERVICE_REQUESTS)
+
+
+@require_GET
+@requires(P.SUPPORT_OPERATOR_DESK, portal="operator")
+def operator_service_stream(request: HttpRequest, request_id: str) -> HttpResponseBase:
+    principal = principal_of(request)
+    service_request = policy.get_visible(principal, queries.service_requests(principal), pk=request_id)
+    return live.response(request, principal, _one(service_request), presence_on=service_request)
+
+
+@require_POST
+@requires(P.SUPPORT_OPERATOR_DESK, portal="operator")
+def operator_service_replying(request: HttpRequest, request_id: str) -> HttpResponse:
+    return _service_replying(request, request_id)

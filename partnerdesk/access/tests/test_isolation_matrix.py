@@ -732,7 +732,9 @@ class Matrix:
 
 
 @pytest.fixture
-def matrix(world: World) -> Matrix:
+def matrix(world: World, settings: Any) -> Matrix:
+    # A live page's stream (ADR 0017) that admitted a probe answers one tick and ends, never hangs.
+    settings.LIVE_STREAM_SECONDS = 0
     topic = SupportTopic.objects.create(name="Probe topic")
     trees = {side: build_tree(world, side, topic) for side in ("a", "b")}
     tokens = {key: f"{API_TOKEN_PREFIX}matrix-{uuid.uuid4().hex}" for key in world.users}
