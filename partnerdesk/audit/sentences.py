@@ -83,6 +83,10 @@ ACTIONS: dict[str, str] = {
     "message.created": _("wrote the Message center post %(object)s"),
     "message.published": _("published the Message center post %(object)s"),
     "message.revised": _("revised the Message center post %(object)s"),
+    "oauth_app.created": _("registered the OAuth app %(object)s"),
+    "oauth_app.deleted": _("deleted the OAuth app %(object)s"),
+    "oauth_app.secret_rotated": _("gave the OAuth app %(object)s a new client secret"),
+    "organization.mfa_policy_changed": _("changed who must use a second factor in %(object)s"),
     "organization.security_changed": _("changed the security policy of %(object)s"),
     "organization.updated": _("changed the organization profile of %(object)s"),
     "partner.created": _("created the partner %(object)s"),
@@ -102,6 +106,11 @@ ACTIONS: dict[str, str] = {
     "service_request.created": _("opened the service request %(object)s"),
     "service_request.updated": _("changed the service request %(object)s"),
     "sla_policy.saved": _("saved the SLA policy %(object)s"),
+    "sso.break_glass_granted": _("allowed a password sign-in past single sign-on for %(object)s"),
+    "sso.break_glass_used": _("signed in with a password past single sign-on for %(object)s"),
+    "sso.changed": _("changed the identity provider %(object)s"),
+    "sso.connected": _("connected the identity provider %(object)s"),
+    "sso.removed": _("disconnected the identity provider %(object)s"),
     "subscription.cancelled": _("cancelled %(object)s"),
     "subscription.change_refused": _("was refused a change to %(object)s"),
     "subscription.created": _("bought %(object)s"),
@@ -129,6 +138,12 @@ ACTIONS: dict[str, str] = {
     "user.created": _("created the user %(object)s"),
     "user.deleted": _("deleted the user %(object)s"),
     "user.language_changed": _("changed the language of %(object)s"),
+    "user.mfa_factor_added": _("added a second factor for %(object)s"),
+    "user.mfa_factor_removed": _("removed a second factor of %(object)s"),
+    "user.mfa_factor_renamed": _("renamed a second factor of %(object)s"),
+    "user.mfa_recovery_code_used": _("recorded that %(object)s signed in with a recovery code"),
+    "user.mfa_recovery_codes_created": _("made new recovery codes for %(object)s"),
+    "user.mfa_reset": _("removed every second factor of %(object)s"),
     "user.password_change_required": _("required %(object)s to change their password"),
     "user.password_changed": _("changed the password of %(object)s"),
     "user.password_reset": _("reset the password of %(object)s"),
@@ -213,6 +228,19 @@ FIELDS: dict[str, Promise] = {
     "article": gettext_lazy("Help article"),
     "merged_into": gettext_lazy("Merged into"),
     "source": gettext_lazy("Source"),
+    "scopes": gettext_lazy("Scopes"),
+    "client_id": gettext_lazy("Client ID"),
+    "client_secret": gettext_lazy("Client secret"),
+    "secret_prefix": gettext_lazy("Secret starts with"),
+    "access_tokens_ended": gettext_lazy("Access tokens ended"),
+    "requirement": gettext_lazy("Second factor required"),
+    "issuer": gettext_lazy("Identity provider"),
+    "just_in_time": gettext_lazy("Create users on first sign-in"),
+    "require_sso": gettext_lazy("Require single sign-on"),
+    "admin": gettext_lazy("Admin"),
+    "until": gettext_lazy("Until"),
+    "left": gettext_lazy("Recovery codes left"),
+    "factors": gettext_lazy("Second factors"),
 }
 
 # Fields holding the id of another row, shown by that row's name: (model, the fields naming it).
@@ -232,7 +260,11 @@ REFERENCES: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 # Fields whose values are choices of another model than the event's object (a reply's visibility).
-CHOICES_OF: dict[str, str] = {"visibility": "support.message", "source": "support.message"}
+CHOICES_OF: dict[str, str] = {
+    "visibility": "support.message",
+    "source": "support.message",
+    "requirement": "mfa.organizationpolicy",
+}
 
 
 # Actions whose reason is one of a field's choices ("non_payment"), shown by the choice's label.

@@ -64,6 +64,20 @@ def _oauth_app(api: Any, world: World) -> Case:
     return Case("a.partner_global_admin", f"/oauth-apps/{made.json_body['id']}", None, made["ETag"])
 
 
+def _webhook_endpoint(body: dict[str, Any] | None) -> Setup:
+    """Fabrikam's webhook endpoint, registered through the API; its ETag from GET."""
+
+    def setup(api: Any, world: World) -> Case:
+        user = "a.partner_global_admin"
+        made = api(user).post(
+            "/webhook-endpoints", {"url": "http://127.0.0.1:9/hooks", "events": ["subscription.*"]}
+        )
+        assert made.status_code == 201, made.json_body
+        return _read(user, f"/webhook-endpoints/{made.json_body['id']}", body)(api, world)
+
+    return setup
+
+
 def _user(method: str) -> Setup:
     def setup(api: Any, world: World) -> Case:
         path = f"/users/{world.user('a1.user').pk}"
@@ -210,6 +224,8 @@ CASES: dict[str, Setup] = {
     "DELETE /api/v1/tokens/{token_id}": _token,
     "DELETE /api/v1/organization/tokens/{token_id}": _organization_token,
     "DELETE /api/v1/oauth-apps/{app_id}": _oauth_app,
+    "PATCH /api/v1/webhook-endpoints/{endpoint_id}": _webhook_endpoint({"description": "ERP"}),
+    "DELETE /api/v1/webhook-endpoints/{endpoint_id}": _webhook_endpoint(None),
     "PATCH /api/v1/catalog/offers/{offer_id}/policy": _offer_policy,
     "PATCH /api/v1/users/{user_id}": _user("patch"),
     "DELETE /api/v1/users/{user_id}": _user("delete"),

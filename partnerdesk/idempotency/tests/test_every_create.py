@@ -159,6 +159,15 @@ CASES: dict[str, Case] = {
         ),
     ),
     "POST /api/v1/tokens": Case("a.admin_agent", lambda w: Request("/tokens", {"name": "Deploy"})),
+    # Enrolling an authenticator app with the user's own token (no factor yet, so none to be fresh):
+    # it makes the pending factor. The operation reads no body; another body is another request.
+    "POST /api/v1/auth/mfa/totp": Case(
+        "a.sales_agent", lambda w: Request("/auth/mfa/totp", {}, other_json={"name": "Phone"})
+    ),
+    "POST /api/v1/oauth-apps": Case(
+        "a.partner_global_admin",
+        lambda w: Request("/oauth-apps", {"name": "PSA sync", "scopes": ["support", "read"]}),
+    ),
     "POST /api/v1/partners": Case(
         "operator.operator_admin",
         lambda w: Request(
