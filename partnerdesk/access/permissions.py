@@ -230,6 +230,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PARTNER_GLOBAL_ADMIN: frozenset(
         {
             P.SSO_MANAGE,
+            # The partner's own verified domains (its single sign-on covers them), never a customer's.
+            P.DOMAINS_VIEW,
+            P.DOMAINS_MANAGE,
             P.TOKENS_MANAGE,
             P.APPS_VIEW,
             P.APPS_MANAGE,

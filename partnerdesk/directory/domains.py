@@ -1,5 +1,8 @@
 """The tenant's domains: custom domains verified by a TXT record in real DNS, the default domain, and
 the user principal names they allow.
+
+A customer's are managed in its admin center (by its admins, or a partner acting on its behalf); a
+partner's own, which its single sign-on covers, in the partner center by its global admin.
 """
 
 from __future__ import annotations
@@ -12,15 +15,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from partnerdesk.access.permissions import Permission
+from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import Principal
 from partnerdesk.accounts.models import User
 from partnerdesk.audit import services as audit
 from partnerdesk.directory.dns import TxtResolver
 from partnerdesk.directory.dns import resolver as default_resolver
 from partnerdesk.directory.models import Domain
-from partnerdesk.directory.organization import tenant_of
-from partnerdesk.errors import Conflict, DomainError
+from partnerdesk.errors import Conflict, DomainError, Forbidden
 from partnerdesk.etags import next_version
 from partnerdesk.tenancy.models import Organization
 
@@ -31,6 +33,13 @@ _DOMAIN_RE = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)
 
 
 _LOCAL_RE = re.compile(r"^[A-Za-z0-9._%+'-]{1,64}$")
+
+
+def owner_of(principal: Principal) -> Organization:
+    """Whose domains these are: the customer's (acted for, or its own admins) or the partner's own."""
+    if principal.kind not in (OrgKind.CUSTOMER, OrgKind.PARTNER):
+        raise Forbidden(_("Only partners and customers have domains."), code="domains_not_offered")
+    return principal.organization
 
 
 def usable_domains(organization: Organization) -> list[str]:
@@ -84,7 +93,7 @@ def clean_domain_name(raw: str) -> str:
 def add_domain(principal: Principal, name: str) -> Domain:
     """Add a custom domain, unverified; the tenant then publishes its TXT record and asks to verify."""
     principal.require(P.DOMAINS_MANAGE)
-    tenant = tenant_of(principal)
+    tenant = owner_of(principal)
     name = clean_domain_name(name)
     with transaction.atomic():
         if (
@@ -139,7 +148,7 @@ def describe_lookup(domain: Domain, records: list[str], problem: str, detail: st
 def verify_domain(principal: Principal, domain: Domain, *, resolver: TxtResolver | None = None) -> Domain:
     """Look the TXT record up in DNS; mark the domain verified, or say precisely what was found instead."""
     principal.require(P.DOMAINS_MANAGE)
-    tenant = tenant_of(principal)
+    tenant = owner_of(principal)
     if domain.is_verified:
         return domain
     lookup = (resolver or default_resolver()).txt(domain.name)
@@ -188,7 +197,7 @@ def verify_domain(principal: Principal, domain: Domain, *, resolver: TxtResolver
 def set_default_domain(principal: Principal, domain: Domain | None) -> None:
     """Make a verified domain (or, with None, the initial domain) the default for new user names."""
     principal.require(P.DOMAINS_MANAGE)
-    tenant = tenant_of(principal)
+    tenant = owner_of(principal)
     if domain is not None and not domain.is_verified:
         raise DomainError(
             _("Verify %(name)s before making it the default.") % {"name": domain}, code="domain_unverified"
@@ -220,7 +229,7 @@ def users_of_domain(organization: Organization, name: str) -> Any:
 def remove_domain(principal: Principal, domain: Domain) -> None:
     """Remove a custom domain that no user name uses (a deleted user still holds it until purged)."""
     principal.require(P.DOMAINS_MANAGE)
-    tenant = tenant_of(principal)
+    tenant = owner_of(principal)
     with transaction.atomic():
         locked = Domain.objects.select_for_update().get(pk=domain.pk, organization=tenant)
         in_use = users_of_domain(tenant, locked.name).count()

@@ -27,8 +27,18 @@ def _own_tenant(principal: Principal, queryset: models.QuerySet[Any]) -> models.
     return queryset.filter(organization_id=principal.organization.pk)
 
 
-scoped("directory.domain")(_own_tenant)
 scoped("directory.group")(_own_tenant)
+
+
+@scoped("directory.domain")
+def _domains(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+    """A customer's domains (its admins, partner agents acting on its behalf), or a partner's own
+    (its own people in the partner center: a delegated principal is on the customer side)."""
+    if principal.kind not in (OrgKind.CUSTOMER, OrgKind.PARTNER):
+        return queryset.none()
+    return queryset.filter(organization_id=principal.organization.pk)
+
+
 scoped("directory.signinevent")(_own_tenant)
 scoped("directory.securitysettings")(_own_tenant)
 

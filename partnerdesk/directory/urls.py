@@ -33,6 +33,15 @@ urlpatterns = [
     path("admin/domains/<uuid:domain_id>/", views.domain_detail, name="domain_detail"),
     path("admin/domains/<uuid:domain_id>/verify/", views.domain_verify, name="domain_verify"),
     path("admin/domains/<uuid:domain_id>/remove/", views.domain_remove, name="domain_remove"),
+    path("partner/domains/", views.partner_domain_list, name="partner_domain_list"),
+    path("partner/domains/new/", views.partner_domain_add, name="partner_domain_add"),
+    path("partner/domains/<uuid:domain_id>/", views.partner_domain_detail, name="partner_domain_detail"),
+    path(
+        "partner/domains/<uuid:domain_id>/verify/", views.partner_domain_verify, name="partner_domain_verify"
+    ),
+    path(
+        "partner/domains/<uuid:domain_id>/remove/", views.partner_domain_remove, name="partner_domain_remove"
+    ),
     path("admin/settings/", views.organization_settings, name="organization_settings"),
     path("admin/settings/mfa/", views.organization_mfa, name="organization_mfa"),
     path("admin/sign-ins/", views.sign_in_log, name="sign_in_log"),

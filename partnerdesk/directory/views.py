@@ -1,4 +1,5 @@
-"""Admin center pages: users, groups, domains, organization settings and the sign-in log.
+"""Admin center pages: users, groups, domains, organization settings and the sign-in log; and the
+partner center's Domains pages, the same as the admin center's, for the partner's own domains.
 
 Every view is `portal="admin"`, so a partner agent who chose a customer works here through its
 delegated roles, and every change it makes is audited as on behalf of that customer.
@@ -29,6 +30,7 @@ from partnerdesk.access.web import requires
 from partnerdesk.accounts.models import RoleAssignment, User
 from partnerdesk.confirm import Confirmation, confirmation, confirmed
 from partnerdesk.directory import domains, forms, groups, organization, queries, signins, users
+from partnerdesk.directory import rules as directory_rules
 from partnerdesk.directory.models import DeletedUser, Domain, Group, GroupMembership, SignInEvent
 from partnerdesk.errors import DomainError
 from partnerdesk.mfa import policy as mfa_policy
@@ -499,27 +501,44 @@ def group_delete(request: HttpRequest, group_id: str) -> HttpResponse:
 
 
 # --- Domains ---------------------------------------------------------------------------------
+# The same pages in two portals: the admin center's (the customer's domains) and the partner center's
+# (the partner's own, which its single sign-on covers). Each portal's routes below declare their own
+# need and call these with the portal's URL names; the partner center has no default domain to choose.
+
+DOMAIN_URLS: dict[str, dict[str, str]] = {
+    portal: {
+        page: f"directory:{prefix}domain_{page}"
+        for page in (
+            "list",
+            "add",
+            "detail",
+            "verify",
+            "remove",
+            *(("default",) if portal == "admin" else ()),
+        )
+    }
+    for portal, prefix in (("admin", ""), ("partner", "partner_"))
+}
 
 
-@requires(P.DOMAINS_VIEW, portal="admin")
-def domain_list(request: HttpRequest) -> HttpResponse:
+def _domain_list(request: HttpRequest, portal: str) -> HttpResponse:
     principal = principal_of(request)
-    tenant = organization.tenant_of(principal)
-    domains = list(policy.visible(principal, Domain).order_by("name")[:500])
+    owner = domains.owner_of(principal)
+    found = list(policy.visible(principal, Domain).order_by("name")[:500])
     return render(
         request,
         "directory/domain_list.html",
         {
-            "domains": domains,
-            "initial_domain": tenant.initial_domain,
-            "initial_is_default": not any(d.is_default for d in domains),
+            "domains": found,
+            "domain_urls": DOMAIN_URLS[portal],
+            "initial_domain": owner.initial_domain,
+            "initial_is_default": not any(d.is_default for d in found),
             "form": forms.DomainForm(),
         },
     )
 
 
-@requires(P.DOMAINS_MANAGE, portal="admin")
-def domain_add(request: HttpRequest) -> HttpResponse:
+def _domain_add(request: HttpRequest, portal: str) -> HttpResponse:
     principal = principal_of(request)
     form = forms.DomainForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -528,13 +547,17 @@ def domain_add(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             form.add_error("name", error.message)
         else:
-            return redirect("directory:domain_detail", domain.pk)
-    return render(request, "directory/domain_form.html", {"form": form}, status=_status(form))
+            return redirect(DOMAIN_URLS[portal]["detail"], domain.pk)
+    return render(
+        request,
+        "directory/domain_form.html",
+        {"form": form, "domain_urls": DOMAIN_URLS[portal]},
+        status=_status(form),
+    )
 
 
-@requires(P.DOMAINS_VIEW, portal="admin")
-def domain_detail(
-    request: HttpRequest, domain_id: str, *, problem: str = "", status: int = 200
+def _domain_detail(
+    request: HttpRequest, portal: str, domain_id: str, *, problem: str = "", status: int = 200
 ) -> HttpResponse:
     principal = principal_of(request)
     domain = policy.get_visible(principal, Domain, pk=domain_id)
@@ -542,37 +565,23 @@ def domain_detail(
     return render(
         request,
         "directory/domain_detail.html",
-        {"domain": domain, "in_use": in_use, "problem": problem},
+        {"domain": domain, "in_use": in_use, "problem": problem, "domain_urls": DOMAIN_URLS[portal]},
         status=status,
     )
 
 
-@require_POST
-@requires(P.DOMAINS_MANAGE, portal="admin")
-def domain_verify(request: HttpRequest, domain_id: str) -> HttpResponse:
+def _domain_verify(request: HttpRequest, portal: str, domain_id: str) -> HttpResponse:
     principal = principal_of(request)
     domain = policy.get_visible(principal, Domain, pk=domain_id)
     try:
         domains.verify_domain(principal, domain)
     except DomainError as error:
-        return domain_detail(request, domain_id, problem=error.message, status=error.status)
+        return _domain_detail(request, portal, domain_id, problem=error.message, status=error.status)
     messages.success(request, _("%(name)s is verified.") % {"name": domain.name})
-    return redirect("directory:domain_detail", domain.pk)
+    return redirect(DOMAIN_URLS[portal]["detail"], domain.pk)
 
 
-@require_POST
-@requires(P.DOMAINS_MANAGE, portal="admin")
-def domain_default(request: HttpRequest) -> HttpResponse:
-    principal = principal_of(request)
-    raw = request.POST.get("domain", "")
-    domain = None if raw == "initial" else policy.get_visible(principal, Domain, pk=raw)
-    _act(request, lambda: domains.set_default_domain(principal, domain), _("The default domain was changed."))
-    return redirect("directory:domain_list")
-
-
-@require_POST
-@requires(P.DOMAINS_MANAGE, portal="admin")
-def domain_remove(request: HttpRequest, domain_id: str) -> HttpResponse:
+def _domain_remove(request: HttpRequest, portal: str, domain_id: str) -> HttpResponse:
     principal = principal_of(request)
     domain = policy.get_visible(principal, Domain, pk=domain_id)
     if not confirmed(request):
@@ -588,16 +597,80 @@ def domain_remove(request: HttpRequest, domain_id: str) -> HttpResponse:
                     % {"name": domain.name}
                 ],
                 button=_("Remove domain"),
-                back=reverse("directory:domain_detail", args=[domain.pk]),
+                back=reverse(DOMAIN_URLS[portal]["detail"], args=[domain.pk]),
             ),
         )
     try:
         domains.remove_domain(principal, domain)
     except DomainError as error:
         messages.error(request, error.message)
-        return redirect("directory:domain_detail", domain.pk)
+        return redirect(DOMAIN_URLS[portal]["detail"], domain.pk)
     messages.success(request, _("%(name)s was removed.") % {"name": domain.name})
+    return redirect(DOMAIN_URLS[portal]["list"])
+
+
+@requires(P.DOMAINS_VIEW, portal="admin")
+def domain_list(request: HttpRequest) -> HttpResponse:
+    return _domain_list(request, "admin")
+
+
+@requires(P.DOMAINS_MANAGE, portal="admin")
+def domain_add(request: HttpRequest) -> HttpResponse:
+    return _domain_add(request, "admin")
+
+
+@requires(P.DOMAINS_VIEW, portal="admin")
+def domain_detail(request: HttpRequest, domain_id: str) -> HttpResponse:
+    return _domain_detail(request, "admin", domain_id)
+
+
+@require_POST
+@requires(P.DOMAINS_MANAGE, portal="admin")
+def domain_verify(request: HttpRequest, domain_id: str) -> HttpResponse:
+    return _domain_verify(request, "admin", domain_id)
+
+
+@require_POST
+@requires(P.DOMAINS_MANAGE, portal="admin")
+def domain_default(request: HttpRequest) -> HttpResponse:
+    principal = principal_of(request)
+    raw = request.POST.get("domain", "")
+    domain = None if raw == "initial" else policy.get_visible(principal, Domain, pk=raw)
+    _act(request, lambda: domains.set_default_domain(principal, domain), _("The default domain was changed."))
     return redirect("directory:domain_list")
+
+
+@require_POST
+@requires(P.DOMAINS_MANAGE, portal="admin")
+def domain_remove(request: HttpRequest, domain_id: str) -> HttpResponse:
+    return _domain_remove(request, "admin", domain_id)
+
+
+@requires(directory_rules.PARTNER_DOMAINS_VIEW, portal="partner")
+def partner_domain_list(request: HttpRequest) -> HttpResponse:
+    return _domain_list(request, "partner")
+
+
+@requires(directory_rules.PARTNER_DOMAINS_MANAGE, portal="partner")
+def partner_domain_add(request: HttpRequest) -> HttpResponse:
+    return _domain_add(request, "partner")
+
+
+@requires(directory_rules.PARTNER_DOMAINS_VIEW, portal="partner")
+def partner_domain_detail(request: HttpRequest, domain_id: str) -> HttpResponse:
+    return _domain_detail(request, "partner", domain_id)
+
+
+@require_POST
+@requires(directory_rules.PARTNER_DOMAINS_MANAGE, portal="partner")
+def partner_domain_verify(request: HttpRequest, domain_id: str) -> HttpResponse:
+    return _domain_verify(request, "partner", domain_id)
+
+
+@require_POST
+@requires(directory_rules.PARTNER_DOMAINS_MANAGE, portal="partner")
+def partner_domain_remove(request: HttpRequest, domain_id: str) -> HttpResponse:
+    return _domain_remove(request, "partner", domain_id)
 
 
 # --- Organization settings -------------------------------------------------------------------

@@ -44,6 +44,7 @@ NAVIGATION: dict[str, list[tuple[Any, str, Permission]]] = {
         (_("Support profile"), "support:partner_profile", P.SUPPORT_PROFILE_EDIT),
         (_("Support reports"), "support:partner_reports", P.SUPPORT_REPORTS),
         (_("Team"), "accounts:partner_team", P.TEAM_VIEW),
+        (_("Domains"), "directory:partner_domain_list", P.DOMAINS_VIEW),
         (_("Single sign-on"), "sso:partner_settings", P.SSO_MANAGE),
         (_("Apps"), "integrations:partner_apps", P.APPS_VIEW),
         (_("Webhooks"), "webhooks:partner_endpoints", P.WEBHOOKS_MANAGE),
