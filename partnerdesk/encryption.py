@@ -2,8 +2,8 @@
 
 Fernet keys are derived from `SECRET_KEY` and its fallbacks, one key per purpose, so a database dump
 shows none of them and rotating `SECRET_KEY` (keeping the old one in `SECRET_KEY_FALLBACKS`) still
-opens what was sealed before. Used by the idempotency records' kept answers and the single sign-on
-connections' client secrets.
+opens what was sealed before. Used by the idempotency records' kept answers, the single sign-on
+connections' client secrets and the authenticator apps' TOTP secrets.
 """
 
 from __future__ import annotations

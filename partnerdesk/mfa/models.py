@@ -26,7 +26,7 @@ class Factor(models.Model):
     user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="second_factors")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     name = models.CharField(_("name"), max_length=100)
-    # TOTP: the base32 secret, Fernet-encrypted with a key derived from SECRET_KEY.
+    # TOTP: the base32 secret, sealed by `partnerdesk.encryption` (a key derived from SECRET_KEY).
     secret = models.TextField(blank=True)
     last_step = models.BigIntegerField(null=True, blank=True)
     # WebAuthn: the credential's id (base64url), public key (COSE) and signature counter.

@@ -11,12 +11,10 @@ from __future__ import annotations
 import hmac
 import secrets
 import time
-from base64 import urlsafe_b64encode
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pyotp
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.contrib.auth import login
 from django.db import transaction
@@ -26,6 +24,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
+from partnerdesk import encryption
 from partnerdesk.access import freshness
 from partnerdesk.access.principal import Principal, principal_for
 from partnerdesk.audit import services as audit
@@ -67,25 +66,13 @@ def unused_recovery_codes(user: User) -> int:
 # --- Authenticator apps (TOTP) -------------------------------------------------------------------------
 
 
-def _cipher() -> MultiFernet:
-    """Fernet keys derived from SECRET_KEY and its fallbacks: a database dump shows no TOTP secret."""
-    keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
-    return MultiFernet(
-        [
-            Fernet(
-                urlsafe_b64encode(
-                    salted_hmac("partnerdesk.mfa.totp", "", secret=key, algorithm="sha256").digest()
-                )
-            )
-            for key in keys
-        ]
-    )
+TOTP_PURPOSE = "mfa.totp"  # the platform's sealing (`partnerdesk.encryption`): a dump shows no secret
 
 
 def _secret_of(factor: Factor) -> str:
     try:
-        return _cipher().decrypt(factor.secret.encode()).decode()
-    except InvalidToken:  # SECRET_KEY changed without a fallback: the factor cannot be used
+        return encryption.unseal(TOTP_PURPOSE, factor.secret.encode()).decode()
+    except encryption.InvalidToken:  # SECRET_KEY changed without a fallback: the factor cannot be used
         return ""
 
 
@@ -116,7 +103,7 @@ def start_totp(principal: Principal, *, name: str = "") -> NewTotp:
             user_id=user.pk,
             kind=Factor.Kind.TOTP,
             name=name.strip()[:100] or _("Authenticator app"),
-            secret=_cipher().encrypt(secret.encode()).decode(),
+            secret=encryption.seal(TOTP_PURPOSE, secret.encode()).decode(),
         )
     return NewTotp(factor=factor, secret=secret, otpauth_uri=otpauth_uri(user, secret))
 
@@ -196,7 +183,7 @@ def add_confirmed_totp(user: User, secret: str, *, name: str = "") -> Factor:
             user_id=user.pk,
             kind=Factor.Kind.TOTP,
             name=name or _("Authenticator app"),
-            secret=_cipher().encrypt(secret.encode()).decode(),
+            secret=encryption.seal(TOTP_PURPOSE, secret.encode()).decode(),
             confirmed_at=timezone.now(),
         )
         audit.record(
