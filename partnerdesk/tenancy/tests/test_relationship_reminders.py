@@ -120,3 +120,44 @@ def test_a_new_expiry_is_reminded_again_and_a_short_one_only_at_7_days(world, sm
     )
     assert reminders.send_due(now=later - 9 * DAY) == 0
     assert reminders.send_due(now=later - 6 * DAY) == 1
+
+
+def test_the_expiry_is_announced_once_as_an_event_both_sides_and_the_operator_see(world):
+    from partnerdesk.events.models import Event
+
+    expires = relationship(world).expires_at
+    assert expires is not None
+
+    assert reminders.announce_expired(now=expires - timedelta(minutes=1)) == 0
+    assert reminders.announce_expired(now=expires + timedelta(minutes=1)) == 1
+    assert reminders.announce_expired(now=expires + timedelta(minutes=6)) == 0
+
+    [event] = Event.objects.filter(name="relationship.expired")
+    assert event.payload["id"] == str(relationship(world).pk)
+    assert event.payload["status"] == "expired"
+    assert (event.operator, event.partner_id, event.customer_id) == (
+        True,
+        world.partner_a.pk,
+        world.customer_a1.pk,
+    )
+
+
+def test_a_renewed_expiry_is_announced_again_and_a_long_past_one_never(world):
+    from partnerdesk.events.models import Event
+
+    expires = relationship(world).expires_at
+    assert expires is not None
+    assert reminders.announce_expired(now=expires + reminders.EXPIRED_ANNOUNCED_WITHIN + DAY) == 0
+
+    DelegatedRelationship.objects.filter(pk=relationship(world).pk).update(expires_at=expires + 90 * DAY)
+    assert reminders.announce_expired(now=expires + 91 * DAY) == 1
+    assert Event.objects.filter(name="relationship.expired").count() == 1
+
+
+def test_an_ended_relationship_is_not_announced_as_expired(world):
+    expires = relationship(world).expires_at
+    assert expires is not None
+    DelegatedRelationship.objects.filter(pk=relationship(world).pk).update(
+        status=DelegatedRelationship.Status.ENDED
+    )
+    assert reminders.announce_expired(now=expires + DAY) == 0
