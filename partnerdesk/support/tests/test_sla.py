@@ -9,10 +9,10 @@ import pytest
 from django.db import close_old_connections, connection
 
 from partnerdesk.access.principal import principal_for
-from partnerdesk.notifications.models import OutboxMessage
+from partnerdesk.notifications.models import OutboxMessage, SentNotice
 from partnerdesk.notifications.services import deliver_due
 from partnerdesk.support import jobs, sla, support_requests
-from partnerdesk.support.models import SlaNotice, SlaPolicy, SupportRequest
+from partnerdesk.support.models import SlaPolicy, SupportRequest
 
 SHANGHAI_HOURS = sla.Policy(
     first_response_minutes=120,
@@ -114,7 +114,9 @@ def test_a_breach_mails_the_assignee_and_a_supervisor_once(world, smtp_server):
     to = sorted(m["To"] for m in smtp_server.messages)
     assert to == ["helpdesk_agent@fabrikam.test", "partner_global_admin@fabrikam.test"]
     assert all("SLA breached" in m["Subject"] for m in smtp_server.messages)
-    assert SlaNotice.objects.count() == 1
+    assert list(SentNotice.objects.values_list("object_type", "object_id", "kind")) == [
+        ("support_request", request.pk, "first_response_breach")
+    ]
 
 
 def test_two_workers_claiming_the_same_breach_send_it_once(world):
@@ -174,7 +176,7 @@ def test_two_worker_threads_running_the_job_together_send_each_breach_once():
     assert (
         OutboxMessage.objects.filter(kind="support.sla_breach").count() == 2
     )  # assignee-less: desk + supervisor
-    assert SlaNotice.objects.count() == 1
+    assert SentNotice.objects.filter(object_type="support_request").count() == 1
 
 
 def test_a_paused_request_does_not_breach(world):
