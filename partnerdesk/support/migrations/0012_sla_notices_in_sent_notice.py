@@ -11,6 +11,7 @@ are serializable (one writer), so nothing can be written between the copy and th
 from django.db import migrations
 
 OBJECT_TYPES = {"support": "support_request", "service": "service_request"}
+REQUEST_TYPES = {object_type: request_type for request_type, object_type in OBJECT_TYPES.items()}
 BATCH = 1000
 
 
@@ -20,52 +21,36 @@ def lock_against_writes(schema_editor, model):
         schema_editor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
 
 
-def copy_into_sent_notice(apps, schema_editor):
-    SlaNotice = apps.get_model("support", "SlaNotice")
-    SentNotice = apps.get_model("notifications", "SentNotice")
-    lock_against_writes(schema_editor, SlaNotice)
-    rows = []
-    for notice in SlaNotice.objects.order_by("pk").iterator(chunk_size=BATCH):
-        rows.append(
-            SentNotice(
-                object_type=OBJECT_TYPES[notice.request_type],
-                object_id=notice.request_id,
-                kind=notice.kind,
-                due_at=notice.due_at,
-                created_at=notice.created_at,
-            )
-        )
-        if len(rows) == BATCH:
-            SentNotice.objects.bulk_create(rows, ignore_conflicts=True)
-            rows = []
-    SentNotice.objects.bulk_create(rows, ignore_conflicts=True)
+def copy(schema_editor, rows, model, build):
+    """Insert `build(row)` into `model` for each of `rows`, in batches, keeping a row already there."""
+    lock_against_writes(schema_editor, rows.model)
+    batch = []
+    for row in rows.order_by("pk").iterator(chunk_size=BATCH):
+        batch.append(model(**build(row), due_at=row.due_at, kind=row.kind, created_at=row.created_at))
+        if len(batch) == BATCH:
+            model.objects.bulk_create(batch, ignore_conflicts=True)
+            batch = []
+    model.objects.bulk_create(batch, ignore_conflicts=True)
 
 
-def copy_back(apps, schema_editor):
-    SlaNotice = apps.get_model("support", "SlaNotice")
-    SentNotice = apps.get_model("notifications", "SentNotice")
-    lock_against_writes(schema_editor, SentNotice)
-    request_types = {object_type: request_type for request_type, object_type in OBJECT_TYPES.items()}
-    rows = []
-    for notice in (
-        SentNotice.objects.filter(object_type__in=list(request_types))
-        .order_by("pk")
-        .iterator(chunk_size=BATCH)
-    ):
-        rows.append(
-            SlaNotice(
-                request_type=request_types[notice.object_type],
-                request_id=notice.object_id,
-                kind=notice.kind,
-                due_at=notice.due_at,
-                created_at=notice.created_at,
-            )
-        )
-        if len(rows) == BATCH:
-            SlaNotice.objects.bulk_create(rows, ignore_conflicts=True)
-            rows = []
-    SlaNotice.objects.bulk_create(rows, ignore_conflicts=True)
-    SentNotice.objects.filter(object_type__in=list(request_types)).delete()
+def into_sent_notice(apps, schema_editor):
+    copy(
+        schema_editor,
+        apps.get_model("support", "SlaNotice").objects.all(),
+        apps.get_model("notifications", "SentNotice"),
+        lambda notice: {"object_type": OBJECT_TYPES[notice.request_type], "object_id": notice.request_id},
+    )
+
+
+def back_into_sla_notice(apps, schema_editor):
+    notices = apps.get_model("notifications", "SentNotice").objects.filter(object_type__in=list(REQUEST_TYPES))
+    copy(
+        schema_editor,
+        notices,
+        apps.get_model("support", "SlaNotice"),
+        lambda notice: {"request_type": REQUEST_TYPES[notice.object_type], "request_id": notice.object_id},
+    )
+    notices.delete()
 
 
 class Migration(migrations.Migration):
@@ -75,6 +60,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(copy_into_sent_notice, copy_back),
+        migrations.RunPython(into_sent_notice, back_into_sla_notice),
         migrations.DeleteModel(name="SlaNotice"),
     ]
