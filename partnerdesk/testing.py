@@ -195,6 +195,27 @@ def walk_pages(client: Any, path: str, *, limit: int) -> Walk:
         assert len(queries) < 1000, "the cursor does not advance"
 
 
+def migrate_to(targets: list[tuple[str, str]]) -> Any:
+    """Migrate the test database to `targets` ((app, migration), forwards or backwards) and return the
+    models as they were there (`.get_model(app, name)`). A test of a data migration goes back, writes
+    the old rows, comes forward, and in `finally` returns to `latest_migrations()`."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    return MigrationExecutor(connection).loader.project_state(targets).apps
+
+
+def latest_migrations() -> list[tuple[str, str]]:
+    """The last migration of every app: where the test database is, and must be again."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    return MigrationExecutor(connection).loader.graph.leaf_nodes()
+
+
 def assert_page_admits(
     web: Any, path: str, allowed: str, wrong_role: str | None, outsider: str | None
 ) -> None:

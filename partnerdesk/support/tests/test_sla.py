@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 
 import pytest
 from django.db import close_old_connections, connection
-from django.db.migrations.executor import MigrationExecutor
 
 from partnerdesk.access.principal import principal_for
 from partnerdesk.notifications.models import OutboxMessage, SentNotice
@@ -17,7 +15,7 @@ from partnerdesk.notifications.services import deliver_due
 from partnerdesk.support import jobs, sla, support_requests
 from partnerdesk.support.models import SlaPolicy, SupportRequest
 from partnerdesk.support.testing import open_support_request
-from partnerdesk.testing import build_world
+from partnerdesk.testing import build_world, latest_migrations, migrate_to
 
 SHANGHAI_HOURS = sla.Policy(
     first_response_minutes=120,
@@ -201,18 +199,11 @@ BEFORE_THE_MOVE = [("support", "0011_inbound_reason_codes"), ("notifications", "
 AFTER_THE_MOVE = [("support", "0012_sla_notices_in_sent_notice")]
 
 
-def _migrate(targets: list[tuple[str, str]]) -> Any:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return MigrationExecutor(connection).loader.project_state(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_notices_sent_before_the_move_are_not_sent_again():
-    latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    latest = latest_migrations()
     try:
-        before = _migrate(BEFORE_THE_MOVE)
+        before = migrate_to(BEFORE_THE_MOVE)
         request = _overdue_request(build_world())
         due = SupportRequest.objects.get(pk=request.pk).first_response_due_at
         SlaNotice = before.get_model("support", "SlaNotice")
@@ -223,7 +214,7 @@ def test_the_notices_sent_before_the_move_are_not_sent_again():
             request_type="service", request_id=request.pk, kind="resolution_near", due_at=due
         )
 
-        _migrate(AFTER_THE_MOVE)
+        migrate_to(AFTER_THE_MOVE)
 
         assert sorted(SentNotice.objects.values_list("object_type", "object_id", "kind", "due_at")) == [
             ("service_request", request.pk, "resolution_near", due),
@@ -233,11 +224,11 @@ def test_the_notices_sent_before_the_move_are_not_sent_again():
         assert jobs.notify_sla_breaches() == 0
         assert not OutboxMessage.objects.filter(kind="support.sla_breach").exists()
 
-        back = _migrate(BEFORE_THE_MOVE)
+        back = migrate_to(BEFORE_THE_MOVE)
         assert sorted(back.get_model("support", "SlaNotice").objects.values_list("request_type", "kind")) == [
             ("service", "resolution_near"),
             ("support", "first_response_breach"),
         ]
         assert not SentNotice.objects.exists()
     finally:
-        _migrate(latest)
+        migrate_to(latest)
