@@ -8,6 +8,7 @@ from django.utils import timezone
 from partnerdesk.access.principal import principal_for
 from partnerdesk.health import issues, message_center, preferences
 from partnerdesk.health.models import HealthIssue, MessagePost, MessageViewState
+from partnerdesk.health.testing import exchange_incident
 from partnerdesk.testing import assert_page_admits, database_state
 
 pytestmark = pytest.mark.django_db
@@ -17,15 +18,7 @@ pytestmark = pytest.mark.django_db
 def published(world, catalog):
     """An incident on Exchange with two posts, and a post for partner A's customers about Exchange."""
     operator = principal_for(world.user("operator.communications_manager"))
-    issue = issues.create_issue(
-        operator,
-        title="Mail delivery delays",
-        impact_description="Users may see delays.",
-        service_ids=[catalog.exchange.pk],
-        status="service_degradation",
-        first_post="Investigating.",
-        publish=True,
-    )
+    issue = exchange_incident(world, catalog)
     issues.add_issue_post(operator, issue, body="A fix is rolling out.", status="restoring_service")
     post = message_center.create_message(
         operator,
