@@ -310,15 +310,6 @@ def attachment_out(attachment: Attachment) -> dict[str, Any]:
     }
 
 
-def _attachments_page(
-    principal: Principal, cursor: str | None, limit: int | None, **ticket: Any
-) -> dict[str, Any]:
-    """A page of one request's attachments (`support_request=` or `service_request=`), oldest first."""
-    attachments = policy.visible(principal, Attachment).filter(**ticket)
-    page = paginate(attachments, ordering=["created_at", "id"], cursor=cursor, limit=limit)
-    return {"items": [attachment_out(a) for a in page.items], "next_cursor": page.next_cursor}
-
-
 def _service(principal: Principal, service_id: Any) -> Any:
     if service_id is None:
         return None
@@ -488,7 +479,9 @@ def list_support_attachments(
 ) -> dict[str, Any]:
     principal = principal_of(request)
     support_request = policy.get_visible(principal, queries.support_requests(principal), pk=request_id)
-    return _attachments_page(principal, cursor, limit, support_request=support_request)
+    attachments = policy.visible(principal, Attachment).filter(support_request=support_request)
+    page = paginate(attachments, ordering=["created_at", "id"], cursor=cursor, limit=limit)
+    return {"items": [attachment_out(a) for a in page.items], "next_cursor": page.next_cursor}
 
 
 @router.post(
@@ -645,7 +638,9 @@ def list_service_attachments(
 ) -> dict[str, Any]:
     principal = principal_of(request)
     service_request = policy.get_visible(principal, queries.service_requests(principal), pk=request_id)
-    return _attachments_page(principal, cursor, limit, service_request=service_request)
+    attachments = policy.visible(principal, Attachment).filter(service_request=service_request)
+    page = paginate(attachments, ordering=["created_at", "id"], cursor=cursor, limit=limit)
+    return {"items": [attachment_out(a) for a in page.items], "next_cursor": page.next_cursor}
 
 
 @router.post(

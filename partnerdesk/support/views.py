@@ -1102,21 +1102,15 @@ def partner_service_queue_stream(request: HttpRequest) -> HttpResponseBase:
 @require_GET
 @requires(P.SUPPORT_ESCALATE, portal="partner")
 def partner_service_stream(request: HttpRequest, request_id: str) -> HttpResponseBase:
-    return _service_stream(request, request_id)
+    principal = principal_of(request)
+    service_request = policy.get_visible(principal, queries.service_requests(principal), pk=request_id)
+    return live.response(request, principal, _one(service_request), presence_on=service_request)
 
 
 @require_POST
 @requires(P.SUPPORT_ESCALATE, portal="partner")
 def partner_service_replying(request: HttpRequest, request_id: str) -> HttpResponse:
     return _service_replying(request, request_id)
-
-
-def _service_stream(request: HttpRequest, request_id: str) -> HttpResponseBase:
-    """A service request's page stream, the same for the partner and the operator (each view checks
-    its portal)."""
-    principal = principal_of(request)
-    service_request = policy.get_visible(principal, queries.service_requests(principal), pk=request_id)
-    return live.response(request, principal, _one(service_request), presence_on=service_request)
 
 
 def _service_replying(request: HttpRequest, request_id: str) -> HttpResponse:
@@ -1135,7 +1129,9 @@ def operator_queue_stream(request: HttpRequest) -> HttpResponseBase:
 @require_GET
 @requires(P.SUPPORT_OPERATOR_DESK, portal="operator")
 def operator_service_stream(request: HttpRequest, request_id: str) -> HttpResponseBase:
-    return _service_stream(request, request_id)
+    principal = principal_of(request)
+    service_request = policy.get_visible(principal, queries.service_requests(principal), pk=request_id)
+    return live.response(request, principal, _one(service_request), presence_on=service_request)
 
 
 @require_POST
