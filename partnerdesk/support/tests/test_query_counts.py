@@ -8,22 +8,13 @@ from django.test.utils import CaptureQueriesContext
 
 from partnerdesk.access.principal import principal_for
 from partnerdesk.support import service_requests, support_requests
+from partnerdesk.support.testing import open_support_request
 
 
 def grow(world, topic, count: int = 6) -> None:
-    customer = principal_for(world.user("a1.global_admin"))
     agent = principal_for(world.user("a.admin_agent"))
     for i in range(count):
-        request = support_requests.create_support_request(
-            customer,
-            support_requests.NewSupportRequest(
-                title=f"Request {i}",
-                description="d",
-                severity="minimal",
-                contact_name="c",
-                contact_email="c@c.test",
-            ),
-        )
+        request = open_support_request(world, title=f"Request {i}", severity="minimal")
         support_requests.update_support_request(agent, request, assignee_id=agent.user.pk)
         service_requests.escalate(
             agent,
