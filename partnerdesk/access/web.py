@@ -140,6 +140,10 @@ class Mount:
     path: str
     name: str
 
+    def __post_init__(self) -> None:
+        if self.portal not in PORTAL_PERMISSIONS:
+            raise ValueError(f"{self.portal!r} is not a portal (one of {', '.join(PORTAL_PERMISSIONS)})")
+
 
 def in_portals(
     mounts: Iterable[Mount],
@@ -163,9 +167,7 @@ def in_portals(
     patterns = []
     for mount in mounts:
         wanted = need[mount.portal] if isinstance(need, Mapping) else need  # a portal left out: KeyError
-        page: Callable[..., HttpResponseBase] = requires(wanted, portal=mount.portal, fresh_mfa=fresh_mfa)(
-            view
-        )
+        page = requires(wanted, portal=mount.portal, fresh_mfa=fresh_mfa)(view)
         patterns.append(
             path(
                 mount.path + route,

@@ -58,11 +58,12 @@ def test_each_portal_gets_its_own_path_name_portal_and_need() -> None:
         ("partner/stuff/<uuid:thing_id>/", "partner_things_detail"),
     ]
     assert unenforced_routes(patterns) == []
-    assert [(p.callback.portal, p.callback.requirement) for p in patterns] == [
+    wrappers: list[Any] = [p.callback for p in patterns]
+    assert [(w.portal, w.requirement) for w in wrappers] == [
         ("operator", P.PARTNERS_MANAGE),
         ("partner", rules.SUPPORT_REQUESTS_WORK),
     ]
-    assert patterns[0].callback is not patterns[1].callback
+    assert wrappers[0] is not wrappers[1]
 
 
 @pytest.mark.django_db
@@ -97,3 +98,8 @@ def test_a_portal_the_needs_leave_out_is_not_mounted_unchecked() -> None:
         in_portals(MOUNTS, "", _page, "", {"operator": P.PARTNERS_MANAGE})
 
     assert not is_enforcing(_page)
+
+
+def test_a_mount_names_a_portal_that_exists() -> None:
+    with pytest.raises(ValueError, match="'customer' is not a portal"):
+        Mount("customer", "customer/things/", "customer_things")
