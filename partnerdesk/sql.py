@@ -267,7 +267,10 @@ def _compile(queryset: QuerySet[Any]) -> _Compiled:
         alias=queryset.db,
         sql=sql,
         params=tuple(params),
-        names=(*query.extra_select, *query.values_select, *query.annotation_select),
+        # The columns in the order `.values()` named them (Django 5.2 selects them so).
+        names=tuple(query.selected)
+        if query.selected
+        else (*query.extra_select, *query.values_select, *query.annotation_select),
         converters=compiler.get_converters(fields),
     )
 
