@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from partnerdesk.errors import DomainError
 
 M = TypeVar("M", bound=models.Model)
+T = TypeVar("T")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -32,8 +33,8 @@ class InvalidCursor(DomainError):
 
 
 @dataclass(frozen=True)
-class Page(Generic[M]):
-    items: list[M]
+class Page(Generic[T]):
+    items: list[T]
     next_cursor: str | None
 
 

@@ -147,7 +147,7 @@ def stand_in(principal: Any) -> tuple[Hashable, Any, dict[str, Any]]:
     organization, user = principal.organization, principal.user
     principal = getattr(principal, "_wrapped", principal)  # the middleware's lazy principal, resolved
     values: dict[str, Any] = {"organization_id": organization.pk, "user_id": user.pk}
-    uuid_field = UUIDField()
+    uuid_field: UUIDField[Any, Any] = UUIDField()
     organization_id = Slot("organization_id", uuid_field)
     partner_id = None
     if organization.partner_id is not None:
