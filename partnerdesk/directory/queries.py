@@ -95,8 +95,11 @@ USER_ROW = (
 )  # fmt: skip
 
 
+SLOTTED = "<slot>"  # a filter given: its value is bound per request
+
+
 def _user_list(principal: Principal, shape: tuple[Any, ...], after: bool, size: int) -> QuerySet[Any]:
-    slotted = {
+    slotted: dict[str, Any] = {
         name: Slot(name, UUIDField() if name == "group" else CharField()) if value == SLOTTED else value
         for name, value in shape
     }
@@ -105,7 +108,6 @@ def _user_list(principal: Principal, shape: tuple[Any, ...], after: bool, size: 
 
 
 USER_LIST = Prepared(_user_list)
-SLOTTED = "<slot>"
 
 
 def user_rows(
