@@ -49,3 +49,14 @@ def test_the_users_list_rows_are_the_model_instances(world):
                     limit=50,
                 )
                 assert [r["id"] for r in after.items] == [u.pk for u in later.items] != []
+
+
+def test_a_partner_agent_acting_for_the_customer_lists_the_customers_users(api, world):
+    grow(world, 0)
+    own = api("a1.global_admin").get("/users?limit=5").json_body
+    delegated = api("a.admin_agent", on_behalf_of=world.customer_a1.pk).get("/users?limit=5")
+
+    assert delegated.status_code == 200
+    assert delegated.json_body == own and len(own["items"]) == 5
+    other = api("a2.global_admin").get("/users?limit=5").json_body
+    assert {u["id"] for u in other["items"]}.isdisjoint({u["id"] for u in own["items"]})
