@@ -141,8 +141,9 @@ class StandIn:
 def stand_in(principal: Any) -> tuple[Hashable, Any, dict[str, Any]]:
     """The shape of `principal`, a stand-in for it whose ids are slots, and the values they bind.
 
-    The shape is what a scoping rule may branch on (the kind of organization, the permissions held,
-    acting on behalf, having a partner); the ids are what it compares with.
+    The shape is what a scoping rule may branch on (the kind of organization, the roles, permissions
+    and scopes held, being an app, acting on behalf, having a partner); the ids are what it compares
+    with. The principal's other values stay as they are.
     """
     organization, user = principal.organization, principal.user
     principal = getattr(principal, "_wrapped", principal)  # the middleware's lazy principal, resolved
@@ -167,7 +168,11 @@ def stand_in(principal: Any) -> tuple[Hashable, Any, dict[str, Any]]:
     home.__dict__["is_suspended"] = principal.home_organization.is_suspended
     shape = (
         organization.kind,
+        principal.roles,
+        principal.home_roles,
         principal.granted,
+        principal.scopes,
+        principal.app is not None,
         principal.home_organization.is_suspended,
         principal.is_delegated,
         partner_id is not None,
@@ -202,14 +207,6 @@ class Prepared:
     def __init__(self, build: Callable[..., QuerySet[Any]]) -> None:
         self._build = build
         self._compiled: dict[Hashable, _Compiled] = {}
-
-    def queryset(self, principal: Any, *shape: Hashable) -> QuerySet[Any]:
-        """The queryset of `shape` built for the stand-in of `principal` (what is compiled)."""
-        token = _building.set(True)
-        try:
-            return self._build(stand_in(principal)[1], *shape)
-        finally:
-            _building.reset(token)
 
     def _compiled_for(self, principal: Any, shape: tuple[Hashable, ...]) -> tuple[_Compiled, dict[str, Any]]:
         principal_shape, stand_in_principal, values = stand_in(principal)

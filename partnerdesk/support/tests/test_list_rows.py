@@ -83,3 +83,14 @@ def test_the_service_request_queues_rows_are_the_model_instances(world, topic):
                 ),
                 filters,
             )
+
+
+@pytest.mark.parametrize("cursor", ["not-base64!", "WzFd", "WyJ4IiwieSJd"])  # garbage, [1], ["x","y"]
+def test_a_prepared_queue_refuses_a_cursor_it_cannot_bind(world, topic, cursor):
+    from partnerdesk.pagination import InvalidCursor
+
+    grow(world, topic, 1)
+    agent = principal_for(world.user("a.admin_agent"))
+
+    with pytest.raises(InvalidCursor):
+        queries.support_queue(agent, {}, cursor=cursor, limit=2)
