@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from partnerdesk.errors import DomainError
 
 M = TypeVar("M", bound=models.Model)
+T = TypeVar("T")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -32,8 +33,8 @@ class InvalidCursor(DomainError):
 
 
 @dataclass(frozen=True)
-class Page(Generic[M]):
-    items: list[M]
+class Page(Generic[T]):
+    items: list[T]
     next_cursor: str | None
 
 
@@ -116,3 +117,43 @@ def _value(instance: models.Model | dict[str, Any], path: str) -> Any:
     if isinstance(value, models.Model):
         return value.pk
     return value
+
+
+def keyset_slice(queryset: models.QuerySet[Any], ordering: list[str], *, after: bool, size: int) -> Any:
+    """The end of a prepared list's build (`sql.Prepared`): `ordering`, after the cursor's slots
+    (`after_0`, `after_1`, …) when `after`, and one row more than `size` (is there a next page?)."""
+    from partnerdesk.sql import Slot
+
+    queryset = queryset.order_by(*ordering)
+    if after:
+        fields = [queryset.model._meta.get_field(name.lstrip("-")) for name in ordering]
+        slots = [Slot(f"after_{position}", field) for position, field in enumerate(fields)]
+        queryset = queryset.filter(_after(ordering, slots))
+    return queryset[: size + 1]
+
+
+def paginate_prepared(
+    prepared: Any,
+    principal: Any,
+    *shape: Any,
+    ordering: list[str],
+    cursor: str | None,
+    limit: int | None,
+    values: dict[str, Any] | None = None,
+) -> Page[Any]:
+    """`paginate` for a prepared list (`sql.Prepared`) whose build ends in `keyset_slice`: one page of
+    its rows, starting after `cursor`. The build gets `*shape`, then `after` and the page size."""
+    size = clamp_limit(limit)
+    bound = dict(values or {})
+    if cursor:
+        for position, value in enumerate(_decode(cursor, len(ordering))):
+            bound[f"after_{position}"] = value
+    try:
+        rows = prepared.rows(principal, *shape, bool(cursor), size, values=bound)
+    except (ValidationError, ValueError, TypeError):
+        raise InvalidCursor(_("The cursor is not valid; start again from the first page.")) from None
+    next_cursor = None
+    if len(rows) > size:
+        rows = rows[:size]
+        next_cursor = _encode([_value(rows[-1], field.lstrip("-")) for field in ordering])
+    return Page(items=rows, next_cursor=next_cursor)

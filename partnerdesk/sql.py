@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import dataclasses
+import json
+from collections.abc import Callable, Hashable, Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from django.db.models import Exists, Q, QuerySet
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.models import DateTimeField, Exists, Expression, Field, Q, QuerySet, UUIDField
+from django.utils import timezone
 
 # A badge or a dashboard card shows "99+" beyond this: counting further would cost O(rows) and show
 # nothing more.
@@ -61,3 +68,216 @@ def keyset_batches(queryset: QuerySet[Any], field: str, *, size: int = 200) -> I
         batch = list(
             ordered.filter(Q(**{f"{field}__gt": value}) | Q(**{field: value, "pk__gt": last.pk}))[:size]
         )
+
+
+# --- Queries built once per process ---------------------------------------------------------------
+#
+# Building a queryset and compiling it to SQL costs more Python than running it on a hot list: the
+# unread badge spent ~4 ms building and compiling a query PostgreSQL answers in well under one, and a
+# queue page ~1 ms (bench/RESULTS.md). A `Prepared` query is built and compiled once per process for
+# each of its shapes (the principal's kind and permissions, which filters are set, the page size);
+# a request binds only its values (ids, the cursor, the time) into that SQL and reads rows.
+
+
+class Slot(Expression):
+    """A value a prepared query leaves open in its SQL, bound by `name` on each request."""
+
+    def __init__(self, name: str, output_field: Field[Any, Any]) -> None:
+        super().__init__(output_field=output_field)
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"Slot({self.name!r})"
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        return "%s", [self]
+
+    def bind(self, value: Any, connection: Any) -> Any:
+        return self.output_field.get_db_prep_value(value, connection, prepared=False)
+
+
+class SlotList(Slot):
+    """A list of values a prepared query leaves open (`field__in=SlotList(...)`), of any length."""
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        if connection.vendor == "postgresql":
+            return f"SELECT unnest(%s::{self.output_field.db_type(connection)}[])", [self]
+        return "SELECT value FROM json_each(%s)", [self]
+
+    def bind(self, value: Any, connection: Any) -> Any:
+        values = [super(SlotList, self).bind(item, connection) for item in value]
+        if connection.vendor == "postgresql":
+            return values
+        return json.dumps([str(item) for item in values])
+
+
+_building: ContextVar[bool] = ContextVar("building", default=False)
+
+NOW = "now"
+
+
+def now() -> Any:
+    """The current time, for a condition a prepared query may hold: there, a slot bound per request.
+
+    A scoping rule that compares with the time asks this instead of `timezone.now()`, or the SQL
+    compiled once would keep the time of the first request.
+    """
+    return Slot(NOW, DateTimeField()) if _building.get() else timezone.now()
+
+
+class StandIn:
+    """An organization or user of a stand-in principal: its ids are slots, its other values plain.
+
+    Reading any other attribute fails: a build that needs it must give it a slot or a shape.
+    """
+
+    def __init__(self, **attributes: Any) -> None:
+        self.__dict__.update(attributes)
+
+    def __getattr__(self, name: str) -> Any:
+        raise AttributeError(f"a prepared query read {name!r} of the principal: give it a slot or a shape")
+
+
+def stand_in(principal: Any) -> tuple[Hashable, Any, dict[str, Any]]:
+    """The shape of `principal`, a stand-in for it whose ids are slots, and the values they bind.
+
+    The shape is what a scoping rule may branch on (the kind of organization, the roles, permissions
+    and scopes held, being an app, acting on behalf, having a partner); the ids are what it compares
+    with. The principal's other values stay as they are.
+    """
+    organization, user = principal.organization, principal.user
+    principal = getattr(principal, "_wrapped", principal)  # the middleware's lazy principal, resolved
+    values: dict[str, Any] = {"organization_id": organization.pk, "user_id": user.pk}
+    uuid_field: UUIDField[Any, Any] = UUIDField()
+    organization_id = Slot("organization_id", uuid_field)
+    partner_id = None
+    if organization.partner_id is not None:
+        partner_id, values["partner_id"] = Slot("partner_id", uuid_field), organization.partner_id
+    stand_in_organization = StandIn(
+        pk=organization_id,
+        id=organization_id,
+        kind=organization.kind,
+        partner_id=partner_id,
+        entitled_service_ids=SlotList("entitled_service_ids", uuid_field),
+    )
+    values["entitled_service_ids"] = list(organization.entitled_service_ids)
+    home = stand_in_organization
+    if principal.is_delegated:
+        home = StandIn(pk=Slot("home_organization_id", uuid_field), kind=principal.home_organization.kind)
+        values["home_organization_id"] = principal.home_organization.pk
+    home.__dict__["is_suspended"] = principal.home_organization.is_suspended
+    shape = (
+        organization.kind,
+        principal.roles,
+        principal.home_roles,
+        principal.granted,
+        principal.scopes,
+        principal.app is not None,
+        principal.home_organization.is_suspended,
+        principal.is_delegated,
+        partner_id is not None,
+    )
+    stand_in_user = StandIn(pk=Slot("user_id", uuid_field), id=Slot("user_id", uuid_field))
+    replaced = dataclasses.replace(
+        principal, user=stand_in_user, organization=stand_in_organization, home_organization=home
+    )
+    return shape, replaced, values
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    alias: str
+    sql: str
+    params: tuple[Any, ...]
+    names: tuple[str, ...]
+    converters: dict[int, tuple[list[Any], Any]]
+
+
+class Prepared:
+    """A `.values()` query of what a principal sees, compiled once per process for each shape.
+
+    `build(principal, *shape)` returns the queryset of one shape, given a stand-in principal whose ids
+    are `Slot`s (`stand_in`) and with slots of its own where a request's values go (a cursor's values,
+    `now()`); `rows(principal, *shape, values=...)` runs that SQL with the principal's ids and
+    `values` bound, and answers what `.values()` would, converted as Django converts them.
+    """
+
+    MAX_SHAPES = 512
+
+    def __init__(self, build: Callable[..., QuerySet[Any]]) -> None:
+        self._build = build
+        self._compiled: dict[Hashable, _Compiled] = {}
+
+    def _compiled_for(self, principal: Any, shape: tuple[Hashable, ...]) -> tuple[_Compiled, dict[str, Any]]:
+        principal_shape, stand_in_principal, values = stand_in(principal)
+        key = (principal_shape, *shape)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            token = _building.set(True)
+            try:
+                queryset = self._build(stand_in_principal, *shape)
+            finally:
+                _building.reset(token)
+            compiled = _compile(queryset)
+            if len(self._compiled) < self.MAX_SHAPES:
+                self._compiled[key] = compiled
+        return compiled, values
+
+    def rows(
+        self, principal: Any, *shape: Hashable, values: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """The rows the query of `shape` answers for `principal` with `values` bound."""
+        compiled, bound = self._compiled_for(principal, shape)
+        connection = connections[compiled.alias]
+        converted = []
+        for raw in _execute(compiled, {**bound, **(values or {})}, compiled.sql):
+            row = list(raw)
+            for position, (converters, expression) in compiled.converters.items():
+                value = row[position]
+                for converter in converters:
+                    value = converter(value, expression, connection)
+                row[position] = value
+            converted.append(dict(zip(compiled.names, row, strict=True)))
+        return converted
+
+    def bounded_count(
+        self, principal: Any, *shape: Hashable, values: dict[str, Any] | None = None
+    ) -> BoundedCount:
+        """`bounded_count` of the query of `shape`: one COUNT around its SQL, which `build` ends with
+        `[: SHOWN_AT_MOST + 1]`."""
+        compiled, bound = self._compiled_for(principal, shape)
+        sql = f"SELECT COUNT(*) FROM ({compiled.sql}) counted"  # noqa: S608 (Django compiled it; values are bound)
+        answered = _execute(compiled, {**bound, **(values or {})}, sql) if compiled.sql else [(0,)]
+        counted = int(answered[0][0])
+        return BoundedCount(number=min(counted, SHOWN_AT_MOST), more=counted > SHOWN_AT_MOST)
+
+
+def _compile(queryset: QuerySet[Any]) -> _Compiled:
+    query = queryset.query
+    compiler = query.get_compiler(using=queryset.db)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:  # `.none()`, or a condition that can match nothing: no query at all
+        return _Compiled(alias=queryset.db, sql="", params=(), names=(), converters={})
+    fields = [selected[0] for selected in compiler.select[: compiler.col_count]]
+    return _Compiled(
+        alias=queryset.db,
+        sql=sql,
+        params=tuple(params),
+        # The columns in the order `.values()` named them (Django 5.2 selects them so).
+        names=tuple(query.selected)
+        if query.selected
+        else (*query.extra_select, *query.values_select, *query.annotation_select),
+        converters=compiler.get_converters(fields),
+    )
+
+
+def _execute(compiled: _Compiled, values: dict[str, Any], sql: str) -> list[tuple[Any, ...]]:
+    if not compiled.sql:
+        return []
+    connection = connections[compiled.alias]
+    values = {NOW: timezone.now(), **values}
+    bound = [p.bind(values[p.name], connection) if isinstance(p, Slot) else p for p in compiled.params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, bound)
+        return cursor.fetchall()

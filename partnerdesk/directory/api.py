@@ -208,9 +208,11 @@ class SignInOut(Out):
 # --- Helpers ---------------------------------------------------------------------------------
 
 
-def _admin_roles(users: Sequence[User]) -> dict[Any, list[str]]:
+def _admin_roles(users: Sequence[User] | Sequence[Any]) -> dict[Any, list[str]]:
+    """The admin roles of `users` (or of their ids), one query."""
     roles: dict[Any, list[str]] = {}
-    rows = RoleAssignment.objects.filter(user__in=[u.pk for u in users])  # unscoped: users already visible
+    ids = [getattr(u, "pk", u) for u in users]
+    rows = RoleAssignment.objects.filter(user__in=ids)  # unscoped: users already visible
     for user_id, role in rows.values_list("user_id", "role"):
         if role != Role.USER:
             roles.setdefault(user_id, []).append(role)
@@ -228,6 +230,19 @@ def _user_out(user: User, roles: list[str] | None = None) -> dict[str, Any]:
         "admin_roles": sorted(roles),
         "created_at": user.created_at,
         "deleted_at": user.deleted_at,
+    }
+
+
+def _user_row_out(row: dict[str, Any], roles: list[str]) -> dict[str, Any]:
+    """`_user_out` of a users-list row (`queries.user_rows`)."""
+    return {
+        **{f: row[f] for f in ["id", "display_name", *users.USER_FIELDS[1:]]},
+        "user_principal_name": row["email"],
+        "blocked": row["blocked"],
+        "must_change_password": row["must_change_password"],
+        "admin_roles": sorted(roles),
+        "created_at": row["created_at"],
+        "deleted_at": row["deleted_at"],
     }
 
 
@@ -296,11 +311,10 @@ def list_users(
     filters = queries.UserFilters(
         q=q, role=role, blocked=blocked, licensed=licensed, domain=domain, group=group
     )
-    page = paginate(
-        queries.users(principal, filters), ordering=queries.USER_ORDERING, cursor=cursor, limit=limit
-    )
-    roles = _admin_roles(page.items)
-    return {"items": [_user_out(u, roles.get(u.pk, [])) for u in page.items], "next_cursor": page.next_cursor}
+    page = queries.user_rows(principal, filters, cursor=cursor, limit=limit)
+    roles = _admin_roles([row["id"] for row in page.items])
+    items = [_user_row_out(row, roles.get(row["id"], [])) for row in page.items]
+    return {"items": items, "next_cursor": page.next_cursor}
 
 
 @router.post(

@@ -79,16 +79,21 @@ def user_list(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     query = {k: v for k, v in values.items() if v}
     if request.GET.get("format") == "csv":
         return _export(people)
-    page = paginate(people, ordering=queries.USER_ORDERING, cursor=request.GET.get("cursor"), limit=50)
+    page = queries.user_rows(
+        principal, queries.UserFilters(**values), cursor=request.GET.get("cursor"), limit=50
+    )
     roles_by_user: dict[Any, list[str]] = {}
     for user_id, role in (
         policy.visible(principal, RoleAssignment)
-        .filter(user__in=[u.pk for u in page.items])
+        .filter(user__in=[row["id"] for row in page.items])
         .values_list("user_id", "role")
     ):
         if role != Role.USER:
             roles_by_user.setdefault(user_id, []).append(str(ROLE_LABELS[Role(role)]))
-    rows = [{"user": u, "roles": sorted(roles_by_user.get(u.pk, []))} for u in page.items]
+    # Each row as the template reads it: `row.user.pk`, `row.user.display_name`, …
+    rows = [
+        {"user": {**u, "pk": u["id"]}, "roles": sorted(roles_by_user.get(u["id"], []))} for u in page.items
+    ]
     return render(
         request,
         "directory/user_list.html",

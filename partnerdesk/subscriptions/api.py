@@ -29,7 +29,7 @@ from partnerdesk.api import ErrorOut, OAuth2, OrgRef, Out, PageOut, principal_of
 from partnerdesk.catalog.models import Offer, Sku
 from partnerdesk.errors import NotFound
 from partnerdesk.pagination import paginate
-from partnerdesk.subscriptions import change_requests, entitlements, licences, lifecycle, seats
+from partnerdesk.subscriptions import change_requests, entitlements, licences, lifecycle, queries, seats
 from partnerdesk.subscriptions import rules as subscription_rules
 from partnerdesk.subscriptions.models import ChangeRequest, ServiceCredential, Subscription
 from partnerdesk.tenancy.models import Organization
@@ -342,6 +342,17 @@ def _pool_out(pool: licences.Pool) -> dict[str, Any]:
     }
 
 
+def _pool_row_out(row: dict[str, Any]) -> dict[str, Any]:
+    """`_pool_out` of a pool row (`queries.pool_rows`)."""
+    sku = row["sku"]
+    return {
+        "sku_id": sku["pk"],
+        "sku_name": sku["name"],
+        "product_name": sku["product"]["name"],
+        **{f: row[f] for f in ("purchased", "suspended", "assigned", "available", "over_assigned")},
+    }
+
+
 # --- Subscriptions (partner center) ----------------------------------------------------------
 
 
@@ -646,10 +657,8 @@ def reply_change_request(request: HttpRequest, request_id: str, payload: ReplyIn
 )
 @requires(Permission.LICENSES_VIEW)
 def list_pools(request: HttpRequest, cursor: str | None = None, limit: int | None = None) -> Any:
-    customer_id = principal_of(request).organization.pk
-    page = paginate(licences.pool_skus(customer_id), ordering=["name", "id"], cursor=cursor, limit=limit)
-    pools = licences.pools(customer_id, skus=page.items)
-    return {"items": [_pool_out(p) for p in pools], "next_cursor": page.next_cursor}
+    page = queries.pool_rows(principal_of(request), cursor=cursor, limit=limit)
+    return {"items": [_pool_row_out(row) for row in page.items], "next_cursor": page.next_cursor}
 
 
 def _licence_change(request: HttpRequest, payload: LicencesIn, assign: bool) -> Status:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from partnerdesk.catalog.models import Service, Sku
+from partnerdesk.pagination import Page, keyset_slice, paginate_prepared
+from partnerdesk.sql import Prepared
 from partnerdesk.subscriptions.models import ChangeRequest, LicenseAssignment, Subscription
 
 if TYPE_CHECKING:
@@ -85,3 +87,67 @@ def pools_running_out(customer_id: uuid.UUID) -> QuerySet[Sku]:
         )
         .filter(Q(purchased__gt=0, assigned__gte=F("purchased")) | Q(assigned__gt=F("purchased")))
     )
+
+
+# --- Licence pools, read as rows through a query built once per process ------------------------
+
+
+def _pool_list(principal: Any, after: bool, size: int) -> QuerySet[Any]:
+    """The tenant's pools, each SKU with its seats and assigned count as subqueries: one query."""
+    from partnerdesk.subscriptions.models import LicensePool
+
+    customer_id = principal.organization.pk
+    subscriptions = Subscription.objects.filter(customer_id=customer_id)
+    assignments = LicenseAssignment.objects.filter(customer_id=customer_id)
+
+    def seats(status: str) -> Coalesce:
+        summed = (
+            subscriptions.filter(offer__sku_id=OuterRef("pk"), status=status)
+            .values("offer__sku_id")
+            .annotate(seats=Sum("quantity"))
+            .values("seats")
+        )
+        return Coalesce(Subquery(summed), 0, output_field=IntegerField())
+
+    assigned = LicensePool.objects.filter(customer_id=customer_id, sku_id=OuterRef("pk")).values("assigned")
+    rows = (
+        Sku.objects.filter(
+            Q(pk__in=subscriptions.values("offer__sku_id")) | Q(pk__in=assignments.values("sku_id"))
+        )
+        .annotate(
+            purchased=seats(Subscription.Status.ACTIVE),
+            suspended=seats(Subscription.Status.SUSPENDED),
+            assigned=Coalesce(Subquery(assigned[:1]), 0, output_field=IntegerField()),
+        )
+        .values("id", "name", "product__name", "purchased", "suspended", "assigned")
+    )
+    return keyset_slice(rows, POOL_ORDERING, after=after, size=size)
+
+
+POOL_ORDERING = ["name", "id"]
+POOL_LIST = Prepared(_pool_list)
+# The admin center's page lists every pool of the tenant, as it always did.
+ALL_POOLS = 10_000
+
+
+def _pool_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A pool row under the names `licences.Pool` has (`pool.sku.product.name`, `pool.available`, …)."""
+    return {
+        "sku": {"pk": row["id"], "name": row["name"], "product": {"name": row["product__name"]}},
+        "purchased": row["purchased"],
+        "suspended": row["suspended"],
+        "assigned": row["assigned"],
+        "available": max(0, row["purchased"] - row["assigned"]),
+        "over_assigned": max(0, row["assigned"] - row["purchased"]),
+    }
+
+
+def pool_rows(principal: Any, *, cursor: str | None, limit: int | None) -> Page[dict[str, Any]]:
+    """One page of the tenant's licence pools, in SKU name order, as rows (one query)."""
+    page = paginate_prepared(POOL_LIST, principal, ordering=POOL_ORDERING, cursor=cursor, limit=limit)
+    return Page(items=[_pool_row(row) for row in page.items], next_cursor=page.next_cursor)
+
+
+def all_pool_rows(principal: Any) -> list[dict[str, Any]]:
+    """Every licence pool of the tenant, as rows (the admin center's Licences page)."""
+    return [_pool_row(row) for row in POOL_LIST.rows(principal, False, ALL_POOLS)]

@@ -483,13 +483,13 @@ def admin_change_request_reply(request: HttpRequest, request_id: str) -> HttpRes
 
 @requires(P.LICENSES_VIEW, portal="admin")
 def admin_licences(request: HttpRequest) -> HttpResponse:
-    customer_id = principal_of(request).organization.pk
-    pools = licences.pools(customer_id)
+    principal = principal_of(request)
+    pools = queries.all_pool_rows(principal)
     running_out = request.GET.get("running_out") == "1"
     if running_out:
         # The same question the admin center's home page counts, so the card and the list agree.
-        short = set(queries.pools_running_out(customer_id).values_list("pk", flat=True))
-        pools = [pool for pool in pools if pool.sku.pk in short]
+        short = set(queries.pools_running_out(principal.organization.pk).values_list("pk", flat=True))
+        pools = [pool for pool in pools if pool["sku"]["pk"] in short]
     return render(request, "subscriptions/admin_licences.html", {"pools": pools, "running_out": running_out})
 
 

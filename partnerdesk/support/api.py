@@ -265,6 +265,58 @@ def support_out(request: SupportRequest) -> dict[str, Any]:
     }
 
 
+SUPPORT_OUT_FIELDS = [
+    "id", "number", "title", "description", "severity", "status", "contact_name", "contact_email",
+    "contact_phone", "contact_method", "first_response_due_at", "resolution_due_at", "first_response_at",
+    "created_at", "updated_at", "resolved_at", "closed_at",
+]  # fmt: skip
+
+
+def _row_ref(row: dict[str, Any], related: str) -> dict[str, Any] | None:
+    joined = row[related]
+    return {"id": joined["id"], "name": joined["name"]} if joined is not None else None
+
+
+def _row_person(row: dict[str, Any], related: str) -> dict[str, Any] | None:
+    joined = row[related]
+    return dict(joined) if joined is not None else None
+
+
+def support_row_out(row: dict[str, Any]) -> dict[str, Any]:
+    """`support_out` of a queue row (`queries.support_queue`)."""
+    return {
+        **{f: row[f] for f in SUPPORT_OUT_FIELDS},
+        "escalated": bool(row["escalated"]),
+        "customer": _row_ref(row, "customer"),
+        "partner": _row_ref(row, "partner"),
+        "service": _row_ref(row, "service"),
+        "assignee": _row_person(row, "assignee"),
+        "merged_into": str(row["merged_into_number"]) if row["merged_into_id"] else None,
+        "sla_state": row["sla_state"],
+    }
+
+
+SERVICE_OUT_FIELDS = [
+    "id", "number", "title", "description", "severity", "status", "resolution", "first_response_due_at",
+    "resolution_due_at", "first_response_at", "created_at", "updated_at", "closed_at",
+]  # fmt: skip
+
+
+def service_row_out(principal: Principal, row: dict[str, Any]) -> dict[str, Any]:
+    """`service_out` of a queue row (`queries.service_queue`)."""
+    return {
+        **{f: row[f] for f in SERVICE_OUT_FIELDS},
+        "topic": _row_ref(row, "topic"),
+        "partner": _row_ref(row, "partner"),
+        "customer": _row_ref(row, "customer"),
+        "support_request_id": row["support_request_id"] if rules.on_partner_side(principal) else None,
+        "service": _row_ref(row, "service"),
+        "contact": _row_person(row, "contact"),
+        "assignee": _row_person(row, "assignee"),
+        "sla_state": row["sla_state"],
+    }
+
+
 def service_out(principal: Principal, service_request: ServiceRequest) -> dict[str, Any]:
     return {
         **{
@@ -336,18 +388,15 @@ def list_support_requests(
     cursor: str | None = None,
 ) -> dict[str, Any]:
     principal = principal_of(request)
-    queryset = queries.filter_support_requests(
-        queries.support_request_rows(principal),
-        {
-            "status": status,
-            "severity": severity,
-            "customer": customer_id,
-            "assignee": assignee_id,
-            "sla": sla,
-        },
-    )
-    page = paginate(queryset, ordering=["-created_at", "-id"], cursor=cursor, limit=limit)
-    return {"items": [support_out(r) for r in page.items], "next_cursor": page.next_cursor}
+    filters = {
+        "status": status,
+        "severity": severity,
+        "customer": customer_id,
+        "assignee": assignee_id,
+        "sla": sla,
+    }
+    page = queries.support_queue(principal, filters, cursor=cursor, limit=limit)
+    return {"items": [support_row_out(r) for r in page.items], "next_cursor": page.next_cursor}
 
 
 @router.post(
@@ -518,19 +567,16 @@ def list_service_requests(
     cursor: str | None = None,
 ) -> dict[str, Any]:
     principal = principal_of(request)
-    queryset = queries.filter_service_requests(
-        queries.service_request_rows(principal),
-        {
-            "status": status,
-            "severity": severity,
-            "partner": partner_id,
-            "assignee": assignee_id,
-            "topic": topic_id,
-            "sla": sla,
-        },
-    )
-    page = paginate(queryset, ordering=["-created_at", "-id"], cursor=cursor, limit=limit)
-    return {"items": [service_out(principal, r) for r in page.items], "next_cursor": page.next_cursor}
+    filters = {
+        "status": status,
+        "severity": severity,
+        "partner": partner_id,
+        "assignee": assignee_id,
+        "topic": topic_id,
+        "sla": sla,
+    }
+    page = queries.service_queue(principal, filters, cursor=cursor, limit=limit)
+    return {"items": [service_row_out(principal, r) for r in page.items], "next_cursor": page.next_cursor}
 
 
 @router.post(

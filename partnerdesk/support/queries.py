@@ -6,20 +6,22 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
-from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import BooleanField, DateTimeField, ExpressionWrapper, F, Q, QuerySet, UUIDField
 from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from partnerdesk import uploads
+from partnerdesk import sql, uploads
 from partnerdesk.access import policy, rules
 from partnerdesk.access.permissions import OrgKind
 from partnerdesk.access.principal import Principal
 from partnerdesk.errors import DomainError
 from partnerdesk.health.queries import active_issues_for_services
-from partnerdesk.sql import BoundedCount, bounded_count
+from partnerdesk.pagination import Page, keyset_slice, paginate_prepared
+from partnerdesk.sql import BoundedCount, Prepared, Slot, bounded_count
 from partnerdesk.support import search, sla
 from partnerdesk.support.models import (
     Attachment,
@@ -27,6 +29,7 @@ from partnerdesk.support.models import (
     Message,
     PartnerFlag,
     ServiceRequest,
+    Severity,
     SupportRequest,
     SupportTopic,
 )
@@ -52,39 +55,121 @@ def service_requests(principal: Principal) -> QuerySet[ServiceRequest]:
     )
 
 
-def _with_names_only(queryset: QuerySet[Any], related: tuple[str, ...]) -> QuerySet[Any]:
-    """Every field of the listed model, but only the named fields of the rows it joins in.
+# --- The queues, read as rows through queries built once per process (bench/RESULTS.md, 3 and 4) --
 
-    A queue page joins organizations and users, wide rows of which a list shows two or three fields:
-    reading only those makes a 50-row page ~25% cheaper (bench/RESULTS.md, scenarios 3 and 4).
-    """
-    own = [field.name for field in queryset.model._meta.concrete_fields]
-    return queryset.only(*own, *related)
+QUEUE_ORDERING = ["-created_at", "-id"]
+SLA_FIELDS = ("status", "paused_at", "first_response_at", "first_response_due_at", "resolution_due_at")
+# What a queue row shows of a support request (the API's `support_out` and the queue pages).
+SUPPORT_ROW = (
+    "id", "number", "title", "description", "severity", "status", "contact_name", "contact_email",
+    "contact_phone", "contact_method", "first_response_due_at", "resolution_due_at", "first_response_at",
+    "paused_at", "created_at", "updated_at", "resolved_at", "closed_at", "escalated", "merged_into_id",
+    "merged_into_number", "customer_id", "customer__name", "partner_id", "partner__name", "service_id",
+    "service__name", "assignee_id", "assignee__display_name", "assignee__email",
+)  # fmt: skip
+# What a queue row shows of a service request (the API's `service_out` and the queue pages).
+SERVICE_ROW = (
+    "id", "number", "title", "description", "severity", "status", "resolution", "first_response_due_at",
+    "resolution_due_at", "first_response_at", "paused_at", "created_at", "updated_at", "closed_at",
+    "support_request_id", "topic_id", "topic__name", "partner_id", "partner__name", "customer_id",
+    "customer__name", "service_id", "service__name", "contact_id", "contact__display_name",
+    "contact__email", "assignee_id", "assignee__display_name", "assignee__email",
+)  # fmt: skip
+ID_FILTERS = ("customer", "assignee", "partner", "topic")
+SLOTTED = "<slot>"
 
 
-def support_request_rows(principal: Principal) -> QuerySet[SupportRequest]:
-    """`support_requests` for the API's list: what `support_out` shows of the joined rows."""
-    return _with_names_only(
-        support_requests(principal),
-        ("customer__name", "partner__name", "service__name", "assignee__display_name", "assignee__email"),
+def _filter_shape(filters: dict[str, str], known: dict[str, tuple[str, ...]]) -> tuple[Any, dict[str, Any]]:
+    """A queue's filters as a prepared query's shape (ids become slots, unknown values nothing) and
+    the values the slots bind."""
+    shape, values = [], {}
+    for name in sorted(filters):
+        value = filters[name]
+        if name in ID_FILTERS and value not in ("", "none", "any"):
+            try:
+                values[name], value = uuid.UUID(value), SLOTTED
+            except ValueError:
+                value = "-"  # not an id: matches nothing
+        elif name in known and value not in known[name]:
+            value = ""
+        shape.append((name, value))
+    return tuple(shape), values
+
+
+def _slotted(shape: tuple[Any, ...]) -> dict[str, Any]:
+    return {name: Slot(name, UUIDField()) if value == SLOTTED else value for name, value in shape}
+
+
+SEVERITIES = ("critical", "moderate", "minimal")
+SLA_STATES = ("breached", "near", "paused")
+
+
+def _support_queue(principal: Principal, filters: tuple[Any, ...], after: bool, size: int) -> Any:
+    rows = filter_support_requests(support_requests(principal), _slotted(filters)).values(*SUPPORT_ROW)
+    return keyset_slice(rows, QUEUE_ORDERING, after=after, size=size)
+
+
+def _service_queue(principal: Principal, filters: tuple[Any, ...], after: bool, size: int) -> Any:
+    rows = filter_service_requests(policy.visible(principal, ServiceRequest), _slotted(filters))
+    return keyset_slice(rows.values(*SERVICE_ROW), QUEUE_ORDERING, after=after, size=size)
+
+
+SUPPORT_QUEUE = Prepared(_support_queue)
+SERVICE_QUEUE = Prepared(_service_queue)
+
+
+def _with_display(rows: list[dict[str, Any]], model: Any) -> list[dict[str, Any]]:
+    """Add what a queue shows beyond the columns: the SLA state, the labels of status and severity,
+    and the joined rows under the names the queue templates read (`item.customer.name`, …)."""
+    now = timezone.now()
+    finished = {SupportRequest: ("resolved", "closed"), ServiceRequest: ("closed",)}[model]
+    for row in rows:
+        clock = SimpleNamespace(is_finished=row["status"] in finished, **{f: row[f] for f in SLA_FIELDS})
+        row["sla_state"] = sla.state(clock, now)
+        row["pk"] = row["id"]
+        row["get_status_display"] = model.Status(row["status"]).label
+        row["get_severity_display"] = Severity(row["severity"]).label
+        for related, fields in (
+            ("customer", ("name",)), ("partner", ("name",)), ("service", ("name",)), ("topic", ("name",)),
+            ("assignee", ("display_name", "email")), ("contact", ("display_name", "email")),
+        ):  # fmt: skip
+            if f"{related}_id" in row:
+                row[related] = (
+                    {"id": row[f"{related}_id"], **{f: row[f"{related}__{f}"] for f in fields}}
+                    if row[f"{related}_id"] is not None
+                    else None
+                )
+    return rows
+
+
+def support_queue(
+    principal: Principal, filters: dict[str, str], *, cursor: str | None, limit: int | None
+) -> Page[dict[str, Any]]:
+    """One page of the support queue `filters` select, as rows (`SUPPORT_ROW` and `_with_display`)."""
+    shape, values = _filter_shape(
+        filters,
+        {"status": ("active", *SupportRequest.Status.values), "severity": SEVERITIES, "sla": SLA_STATES},
     )
-
-
-def service_request_rows(principal: Principal) -> QuerySet[ServiceRequest]:
-    """`service_requests` for the API's list: what `service_out` shows of the joined rows."""
-    return _with_names_only(
-        service_requests(principal),
-        (
-            "topic__name",
-            "partner__name",
-            "customer__name",
-            "service__name",
-            "contact__display_name",
-            "contact__email",
-            "assignee__display_name",
-            "assignee__email",
-        ),
+    values["soon"] = timezone.now() + sla.near_window()
+    page = paginate_prepared(
+        SUPPORT_QUEUE, principal, shape, ordering=QUEUE_ORDERING, cursor=cursor, limit=limit, values=values
     )
+    return Page(items=_with_display(page.items, SupportRequest), next_cursor=page.next_cursor)
+
+
+def service_queue(
+    principal: Principal, filters: dict[str, str], *, cursor: str | None, limit: int | None
+) -> Page[dict[str, Any]]:
+    """One page of the service-request queue `filters` select, as rows (`SERVICE_ROW`)."""
+    shape, values = _filter_shape(
+        filters,
+        {"status": ("active", *ServiceRequest.Status.values), "severity": SEVERITIES, "sla": SLA_STATES},
+    )
+    values["soon"] = timezone.now() + sla.near_window()
+    page = paginate_prepared(
+        SERVICE_QUEUE, principal, shape, ordering=QUEUE_ORDERING, cursor=cursor, limit=limit, values=values
+    )
+    return Page(items=_with_display(page.items, ServiceRequest), next_cursor=page.next_cursor)
 
 
 def is_escalated(request: SupportRequest) -> bool:
@@ -109,12 +194,13 @@ def messages(principal: Principal, request: SupportRequest) -> QuerySet[Message]
 
 
 def _sla_q(state: str, now: Any) -> Q:
+    """The queues' SLA filter; `now` is a slot in a prepared queue, which binds `soon` beside it."""
     running = Q(paused_at__isnull=True)
     first = Q(first_response_at__isnull=True, first_response_due_at__isnull=False)
     if state == "breached":
         return running & ((first & Q(first_response_due_at__lte=now)) | Q(resolution_due_at__lte=now))
     if state == "near":
-        soon = now + sla.near_window()
+        soon = Slot("soon", DateTimeField()) if isinstance(now, Slot) else now + sla.near_window()
         return running & (
             (first & Q(first_response_due_at__gt=now, first_response_due_at__lte=soon))
             | Q(resolution_due_at__gt=now, resolution_due_at__lte=soon)
@@ -143,7 +229,7 @@ def filter_support_requests(
         queryset = _by_id(queryset, "assignee_id", assignee)
     if filters.get("sla") in ("breached", "near", "paused"):
         queryset = queryset.exclude(status__in=["resolved", "closed"]).filter(
-            _sla_q(filters["sla"], timezone.now())
+            _sla_q(filters["sla"], sql.now())
         )
     return queryset
 
@@ -170,7 +256,7 @@ def filter_service_requests(
     else:
         queryset = _by_id(queryset, "assignee_id", assignee)
     if filters.get("sla") in ("breached", "near", "paused"):
-        queryset = queryset.exclude(status="closed").filter(_sla_q(filters["sla"], timezone.now()))
+        queryset = queryset.exclude(status="closed").filter(_sla_q(filters["sla"], sql.now()))
     return queryset
 
 
@@ -197,11 +283,11 @@ def flagged_partners(principal: Principal) -> QuerySet[Any]:
     return policy.visible(principal, Organization).filter(kind=OrgKind.PARTNER, pk__in=flagged)
 
 
-def _by_id(queryset: Any, field: str, value: str) -> Any:
+def _by_id(queryset: Any, field: str, value: Any) -> Any:
     if not value:
         return queryset
-    import uuid
-
+    if isinstance(value, Slot):  # a prepared queue's id, bound per request
+        return queryset.filter(**{field: value})
     try:
         return queryset.filter(**{field: uuid.UUID(str(value))})
     except ValueError:

@@ -327,8 +327,7 @@ def partner_queue(request: HttpRequest) -> HttpResponse:
     filters = _filters(request, SUPPORT_FILTERS)
     if not any(filters.values()) and "status" not in request.GET:
         filters["status"] = "active"
-    requests = queries.filter_support_requests(queries.support_requests(principal), filters)
-    page = paginate(requests, ordering=["-created_at", "-id"], cursor=request.GET.get("cursor"), limit=50)
+    page = queries.support_queue(principal, filters, cursor=request.GET.get("cursor"), limit=50)
     query = {k: v for k, v in filters.items() if v}
     customers = (
         policy.visible(principal, _organization_model()).filter(kind=OrgKind.CUSTOMER).order_by("name")
@@ -522,8 +521,7 @@ def _user_model() -> Any:
 def partner_service_queue(request: HttpRequest) -> HttpResponse:
     principal = principal_of(request)
     filters = _filters(request, SERVICE_FILTERS)
-    requests = queries.filter_service_requests(queries.service_requests(principal), filters)
-    page = paginate(requests, ordering=["-created_at", "-id"], cursor=request.GET.get("cursor"), limit=50)
+    page = queries.service_queue(principal, filters, cursor=request.GET.get("cursor"), limit=50)
     query = {k: v for k, v in filters.items() if v}
     return _render(
         request,
@@ -752,8 +750,7 @@ def operator_queue(request: HttpRequest) -> HttpResponse:
     filters = _filters(request, SERVICE_FILTERS)
     if not any(filters.values()) and "status" not in request.GET:
         filters["status"] = "active"
-    requests = queries.filter_service_requests(queries.service_requests(principal), filters)
-    page = paginate(requests, ordering=["-created_at", "-id"], cursor=request.GET.get("cursor"), limit=50)
+    page = queries.service_queue(principal, filters, cursor=request.GET.get("cursor"), limit=50)
     query = {k: v for k, v in filters.items() if v}
     partners = policy.visible(principal, _organization_model()).filter(kind=OrgKind.PARTNER).order_by("name")
     return _render(

@@ -32,3 +32,38 @@ def test_rows_answer_what_the_model_instances_answer(world, catalog):
     ]
     assert rows.next_cursor == instances.next_cursor and rows.next_cursor is not None
     assert any(r["state_read"] for r in rows.items) or first.pk not in [r["id"] for r in rows.items]
+
+
+def test_the_unread_badge_counts_the_posts_the_orm_finds(world, catalog):
+    """The badge's prepared query (built once per shape, ids and the time bound) finds the posts the
+    plain queryset finds, for every reader of the tiny world, its own state and "Services shown"."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from partnerdesk.access.permissions import Permission
+    from partnerdesk.health import queries
+
+    posts = [post(world, catalog, f"Post {i}") for i in range(3)]
+    post(world, catalog, "Privacy", tags=["data_privacy"])
+    expired = post(world, catalog, "Expired")
+    MessagePost.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    readers = [
+        principal_for(user)
+        for user in world.users.values()
+        if principal_for(user).has(Permission.MESSAGES_VIEW)
+    ]
+    message_center.set_view_state(principal_for(world.user("a1.global_admin")), [posts[0].pk], "mark_read")
+    message_center.set_view_state(principal_for(world.user("a1.global_admin")), [posts[1].pk], "archive")
+    assert len(readers) > 3
+    for reader in readers:
+        for shown_only in (False, True):
+            prepared = [row["pk"] for row in queries.UNREAD.rows(reader, shown_only)]
+            plain = [row["pk"] for row in queries._unread_posts(reader, shown_only)]
+            assert sorted(prepared) == sorted(plain), reader.user.email
+            assert expired.pk not in prepared or reader.kind == "operator"  # the operator sees all
+    counted = queries.unread_count(principal_for(world.user("a1.global_admin")))
+    assert counted == (
+        len(list(queries._unread_posts(principal_for(world.user("a1.global_admin")), False))),
+        False,
+    )
