@@ -301,15 +301,9 @@ def _document_links(schema: dict[str, Any]) -> None:
             child = re.fullmatch(re.escape(template) + r"/{(\w+)}((?:/[\w-]+)*)", target)
             if child is None:
                 continue
-            name = child.group(1)
-            field = next(
-                (
-                    f
-                    for f in (name, "id" if name.endswith("_id") else "", name.rsplit("_", 1)[-1])
-                    if f in fields
-                ),
-                None,
-            )
+            name = child.group(1)  # request_id → id, name → name, service_key → key
+            candidates = (name, "id" if name.endswith("_id") else "", name.rsplit("_", 1)[-1])
+            field = next((candidate for candidate in candidates if candidate in fields), None)
             if field is not None:
                 links[operation_id] = {
                     "operationId": operation_id,

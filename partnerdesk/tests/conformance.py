@@ -49,7 +49,7 @@ def conformance_failures(
 ) -> str | None:
     """What in a Django test client's answer to `method path` the document does not allow, or None."""
     streamed = response.streaming
-    content = b"".join(response.streaming_content) if streamed else response.content  # type: ignore[attr-defined]
+    content = b"".join(response.streaming_content) if streamed else response.content
     answer = schemathesis.Response(
         status_code=response.status_code,
         headers={name.lower(): [value] for name, value in response.items()},

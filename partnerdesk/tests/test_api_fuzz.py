@@ -51,7 +51,7 @@ def test_no_generated_request_breaks_the_document(case, api, world, connection_k
             raise
 
 
-class Workflow(schema.as_state_machine()):  # type: ignore[misc]
+class Workflow(schema.as_state_machine()):
     """Scenarios along the document's links, as the role the test sets in `headers`."""
 
     headers: dict[str, str] = {}
