@@ -201,13 +201,19 @@ def test_every_answer_on_the_tiny_world_matches_the_document(built: World2, api:
                     else client.get(role.path(template))
                 )
                 checked(method, template, response, role.label, client.headers)
+                if 304 in operations[method]["responses"] and response.has_header("ETag"):
+                    # A polled list asked again with its ETag: the documented 304.
+                    unchanged = {"If-None-Match": response["ETag"]}
+                    again = client.get(role.path(template), headers=unchanged)
+                    checked(method, template, again, role.label, {**client.headers, **unchanged})
+                    counts["conditional GETs"] += 1
 
     reading = counts["GETs"] + counts["PATCHs"]
     line = (
         f"{len(failures)} answers checked against the document: {counts['creating POSTs']} creating and "
         f"{counts['publishing POSTs']} publishing POSTs, then ({counts['GETs']} GETs + {counts['PATCHs']} "
         f"PATCHes) = {reading} operations x {len(roles)} roles ({', '.join(r.label for r in roles)}) "
-        f"= {reading * len(roles)}; statuses: "
+        f"= {reading * len(roles)}, and {counts['conditional GETs']} GETs again with their ETag; statuses: "
         + ", ".join(f"{status}: {count}" for status, count in sorted(statuses.items()))
     )
     print(line)
