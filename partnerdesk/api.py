@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 import uuid
 from collections.abc import Callable
 from typing import Annotated, Any, Generic, TypeVar
@@ -231,6 +232,7 @@ class PartnerdeskAPI(NinjaAPI):
             if "post" in operations:
                 _document_idempotency_key(operations["post"])
         _document_if_match(schema)
+        _document_links(schema)
         self._document_oauth_scopes(schema)
         _document_webhooks(schema)
         return schema
@@ -269,6 +271,47 @@ def _document_webhooks(schema: dict[str, Any]) -> None:
         raise RuntimeError(f"event payload schemas clash with API schemas: {clashes}")
     schemas.update(components)
     schema["webhooks"] = webhooks
+
+
+def _document_links(schema: dict[str, Any]) -> None:
+    """Link every create's 201 to the operations on what it made: `POST /x` to `/x/{id}` and below.
+
+    An operation whose path is the create's, then the new object's parameter, then fixed segments
+    (`/support-requests/{request_id}`, `…/{request_id}/messages`) takes that parameter from the
+    answer (its `id`, or the field the parameter is named after: a domain's `name`, a service's
+    `key`) and the create's own path parameters from the request. Clients and stateful testing
+    (schemathesis) follow them.
+    """
+    components = schema.get("components", {}).get("schemas", {})
+    operation_ids = {
+        (template, method): operation["operationId"]
+        for template, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if "operationId" in operation
+    }
+    for template, operations in schema["paths"].items():
+        created = operations.get("post", {}).get("responses", {}).get(201, {})
+        reference = created.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref", "")
+        fields = components.get(reference.rsplit("/", 1)[-1], {}).get("properties", {})
+        if not fields:
+            continue
+        own = {name: f"$request.path.{name}" for name in re.findall(r"{(\w+)}", template)}
+        links = {}
+        for (target, method), operation_id in operation_ids.items():
+            child = re.fullmatch(re.escape(template) + r"/{(\w+)}((?:/[\w-]+)*)", target)
+            if child is None:
+                continue
+            name = child.group(1)  # request_id → id, name → name, service_key → key
+            candidates = (name, "id" if name.endswith("_id") else "", name.rsplit("_", 1)[-1])
+            field = next((candidate for candidate in candidates if candidate in fields), None)
+            if field is not None:
+                links[operation_id] = {
+                    "operationId": operation_id,
+                    "parameters": {**own, name: f"$response.body#/{field}"},
+                    "description": f"{method.upper()} {target} on what this made",
+                }
+        if links:
+            created["links"] = links
 
 
 def _document_if_match(schema: dict[str, Any]) -> None:

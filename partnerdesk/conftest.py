@@ -64,7 +64,9 @@ class ApiClient:
         response = getattr(self.client, method)(f"/api/v1{path}", **kwargs, **extra)
         response.json_body = (
             response.json()
-            if response.content and response["Content-Type"].startswith("application/json")
+            if not response.streaming
+            and response.content
+            and response["Content-Type"].startswith("application/json")
             else None
         )
         return response

@@ -3,38 +3,23 @@
 Every operation, as each of three people of the tiny world (an operator admin, a partner admin agent,
 a customer global admin), with a few generated requests each, valid and invalid: no answer may be a
 5xx, have a status the document does not list, or a body or content type its schema does not allow.
+
+Then the stateful run: scenarios that follow the document's links (`api._document_links`: from a
+create's 201 to the operations on what it made), as each of the three, a few short scenarios each,
+under the same checks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
-import schemathesis
 from django.core import signals
 from django.db import close_old_connections
-from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.config import SchemathesisConfig
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from hypothesis import HealthCheck, Phase, settings
 
-from partnerdesk.wsgi import application
-
-ROLES = ["operator.operator_admin", "a.admin_agent", "a1.global_admin"]
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-
-CONFIG = SchemathesisConfig.from_dict(
-    {
-        "seed": 20260101,  # the same requests on every run: a failure is reproduced by running again
-        "generation": {"max-examples": 4, "database": "none"},
-        "phases": {"coverage": {"enabled": False}, "stateful": {"enabled": False}},
-    }
-)
-schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application, config=CONFIG)
+from partnerdesk.tests.conformance import CHECKS, ROLES, schema
 
 
 @pytest.fixture
@@ -53,9 +38,46 @@ def connection_kept_open() -> Iterator[None]:
         signals.request_finished.connect(close_old_connections)
 
 
-@pytest.mark.parametrize("role", ROLES)
 @schema.parametrize()
-# The world and its tokens are made once per operation and role; the generated requests share them.
+# The world and its tokens are made once per operation; the generated requests share them. Each
+# request is sent as each role (the seed gave every role the same requests when each had a test).
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
-def test_no_generated_request_breaks_the_document(case, role, api, world, connection_kept_open):
-    case.call_and_validate(headers=api(role).headers, checks=CHECKS)
+def test_no_generated_request_breaks_the_document(case, api, world, connection_kept_open):
+    for role in ROLES:
+        try:
+            case.call_and_validate(headers=api(role).headers, checks=CHECKS)
+        except BaseException as failure:
+            failure.add_note(f"as {role}")
+            raise
+
+
+class Workflow(schema.as_state_machine()):
+    """Scenarios along the document's links, as the role the test sets in `headers`."""
+
+    headers: dict[str, str] = {}
+
+    def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+        return {"headers": self.headers}
+
+    def validate_response(
+        self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any
+    ) -> None:
+        case.validate_response(response, checks=CHECKS)
+
+
+# A few short scenarios per role (each a create, then what its links lead to), seeded like the rest.
+STATEFUL = settings(
+    max_examples=10,
+    stateful_step_count=6,
+    phases=[Phase.generate],
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_linked_scenario_breaks_the_document(role, api, world, connection_kept_open):
+    Workflow.headers = api(role).headers
+    Workflow.run(settings=STATEFUL)

@@ -92,3 +92,46 @@ def test_the_document_shows_the_oauth2_scheme_and_marks_operations_with_their_sc
     # The deprecated service credentials.
     assert paths["/api/v1/service-credentials"]["post"]["deprecated"] is True
     assert "Deprecated" in document["components"]["securitySchemes"]["ServiceCredentialAuth"]["description"]
+
+
+def _linked(document: dict[str, Any], create: str) -> dict[str, dict[str, str]]:
+    """The operations a create's 201 links to: `METHOD /path` → the link's parameters."""
+    by_id = {
+        operation["operationId"]: f"{method.upper()} {path}"
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+    }
+    links = document["paths"][create]["post"]["responses"]["201"].get("links", {})
+    return {by_id[link["operationId"]]: link["parameters"] for link in links.values()}
+
+
+def test_each_create_links_to_the_operations_on_what_it_made(db):
+    document = Client().get("/api/v1/openapi.json").json()
+
+    support = _linked(document, "/api/v1/support-requests")
+    assert support["GET /api/v1/support-requests/{request_id}"] == {"request_id": "$response.body#/id"}
+    assert {
+        "PATCH /api/v1/support-requests/{request_id}",
+        "POST /api/v1/support-requests/{request_id}/messages",
+    } <= set(support)
+    assert "GET /api/v1/support-requests" not in support
+    for create, made in [
+        ("/api/v1/service-requests", "/api/v1/service-requests/{request_id}"),
+        ("/api/v1/customers", "/api/v1/customers/{customer_id}"),
+        ("/api/v1/users", "/api/v1/users/{user_id}"),
+        ("/api/v1/messages", "/api/v1/messages/{message_id}"),
+        ("/api/v1/health/issues", "/api/v1/health/issues/{issue_id}"),
+        ("/api/v1/webhook-endpoints", "/api/v1/webhook-endpoints/{endpoint_id}"),
+        ("/api/v1/oauth-apps", "/api/v1/oauth-apps/{app_id}"),
+    ]:
+        assert f"GET {made}" in _linked(document, create), create
+    assert _linked(document, "/api/v1/users")["DELETE /api/v1/users/{user_id}"] == {
+        "user_id": "$response.body#/id"
+    }
+    # A domain is named by its name, a nested object by its parent's path parameter and its own id.
+    assert _linked(document, "/api/v1/domains")["GET /api/v1/domains/{name}"] == {
+        "name": "$response.body#/name"
+    }
+    assert _linked(document, "/api/v1/messages/{message_id}/attachments")[
+        "GET /api/v1/messages/{message_id}/attachments/{attachment_id}"
+    ] == {"message_id": "$request.path.message_id", "attachment_id": "$response.body#/id"}

@@ -76,6 +76,7 @@ class World2:
         self.world = world
         self.api = api
         self._made: dict[str, dict[str, Any]] = {}
+        self.answers: dict[str, Any] = {}  # each operation's response, for the response test
 
     def made(self, operation: str) -> dict[str, Any]:
         """The answer of `operation`'s own case, sent once without a key (the object to build on)."""
@@ -83,6 +84,7 @@ class World2:
             case = CASES_AND_HELPERS[operation]
             response = send(self.api(case.user), case.request(self), key=None)
             assert response.status_code in (200, 201), (operation, response.content)
+            self.answers[operation] = response
             self._made[operation] = response.json_body
         return self._made[operation]
 
@@ -412,7 +414,12 @@ HELPERS: dict[str, Case] = {
     "POST /api/v1/catalog/skus (premium)": Case(
         "operator.catalog_manager",
         lambda w: Request(
-            "/catalog/skus", {"product_id": w.id("POST /api/v1/catalog/products"), "name": "E5"}
+            "/catalog/skus",
+            {
+                "product_id": w.id("POST /api/v1/catalog/products"),
+                "name": "E5",
+                "services": [w.made("POST /api/v1/health/services")["key"]],
+            },
         ),
     ),
     "POST /api/v1/catalog/offers (premium)": Case(
