@@ -35,6 +35,7 @@ from partnerdesk.support import (
     support_requests,
     timeline,
 )
+from partnerdesk.support.inputs import RequestMessageIn, SeverityIn, SupportRequestIn
 from partnerdesk.support.models import (
     Attachment,
     HelpArticle,
@@ -53,8 +54,6 @@ router = Router(tags=["support"])
 P = Permission
 ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
-SeverityIn = Literal["critical", "moderate", "minimal"]
-
 
 class Ref(Out):
     id: uuid.UUID
@@ -65,17 +64,6 @@ class PersonRef(Out):
     id: uuid.UUID
     display_name: str
     email: str
-
-
-class SupportRequestIn(Schema):
-    title: str = Field(min_length=1, max_length=200)
-    description: str = Field(min_length=1, max_length=20000)
-    severity: SeverityIn
-    service_id: uuid.UUID | None = None
-    contact_name: str = Field(min_length=1, max_length=200)
-    contact_email: Email
-    contact_phone: str = Field(default="", max_length=40)
-    contact_method: Literal["email", "phone"] = "email"
 
 
 class SupportRequestPatch(Schema):
@@ -109,11 +97,6 @@ class SupportRequestOut(Out):
     updated_at: datetime
     resolved_at: datetime | None
     closed_at: datetime | None
-
-
-class RequestMessageIn(Schema):
-    body: str = Field(min_length=1, max_length=20000)
-    visibility: Literal["public", "internal"] = "public"
 
 
 _READ_AS_TEXT = "The message; sentences the product wrote (status changes, escalation) in your language."
@@ -356,17 +339,7 @@ def list_support_requests(
 @requires(P.SUPPORT_REQUESTS)
 def create_support_request(request: HttpRequest, payload: SupportRequestIn) -> Status:
     principal = principal_of(request)
-    data = support_requests.NewSupportRequest(
-        title=payload.title,
-        description=payload.description,
-        severity=payload.severity,
-        service=_service(principal, payload.service_id),
-        contact_name=payload.contact_name,
-        contact_email=payload.contact_email,
-        contact_phone=payload.contact_phone,
-        contact_method=payload.contact_method,
-    )
-    created = support_requests.create_support_request(principal, data)
+    created = support_requests.create_support_request(principal, payload)
     return Status(201, support_out(created))  # the service's object has what the answer shows
 
 

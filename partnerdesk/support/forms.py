@@ -9,10 +9,14 @@ from django.utils.translation import gettext_lazy as _
 
 from partnerdesk.accounts.models import User
 from partnerdesk.catalog.models import Service
+from partnerdesk.support.inputs import RequestMessageIn, SupportRequestIn
 from partnerdesk.support.models import Note, ServiceRequest, Severity, SupportRequest, SupportTopic
 
 
 class SupportRequestForm(forms.Form):
+    input_model = SupportRequestIn  # what it validates into (`partnerdesk.inputs`), as the API does
+    input_names = {"service": "service_id"}
+
     # The services the customer is entitled to (from the view, through the choke point): a request
     # about another tenant's service is not valid input.
     service: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
@@ -35,6 +39,8 @@ class SupportRequestForm(forms.Form):
 
 
 class MessageForm(forms.Form):
+    input_model = RequestMessageIn
+
     body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 4}))
     visibility = forms.ChoiceField(
         label=_("Visibility"),

@@ -18,7 +18,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from partnerdesk import etags
+from partnerdesk import etags, inputs
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import principal_of
@@ -145,25 +145,15 @@ def admin_request_create(request: HttpRequest) -> HttpResponse:
         request.POST or None, request.FILES or None, initial=initial, services=_services(principal)
     )
     self_help = None
-    if request.method == "POST" and form.is_valid():
+    typed = inputs.from_form(form) if request.method == "POST" else None
+    if typed is not None:
         data = form.cleaned_data
         if request.POST.get("action") != "submit":
             self_help = _self_help(principal, data)
         else:
             try:
                 created = support_requests.create_support_request(
-                    principal,
-                    support_requests.NewSupportRequest(
-                        title=data["title"],
-                        description=data["description"],
-                        severity=data["severity"],
-                        service=data["service"],
-                        contact_name=data["contact_name"],
-                        contact_email=data["contact_email"],
-                        contact_phone=data["contact_phone"],
-                        contact_method=data["contact_method"],
-                    ),
-                    attachment=data.get("attachment") or None,
+                    principal, typed, attachment=data.get("attachment") or None
                 )
             except DomainError as error:
                 form.add_error(None, error.message)
@@ -246,9 +236,10 @@ def admin_request_detail(request: HttpRequest, request_id: str) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action", "reply")
         try:
-            if action == "reply" and form.is_valid():
+            reply = inputs.from_form(form) if action == "reply" else None
+            if reply is not None:
                 with etags.guarded(etags.posted(request), support_request):
-                    timeline.add_message(principal, support_request, body=form.cleaned_data["body"])
+                    timeline.add_message(principal, support_request, body=reply.body)
                 return redirect("support:admin_request_detail", request_id=support_request.pk)
             if action in ("close", "reopen"):
                 with etags.guarded(etags.posted(request), support_request):
@@ -393,13 +384,11 @@ def partner_request_detail(request: HttpRequest, request_id: str) -> HttpRespons
         action = request.POST.get("action", "reply")
         try:
             if action == "reply":
-                if form.is_valid():
+                reply = inputs.from_form(form)
+                if reply is not None:
                     with etags.guarded(etags.posted(request), support_request):
                         timeline.add_message(
-                            principal,
-                            support_request,
-                            body=form.cleaned_data["body"],
-                            visibility=form.cleaned_data["visibility"] or "public",
+                            principal, support_request, body=reply.body, visibility=reply.visibility
                         )
                     presence.leave(principal, support_request)
                     return redirect("support:partner_request_detail", request_id=support_request.pk)

@@ -17,6 +17,7 @@ from partnerdesk.access.principal import principal_for
 from partnerdesk.accounts.models import User
 from partnerdesk.sql import bounded_count
 from partnerdesk.support import support_requests
+from partnerdesk.support.inputs import SupportRequestIn
 from partnerdesk.support.models import SupportRequest
 from partnerdesk.tenancy.models import DelegatedRelationship
 
@@ -113,7 +114,7 @@ def breaching_requests(world, n: int) -> None:
     for i in range(n):
         request = support_requests.create_support_request(
             customer,
-            support_requests.NewSupportRequest(
+            SupportRequestIn(
                 title=f"Late {i}",
                 description="x",
                 severity="moderate",

@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from partnerdesk.access.principal import principal_for
 from partnerdesk.support import service_requests, support_requests
+from partnerdesk.support.inputs import SupportRequestIn
 
 
 def grow(world, topic, count: int = 6) -> None:
@@ -16,7 +17,7 @@ def grow(world, topic, count: int = 6) -> None:
     for i in range(count):
         request = support_requests.create_support_request(
             customer,
-            support_requests.NewSupportRequest(
+            SupportRequestIn(
                 title=f"Request {i}",
                 description="d",
                 severity="minimal",

@@ -12,6 +12,7 @@ from partnerdesk.access.principal import principal_for
 from partnerdesk.notifications.models import OutboxMessage
 from partnerdesk.notifications.services import deliver_due
 from partnerdesk.support import jobs, sla, support_requests
+from partnerdesk.support.inputs import SupportRequestIn
 from partnerdesk.support.models import SlaNotice, SlaPolicy, SupportRequest
 
 SHANGHAI_HOURS = sla.Policy(
@@ -61,7 +62,7 @@ def test_a_partners_policy_sets_the_due_time_of_new_requests(world):
 
     request = support_requests.create_support_request(
         principal,
-        support_requests.NewSupportRequest(
+        SupportRequestIn(
             title="t", description="d", severity="minimal", contact_name="c", contact_email="c@contoso.test"
         ),
     )
@@ -89,7 +90,7 @@ def test_pausing_keeps_the_business_minutes_left():
 def _overdue_request(world) -> SupportRequest:
     request = support_requests.create_support_request(
         principal_for(world.user("a1.global_admin")),
-        support_requests.NewSupportRequest(
+        SupportRequestIn(
             title="Down",
             description="All down",
             severity="critical",

@@ -1,0 +1,119 @@
+"""Typed input: an operation that is both a page's form and an API operation validates into one model.
+
+Each such operation has ONE pydantic model (an `Input`, living with its domain in `<app>/inputs.py`)
+that says what is valid: lengths, required fields, choices, trimming, no NUL character. The API
+operation's payload is that model (or a schema derived from it, without declaring a constraint again);
+the page's form names it (`input_model`, and `input_names` where a form field is named otherwise) and
+turns its cleaned POST into it with `from_form`, which puts what the model refuses back onto the form's
+fields, so the page re-renders with the message (never a 500); the service function takes the model.
+
+The form keeps what only a page has (widgets, labels, the choices offered, an uploaded file); the
+model decides. `tests/test_typed_inputs.py` finds every form that names a model, checks that an API
+operation takes it, and that both refuse the same input naming the same field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from django import forms
+from django.db.models import Model, QuerySet
+from django.utils.translation import gettext as _
+from ninja import Schema
+from pydantic import ConfigDict, ValidationError, field_validator
+
+NUL = "\x00"
+I = TypeVar("I", bound="Input")  # noqa: E741
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return NUL in value
+    if isinstance(value, list | tuple | set):
+        return any(_has_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    return False
+
+
+class Input(Schema):
+    """The base of a typed input: every string is trimmed, and none may contain NUL.
+
+    Trimming is what Django's form fields do, so a page and the API read `" Printer "` alike; NUL is
+    refused because PostgreSQL cannot store it (the API's parser refuses it earlier, with the same
+    field named). A field that must keep its spaces (a password) says `strip_whitespace=False`.
+    """
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _refuse_nul(cls, value: Any) -> Any:
+        if _has_nul(value):
+            raise ValueError(_("must not contain the NUL character (U+0000)"))
+        return value
+
+
+def _plain(value: Any) -> Any:
+    """A cleaned form value as the API would send it: a chosen row is its id, several rows a list."""
+    if isinstance(value, Model):
+        return value.pk
+    if isinstance(value, QuerySet):
+        return [row.pk for row in value]
+    return value
+
+
+def form_data(form: forms.Form) -> dict[str, Any]:
+    """The form's cleaned data under the model's names; an optional field left empty is left out.
+
+    Left out, the model's default applies, as when an API caller omits the field.
+    """
+    names: Mapping[str, str] = getattr(form, "input_names", {})
+    data: dict[str, Any] = {}
+    for name, value in form.cleaned_data.items():
+        field = form.fields.get(name)
+        if field is not None and not field.required and value in (None, "", [], ()):
+            continue
+        if isinstance(field, forms.FileField):
+            continue  # a page's upload is not part of the typed input (the API posts files apart)
+        data[names.get(name, name)] = _plain(value)
+    return data
+
+
+def from_form(form: forms.Form, model: type[I] | None = None, **values: Any) -> I | None:
+    """Validate the form, then its cleaned data (and `values` the view adds) into its typed input.
+
+    Returns None when either refuses; the form then carries each message on its field (a field the
+    form does not show gets it as a non-field error, prefixed with the field's name).
+    """
+    model = model or form.input_model  # type: ignore[attr-defined]
+    assert model is not None
+    if not form.is_valid():
+        return None
+    data = form_data(form)
+    data.update(values)
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        add_errors(form, error)
+        return None
+
+
+def add_errors(form: forms.Form, error: ValidationError) -> None:
+    """Put each problem pydantic found onto the form field it is about."""
+    names: Mapping[str, str] = getattr(form, "input_names", {})
+    back = {model_name: form_name for form_name, model_name in names.items()}
+    for problem in error.errors():
+        loc = [str(part) for part in problem["loc"]]
+        name = back.get(loc[0], loc[0]) if loc else ""
+        if name in form.fields:
+            form.add_error(name, problem["msg"])
+        else:
+            form.add_error(None, f"{'.'.join(loc)}: {problem['msg']}" if loc else problem["msg"])
+
+
+def field_of(form: forms.Form, error_field: str) -> str:
+    """The model's name of a form field (what the API would name in its 422)."""
+    names: Mapping[str, str] = getattr(form, "input_names", {})
+    return names.get(error_field, error_field)

@@ -1,0 +1,35 @@
+"""Typed inputs of support's operations that are both a page's form and an API operation
+(`partnerdesk.inputs`): the API takes them as its payload, the pages' forms validate into them, the
+services take them."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from pydantic import Field
+
+from partnerdesk.api import Email
+from partnerdesk.inputs import Input
+
+SeverityIn = Literal["critical", "moderate", "minimal"]
+
+
+class SupportRequestIn(Input):
+    """A customer's new support request (the page adds an optional attachment beside it)."""
+
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(min_length=1, max_length=20000)
+    severity: SeverityIn
+    service_id: uuid.UUID | None = None
+    contact_name: str = Field(min_length=1, max_length=200)
+    contact_email: Email
+    contact_phone: str = Field(default="", max_length=40)
+    contact_method: Literal["email", "phone"] = "email"
+
+
+class RequestMessageIn(Input):
+    """A reply to a support request, or (the partner's) internal note."""
+
+    body: str = Field(min_length=1, max_length=20000)
+    visibility: Literal["public", "internal"] = "public"

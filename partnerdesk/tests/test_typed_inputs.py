@@ -1,0 +1,219 @@
+"""A page's form and the API operation of the same operation validate into the same typed input.
+
+The pairs are found, not listed: every form naming an `input_model` (`partnerdesk.inputs`) is paired
+with the API operations whose payload is that model (or a schema derived from it). Each pair's valid
+sample (in the API's JSON terms) must give equal models both ways; the refusals are derived from the
+model's JSON schema (a required field left out, a string one past its limit, a NUL character, a
+value outside the choices) and both sides must refuse naming the same field.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django import forms
+from django.apps import apps
+from pydantic import BaseModel, ValidationError
+
+from partnerdesk import inputs
+from partnerdesk.urls import api
+
+pytestmark = pytest.mark.django_db
+
+
+def _all_forms() -> list[type[forms.Form]]:
+    for config in apps.get_app_configs():
+        if config.name.startswith("partnerdesk."):
+            with contextlib.suppress(ModuleNotFoundError):
+                importlib.import_module(f"{config.name}.forms")
+    found: list[type[forms.Form]] = []
+    pending = list(forms.Form.__subclasses__())
+    while pending:
+        form = pending.pop()
+        pending.extend(form.__subclasses__())
+        if "input_model" in vars(form):
+            found.append(form)
+    return sorted(found, key=lambda f: f"{f.__module__}.{f.__qualname__}")
+
+
+def _payload_schemas() -> set[type[BaseModel]]:
+    """The body schema of every API operation."""
+    found: set[type[BaseModel]] = set()
+    for _prefix, router in api._routers:
+        for path_view in router.path_operations.values():
+            for operation in path_view.operations:
+                for parameters in operation.models:
+                    if getattr(parameters, "__ninja_param_source__", None) != "body":
+                        continue
+                    for model_field in parameters.model_fields.values():
+                        annotation = model_field.annotation
+                        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                            found.add(annotation)
+    return found
+
+
+@dataclass
+class Sample:
+    """A valid payload in the API's JSON terms, and what the form needs to be built."""
+
+    valid: Callable[[], dict[str, Any]]
+    form_kwargs: Callable[[], dict[str, Any]] = lambda: {}
+    skip: set[str] = field(default_factory=set)  # refusals the page cannot express (see the reason)
+
+
+def _a_service() -> Any:
+    from partnerdesk.catalog.models import Service
+
+    return Service.objects.get_or_create(key="exchange", defaults={"name": "Exchange Online"})[0]
+
+
+def _support() -> dict[str, Sample]:
+    from partnerdesk.catalog.models import Service
+
+    return {
+        "support.SupportRequestForm": Sample(
+            valid=lambda: {
+                "title": "Mail bounces",
+                "description": "Since this morning.",
+                "severity": "moderate",
+                "service_id": str(_a_service().pk),
+                "contact_name": "Ada",
+                "contact_email": "ada@example.test",
+                "contact_phone": "+1 555 0100",
+                "contact_method": "phone",
+            },
+            form_kwargs=lambda: {"services": Service.objects.all()},
+        ),
+        "support.MessageForm": Sample(valid=lambda: {"body": "Here is the log.", "visibility": "internal"}),
+    }
+
+
+def samples() -> dict[str, Sample]:
+    return {**_support()}
+
+
+FORMS = _all_forms()
+
+
+def _key(form_class: type[forms.Form]) -> str:
+    return f"{form_class.__module__.split('.')[1]}.{form_class.__qualname__}"
+
+
+def _sample(form_class: type[forms.Form]) -> Sample:
+    known = samples()
+    assert _key(form_class) in known, f"{_key(form_class)} names an input model: add its sample here"
+    return known[_key(form_class)]
+
+
+def _schema(form_class: type[forms.Form]) -> type[BaseModel]:
+    model = form_class.input_model  # type: ignore[attr-defined]
+    taking = [schema for schema in _payload_schemas() if issubclass(schema, model)]
+    assert taking, f"no API operation takes {model.__name__}, the input of {form_class.__name__}"
+    return min(taking, key=lambda schema: len(schema.__mro__))
+
+
+def _form_post(form_class: type[forms.Form], payload: dict[str, Any]) -> dict[str, Any]:
+    names = {model: page for page, model in getattr(form_class, "input_names", {}).items()}
+    return {names.get(key, key): value for key, value in payload.items()}
+
+
+def _by_form(form_class: type[forms.Form], payload: dict[str, Any]) -> Any:
+    sample = _sample(form_class)
+    form = form_class(data=_form_post(form_class, payload), **sample.form_kwargs())
+    return form, inputs.from_form(form)
+
+
+def _by_api(schema: type[BaseModel], payload: dict[str, Any]) -> BaseModel:
+    return schema.model_validate(payload)
+
+
+def test_forms_name_their_typed_input() -> None:
+    assert FORMS, "no form names an input model"
+    for form_class in FORMS:
+        _schema(form_class)
+        _sample(form_class)
+
+
+@pytest.mark.parametrize("form_class", FORMS, ids=_key)
+def test_valid_sample_gives_the_same_input(form_class: type[forms.Form]) -> None:
+    payload = _sample(form_class).valid()
+    form, by_form = _by_form(form_class, payload)
+    assert by_form is not None, form.errors
+    by_api = _by_api(_schema(form_class), payload)
+    assert isinstance(by_form, form_class.input_model)  # type: ignore[attr-defined]
+    assert by_form.model_dump() == by_api.model_dump()
+
+
+def _refusals(schema: type[BaseModel], valid: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(what, field, payload): the valid payload broken in one field."""
+    document = schema.model_json_schema()
+    for name in document.get("required", []):
+        yield "missing", name, {k: v for k, v in valid.items() if k != name}
+    for name, spec in document["properties"].items():
+        if name not in valid:
+            continue
+        if spec.get("type") == "string" and "format" not in spec:
+            if "maxLength" in spec:
+                yield "too long", name, {**valid, name: "x" * (spec["maxLength"] + 1)}
+            if "enum" not in spec:
+                yield "NUL", name, {**valid, name: f"{valid[name]}\x00!"}
+        if "enum" in spec:
+            yield "bad choice", name, {**valid, name: "not-a-choice"}
+
+
+def _cases() -> Iterator[Any]:
+    for form_class in FORMS:
+        schema = _schema(form_class)
+        # The refusals are derived from the schema with a stand-in valid payload's keys; the real one
+        # is built per test (it may name rows it creates).
+        for what, name, _payload in _refusals(schema, dict.fromkeys(schema.model_fields, "x")):
+            yield pytest.param(form_class, what, name, id=f"{_key(form_class)}-{name}-{what}")
+
+
+def _broken(schema: type[BaseModel], valid: dict[str, Any], what: str, name: str) -> dict[str, Any]:
+    for kind, field_name, payload in _refusals(schema, valid):
+        if (kind, field_name) == (what, name):
+            return payload
+    raise AssertionError(f"{what} {name}: the valid sample leaves the field out")
+
+
+@pytest.mark.parametrize(("form_class", "what", "name"), list(_cases()))
+def test_both_refuse_naming_the_same_field(form_class: type[forms.Form], what: str, name: str) -> None:
+    sample = _sample(form_class)
+    if f"{name}:{what}" in sample.skip:
+        pytest.skip(f"the page cannot send {what} {name}")
+    schema = _schema(form_class)
+    payload = _broken(schema, sample.valid(), what, name)
+
+    with pytest.raises(ValidationError) as refused:
+        _by_api(schema, payload)
+    assert {str(error["loc"][0]) for error in refused.value.errors()} == {name}
+
+    form, by_form = _by_form(form_class, payload)
+    assert by_form is None
+    assert {inputs.field_of(form, field_name) for field_name in form.errors} == {name}, form.errors
+
+
+def test_a_refusal_the_form_missed_lands_on_its_field() -> None:
+    """What only the model refuses (a description past 20,000 characters) re-renders on the field."""
+    from partnerdesk.catalog.models import Service
+    from partnerdesk.support.forms import SupportRequestForm
+
+    form = SupportRequestForm(
+        data={
+            "title": "t",
+            "description": "x" * 20001,
+            "severity": "moderate",
+            "contact_name": "Ada",
+            "contact_email": "ada@example.test",
+            "contact_method": "email",
+        },
+        services=Service.objects.none(),
+    )
+    assert inputs.from_form(form) is None
+    assert list(form.errors) == ["description"]
