@@ -64,20 +64,44 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def form_data(form: forms.Form) -> dict[str, Any]:
-    """The form's cleaned data under the model's names; an optional field left empty is left out.
+def _empty(value: Any) -> bool:
+    return value is None or value in ("", [], ())
 
-    Left out, the model's default applies, as when an API caller omits the field.
+
+def _defaults_to_a_value(model: type[Input], path: list[str]) -> bool:
+    """Whether the model's field at `path` has a default other than None (None: "unchanged")."""
+    field = model.model_fields.get(path[0])
+    if field is None or field.is_required():
+        return False
+    if len(path) > 1:
+        inner = field.annotation
+        for candidate in (inner, *getattr(inner, "__args__", ())):
+            if isinstance(candidate, type) and issubclass(candidate, Input):
+                return _defaults_to_a_value(candidate, path[1:])
+        return True
+    return field.get_default(call_default_factory=True) is not None
+
+
+def form_data(form: forms.Form, model: type[Input]) -> dict[str, Any]:
+    """The form's cleaned data in the model's terms (`input_names` renames; `a.b` nests).
+
+    A field left empty is left out where the model has a default for it, so that default applies as
+    when an API caller omits the field; where the model's default is None (a change: "unchanged"),
+    the empty value is kept, so clearing a field on the page clears it.
     """
     names: Mapping[str, str] = getattr(form, "input_names", {})
     data: dict[str, Any] = {}
     for name, value in form.cleaned_data.items():
         field = form.fields.get(name)
-        if field is not None and not field.required and value in (None, "", [], ()):
-            continue
         if isinstance(field, forms.FileField):
             continue  # a page's upload is not part of the typed input (the API posts files apart)
-        data[names.get(name, name)] = _plain(value)
+        path = names.get(name, name).split(".")
+        if value is None or (_empty(value) and _defaults_to_a_value(model, path)):
+            continue
+        into = data
+        for part in path[:-1]:
+            into = into.setdefault(part, {})
+        into[path[-1]] = _plain(value)
     return data
 
 
@@ -91,7 +115,7 @@ def from_form(form: forms.Form, model: type[I] | None = None, **values: Any) -> 
     assert model is not None
     if not form.is_valid():
         return None
-    data = form_data(form)
+    data = form_data(form, model)
     data.update(values)
     try:
         return model.model_validate(data)
@@ -106,14 +130,15 @@ def add_errors(form: forms.Form, error: ValidationError) -> None:
     back = {model_name: form_name for form_name, model_name in names.items()}
     for problem in error.errors():
         loc = [str(part) for part in problem["loc"]]
-        name = back.get(loc[0], loc[0]) if loc else ""
+        dotted = ".".join(loc)
+        name = back.get(dotted) or (back.get(loc[0], loc[0]) if loc else "")
         if name in form.fields:
             form.add_error(name, problem["msg"])
         else:
-            form.add_error(None, f"{'.'.join(loc)}: {problem['msg']}" if loc else problem["msg"])
+            form.add_error(None, f"{dotted}: {problem['msg']}" if loc else problem["msg"])
 
 
-def field_of(form: forms.Form, error_field: str) -> str:
-    """The model's name of a form field (what the API would name in its 422)."""
+def field_of(form: forms.Form, form_field: str) -> str:
+    """The model's name of a form field (what the API names in its 422), dotted when nested."""
     names: Mapping[str, str] = getattr(form, "input_names", {})
-    return names.get(error_field, error_field)
+    return names.get(form_field, form_field)
