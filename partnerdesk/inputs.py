@@ -115,7 +115,8 @@ def from_form(form: forms.Form, model: type[I] | None = None, **values: Any) -> 
     assert model is not None
     if not form.is_valid():
         return None
-    data = form_data(form, model)
+    # A form whose fields are not the model's one by one composes the data itself (`input_data`).
+    data = form.input_data(model) if hasattr(form, "input_data") else form_data(form, model)
     data.update(values)
     try:
         return model.model_validate(data)
@@ -127,7 +128,9 @@ def from_form(form: forms.Form, model: type[I] | None = None, **values: Any) -> 
 def add_errors(form: forms.Form, error: ValidationError) -> None:
     """Put each problem pydantic found onto the form field it is about."""
     names: Mapping[str, str] = getattr(form, "input_names", {})
-    back = {model_name: form_name for form_name, model_name in names.items()}
+    back: dict[str, str] = {}
+    for form_name, model_name in names.items():
+        back.setdefault(model_name, form_name)  # several fields making one: the first shows it
     for problem in error.errors():
         loc = [str(part) for part in problem["loc"]]
         dotted = ".".join(loc)

@@ -24,6 +24,7 @@ from partnerdesk.accounts.models import RoleAssignment, User
 from partnerdesk.api import Email, ErrorOut, Out, PageOut, principal_of, requires
 from partnerdesk.directory import domains, groups, organization, queries, signins, users
 from partnerdesk.directory import rules as directory_rules
+from partnerdesk.directory.inputs import UserIn, UserPatch
 from partnerdesk.directory.models import DeletedUser, Domain, Group, GroupMembership, SecuritySettings
 from partnerdesk.edge import FORM_CONTENT_TYPES, invalid
 from partnerdesk.errors import DomainError
@@ -56,33 +57,6 @@ class UserOut(Out):
 
 class UserCreatedOut(UserOut):
     temporary_password: str
-
-
-class UserIn(Schema):
-    user_principal_name: str = Field(
-        min_length=3, max_length=254, description="local@domain; a verified domain"
-    )
-    display_name: str = Field(min_length=1, max_length=200)
-    job_title: str = Field(default="", max_length=100)
-    department: str = Field(default="", max_length=100)
-    usage_location: str = Field(default="", max_length=2)
-    phone: str = Field(default="", max_length=40)
-    admin_roles: list[str] = Field(
-        default_factory=list, description="Customer admin roles (needs roles.assign)"
-    )
-
-
-class UserPatch(Schema):
-    user_principal_name: str | None = Field(default=None, min_length=3, max_length=254)
-    display_name: str | None = Field(default=None, min_length=1, max_length=200)
-    job_title: str | None = Field(default=None, max_length=100)
-    department: str | None = Field(default=None, max_length=100)
-    usage_location: str | None = Field(default=None, max_length=2)
-    phone: str | None = Field(default=None, max_length=40)
-    blocked: bool | None = None
-    must_change_password: Literal[True] | None = Field(
-        default=None, description="true: the user must choose a new password at the next sign-in"
-    )
 
 
 class RolesIn(Schema):
@@ -309,14 +283,7 @@ def list_users(
 @requires(directory_rules.TEAM_MANAGE)
 def create_user(request: HttpRequest, payload: UserIn) -> Status:
     principal = _tenant_principal(request)
-    data = payload.model_dump()
-    new = users.create_user(
-        principal,
-        user_principal_name=data.pop("user_principal_name"),
-        display_name=data.pop("display_name"),
-        admin_roles=data.pop("admin_roles"),
-        profile=data,
-    )
+    new = users.create_user(principal, payload)
     return Status(201, {**_user_out(new.user), "temporary_password": new.temporary_password})
 
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import zoneinfo
+from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from partnerdesk import inputs
 from partnerdesk.access.permissions import DELEGABLE_ROLES, ROLE_LABELS
+from partnerdesk.directory.inputs import UserIn
 from partnerdesk.directory.models import GroupMembership, SecuritySettings, SignInEvent
+from partnerdesk.inputs import Input
 
 ADMIN_ROLE_CHOICES = [(r.value, ROLE_LABELS[r]) for r in DELEGABLE_ROLES]
 
@@ -33,6 +37,8 @@ class UserForm(UserProfileFields):
     username = forms.CharField(label=_("Username"), max_length=64, help_text=_("The part before the @"))
     domain = forms.ChoiceField(label=_("Domain"))
     field_order = ["username", "domain", "display_name"]
+    input_model = UserIn  # what it validates into (`partnerdesk.inputs`), as the API does
+    input_names = {"username": "user_principal_name", "domain": "user_principal_name"}
 
     def __init__(self, *args: object, domains: list[str], with_roles: bool = False, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -49,6 +55,10 @@ class UserForm(UserProfileFields):
     @property
     def user_principal_name(self) -> str:
         return f"{self.cleaned_data['username'].strip()}@{self.cleaned_data['domain']}"
+
+    def input_data(self, model: type[Input]) -> dict[str, Any]:
+        """The typed input's data: the user name and the domain are one `user_principal_name`."""
+        return {**inputs.form_data(self, model), "user_principal_name": self.user_principal_name}
 
 
 class RolesForm(forms.Form):

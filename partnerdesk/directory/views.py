@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from partnerdesk import etags
+from partnerdesk import etags, inputs
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import DELEGABLE_ROLES, ROLE_LABELS, Permission, Role
 from partnerdesk.access.principal import principal_of
@@ -31,6 +31,7 @@ from partnerdesk.accounts.models import RoleAssignment, User
 from partnerdesk.confirm import Confirmation, confirmation, confirmed
 from partnerdesk.directory import domains, forms, groups, organization, queries, signins, users
 from partnerdesk.directory import rules as directory_rules
+from partnerdesk.directory.inputs import UserPatch
 from partnerdesk.directory.models import DeletedUser, Domain, Group, GroupMembership, SignInEvent
 from partnerdesk.errors import DomainError
 from partnerdesk.mfa import policy as mfa_policy
@@ -138,16 +139,10 @@ def _user_form(request: HttpRequest, principal: Any, **kwargs: Any) -> forms.Use
 def user_create(request: HttpRequest) -> HttpResponse:
     principal = principal_of(request)
     form = _user_form(request, principal, with_roles=principal.has(P.ROLES_ASSIGN))
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+    typed = inputs.from_form(form) if request.method == "POST" else None
+    if typed is not None:
         try:
-            new = users.create_user(
-                principal,
-                user_principal_name=form.user_principal_name,
-                display_name=data["display_name"],
-                admin_roles=data.get("admin_roles") or [],
-                profile={k: data[k] for k in ("job_title", "department", "usage_location", "phone")},
-            )
+            new = users.create_user(principal, typed)
         except DomainError as error:
             form.add_error(None, error.message)
         else:
@@ -207,10 +202,11 @@ def user_edit(request: HttpRequest, user_id: str) -> HttpResponse:
     if domain not in domains.usable_domains(organization.tenant_of(principal)):
         # A user name from before the domain rules (or a removed domain): keep it selectable.
         form.fields["domain"].choices = [(domain, "@" + domain), *form.fields["domain"].choices]  # type: ignore[attr-defined]
-    if request.method == "POST" and form.is_valid():
-        changes = {f: form.cleaned_data[f] for f in users.USER_FIELDS}
+    patch = inputs.from_form(form, UserPatch) if request.method == "POST" else None
+    if patch is not None:
+        changes = patch.model_dump(include={*users.USER_FIELDS})
         if form.user_principal_name.lower() != person.email:
-            changes["user_principal_name"] = form.user_principal_name
+            changes["user_principal_name"] = patch.user_principal_name
         try:
             with etags.guarded(etags.posted(request), person):
                 users.update_user(principal, person, changes)

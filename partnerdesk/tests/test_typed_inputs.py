@@ -63,6 +63,7 @@ class Sample:
 
     valid: Callable[[], dict[str, Any]]
     form_kwargs: Callable[[], dict[str, Any]] = lambda: {}
+    post: Callable[[dict[str, Any]], dict[str, Any]] | None = None  # the page's fields, where not 1:1
     skip: set[str] = field(default_factory=set)  # refusals the page cannot express (see the reason)
 
 
@@ -127,8 +128,52 @@ def _tenancy() -> dict[str, Sample]:
     }
 
 
+def _user_post(payload: dict[str, Any]) -> dict[str, Any]:
+    """The page names a user by its user name and one of the tenant's domains."""
+    post = dict(payload)
+    local, _at, domain = post.pop("user_principal_name", "").rpartition("@")
+    return {**post, "username": local, "domain": domain}
+
+
+def _directory() -> dict[str, Sample]:
+    return {
+        "directory.UserForm": Sample(
+            valid=lambda: {
+                "user_principal_name": "ada@contoso.test",
+                "display_name": "Ada Lovelace",
+                "job_title": "Engineer",
+                "department": "IT",
+                "usage_location": "GB",
+                "phone": "+44 20 5555",
+                "admin_roles": ["user_admin"],
+            },
+            form_kwargs=lambda: {"domains": ["contoso.test"], "with_roles": True},
+            post=_user_post,
+        ),
+    }
+
+
+def _integrations() -> dict[str, Sample]:
+    from partnerdesk.access.permissions import OrgKind
+
+    return {
+        "webhooks.EndpointForm": Sample(
+            valid=lambda: {
+                "url": "https://hooks.contoso.test/partnerdesk",
+                "events": ["subscription.*", "support_request.created"],
+                "description": "Our ticketing",
+            },
+            post=lambda payload: {**payload, "events": "\n".join(payload.get("events", []))},
+        ),
+        "integrations.AppForm": Sample(
+            valid=lambda: {"name": "Billing sync", "scopes": ["read", "subscriptions"]},
+            form_kwargs=lambda: {"kind": OrgKind.PARTNER},
+        ),
+    }
+
+
 def samples() -> dict[str, Sample]:
-    return {**_support(), **_tenancy()}
+    return {**_support(), **_tenancy(), **_directory(), **_integrations()}
 
 
 FORMS = _all_forms()
@@ -166,7 +211,8 @@ def _form_post(form_class: type[forms.Form], payload: dict[str, Any]) -> dict[st
 
 def _by_form(form_class: type[forms.Form], payload: dict[str, Any]) -> Any:
     sample = _sample(form_class)
-    form = form_class(data=_form_post(form_class, payload), **sample.form_kwargs())
+    post = sample.post(payload) if sample.post else _form_post(form_class, payload)
+    form = form_class(data=post, **sample.form_kwargs())
     return form, inputs.from_form(form)
 
 

@@ -1,0 +1,42 @@
+"""Typed inputs of the directory's operations that are both a page's form and an API operation
+(`partnerdesk.inputs`): the API takes them as its payload, the pages' forms validate into them, the
+services take them."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from partnerdesk.inputs import Input
+
+
+class UserIn(Input):
+    """A new user of the tenant (the page composes the name from its user name and domain)."""
+
+    user_principal_name: str = Field(
+        min_length=3, max_length=254, description="local@domain; a verified domain"
+    )
+    display_name: str = Field(min_length=1, max_length=200)
+    job_title: str = Field(default="", max_length=100)
+    department: str = Field(default="", max_length=100)
+    usage_location: str = Field(default="", max_length=2)
+    phone: str = Field(default="", max_length=40)
+    admin_roles: list[str] = Field(
+        default_factory=list, description="Customer admin roles (needs roles.assign)"
+    )
+
+
+class UserPatch(Input):
+    """A change of a user: a field left out stays as it is."""
+
+    user_principal_name: str | None = Field(default=None, min_length=3, max_length=254)
+    display_name: str | None = Field(default=None, min_length=1, max_length=200)
+    job_title: str | None = Field(default=None, max_length=100)
+    department: str | None = Field(default=None, max_length=100)
+    usage_location: str | None = Field(default=None, max_length=2)
+    phone: str | None = Field(default=None, max_length=40)
+    blocked: bool | None = None
+    must_change_password: Literal[True] | None = Field(
+        default=None, description="true: the user must choose a new password at the next sign-in"
+    )
