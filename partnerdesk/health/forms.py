@@ -11,6 +11,7 @@ from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind
 from partnerdesk.access.principal import Principal
 from partnerdesk.catalog.models import Feature, Region, Service, ServiceStatus
+from partnerdesk.health.inputs import IssueIn, IssuePostIn, MessageIn
 from partnerdesk.health.models import ISSUE_STATUSES, HealthIssue, MessagePost
 
 
@@ -70,6 +71,8 @@ class RegionForm(forms.Form):
 
 
 class IssueForm(forms.Form):
+    input_model = IssueIn  # what it validates into (`partnerdesk.inputs`), as the API does
+
     classification = forms.ChoiceField(label=_("Classification"), choices=HealthIssue.Classification.choices)
     title = forms.CharField(label=_("Title"), max_length=300)
     impact_description = forms.CharField(label=_("User impact"), widget=forms.Textarea(attrs={"rows": 3}))
@@ -98,6 +101,8 @@ class IssueForm(forms.Form):
 
 
 class IssuePostForm(forms.Form):
+    input_model = IssuePostIn
+
     status = forms.ChoiceField(label=_("New status"), choices=STATUS_CHOICES)
     body = forms.CharField(label=_("Update"), widget=forms.Textarea(attrs={"rows": 3}))
     notifies = forms.BooleanField(label=_("Notify subscribers"), required=False, initial=True)
@@ -147,6 +152,14 @@ AUDIENCE_CHOICES = MessagePost.Audience.choices
 
 
 class MessageForm(forms.Form):
+    input_model = MessageIn  # the view adds `publish` (the button pressed)
+    input_names = {
+        "audience": "audience.type",
+        "audience_services": "audience.services",
+        "audience_partner": "audience.partner_id",
+        "audience_customers": "audience.customer_ids",
+    }
+
     title = forms.CharField(label=_("Title"), max_length=300)
     body = forms.CharField(label=_("Body (Markdown)"), widget=forms.Textarea(attrs={"rows": 8}))
     category = forms.ChoiceField(label=_("Category"), choices=MessagePost.Category.choices)

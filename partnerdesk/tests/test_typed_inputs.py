@@ -172,8 +172,58 @@ def _integrations() -> dict[str, Sample]:
     }
 
 
+def _operator() -> Any:
+    """The operator's admin, whose forms offer every service."""
+    from partnerdesk.access.permissions import OrgKind, Role
+    from partnerdesk.access.principal import principal_for
+    from partnerdesk.tenancy.models import Organization
+    from partnerdesk.testing import make_user
+
+    operator = Organization.objects.create(kind=OrgKind.OPERATOR, name="Northwind Cloud")
+    return principal_for(make_user(operator, "ops@northwind.test", [Role.OPERATOR_ADMIN]))
+
+
+def _health() -> dict[str, Sample]:
+    return {
+        "health.IssueForm": Sample(
+            valid=lambda: {
+                "title": "Mail delays",
+                "impact_description": "Users see mail arrive late.",
+                "classification": "advisory",
+                "status": "service_degradation",
+                "services": [str(_a_service().pk)],
+                "first_post": "We are looking into it.",
+                "publish": True,
+            },
+            form_kwargs=lambda: {"principal": _operator()},
+        ),
+        "health.IssuePostForm": Sample(
+            valid=lambda: {
+                "body": "A fix is rolling out.",
+                "status": "restoring_service",
+                "notifies": False,
+                "correction": True,
+            },
+        ),
+        "health.MessageForm": Sample(
+            valid=lambda: {
+                "title": "New sign-in page",
+                "body": "The sign-in page **changes** in June.",
+                "category": "plan_for_change",
+                "severity": "high",
+                "is_major_change": True,
+                "act_by": "2027-06-01",
+                "services": [str(_a_service().pk)],
+                "tags": ["user_impact", "admin_impact"],
+                "audience": {"type": "services", "services": [str(_a_service().pk)]},
+            },
+            form_kwargs=lambda: {"principal": _operator()},
+        ),
+    }
+
+
 def samples() -> dict[str, Sample]:
-    return {**_support(), **_tenancy(), **_directory(), **_integrations()}
+    return {**_support(), **_tenancy(), **_directory(), **_integrations(), **_health()}
 
 
 FORMS = _all_forms()
