@@ -422,13 +422,10 @@ def import_users(principal: Principal, content: str) -> ImportReport:
         try:
             with transaction.atomic():
                 # A row of the file keeps the service's own checks (and their messages, per row).
+                row: dict[str, Any] = {k: values.get(k, "") for k in USER_FIELDS}
                 new = create_user(
                     principal,
-                    UserIn.model_construct(
-                        user_principal_name=candidate,
-                        **{k: values.get(k, "") for k in USER_FIELDS},
-                        admin_roles=[],
-                    ),
+                    UserIn.model_construct(None, user_principal_name=candidate, admin_roles=[], **row),
                 )
         except DomainError as error:
             report.rows.append(ImportRow(line, candidate, "failed", error.message))
