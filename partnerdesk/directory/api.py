@@ -24,7 +24,7 @@ from partnerdesk.accounts.models import RoleAssignment, User
 from partnerdesk.api import Email, ErrorOut, Out, PageOut, principal_of, requires
 from partnerdesk.directory import domains, groups, organization, queries, signins, users
 from partnerdesk.directory import rules as directory_rules
-from partnerdesk.directory.inputs import UserIn, UserPatch
+from partnerdesk.directory.inputs import OrganizationPatch, UserIn, UserPatch
 from partnerdesk.directory.models import DeletedUser, Domain, Group, GroupMembership, SecuritySettings
 from partnerdesk.edge import FORM_CONTENT_TYPES, invalid
 from partnerdesk.errors import DomainError
@@ -150,22 +150,6 @@ class OrganizationOut(Out):
     lockout_threshold: int
     lockout_minutes: int
     release_preference: str
-
-
-class OrganizationPatch(Schema):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    address: str | None = Field(default=None, max_length=2000)
-    country: str | None = Field(default=None, max_length=2)
-    contact_email: Email | Literal[""] | None = None
-    phone: str | None = Field(default=None, max_length=40)
-    language: Literal["en", "zh-hans", "es"] | None = None
-    time_zone: str | None = Field(default=None, max_length=64)
-    technical_contact_name: str | None = Field(default=None, max_length=200)
-    password_min_length: int | None = Field(default=None, ge=8, le=128)
-    password_expiry_days: int | None = Field(default=None, ge=0, le=730)
-    lockout_threshold: int | None = Field(default=None, ge=0, le=100)
-    lockout_minutes: int | None = Field(default=None, ge=1, le=1440)
-    release_preference: Literal["standard", "targeted_admins", "targeted_all"] | None = None
 
 
 class SignInOut(Out):
@@ -616,14 +600,8 @@ def update_organization(
     request: HttpRequest, payload: OrganizationPatch, response: HttpResponse
 ) -> dict[str, Any]:
     principal = _tenant_principal(request)
-    changes = payload.model_dump(exclude_unset=True, exclude_none=True)
-    profile = {k: v for k, v in changes.items() if k in organization.PROFILE_FIELDS}
-    security = {k: v for k, v in changes.items() if k in organization.SECURITY_FIELDS}
     with etags.guarded(etags.if_match(request), *_organization_rows(principal)):
-        if profile:
-            organization.update_profile(principal, profile)
-        if security:
-            organization.update_security(principal, security)
+        organization.update_settings(principal, payload)
     principal.organization.refresh_from_db()
     etags.tag(response, *_organization_rows(principal))
     return _organization_out(principal)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from partnerdesk import inputs
 from partnerdesk.access.permissions import DELEGABLE_ROLES, ROLE_LABELS
-from partnerdesk.directory.inputs import UserIn
+from partnerdesk.directory.inputs import OrganizationPatch, UserIn
 from partnerdesk.directory.models import GroupMembership, SecuritySettings, SignInEvent
 from partnerdesk.inputs import Input
 
@@ -113,6 +113,8 @@ class MemberForm(forms.Form):
 
 
 class OrganizationProfileForm(forms.Form):
+    input_model = OrganizationPatch  # one of the settings' three parts (`partnerdesk.inputs`)
+
     name = forms.CharField(label=_("Organization name"), max_length=200)
     address = forms.CharField(label=_("Address"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
     country = forms.CharField(
@@ -132,6 +134,8 @@ class OrganizationProfileForm(forms.Form):
 
 
 class SecurityForm(forms.Form):
+    input_model = OrganizationPatch
+
     password_min_length = forms.IntegerField(label=_("Minimum password length"), min_value=8, max_value=128)
     password_expiry_days = forms.IntegerField(
         label=_("Passwords expire after (days)"), min_value=0, max_value=730, help_text=_("0: never")
@@ -151,6 +155,8 @@ class SecurityForm(forms.Form):
 
 
 class ReleaseForm(forms.Form):
+    input_model = OrganizationPatch
+
     release_preference = forms.ChoiceField(
         label=_("Who sees Message center posts about new releases first"),
         choices=SecuritySettings.Release.choices,

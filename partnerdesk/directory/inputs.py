@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from partnerdesk.api import Email
 from partnerdesk.inputs import Input
 
 
@@ -40,3 +41,21 @@ class UserPatch(Input):
     must_change_password: Literal[True] | None = Field(
         default=None, description="true: the user must choose a new password at the next sign-in"
     )
+
+
+class OrganizationPatch(Input):
+    """A change of the organization's settings (profile, security, release): a field left out stays."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    address: str | None = Field(default=None, max_length=2000)
+    country: str | None = Field(default=None, max_length=2)
+    contact_email: Email | Literal[""] | None = None
+    phone: str | None = Field(default=None, max_length=40)
+    language: Literal["en", "zh-hans", "es"] | None = None
+    time_zone: str | None = Field(default=None, max_length=64)
+    technical_contact_name: str | None = Field(default=None, max_length=200)
+    password_min_length: int | None = Field(default=None, ge=8, le=128)
+    password_expiry_days: int | None = Field(default=None, ge=0, le=730)
+    lockout_threshold: int | None = Field(default=None, ge=0, le=100)
+    lockout_minutes: int | None = Field(default=None, ge=1, le=1440)
+    release_preference: Literal["standard", "targeted_admins", "targeted_all"] | None = None

@@ -695,16 +695,11 @@ def organization_settings(request: HttpRequest) -> HttpResponse:
     )
     form = {"profile": profile_form, "security": security_form, "release": release_form}.get(section)
     refused: int | None = None
-    if form is not None and form.is_valid():
-        data = dict(form.cleaned_data)
+    patch = inputs.from_form(form) if form is not None else None
+    if patch is not None:
         try:
             with etags.guarded(etags.posted(request), tenant, security):
-                if section == "profile":
-                    contact = data.pop("technical_contact_name")
-                    organization.update_profile(principal, data)
-                    organization.update_security(principal, {"technical_contact_name": contact})
-                else:
-                    organization.update_security(principal, data)
+                organization.update_settings(principal, patch)
         except DomainError as error:
             form.add_error(None, error.message)
             refused = etags.page_status(error, _status(form))
