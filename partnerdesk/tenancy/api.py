@@ -2,22 +2,28 @@
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema, Status
+from ninja import Router, Status
 from pydantic import Field
 
 from partnerdesk import etags
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import Principal
-from partnerdesk.api import Email, ErrorOut, OrgRef, Out, PageOut, principal_of, requires
-from partnerdesk.edge import NotNull
+from partnerdesk.api import ErrorOut, OrgRef, Out, PageOut, principal_of, requires
 from partnerdesk.pagination import paginate
 from partnerdesk.tenancy import services
-from partnerdesk.tenancy.inputs import AdminIn, BillingProfile, CustomerIn, CustomerPatch
+from partnerdesk.tenancy.inputs import (
+    BillingProfile,
+    CustomerIn,
+    CustomerPatch,
+    PartnerIn,
+    PartnerPatch,
+    RelationshipIn,
+)
 from partnerdesk.tenancy.models import DelegatedRelationship, Organization
 
 router = Router(tags=["organizations"])
@@ -47,27 +53,6 @@ class PartnerCreatedOut(PartnerOut):
     admin: AdminOut
 
 
-class PartnerIn(Schema):
-    name: str = Field(min_length=1, max_length=200)
-    contact_email: Email | Literal[""] = ""
-    phone: str = Field(default="", max_length=40)
-    website: str = Field(default="", max_length=200)
-    country: str = Field(default="", max_length=2)
-    address: str = Field(default="", max_length=2000)
-    admin: AdminIn
-
-
-class PartnerPatch(Schema):
-    name: NotNull[str] = Field(default=None, min_length=1, max_length=200)
-    contact_email: NotNull[Email | Literal[""]] = None
-    phone: NotNull[str] = Field(default=None, max_length=40)
-    website: NotNull[str] = Field(default=None, max_length=200)
-    country: NotNull[str] = Field(default=None, max_length=2)
-    address: NotNull[str] = Field(default=None, max_length=2000)
-    status: NotNull[Literal["active", "suspended"]] = None
-    suspension_reason: str = Field(default="", max_length=2000)
-
-
 class CustomerOut(Out):
     id: uuid.UUID
     name: str
@@ -87,12 +72,6 @@ class CustomerOut(Out):
 
 class CustomerCreatedOut(CustomerOut):
     admin: AdminOut
-
-
-class RelationshipIn(Schema):
-    name: str = Field(default="", max_length=120)
-    roles: list[str] = Field(min_length=1)
-    duration_days: int = Field(ge=1)
 
 
 class RelationshipOut(Out):
@@ -174,13 +153,7 @@ def list_partners(
 )
 @requires(Permission.PARTNERS_MANAGE)
 def create_partner(request: HttpRequest, payload: PartnerIn) -> Status:
-    data = payload.model_dump(exclude={"admin"})
-    new = services.create_partner(
-        principal_of(request),
-        admin_email=payload.admin.email,
-        admin_name=payload.admin.display_name,
-        **data,
-    )
+    new = services.create_partner(principal_of(request), payload)
     return Status(
         201,
         {

@@ -27,6 +27,31 @@ class BillingProfile(Input):
     billing_address: str = Field(default="", max_length=2000)
 
 
+class PartnerIn(Input):
+    """A new partner, with its first global admin."""
+
+    name: str = Field(min_length=1, max_length=200)
+    contact_email: Email | Literal[""] = ""
+    phone: str = Field(default="", max_length=40)
+    website: str = Field(default="", max_length=200)
+    country: str = Field(default="", max_length=2)
+    address: str = Field(default="", max_length=2000)
+    admin: AdminIn
+
+
+class PartnerPatch(Input):
+    """A change of a partner (its profile, or suspending it): a field left out stays as it is."""
+
+    name: NotNull[str] = Field(default=None, min_length=1, max_length=200)
+    contact_email: NotNull[Email | Literal[""]] = None
+    phone: NotNull[str] = Field(default=None, max_length=40)
+    website: NotNull[str] = Field(default=None, max_length=200)
+    country: NotNull[str] = Field(default=None, max_length=2)
+    address: NotNull[str] = Field(default=None, max_length=2000)
+    status: NotNull[Literal["active", "suspended"]] = None
+    suspension_reason: str = Field(default="", max_length=2000)
+
+
 class CustomerIn(Input):
     """A partner's new customer, with its first global admin."""
 
@@ -56,3 +81,11 @@ class CustomerPatch(Input):
     billing_email: NotNull[Email | Literal[""]] = None
     billing_phone: NotNull[str] = Field(default=None, max_length=40)
     billing_address: NotNull[str] = Field(default=None, max_length=2000)
+
+
+class RelationshipIn(Input):
+    """A partner's request to a customer for delegated admin roles."""
+
+    name: str = Field(default="", max_length=120)
+    roles: list[str] = Field(min_length=1)
+    duration_days: int = Field(ge=1)

@@ -22,7 +22,7 @@ from partnerdesk.audit import services as audit
 from partnerdesk.errors import Conflict, DomainError, Forbidden
 from partnerdesk.etags import next_version
 from partnerdesk.events.services import Audience, emit
-from partnerdesk.tenancy.inputs import CustomerIn, CustomerPatch
+from partnerdesk.tenancy.inputs import CustomerIn, CustomerPatch, PartnerIn
 from partnerdesk.tenancy.models import DelegatedRelationship, Organization
 
 PARTNER_FIELDS = ["name", "contact_email", "phone", "website", "country", "address"]
@@ -56,10 +56,10 @@ def get_operator() -> Organization:
     return Organization.objects.get(kind=OrgKind.OPERATOR)
 
 
-def create_partner(
-    principal: Principal, *, name: str, admin_email: str, admin_name: str, **profile: Any
-) -> NewOrganization:
+def create_partner(principal: Principal, data: PartnerIn) -> NewOrganization:
     """Create a partner and its first global admin (temporary password shown once)."""
+    name, admin_email, admin_name = data.name, data.admin.email, data.admin.display_name
+    profile = data.model_dump(include=set(PARTNER_FIELDS))
     principal.require(Permission.PARTNERS_MANAGE)
     with transaction.atomic():
         partner = Organization.objects.create(

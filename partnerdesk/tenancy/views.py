@@ -69,15 +69,10 @@ def partner_list(request: HttpRequest) -> HttpResponse:
 @requires(P.PARTNERS_MANAGE, portal="operator")
 def partner_create(request: HttpRequest) -> HttpResponse:
     form = forms.NewPartnerForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
+    typed = inputs.from_form(form) if request.method == "POST" else None
+    if typed is not None:
         try:
-            new = services.create_partner(
-                principal_of(request),
-                admin_email=data.pop("admin_email"),
-                admin_name=data.pop("admin_name"),
-                **data,
-            )
+            new = services.create_partner(principal_of(request), typed)
         except DomainError as error:
             form.add_error("domain_prefix" if error.code in DOMAIN_ERRORS else None, error.message)
         else:
@@ -137,10 +132,11 @@ def partner_edit(request: HttpRequest, partner_id: str) -> HttpResponse:
     form = forms.PartnerForm(
         request.POST or None, initial={f: getattr(partner, f) for f in services.PARTNER_FIELDS}
     )
-    if request.method == "POST" and form.is_valid():
+    patch = inputs.from_form(form) if request.method == "POST" else None
+    if patch is not None:
         try:
             with etags.guarded(etags.posted(request), partner):
-                services.update_partner(principal_of(request), partner, form.cleaned_data)
+                services.update_partner(principal_of(request), partner, patch.model_dump(exclude_unset=True))
         except DomainError as error:
             form.add_error(None, error.message)
             return render(
@@ -291,9 +287,12 @@ def relationship_request(request: HttpRequest, customer_id: str) -> HttpResponse
     principal = principal_of(request)
     customer = policy.get_visible(principal, _customers(request), pk=customer_id)
     form = forms.RelationshipRequestForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    asked = inputs.from_form(form) if request.method == "POST" else None
+    if asked is not None:
         try:
-            services.request_relationship(principal, customer, **form.cleaned_data)
+            services.request_relationship(
+                principal, customer, name=asked.name, roles=asked.roles, duration_days=asked.duration_days
+            )
         except DomainError as error:
             form.add_error(None, error.message)
         else:

@@ -111,6 +111,16 @@ _BILLING = {
 }
 
 
+_PARTNER = {
+    "name": "Adatum",
+    "contact_email": "help@adatum.test",
+    "phone": "+1 555 0100",
+    "website": "https://adatum.test",
+    "country": "US",
+    "address": "1 Main St",
+}
+
+
 def _tenancy() -> dict[str, Sample]:
     return {
         "tenancy.NewCustomerForm": Sample(
@@ -121,6 +131,13 @@ def _tenancy() -> dict[str, Sample]:
                 "admin": {"email": "admin@contoso.test", "display_name": "Wei"},
             },
             form_kwargs=lambda: {"with_billing": True},
+        ),
+        "tenancy.NewPartnerForm": Sample(
+            valid=lambda: {**_PARTNER, "admin": {"email": "admin@adatum.test", "display_name": "Ana"}}
+        ),
+        "tenancy.PartnerForm": Sample(valid=lambda: _PARTNER),
+        "tenancy.RelationshipRequestForm": Sample(
+            valid=lambda: {"name": "Helpdesk", "roles": ["user_admin", "licence_admin"], "duration_days": 90}
         ),
         "tenancy.CustomerForm": Sample(
             valid=lambda: {**_PROFILE, **_BILLING}, form_kwargs=lambda: {"with_billing": True}
