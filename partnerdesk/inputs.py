@@ -87,7 +87,8 @@ def form_data(form: forms.Form, model: type[Input]) -> dict[str, Any]:
 
     A field left empty is left out where the model has a default for it, so that default applies as
     when an API caller omits the field; where the model's default is None (a change: "unchanged"),
-    the empty value is kept, so clearing a field on the page clears it.
+    the empty text is kept, so clearing a field on the page clears it. A choice left unchosen is
+    always left out.
     """
     names: Mapping[str, str] = getattr(form, "input_names", {})
     data: dict[str, Any] = {}
@@ -96,7 +97,8 @@ def form_data(form: forms.Form, model: type[Input]) -> dict[str, Any]:
         if isinstance(field, forms.FileField):
             continue  # a page's upload is not part of the typed input (the API posts files apart)
         path = names.get(name, name).split(".")
-        if value is None or (_empty(value) and _defaults_to_a_value(model, path)):
+        no_choice = value == "" and isinstance(field, forms.ChoiceField)  # nothing chosen: None
+        if value is None or no_choice or (_empty(value) and _defaults_to_a_value(model, path)):
             continue
         into = data
         for part in path[:-1]:

@@ -35,7 +35,13 @@ from partnerdesk.support import (
     support_requests,
     timeline,
 )
-from partnerdesk.support.inputs import RequestMessageIn, SeverityIn, SupportRequestIn
+from partnerdesk.support.inputs import (
+    NoteIn,
+    RequestMessageIn,
+    ServiceRequestIn,
+    SeverityIn,
+    SupportRequestIn,
+)
 from partnerdesk.support.models import (
     Attachment,
     HelpArticle,
@@ -122,15 +128,6 @@ class EscalateIn(Schema):
     )
 
 
-class ServiceRequestIn(Schema):
-    title: str = Field(min_length=1, max_length=200)
-    description: str = Field(min_length=1, max_length=20000)
-    severity: SeverityIn
-    topic_id: uuid.UUID
-    service_id: uuid.UUID | None = None
-    contact_id: uuid.UUID | None = None
-
-
 class ServiceRequestPatch(Schema):
     status: Literal["open", "attention_needed", "closed"] | None = None
     assignee_id: uuid.UUID | None = None
@@ -161,13 +158,6 @@ class ServiceRequestOut(Out):
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None
-
-
-class NoteIn(Schema):
-    body: str = Field(min_length=1, max_length=20000)
-    kind: Literal["to_partner", "operator_internal", "from_partner"] | None = Field(
-        default=None, description="Default: to_partner for the operator, from_partner for a partner."
-    )
 
 
 class NoteOut(Out):

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from partnerdesk.accounts.models import User
 from partnerdesk.catalog.models import Service
-from partnerdesk.support.inputs import RequestMessageIn, SupportRequestIn
+from partnerdesk.support.inputs import NoteIn, RequestMessageIn, ServiceRequestIn, SupportRequestIn
 from partnerdesk.support.models import Note, ServiceRequest, Severity, SupportRequest, SupportTopic
 
 
@@ -87,6 +87,9 @@ class EscalateForm(forms.Form):
 
 
 class ServiceRequestForm(forms.Form):
+    input_model = ServiceRequestIn
+    input_names = {"topic": "topic_id", "service": "service_id"}
+
     topic: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
         queryset=SupportTopic.objects.none(), label=_("Support topic")
     )
@@ -104,6 +107,8 @@ class ServiceRequestForm(forms.Form):
 
 
 class NoteForm(forms.Form):
+    input_model = NoteIn
+
     body = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 4}))
     kind = forms.ChoiceField(
         label=_("Kind"),

@@ -33,3 +33,23 @@ class RequestMessageIn(Input):
 
     body: str = Field(min_length=1, max_length=20000)
     visibility: Literal["public", "internal"] = "public"
+
+
+class ServiceRequestIn(Input):
+    """A partner's own service request to the operator."""
+
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(min_length=1, max_length=20000)
+    severity: SeverityIn
+    topic_id: uuid.UUID
+    service_id: uuid.UUID | None = None
+    contact_id: uuid.UUID | None = None
+
+
+class NoteIn(Input):
+    """A note on a service request (the operator's to the partner or internal, the partner's)."""
+
+    body: str = Field(min_length=1, max_length=20000)
+    kind: Literal["to_partner", "operator_internal", "from_partner"] | None = Field(
+        default=None, description="Default: to_partner for the operator, from_partner for a partner."
+    )

@@ -536,15 +536,16 @@ def partner_service_create(request: HttpRequest) -> HttpResponse:
     form = forms.ServiceRequestForm(
         request.POST or None, topics=knowledge.active_topics(), services=_services(principal_of(request))
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+    typed = inputs.from_form(form) if request.method == "POST" else None
+    if typed is not None:
+        data = form.cleaned_data  # the topic and service rows the form's choices looked up
         try:
             created = service_requests.create_service_request(
                 principal,
                 service_requests.NewServiceRequest(
-                    title=data["title"],
-                    description=data["description"],
-                    severity=data["severity"],
+                    title=typed.title,
+                    description=typed.description,
+                    severity=typed.severity,
                     topic=data["topic"],
                     service=data["service"],
                 ),
@@ -580,14 +581,12 @@ def _service_detail(request: HttpRequest, request_id: str, *, side: str) -> Http
         action = request.POST.get("action", "note")
         try:
             if action == "note":
-                if form.is_valid():
-                    kind = form.cleaned_data.get("kind") or (
-                        Note.Kind.TO_PARTNER if side == "operator" else Note.Kind.FROM_PARTNER
-                    )
+                note = inputs.from_form(form)
+                if note is not None:
+                    side_default = Note.Kind.TO_PARTNER if side == "operator" else Note.Kind.FROM_PARTNER
+                    kind = note.kind or side_default
                     with etags.guarded(etags.posted(request), service_request):
-                        timeline.add_note(
-                            principal, service_request, body=form.cleaned_data["body"], kind=kind
-                        )
+                        timeline.add_note(principal, service_request, body=note.body, kind=kind)
                     presence.leave(principal, service_request)
                     return redirect(here)
                 status = 400

@@ -73,8 +73,15 @@ def _a_service() -> Any:
     return Service.objects.get_or_create(key="exchange", defaults={"name": "Exchange Online"})[0]
 
 
+def _a_topic() -> Any:
+    from partnerdesk.support.models import SupportTopic
+
+    return SupportTopic.objects.get_or_create(name="Voice")[0]
+
+
 def _support() -> dict[str, Sample]:
     from partnerdesk.catalog.models import Service
+    from partnerdesk.support.models import SupportTopic
 
     return {
         "support.SupportRequestForm": Sample(
@@ -90,6 +97,17 @@ def _support() -> dict[str, Sample]:
             },
             form_kwargs=lambda: {"services": Service.objects.all()},
         ),
+        "support.ServiceRequestForm": Sample(
+            valid=lambda: {
+                "title": "Relay drops calls",
+                "description": "Since the update.",
+                "severity": "critical",
+                "topic_id": str(_a_topic().pk),
+                "service_id": str(_a_service().pk),
+            },
+            form_kwargs=lambda: {"topics": SupportTopic.objects.all(), "services": Service.objects.all()},
+        ),
+        "support.NoteForm": Sample(valid=lambda: {"body": "Checked the relay.", "kind": "operator_internal"}),
         "support.MessageForm": Sample(valid=lambda: {"body": "Here is the log.", "visibility": "internal"}),
     }
 
