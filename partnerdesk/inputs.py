@@ -20,11 +20,12 @@ from typing import Any, TypeVar
 from django import forms
 from django.db.models import Model, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from ninja import Schema
 from pydantic import ConfigDict, ValidationError, field_validator
 
 NUL = "\x00"
-I = TypeVar("I", bound="Input")  # noqa: E741
+InputT = TypeVar("InputT", bound="Input")
 
 
 def _has_nul(value: Any) -> bool:
@@ -107,7 +108,7 @@ def form_data(form: forms.Form, model: type[Input]) -> dict[str, Any]:
     return data
 
 
-def from_form(form: forms.Form, model: type[I] | None = None, **values: Any) -> I | None:
+def from_form(form: forms.Form, model: type[InputT] | None = None, **values: Any) -> InputT | None:
     """Validate the form, then its cleaned data (and `values` the view adds) into its typed input.
 
     Returns None when either refuses; the form then carries each message on its field (a field the
@@ -137,10 +138,32 @@ def add_errors(form: forms.Form, error: ValidationError) -> None:
         loc = [str(part) for part in problem["loc"]]
         dotted = ".".join(loc)
         name = back.get(dotted) or (back.get(loc[0], loc[0]) if loc else "")
+        message = _message(problem)
         if name in form.fields:
-            form.add_error(name, problem["msg"])
+            form.add_error(name, message)
         else:
-            form.add_error(None, f"{dotted}: {problem['msg']}" if loc else problem["msg"])
+            form.add_error(None, f"{dotted}: {message}" if loc else message)
+
+
+def _message(problem: Any) -> str:
+    """What pydantic found, said as Django's form fields say it (their translations apply)."""
+    kind, context = problem["type"], problem.get("ctx") or {}
+    if kind == "missing" or (kind == "string_too_short" and context.get("min_length") == 1):
+        return _("This field is required.")
+    if kind == "string_too_long":
+        limit, length = context["max_length"], len(str(problem["input"]).strip())
+        return ngettext(
+            "Ensure this value has at most %(limit_value)d character (it has %(show_value)d).",
+            "Ensure this value has at most %(limit_value)d characters (it has %(show_value)d).",
+            limit,
+        ) % {"limit_value": limit, "show_value": length}
+    if kind in ("literal_error", "enum"):
+        return _("Select a valid choice. %(value)s is not one of the available choices.") % {
+            "value": problem["input"]
+        }
+    if kind == "value_error" and "error" in context:
+        return str(context["error"])  # the validator's own message, translated where it was raised
+    return str(problem["msg"])
 
 
 def field_of(form: forms.Form, form_field: str) -> str:

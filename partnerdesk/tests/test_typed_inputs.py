@@ -421,3 +421,28 @@ def test_a_refusal_the_form_missed_lands_on_its_field() -> None:
     )
     assert inputs.from_form(form) is None
     assert list(form.errors) == ["description"]
+
+
+def test_the_model_s_refusal_reads_like_the_form_s_own() -> None:
+    """A limit only the model has is said in the words (and language) of Django's form fields."""
+    from django.utils import translation
+
+    from partnerdesk.catalog.models import Service
+    from partnerdesk.support.forms import SupportRequestForm
+
+    post = {
+        "title": "t",
+        "description": "x" * 20001,
+        "severity": "moderate",
+        "contact_name": "Ada",
+        "contact_email": "ada@example.test",
+        "contact_method": "email",
+    }
+    form = SupportRequestForm(data=post, services=Service.objects.none())
+    assert inputs.from_form(form) is None
+    assert form.errors["description"] == ["Ensure this value has at most 20000 characters (it has 20001)."]
+    with translation.override("es"):
+        form = SupportRequestForm(data=post, services=Service.objects.none())
+        assert inputs.from_form(form) is None
+        assert "20000" in form.errors["description"][0]
+        assert "Ensure" not in form.errors["description"][0]
