@@ -5,7 +5,9 @@ that says what is valid: lengths, required fields, choices, trimming, no NUL cha
 operation's payload is that model (or a schema derived from it, without declaring a constraint again);
 the page's form names it (`input_model`, and `input_names` where a form field is named otherwise) and
 turns its cleaned POST into it with `from_form`, which puts what the model refuses back onto the form's
-fields, so the page re-renders with the message (never a 500); the service function takes the model.
+fields, so the page re-renders with the message (never a 500); the service function takes the model
+(where a service is also called with what no person typed, a mail or a CSV row, the edges pass the
+model's fields, and those callers keep the service's own checks).
 
 The form keeps what only a page has (widgets, labels, the choices offered, an uploaded file); the
 model decides. `tests/test_typed_inputs.py` finds every form that names a model, checks that an API
