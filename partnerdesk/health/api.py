@@ -25,7 +25,9 @@ from partnerdesk.health.inputs import (
     Category,
     IssueIn,
     IssuePostIn,
+    MaintenanceIn,
     MessageIn,
+    ReportIn,
     Severity,
     Tag,
 )
@@ -126,10 +128,6 @@ class IssuePatch(Schema):
     note: str = Field(default="", max_length=2000)
 
 
-class ReportIn(Schema):
-    report: str = Field(min_length=1, max_length=100000)
-
-
 class CustomerRef(Out):
     id: uuid.UUID
     name: str
@@ -145,15 +143,6 @@ class MaintenanceOut(Out):
     ends_at: datetime
     status: Literal["scheduled", "in_progress", "completed", "cancelled"]
     reminder_hours: list[int]
-
-
-class MaintenanceIn(Schema):
-    title: str = Field(min_length=1, max_length=300)
-    description: str = Field(default="", max_length=10000)
-    services: list[uuid.UUID] = Field(min_length=1)
-    starts_at: datetime
-    ends_at: datetime
-    reminder_hours: list[int] = [72, 24, 1]
 
 
 class RescheduleIn(Schema):

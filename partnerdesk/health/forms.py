@@ -7,12 +7,14 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from partnerdesk import inputs
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind
 from partnerdesk.access.principal import Principal
 from partnerdesk.catalog.models import Feature, Region, Service, ServiceStatus
-from partnerdesk.health.inputs import IssueIn, IssuePostIn, MessageIn
+from partnerdesk.health.inputs import IssueIn, IssuePostIn, MaintenanceIn, MessageIn, ReportIn
 from partnerdesk.health.models import ISSUE_STATUSES, HealthIssue, MessagePost
+from partnerdesk.inputs import Input
 
 
 def offer_visible_choices(form: forms.Form, principal: Principal) -> None:
@@ -116,10 +118,14 @@ class IssueReviseForm(forms.Form):
 
 
 class ReportForm(forms.Form):
+    input_model = ReportIn
+
     report = forms.CharField(label=_("Post-incident report"), widget=forms.Textarea(attrs={"rows": 6}))
 
 
 class MaintenanceForm(forms.Form):
+    input_model = MaintenanceIn  # what it validates into (`partnerdesk.inputs`), as the API does
+
     title = forms.CharField(label=_("Title"), max_length=300)
     description = forms.CharField(
         label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False
@@ -141,6 +147,10 @@ class MaintenanceForm(forms.Form):
             return [int(part) for part in raw.replace(" ", "").split(",") if part]
         except ValueError:
             raise forms.ValidationError(_("Enter whole hours, e.g. 72, 24, 1.")) from None
+
+    def input_data(self, model: type[Input]) -> dict[str, Any]:
+        """The typed input's data: reminders left empty are none (not the API's default ones)."""
+        return {**inputs.form_data(self, model), "reminder_hours": self.cleaned_data["reminder_hours"]}
 
 
 class RescheduleForm(forms.Form):

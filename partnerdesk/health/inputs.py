@@ -80,3 +80,20 @@ class MessageIn(Input):
     audience: AudienceIn
     publish: bool = Field(default=False, description="Publish at once; otherwise a draft (or scheduled).")
     publish_at: datetime | None = None
+
+
+class ReportIn(Input):
+    """The post-incident report of a health issue."""
+
+    report: str = Field(min_length=1, max_length=100000)
+
+
+class MaintenanceIn(Input):
+    """Planned maintenance of services."""
+
+    title: str = Field(min_length=1, max_length=300)
+    description: str = Field(default="", max_length=10000)
+    services: list[uuid.UUID] = Field(min_length=1)
+    starts_at: datetime
+    ends_at: datetime
+    reminder_hours: list[int] = [72, 24, 1]

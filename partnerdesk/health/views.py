@@ -213,10 +213,10 @@ def operator_issue_action(request: HttpRequest, issue_id: str, action: str) -> H
                 issues.revise_issue(principal, issue, data, note=note)
             messages.success(request, _("The issue was revised; the change is visible in its timeline."))
         elif action == "report":
-            form = forms.ReportForm(request.POST)
-            if not form.is_valid():
+            report = inputs.from_form(forms.ReportForm(request.POST))
+            if report is None:
                 raise DomainError(_("Write the report."), code="invalid_report")
-            issues.publish_incident_report(principal, issue, report=form.cleaned_data["report"])
+            issues.publish_incident_report(principal, issue, report=report.report)
             messages.success(request, _("The post-incident report is published."))
         else:
             raise DomainError(_("Unknown action."), code="invalid_action")
@@ -228,17 +228,17 @@ def operator_issue_action(request: HttpRequest, issue_id: str, action: str) -> H
 @requires(P.HEALTH_MANAGE, portal="operator")
 def maintenance_create(request: HttpRequest) -> HttpResponse:
     form = forms.MaintenanceForm(request.POST or None, principal=principal_of(request))
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+    typed = inputs.from_form(form) if request.method == "POST" else None
+    if typed is not None:
         try:
             maintenance = planned_maintenance.create_maintenance(
                 principal_of(request),
-                title=data["title"],
-                description=data["description"],
-                service_ids=[s.pk for s in data["services"]],
-                starts_at=data["starts_at"],
-                ends_at=data["ends_at"],
-                reminder_hours=data["reminder_hours"],
+                title=typed.title,
+                description=typed.description,
+                service_ids=typed.services,
+                starts_at=typed.starts_at,
+                ends_at=typed.ends_at,
+                reminder_hours=typed.reminder_hours,
             )
         except DomainError as error:
             form.add_error(None, error.message)

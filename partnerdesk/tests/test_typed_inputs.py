@@ -233,6 +233,22 @@ def _health() -> dict[str, Sample]:
             },
             form_kwargs=lambda: {"principal": _operator()},
         ),
+        "health.MaintenanceForm": Sample(
+            valid=lambda: {
+                "title": "Mail relay upgrade",
+                "description": "Short interruptions.",
+                "services": [str(_a_service().pk)],
+                "starts_at": "2027-01-09T22:00:00+00:00",
+                "ends_at": "2027-01-10T02:00:00+00:00",
+                "reminder_hours": [48, 2],
+            },
+            form_kwargs=lambda: {"principal": _operator()},
+            post=lambda payload: {
+                **payload,
+                "reminder_hours": ", ".join(str(h) for h in payload.get("reminder_hours", [])),
+            },
+        ),
+        "health.ReportForm": Sample(valid=lambda: {"report": "The relay's certificate had expired."}),
         "health.IssuePostForm": Sample(
             valid=lambda: {
                 "body": "A fix is rolling out.",
