@@ -24,7 +24,7 @@ from partnerdesk.accounts.models import RoleAssignment, User
 from partnerdesk.api import Email, ErrorOut, Out, PageOut, principal_of, requires
 from partnerdesk.directory import domains, groups, organization, queries, signins, users
 from partnerdesk.directory import rules as directory_rules
-from partnerdesk.directory.inputs import OrganizationPatch, UserIn, UserPatch
+from partnerdesk.directory.inputs import DomainIn, GroupIn, OrganizationPatch, UserIn, UserPatch
 from partnerdesk.directory.models import DeletedUser, Domain, Group, GroupMembership, SecuritySettings
 from partnerdesk.edge import FORM_CONTENT_TYPES, invalid
 from partnerdesk.errors import DomainError
@@ -89,11 +89,6 @@ class ImportOut(Out):
     rows: list[ImportRowOut]
 
 
-class GroupIn(Schema):
-    name: str = Field(min_length=1, max_length=120)
-    description: str = Field(default="", max_length=2000)
-
-
 class GroupOut(Out):
     id: uuid.UUID
     name: str
@@ -111,10 +106,6 @@ class MemberOut(Out):
     user_principal_name: str
     display_name: str
     role: str
-
-
-class DomainIn(Schema):
-    name: str = Field(min_length=1, max_length=253)
 
 
 class DnsRecord(Out):

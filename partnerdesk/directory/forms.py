@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from partnerdesk import inputs
 from partnerdesk.access.permissions import DELEGABLE_ROLES, ROLE_LABELS
-from partnerdesk.directory.inputs import OrganizationPatch, UserIn
+from partnerdesk.directory.inputs import DomainIn, GroupIn, OrganizationPatch, UserIn
 from partnerdesk.directory.models import GroupMembership, SecuritySettings, SignInEvent
 from partnerdesk.inputs import Input
 
@@ -97,10 +97,14 @@ class ImportForm(forms.Form):
 
 
 class DomainForm(forms.Form):
+    input_model = DomainIn
+
     name = forms.CharField(label=_("Domain name"), max_length=253, help_text=_("e.g. contoso.com"))
 
 
 class GroupForm(forms.Form):
+    input_model = GroupIn
+
     name = forms.CharField(label=_("Name"), max_length=120)
     description = forms.CharField(
         label=_("Description"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000

@@ -59,3 +59,16 @@ class OrganizationPatch(Input):
     lockout_threshold: int | None = Field(default=None, ge=0, le=100)
     lockout_minutes: int | None = Field(default=None, ge=1, le=1440)
     release_preference: Literal["standard", "targeted_admins", "targeted_all"] | None = None
+
+
+class GroupIn(Input):
+    """A new group of the tenant."""
+
+    name: str = Field(min_length=1, max_length=120)
+    description: str = Field(default="", max_length=2000)
+
+
+class DomainIn(Input):
+    """A custom domain to add (and verify in DNS)."""
+
+    name: str = Field(min_length=1, max_length=253)

@@ -402,9 +402,10 @@ def group_list(request: HttpRequest) -> HttpResponse:
 def group_create(request: HttpRequest) -> HttpResponse:
     principal = principal_of(request)
     form = forms.GroupForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    typed = inputs.from_form(form) if request.method == "POST" else None
+    if typed is not None:
         try:
-            group = groups.create_group(principal, **form.cleaned_data)
+            group = groups.create_group(principal, name=typed.name, description=typed.description)
         except DomainError as error:
             form.add_error(None, error.message)
         else:
@@ -537,9 +538,10 @@ def _domain_list(request: HttpRequest, portal: str) -> HttpResponse:
 def _domain_add(request: HttpRequest, portal: str) -> HttpResponse:
     principal = principal_of(request)
     form = forms.DomainForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    typed = inputs.from_form(form) if request.method == "POST" else None
+    if typed is not None:
         try:
-            domain = domains.add_domain(principal, form.cleaned_data["name"])
+            domain = domains.add_domain(principal, typed.name)
         except DomainError as error:
             form.add_error("name", error.message)
         else:

@@ -41,6 +41,7 @@ from partnerdesk.support.inputs import (
     ServiceRequestIn,
     SeverityIn,
     SupportRequestIn,
+    TopicIn,
 )
 from partnerdesk.support.models import (
     Attachment,
@@ -708,11 +709,6 @@ class DeflectionOut(Out):
 
 class MergeIn(Schema):
     into_id: uuid.UUID
-
-
-class TopicIn(Schema):
-    name: str = Field(min_length=1, max_length=120)
-    description: str = Field(default="", max_length=300)
 
 
 class FlagIn(Schema):

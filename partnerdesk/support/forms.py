@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from partnerdesk.accounts.models import User
 from partnerdesk.catalog.models import Service
-from partnerdesk.support.inputs import NoteIn, RequestMessageIn, ServiceRequestIn, SupportRequestIn
+from partnerdesk.support.inputs import NoteIn, RequestMessageIn, ServiceRequestIn, SupportRequestIn, TopicIn
 from partnerdesk.support.models import Note, ServiceRequest, Severity, SupportRequest, SupportTopic
 
 
@@ -148,6 +148,8 @@ class ProfileForm(forms.Form):
 
 
 class TopicForm(forms.Form):
+    input_model = TopicIn
+
     name = forms.CharField(label=_("Name"), max_length=120)
     description = forms.CharField(label=_("Description"), max_length=300, required=False)
 

@@ -53,3 +53,10 @@ class NoteIn(Input):
     kind: Literal["to_partner", "operator_internal", "from_partner"] | None = Field(
         default=None, description="Default: to_partner for the operator, from_partner for a partner."
     )
+
+
+class TopicIn(Input):
+    """A support topic the operator's desk offers."""
+
+    name: str = Field(min_length=1, max_length=120)
+    description: str = Field(default="", max_length=300)

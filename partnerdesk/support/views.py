@@ -820,9 +820,10 @@ def operator_topics(request: HttpRequest) -> HttpResponse:
                 topic=topic,
             )
             return redirect("support:operator_topics")
-        if form.is_valid():
+        typed = inputs.from_form(form)
+        if typed is not None:
             try:
-                knowledge.save_topic(principal, **form.cleaned_data)
+                knowledge.save_topic(principal, name=typed.name, description=typed.description)
             except DomainError as error:
                 form.add_error(None, error.message)
             else:

@@ -107,6 +107,7 @@ def _support() -> dict[str, Sample]:
             },
             form_kwargs=lambda: {"topics": SupportTopic.objects.all(), "services": Service.objects.all()},
         ),
+        "support.TopicForm": Sample(valid=lambda: {"name": "Voice", "description": "Calls and meetings"}),
         "support.NoteForm": Sample(valid=lambda: {"body": "Checked the relay.", "kind": "operator_internal"}),
         "support.MessageForm": Sample(valid=lambda: {"body": "Here is the log.", "visibility": "internal"}),
     }
@@ -300,6 +301,8 @@ def _settings() -> dict[str, Sample]:
                 "lockout_minutes": 15,
             }
         ),
+        "directory.GroupForm": Sample(valid=lambda: {"name": "Finance", "description": "The finance team"}),
+        "directory.DomainForm": Sample(valid=lambda: {"name": "contoso.com"}),
         "directory.ReleaseForm": Sample(valid=lambda: {"release_preference": "targeted_admins"}),
     }
 
