@@ -36,6 +36,7 @@ from partnerdesk.support import (
     timeline,
 )
 from partnerdesk.support.inputs import (
+    EscalateIn,
     NoteIn,
     RequestMessageIn,
     ServiceRequestIn,
@@ -116,17 +117,6 @@ class RequestMessageOut(Out):
     source: str
     author_name: str
     created_at: datetime
-
-
-class EscalateIn(Schema):
-    topic_id: uuid.UUID
-    severity: SeverityIn
-    contact_id: uuid.UUID | None = Field(default=None, description="A person of the partner; default you.")
-    title: str = Field(default="", max_length=200, description="Default: the support request's title.")
-    description: str = Field(default="", max_length=20000)
-    shared_message_ids: list[uuid.UUID] = Field(
-        default_factory=list, description="Messages of the support request the operator may read."
-    )
 
 
 class ServiceRequestPatch(Schema):

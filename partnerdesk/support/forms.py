@@ -9,7 +9,14 @@ from django.utils.translation import gettext_lazy as _
 
 from partnerdesk.accounts.models import User
 from partnerdesk.catalog.models import Service
-from partnerdesk.support.inputs import NoteIn, RequestMessageIn, ServiceRequestIn, SupportRequestIn, TopicIn
+from partnerdesk.support.inputs import (
+    EscalateIn,
+    NoteIn,
+    RequestMessageIn,
+    ServiceRequestIn,
+    SupportRequestIn,
+    TopicIn,
+)
 from partnerdesk.support.models import Note, ServiceRequest, Severity, SupportRequest, SupportTopic
 
 
@@ -56,6 +63,9 @@ class AttachmentForm(forms.Form):
 
 
 class EscalateForm(forms.Form):
+    input_model = EscalateIn
+    input_names = {"topic": "topic_id", "contact": "contact_id", "shared": "shared_message_ids"}
+
     topic: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
         queryset=SupportTopic.objects.none(), label=_("Support topic")
     )

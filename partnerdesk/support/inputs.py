@@ -60,3 +60,16 @@ class TopicIn(Input):
 
     name: str = Field(min_length=1, max_length=120)
     description: str = Field(default="", max_length=300)
+
+
+class EscalateIn(Input):
+    """A partner's escalation of a support request to the operator, as a service request."""
+
+    topic_id: uuid.UUID
+    severity: SeverityIn
+    contact_id: uuid.UUID | None = Field(default=None, description="A person of the partner; default you.")
+    title: str = Field(default="", max_length=200, description="Default: the support request's title.")
+    description: str = Field(default="", max_length=20000)
+    shared_message_ids: list[uuid.UUID] = Field(
+        default_factory=list, description="Messages of the support request the operator may read."
+    )

@@ -467,21 +467,22 @@ def partner_escalate(request: HttpRequest, request_id: str) -> HttpResponse:
             "shared": [str(m.pk) for m in timeline if m.visibility == "public"],
         },
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+    typed = inputs.from_form(form) if request.method == "POST" else None
+    if typed is not None:
+        data = form.cleaned_data  # the topic and contact rows the form's choices looked up
         try:
             created = service_requests.escalate(
                 principal,
                 support_request,
                 service_requests.NewServiceRequest(
-                    title=data["title"],
-                    description=data["description"],
-                    severity=data["severity"],
+                    title=typed.title,
+                    description=typed.description,
+                    severity=typed.severity,
                     topic=data["topic"],
                     contact=data["contact"],
                     service=support_request.service,
                 ),
-                shared_message_ids=data["shared"],
+                shared_message_ids=typed.shared_message_ids,
             )
         except DomainError as error:
             form.add_error(None, error.message)

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -79,7 +81,17 @@ def _a_topic() -> Any:
     return SupportTopic.objects.get_or_create(name="Voice")[0]
 
 
+_SHARED = uuid.UUID("6b1f4c1e-8d0a-4a52-9a59-7c2f0d9e1a01")  # a message of the request being escalated
+
+
+def _a_person() -> Any:
+    from partnerdesk.accounts.models import User
+
+    return User.objects.filter(email="ops@northwind.test").first() or _operator().user
+
+
 def _support() -> dict[str, Sample]:
+    from partnerdesk.accounts.models import User
     from partnerdesk.catalog.models import Service
     from partnerdesk.support.models import SupportTopic
 
@@ -106,6 +118,23 @@ def _support() -> dict[str, Sample]:
                 "service_id": str(_a_service().pk),
             },
             form_kwargs=lambda: {"topics": SupportTopic.objects.all(), "services": Service.objects.all()},
+        ),
+        "support.EscalateForm": Sample(
+            valid=lambda: {
+                "topic_id": str(_a_topic().pk),
+                "severity": "critical",
+                "contact_id": str(_a_person().pk),
+                "title": "Relay drops calls",
+                "description": "The customer's calls drop after a minute.",
+                "shared_message_ids": [str(_SHARED)],
+            },
+            form_kwargs=lambda: {
+                "topics": SupportTopic.objects.all(),
+                "people": User.objects.all(),
+                "messages": [
+                    SimpleNamespace(pk=_SHARED, author_name="Ada", body="Still broken", visibility="public")
+                ],
+            },
         ),
         "support.TopicForm": Sample(valid=lambda: {"name": "Voice", "description": "Calls and meetings"}),
         "support.NoteForm": Sample(valid=lambda: {"body": "Checked the relay.", "kind": "operator_internal"}),
