@@ -28,6 +28,7 @@ from partnerdesk.health.inputs import (
     MaintenanceIn,
     MessageIn,
     ReportIn,
+    RescheduleIn,
     Severity,
     Tag,
 )
@@ -143,11 +144,6 @@ class MaintenanceOut(Out):
     ends_at: datetime
     status: Literal["scheduled", "in_progress", "completed", "cancelled"]
     reminder_hours: list[int]
-
-
-class RescheduleIn(Schema):
-    starts_at: datetime
-    ends_at: datetime
 
 
 class MessagePatch(Schema):

@@ -12,7 +12,7 @@ from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind
 from partnerdesk.access.principal import Principal
 from partnerdesk.catalog.models import Feature, Region, Service, ServiceStatus
-from partnerdesk.health.inputs import IssueIn, IssuePostIn, MaintenanceIn, MessageIn, ReportIn
+from partnerdesk.health.inputs import IssueIn, IssuePostIn, MaintenanceIn, MessageIn, ReportIn, RescheduleIn
 from partnerdesk.health.models import ISSUE_STATUSES, HealthIssue, MessagePost
 from partnerdesk.inputs import Input
 
@@ -154,6 +154,8 @@ class MaintenanceForm(forms.Form):
 
 
 class RescheduleForm(forms.Form):
+    input_model = RescheduleIn
+
     starts_at = forms.DateTimeField(label=_("Starts"), widget=DATETIME)
     ends_at = forms.DateTimeField(label=_("Ends"), widget=DATETIME)
 

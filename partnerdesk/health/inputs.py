@@ -97,3 +97,10 @@ class MaintenanceIn(Input):
     starts_at: datetime
     ends_at: datetime
     reminder_hours: list[int] = [72, 24, 1]
+
+
+class RescheduleIn(Input):
+    """A planned maintenance moved to a new window."""
+
+    starts_at: datetime
+    ends_at: datetime

@@ -262,8 +262,11 @@ def maintenance_detail(request: HttpRequest, maintenance_id: str) -> HttpRespons
                 planned_maintenance.cancel_maintenance(principal, maintenance)
                 messages.success(request, _("The maintenance was cancelled; subscribers are told."))
                 return redirect("health:maintenance_detail", maintenance_id=maintenance.pk)
-            if form.is_valid():
-                planned_maintenance.reschedule_maintenance(principal, maintenance, **form.cleaned_data)
+            window = inputs.from_form(form)
+            if window is not None:
+                planned_maintenance.reschedule_maintenance(
+                    principal, maintenance, starts_at=window.starts_at, ends_at=window.ends_at
+                )
                 messages.success(request, _("The maintenance was moved; subscribers are told."))
                 return redirect("health:maintenance_detail", maintenance_id=maintenance.pk)
         except DomainError as error:

@@ -278,6 +278,9 @@ def _health() -> dict[str, Sample]:
                 "reminder_hours": ", ".join(str(h) for h in payload.get("reminder_hours", [])),
             },
         ),
+        "health.RescheduleForm": Sample(
+            valid=lambda: {"starts_at": "2027-01-16T22:00:00+00:00", "ends_at": "2027-01-17T01:00:00+00:00"}
+        ),
         "health.ReportForm": Sample(valid=lambda: {"report": "The relay's certificate had expired."}),
         "health.IssuePostForm": Sample(
             valid=lambda: {
