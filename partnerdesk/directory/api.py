@@ -24,6 +24,7 @@ from partnerdesk.accounts.models import RoleAssignment, User
 from partnerdesk.api import Email, ErrorOut, Out, PageOut, principal_of, requires
 from partnerdesk.directory import domains, groups, organization, queries, signins, users
 from partnerdesk.directory import rules as directory_rules
+from partnerdesk.directory.inputs import DomainIn, GroupIn, OrganizationPatch, UserIn, UserPatch
 from partnerdesk.directory.models import DeletedUser, Domain, Group, GroupMembership, SecuritySettings
 from partnerdesk.edge import FORM_CONTENT_TYPES, invalid
 from partnerdesk.errors import DomainError
@@ -58,33 +59,6 @@ class UserCreatedOut(UserOut):
     temporary_password: str
 
 
-class UserIn(Schema):
-    user_principal_name: str = Field(
-        min_length=3, max_length=254, description="local@domain; a verified domain"
-    )
-    display_name: str = Field(min_length=1, max_length=200)
-    job_title: str = Field(default="", max_length=100)
-    department: str = Field(default="", max_length=100)
-    usage_location: str = Field(default="", max_length=2)
-    phone: str = Field(default="", max_length=40)
-    admin_roles: list[str] = Field(
-        default_factory=list, description="Customer admin roles (needs roles.assign)"
-    )
-
-
-class UserPatch(Schema):
-    user_principal_name: str | None = Field(default=None, min_length=3, max_length=254)
-    display_name: str | None = Field(default=None, min_length=1, max_length=200)
-    job_title: str | None = Field(default=None, max_length=100)
-    department: str | None = Field(default=None, max_length=100)
-    usage_location: str | None = Field(default=None, max_length=2)
-    phone: str | None = Field(default=None, max_length=40)
-    blocked: bool | None = None
-    must_change_password: Literal[True] | None = Field(
-        default=None, description="true: the user must choose a new password at the next sign-in"
-    )
-
-
 class RolesIn(Schema):
     admin_roles: list[str]
 
@@ -115,11 +89,6 @@ class ImportOut(Out):
     rows: list[ImportRowOut]
 
 
-class GroupIn(Schema):
-    name: str = Field(min_length=1, max_length=120)
-    description: str = Field(default="", max_length=2000)
-
-
 class GroupOut(Out):
     id: uuid.UUID
     name: str
@@ -137,10 +106,6 @@ class MemberOut(Out):
     user_principal_name: str
     display_name: str
     role: str
-
-
-class DomainIn(Schema):
-    name: str = Field(min_length=1, max_length=253)
 
 
 class DnsRecord(Out):
@@ -176,22 +141,6 @@ class OrganizationOut(Out):
     lockout_threshold: int
     lockout_minutes: int
     release_preference: str
-
-
-class OrganizationPatch(Schema):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    address: str | None = Field(default=None, max_length=2000)
-    country: str | None = Field(default=None, max_length=2)
-    contact_email: Email | Literal[""] | None = None
-    phone: str | None = Field(default=None, max_length=40)
-    language: Literal["en", "zh-hans", "es"] | None = None
-    time_zone: str | None = Field(default=None, max_length=64)
-    technical_contact_name: str | None = Field(default=None, max_length=200)
-    password_min_length: int | None = Field(default=None, ge=8, le=128)
-    password_expiry_days: int | None = Field(default=None, ge=0, le=730)
-    lockout_threshold: int | None = Field(default=None, ge=0, le=100)
-    lockout_minutes: int | None = Field(default=None, ge=1, le=1440)
-    release_preference: Literal["standard", "targeted_admins", "targeted_all"] | None = None
 
 
 class SignInOut(Out):
@@ -323,14 +272,7 @@ def list_users(
 @requires(directory_rules.TEAM_MANAGE)
 def create_user(request: HttpRequest, payload: UserIn) -> Status:
     principal = _tenant_principal(request)
-    data = payload.model_dump()
-    new = users.create_user(
-        principal,
-        user_principal_name=data.pop("user_principal_name"),
-        display_name=data.pop("display_name"),
-        admin_roles=data.pop("admin_roles"),
-        profile=data,
-    )
+    new = users.create_user(principal, payload)
     return Status(201, {**_user_out(new.user), "temporary_password": new.temporary_password})
 
 
@@ -663,14 +605,8 @@ def update_organization(
     request: HttpRequest, payload: OrganizationPatch, response: HttpResponse
 ) -> dict[str, Any]:
     principal = _tenant_principal(request)
-    changes = payload.model_dump(exclude_unset=True, exclude_none=True)
-    profile = {k: v for k, v in changes.items() if k in organization.PROFILE_FIELDS}
-    security = {k: v for k, v in changes.items() if k in organization.SECURITY_FIELDS}
     with etags.guarded(etags.if_match(request), *_organization_rows(principal)):
-        if profile:
-            organization.update_profile(principal, profile)
-        if security:
-            organization.update_security(principal, security)
+        organization.update_settings(principal, payload)
     principal.organization.refresh_from_db()
     etags.tag(response, *_organization_rows(principal))
     return _organization_out(principal)

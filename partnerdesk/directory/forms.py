@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import zoneinfo
+from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from partnerdesk import inputs
 from partnerdesk.access.permissions import DELEGABLE_ROLES, ROLE_LABELS
+from partnerdesk.directory.inputs import DomainIn, GroupIn, OrganizationPatch, UserIn
 from partnerdesk.directory.models import GroupMembership, SecuritySettings, SignInEvent
+from partnerdesk.inputs import Input
 
 ADMIN_ROLE_CHOICES = [(r.value, ROLE_LABELS[r]) for r in DELEGABLE_ROLES]
 
@@ -33,6 +37,8 @@ class UserForm(UserProfileFields):
     username = forms.CharField(label=_("Username"), max_length=64, help_text=_("The part before the @"))
     domain = forms.ChoiceField(label=_("Domain"))
     field_order = ["username", "domain", "display_name"]
+    input_model = UserIn  # what it validates into (`partnerdesk.inputs`), as the API does
+    input_names = {"username": "user_principal_name", "domain": "user_principal_name"}
 
     def __init__(self, *args: object, domains: list[str], with_roles: bool = False, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -49,6 +55,10 @@ class UserForm(UserProfileFields):
     @property
     def user_principal_name(self) -> str:
         return f"{self.cleaned_data['username'].strip()}@{self.cleaned_data['domain']}"
+
+    def input_data(self, model: type[Input]) -> dict[str, Any]:
+        """The typed input's data: the user name and the domain are one `user_principal_name`."""
+        return {**inputs.form_data(self, model), "user_principal_name": self.user_principal_name}
 
 
 class RolesForm(forms.Form):
@@ -87,10 +97,14 @@ class ImportForm(forms.Form):
 
 
 class DomainForm(forms.Form):
+    input_model = DomainIn
+
     name = forms.CharField(label=_("Domain name"), max_length=253, help_text=_("e.g. contoso.com"))
 
 
 class GroupForm(forms.Form):
+    input_model = GroupIn
+
     name = forms.CharField(label=_("Name"), max_length=120)
     description = forms.CharField(
         label=_("Description"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000
@@ -103,6 +117,8 @@ class MemberForm(forms.Form):
 
 
 class OrganizationProfileForm(forms.Form):
+    input_model = OrganizationPatch  # one of the settings' three parts (`partnerdesk.inputs`)
+
     name = forms.CharField(label=_("Organization name"), max_length=200)
     address = forms.CharField(label=_("Address"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
     country = forms.CharField(
@@ -122,6 +138,8 @@ class OrganizationProfileForm(forms.Form):
 
 
 class SecurityForm(forms.Form):
+    input_model = OrganizationPatch
+
     password_min_length = forms.IntegerField(label=_("Minimum password length"), min_value=8, max_value=128)
     password_expiry_days = forms.IntegerField(
         label=_("Passwords expire after (days)"), min_value=0, max_value=730, help_text=_("0: never")
@@ -141,6 +159,8 @@ class SecurityForm(forms.Form):
 
 
 class ReleaseForm(forms.Form):
+    input_model = OrganizationPatch
+
     release_preference = forms.ChoiceField(
         label=_("Who sees Message center posts about new releases first"),
         choices=SecuritySettings.Release.choices,

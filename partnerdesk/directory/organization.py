@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import Principal
 from partnerdesk.audit import services as audit
+from partnerdesk.directory.inputs import OrganizationPatch
 from partnerdesk.directory.models import SecuritySettings
 from partnerdesk.errors import DomainError, Forbidden
 from partnerdesk.tenancy import services as tenancy
@@ -49,6 +50,17 @@ def update_profile(principal: Principal, changes: dict[str, Any]) -> Organizatio
     principal.require(P.ORGANIZATION_MANAGE)
     tenant = tenant_of(principal)
     return tenancy.update_organization(principal, tenant, changes, allowed=PROFILE_FIELDS)
+
+
+def update_settings(principal: Principal, patch: OrganizationPatch) -> None:
+    """Change the profile and the security settings a patch names (the caller's transaction holds both)."""
+    changes = patch.model_dump(exclude_unset=True, exclude_none=True)
+    profile = {k: v for k, v in changes.items() if k in PROFILE_FIELDS}
+    security = {k: v for k, v in changes.items() if k in SECURITY_FIELDS}
+    if profile:
+        update_profile(principal, profile)
+    if security:
+        update_security(principal, security)
 
 
 def update_security(principal: Principal, changes: dict[str, Any]) -> SecuritySettings:

@@ -26,6 +26,7 @@ from partnerdesk.accounts import services as accounts
 from partnerdesk.accounts.models import RoleAssignment, User
 from partnerdesk.audit import services as audit
 from partnerdesk.directory.domains import clean_user_principal_name
+from partnerdesk.directory.inputs import UserIn
 from partnerdesk.directory.organization import tenant_of
 from partnerdesk.errors import Conflict, DomainError, Forbidden
 from partnerdesk.etags import next_version
@@ -74,20 +75,13 @@ def _check_roles(principal: Principal, roles: list[str] | None) -> list[Role]:
     return sorted(set(wanted))
 
 
-def create_user(
-    principal: Principal,
-    *,
-    user_principal_name: str,
-    display_name: str,
-    admin_roles: list[str] | None = None,
-    profile: dict[str, Any] | None = None,
-) -> accounts.NewUser:
+def create_user(principal: Principal, data: UserIn) -> accounts.NewUser:
     """Create a user of the tenant with a temporary password shown once; plain users hold the `user` role."""
     principal.require(P.TEAM_MANAGE)
     tenant = tenant_of(principal)
-    upn = clean_user_principal_name(tenant, user_principal_name)
-    cleaned = _clean_profile({**(profile or {}), "display_name": display_name})
-    roles = _check_roles(principal, admin_roles) or [Role.USER]
+    upn = clean_user_principal_name(tenant, data.user_principal_name)
+    cleaned = _clean_profile(data.model_dump(include={*USER_FIELDS}))
+    roles = _check_roles(principal, data.admin_roles) or [Role.USER]
     if User.objects.filter(email__iexact=upn, organization=tenant, deleted_at__isnull=False).exists():
         raise Conflict(
             _("A deleted user has the name %(name)s: restore it instead.") % {"name": upn},
@@ -427,11 +421,11 @@ def import_users(principal: Principal, content: str) -> ImportReport:
             continue
         try:
             with transaction.atomic():
+                # A row of the file keeps the service's own checks (and their messages, per row).
+                row: dict[str, Any] = {k: values.get(k, "") for k in USER_FIELDS}
                 new = create_user(
                     principal,
-                    user_principal_name=candidate,
-                    display_name=values.get("display_name", ""),
-                    profile={k: values.get(k, "") for k in USER_FIELDS if k != "display_name"},
+                    UserIn.model_construct(None, user_principal_name=candidate, admin_roles=[], **row),
                 )
         except DomainError as error:
             report.rows.append(ImportRow(line, candidate, "failed", error.message))

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from partnerdesk import etags
+from partnerdesk import etags, inputs
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import DELEGABLE_ROLES, ROLE_LABELS, Permission, Role
 from partnerdesk.access.principal import principal_of
@@ -30,6 +30,7 @@ from partnerdesk.access.web import act, requires
 from partnerdesk.accounts.models import RoleAssignment, User
 from partnerdesk.confirm import Confirmation, confirmation, confirmed
 from partnerdesk.directory import domains, forms, groups, organization, queries, signins, users
+from partnerdesk.directory.inputs import UserPatch
 from partnerdesk.directory.models import DeletedUser, Domain, Group, GroupMembership, SignInEvent
 from partnerdesk.errors import DomainError
 from partnerdesk.mfa import policy as mfa_policy
@@ -142,16 +143,10 @@ def _user_form(request: HttpRequest, principal: Any, **kwargs: Any) -> forms.Use
 def user_create(request: HttpRequest) -> HttpResponse:
     principal = principal_of(request)
     form = _user_form(request, principal, with_roles=principal.has(P.ROLES_ASSIGN))
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+    typed = inputs.from_form(form) if request.method == "POST" else None
+    if typed is not None:
         try:
-            new = users.create_user(
-                principal,
-                user_principal_name=form.user_principal_name,
-                display_name=data["display_name"],
-                admin_roles=data.get("admin_roles") or [],
-                profile={k: data[k] for k in ("job_title", "department", "usage_location", "phone")},
-            )
+            new = users.create_user(principal, typed)
         except DomainError as error:
             form.add_error(None, error.message)
         else:
@@ -211,10 +206,11 @@ def user_edit(request: HttpRequest, user_id: str) -> HttpResponse:
     if domain not in domains.usable_domains(organization.tenant_of(principal)):
         # A user name from before the domain rules (or a removed domain): keep it selectable.
         form.fields["domain"].choices = [(domain, "@" + domain), *form.fields["domain"].choices]  # type: ignore[attr-defined]
-    if request.method == "POST" and form.is_valid():
-        changes = {f: form.cleaned_data[f] for f in users.USER_FIELDS}
+    patch = inputs.from_form(form, UserPatch) if request.method == "POST" else None
+    if patch is not None:
+        changes = patch.model_dump(include={*users.USER_FIELDS})
         if form.user_principal_name.lower() != person.email:
-            changes["user_principal_name"] = form.user_principal_name
+            changes["user_principal_name"] = patch.user_principal_name
         try:
             with etags.guarded(etags.posted(request), person):
                 users.update_user(principal, person, changes)
@@ -401,9 +397,10 @@ def group_list(request: HttpRequest) -> HttpResponse:
 def group_create(request: HttpRequest) -> HttpResponse:
     principal = principal_of(request)
     form = forms.GroupForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    typed = inputs.from_form(form) if request.method == "POST" else None
+    if typed is not None:
         try:
-            group = groups.create_group(principal, **form.cleaned_data)
+            group = groups.create_group(principal, name=typed.name, description=typed.description)
         except DomainError as error:
             form.add_error(None, error.message)
         else:
@@ -536,9 +533,10 @@ def domain_list(request: HttpRequest, portal: str) -> HttpResponse:
 def domain_add(request: HttpRequest, portal: str) -> HttpResponse:
     principal = principal_of(request)
     form = forms.DomainForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    typed = inputs.from_form(form) if request.method == "POST" else None
+    if typed is not None:
         try:
-            domain = domains.add_domain(principal, form.cleaned_data["name"])
+            domain = domains.add_domain(principal, typed.name)
         except DomainError as error:
             form.add_error("name", error.message)
         else:
@@ -640,16 +638,11 @@ def organization_settings(request: HttpRequest) -> HttpResponse:
     )
     form = {"profile": profile_form, "security": security_form, "release": release_form}.get(section)
     refused: int | None = None
-    if form is not None and form.is_valid():
-        data = dict(form.cleaned_data)
+    patch = inputs.from_form(form) if form is not None else None
+    if patch is not None:
         try:
             with etags.guarded(etags.posted(request), tenant, security):
-                if section == "profile":
-                    contact = data.pop("technical_contact_name")
-                    organization.update_profile(principal, data)
-                    organization.update_security(principal, {"technical_contact_name": contact})
-                else:
-                    organization.update_security(principal, data)
+                organization.update_settings(principal, patch)
         except DomainError as error:
             form.add_error(None, error.message)
             refused = etags.page_status(error, _status(form))

@@ -20,6 +20,18 @@ from partnerdesk.catalog.models import Feature, Service
 from partnerdesk.edge import NotNull
 from partnerdesk.health import changes as counters
 from partnerdesk.health import issues, message_center, planned_maintenance, preferences, queries
+from partnerdesk.health.inputs import (
+    AudienceIn,
+    Category,
+    IssueIn,
+    IssuePostIn,
+    MaintenanceIn,
+    MessageIn,
+    ReportIn,
+    RescheduleIn,
+    Severity,
+    Tag,
+)
 from partnerdesk.health.message_center import AudienceSpec
 from partnerdesk.health.models import (
     CLOSED_STATUSES,
@@ -107,33 +119,6 @@ class IssueDetailOut(IssueOut):
     incident_report: str
 
 
-StatusValue = Literal[
-    "investigating",
-    "service_degradation",
-    "service_interruption",
-    "restoring_service",
-    "extended_recovery",
-    "verifying_service",
-    "service_restored",
-    "post_incident_review_published",
-    "false_positive",
-    "investigation_suspended",
-]
-
-
-class IssueIn(Schema):
-    title: str = Field(min_length=1, max_length=300)
-    impact_description: str = Field(min_length=1, max_length=10000)
-    classification: Literal["incident", "advisory"] = "incident"
-    status: StatusValue = "investigating"
-    services: list[uuid.UUID] = Field(min_length=1)
-    features: list[uuid.UUID] = []
-    regions: list[uuid.UUID] = []
-    start_at: datetime | None = None
-    first_post: str = Field(default="", max_length=20000)
-    publish: bool = False
-
-
 class IssuePatch(Schema):
     title: str | None = Field(default=None, min_length=1, max_length=300)
     impact_description: str | None = Field(default=None, min_length=1, max_length=10000)
@@ -142,17 +127,6 @@ class IssuePatch(Schema):
     end_at: datetime | None = None
     services: list[uuid.UUID] | None = None
     note: str = Field(default="", max_length=2000)
-
-
-class IssuePostIn(Schema):
-    body: str = Field(min_length=1, max_length=20000)
-    status: StatusValue | None = None
-    notifies: bool = True
-    correction: bool = False
-
-
-class ReportIn(Schema):
-    report: str = Field(min_length=1, max_length=100000)
 
 
 class CustomerRef(Out):
@@ -170,55 +144,6 @@ class MaintenanceOut(Out):
     ends_at: datetime
     status: Literal["scheduled", "in_progress", "completed", "cancelled"]
     reminder_hours: list[int]
-
-
-class MaintenanceIn(Schema):
-    title: str = Field(min_length=1, max_length=300)
-    description: str = Field(default="", max_length=10000)
-    services: list[uuid.UUID] = Field(min_length=1)
-    starts_at: datetime
-    ends_at: datetime
-    reminder_hours: list[int] = [72, 24, 1]
-
-
-class RescheduleIn(Schema):
-    starts_at: datetime
-    ends_at: datetime
-
-
-class AudienceIn(Schema):
-    type: Literal["all", "services", "partner_customers", "tenants"]
-    services: list[uuid.UUID] = []
-    partner_id: uuid.UUID | None = None
-    customer_ids: list[uuid.UUID] = []
-
-    def spec(self) -> AudienceSpec:
-        return AudienceSpec(
-            type=self.type,
-            service_ids=tuple(str(s) for s in self.services),
-            partner_id=str(self.partner_id) if self.partner_id else None,
-            customer_ids=tuple(str(c) for c in self.customer_ids),
-        )
-
-
-Category = Literal["prevent_or_fix_issue", "plan_for_change", "stay_informed"]
-Severity = Literal["normal", "high", "critical"]
-Tag = Literal["data_privacy", "new_feature", "retirement", "user_impact", "admin_impact"]
-
-
-class MessageIn(Schema):
-    title: str = Field(min_length=1, max_length=300)
-    body: str = Field(min_length=1, max_length=100000, description="Markdown")
-    category: Category
-    severity: Severity = "normal"
-    is_major_change: bool = False
-    act_by: date | None = None
-    services: list[uuid.UUID] = []
-    tags: list[Tag] = []
-    expires_at: datetime | None = None
-    audience: AudienceIn
-    publish: bool = Field(default=False, description="Publish at once; otherwise a draft (or scheduled).")
-    publish_at: datetime | None = None
 
 
 class MessagePatch(Schema):

@@ -7,11 +7,14 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from partnerdesk import inputs
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind
 from partnerdesk.access.principal import Principal
 from partnerdesk.catalog.models import Feature, Region, Service, ServiceStatus
+from partnerdesk.health.inputs import IssueIn, IssuePostIn, MaintenanceIn, MessageIn, ReportIn, RescheduleIn
 from partnerdesk.health.models import ISSUE_STATUSES, HealthIssue, MessagePost
+from partnerdesk.inputs import Input
 
 
 def offer_visible_choices(form: forms.Form, principal: Principal) -> None:
@@ -70,6 +73,8 @@ class RegionForm(forms.Form):
 
 
 class IssueForm(forms.Form):
+    input_model = IssueIn  # what it validates into (`partnerdesk.inputs`), as the API does
+
     classification = forms.ChoiceField(label=_("Classification"), choices=HealthIssue.Classification.choices)
     title = forms.CharField(label=_("Title"), max_length=300)
     impact_description = forms.CharField(label=_("User impact"), widget=forms.Textarea(attrs={"rows": 3}))
@@ -98,6 +103,8 @@ class IssueForm(forms.Form):
 
 
 class IssuePostForm(forms.Form):
+    input_model = IssuePostIn
+
     status = forms.ChoiceField(label=_("New status"), choices=STATUS_CHOICES)
     body = forms.CharField(label=_("Update"), widget=forms.Textarea(attrs={"rows": 3}))
     notifies = forms.BooleanField(label=_("Notify subscribers"), required=False, initial=True)
@@ -111,10 +118,14 @@ class IssueReviseForm(forms.Form):
 
 
 class ReportForm(forms.Form):
+    input_model = ReportIn
+
     report = forms.CharField(label=_("Post-incident report"), widget=forms.Textarea(attrs={"rows": 6}))
 
 
 class MaintenanceForm(forms.Form):
+    input_model = MaintenanceIn  # what it validates into (`partnerdesk.inputs`), as the API does
+
     title = forms.CharField(label=_("Title"), max_length=300)
     description = forms.CharField(
         label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False
@@ -137,8 +148,14 @@ class MaintenanceForm(forms.Form):
         except ValueError:
             raise forms.ValidationError(_("Enter whole hours, e.g. 72, 24, 1.")) from None
 
+    def input_data(self, model: type[Input]) -> dict[str, Any]:
+        """The typed input's data: reminders left empty are none (not the API's default ones)."""
+        return {**inputs.form_data(self, model), "reminder_hours": self.cleaned_data["reminder_hours"]}
+
 
 class RescheduleForm(forms.Form):
+    input_model = RescheduleIn
+
     starts_at = forms.DateTimeField(label=_("Starts"), widget=DATETIME)
     ends_at = forms.DateTimeField(label=_("Ends"), widget=DATETIME)
 
@@ -147,6 +164,14 @@ AUDIENCE_CHOICES = MessagePost.Audience.choices
 
 
 class MessageForm(forms.Form):
+    input_model = MessageIn  # the view adds `publish` (the button pressed)
+    input_names = {
+        "audience": "audience.type",
+        "audience_services": "audience.services",
+        "audience_partner": "audience.partner_id",
+        "audience_customers": "audience.customer_ids",
+    }
+
     title = forms.CharField(label=_("Title"), max_length=300)
     body = forms.CharField(label=_("Body (Markdown)"), widget=forms.Textarea(attrs={"rows": 8}))
     category = forms.ChoiceField(label=_("Category"), choices=MessagePost.Category.choices)

@@ -4,6 +4,7 @@ health, Message center, preferences, the feed. Partner center: customers' health
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from django.contrib import messages
@@ -15,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from partnerdesk import etags
+from partnerdesk import etags, inputs
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import principal_of
@@ -139,20 +140,20 @@ def operator_feature_add(request: HttpRequest, service_id: str) -> HttpResponse:
 @requires(P.HEALTH_MANAGE, portal="operator")
 def issue_create(request: HttpRequest) -> HttpResponse:
     form = forms.IssueForm(request.POST or None, principal=principal_of(request))
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+    typed = inputs.from_form(form) if request.method == "POST" else None
+    if typed is not None:
         try:
             issue = issues.create_issue(
                 principal_of(request),
-                title=data["title"],
-                impact_description=data["impact_description"],
-                classification=data["classification"],
-                status=data["status"],
-                service_ids=[s.pk for s in data["services"]],
-                feature_ids=[f.pk for f in data["features"]],
-                region_ids=[r.pk for r in data["regions"]],
-                first_post=data["first_post"],
-                publish=data["publish"],
+                title=typed.title,
+                impact_description=typed.impact_description,
+                classification=typed.classification,
+                status=typed.status,
+                service_ids=typed.services,
+                feature_ids=typed.features,
+                region_ids=typed.regions,
+                first_post=typed.first_post,
+                publish=typed.publish,
             )
         except DomainError as error:
             form.add_error(None, error.message)
@@ -190,13 +191,20 @@ def operator_issue_action(request: HttpRequest, issue_id: str, action: str) -> H
             issues.publish_issue(principal, issue)
             messages.success(request, _("The issue is published."))
         elif action == "post":
-            form: Any = forms.IssuePostForm(request.POST)
-            if not form.is_valid():
+            post = inputs.from_form(forms.IssuePostForm(request.POST))
+            if post is None:
                 raise DomainError(_("Write the update and choose a status."), code="invalid_post")
-            issues.add_issue_post(principal, issue, **form.cleaned_data)
+            issues.add_issue_post(
+                principal,
+                issue,
+                body=post.body,
+                status=post.status,
+                notifies=post.notifies,
+                correction=post.correction,
+            )
             messages.success(request, _("The update was posted."))
         elif action == "revise":
-            form = forms.IssueReviseForm(request.POST)
+            form: Any = forms.IssueReviseForm(request.POST)
             if not form.is_valid():
                 raise DomainError(_("Say what changed and why."), code="invalid_revision")
             data = dict(form.cleaned_data)
@@ -205,10 +213,10 @@ def operator_issue_action(request: HttpRequest, issue_id: str, action: str) -> H
                 issues.revise_issue(principal, issue, data, note=note)
             messages.success(request, _("The issue was revised; the change is visible in its timeline."))
         elif action == "report":
-            form = forms.ReportForm(request.POST)
-            if not form.is_valid():
+            report = inputs.from_form(forms.ReportForm(request.POST))
+            if report is None:
                 raise DomainError(_("Write the report."), code="invalid_report")
-            issues.publish_incident_report(principal, issue, report=form.cleaned_data["report"])
+            issues.publish_incident_report(principal, issue, report=report.report)
             messages.success(request, _("The post-incident report is published."))
         else:
             raise DomainError(_("Unknown action."), code="invalid_action")
@@ -220,17 +228,17 @@ def operator_issue_action(request: HttpRequest, issue_id: str, action: str) -> H
 @requires(P.HEALTH_MANAGE, portal="operator")
 def maintenance_create(request: HttpRequest) -> HttpResponse:
     form = forms.MaintenanceForm(request.POST or None, principal=principal_of(request))
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+    typed = inputs.from_form(form) if request.method == "POST" else None
+    if typed is not None:
         try:
             maintenance = planned_maintenance.create_maintenance(
                 principal_of(request),
-                title=data["title"],
-                description=data["description"],
-                service_ids=[s.pk for s in data["services"]],
-                starts_at=data["starts_at"],
-                ends_at=data["ends_at"],
-                reminder_hours=data["reminder_hours"],
+                title=typed.title,
+                description=typed.description,
+                service_ids=typed.services,
+                starts_at=typed.starts_at,
+                ends_at=typed.ends_at,
+                reminder_hours=typed.reminder_hours,
             )
         except DomainError as error:
             form.add_error(None, error.message)
@@ -254,8 +262,11 @@ def maintenance_detail(request: HttpRequest, maintenance_id: str) -> HttpRespons
                 planned_maintenance.cancel_maintenance(principal, maintenance)
                 messages.success(request, _("The maintenance was cancelled; subscribers are told."))
                 return redirect("health:maintenance_detail", maintenance_id=maintenance.pk)
-            if form.is_valid():
-                planned_maintenance.reschedule_maintenance(principal, maintenance, **form.cleaned_data)
+            window = inputs.from_form(form)
+            if window is not None:
+                planned_maintenance.reschedule_maintenance(
+                    principal, maintenance, starts_at=window.starts_at, ends_at=window.ends_at
+                )
                 messages.success(request, _("The maintenance was moved; subscribers are told."))
                 return redirect("health:maintenance_detail", maintenance_id=maintenance.pk)
         except DomainError as error:
@@ -282,16 +293,6 @@ def operator_messages(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _audience_spec(data: dict[str, Any]) -> message_center.AudienceSpec:
-    return message_center.AudienceSpec(
-        type=data["audience"],
-        service_ids=tuple(str(s.pk) for s in data.get("audience_services") or []),
-        partner_id=str(data["audience_partner"].pk) if data.get("audience_partner") else None,
-        customer_ids=tuple(str(c.pk) for c in data.get("audience_customers") or []),
-        named_service_ids=tuple(str(s.pk) for s in data.get("services") or []),
-    )
-
-
 @requires(P.HEALTH_MANAGE, portal="operator")
 def message_create(request: HttpRequest) -> HttpResponse:
     form = forms.MessageForm(
@@ -300,28 +301,30 @@ def message_create(request: HttpRequest) -> HttpResponse:
         principal=principal_of(request),
     )
     reach = None
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        action = request.POST.get("action", "draft")
+    action = request.POST.get("action", "draft")
+    typed = inputs.from_form(form, publish=action == "publish") if request.method == "POST" else None
+    if typed is not None:
         try:
-            spec = _audience_spec(data)
+            spec = dataclasses.replace(
+                typed.audience.spec(), named_service_ids=tuple(str(s) for s in typed.services)
+            )
             if action == "preview":
                 reach = message_center.audience_reach(spec)
             else:
                 post = message_center.create_message(
                     principal_of(request),
-                    title=data["title"],
-                    body=data["body"],
-                    category=data["category"],
-                    severity=data["severity"],
-                    is_major_change=data["is_major_change"],
-                    act_by=data["act_by"],
-                    service_ids=[s.pk for s in data["services"]],
-                    tags=data["tags"],
-                    expires_at=data["expires_at"],
+                    title=typed.title,
+                    body=typed.body,
+                    category=typed.category,
+                    severity=typed.severity,
+                    is_major_change=typed.is_major_change,
+                    act_by=typed.act_by,
+                    service_ids=typed.services,
+                    tags=typed.tags,
+                    expires_at=typed.expires_at,
                     audience=spec,
-                    publish=action == "publish",
-                    publish_at=data["publish_at"],
+                    publish=typed.publish,
+                    publish_at=typed.publish_at,
                 )
                 messages.success(request, _("The post was saved."))
                 return redirect("health:operator_message", message_id=post.pk)

@@ -8,29 +8,20 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema, Status
-from pydantic import Field
+from ninja import Router, Status
 
 from partnerdesk import etags
 from partnerdesk.access import policy
-from partnerdesk.access.permissions import Permission, TokenScope
+from partnerdesk.access.permissions import Permission
 from partnerdesk.api import OAUTH_TOKEN_URL, ErrorOut, Out, PageOut, principal_of, requires
 from partnerdesk.integrations import services
+from partnerdesk.integrations.inputs import OAuthAppIn
 from partnerdesk.integrations.models import OAuthApp
 from partnerdesk.pagination import paginate
 
 router = Router(tags=["integrations"])
 
 ERRORS: dict[int, Any] = {400: ErrorOut, 404: ErrorOut, 409: ErrorOut, 412: ErrorOut}
-
-
-class OAuthAppIn(Schema):
-    name: str = Field(min_length=1, max_length=100)
-    scopes: list[TokenScope] = Field(
-        min_length=1,
-        max_length=len(TokenScope),
-        description="At least one (see the OAuth2 scheme); `entitlements` for the operator's apps only.",
-    )
 
 
 class OAuthAppOut(Out):

@@ -6,9 +6,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from partnerdesk.access.permissions import TOKEN_SCOPE_LABELS, OrgKind, app_scopes_for
+from partnerdesk.integrations.inputs import OAuthAppIn
 
 
 class AppForm(forms.Form):
+    input_model = OAuthAppIn  # what it validates into (`partnerdesk.inputs`), as the API does
+
     name = forms.CharField(label=_("Name"), max_length=100)
     scopes = forms.MultipleChoiceField(
         label=_("Scopes"),

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 
-from partnerdesk import etags
+from partnerdesk import etags, inputs
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import principal_of
@@ -71,11 +71,10 @@ def app_list(request: HttpRequest, portal: str) -> HttpResponse:
     if request.method == "POST":
         form = AppForm(request.POST, kind=OrgKind(principal.organization.kind))
         status = 400
-        if form.is_valid():
+        typed = inputs.from_form(form)
+        if typed is not None:
             try:
-                new = services.register_app(
-                    principal, name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"]
-                )
+                new = services.register_app(principal, name=typed.name, scopes=list(typed.scopes))
             except DomainError as error:
                 form.add_error(None, error.message)
                 status = error.status

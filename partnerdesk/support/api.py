@@ -35,6 +35,15 @@ from partnerdesk.support import (
     support_requests,
     timeline,
 )
+from partnerdesk.support.inputs import (
+    EscalateIn,
+    NoteIn,
+    RequestMessageIn,
+    ServiceRequestIn,
+    SeverityIn,
+    SupportRequestIn,
+    TopicIn,
+)
 from partnerdesk.support.models import (
     Attachment,
     HelpArticle,
@@ -53,8 +62,6 @@ router = Router(tags=["support"])
 P = Permission
 ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
-SeverityIn = Literal["critical", "moderate", "minimal"]
-
 
 class Ref(Out):
     id: uuid.UUID
@@ -65,17 +72,6 @@ class PersonRef(Out):
     id: uuid.UUID
     display_name: str
     email: str
-
-
-class SupportRequestIn(Schema):
-    title: str = Field(min_length=1, max_length=200)
-    description: str = Field(min_length=1, max_length=20000)
-    severity: SeverityIn
-    service_id: uuid.UUID | None = None
-    contact_name: str = Field(min_length=1, max_length=200)
-    contact_email: Email
-    contact_phone: str = Field(default="", max_length=40)
-    contact_method: Literal["email", "phone"] = "email"
 
 
 class SupportRequestPatch(Schema):
@@ -111,11 +107,6 @@ class SupportRequestOut(Out):
     closed_at: datetime | None
 
 
-class RequestMessageIn(Schema):
-    body: str = Field(min_length=1, max_length=20000)
-    visibility: Literal["public", "internal"] = "public"
-
-
 _READ_AS_TEXT = "The message; sentences the product wrote (status changes, escalation) in your language."
 
 
@@ -126,26 +117,6 @@ class RequestMessageOut(Out):
     source: str
     author_name: str
     created_at: datetime
-
-
-class EscalateIn(Schema):
-    topic_id: uuid.UUID
-    severity: SeverityIn
-    contact_id: uuid.UUID | None = Field(default=None, description="A person of the partner; default you.")
-    title: str = Field(default="", max_length=200, description="Default: the support request's title.")
-    description: str = Field(default="", max_length=20000)
-    shared_message_ids: list[uuid.UUID] = Field(
-        default_factory=list, description="Messages of the support request the operator may read."
-    )
-
-
-class ServiceRequestIn(Schema):
-    title: str = Field(min_length=1, max_length=200)
-    description: str = Field(min_length=1, max_length=20000)
-    severity: SeverityIn
-    topic_id: uuid.UUID
-    service_id: uuid.UUID | None = None
-    contact_id: uuid.UUID | None = None
 
 
 class ServiceRequestPatch(Schema):
@@ -178,13 +149,6 @@ class ServiceRequestOut(Out):
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None
-
-
-class NoteIn(Schema):
-    body: str = Field(min_length=1, max_length=20000)
-    kind: Literal["to_partner", "operator_internal", "from_partner"] | None = Field(
-        default=None, description="Default: to_partner for the operator, from_partner for a partner."
-    )
 
 
 class NoteOut(Out):
@@ -405,17 +369,7 @@ def list_support_requests(
 @requires(P.SUPPORT_REQUESTS)
 def create_support_request(request: HttpRequest, payload: SupportRequestIn) -> Status:
     principal = principal_of(request)
-    data = support_requests.NewSupportRequest(
-        title=payload.title,
-        description=payload.description,
-        severity=payload.severity,
-        service=_service(principal, payload.service_id),
-        contact_name=payload.contact_name,
-        contact_email=payload.contact_email,
-        contact_phone=payload.contact_phone,
-        contact_method=payload.contact_method,
-    )
-    created = support_requests.create_support_request(principal, data)
+    created = support_requests.create_support_request(principal, payload)
     return Status(201, support_out(created))  # the service's object has what the answer shows
 
 
@@ -791,11 +745,6 @@ class DeflectionOut(Out):
 
 class MergeIn(Schema):
     into_id: uuid.UUID
-
-
-class TopicIn(Schema):
-    name: str = Field(min_length=1, max_length=120)
-    description: str = Field(default="", max_length=300)
 
 
 class FlagIn(Schema):

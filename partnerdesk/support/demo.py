@@ -18,6 +18,7 @@ from partnerdesk.access.principal import Principal, principal_for
 from partnerdesk.accounts.models import User
 from partnerdesk.catalog.models import Service
 from partnerdesk.support import desk, flags, knowledge, service_requests, sla, support_requests, timeline
+from partnerdesk.support.inputs import SeverityIn, SupportRequestIn
 from partnerdesk.support.models import Note, ServiceRequest, SupportRequest, SupportTopic
 
 MARKER = "Outlook cannot send external mail"
@@ -79,15 +80,15 @@ def _load_once() -> None:
 
 
 def _open(
-    who: Principal, title: str, description: str, severity: str, service: Service | None
+    who: Principal, title: str, description: str, severity: SeverityIn, service: Service | None
 ) -> SupportRequest:
     return support_requests.create_support_request(
         who,
-        support_requests.NewSupportRequest(
+        SupportRequestIn(
             title=title,
             description=description,
             severity=severity,
-            service=service,
+            service_id=service.pk if service else None,
             contact_name=who.user.display_name,
             contact_email=who.user.email,
         ),

@@ -9,10 +9,21 @@ from django.utils.translation import gettext_lazy as _
 
 from partnerdesk.accounts.models import User
 from partnerdesk.catalog.models import Service
+from partnerdesk.support.inputs import (
+    EscalateIn,
+    NoteIn,
+    RequestMessageIn,
+    ServiceRequestIn,
+    SupportRequestIn,
+    TopicIn,
+)
 from partnerdesk.support.models import Note, ServiceRequest, Severity, SupportRequest, SupportTopic
 
 
 class SupportRequestForm(forms.Form):
+    input_model = SupportRequestIn  # what it validates into (`partnerdesk.inputs`), as the API does
+    input_names = {"service": "service_id"}
+
     # The services the customer is entitled to (from the view, through the choke point): a request
     # about another tenant's service is not valid input.
     service: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
@@ -35,6 +46,8 @@ class SupportRequestForm(forms.Form):
 
 
 class MessageForm(forms.Form):
+    input_model = RequestMessageIn
+
     body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 4}))
     visibility = forms.ChoiceField(
         label=_("Visibility"),
@@ -50,6 +63,9 @@ class AttachmentForm(forms.Form):
 
 
 class EscalateForm(forms.Form):
+    input_model = EscalateIn
+    input_names = {"topic": "topic_id", "contact": "contact_id", "shared": "shared_message_ids"}
+
     topic: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
         queryset=SupportTopic.objects.none(), label=_("Support topic")
     )
@@ -81,6 +97,9 @@ class EscalateForm(forms.Form):
 
 
 class ServiceRequestForm(forms.Form):
+    input_model = ServiceRequestIn
+    input_names = {"topic": "topic_id", "service": "service_id"}
+
     topic: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
         queryset=SupportTopic.objects.none(), label=_("Support topic")
     )
@@ -98,6 +117,8 @@ class ServiceRequestForm(forms.Form):
 
 
 class NoteForm(forms.Form):
+    input_model = NoteIn
+
     body = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 4}))
     kind = forms.ChoiceField(
         label=_("Kind"),
@@ -137,6 +158,8 @@ class ProfileForm(forms.Form):
 
 
 class TopicForm(forms.Form):
+    input_model = TopicIn
+
     name = forms.CharField(label=_("Name"), max_length=120)
     description = forms.CharField(label=_("Description"), max_length=300, required=False)
 

@@ -26,6 +26,7 @@ from partnerdesk.access.principal import Principal
 from partnerdesk.audit import services as audit
 from partnerdesk.errors import Conflict, DomainError, NotFound
 from partnerdesk.support import support_requests, timeline
+from partnerdesk.support.inputs import SupportRequestIn
 from partnerdesk.support.models import InboundMail, Message, SupportRequest
 
 if TYPE_CHECKING:
@@ -120,7 +121,8 @@ def release(
             }
             target = support_requests.create_support_request(
                 principal,
-                support_requests.NewSupportRequest(
+                # What a mail carries is not typed input: the service's own checks apply to it.
+                SupportRequestIn.model_construct(
                     title=title[:200],
                     description=body,
                     severity="moderate",

@@ -6,9 +6,8 @@ queues its e-mail in that same transaction (STYLE 6). Status changes go through 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -21,7 +20,7 @@ from partnerdesk.access.permissions import Permission
 from partnerdesk.access.principal import Principal
 from partnerdesk.audit import services as audit
 from partnerdesk.errors import Conflict, DomainError, Forbidden, NotFound
-from partnerdesk.support import emit, sla, tickets, timeline
+from partnerdesk.support import emit, queries, sla, tickets, timeline
 from partnerdesk.support.common import (
     UNSET,
     authored_by,
@@ -30,6 +29,7 @@ from partnerdesk.support.common import (
     touch,
     valid_severity,
 )
+from partnerdesk.support.inputs import SupportRequestIn
 from partnerdesk.support.mail import (
     customer_recipients,
     partner_desk_recipients,
@@ -38,9 +38,6 @@ from partnerdesk.support.mail import (
 )
 from partnerdesk.support.models import Message, SupportRequest, Visibility
 from partnerdesk.tenancy.models import Organization
-
-if TYPE_CHECKING:
-    from partnerdesk.catalog.models import Service
 
 P = Permission
 
@@ -52,21 +49,9 @@ def reopen_period() -> timedelta:
     return timedelta(days=settings.SUPPORT_REOPEN_DAYS)
 
 
-@dataclass(frozen=True)
-class NewSupportRequest:
-    title: str
-    description: str
-    severity: str
-    contact_name: str
-    contact_email: str
-    contact_phone: str = ""
-    contact_method: str = SupportRequest.ContactMethod.EMAIL
-    service: Service | None = None
-
-
 def create_support_request(
     principal: Principal,
-    data: NewSupportRequest,
+    data: SupportRequestIn,
     *,
     customer: Organization | None = None,
     attachment: UploadedFile | None = None,
@@ -75,7 +60,8 @@ def create_support_request(
 
     `customer` is for the partner's desk opening one for its own customer from a mail it received
     (a quarantined mail released to a new request); otherwise the customer is the principal's.
-    `attachment` is stored in the same transaction: a refused file leaves no request opened.
+    `attachment` is stored in the same transaction: a refused file leaves no request opened. The
+    service is looked up among those the principal sees (`invalid_service` otherwise).
     """
     if customer is None:
         principal.require(P.SUPPORT_REQUESTS)
@@ -90,6 +76,7 @@ def create_support_request(
         raise DomainError(_("Choose e-mail or phone as the contact method."), code="invalid_contact_method")
     if data.contact_method == SupportRequest.ContactMethod.PHONE and not data.contact_phone.strip():
         raise DomainError(_("Give a phone number to be called back on."), code="phone_required")
+    service = queries.get_service(principal, data.service_id) if data.service_id else None
     now = timezone.now()
     with transaction.atomic():
         request = SupportRequest(
@@ -99,7 +86,7 @@ def create_support_request(
             title=clean(data.title, _("Title"), limit=200),
             description=clean(data.description, _("Description")),
             severity=valid_severity(data.severity),
-            service=data.service,
+            service=service,
             contact_name=clean(data.contact_name, _("Contact person"), limit=200),
             contact_email=clean(data.contact_email, _("Contact e-mail"), limit=254),
             contact_phone=data.contact_phone.strip()[:40],

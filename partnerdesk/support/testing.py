@@ -6,13 +6,14 @@ from typing import Any
 
 from partnerdesk.access.principal import principal_for
 from partnerdesk.support import support_requests
+from partnerdesk.support.inputs import SupportRequestIn
 from partnerdesk.support.models import SupportRequest
 from partnerdesk.testing import World
 
 
 def open_support_request(world: World, user: str = "a1.global_admin", **fields: Any) -> SupportRequest:
     """Open a support request as `user` of the tiny world (Contoso's global admin unless told);
-    `fields` override the `NewSupportRequest` defaults (a moderate request about mail)."""
+    `fields` override these defaults of its `SupportRequestIn` (a moderate request about mail)."""
     data = {
         "title": "Mail stopped arriving",
         "description": "Since this morning no external mail reaches our mailboxes.",
@@ -22,5 +23,5 @@ def open_support_request(world: World, user: str = "a1.global_admin", **fields: 
         **fields,
     }
     return support_requests.create_support_request(
-        principal_for(world.user(user)), support_requests.NewSupportRequest(**data)
+        principal_for(world.user(user)), SupportRequestIn(**data)
     )

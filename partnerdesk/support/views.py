@@ -21,7 +21,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from partnerdesk import etags
+from partnerdesk import etags, inputs
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import principal_of
@@ -148,25 +148,15 @@ def admin_request_create(request: HttpRequest) -> HttpResponse:
         request.POST or None, request.FILES or None, initial=initial, services=_services(principal)
     )
     self_help = None
-    if request.method == "POST" and form.is_valid():
+    typed = inputs.from_form(form) if request.method == "POST" else None
+    if typed is not None:
         data = form.cleaned_data
         if request.POST.get("action") != "submit":
             self_help = _self_help(principal, data)
         else:
             try:
                 created = support_requests.create_support_request(
-                    principal,
-                    support_requests.NewSupportRequest(
-                        title=data["title"],
-                        description=data["description"],
-                        severity=data["severity"],
-                        service=data["service"],
-                        contact_name=data["contact_name"],
-                        contact_email=data["contact_email"],
-                        contact_phone=data["contact_phone"],
-                        contact_method=data["contact_method"],
-                    ),
-                    attachment=data.get("attachment") or None,
+                    principal, typed, attachment=data.get("attachment") or None
                 )
             except DomainError as error:
                 form.add_error(None, error.message)
@@ -249,9 +239,10 @@ def admin_request_detail(request: HttpRequest, request_id: str) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action", "reply")
         try:
-            if action == "reply" and form.is_valid():
+            reply = inputs.from_form(form) if action == "reply" else None
+            if reply is not None:
                 with etags.guarded(etags.posted(request), support_request):
-                    timeline.add_message(principal, support_request, body=form.cleaned_data["body"])
+                    timeline.add_message(principal, support_request, body=reply.body)
                 return redirect("support:admin_request_detail", request_id=support_request.pk)
             if action in ("close", "reopen"):
                 with etags.guarded(etags.posted(request), support_request):
@@ -395,13 +386,11 @@ def partner_request_detail(request: HttpRequest, request_id: str) -> HttpRespons
         action = request.POST.get("action", "reply")
         try:
             if action == "reply":
-                if form.is_valid():
+                reply = inputs.from_form(form)
+                if reply is not None:
                     with etags.guarded(etags.posted(request), support_request):
                         timeline.add_message(
-                            principal,
-                            support_request,
-                            body=form.cleaned_data["body"],
-                            visibility=form.cleaned_data["visibility"] or "public",
+                            principal, support_request, body=reply.body, visibility=reply.visibility
                         )
                     presence.leave(principal, support_request)
                     return redirect("support:partner_request_detail", request_id=support_request.pk)
@@ -480,21 +469,22 @@ def partner_escalate(request: HttpRequest, request_id: str) -> HttpResponse:
             "shared": [str(m.pk) for m in timeline if m.visibility == "public"],
         },
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+    typed = inputs.from_form(form) if request.method == "POST" else None
+    if typed is not None:
+        data = form.cleaned_data  # the topic and contact rows the form's choices looked up
         try:
             created = service_requests.escalate(
                 principal,
                 support_request,
                 service_requests.NewServiceRequest(
-                    title=data["title"],
-                    description=data["description"],
-                    severity=data["severity"],
+                    title=typed.title,
+                    description=typed.description,
+                    severity=typed.severity,
                     topic=data["topic"],
                     contact=data["contact"],
                     service=support_request.service,
                 ),
-                shared_message_ids=data["shared"],
+                shared_message_ids=typed.shared_message_ids,
             )
         except DomainError as error:
             form.add_error(None, error.message)
@@ -548,15 +538,16 @@ def partner_service_create(request: HttpRequest) -> HttpResponse:
     form = forms.ServiceRequestForm(
         request.POST or None, topics=knowledge.active_topics(), services=_services(principal_of(request))
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+    typed = inputs.from_form(form) if request.method == "POST" else None
+    if typed is not None:
+        data = form.cleaned_data  # the topic and service rows the form's choices looked up
         try:
             created = service_requests.create_service_request(
                 principal,
                 service_requests.NewServiceRequest(
-                    title=data["title"],
-                    description=data["description"],
-                    severity=data["severity"],
+                    title=typed.title,
+                    description=typed.description,
+                    severity=typed.severity,
                     topic=data["topic"],
                     service=data["service"],
                 ),
@@ -584,14 +575,12 @@ def service_detail(request: HttpRequest, portal: str, request_id: str) -> HttpRe
         action = request.POST.get("action", "note")
         try:
             if action == "note":
-                if form.is_valid():
-                    kind = form.cleaned_data.get("kind") or (
-                        Note.Kind.TO_PARTNER if side == "operator" else Note.Kind.FROM_PARTNER
-                    )
+                note = inputs.from_form(form)
+                if note is not None:
+                    side_default = Note.Kind.TO_PARTNER if side == "operator" else Note.Kind.FROM_PARTNER
+                    kind = note.kind or side_default
                     with etags.guarded(etags.posted(request), service_request):
-                        timeline.add_note(
-                            principal, service_request, body=form.cleaned_data["body"], kind=kind
-                        )
+                        timeline.add_note(principal, service_request, body=note.body, kind=kind)
                     presence.leave(principal, service_request)
                     return redirect(here)
                 status = 400
@@ -814,9 +803,10 @@ def operator_topics(request: HttpRequest) -> HttpResponse:
                 topic=topic,
             )
             return redirect("support:operator_topics")
-        if form.is_valid():
+        typed = inputs.from_form(form)
+        if typed is not None:
             try:
-                knowledge.save_topic(principal, **form.cleaned_data)
+                knowledge.save_topic(principal, name=typed.name, description=typed.description)
             except DomainError as error:
                 form.add_error(None, error.message)
             else:

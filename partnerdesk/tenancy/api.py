@@ -2,31 +2,33 @@
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema, Status
+from ninja import Router, Status
 from pydantic import Field
 
 from partnerdesk import etags
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import Principal
-from partnerdesk.api import Email, ErrorOut, OrgRef, Out, PageOut, principal_of, requires
-from partnerdesk.edge import NotNull
+from partnerdesk.api import ErrorOut, OrgRef, Out, PageOut, principal_of, requires
 from partnerdesk.pagination import paginate
 from partnerdesk.tenancy import services
+from partnerdesk.tenancy.inputs import (
+    BillingProfile,
+    CustomerIn,
+    CustomerPatch,
+    PartnerIn,
+    PartnerPatch,
+    RelationshipIn,
+)
 from partnerdesk.tenancy.models import DelegatedRelationship, Organization
 
 router = Router(tags=["organizations"])
 
 ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
-
-
-class AdminIn(Schema):
-    email: Email
-    display_name: str = Field(default="", max_length=200)
 
 
 class AdminOut(Out):
@@ -51,34 +53,6 @@ class PartnerCreatedOut(PartnerOut):
     admin: AdminOut
 
 
-class PartnerIn(Schema):
-    name: str = Field(min_length=1, max_length=200)
-    contact_email: Email | Literal[""] = ""
-    phone: str = Field(default="", max_length=40)
-    website: str = Field(default="", max_length=200)
-    country: str = Field(default="", max_length=2)
-    address: str = Field(default="", max_length=2000)
-    admin: AdminIn
-
-
-class PartnerPatch(Schema):
-    name: NotNull[str] = Field(default=None, min_length=1, max_length=200)
-    contact_email: NotNull[Email | Literal[""]] = None
-    phone: NotNull[str] = Field(default=None, max_length=40)
-    website: NotNull[str] = Field(default=None, max_length=200)
-    country: NotNull[str] = Field(default=None, max_length=2)
-    address: NotNull[str] = Field(default=None, max_length=2000)
-    status: NotNull[Literal["active", "suspended"]] = None
-    suspension_reason: str = Field(default="", max_length=2000)
-
-
-class BillingProfile(Schema):
-    billing_contact: str = Field(default="", max_length=200)
-    billing_email: Email | Literal[""] = ""
-    billing_phone: str = Field(default="", max_length=40)
-    billing_address: str = Field(default="", max_length=2000)
-
-
 class CustomerOut(Out):
     id: uuid.UUID
     name: str
@@ -98,39 +72,6 @@ class CustomerOut(Out):
 
 class CustomerCreatedOut(CustomerOut):
     admin: AdminOut
-
-
-class CustomerIn(Schema):
-    name: str = Field(min_length=1, max_length=200)
-    domain_prefix: str = Field(default="", max_length=40, description="Becomes <prefix>.<install suffix>.")
-    contact_email: Email | Literal[""] = ""
-    phone: str = Field(default="", max_length=40)
-    country: str = Field(default="", max_length=2)
-    address: str = Field(default="", max_length=2000)
-    language: Literal["en", "zh-hans", "es"] = "en"
-    time_zone: str = Field(default="UTC", max_length=64)
-    billing: BillingProfile | None = None
-    admin: AdminIn
-
-
-class CustomerPatch(Schema):
-    name: NotNull[str] = Field(default=None, min_length=1, max_length=200)
-    contact_email: NotNull[Email | Literal[""]] = None
-    phone: NotNull[str] = Field(default=None, max_length=40)
-    country: NotNull[str] = Field(default=None, max_length=2)
-    address: NotNull[str] = Field(default=None, max_length=2000)
-    language: NotNull[Literal["en", "zh-hans", "es"]] = None
-    time_zone: NotNull[str] = Field(default=None, max_length=64)
-    billing_contact: NotNull[str] = Field(default=None, max_length=200)
-    billing_email: NotNull[Email | Literal[""]] = None
-    billing_phone: NotNull[str] = Field(default=None, max_length=40)
-    billing_address: NotNull[str] = Field(default=None, max_length=2000)
-
-
-class RelationshipIn(Schema):
-    name: str = Field(default="", max_length=120)
-    roles: list[str] = Field(min_length=1)
-    duration_days: int = Field(ge=1)
 
 
 class RelationshipOut(Out):
@@ -212,13 +153,7 @@ def list_partners(
 )
 @requires(Permission.PARTNERS_MANAGE)
 def create_partner(request: HttpRequest, payload: PartnerIn) -> Status:
-    data = payload.model_dump(exclude={"admin"})
-    new = services.create_partner(
-        principal_of(request),
-        admin_email=payload.admin.email,
-        admin_name=payload.admin.display_name,
-        **data,
-    )
+    new = services.create_partner(principal_of(request), payload)
     return Status(
         201,
         {
@@ -282,15 +217,7 @@ def list_customers(
 @requires(Permission.CUSTOMERS_CREATE)
 def create_customer(request: HttpRequest, payload: CustomerIn) -> Status:
     principal = principal_of(request)
-    new = services.create_customer(
-        principal,
-        name=payload.name,
-        domain_prefix=payload.domain_prefix,
-        admin_email=payload.admin.email,
-        admin_name=payload.admin.display_name,
-        profile=payload.model_dump(include=set(services.CUSTOMER_FIELDS)),
-        billing=payload.billing.model_dump() if payload.billing else None,
-    )
+    new = services.create_customer(principal, payload)
     return Status(
         201,
         {
@@ -317,7 +244,7 @@ def patch_customer(
     principal = principal_of(request)
     customer = policy.get_visible(principal, _customers(principal), pk=customer_id)
     with etags.guarded(etags.if_match(request), customer):
-        services.update_customer(principal, customer, payload.model_dump(exclude_unset=True))
+        services.update_customer(principal, customer, payload)
     fresh = policy.get_visible(principal, _customers(principal), pk=customer_id)
     etags.tag(response, fresh)
     return _customer_out(principal, fresh)

@@ -8,9 +8,13 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from partnerdesk.access.permissions import DELEGABLE_ROLES, ROLE_LABELS
+from partnerdesk.inputs import Input
+from partnerdesk.tenancy.inputs import CustomerIn, CustomerPatch, PartnerIn, PartnerPatch, RelationshipIn
 
 
 class PartnerForm(forms.Form):
+    input_model: type[Input] = PartnerPatch  # what it validates into (`partnerdesk.inputs`), as the API
+
     name = forms.CharField(label=_("Partner name"), max_length=200)
     contact_email = forms.EmailField(label=_("Contact e-mail"), required=False)
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
@@ -22,6 +26,9 @@ class PartnerForm(forms.Form):
 
 
 class NewPartnerForm(PartnerForm):
+    input_model = PartnerIn
+    input_names = {"admin_name": "admin.display_name", "admin_email": "admin.email"}
+
     admin_name = forms.CharField(label=_("First admin's name"), max_length=200)
     admin_email = forms.EmailField(label=_("First admin's e-mail"))
 
@@ -31,6 +38,8 @@ class SuspendForm(forms.Form):
 
 
 class CustomerForm(forms.Form):
+    input_model: type[Input] = CustomerPatch  # what it validates into (`partnerdesk.inputs`), as the API
+
     name = forms.CharField(label=_("Company name"), max_length=200)
     contact_email = forms.EmailField(label=_("Contact e-mail"), required=False)
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
@@ -67,6 +76,13 @@ class CustomerForm(forms.Form):
 
 
 class NewCustomerForm(CustomerForm):
+    input_model = CustomerIn
+    input_names = {
+        "admin_name": "admin.display_name",
+        "admin_email": "admin.email",
+        **{f"billing_{name}": f"billing.billing_{name}" for name in ("contact", "email", "phone", "address")},
+    }
+
     domain_prefix = forms.CharField(
         label=_("Domain prefix"),
         max_length=40,
@@ -84,6 +100,8 @@ class NewCustomerForm(CustomerForm):
 
 
 class RelationshipRequestForm(forms.Form):
+    input_model = RelationshipIn
+
     name = forms.CharField(label=_("Name"), max_length=120, initial=_("Delegated administration"))
     roles = forms.MultipleChoiceField(
         label=_("Roles to delegate"),

@@ -22,6 +22,7 @@ from partnerdesk.audit import services as audit
 from partnerdesk.errors import Conflict, DomainError, Forbidden
 from partnerdesk.etags import next_version
 from partnerdesk.events.services import Audience, emit
+from partnerdesk.tenancy.inputs import CustomerIn, CustomerPatch, PartnerIn
 from partnerdesk.tenancy.models import DelegatedRelationship, Organization
 
 PARTNER_FIELDS = ["name", "contact_email", "phone", "website", "country", "address"]
@@ -55,10 +56,10 @@ def get_operator() -> Organization:
     return Organization.objects.get(kind=OrgKind.OPERATOR)
 
 
-def create_partner(
-    principal: Principal, *, name: str, admin_email: str, admin_name: str, **profile: Any
-) -> NewOrganization:
+def create_partner(principal: Principal, data: PartnerIn) -> NewOrganization:
     """Create a partner and its first global admin (temporary password shown once)."""
+    name, admin_email, admin_name = data.name, data.admin.email, data.admin.display_name
+    profile = data.model_dump(include=set(PARTNER_FIELDS))
     principal.require(Permission.PARTNERS_MANAGE)
     with transaction.atomic():
         partner = Organization.objects.create(
@@ -175,20 +176,15 @@ def initial_domain_for(prefix: str, *, from_name: bool = False) -> str:
     return f"{label}.{settings.INITIAL_DOMAIN_SUFFIX}"
 
 
-def create_customer(
-    principal: Principal,
-    *,
-    name: str,
-    domain_prefix: str,
-    admin_email: str,
-    admin_name: str,
-    profile: dict[str, Any] | None = None,
-    billing: dict[str, Any] | None = None,
-) -> NewOrganization:
+def create_customer(principal: Principal, data: CustomerIn) -> NewOrganization:
     """Create a customer of the principal's partner, with its first global admin.
 
     The initial domain (prefix + the install's suffix) is unique across the install.
     """
+    name, domain_prefix = data.name, data.domain_prefix
+    admin_email, admin_name = data.admin.email, data.admin.display_name
+    profile = data.model_dump(include=set(CUSTOMER_FIELDS))
+    billing = data.billing.model_dump() if data.billing else None
     principal.require(Permission.CUSTOMERS_CREATE)
     if billing and any(billing.values()):
         principal.require(Permission.CUSTOMERS_BILLING)
@@ -227,8 +223,9 @@ def create_customer(
     return NewOrganization(organization=customer, admin=admin)
 
 
-def update_customer(principal: Principal, customer: Organization, changes: dict[str, Any]) -> Organization:
-    """Edit a customer's profile; billing fields need customers.billing."""
+def update_customer(principal: Principal, customer: Organization, patch: CustomerPatch) -> Organization:
+    """Edit a customer's profile (the fields the patch sets); billing fields need customers.billing."""
+    changes = patch.model_dump(exclude_unset=True)
     touches_billing = bool(set(changes) & set(BILLING_FIELDS))
     touches_profile = bool(set(changes) - set(BILLING_FIELDS))
     if touches_profile or not touches_billing:

@@ -13,7 +13,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from partnerdesk import etags
+from partnerdesk import etags, inputs
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import ROLE_LABELS, OrgKind, Permission, Role
 from partnerdesk.access.principal import NoDelegatedAccess, delegated_principal, principal_of
@@ -69,15 +69,10 @@ def partner_list(request: HttpRequest) -> HttpResponse:
 @requires(P.PARTNERS_MANAGE, portal="operator")
 def partner_create(request: HttpRequest) -> HttpResponse:
     form = forms.NewPartnerForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
+    typed = inputs.from_form(form) if request.method == "POST" else None
+    if typed is not None:
         try:
-            new = services.create_partner(
-                principal_of(request),
-                admin_email=data.pop("admin_email"),
-                admin_name=data.pop("admin_name"),
-                **data,
-            )
+            new = services.create_partner(principal_of(request), typed)
         except DomainError as error:
             form.add_error("domain_prefix" if error.code in DOMAIN_ERRORS else None, error.message)
         else:
@@ -137,10 +132,11 @@ def partner_edit(request: HttpRequest, partner_id: str) -> HttpResponse:
     form = forms.PartnerForm(
         request.POST or None, initial={f: getattr(partner, f) for f in services.PARTNER_FIELDS}
     )
-    if request.method == "POST" and form.is_valid():
+    patch = inputs.from_form(form) if request.method == "POST" else None
+    if patch is not None:
         try:
             with etags.guarded(etags.posted(request), partner):
-                services.update_partner(principal_of(request), partner, form.cleaned_data)
+                services.update_partner(principal_of(request), partner, patch.model_dump(exclude_unset=True))
         except DomainError as error:
             form.add_error(None, error.message)
             return render(
@@ -201,18 +197,10 @@ def customer_create(request: HttpRequest) -> HttpResponse:
     principal = principal_of(request)
     with_billing = principal.has(P.CUSTOMERS_BILLING)
     form = forms.NewCustomerForm(request.POST or None, with_billing=with_billing)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+    typed = inputs.from_form(form) if request.method == "POST" else None
+    if typed is not None:
         try:
-            new = services.create_customer(
-                principal,
-                name=data["name"],
-                domain_prefix=data["domain_prefix"],
-                admin_email=data["admin_email"],
-                admin_name=data["admin_name"],
-                profile={f: data[f] for f in services.CUSTOMER_FIELDS if f in data},
-                billing={f: data[f] for f in services.BILLING_FIELDS if f in data} if with_billing else None,
-            )
+            new = services.create_customer(principal, typed)
         except DomainError as error:
             form.add_error("domain_prefix" if error.code in DOMAIN_ERRORS else None, error.message)
         else:
@@ -273,10 +261,11 @@ def customer_edit(request: HttpRequest, customer_id: str) -> HttpResponse:
     if not principal.has(P.CUSTOMERS_EDIT):
         for name in services.CUSTOMER_FIELDS:
             form.fields.pop(name, None)
-    if request.method == "POST" and form.is_valid():
+    patch = inputs.from_form(form) if request.method == "POST" else None
+    if patch is not None:
         try:
             with etags.guarded(etags.posted(request), customer):
-                services.update_customer(principal, customer, {f: form.cleaned_data[f] for f in fields})
+                services.update_customer(principal, customer, patch)
         except DomainError as error:
             form.add_error(None, error.message)
             return render(
@@ -298,9 +287,12 @@ def relationship_request(request: HttpRequest, customer_id: str) -> HttpResponse
     principal = principal_of(request)
     customer = policy.get_visible(principal, _customers(request), pk=customer_id)
     form = forms.RelationshipRequestForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    asked = inputs.from_form(form) if request.method == "POST" else None
+    if asked is not None:
         try:
-            services.request_relationship(principal, customer, **form.cleaned_data)
+            services.request_relationship(
+                principal, customer, name=asked.name, roles=asked.roles, duration_days=asked.duration_days
+            )
         except DomainError as error:
             form.add_error(None, error.message)
         else:

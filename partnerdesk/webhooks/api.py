@@ -5,43 +5,21 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema, Status
+from ninja import Router, Status
 from pydantic import Field
 
 from partnerdesk import etags
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import Permission
 from partnerdesk.api import ErrorOut, Out, PageOut, principal_of, requires
-from partnerdesk.edge import NotNull
 from partnerdesk.pagination import paginate
 from partnerdesk.webhooks import services
+from partnerdesk.webhooks.inputs import EndpointIn, EndpointPatch
 from partnerdesk.webhooks.models import DeliveryAttempt, WebhookDelivery, WebhookEndpoint
 
 router = Router(tags=["webhooks"])
 
 ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
-
-_EVENTS = (
-    "Event names from the catalog (the OpenAPI document's `webhooks`), or wildcards: `subscription.*`, "
-    "`*`. An unknown name is 422 `unknown_event`. You receive only what your organization may see."
-)
-_URL = (
-    "https:// (http only towards a network the install allows). Addresses that resolve to loopback, "
-    "private, link-local or reserved ranges are refused (422 `webhook_url_refused`)."
-)
-
-
-class EndpointIn(Schema):
-    url: str = Field(min_length=8, max_length=2000, description=_URL)
-    events: list[str] = Field(min_length=1, max_length=100, description=_EVENTS)
-    description: str = Field(default="", max_length=300)
-
-
-class EndpointPatch(Schema):
-    url: NotNull[str] = Field(default=None, min_length=8, max_length=2000, description=_URL)
-    events: NotNull[list[str]] = Field(default=None, min_length=1, max_length=100, description=_EVENTS)
-    description: NotNull[str] = Field(default=None, max_length=300)
-    enabled: NotNull[bool] = Field(default=None, description="false: stop sending; true: resume in order.")
 
 
 class EndpointOut(Out):

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from partnerdesk import etags
+from partnerdesk import etags, inputs
 from partnerdesk.access import policy
 from partnerdesk.access.principal import principal_of
 from partnerdesk.access.web import act
@@ -21,6 +21,7 @@ from partnerdesk.errors import DomainError
 from partnerdesk.events.catalog import CATALOG
 from partnerdesk.webhooks import services
 from partnerdesk.webhooks.forms import EndpointForm
+from partnerdesk.webhooks.inputs import EndpointPatch
 from partnerdesk.webhooks.models import DeliveryAttempt, WebhookDelivery, WebhookEndpoint
 
 NEW_SECRET_SESSION_KEY = "new_webhook_secret"
@@ -43,13 +44,11 @@ def endpoints(request: HttpRequest, portal: str) -> HttpResponse:
     principal = principal_of(request)
     form = EndpointForm(request.POST or None)
     status = 200
-    if request.method == "POST" and form.is_valid():
+    typed = inputs.from_form(form) if request.method == "POST" else None
+    if typed is not None:
         try:
             created = services.create_endpoint(
-                principal,
-                url=form.cleaned_data["url"],
-                events=form.event_names(),
-                description=form.cleaned_data["description"],
+                principal, url=typed.url, events=typed.events, description=typed.description
             )
         except DomainError as error:
             form.add_error(None, error.message)
@@ -75,17 +74,15 @@ def endpoint(request: HttpRequest, portal: str, endpoint_id: str) -> HttpRespons
     initial = {"url": found.url, "events": "\n".join(found.events), "description": found.description}
     form = EndpointForm(request.POST or None, initial=initial)
     status = 200
-    if request.method == "POST" and form.is_valid():
+    patch = (
+        inputs.from_form(form, EndpointPatch, enabled=request.POST.get("enabled") == "1")
+        if request.method == "POST"
+        else None
+    )
+    if patch is not None:
         try:
             with etags.guarded(etags.posted(request), found):
-                services.update_endpoint(
-                    principal,
-                    found,
-                    url=form.cleaned_data["url"],
-                    events=form.event_names(),
-                    description=form.cleaned_data["description"],
-                    enabled=request.POST.get("enabled") == "1",
-                )
+                services.update_endpoint(principal, found, **patch.model_dump(exclude_unset=True))
         except DomainError as error:
             form.add_error(None, error.message)
             status = etags.page_status(error, 422)

@@ -10,6 +10,7 @@ from django.utils import translation
 
 from partnerdesk.access.principal import principal_for
 from partnerdesk.support import support_requests, timeline
+from partnerdesk.support.inputs import SupportRequestIn
 from partnerdesk.testing import World
 
 
@@ -65,7 +66,7 @@ def test_a_long_unbroken_reply_wraps_instead_of_widening_the_page(browsing: Any)
     customer = principal_for(world.user("a1.global_admin"))
     request = support_requests.create_support_request(
         customer,
-        support_requests.NewSupportRequest(
+        SupportRequestIn(
             title="x" * 200,
             description="https://example.test/" + "a" * 10_000,
             severity="moderate",

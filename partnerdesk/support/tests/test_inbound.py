@@ -9,13 +9,14 @@ from django.core.management import call_command
 
 from partnerdesk.access.principal import principal_for
 from partnerdesk.support import inbound, support_requests
+from partnerdesk.support.inputs import SupportRequestIn
 from partnerdesk.support.models import Attachment, InboundMail, Message, SupportRequest
 
 
 def make_request(world) -> SupportRequest:
     return support_requests.create_support_request(
         principal_for(world.user("a1.global_admin")),
-        support_requests.NewSupportRequest(
+        SupportRequestIn(
             title="Mail down",
             description="d",
             severity="moderate",

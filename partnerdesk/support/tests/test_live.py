@@ -18,6 +18,7 @@ from partnerdesk.access.principal import principal_for
 from partnerdesk.events.models import Event
 from partnerdesk.live.models import Presence
 from partnerdesk.support import service_requests, support_requests, timeline
+from partnerdesk.support.inputs import SupportRequestIn
 from partnerdesk.support.models import Message, SupportRequest
 from partnerdesk.testing import World, database_state
 
@@ -50,7 +51,7 @@ def open_request(
 ) -> SupportRequest:
     return support_requests.create_support_request(
         principal_for(world.user(customer)),
-        support_requests.NewSupportRequest(
+        SupportRequestIn(
             title=title,
             description="No external mail since 8:00.",
             severity="moderate",

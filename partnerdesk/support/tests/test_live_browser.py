@@ -12,6 +12,7 @@ import pytest
 from partnerdesk.access.principal import principal_for
 from partnerdesk.portals.tests.test_browser import screenshot
 from partnerdesk.support import support_requests
+from partnerdesk.support.inputs import SupportRequestIn
 from partnerdesk.support.models import Message
 
 pytestmark = pytest.mark.browser
@@ -31,7 +32,7 @@ def test_two_agents_follow_a_customer_reply_and_the_stale_reply_is_refused(brows
     first_agent, second_agent = world.user("a.admin_agent"), world.user("a.helpdesk_agent")
     request = support_requests.create_support_request(
         principal_for(world.user("a1.global_admin")),
-        support_requests.NewSupportRequest(
+        SupportRequestIn(
             title="Mail does not arrive",
             description="No external mail since 8:00.",
             severity="moderate",

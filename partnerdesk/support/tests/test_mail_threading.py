@@ -9,6 +9,7 @@ import pytest
 from partnerdesk.access.principal import principal_for
 from partnerdesk.notifications.services import deliver_due
 from partnerdesk.support import inbound, support_requests, timeline
+from partnerdesk.support.inputs import SupportRequestIn
 from partnerdesk.support.models import Message, SupportRequest
 from partnerdesk.testing import World
 
@@ -21,7 +22,7 @@ def open_and_answer(world: World) -> SupportRequest:
     customer = principal_for(world.user("a1.global_admin"))
     request = support_requests.create_support_request(
         customer,
-        support_requests.NewSupportRequest(
+        SupportRequestIn(
             title="Mail stopped",
             description="No mail.",
             severity="moderate",

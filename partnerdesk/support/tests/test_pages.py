@@ -9,6 +9,7 @@ import pytest
 from partnerdesk.access.principal import principal_for
 from partnerdesk.audit.models import AuditEvent
 from partnerdesk.support import flags, knowledge, service_requests, support_requests, timeline
+from partnerdesk.support.inputs import SupportRequestIn
 from partnerdesk.support.models import (
     CannedReply,
     Deflection,
@@ -35,7 +36,7 @@ def open_support_request(world, **overrides) -> SupportRequest:
         "contact_email": "chen@contoso.test",
         **overrides,
     }
-    return support_requests.create_support_request(principal, support_requests.NewSupportRequest(**data))
+    return support_requests.create_support_request(principal, SupportRequestIn(**data))
 
 
 def escalate(world, support_request, topic) -> ServiceRequest:

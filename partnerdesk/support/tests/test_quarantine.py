@@ -12,6 +12,7 @@ import pytest
 from partnerdesk.access.principal import principal_for
 from partnerdesk.audit.models import AuditEvent
 from partnerdesk.support import inbound, support_requests
+from partnerdesk.support.inputs import SupportRequestIn
 from partnerdesk.support.models import Attachment, InboundMail, Message, SupportRequest
 from partnerdesk.testing import database_state
 
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.django_db
 def open_request(world, key="a1.global_admin") -> SupportRequest:
     return support_requests.create_support_request(
         principal_for(world.user(key)),
-        support_requests.NewSupportRequest(
+        SupportRequestIn(
             title="Mail down",
             description="d",
             severity="moderate",

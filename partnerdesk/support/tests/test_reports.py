@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from partnerdesk.access.principal import principal_for
 from partnerdesk.support import reports, support_requests
+from partnerdesk.support.inputs import SupportRequestIn
 from partnerdesk.support.models import SupportRequest
 from partnerdesk.testing import World, database_state
 
@@ -33,7 +34,7 @@ def request_at(
     principal = principal_for(world.user(f"{customer}.global_admin"))
     request = support_requests.create_support_request(
         principal,
-        support_requests.NewSupportRequest(
+        SupportRequestIn(
             title="Mail",
             description="No mail.",
             severity=severity,

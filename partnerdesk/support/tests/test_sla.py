@@ -13,6 +13,7 @@ from partnerdesk.access.principal import principal_for
 from partnerdesk.notifications.models import OutboxMessage, SentNotice
 from partnerdesk.notifications.services import deliver_due
 from partnerdesk.support import jobs, sla, support_requests
+from partnerdesk.support.inputs import SupportRequestIn
 from partnerdesk.support.models import SlaPolicy, SupportRequest
 from partnerdesk.support.testing import open_support_request
 from partnerdesk.testing import build_world, latest_migrations, migrate_to
@@ -64,7 +65,7 @@ def test_a_partners_policy_sets_the_due_time_of_new_requests(world):
 
     request = support_requests.create_support_request(
         principal,
-        support_requests.NewSupportRequest(
+        SupportRequestIn(
             title="t", description="d", severity="minimal", contact_name="c", contact_email="c@contoso.test"
         ),
     )

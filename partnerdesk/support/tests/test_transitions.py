@@ -15,6 +15,7 @@ from partnerdesk.access.principal import Principal, principal_for
 from partnerdesk.audit.models import AuditEvent
 from partnerdesk.errors import DomainError
 from partnerdesk.support import service_requests, support_requests, tickets, timeline
+from partnerdesk.support.inputs import SupportRequestIn
 from partnerdesk.support.models import Note, ServiceRequest, SupportRequest, SupportTopic
 from partnerdesk.support.tickets import Kind, Side
 from partnerdesk.testing import World, database_state
@@ -51,7 +52,7 @@ def open_ticket(world: World, kind: Kind) -> Any:
     if kind is tickets.SUPPORT_REQUEST:
         return support_requests.create_support_request(
             asker(world, Side.CUSTOMER),
-            support_requests.NewSupportRequest(
+            SupportRequestIn(
                 title="Mail is slow",
                 description="Since this morning.",
                 severity="moderate",

@@ -17,6 +17,7 @@ from partnerdesk.accounts import services as accounts
 from partnerdesk.subscriptions import change_requests, licences, lifecycle
 from partnerdesk.subscriptions.tests.conftest import build_catalog
 from partnerdesk.support import service_requests, support_requests, timeline
+from partnerdesk.support.inputs import SupportRequestIn
 from partnerdesk.support.models import Note, SupportTopic
 from partnerdesk.tenancy import services as tenancy
 from partnerdesk.testing import World
@@ -71,7 +72,7 @@ def test_each_organization_receives_exactly_what_it_may_see(world: World, receiv
     )
     ticket = support_requests.create_support_request(
         contoso_admin,
-        support_requests.NewSupportRequest(
+        SupportRequestIn(
             title="Mail stopped",
             description="Since 9:00.",
             severity="moderate",
