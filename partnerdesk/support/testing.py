@@ -22,6 +22,4 @@ def open_support_request(world: World, user: str = "a1.global_admin", **fields: 
         "contact_email": "chen@contoso.test",
         **fields,
     }
-    return support_requests.create_support_request(
-        principal_for(world.user(user)), SupportRequestIn(**data)
-    )
+    return support_requests.create_support_request(principal_for(world.user(user)), SupportRequestIn(**data))
