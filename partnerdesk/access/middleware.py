@@ -66,7 +66,7 @@ def _signed_in_user(request: HttpRequest) -> Any:
     """
     session = request.session
     try:
-        user_id = auth.get_user_model()._meta.pk.to_python(session[auth.SESSION_KEY])  # type: ignore[union-attr]
+        user_id = auth.get_user_model()._meta.pk.to_python(session[auth.SESSION_KEY])
         backend_path = session[auth.BACKEND_SESSION_KEY]
     except KeyError:
         return AnonymousUser()

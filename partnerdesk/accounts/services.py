@@ -541,7 +541,7 @@ def token_for_bearer(
         )
     return PrincipalRow(
         user=token.user,
-        roles=_roles(token.role_names),  # type: ignore[attr-defined]
+        roles=_roles(token.role_names),
         scopes=token.scope_set,
         second_factor_at=token.mfa_verified_at,
         delegation=delegation_of(token, acting_for),
@@ -565,7 +565,7 @@ def principal_row(user_id: Any, *, acting_for: uuid.UUID | None = None) -> Princ
         return None
     return PrincipalRow(
         user=user,
-        roles=_roles(user.role_names),  # type: ignore[attr-defined]
+        roles=_roles(user.role_names),
         delegation=delegation_of(user, acting_for),
     )
 
