@@ -170,11 +170,12 @@ def principal_of(request: HttpRequest) -> Principal:
 # their role assignments) and tenancy (delegated relationships) register their readers here from their
 # `AppConfig.ready`. Until they have, nobody is anybody: every principal is refused.
 #
-# The one query of a request (`PrincipalRow`): accounts reads the signed-in user, their organization and
-# their roles together (`read_principals_with`), and asks tenancy's join (`join_delegations_with`, through
-# `with_delegation`) to add the customer the request acts for and its delegated roles to the same query;
-# integrations does the same for an OAuth app's access token. The readers below them (`read_roles_with`,
-# `read_delegations_with`) serve what is not a request: a principal made for a job, a mail or a test.
+# The one query of a request (`PrincipalRow`): accounts reads the signed-in user (or a personal token's),
+# their organization and roles together (`read_principals_with`; tokens through `api.resolve_tokens_with`),
+# and asks tenancy's join (`read_delegations_with(..., join=)`, through `with_delegation`) to add the
+# customer the request acts for and its delegated roles to the same query; integrations does the same
+# for an OAuth app's access token. The plain readers (`read_roles_with`, and the delegations reader)
+# serve principals made outside a request (a job, a mail, a test) or for another customer than asked.
 RoleReader = Callable[["User"], Iterable[str]]
 # (partner, customer id) -> the customer and the role lists of the active, unexpired relationships
 # between them, or None when the id is not one of that partner's customers.
