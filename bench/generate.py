@@ -20,7 +20,6 @@ import os
 import random
 import secrets
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterable, Iterator
@@ -28,6 +27,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
+
+from bench.progress import progress
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / "bench" / ".state"
@@ -49,18 +50,6 @@ BATCH = 5_000
 def scale_counts(scale: str) -> dict[str, int]:
     divisor = 1 if scale == "large" else 10
     return {key: value // divisor for key, value in LARGE.items()}
-
-
-def progress(label: str, done: int, total: int, started: float) -> None:
-    width = 30
-    filled = int(width * done / max(total, 1))
-    rate = done / max(time.monotonic() - started, 1e-6)
-    sys.stderr.write(
-        f"\r  {label:<24} [{'#' * filled}{'.' * (width - filled)}] {done:>9,}/{total:,} {rate:,.0f}/s"
-    )
-    if done >= total:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
 
 
 def bulk(label: str, model: Any, rows: Iterable[Any], total: int) -> None:

@@ -4,8 +4,11 @@ one user of each role, and an outsider. Built directly with the models so it cos
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import timedelta
+from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 from django.utils import timezone
@@ -190,3 +193,81 @@ def walk_pages(client: Any, path: str, *, limit: int) -> Walk:
         if cursor is None:
             return Walk(items=items, pages=len(queries), queries=queries)
         assert len(queries) < 1000, "the cursor does not advance"
+
+
+def migrate_to(targets: list[tuple[str, str]]) -> Any:
+    """Migrate the test database to `targets` ((app, migration), forwards or backwards) and return the
+    models as they were there (`.get_model(app, name)`). A test of a data migration goes back, writes
+    the old rows, comes forward, and in `finally` returns to `latest_migrations()`."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    return MigrationExecutor(connection).loader.project_state(targets).apps
+
+
+def latest_migrations() -> list[tuple[str, str]]:
+    """The last migration of every app: where the test database is, and must be again."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    return MigrationExecutor(connection).loader.graph.leaf_nodes()
+
+
+def assert_page_admits(
+    web: Any, path: str, allowed: str, wrong_role: str | None, outsider: str | None
+) -> None:
+    """The page answers `allowed`, sends an anonymous visitor to sign in, refuses `wrong_role` (403)
+    and `outsider` (403 or 404), and none of these visits changes anything."""
+    before = database_state()
+    assert web(allowed).get(path).status_code == 200
+    assert web(None).get(path).status_code == 302
+    if wrong_role:
+        assert web(wrong_role).get(path).status_code == 403
+    if outsider:
+        assert web(outsider).get(path).status_code in (403, 404)
+    assert database_state() == before
+
+
+# --- Mail, as the `smtp_server` fixture received it ------------------------------------------------
+
+
+def received(smtp_server: Any) -> list[EmailMessage]:
+    """Deliver what the outbox holds and return what the SMTP server got since the last call."""
+    from partnerdesk.notifications.services import deliver_due
+
+    while deliver_due("test"):
+        pass
+    messages = list(smtp_server.messages)
+    smtp_server.messages.clear()
+    return messages
+
+
+def addressees(messages: list[EmailMessage]) -> list[str]:
+    """Whom the messages went to, sorted."""
+    return sorted(str(message["To"]) for message in messages)
+
+
+def plain_body(message: EmailMessage) -> str:
+    """The message's plain-text part, with the newlines it was written with."""
+    part = message.get_body(preferencelist=("plain",))
+    assert part is not None
+    return str(part.get_content()).replace("\r\n", "\n")
+
+
+# --- Browser tests ---------------------------------------------------------------------------------
+
+
+def screenshot(page: Any, name: str) -> None:
+    """Keep a full-page screenshot as `<name>.png` when PARTNERDESK_SCREENSHOTS names a folder."""
+    folder = os.environ.get("PARTNERDESK_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
+def path_of(page: Any) -> str:
+    """The path (and query) of the page's URL, without the live server's address."""
+    return "/" + page.url.split("/", 3)[3]

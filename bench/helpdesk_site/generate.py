@@ -17,19 +17,12 @@ from datetime import timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[1]))  # the repository, for the generators' shared progress bar
+
+from bench.progress import progress  # noqa: E402
+
 STATE = HERE.parent / ".state"
 BATCH = 5_000
-
-
-def progress(label: str, done: int, total: int, started: float) -> None:
-    width = 30
-    filled = int(width * done / max(total, 1))
-    rate = done / max(time.monotonic() - started, 1e-6)
-    sys.stderr.write(
-        f"\r  {label:<24} [{'#' * filled}{'.' * (width - filled)}] {done:>9,}/{total:,} {rate:,.0f}/s"
-    )
-    if done >= total:
-        sys.stderr.write("\n")
 
 
 def main() -> None:

@@ -4,22 +4,27 @@
 checks the portal and the permission or named rule, and turns domain errors into the 403/404 pages.
 `public` wraps the few views anyone may reach (sign-in, password reset). Each registers the wrapper
 it made (`access.entry`); the URL test fails for any view that is not one of them.
+
+`in_portals` mounts one page that several portals offer (API tokens, OAuth apps, webhooks, domains,
+single sign-on, …): one view that takes its `portal`, one URL pattern per portal, each through its own
+`requires(need, portal=...)`, so each portal's route is an enforcing wrapper of its own.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Literal, TypeVar
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
 from partnerdesk.access import freshness, rules
 from partnerdesk.access.entry import enforcing
@@ -127,6 +132,53 @@ def requires(
     return decorate
 
 
+@dataclasses.dataclass(frozen=True)
+class Mount:
+    """Where one portal offers a set of shared pages: under `path`, with URL names starting `name`."""
+
+    portal: str
+    path: str
+    name: str
+
+    def __post_init__(self) -> None:
+        if self.portal not in PORTAL_PERMISSIONS:
+            raise ValueError(f"{self.portal!r} is not a portal (one of {', '.join(PORTAL_PERMISSIONS)})")
+
+
+def in_portals(
+    mounts: Iterable[Mount],
+    route: str,
+    view: Callable[..., HttpResponseBase],
+    name: str,
+    need: Need | Mapping[str, Need] | None,
+    *,
+    only: Literal["GET", "POST"] | None = None,
+    fresh_mfa: bool = False,
+) -> list[URLPattern]:
+    """Mount one page in several portals: `mount.path + route`, named `mount.name + name`, each portal's.
+
+    Each pattern is its own `requires(need, portal=mount.portal, fresh_mfa=...)` around `view` (a
+    mapping gives each portal its own need, e.g. a named rule in one portal and a permission in the
+    other), behind Django's `require_POST`/`require_GET` when `only` names the one method it admits,
+    and calls `view(request, portal=...)` with the URL's own parameters, so the view knows which
+    portal's pages it links to.
+    """
+    guard = {None: None, "GET": require_GET, "POST": require_POST}[only]
+    patterns = []
+    for mount in mounts:
+        wanted = need[mount.portal] if isinstance(need, Mapping) else need  # a portal left out: KeyError
+        page = requires(wanted, portal=mount.portal, fresh_mfa=fresh_mfa)(view)
+        patterns.append(
+            path(
+                mount.path + route,
+                guard(page) if guard else page,
+                {"portal": mount.portal},
+                name=mount.name + name,
+            )
+        )
+    return patterns
+
+
 _NOT_REPOSTED = {"csrfmiddlewaretoken", freshness.CODE_FIELD}
 
 
@@ -176,3 +228,13 @@ def error_page(request: HttpRequest, error: DomainError) -> HttpResponse:
         {"title": title, "message": error.message, "code": error.code},
         status=error.status,
     )
+
+
+def act(request: HttpRequest, action: Callable[[], object], success: str) -> None:
+    """Run a button's service call; its refusal, or `success`, is the message on the next page."""
+    try:
+        action()
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, success)

@@ -1,8 +1,19 @@
 from django.urls import path
 
+from partnerdesk.access.permissions import Permission as P
+from partnerdesk.access.web import Mount, in_portals
 from partnerdesk.accounts import views
 
 app_name = "accounts"
+
+# The team pages of the operator console and the partner center (the admin center's are the
+# directory's users), and where each portal keeps its organization's API tokens.
+TEAM = [Mount(portal, f"{portal}/team/", f"{portal}_team") for portal in ("operator", "partner")]
+TOKENS = [
+    Mount("operator", "operator/team/tokens/", "operator_tokens"),
+    Mount("partner", "partner/team/tokens/", "partner_tokens"),
+    Mount("admin", "admin/users/tokens/", "admin_tokens"),
+]
 
 urlpatterns = [
     path("account/signin/", views.signin, name="signin"),
@@ -21,41 +32,27 @@ urlpatterns = [
     path("account/sessions/<uuid:session_id>/end/", views.session_end, name="session_end"),
     path("account/tokens/", views.token_create, name="token_create"),
     path("account/tokens/<uuid:token_id>/revoke/", views.token_revoke, name="token_revoke"),
-    # Team pages live inside their portals' URL space.
-    path("operator/team/", views.operator_team, name="operator_team"),
-    path("operator/team/new/", views.operator_team_create, name="operator_team_create"),
-    path("operator/team/<uuid:user_id>/block/", views.operator_team_block, name="operator_team_block"),
-    path(
-        "operator/team/<uuid:user_id>/mfa/reset/",
-        views.operator_team_reset_factors,
-        name="operator_team_reset_factors",
+    # Team pages live inside their portals' URL space, the same views in each portal.
+    *in_portals(TEAM, "", views.team_list, "", P.TEAM_VIEW),
+    *in_portals(TEAM, "new/", views.team_create, "_create", P.TEAM_MANAGE),
+    *in_portals(TEAM, "<uuid:user_id>/block/", views.team_block, "_block", P.TEAM_MANAGE, only="POST"),
+    *in_portals(
+        [*TEAM, Mount("admin", "admin/users/", "admin_user")],
+        "<uuid:user_id>/mfa/reset/",
+        views.reset_factors,
+        "_reset_factors",
+        P.TEAM_MANAGE,
+        only="POST",
+        fresh_mfa=True,
     ),
-    path("partner/team/", views.partner_team, name="partner_team"),
-    path(
-        "partner/team/<uuid:user_id>/mfa/reset/",
-        views.partner_team_reset_factors,
-        name="partner_team_reset_factors",
-    ),
-    path(
-        "admin/users/<uuid:user_id>/mfa/reset/",
-        views.admin_user_reset_factors,
-        name="admin_user_reset_factors",
-    ),
-    path("partner/team/new/", views.partner_team_create, name="partner_team_create"),
-    path("partner/team/<uuid:user_id>/block/", views.partner_team_block, name="partner_team_block"),
     # The organization's API tokens, for its admins: in the team pages, and the admin center's users.
-    path("operator/team/tokens/", views.operator_tokens, name="operator_tokens"),
-    path(
-        "operator/team/tokens/<uuid:token_id>/revoke/",
-        views.operator_token_revoke,
-        name="operator_tokens_revoke",
+    *in_portals(TOKENS, "", views.organization_tokens, "", P.TOKENS_MANAGE),
+    *in_portals(
+        TOKENS,
+        "<uuid:token_id>/revoke/",
+        views.organization_token_revoke,
+        "_revoke",
+        P.TOKENS_MANAGE,
+        only="POST",
     ),
-    path("partner/team/tokens/", views.partner_tokens, name="partner_tokens"),
-    path(
-        "partner/team/tokens/<uuid:token_id>/revoke/",
-        views.partner_token_revoke,
-        name="partner_tokens_revoke",
-    ),
-    path("admin/users/tokens/", views.admin_tokens, name="admin_tokens"),
-    path("admin/users/tokens/<uuid:token_id>/revoke/", views.admin_token_revoke, name="admin_tokens_revoke"),
 ]

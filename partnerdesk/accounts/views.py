@@ -1,4 +1,8 @@
-"""Sign-in, passwords, the profile (language, time zone, API tokens) and each portal's team page."""
+"""Sign-in, passwords, the profile (language, time zone, API tokens) and each portal's team page.
+
+The team and organization-token pages take their `portal`: `urls.py` mounts them once per portal
+(`access.web.in_portals`), each with its own permission check.
+"""
 
 from __future__ import annotations
 
@@ -21,17 +25,15 @@ from django.views.decorators.http import require_POST
 
 from partnerdesk import confirm
 from partnerdesk.access import policy
-from partnerdesk.access.permissions import OrgKind, Permission
+from partnerdesk.access.permissions import OrgKind
 from partnerdesk.access.principal import principal_of
-from partnerdesk.access.web import public, requires, signed_in
+from partnerdesk.access.web import act, public, signed_in
 from partnerdesk.accounts import forms, services, sessions, signin_policy, single_sign_on
 from partnerdesk.accounts.models import ApiToken, User, UserSession
 from partnerdesk.errors import DomainError, RateLimited
 from partnerdesk.mfa import enrolment
 from partnerdesk.mfa import services as mfa
 from partnerdesk.ratelimits.services import client_address, count_password_reset
-
-P = Permission
 
 
 def _safe_next(request: HttpRequest, fallback: str) -> str:
@@ -304,39 +306,6 @@ def organization_token_revoke(request: HttpRequest, portal: str, token_id: str) 
     return redirect(TOKEN_PAGES[portal])
 
 
-@requires(P.TOKENS_MANAGE, portal="operator")
-def operator_tokens(request: HttpRequest) -> HttpResponse:
-    return organization_tokens(request, "operator")
-
-
-@require_POST
-@requires(P.TOKENS_MANAGE, portal="operator")
-def operator_token_revoke(request: HttpRequest, token_id: str) -> HttpResponse:
-    return organization_token_revoke(request, "operator", token_id)
-
-
-@requires(P.TOKENS_MANAGE, portal="partner")
-def partner_tokens(request: HttpRequest) -> HttpResponse:
-    return organization_tokens(request, "partner")
-
-
-@require_POST
-@requires(P.TOKENS_MANAGE, portal="partner")
-def partner_token_revoke(request: HttpRequest, token_id: str) -> HttpResponse:
-    return organization_token_revoke(request, "partner", token_id)
-
-
-@requires(P.TOKENS_MANAGE, portal="admin")
-def admin_tokens(request: HttpRequest) -> HttpResponse:
-    return organization_tokens(request, "admin")
-
-
-@require_POST
-@requires(P.TOKENS_MANAGE, portal="admin")
-def admin_token_revoke(request: HttpRequest, token_id: str) -> HttpResponse:
-    return organization_token_revoke(request, "admin", token_id)
-
-
 @signed_in
 def session_list(request: HttpRequest) -> HttpResponse:
     """The browsers signed in as this user, this one first among equals, so the others can be ended."""
@@ -419,17 +388,13 @@ def team_block(request: HttpRequest, portal: str, user_id: str) -> HttpResponse:
     principal = principal_of(request)
     person = policy.get_visible(principal, User, pk=user_id)
     blocked = request.POST.get("blocked") == "1"
-    try:
-        services.set_blocked(principal, person, blocked=blocked)
-    except DomainError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(
-            request,
-            _("Sign-in blocked for %(name)s.") % {"name": person}
-            if blocked
-            else _("Sign-in allowed for %(name)s.") % {"name": person},
-        )
+    act(
+        request,
+        lambda: services.set_blocked(principal, person, blocked=blocked),
+        _("Sign-in blocked for %(name)s.") % {"name": person}
+        if blocked
+        else _("Sign-in allowed for %(name)s.") % {"name": person},
+    )
     return redirect(f"accounts:{portal}_team")
 
 
@@ -460,60 +425,9 @@ def reset_factors(request: HttpRequest, portal: str, user_id: str) -> HttpRespon
                 back=reverse(TEAM_PAGES[portal]),
             ),
         )
-    try:
-        services.reset_second_factors(principal, person)
-    except DomainError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("The second factors of %(name)s were reset.") % {"name": person})
+    act(
+        request,
+        lambda: services.reset_second_factors(principal, person),
+        _("The second factors of %(name)s were reset.") % {"name": person},
+    )
     return redirect(TEAM_PAGES[portal])
-
-
-@require_POST
-@requires(P.TEAM_MANAGE, portal="operator", fresh_mfa=True)
-def operator_team_reset_factors(request: HttpRequest, user_id: str) -> HttpResponse:
-    return reset_factors(request, "operator", user_id)
-
-
-@require_POST
-@requires(P.TEAM_MANAGE, portal="partner", fresh_mfa=True)
-def partner_team_reset_factors(request: HttpRequest, user_id: str) -> HttpResponse:
-    return reset_factors(request, "partner", user_id)
-
-
-@require_POST
-@requires(P.TEAM_MANAGE, portal="admin", fresh_mfa=True)
-def admin_user_reset_factors(request: HttpRequest, user_id: str) -> HttpResponse:
-    return reset_factors(request, "admin", user_id)
-
-
-@requires(P.TEAM_VIEW, portal="operator")
-def operator_team(request: HttpRequest) -> HttpResponse:
-    return team_list(request, "operator")
-
-
-@requires(P.TEAM_MANAGE, portal="operator")
-def operator_team_create(request: HttpRequest) -> HttpResponse:
-    return team_create(request, "operator")
-
-
-@require_POST
-@requires(P.TEAM_MANAGE, portal="operator")
-def operator_team_block(request: HttpRequest, user_id: str) -> HttpResponse:
-    return team_block(request, "operator", user_id)
-
-
-@requires(P.TEAM_VIEW, portal="partner")
-def partner_team(request: HttpRequest) -> HttpResponse:
-    return team_list(request, "partner")
-
-
-@requires(P.TEAM_MANAGE, portal="partner")
-def partner_team_create(request: HttpRequest) -> HttpResponse:
-    return team_create(request, "partner")
-
-
-@require_POST
-@requires(P.TEAM_MANAGE, portal="partner")
-def partner_team_block(request: HttpRequest, user_id: str) -> HttpResponse:
-    return team_block(request, "partner", user_id)

@@ -59,9 +59,9 @@ def record(
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record must run inside the transaction of the change it records")
-    partner = None
+    partner_id = None  # the id the row already holds: no read of the partner's row
     if organization is not None:
-        partner = organization if organization.is_partner else organization.partner
+        partner_id = organization.pk if organization.is_partner else organization.partner_id
     app = principal.app if principal else None
     return AuditEvent.objects.create(
         actor_user=principal.user if principal else None,
@@ -73,7 +73,7 @@ def record(
         on_behalf_of=principal.on_behalf_of if principal else None,
         channel=channel or (principal.channel if principal else AuditEvent.Channel.JOB),
         organization=organization,
-        partner=partner,
+        partner_id=partner_id,
         object_type=target._meta.label_lower,
         object_id=str(target.pk),
         object_label=_label(target),

@@ -1,11 +1,10 @@
-from django.urls import path
-
+from partnerdesk.access.permissions import Permission as P
+from partnerdesk.access.web import Mount, in_portals
 from partnerdesk.audit import views
 
 app_name = "audit"
 
-urlpatterns = [
-    path("operator/audit/", views.operator_log, name="operator_log"),
-    path("partner/audit/", views.partner_log, name="partner_log"),
-    path("admin/audit/", views.admin_log, name="admin_log"),
-]
+# The same log in each portal: /operator/audit/ named operator_log, and so on.
+LOGS = [Mount(portal, f"{portal}/audit/", f"{portal}_log") for portal in ("operator", "partner", "admin")]
+
+urlpatterns = in_portals(LOGS, "", views.audit_log, "", P.AUDIT_VIEW)

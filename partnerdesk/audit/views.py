@@ -1,4 +1,7 @@
-"""Each portal's audit log page: the same list, scoped by the principal, with filters and CSV export."""
+"""Each portal's audit log page: the same list, scoped by the principal, with filters and CSV export.
+
+One view for the three portals; `urls.py` mounts it once per portal (`access.web.in_portals`).
+"""
 
 from __future__ import annotations
 
@@ -15,9 +18,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from partnerdesk.access.permissions import Permission
 from partnerdesk.access.principal import principal_of
-from partnerdesk.access.web import requires
 from partnerdesk.audit import sentences
 from partnerdesk.audit.models import AuditEvent
 from partnerdesk.audit.queries import filtered_events
@@ -149,18 +150,3 @@ def _csv(events: object) -> StreamingHttpResponse:
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
     return response
-
-
-@requires(Permission.AUDIT_VIEW, portal="operator")
-def operator_log(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
-    return audit_log(request, "operator")
-
-
-@requires(Permission.AUDIT_VIEW, portal="partner")
-def partner_log(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
-    return audit_log(request, "partner")
-
-
-@requires(Permission.AUDIT_VIEW, portal="admin")
-def admin_log(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
-    return audit_log(request, "admin")

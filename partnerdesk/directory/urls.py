@@ -1,8 +1,20 @@
 from django.urls import path
 
-from partnerdesk.directory import views
+from partnerdesk.access.permissions import Permission as P
+from partnerdesk.access.rules import Need
+from partnerdesk.access.web import Mount, in_portals
+from partnerdesk.directory import rules, views
 
 app_name = "directory"
+
+# A customer's domains in the admin center (domain_list, …); a partner's own in the partner center
+# (partner_domain_list, …), where named rules decide (`directory.rules`).
+DOMAINS = [
+    Mount("admin", "admin/domains/", "domain_"),
+    Mount("partner", "partner/domains/", "partner_domain_"),
+]
+VIEW_DOMAINS: dict[str, Need] = {"admin": P.DOMAINS_VIEW, "partner": rules.PARTNER_DOMAINS_VIEW}
+MANAGE_DOMAINS: dict[str, Need] = {"admin": P.DOMAINS_MANAGE, "partner": rules.PARTNER_DOMAINS_MANAGE}
 
 urlpatterns = [
     path("admin/users/", views.user_list, name="user_list"),
@@ -27,20 +39,16 @@ urlpatterns = [
         name="group_member_remove",
     ),
     path("admin/groups/<uuid:group_id>/delete/", views.group_delete, name="group_delete"),
-    path("admin/domains/", views.domain_list, name="domain_list"),
-    path("admin/domains/new/", views.domain_add, name="domain_add"),
+    # The domains pages, the same in the admin center and the partner center (its own domains).
+    *in_portals(DOMAINS, "", views.domain_list, "list", VIEW_DOMAINS),
+    *in_portals(DOMAINS, "new/", views.domain_add, "add", MANAGE_DOMAINS),
     path("admin/domains/default/", views.domain_default, name="domain_default"),
-    path("admin/domains/<uuid:domain_id>/", views.domain_detail, name="domain_detail"),
-    path("admin/domains/<uuid:domain_id>/verify/", views.domain_verify, name="domain_verify"),
-    path("admin/domains/<uuid:domain_id>/remove/", views.domain_remove, name="domain_remove"),
-    path("partner/domains/", views.partner_domain_list, name="partner_domain_list"),
-    path("partner/domains/new/", views.partner_domain_add, name="partner_domain_add"),
-    path("partner/domains/<uuid:domain_id>/", views.partner_domain_detail, name="partner_domain_detail"),
-    path(
-        "partner/domains/<uuid:domain_id>/verify/", views.partner_domain_verify, name="partner_domain_verify"
+    *in_portals(DOMAINS, "<uuid:domain_id>/", views.domain_detail, "detail", VIEW_DOMAINS),
+    *in_portals(
+        DOMAINS, "<uuid:domain_id>/verify/", views.domain_verify, "verify", MANAGE_DOMAINS, only="POST"
     ),
-    path(
-        "partner/domains/<uuid:domain_id>/remove/", views.partner_domain_remove, name="partner_domain_remove"
+    *in_portals(
+        DOMAINS, "<uuid:domain_id>/remove/", views.domain_remove, "remove", MANAGE_DOMAINS, only="POST"
     ),
     path("admin/settings/", views.organization_settings, name="organization_settings"),
     path("admin/settings/mfa/", views.organization_mfa, name="organization_mfa"),

@@ -26,11 +26,10 @@ from partnerdesk import etags
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import DELEGABLE_ROLES, ROLE_LABELS, Permission, Role
 from partnerdesk.access.principal import principal_of
-from partnerdesk.access.web import requires
+from partnerdesk.access.web import act, requires
 from partnerdesk.accounts.models import RoleAssignment, User
 from partnerdesk.confirm import Confirmation, confirmation, confirmed
 from partnerdesk.directory import domains, forms, groups, organization, queries, signins, users
-from partnerdesk.directory import rules as directory_rules
 from partnerdesk.directory.models import DeletedUser, Domain, Group, GroupMembership, SignInEvent
 from partnerdesk.errors import DomainError
 from partnerdesk.mfa import policy as mfa_policy
@@ -234,22 +233,13 @@ def _guarded(request: HttpRequest, person: User, action: Any) -> None:
         action()
 
 
-def _act(request: HttpRequest, action: Any, success: str) -> None:
-    try:
-        action()
-    except DomainError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, success)
-
-
 @require_POST
 @requires(P.TEAM_MANAGE, portal="admin")
 def user_block(request: HttpRequest, user_id: str) -> HttpResponse:
     principal = principal_of(request)
     person = policy.get_visible(principal, User, pk=user_id)
     blocked = request.POST.get("blocked") == "1"
-    _act(
+    act(
         request,
         lambda: _guarded(request, person, lambda: users.set_blocked(principal, person, blocked=blocked)),
         _("Sign-in blocked for %(name)s.") % {"name": person}
@@ -264,7 +254,7 @@ def user_block(request: HttpRequest, user_id: str) -> HttpResponse:
 def user_require_change(request: HttpRequest, user_id: str) -> HttpResponse:
     principal = principal_of(request)
     person = policy.get_visible(principal, User, pk=user_id)
-    _act(
+    act(
         request,
         lambda: _guarded(request, person, lambda: users.require_password_change(principal, person)),
         _("%(name)s must choose a new password at the next sign-in.") % {"name": person},
@@ -281,7 +271,7 @@ def user_roles(request: HttpRequest, user_id: str) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Choose roles from the list."))
         return redirect("directory:user_detail", person.pk)
-    _act(
+    act(
         request,
         lambda: users.set_admin_roles(principal, person, form.cleaned_data["admin_roles"]),
         _("The admin roles of %(name)s were saved.") % {"name": person},
@@ -449,7 +439,7 @@ def group_member_add(request: HttpRequest, group_id: str) -> HttpResponse:
         if person is None:
             messages.error(request, _("No user of this organization has that name."))
         else:
-            _act(
+            act(
                 request,
                 lambda: groups.add_member(principal, group, person, role=form.cleaned_data["role"]),
                 _("%(name)s was added.") % {"name": person},
@@ -502,8 +492,8 @@ def group_delete(request: HttpRequest, group_id: str) -> HttpResponse:
 
 # --- Domains ---------------------------------------------------------------------------------
 # The same pages in two portals: the admin center's (the customer's domains) and the partner center's
-# (the partner's own, which its single sign-on covers). Each portal's routes below declare their own
-# need and call these with the portal's URL names; the partner center has no default domain to choose.
+# (the partner's own, which its single sign-on covers). `urls.py` mounts each once per portal with that
+# portal's own need (`access.web.in_portals`); the partner center has no default domain to choose.
 
 DOMAIN_URLS: dict[str, dict[str, str]] = {
     portal: {
@@ -521,7 +511,7 @@ DOMAIN_URLS: dict[str, dict[str, str]] = {
 }
 
 
-def _domain_list(request: HttpRequest, portal: str) -> HttpResponse:
+def domain_list(request: HttpRequest, portal: str) -> HttpResponse:
     principal = principal_of(request)
     owner = domains.owner_of(principal)
     found = list(policy.visible(principal, Domain).order_by("name")[:500])
@@ -538,7 +528,7 @@ def _domain_list(request: HttpRequest, portal: str) -> HttpResponse:
     )
 
 
-def _domain_add(request: HttpRequest, portal: str) -> HttpResponse:
+def domain_add(request: HttpRequest, portal: str) -> HttpResponse:
     principal = principal_of(request)
     form = forms.DomainForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -556,7 +546,7 @@ def _domain_add(request: HttpRequest, portal: str) -> HttpResponse:
     )
 
 
-def _domain_detail(
+def domain_detail(
     request: HttpRequest, portal: str, domain_id: str, *, problem: str = "", status: int = 200
 ) -> HttpResponse:
     principal = principal_of(request)
@@ -570,18 +560,18 @@ def _domain_detail(
     )
 
 
-def _domain_verify(request: HttpRequest, portal: str, domain_id: str) -> HttpResponse:
+def domain_verify(request: HttpRequest, portal: str, domain_id: str) -> HttpResponse:
     principal = principal_of(request)
     domain = policy.get_visible(principal, Domain, pk=domain_id)
     try:
         domains.verify_domain(principal, domain)
     except DomainError as error:
-        return _domain_detail(request, portal, domain_id, problem=error.message, status=error.status)
+        return domain_detail(request, portal, domain_id, problem=error.message, status=error.status)
     messages.success(request, _("%(name)s is verified.") % {"name": domain.name})
     return redirect(DOMAIN_URLS[portal]["detail"], domain.pk)
 
 
-def _domain_remove(request: HttpRequest, portal: str, domain_id: str) -> HttpResponse:
+def domain_remove(request: HttpRequest, portal: str, domain_id: str) -> HttpResponse:
     principal = principal_of(request)
     domain = policy.get_visible(principal, Domain, pk=domain_id)
     if not confirmed(request):
@@ -609,68 +599,14 @@ def _domain_remove(request: HttpRequest, portal: str, domain_id: str) -> HttpRes
     return redirect(DOMAIN_URLS[portal]["list"])
 
 
-@requires(P.DOMAINS_VIEW, portal="admin")
-def domain_list(request: HttpRequest) -> HttpResponse:
-    return _domain_list(request, "admin")
-
-
-@requires(P.DOMAINS_MANAGE, portal="admin")
-def domain_add(request: HttpRequest) -> HttpResponse:
-    return _domain_add(request, "admin")
-
-
-@requires(P.DOMAINS_VIEW, portal="admin")
-def domain_detail(request: HttpRequest, domain_id: str) -> HttpResponse:
-    return _domain_detail(request, "admin", domain_id)
-
-
-@require_POST
-@requires(P.DOMAINS_MANAGE, portal="admin")
-def domain_verify(request: HttpRequest, domain_id: str) -> HttpResponse:
-    return _domain_verify(request, "admin", domain_id)
-
-
 @require_POST
 @requires(P.DOMAINS_MANAGE, portal="admin")
 def domain_default(request: HttpRequest) -> HttpResponse:
     principal = principal_of(request)
     raw = request.POST.get("domain", "")
     domain = None if raw == "initial" else policy.get_visible(principal, Domain, pk=raw)
-    _act(request, lambda: domains.set_default_domain(principal, domain), _("The default domain was changed."))
+    act(request, lambda: domains.set_default_domain(principal, domain), _("The default domain was changed."))
     return redirect("directory:domain_list")
-
-
-@require_POST
-@requires(P.DOMAINS_MANAGE, portal="admin")
-def domain_remove(request: HttpRequest, domain_id: str) -> HttpResponse:
-    return _domain_remove(request, "admin", domain_id)
-
-
-@requires(directory_rules.PARTNER_DOMAINS_VIEW, portal="partner")
-def partner_domain_list(request: HttpRequest) -> HttpResponse:
-    return _domain_list(request, "partner")
-
-
-@requires(directory_rules.PARTNER_DOMAINS_MANAGE, portal="partner")
-def partner_domain_add(request: HttpRequest) -> HttpResponse:
-    return _domain_add(request, "partner")
-
-
-@requires(directory_rules.PARTNER_DOMAINS_VIEW, portal="partner")
-def partner_domain_detail(request: HttpRequest, domain_id: str) -> HttpResponse:
-    return _domain_detail(request, "partner", domain_id)
-
-
-@require_POST
-@requires(directory_rules.PARTNER_DOMAINS_MANAGE, portal="partner")
-def partner_domain_verify(request: HttpRequest, domain_id: str) -> HttpResponse:
-    return _domain_verify(request, "partner", domain_id)
-
-
-@require_POST
-@requires(directory_rules.PARTNER_DOMAINS_MANAGE, portal="partner")
-def partner_domain_remove(request: HttpRequest, domain_id: str) -> HttpResponse:
-    return _domain_remove(request, "partner", domain_id)
 
 
 # --- Organization settings -------------------------------------------------------------------
@@ -737,12 +673,11 @@ def organization_mfa(request: HttpRequest) -> HttpResponse:
     """The customer chooses who must sign in with a second factor (audited)."""
     principal = principal_of(request)
     organization.tenant_of(principal)
-    try:
-        mfa_policy.set_own_requirement(principal, request.POST.get("requirement", ""))
-    except DomainError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("The settings were saved."))
+    act(
+        request,
+        lambda: mfa_policy.set_own_requirement(principal, request.POST.get("requirement", "")),
+        _("The settings were saved."),
+    )
     return redirect("directory:organization_settings")
 
 

@@ -262,6 +262,11 @@ CATALOG: dict[str, EventType] = _types(
     E("relationship.accepted", "The customer accepted a delegated relationship.", RelationshipData),
     E("relationship.declined", "The customer declined a delegated relationship.", RelationshipData),
     E("relationship.ended", "A delegated relationship was ended before its expiry.", RelationshipData),
+    E(
+        "relationship.expired",
+        "A delegated relationship reached its expiry: the partner's delegated access has ended.",
+        RelationshipData,
+    ),
     E("health_issue.published", "The operator published a service health issue.", HealthIssueData),
     E("health_issue.updated", "A published health issue changed (status, a new post).", HealthIssueData),
     E(

@@ -4,12 +4,18 @@
 
     emit("subscription.suspended", subscription, payload, Audience.of(subscription, operator=True))
 
+A change that reports several things at once (a licence per user, each user whose access changed)
+prepares each row and writes them together, still one INSERT:
+
+    emit_many([prepare("license.assigned", assignment, payload, audience) for ...])
+
 Delivery happens later, in the worker (webhooks fan-out), never in the request: emitting costs one
 INSERT whoever is listening.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,21 +52,21 @@ class Audience:
         )
 
 
-def emit(
+def prepare(
     name: str,
     subject: models.Model,
     payload: BaseModel | dict[str, Any],
     audience: Audience,
     **row: Any,
 ) -> Event:
-    """Record that `name` happened to `subject`, for `audience`; call inside the change's transaction.
+    """The row that records `name` happening to `subject`, for `audience`, not yet written.
 
     The payload is validated against the event type's schema (a missing or unknown field fails here,
     in the emitter's tests, rather than at a receiver). `row` may set `occurred_at` (jobs with a clock).
     """
     event_type = catalog.get(name)
     data = event_type.payload.model_validate(payload, from_attributes=False)
-    return Event.objects.create(
+    return Event(
         name=name,
         version=event_type.version,
         object_type=subject._meta.label_lower,
@@ -73,3 +79,25 @@ def emit(
         broadcast=audience.broadcast,
         **row,
     )
+
+
+def emit(
+    name: str,
+    subject: models.Model,
+    payload: BaseModel | dict[str, Any],
+    audience: Audience,
+    **row: Any,
+) -> Event:
+    """Record that `name` happened to `subject`, for `audience`; call inside the change's transaction."""
+    event = prepare(name, subject, payload, audience, **row)
+    event.save(force_insert=True)
+    return event
+
+
+def emit_many(events: Iterable[Event]) -> list[Event]:
+    """Write `prepare`d events with one INSERT, in their order (their ids grow in it); none, no query.
+
+    For a change that reports several things at once; call inside the change's transaction.
+    """
+    rows = list(events)
+    return Event.objects.bulk_create(rows) if rows else []

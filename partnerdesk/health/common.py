@@ -23,8 +23,9 @@ FIRST_NUMBER = 100000
 
 def next_number(kind: str) -> int:
     """Hand out the next display number of `kind` (MC, HI, MA); call inside a transaction."""
-    DisplayNumber.objects.get_or_create(kind=kind, defaults={"last": FIRST_NUMBER - 1})
-    counter = DisplayNumber.objects.select_for_update().get(kind=kind)
+    counter, _created = DisplayNumber.objects.select_for_update().get_or_create(
+        kind=kind, defaults={"last": FIRST_NUMBER - 1}
+    )  # one locking read once the counter exists
     counter.last += 1
     counter.save(update_fields=["last"])
     return counter.last

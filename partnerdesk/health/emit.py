@@ -7,13 +7,21 @@ Drafts emit nothing; an event exists from publication on.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from partnerdesk.catalog.models import Service
 from partnerdesk.events.services import Audience, emit
 from partnerdesk.health.models import CLOSED_STATUSES, HealthIssue, MessagePost, PlannedMaintenance
 
 BROADCAST = Audience(operator=True, broadcast=True)
 
 
-def _keys(row: HealthIssue | PlannedMaintenance | MessagePost) -> list[str]:
+def _keys(
+    row: HealthIssue | PlannedMaintenance | MessagePost, services: Iterable[Service] | None = None
+) -> list[str]:
+    """The keys of the row's services: of `services` when the caller holds them (no query)."""
+    if services is not None:
+        return sorted(service.key for service in services)
     return sorted(row.services.values_list("key", flat=True))
 
 
@@ -50,8 +58,8 @@ def maintenance(name: str, window: PlannedMaintenance) -> None:
     emit(name, window, data, BROADCAST)
 
 
-def message(name: str, post: MessagePost) -> None:
-    """`message.published` / `message.revised` for a published post."""
+def message(name: str, post: MessagePost, *, services: Iterable[Service] | None = None) -> None:
+    """`message.published` / `message.revised` for a published post (`services`: its own, if in hand)."""
     if post.status != MessagePost.Status.PUBLISHED:
         return
     data = {
@@ -60,6 +68,6 @@ def message(name: str, post: MessagePost) -> None:
         "title": post.title,
         "category": post.category,
         "severity": post.severity,
-        "services": _keys(post),
+        "services": _keys(post, services),
     }
     emit(name, post, data, BROADCAST)

@@ -207,9 +207,10 @@ def create_message(
             audience_partner=partner,
             created_by=principal.user,
         )
-        post.services.set(services)
-        post.audience_services.set(audience_services)
-        post.audience_customers.set(customers)
+        # A new post links nothing yet: `add` writes the links without reading them first (`set` would).
+        post.services.add(*services)
+        post.audience_services.add(*audience_services)
+        post.audience_customers.add(*customers)
         audit.record(
             principal,
             action="message.created",
@@ -218,7 +219,7 @@ def create_message(
             after={**audit.snapshot(post, MESSAGE_FIELDS), "audience": audience.type},
         )
         if publish:
-            _publish_message(principal, post)
+            _publish_message(principal, post, services=services)
         elif publish_at is not None:
             MessagePost.objects.filter(pk=post.pk).update(
                 status=MessagePost.Status.SCHEDULED, publish_at=publish_at, version=next_version()
@@ -227,7 +228,10 @@ def create_message(
     return post
 
 
-def _publish_message(principal: Principal | None, post: MessagePost) -> bool:
+def _publish_message(
+    principal: Principal | None, post: MessagePost, *, services: list[Service] | None = None
+) -> bool:
+    """Publish `post` unless another writer did; `services` are its services when the caller holds them."""
     now = timezone.now()
     won = MessagePost.objects.filter(
         pk=post.pk, status__in=[MessagePost.Status.DRAFT, MessagePost.Status.SCHEDULED]
@@ -243,7 +247,7 @@ def _publish_message(principal: Principal | None, post: MessagePost) -> bool:
     post.status, post.published_at, post.last_modified_at = MessagePost.Status.PUBLISHED, now, now
     post.mail_pending = True
     audit.record(principal, action="message.published", target=post, organization=None)
-    emit.message("message.published", post)
+    emit.message("message.published", post, services=services)
     return True
 
 

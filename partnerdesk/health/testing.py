@@ -9,10 +9,11 @@ from typing import Any
 
 from django.utils import timezone
 
+from partnerdesk.access.principal import principal_for
 from partnerdesk.catalog.models import Offer, Product, Service, Sku
-from partnerdesk.health import changes
+from partnerdesk.health import changes, issues
 from partnerdesk.health.common import FIRST_NUMBER
-from partnerdesk.health.models import DisplayNumber, MessagePost
+from partnerdesk.health.models import DisplayNumber, HealthIssue, MessagePost
 from partnerdesk.health.rendering import render_markdown
 from partnerdesk.subscriptions.models import Subscription
 from partnerdesk.tenancy.models import Organization
@@ -88,3 +89,34 @@ def published_posts(count: int, *, body: str = "Read **me**.", **fields: Any) ->
         )
         for i in range(count)
     )
+
+
+def exchange_incident(world: World, catalog: Catalog) -> HealthIssue:
+    """A published incident on Exchange ("Mail delivery delays", degraded), as the operator's
+    communications manager files it through the service; its first post says "Investigating."."""
+    return issues.create_issue(
+        principal_for(world.user("operator.communications_manager")),
+        title="Mail delivery delays",
+        impact_description="Users may see delays.",
+        service_ids=[catalog.exchange.pk],
+        status="service_degradation",
+        first_post="Investigating.",
+        publish=True,
+    )
+
+
+def post_exchange_incident(api: Any, catalog: Catalog, **fields: Any) -> dict[str, Any]:
+    """The same incident filed through `POST /health/issues`; `fields` override the body. Returns the
+    answer's JSON."""
+    body = {
+        "title": "Mail delivery delays",
+        "impact_description": "Users may see delays sending mail.",
+        "services": [str(catalog.exchange.pk)],
+        "status": "service_degradation",
+        "first_post": "We are investigating.",
+        "publish": True,
+        **fields,
+    }
+    response = api("operator.communications_manager").post("/health/issues", body)
+    assert response.status_code == 201, response.json_body
+    return response.json_body

@@ -1,4 +1,7 @@
-"""Pages: each portal's OAuth apps (list, register, rotate the secret, delete), and the token endpoint."""
+"""Pages: each portal's OAuth apps (list, register, rotate the secret, delete), and the token endpoint.
+
+The same pages serve the three portals; `urls.py` mounts them once per portal (`access.web.in_portals`).
+"""
 
 from __future__ import annotations
 
@@ -11,13 +14,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from partnerdesk import etags
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import principal_of
-from partnerdesk.access.web import public, requires
+from partnerdesk.access.web import act, public
 from partnerdesk.confirm import Confirmation, confirmation, confirmed
 from partnerdesk.errors import DomainError, RateLimited
 from partnerdesk.integrations import server, services
@@ -151,63 +153,10 @@ def app_delete(request: HttpRequest, portal: str, app_id: str) -> HttpResponse:
                 back=reverse(PAGES[portal]),
             ),
         )
-    name = app.name
-    try:
+
+    def delete() -> None:
         with etags.guarded(etags.posted(request), app):
             services.delete_app(principal, app)
-    except DomainError as error:
-        messages.error(request, error.message)
-        return redirect(PAGES[portal])
-    messages.success(request, _("The app %(name)s was deleted.") % {"name": name})
+
+    act(request, delete, _("The app %(name)s was deleted.") % {"name": app.name})
     return redirect(PAGES[portal])
-
-
-@requires(P.APPS_VIEW, portal="operator")
-def operator_apps(request: HttpRequest) -> HttpResponse:
-    return app_list(request, "operator")
-
-
-@require_POST
-@requires(P.APPS_MANAGE, portal="operator")
-def operator_app_rotate(request: HttpRequest, app_id: str) -> HttpResponse:
-    return app_rotate(request, "operator", app_id)
-
-
-@require_POST
-@requires(P.APPS_MANAGE, portal="operator")
-def operator_app_delete(request: HttpRequest, app_id: str) -> HttpResponse:
-    return app_delete(request, "operator", app_id)
-
-
-@requires(P.APPS_VIEW, portal="partner")
-def partner_apps(request: HttpRequest) -> HttpResponse:
-    return app_list(request, "partner")
-
-
-@require_POST
-@requires(P.APPS_MANAGE, portal="partner")
-def partner_app_rotate(request: HttpRequest, app_id: str) -> HttpResponse:
-    return app_rotate(request, "partner", app_id)
-
-
-@require_POST
-@requires(P.APPS_MANAGE, portal="partner")
-def partner_app_delete(request: HttpRequest, app_id: str) -> HttpResponse:
-    return app_delete(request, "partner", app_id)
-
-
-@requires(P.APPS_VIEW, portal="admin")
-def admin_apps(request: HttpRequest) -> HttpResponse:
-    return app_list(request, "admin")
-
-
-@require_POST
-@requires(P.APPS_MANAGE, portal="admin")
-def admin_app_rotate(request: HttpRequest, app_id: str) -> HttpResponse:
-    return app_rotate(request, "admin", app_id)
-
-
-@require_POST
-@requires(P.APPS_MANAGE, portal="admin")
-def admin_app_delete(request: HttpRequest, app_id: str) -> HttpResponse:
-    return app_delete(request, "admin", app_id)

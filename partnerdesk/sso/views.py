@@ -1,4 +1,8 @@
-"""Single sign-on pages: the way to the identity provider and back, and each portal's settings page."""
+"""Single sign-on pages: the way to the identity provider and back, and each portal's settings page.
+
+The settings pages serve the partner center and the admin center; `urls.py` mounts them once per
+portal (`access.web.in_portals`).
+"""
 
 from __future__ import annotations
 
@@ -8,20 +12,18 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from partnerdesk import etags
 from partnerdesk.access import policy
-from partnerdesk.access.permissions import OrgKind, Permission
+from partnerdesk.access.permissions import OrgKind
 from partnerdesk.access.principal import principal_of
-from partnerdesk.access.web import public, requires
+from partnerdesk.access.web import act, public
 from partnerdesk.confirm import Confirmation, confirmation, confirmed
 from partnerdesk.errors import DomainError
 from partnerdesk.sso import services, signin
 from partnerdesk.sso.forms import ConnectionForm
 from partnerdesk.sso.models import SsoConnection
-
-P = Permission
 
 SETTINGS_PAGES = {"partner": "sso:partner_settings", "admin": "sso:admin_settings"}
 
@@ -135,32 +137,9 @@ def remove_page(request: HttpRequest, portal: str) -> HttpResponse:
                 back=reverse(SETTINGS_PAGES[portal]),
             ),
         )
-    try:
-        services.remove_connection(principal, connection, expected_etag=etags.posted(request))
-    except DomainError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("The identity provider was disconnected."))
+    act(
+        request,
+        lambda: services.remove_connection(principal, connection, expected_etag=etags.posted(request)),
+        _("The identity provider was disconnected."),
+    )
     return redirect(SETTINGS_PAGES[portal])
-
-
-@requires(P.SSO_MANAGE, portal="partner")
-def partner_settings(request: HttpRequest) -> HttpResponse:
-    return settings_page(request, "partner")
-
-
-@require_POST
-@requires(P.SSO_MANAGE, portal="partner")
-def partner_settings_remove(request: HttpRequest) -> HttpResponse:
-    return remove_page(request, "partner")
-
-
-@requires(P.SSO_MANAGE, portal="admin")
-def admin_settings(request: HttpRequest) -> HttpResponse:
-    return settings_page(request, "admin")
-
-
-@require_POST
-@requires(P.SSO_MANAGE, portal="admin")
-def admin_settings_remove(request: HttpRequest) -> HttpResponse:
-    return remove_page(request, "admin")

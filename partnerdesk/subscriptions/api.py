@@ -662,11 +662,9 @@ def _licence_change(request: HttpRequest, payload: LicencesIn, assign: bool) -> 
     if len(users) != len(wanted):
         raise NotFound(_("Not found."))
 
-    if assign:
-        changed = len(licences.assign_licences(principal, customer=customer, sku=sku, users=users))
-    else:
-        changed = licences.remove_licences(principal, customer=customer, sku=sku, users=users)
-    return Status(200, {"pool": _pool_out(licences.pool_of(customer.pk, sku)), "changed": changed})
+    change = licences.assign_licences if assign else licences.remove_licences
+    done = change(principal, customer=customer, sku=sku, users=users)
+    return Status(200, {"pool": _pool_out(done.pool), "changed": len(done.assignments)})
 
 
 @router.post(

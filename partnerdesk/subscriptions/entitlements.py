@@ -15,15 +15,16 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
 from django.utils.http import http_date
 
 from partnerdesk.access.permissions import Permission, Role
 from partnerdesk.access.principal import Principal
-from partnerdesk.accounts.models import User
+from partnerdesk.accounts.models import RoleAssignment, User
 from partnerdesk.audit import services as audit
-from partnerdesk.catalog.models import Sku
+from partnerdesk.catalog.models import Service, Sku
 from partnerdesk.subscriptions.models import LicenseAssignment, ServiceCredential, Subscription
 from partnerdesk.subscriptions.queries import ENTITLING_STATUSES
 from partnerdesk.tenancy.models import Organization
@@ -36,6 +37,7 @@ CUSTOMER_ADMIN_ROLES = {
     Role.MESSAGE_CENTER_READER,
     Role.PRIVACY_READER,
 }
+ADMIN_ROLE_VALUES = sorted(role.value for role in CUSTOMER_ADMIN_ROLES)
 
 
 @dataclass(frozen=True)
@@ -44,31 +46,88 @@ class Entitlement:
     reason: str
 
 
-def check_entitlement(user: User, service_key: str) -> Entitlement:
-    """May this user use this service now: not blocked, licensed for it, with an active subscription.
+@dataclass(frozen=True)
+class HeldLicences:
+    """What the entitlement check decides from, for some users and services, read in one query.
 
-    A suspended subscription keeps its admins in (they can reach the data); plain users lose the service.
+    `grants[(user id, service id)]` has, per SKU of the service the user holds a licence of, whether
+    the tenant has an active and a suspended subscription of it; `keys` names the services seen;
+    `admins` are the users among them holding a customer admin role.
     """
-    if user.blocked:
-        return Entitlement(False, "user_blocked")
-    licensed_skus = LicenseAssignment.objects.filter(user=user, sku__services__key=service_key).values_list(
-        "sku_id", flat=True
+
+    grants: dict[tuple[Any, Any], dict[Any, tuple[bool, bool]]]
+    keys: dict[Any, str]
+    admins: frozenset[Any]
+
+    def entitlement(self, user: User, service_id: Any) -> Entitlement:
+        """May `user` use the service: not blocked, licensed for it, with an active subscription.
+
+        A suspended subscription keeps its admins in (they can reach the data); plain users lose it.
+        """
+        if user.blocked:
+            return Entitlement(False, "user_blocked")
+        skus = self.grants.get((user.pk, service_id))
+        if not skus:
+            return Entitlement(False, "no_license")
+        if any(active for active, _suspended in skus.values()):
+            return Entitlement(True, "licensed")
+        if any(suspended for _active, suspended in skus.values()):
+            if user.pk in self.admins:
+                return Entitlement(True, "admin_of_suspended_subscription")
+            return Entitlement(False, "subscription_suspended")
+        return Entitlement(False, "no_active_subscription")
+
+    def without(self, sku_id: Any, user_ids: Iterable[Any]) -> HeldLicences:
+        """As if `user_ids` held no licence of `sku_id`: what a removal leaves, what an assignment found."""
+        users = set(user_ids)
+        grants = {
+            (user_id, service_id): {sku: flags for sku, flags in skus.items() if sku != sku_id}
+            if user_id in users
+            else skus
+            for (user_id, service_id), skus in self.grants.items()
+        }
+        return HeldLicences(grants=grants, keys=self.keys, admins=self.admins)
+
+
+NO_LICENCES = HeldLicences(grants={}, keys={}, admins=frozenset())
+
+
+def held_licences(users: Iterable[User], services: QuerySet[Service]) -> HeldLicences:
+    """The licences `users` hold of `services`, with their tenant's subscription statuses: one query."""
+    user_ids = [user.pk for user in users]
+    if not user_ids:
+        return NO_LICENCES
+    of_tenant = Subscription.objects.filter(
+        customer_id=OuterRef("user__organization_id"), offer__sku_id=OuterRef("sku_id")
     )
-    if not licensed_skus:
-        return Entitlement(False, "no_license")
-    statuses = set(
-        Subscription.objects.filter(
-            customer_id=user.organization_id, offer__sku_id__in=list(licensed_skus)
-        ).values_list("status", flat=True)
+    rows = (
+        LicenseAssignment.objects.filter(user_id__in=user_ids, sku__services__in=services)
+        .annotate(
+            active=Exists(of_tenant.filter(status=Subscription.Status.ACTIVE)),
+            suspended=Exists(of_tenant.filter(status=Subscription.Status.SUSPENDED)),
+            admin=Exists(
+                RoleAssignment.objects.filter(user_id=OuterRef("user_id"), role__in=ADMIN_ROLE_VALUES)
+            ),
+        )
+        .values_list(
+            "user_id", "sku__services__id", "sku__services__key", "sku_id", "active", "suspended", "admin"
+        )
     )
-    if Subscription.Status.ACTIVE in statuses:
-        return Entitlement(True, "licensed")
-    if Subscription.Status.SUSPENDED in statuses:
-        roles = set(user.role_assignments.values_list("role", flat=True))
-        if roles & {r.value for r in CUSTOMER_ADMIN_ROLES}:
-            return Entitlement(True, "admin_of_suspended_subscription")
-        return Entitlement(False, "subscription_suspended")
-    return Entitlement(False, "no_active_subscription")
+    grants: dict[tuple[Any, Any], dict[Any, tuple[bool, bool]]] = {}
+    keys: dict[Any, str] = {}
+    admins = set()
+    for user_id, service_id, key, sku_id, active, suspended, admin in rows:
+        grants.setdefault((user_id, service_id), {})[sku_id] = (bool(active), bool(suspended))
+        keys[service_id] = key
+        if admin:
+            admins.add(user_id)
+    return HeldLicences(grants=grants, keys=keys, admins=frozenset(admins))
+
+
+def check_entitlement(user: User, service_key: str) -> Entitlement:
+    """May this user use this service now (`HeldLicences.entitlement`): one query."""
+    held = held_licences([user], Service.objects.filter(key=service_key))
+    return held.entitlement(user, next(iter(held.keys), None))  # the one service, if licensed at all
 
 
 SERVICE_CREDENTIAL_PREFIX = "pds_"

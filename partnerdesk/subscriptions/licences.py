@@ -24,12 +24,12 @@ from partnerdesk.subscriptions import emit
 from partnerdesk.subscriptions.common import (
     LICENCE_PEOPLE,
     _mail,
-    assigned_seats,
     count_assigned,
     purchased_seats,
 )
+from partnerdesk.subscriptions.entitlements import held_licences
 from partnerdesk.subscriptions.models import LicenseAssignment, LicensePool, Subscription
-from partnerdesk.subscriptions.scheduled_changes import revalidate_scheduled
+from partnerdesk.subscriptions.scheduled_changes import revalidate_pool
 from partnerdesk.tenancy.models import Organization
 
 
@@ -92,26 +92,26 @@ def pools(customer_id: Any, *, skus: list[Sku] | None = None) -> list[Pool]:
     ]
 
 
-def pool_of(customer_id: Any, sku: Sku, *, assigned: int | None = None) -> Pool:
-    """One SKU's pool of the tenant: what a licence change answers with (not all pools).
-
-    A change passes the count it left on the locked pool row (`assigned`): then one query.
-    """
-    seats = Subscription.objects.filter(customer_id=customer_id, offer__sku_id=sku.pk).aggregate(
+def _seats(customer_id: Any, sku_id: Any) -> tuple[int, int]:
+    """The seats of a SKU's active and of its suspended subscriptions of the tenant, in one query."""
+    seats = Subscription.objects.filter(customer_id=customer_id, offer__sku_id=sku_id).aggregate(
         purchased=Sum("quantity", filter=Q(status=Subscription.Status.ACTIVE)),
         suspended=Sum("quantity", filter=Q(status=Subscription.Status.SUSPENDED)),
     )
-    return Pool(
-        sku=sku,
-        purchased=int(seats["purchased"] or 0),
-        suspended=int(seats["suspended"] or 0),
-        assigned=assigned_seats(customer_id, sku.pk) if assigned is None else assigned,
-    )
+    return int(seats["purchased"] or 0), int(seats["suspended"] or 0)
+
+
+@dataclass(frozen=True)
+class LicenceChange:
+    """What assigning or removing did: the licences given or taken back, and the SKU's pool after it."""
+
+    assignments: list[LicenseAssignment]
+    pool: Pool
 
 
 def assign_licences(
     principal: Principal, *, customer: Organization, sku: Sku, users: list[User], now: datetime | None = None
-) -> list[LicenseAssignment]:
+) -> LicenceChange:
     """Assign a SKU's licences to users; all or none, never past the purchased seats (out_of_licenses)."""
     principal.require(Permission.LICENSES_ASSIGN)
     now = now or timezone.now()
@@ -119,12 +119,11 @@ def assign_licences(
         raise NotFound(_("Not found."))
     with transaction.atomic():
         pool = LicensePool.objects.select_for_update().filter(customer=customer, sku=sku).first()
-        purchased = purchased_seats(customer.pk, sku.pk) if pool else 0
+        purchased, suspended = _seats(customer.pk, sku.pk) if pool else (0, 0)
         holders = set(
             LicenseAssignment.objects.filter(sku=sku, user__in=users).values_list("user_id", flat=True)
         )
         new_users = [u for u in {u.pk: u for u in users}.values() if u.pk not in holders]
-        entitlements = emit.EntitlementWatch(new_users, sku.services.order_by("key"))
         assigned = pool.assigned if pool else 0
         if pool is None or assigned + len(new_users) > purchased:
             raise OutOfLicenses(
@@ -147,26 +146,30 @@ def assign_licences(
                 organization=customer,
                 after={"sku": str(sku.pk), "user": str(assignment.user_id)},
             )
-            emit.licence("license.assigned", assignment, customer.partner_id)
-        entitlements.emit_changes(cause="license.assigned", partner_id=customer.partner_id)
-        for subscription in Subscription.objects.filter(
-            customer=customer, offer__sku=sku, status=Subscription.Status.ACTIVE
-        ).select_related("offer", "customer", "partner"):
-            revalidate_scheduled(principal, subscription, now=now)
-    return created
+        if created:  # the users hold the licences now: whose access that changed is one query
+            held = held_licences(new_users, sku.services.all())
+            emit.licences("license.assigned", created, new_users, held, partner_id=customer.partner_id)
+        revalidate_pool(principal, customer.pk, sku.pk, now=now)
+    return LicenceChange(created, Pool(sku, purchased, suspended, pool.assigned))
 
 
-def remove_licences(principal: Principal, *, customer: Organization, sku: Sku, users: list[User]) -> int:
-    """Take licences back from users; returns how many were removed."""
+def remove_licences(
+    principal: Principal, *, customer: Organization, sku: Sku, users: list[User]
+) -> LicenceChange:
+    """Take licences back from users (those holding them; the others are left as they are)."""
     principal.require(Permission.LICENSES_ASSIGN)
     now = timezone.now()
+    by_id = {u.pk: u for u in users}
+    order = {pk: position for position, pk in enumerate(by_id)}
     with transaction.atomic():
         pool = LicensePool.objects.select_for_update().filter(customer=customer, sku=sku).first()
-        removed = LicenseAssignment.objects.filter(customer=customer, sku=sku, user__in=users)
-        gone = list(removed)
-        entitlements = emit.EntitlementWatch(
-            User.objects.filter(pk__in=[a.user_id for a in gone]), sku.services.order_by("key")
+        gone = sorted(
+            LicenseAssignment.objects.filter(customer=customer, sku=sku, user__in=list(by_id)),
+            key=lambda assignment: order[assignment.user_id],
         )
+        losing = [by_id[a.user_id] for a in gone]
+        # Read while they still hold the licences: whose access the removal changes is one query.
+        held = held_licences(losing, sku.services.all())
         if gone:
             LicenseAssignment.objects.filter(pk__in=[a.pk for a in gone]).delete()
         if pool is not None:
@@ -180,11 +183,11 @@ def remove_licences(principal: Principal, *, customer: Organization, sku: Sku, u
                 organization=customer,
                 before={"sku": str(sku.pk), "user": str(assignment.user_id)},
             )
-            emit.licence("license.removed", assignment, customer.partner_id)
-        entitlements.emit_changes(cause="license.removed", partner_id=customer.partner_id)
+        emit.licences("license.removed", gone, losing, held, partner_id=customer.partner_id)
+        purchased, suspended = _seats(customer.pk, sku.pk)
         if pool is not None:
-            _note_over_assignment(pool, now)
-    return len(gone)
+            _note_over_assignment(pool, now, purchased=purchased)
+    return LicenceChange(gone, Pool(sku, purchased, suspended, pool.assigned if pool else 0))
 
 
 def release_all(user: User) -> int:
@@ -207,9 +210,13 @@ def release_all(user: User) -> int:
     return sum(by_sku.values())
 
 
-def _note_over_assignment(pool: LicensePool, now: datetime) -> None:
-    """Tell the tenant's licence admins once when assigned exceeds purchased; nothing is removed."""
-    purchased = purchased_seats(pool.customer_id, pool.sku_id)
+def _note_over_assignment(pool: LicensePool, now: datetime, *, purchased: int | None = None) -> None:
+    """Tell the tenant's licence admins once when assigned exceeds purchased; nothing is removed.
+
+    A caller that has just read the purchased seats under the pool's lock passes them.
+    """
+    if purchased is None:
+        purchased = purchased_seats(pool.customer_id, pool.sku_id)
     assigned = pool.assigned
     if assigned > purchased and pool.over_assignment_notified_at is None:
         LicensePool.objects.filter(pk=pool.pk).update(over_assignment_notified_at=now)

@@ -107,6 +107,24 @@ def _scheduled_problem(subscription: Subscription, change: ScheduledChange) -> P
 def revalidate_scheduled(principal: Principal | None, subscription: Subscription, *, now: datetime) -> None:
     """Check pending scheduled changes again after a change; invalidate what no longer fits."""
     for change in subscription.scheduled_changes.filter(status=ScheduledChange.Status.PENDING):
-        problem = _scheduled_problem(subscription, change)
-        if problem:
-            _invalidate(principal, subscription, change, problem, now)
+        _revalidate(principal, subscription, change, now)
+
+
+def revalidate_pool(principal: Principal | None, customer_id: Any, sku_id: Any, *, now: datetime) -> None:
+    """The same for every active subscription of a tenant's SKU (its licences changed), in one query."""
+    pending = ScheduledChange.objects.filter(
+        status=ScheduledChange.Status.PENDING,
+        subscription__customer_id=customer_id,
+        subscription__offer__sku_id=sku_id,
+        subscription__status=Subscription.Status.ACTIVE,
+    ).select_related("subscription__offer", "subscription__customer", "subscription__partner")
+    for change in pending.order_by("subscription_id", "created_at"):
+        _revalidate(principal, change.subscription, change, now)
+
+
+def _revalidate(
+    principal: Principal | None, subscription: Subscription, change: ScheduledChange, now: datetime
+) -> None:
+    problem = _scheduled_problem(subscription, change)
+    if problem:
+        _invalidate(principal, subscription, change, problem, now)

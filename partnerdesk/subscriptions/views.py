@@ -529,10 +529,14 @@ def admin_pool(request: HttpRequest, sku_id: str) -> HttpResponse:
                 )
             if request.POST.get("action") == "remove":
                 removed = licences.remove_licences(principal, customer=customer, sku=sku, users=users)
-                messages.success(request, _("%(count)s licences removed.") % {"count": removed})
+                messages.success(
+                    request, _("%(count)s licences removed.") % {"count": len(removed.assignments)}
+                )
             else:
                 assigned = licences.assign_licences(principal, customer=customer, sku=sku, users=users)
-                messages.success(request, _("%(count)s licences assigned.") % {"count": len(assigned)})
+                messages.success(
+                    request, _("%(count)s licences assigned.") % {"count": len(assigned.assignments)}
+                )
         except DomainError as error:
             return _render_pool(request, sku, error=error.message, status=error.status)
         return redirect("subscriptions:admin_pool", sku_id=sku.pk)

@@ -1,5 +1,5 @@
-"""What the support modules share: input checks, who works a desk, whose audit log a service request's
-event goes to.
+"""What the support modules share: input checks, who works a desk, who wrote a timeline entry, whose
+audit log a service request's event goes to.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django.utils.translation import gettext as _
 
 from partnerdesk.access.permissions import ROLE_PERMISSIONS, Permission, Role
+from partnerdesk.access.principal import Principal
 from partnerdesk.accounts.models import User
 from partnerdesk.errors import DomainError
 from partnerdesk.support.models import ServiceRequest, Severity
@@ -75,6 +76,16 @@ def desk_assignee(organization_id: Any, user_id: Any, permission: Permission) ->
             _("%(name)s cannot work on requests.") % {"name": user.display_name}, code="invalid_assignee"
         )
     return user
+
+
+def authored_by(principal: Principal) -> dict[str, Any]:
+    """The author columns of a timeline entry (a reply, a note, a system line) the principal writes:
+    the person, and the name and organization kept as they were when it was written."""
+    return {
+        "author": principal.user,
+        "author_name": principal.user.display_name,
+        "author_organization": principal.home_organization,
+    }
 
 
 def touch(instance: Any, now: Any) -> None:

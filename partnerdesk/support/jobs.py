@@ -1,6 +1,6 @@
 """Periodic work of support: e-mail the assignee and a supervisor when an SLA target is breached or
 about to be. Exactly once per request, target and due time, however many workers run the job:
-the unique SlaNotice row is written in the same transaction as the e-mail it stands for.
+the notice is claimed (`notifications.claim_notice`, ADR 0015) in the transaction that queues its e-mail.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -16,10 +16,14 @@ from django.utils.translation import gettext_lazy as _
 from partnerdesk.access.permissions import Permission
 from partnerdesk.audit import services as audit
 from partnerdesk.notifications.jobs import periodic
+from partnerdesk.notifications.models import SentNotice
+from partnerdesk.notifications.services import claim_notice
 from partnerdesk.support import common, mail, sla
-from partnerdesk.support.models import ServiceRequest, SlaNotice, SupportRequest
+from partnerdesk.support.models import ServiceRequest, SupportRequest
 
 TARGETS = {"first_response": _("first response"), "resolution": _("resolution")}
+# What a request's notices are about in the platform's one notice table (`SentNotice.object_type`).
+OBJECT_TYPES = {"support": "support_request", "service": "service_request"}
 BATCH = 200
 
 
@@ -51,8 +55,11 @@ def candidates(model: Any, request_type: str, target: str, kind: str, now: Any) 
         queryset = queryset.filter(
             Q(**{f"{field}__gt": now}) & Q(**{f"{field}__lte": now + sla.near_window()})
         )
-    notices = SlaNotice.objects.filter(
-        request_type=request_type, request_id=OuterRef("pk"), kind=f"{target}_{kind}", due_at=OuterRef(field)
+    notices = SentNotice.objects.filter(
+        object_type=OBJECT_TYPES[request_type],
+        object_id=OuterRef("pk"),
+        kind=f"{target}_{kind}",
+        due_at=OuterRef(field),
     )
     return queryset.exclude(Exists(notices)).select_related("partner", "customer", "assignee").order_by(field)
 
@@ -60,33 +67,31 @@ def candidates(model: Any, request_type: str, target: str, kind: str, now: Any) 
 def notify(request: Any, request_type: str, target: str, kind: str) -> int:
     """Write the notice and queue its e-mails in one transaction; 0 when another worker already did."""
     due = getattr(request, f"{target}_due_at")
-    try:
-        with transaction.atomic():
-            notice = SlaNotice.objects.create(
-                request_type=request_type, request_id=request.pk, kind=f"{target}_{kind}", due_at=due
-            )
-            mail.queue_thread_mail(
-                recipients(request, request_type),
-                "sla_breach",
-                {
-                    "number": request.number,
-                    "title": request.title,
-                    "target": TARGETS[target],
-                    "due": due.strftime("%Y-%m-%d %H:%M"),
-                    "near": kind == "near",
-                    "link": link(request, request_type),
-                },
-                f"support.sla_{kind}",
-            )
-            audit.record(
-                None,
-                action=f"{'support_request' if request_type == 'support' else 'service_request'}.sla_{kind}",
-                target=request,
-                organization=request.partner if request_type == "service" else request.customer,
-                after={"target": target, "due_at": due.isoformat(), "notice": notice.pk},
-            )
-    except IntegrityError:
-        return 0
+    with transaction.atomic():
+        if not claim_notice(
+            object_type=OBJECT_TYPES[request_type], object_id=request.pk, kind=f"{target}_{kind}", due_at=due
+        ):
+            return 0
+        mail.queue_thread_mail(
+            recipients(request, request_type),
+            "sla_breach",
+            {
+                "number": request.number,
+                "title": request.title,
+                "target": TARGETS[target],
+                "due": due.strftime("%Y-%m-%d %H:%M"),
+                "near": kind == "near",
+                "link": link(request, request_type),
+            },
+            f"support.sla_{kind}",
+        )
+        audit.record(
+            None,
+            action=f"{OBJECT_TYPES[request_type]}.sla_{kind}",
+            target=request,
+            organization=request.partner if request_type == "service" else request.customer,
+            after={"target": target, "due_at": due.isoformat()},
+        )
     return 1
 
 

@@ -504,28 +504,6 @@ class PartnerFlag(models.Model):
         return self.resolved_at is not None
 
 
-class SlaNotice(models.Model):
-    """That one breach (or near-breach) e-mail was queued; the unique key makes it exactly once,
-    however many workers look at the same overdue request.
-    """
-
-    request_type = models.CharField(max_length=16)
-    request_id = models.UUIDField()
-    kind = models.CharField(max_length=40)
-    due_at = models.DateTimeField()
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["request_type", "request_id", "kind", "due_at"], name="one_sla_notice_per_due_time"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.request_type} {self.request_id} {self.kind}"
-
-
 class InboundMail(models.Model):
     """A received e-mail, by Message-ID, so processing it twice appends once; one that cannot be
     appended is kept as quarantined until the partner's desk it was addressed to releases it to a

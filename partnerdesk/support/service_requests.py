@@ -22,6 +22,7 @@ from partnerdesk.errors import Conflict, DomainError, Forbidden
 from partnerdesk.support import emit, sla, tickets
 from partnerdesk.support.common import (
     UNSET,
+    authored_by,
     clean,
     desk_assignee,
     operator_id,
@@ -165,9 +166,7 @@ def escalate(
             )
         Message.objects.create(
             support_request=locked,
-            author=principal.user,
-            author_name=principal.user.display_name,
-            author_organization=principal.home_organization,
+            **authored_by(principal),
             body=_("Escalated to the operator."),
             text_code="support.escalated",
             visibility=Visibility.PUBLIC,
@@ -260,28 +259,22 @@ def update_service_request(
                     raise DomainError(_("Say how the request was resolved."), code="resolution_required")
                 locked.resolution = resolution.strip()
             tickets.apply(locked, transition, now=now, policy=policy)
-        after = audit.snapshot(locked, SERVICE_FIELDS)
-        if after == before:
-            return locked
-        touch(locked, now)
-        locked.save()
-        audit.record(
+        if not tickets.save_change(
             principal,
-            action="service_request.updated"
-            if locked.status == old_status
-            else f"service_request.{locked.status}",
-            target=locked,
+            tickets.SERVICE_REQUEST,
+            locked,
+            before,
+            fields=SERVICE_FIELDS,
+            old_status=old_status,
+            now=now,
             organization=service_audit_organization(locked),
-            before={k: v for k, v in before.items() if after[k] != v},
-            after={k: v for k, v in after.items() if before[k] != v},
-        )
+        ):
+            return locked
         emit.service_request_changed(locked, old_status)
         if locked.status != old_status:
             Note.objects.create(
                 service_request=locked,
-                author=principal.user,
-                author_name=principal.user.display_name,
-                author_organization=principal.home_organization,
+                **authored_by(principal),
                 kind=Note.Kind.SYSTEM,
                 body=_("Status changed to %(status)s.") % {"status": locked.get_status_display()},
                 text_code="service_request.status_changed",

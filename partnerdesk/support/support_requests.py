@@ -24,6 +24,7 @@ from partnerdesk.errors import Conflict, DomainError, Forbidden, NotFound
 from partnerdesk.support import emit, sla, tickets, timeline
 from partnerdesk.support.common import (
     UNSET,
+    authored_by,
     clean,
     desk_assignee,
     touch,
@@ -166,29 +167,23 @@ def update_support_request(
                 locked.severity = valid_severity(severity)
         if status is not None and status != locked.status:
             _move(locked, status, side=side, now=now, policy=policy)
-        after = audit.snapshot(locked, SUPPORT_FIELDS)
-        if after == before:
-            return locked
-        touch(locked, now)
-        locked.save()
-        audit.record(
+        if not tickets.save_change(
             principal,
-            action="support_request.updated"
-            if locked.status == old_status
-            else f"support_request.{locked.status}",
-            target=locked,
+            tickets.SUPPORT_REQUEST,
+            locked,
+            before,
+            fields=SUPPORT_FIELDS,
+            old_status=old_status,
+            now=now,
             organization=locked.customer,
-            before={k: v for k, v in before.items() if after[k] != v},
-            after={k: v for k, v in after.items() if before[k] != v},
             reason=reason,
-        )
+        ):
+            return locked
         emit.support_request_changed(locked, old_status)
         if locked.status != old_status:
             Message.objects.create(
                 support_request=locked,
-                author=principal.user,
-                author_name=principal.user.display_name,
-                author_organization=principal.home_organization,
+                **authored_by(principal),
                 body=_("Status changed to %(status)s.") % {"status": locked.get_status_display()},
                 text_code="support.status_changed",
                 text_params={"status": locked.status},
@@ -262,9 +257,7 @@ def merge_support_requests(
         ):
             Message.objects.create(
                 support_request=target,
-                author=principal.user,
-                author_name=principal.user.display_name,
-                author_organization=principal.home_organization,
+                **authored_by(principal),
                 body=text,
                 text_code=code,
                 text_params={"number": number},

@@ -20,8 +20,10 @@ from django.utils.translation import gettext_lazy as _
 
 from partnerdesk.access import rules
 from partnerdesk.access.principal import Principal
+from partnerdesk.audit import services as audit
 from partnerdesk.errors import Conflict, DomainError, Forbidden
 from partnerdesk.support import sla
+from partnerdesk.support.common import touch
 from partnerdesk.support.models import Counter, ServiceRequest, SupportRequest
 
 
@@ -208,6 +210,41 @@ def lock(ticket: Ticket) -> Ticket:
         .select_related("partner", "customer")
         .get(pk=ticket.pk)
     )
+
+
+def save_change(
+    principal: Principal,
+    kind: Kind,
+    ticket: Any,
+    before: dict[str, Any],
+    *,
+    fields: list[str],
+    old_status: str,
+    now: Any,
+    organization: Any,
+    reason: str = "",
+) -> bool:
+    """Save the (locked) ticket and audit what changed of `fields` since `before`; False, saving and
+    auditing nothing, when nothing did.
+
+    The event is `<kind>.updated`, or `<kind>.<status>` when the status moved, with only the changed
+    fields before and after.
+    """
+    after = audit.snapshot(ticket, fields)
+    if after == before:
+        return False
+    touch(ticket, now)
+    ticket.save()
+    audit.record(
+        principal,
+        action=f"{kind.name}.updated" if ticket.status == old_status else f"{kind.name}.{ticket.status}",
+        target=ticket,
+        organization=organization,
+        before={k: v for k, v in before.items() if after[k] != v},
+        after={k: v for k, v in after.items() if before[k] != v},
+        reason=reason,
+    )
+    return True
 
 
 def next_number(name: str, prefix: str) -> str:

@@ -20,7 +20,7 @@ from partnerdesk.access.principal import Principal
 from partnerdesk.audit import services as audit
 from partnerdesk.errors import Conflict, DomainError, Forbidden
 from partnerdesk.support import emit, sla, tickets
-from partnerdesk.support.common import clean, operator_id, service_audit_organization, touch
+from partnerdesk.support.common import authored_by, clean, operator_id, service_audit_organization, touch
 from partnerdesk.support.mail import (
     customer_recipients,
     operator_recipients,
@@ -69,9 +69,7 @@ def add_message(
             raise Conflict(_("This request is resolved; reopen it to reply."), code="request_resolved")
         message = Message.objects.create(
             support_request=locked,
-            author=principal.user,
-            author_name=principal.user.display_name,
-            author_organization=principal.home_organization,
+            **authored_by(principal),
             body=body,
             visibility=visibility,
             source=source,
@@ -130,9 +128,7 @@ def add_note(principal: Principal, service_request: ServiceRequest, *, body: str
             raise Conflict(_("This service request is closed."), code="request_closed")
         note = Note.objects.create(
             service_request=locked,
-            author=principal.user,
-            author_name=principal.user.display_name,
-            author_organization=principal.home_organization,
+            **authored_by(principal),
             kind=kind,
             body=body,
             created_at=now,

@@ -1,8 +1,39 @@
 from django.urls import path
 
+from partnerdesk.access.permissions import Permission as P
+from partnerdesk.access.web import Mount, in_portals
 from partnerdesk.support import reports, views
 
 app_name = "support"
+
+# The pages the portals share, each portal's under its own path and names, with its own permission.
+ATTACHMENTS = [
+    Mount("admin", "admin/support/files/", "admin_attachment"),
+    Mount("partner", "partner/support/files/", "partner_attachment"),
+    Mount("operator", "operator/service-requests/files/", "operator_attachment"),
+]
+READ_ATTACHMENTS = {
+    "admin": P.SUPPORT_REQUESTS,
+    "partner": P.PARTNER_CENTER,
+    "operator": P.SUPPORT_OPERATOR_DESK,
+}
+# A service request: the partner who filed it, the operator's escalation desk.
+SERVICE_REQUESTS = [
+    Mount("partner", "partner/service-requests/", "partner_service"),
+    Mount("operator", "operator/service-requests/", "operator_service"),
+]
+SERVICE_QUEUE_STREAMS = [
+    Mount("partner", "partner/service-requests/live/", "partner_service_queue_stream"),
+    Mount("operator", "operator/service-requests/live/", "operator_queue_stream"),
+]
+WORK_SERVICE_REQUESTS = {"partner": P.SUPPORT_ESCALATE, "operator": P.SUPPORT_OPERATOR_DESK}
+ARTICLES = [
+    Mount(portal, f"{portal}/help-articles/", f"{portal}_articles") for portal in ("operator", "partner")
+]
+SLA = [
+    Mount("partner", "partner/support-sla/", "partner_sla"),
+    Mount("operator", "operator/support/sla/", "operator_sla"),
+]
 
 urlpatterns = [
     # Admin center
@@ -11,16 +42,14 @@ urlpatterns = [
     path("admin/support/solved/", views.admin_deflect, name="admin_deflect"),
     path("admin/support/<uuid:request_id>/", views.admin_request_detail, name="admin_request_detail"),
     path("admin/support/<uuid:request_id>/live/", views.admin_request_stream, name="admin_request_stream"),
-    path("admin/support/files/<uuid:attachment_id>/", views.admin_attachment, name="admin_attachment"),
+    *in_portals(ATTACHMENTS, "<uuid:attachment_id>/", views.attachment, "", READ_ATTACHMENTS),
     # Partner center
     path("partner/support/", views.partner_queue, name="partner_queue"),
     path("partner/support/live/", views.partner_queue_stream, name="partner_queue_stream"),
     path("partner/saved-views/", views.partner_save_view, name="partner_save_view"),
     path("partner/support-profile/", views.partner_profile, name="partner_profile"),
     path("partner/canned-replies/", views.partner_canned_replies, name="partner_canned_replies"),
-    path("partner/help-articles/", views.partner_articles, name="partner_articles"),
     path("partner/support-reports/", reports.partner_reports, name="partner_reports"),
-    path("partner/support-sla/", views.partner_sla, name="partner_sla"),
     path("partner/support/<uuid:request_id>/", views.partner_request_detail, name="partner_request_detail"),
     path(
         "partner/support/<uuid:request_id>/live/", views.partner_request_stream, name="partner_request_stream"
@@ -31,7 +60,6 @@ urlpatterns = [
         name="partner_request_replying",
     ),
     path("partner/support/<uuid:request_id>/escalate/", views.partner_escalate, name="partner_escalate"),
-    path("partner/support/files/<uuid:attachment_id>/", views.partner_attachment, name="partner_attachment"),
     path("partner/support-quarantine/", views.partner_quarantine, name="partner_quarantine"),
     path(
         "partner/support-quarantine/<uuid:mail_id>/",
@@ -49,50 +77,9 @@ urlpatterns = [
         name="partner_quarantine_discard",
     ),
     path("partner/service-requests/", views.partner_service_queue, name="partner_service_queue"),
-    path(
-        "partner/service-requests/live/",
-        views.partner_service_queue_stream,
-        name="partner_service_queue_stream",
-    ),
     path("partner/service-requests/new/", views.partner_service_create, name="partner_service_create"),
-    path(
-        "partner/service-requests/<uuid:request_id>/",
-        views.partner_service_detail,
-        name="partner_service_detail",
-    ),
-    path(
-        "partner/service-requests/<uuid:request_id>/live/",
-        views.partner_service_stream,
-        name="partner_service_stream",
-    ),
-    path(
-        "partner/service-requests/<uuid:request_id>/replying/",
-        views.partner_service_replying,
-        name="partner_service_replying",
-    ),
     # Operator console
     path("operator/service-requests/", views.operator_queue, name="operator_queue"),
-    path("operator/service-requests/live/", views.operator_queue_stream, name="operator_queue_stream"),
-    path(
-        "operator/service-requests/<uuid:request_id>/",
-        views.operator_service_detail,
-        name="operator_service_detail",
-    ),
-    path(
-        "operator/service-requests/<uuid:request_id>/live/",
-        views.operator_service_stream,
-        name="operator_service_stream",
-    ),
-    path(
-        "operator/service-requests/<uuid:request_id>/replying/",
-        views.operator_service_replying,
-        name="operator_service_replying",
-    ),
-    path(
-        "operator/service-requests/files/<uuid:attachment_id>/",
-        views.operator_attachment,
-        name="operator_attachment",
-    ),
     path("operator/partner-flags/", views.operator_flags, name="operator_flags"),
     path(
         "operator/partner-flags/<uuid:flag_id>/resolve/",
@@ -100,7 +87,28 @@ urlpatterns = [
         name="operator_flag_resolve",
     ),
     path("operator/support-topics/", views.operator_topics, name="operator_topics"),
-    path("operator/help-articles/", views.operator_articles, name="operator_articles"),
     path("operator/support/reports/", reports.operator_reports, name="operator_reports"),
-    path("operator/support/sla/", views.operator_sla, name="operator_sla"),
+    # Both the partner center and the operator console
+    *in_portals(SERVICE_QUEUE_STREAMS, "", views.service_queue_stream, "", WORK_SERVICE_REQUESTS, only="GET"),
+    *in_portals(
+        SERVICE_REQUESTS, "<uuid:request_id>/", views.service_detail, "_detail", WORK_SERVICE_REQUESTS
+    ),
+    *in_portals(
+        SERVICE_REQUESTS,
+        "<uuid:request_id>/live/",
+        views.service_stream,
+        "_stream",
+        WORK_SERVICE_REQUESTS,
+        only="GET",
+    ),
+    *in_portals(
+        SERVICE_REQUESTS,
+        "<uuid:request_id>/replying/",
+        views.service_replying,
+        "_replying",
+        WORK_SERVICE_REQUESTS,
+        only="POST",
+    ),
+    *in_portals(ARTICLES, "", views.help_articles, "", P.SUPPORT_ARTICLES_WRITE),
+    *in_portals(SLA, "", views.sla_policies, "", P.SUPPORT_SLA_MANAGE),
 ]

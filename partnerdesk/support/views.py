@@ -1,6 +1,9 @@
 """Support pages. Admin center: the Support page, new request with self-help, the request.
 Partner center: the desk queue, a request, escalation, its own service requests, profile, canned
 replies. Operator console: the escalation desk, a service request, topics. Both: help articles.
+
+A page several portals share (a service request, help articles, SLA policies, attachments, the live
+streams) is one view taking its `portal`, mounted once per portal in `urls.py` (`access.web.in_portals`).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from partnerdesk import etags
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import principal_of
-from partnerdesk.access.web import requires
+from partnerdesk.access.web import act, requires
 from partnerdesk.confirm import Confirmation, confirmation, confirmed
 from partnerdesk.errors import DomainError
 from partnerdesk.live import presence
@@ -306,8 +309,8 @@ def _attach(
     return redirect(request.get_full_path())
 
 
-@requires(P.SUPPORT_REQUESTS, portal="admin")
-def admin_attachment(request: HttpRequest, attachment_id: str) -> HttpResponseBase:
+def attachment(request: HttpRequest, portal: str, attachment_id: str) -> HttpResponseBase:
+    """A file of a request's timeline, in any portal: who may download it is the file's own scoping."""
     return queries.attachment_response(principal_of(request), attachment_id)
 
 
@@ -568,17 +571,9 @@ def partner_service_create(request: HttpRequest) -> HttpResponse:
     return render(request, "support/service_form.html", {"form": form}, status=_status(form))
 
 
-@requires(P.SUPPORT_ESCALATE, portal="partner")
-def partner_service_detail(request: HttpRequest, request_id: str) -> HttpResponse:
-    return _service_detail(request, request_id, side="partner")
-
-
-@requires(P.SUPPORT_OPERATOR_DESK, portal="operator")
-def operator_service_detail(request: HttpRequest, request_id: str) -> HttpResponse:
-    return _service_detail(request, request_id, side="operator")
-
-
-def _service_detail(request: HttpRequest, request_id: str, *, side: str) -> HttpResponse:
+def service_detail(request: HttpRequest, portal: str, request_id: str) -> HttpResponse:
+    """One service request, as the partner who filed it or the operator's desk sees it."""
+    side = portal
     principal = principal_of(request)
     service_request = policy.get_visible(principal, queries.service_requests(principal), pk=request_id)
     form = forms.NoteForm(request.POST or None)
@@ -669,11 +664,6 @@ def _service_detail(request: HttpRequest, request_id: str, *, side: str) -> Http
         fragments={"timeline": "support/_live_timeline.html"},
         status=status,
     )
-
-
-@requires(P.PARTNER_CENTER, portal="partner")
-def partner_attachment(request: HttpRequest, attachment_id: str) -> HttpResponseBase:
-    return queries.attachment_response(principal_of(request), attachment_id)
 
 
 @requires(P.SUPPORT_PROFILE_EDIT, portal="partner")
@@ -793,11 +783,6 @@ def operator_flags(request: HttpRequest) -> HttpResponse:
     return render(request, "support/operator_flags.html", {"page": page})
 
 
-@requires(P.SUPPORT_OPERATOR_DESK, portal="operator")
-def operator_attachment(request: HttpRequest, attachment_id: str) -> HttpResponseBase:
-    return queries.attachment_response(principal_of(request), attachment_id)
-
-
 @require_POST
 @requires(P.SUPPORT_OPERATOR_DESK, portal="operator")
 def operator_flag_resolve(request: HttpRequest, flag_id: str) -> HttpResponse:
@@ -851,7 +836,7 @@ def operator_topics(request: HttpRequest) -> HttpResponse:
 # --- help articles (operator and partner) ------------------------------------------------------
 
 
-def _articles(request: HttpRequest, portal: str) -> HttpResponse:
+def help_articles(request: HttpRequest, portal: str) -> HttpResponse:
     principal = principal_of(request)
     form = forms.ArticleForm(
         request.POST or None,
@@ -879,20 +864,10 @@ def _articles(request: HttpRequest, portal: str) -> HttpResponse:
     )
 
 
-@requires(P.SUPPORT_ARTICLES_WRITE, portal="operator")
-def operator_articles(request: HttpRequest) -> HttpResponse:
-    return _articles(request, "operator")
-
-
-@requires(P.SUPPORT_ARTICLES_WRITE, portal="partner")
-def partner_articles(request: HttpRequest) -> HttpResponse:
-    return _articles(request, "partner")
-
-
 # --- SLA policies (partner: to its customers; operator: to partners) ---------------------------
 
 
-def _sla_policies(request: HttpRequest, portal: str) -> HttpResponse:
+def sla_policies(request: HttpRequest, portal: str) -> HttpResponse:
     from partnerdesk.support.models import Severity, SlaPolicy
 
     principal = principal_of(request)
@@ -941,16 +916,6 @@ def _check_policy(time_zone: str, holidays: list[str]) -> None:
             raise DomainError(
                 _("%(value)s is not a date (YYYY-MM-DD).") % {"value": day}, code="invalid_holiday"
             ) from None
-
-
-@requires(P.SUPPORT_SLA_MANAGE, portal="partner")
-def partner_sla(request: HttpRequest) -> HttpResponse:
-    return _sla_policies(request, "partner")
-
-
-@requires(P.SUPPORT_SLA_MANAGE, portal="operator")
-def operator_sla(request: HttpRequest) -> HttpResponse:
-    return _sla_policies(request, "operator")
 
 
 # --- partner center: quarantined inbound mail ------------------------------------------------------
@@ -1049,12 +1014,7 @@ def partner_quarantine_discard(request: HttpRequest, mail_id: str) -> HttpRespon
                 back=reverse("support:partner_quarantine_detail", args=[mail.public_id]),
             ),
         )
-    try:
-        quarantine.discard(principal, mail)
-    except DomainError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("The mail was discarded."))
+    act(request, lambda: quarantine.discard(principal, mail), _("The mail was discarded."))
     return redirect("support:partner_quarantine")
 
 
@@ -1093,48 +1053,18 @@ def admin_request_stream(request: HttpRequest, request_id: str) -> HttpResponseB
     return live.response(request, principal, _one(support_request))
 
 
-@require_GET
-@requires(P.SUPPORT_ESCALATE, portal="partner")
-def partner_service_queue_stream(request: HttpRequest) -> HttpResponseBase:
+def service_queue_stream(request: HttpRequest, portal: str) -> HttpResponseBase:
     return live.response(request, principal_of(request), SERVICE_REQUESTS)
 
 
-@require_GET
-@requires(P.SUPPORT_ESCALATE, portal="partner")
-def partner_service_stream(request: HttpRequest, request_id: str) -> HttpResponseBase:
+def service_stream(request: HttpRequest, portal: str, request_id: str) -> HttpResponseBase:
     principal = principal_of(request)
     service_request = policy.get_visible(principal, queries.service_requests(principal), pk=request_id)
     return live.response(request, principal, _one(service_request), presence_on=service_request)
 
 
-@require_POST
-@requires(P.SUPPORT_ESCALATE, portal="partner")
-def partner_service_replying(request: HttpRequest, request_id: str) -> HttpResponse:
-    return _service_replying(request, request_id)
-
-
-def _service_replying(request: HttpRequest, request_id: str) -> HttpResponse:
+def service_replying(request: HttpRequest, portal: str, request_id: str) -> HttpResponse:
     principal = principal_of(request)
     service_request = policy.get_visible(principal, queries.service_requests(principal), pk=request_id)
     presence.ping(principal, service_request)
     return HttpResponse(status=204)
-
-
-@require_GET
-@requires(P.SUPPORT_OPERATOR_DESK, portal="operator")
-def operator_queue_stream(request: HttpRequest) -> HttpResponseBase:
-    return live.response(request, principal_of(request), SERVICE_REQUESTS)
-
-
-@require_GET
-@requires(P.SUPPORT_OPERATOR_DESK, portal="operator")
-def operator_service_stream(request: HttpRequest, request_id: str) -> HttpResponseBase:
-    principal = principal_of(request)
-    service_request = policy.get_visible(principal, queries.service_requests(principal), pk=request_id)
-    return live.response(request, principal, _one(service_request), presence_on=service_request)
-
-
-@require_POST
-@requires(P.SUPPORT_OPERATOR_DESK, portal="operator")
-def operator_service_replying(request: HttpRequest, request_id: str) -> HttpResponse:
-    return _service_replying(request, request_id)

@@ -1,4 +1,5 @@
-"""Reminders that a delegated relationship expires, 30 and 7 days before, to both sides (ADR 0015).
+"""Reminders that a delegated relationship expires, 30 and 7 days before, to both sides (ADR 0015),
+and the `relationship.expired` event when it has.
 
 The partner's global admins and the customer's global admins are told, each in their language and
 time zone, once per relationship, threshold and expiry however many workers run the job: the
@@ -8,7 +9,7 @@ expiry is reminded again.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -22,6 +23,7 @@ from partnerdesk.notifications.models import SentNotice
 from partnerdesk.notifications.services import claim_notice, threshold_windows
 from partnerdesk.sql import keyset_batches
 from partnerdesk.tenancy.models import DelegatedRelationship
+from partnerdesk.tenancy.services import emit_relationship
 
 if TYPE_CHECKING:
     from partnerdesk.accounts.models import User
@@ -30,6 +32,9 @@ if TYPE_CHECKING:
 THRESHOLDS = (30, 7)
 OBJECT_TYPE = "relationship"
 BATCH = 200
+# A relationship that expired longer ago than this when the job first sees it (an install upgrading, a
+# worker stopped for weeks) is not announced any more: the event says what just happened.
+EXPIRED_ANNOUNCED_WITHIN = timedelta(days=7)
 
 
 def send_due(now: datetime | None = None) -> int:
@@ -92,3 +97,35 @@ def _notify(relationship: DelegatedRelationship, kind: str, people: dict[Any, li
             kind=f"tenancy.relationship_{kind}",
         )
     return 1
+
+
+def announce_expired(now: datetime | None = None) -> int:
+    """Emit `relationship.expired` once for each accepted relationship whose expiry has come.
+
+    The row keeps its status (expiry is read from `expires_at`), so "once" is a claimed `SentNotice`
+    for the relationship and its expiry, in the event's own transaction, however many workers run
+    this; a relationship given a new expiry that then passes is announced again.
+    """
+    now = now or timezone.now()
+    notices = SentNotice.objects.filter(
+        object_type=OBJECT_TYPE, object_id=OuterRef("pk"), kind="expired", due_at=OuterRef("expires_at")
+    )
+    due = DelegatedRelationship.objects.filter(
+        status=DelegatedRelationship.Status.ACTIVE,
+        expires_at__lte=now,
+        expires_at__gt=now - EXPIRED_ANNOUNCED_WITHIN,
+    ).exclude(Exists(notices))
+    announced = 0
+    for batch in keyset_batches(due, "expires_at", size=BATCH):
+        for relationship in batch:
+            assert relationship.expires_at is not None
+            with transaction.atomic():
+                if claim_notice(
+                    object_type=OBJECT_TYPE,
+                    object_id=relationship.pk,
+                    kind="expired",
+                    due_at=relationship.expires_at,
+                ):
+                    emit_relationship("relationship.expired", relationship, status="expired")
+                    announced += 1
+    return announced

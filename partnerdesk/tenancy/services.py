@@ -315,13 +315,16 @@ def _transition(
     return relationship
 
 
-def emit_relationship(name: str, relationship: DelegatedRelationship) -> None:
-    """`relationship.<name>` for the partner, the customer and the operator (who sees relationships)."""
+def emit_relationship(name: str, relationship: DelegatedRelationship, *, status: str = "") -> None:
+    """`relationship.<name>` for the partner, the customer and the operator (who sees relationships).
+
+    `status` overrides the row's for a state the row does not store (`expired`, read from the expiry).
+    """
     data = {
         "id": relationship.pk,
         "partner_id": relationship.partner_id,
         "customer_id": relationship.customer_id,
-        "status": relationship.status,
+        "status": status or relationship.status,
         "roles": relationship.roles,
         "expires_at": relationship.expires_at,
     }

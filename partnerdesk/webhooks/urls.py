@@ -1,52 +1,27 @@
-"""Each portal's webhook pages: the same views, mounted once per portal through `requires`."""
-
-from django.urls import path
-from django.views.decorators.http import require_POST
+"""Each portal's webhook pages: the same views, mounted once per portal (`access.web.in_portals`)."""
 
 from partnerdesk.access.permissions import Permission as P
-from partnerdesk.access.web import requires
+from partnerdesk.access.web import Mount, in_portals
 from partnerdesk.webhooks import views
 
 app_name = "webhooks"
 
-urlpatterns = []
-for portal in ("operator", "partner", "admin"):
-    allowed = requires(P.WEBHOOKS_MANAGE, portal=portal)
-    urlpatterns += [
-        path(
-            f"{portal}/webhooks/",
-            allowed(views.endpoints),
-            {"portal": portal},
-            name=f"{portal}_endpoints",
-        ),
-        path(
-            f"{portal}/webhooks/<uuid:endpoint_id>/",
-            allowed(views.endpoint),
-            {"portal": portal},
-            name=f"{portal}_endpoint",
-        ),
-        path(
-            f"{portal}/webhooks/<uuid:endpoint_id>/rotate/",
-            require_POST(allowed(views.rotate)),
-            {"portal": portal},
-            name=f"{portal}_rotate",
-        ),
-        path(
-            f"{portal}/webhooks/<uuid:endpoint_id>/test/",
-            require_POST(allowed(views.test)),
-            {"portal": portal},
-            name=f"{portal}_test",
-        ),
-        path(
-            f"{portal}/webhooks/<uuid:endpoint_id>/delete/",
-            require_POST(allowed(views.delete)),
-            {"portal": portal},
-            name=f"{portal}_delete",
-        ),
-        path(
-            f"{portal}/webhooks/<uuid:endpoint_id>/deliveries/<uuid:delivery_id>/resend/",
-            require_POST(allowed(views.resend)),
-            {"portal": portal},
-            name=f"{portal}_resend",
-        ),
-    ]
+# /operator/webhooks/ named operator_endpoints, and so on.
+WEBHOOKS = [Mount(portal, f"{portal}/webhooks/", f"{portal}_") for portal in ("operator", "partner", "admin")]
+ENDPOINT = "<uuid:endpoint_id>/"
+
+urlpatterns = [
+    *in_portals(WEBHOOKS, "", views.endpoints, "endpoints", P.WEBHOOKS_MANAGE),
+    *in_portals(WEBHOOKS, ENDPOINT, views.endpoint, "endpoint", P.WEBHOOKS_MANAGE),
+    *in_portals(WEBHOOKS, f"{ENDPOINT}rotate/", views.rotate, "rotate", P.WEBHOOKS_MANAGE, only="POST"),
+    *in_portals(WEBHOOKS, f"{ENDPOINT}test/", views.test, "test", P.WEBHOOKS_MANAGE, only="POST"),
+    *in_portals(WEBHOOKS, f"{ENDPOINT}delete/", views.delete, "delete", P.WEBHOOKS_MANAGE, only="POST"),
+    *in_portals(
+        WEBHOOKS,
+        f"{ENDPOINT}deliveries/<uuid:delivery_id>/resend/",
+        views.resend,
+        "resend",
+        P.WEBHOOKS_MANAGE,
+        only="POST",
+    ),
+]

@@ -1,7 +1,7 @@
 """Pages: each portal's webhook endpoints (operator console, partner center, admin center).
 
-The same views serve the three portals; `urls.py` mounts them once per portal, each through
-`requires(P.WEBHOOKS_MANAGE, portal=...)`.
+The same views serve the three portals; `urls.py` mounts them once per portal (`access.web.in_portals`),
+each through `requires(P.WEBHOOKS_MANAGE, portal=...)`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from partnerdesk import etags
 from partnerdesk.access import policy
 from partnerdesk.access.principal import principal_of
+from partnerdesk.access.web import act
 from partnerdesk.confirm import Confirmation, confirmation, confirmed
 from partnerdesk.errors import DomainError
 from partnerdesk.events.catalog import CATALOG
@@ -162,10 +163,9 @@ def resend(request: HttpRequest, portal: str, endpoint_id: str, delivery_id: str
     principal = principal_of(request)
     found = _endpoint(request, endpoint_id)
     delivery = policy.get_visible(principal, WebhookDelivery.objects.filter(endpoint=found), pk=delivery_id)
-    try:
-        services.resend(principal, delivery)
-    except DomainError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("The delivery will be sent again, with the same webhook-id."))
+    act(
+        request,
+        lambda: services.resend(principal, delivery),
+        _("The delivery will be sent again, with the same webhook-id."),
+    )
     return _detail(request, portal, found)

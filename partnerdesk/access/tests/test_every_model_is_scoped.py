@@ -28,9 +28,8 @@ UNSCOPED: dict[str, str] = {
     "idempotency.idempotencyrecord": "the platform's Idempotency-Key store: read only by the API "
     "operation wrapper, always by the calling user and key",
     "ratelimits.ratecounter": "the platform's rate limit counters: read only by the rate limits, by key",
-    "support.slanotice": "which SLA warnings were sent: read only by the breach job, to send each once",
-    "notifications.sentnotice": "which lifecycle notices were queued: read only by the reminder jobs, "
-    "to send each once",
+    "notifications.sentnotice": "which lifecycle and SLA notices were queued: read only by the reminder "
+    "and SLA breach jobs, to send each once",
 }
 
 ACCESS = Path(__file__).resolve().parents[1]

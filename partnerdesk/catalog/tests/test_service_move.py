@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from partnerdesk.catalog.models import Feature, Region, Service
+from partnerdesk.testing import latest_migrations, migrate_to
 
 BEFORE_THE_MOVE = [("catalog", "0003_version"), ("health", "0006_version"), ("support", "0006_version")]
 AFTER_THE_MOVE = [
@@ -14,13 +13,6 @@ AFTER_THE_MOVE = [
     ("health", "0007_service_moved_to_catalog"),
     ("support", "0007_service_in_catalog"),
 ]
-
-
-def _migrate(targets: list[tuple[str, str]]) -> MigrationExecutor:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return MigrationExecutor(connection)
 
 
 def test_the_moved_models_keep_their_tables():
@@ -32,17 +24,16 @@ def test_the_moved_models_keep_their_tables():
 
 @pytest.mark.django_db(transaction=True)
 def test_a_database_migrated_before_the_move_keeps_its_services_and_what_refers_to_them():
-    executor = MigrationExecutor(connection)
-    latest = executor.loader.graph.leaf_nodes()
+    latest = latest_migrations()
     try:
-        before = _migrate(BEFORE_THE_MOVE).loader.project_state(BEFORE_THE_MOVE).apps
+        before = migrate_to(BEFORE_THE_MOVE)
         service = before.get_model("health", "Service").objects.create(key="exchange", name="Exchange Online")
         before.get_model("health", "Feature").objects.create(service=service, group="Mail", name="Mail flow")
         product = before.get_model("catalog", "Product").objects.create(name="E3")
         sku = before.get_model("catalog", "Sku").objects.create(product=product, name="E3 (monthly)")
         sku.services.add(service)
 
-        after = _migrate(AFTER_THE_MOVE).loader.project_state(AFTER_THE_MOVE).apps
+        after = migrate_to(AFTER_THE_MOVE)
         moved = after.get_model("catalog", "Service").objects.get(pk=service.pk)
         assert moved.name == "Exchange Online"
         assert [f.name for f in after.get_model("catalog", "Feature").objects.filter(service=moved)] == [
@@ -50,4 +41,4 @@ def test_a_database_migrated_before_the_move_keeps_its_services_and_what_refers_
         ]
         assert list(after.get_model("catalog", "Sku").objects.get(pk=sku.pk).services.all()) == [moved]
     finally:
-        _migrate(latest)
+        migrate_to(latest)

@@ -8,30 +8,16 @@ Set PARTNERDESK_SCREENSHOTS=/some/folder to keep screenshots of the main pages.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from partnerdesk.accounts.models import User
 from partnerdesk.audit.models import AuditEvent
 from partnerdesk.directory.models import Domain, SecuritySettings
-from partnerdesk.testing import PASSWORD
+from partnerdesk.testing import PASSWORD, path_of, screenshot
 
 pytestmark = pytest.mark.browser
 
 TEMPORARY_PASSWORD = "[data-testid=temporary-password]"
-
-
-def screenshot(page, name: str) -> None:
-    folder = os.environ.get("PARTNERDESK_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
-
-
-def path_of(page) -> str:
-    return "/" + page.url.split("/", 3)[3]
 
 
 def submit(page, selector: str) -> None:

@@ -6,24 +6,10 @@ import pytest
 
 from partnerdesk.catalog.models import Service
 from partnerdesk.health.models import HealthIssue, MessagePost, MessageViewState
+from partnerdesk.health.testing import post_exchange_incident
 from partnerdesk.testing import database_state
 
 pytestmark = pytest.mark.django_db
-
-
-def _issue(api, catalog, **extra):
-    body = {
-        "title": "Mail delivery delays",
-        "impact_description": "Users may see delays sending mail.",
-        "services": [str(catalog.exchange.pk)],
-        "status": "service_degradation",
-        "first_post": "We are investigating.",
-        "publish": True,
-        **extra,
-    }
-    response = api("operator.communications_manager").post("/health/issues", body)
-    assert response.status_code == 201, response.json_body
-    return response.json_body
 
 
 def _message(api, catalog, world, **extra):
@@ -45,7 +31,7 @@ def _message(api, catalog, world, **extra):
 
 
 def test_publishing_an_issue_degrades_the_service_and_records_history(api, world, catalog):
-    issue = _issue(api, catalog)
+    issue = post_exchange_incident(api, catalog)
 
     assert issue["display_id"].startswith("HI")
     exchange = Service.objects.get(pk=catalog.exchange.pk)
@@ -69,13 +55,13 @@ def test_publishing_an_issue_degrades_the_service_and_records_history(api, world
 
 
 def test_worst_open_issue_wins(api, world, catalog):
-    _issue(api, catalog, status="investigating")
-    _issue(api, catalog, status="service_interruption")
+    post_exchange_incident(api, catalog, status="investigating")
+    post_exchange_incident(api, catalog, status="service_interruption")
     assert Service.objects.get(pk=catalog.exchange.pk).status == "service_interruption"
 
 
 def test_a_draft_issue_is_invisible_and_does_not_change_status(api, world, catalog):
-    issue = _issue(api, catalog, publish=False)
+    issue = post_exchange_incident(api, catalog, publish=False)
     assert Service.objects.get(pk=catalog.exchange.pk).status == "service_operational"
     assert api("a1.global_admin").get(f"/health/issues/{issue['id']}").status_code == 404
     assert api("a.admin_agent").get(f"/health/issues/{issue['id']}").status_code == 404
@@ -83,7 +69,7 @@ def test_a_draft_issue_is_invisible_and_does_not_change_status(api, world, catal
 
 
 def test_revising_a_published_issue_is_visible(api, world, catalog):
-    issue = _issue(api, catalog)
+    issue = post_exchange_incident(api, catalog)
     response = api("operator.communications_manager").patch(
         f"/health/issues/{issue['id']}", {"title": "Mail delivery delays in China North", "note": "Narrowed"}
     )
@@ -93,7 +79,7 @@ def test_revising_a_published_issue_is_visible(api, world, catalog):
 
 
 def test_issue_visibility_follows_entitlement(api, world, catalog):
-    issue = _issue(api, catalog)
+    issue = post_exchange_incident(api, catalog)
     path = f"/health/issues/{issue['id']}"
 
     assert api("a1.global_admin").get(path).status_code == 200
@@ -111,7 +97,7 @@ def test_customer_sees_only_its_entitled_services(api, world, catalog):
 
 
 def test_partner_sees_which_of_its_customers_an_issue_affects(api, world, catalog):
-    issue = _issue(api, catalog)
+    issue = post_exchange_incident(api, catalog)
     response = api("a.admin_agent").get(f"/health/issues/{issue['id']}/affected-customers")
     assert [c["name"] for c in response.json_body["items"]] == ["Contoso"]
     response = api("b.admin_agent").get(f"/health/issues/{issue['id']}/affected-customers")
@@ -348,7 +334,7 @@ def test_maintenance_lifecycle(api, world, catalog):
 
 
 def test_incident_report(api, world, catalog):
-    issue = _issue(api, catalog)
+    issue = post_exchange_incident(api, catalog)
     response = api("operator.communications_manager").post(
         f"/health/issues/{issue['id']}/incident-report", {"report": "Root cause: a bad certificate."}
     )

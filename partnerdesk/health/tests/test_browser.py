@@ -4,27 +4,18 @@ post for one partner's customers; who sees what, and read/archive state per admi
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
 from partnerdesk.access.permissions import Role
 from partnerdesk.health.models import HealthIssue, MessagePost
 from partnerdesk.health.testing import build_catalog
-from partnerdesk.testing import make_user
+from partnerdesk.testing import make_user, screenshot
 
 pytestmark = pytest.mark.browser
 
 BADGE = "[data-testid=unread-badge]"
-
-
-def screenshot(page, name: str) -> None:
-    folder = os.environ.get("PARTNERDESK_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"health-{name}.png"), full_page=True)
 
 
 def test_publish_an_incident_and_a_post_then_each_admin_sees_their_own(browsing):
@@ -50,7 +41,7 @@ def test_publish_an_incident_and_a_post_then_each_admin_sees_their_own(browsing)
     with operator.expect_navigation():
         operator.get_by_role("button", name="Post update").click()
     assert operator.locator("[data-testid=timeline] li").count() == 2
-    screenshot(operator, "operator-issue")
+    screenshot(operator, "health-operator-issue")
 
     # A Message center post for Fabrikam's customers, about Exchange Online; the reach is previewed.
     operator.goto("/operator/messages/new/")
@@ -69,7 +60,7 @@ def test_publish_an_incident_and_a_post_then_each_admin_sees_their_own(browsing)
     assert "reaches 1 tenant and 4 admins" in operator.locator("[data-testid=reach]").inner_text()
     with operator.expect_navigation():
         operator.get_by_role("button", name="Publish now").click()
-    screenshot(operator, "operator-message")
+    screenshot(operator, "health-operator-message")
     assert MessagePost.objects.get().status == "published"
     assert HealthIssue.objects.get().posts.count() == 2
 
@@ -77,12 +68,12 @@ def test_publish_an_incident_and_a_post_then_each_admin_sees_their_own(browsing)
     admin = browsing.sign_in_as("a1.global_admin")
     admin.goto("/admin/health/")
     assert "Mail delivery delays" in admin.locator("[data-testid=active-issues]").inner_text()
-    screenshot(admin, "admin-health")
+    screenshot(admin, "health-admin-health")
     admin.get_by_role("link", name="Mail delivery delays").click()
     assert admin.locator("[data-testid=timeline] li").count() == 2
     assert admin.locator(BADGE).inner_text() == "1"
     admin.goto("/admin/messages/")
-    screenshot(admin, "admin-messages")
+    screenshot(admin, "health-admin-messages")
     admin.get_by_role("link", name="Retiring basic authentication").click()
     assert "modern authentication" in admin.locator(".message-body strong").inner_text()
     with admin.expect_navigation():
@@ -90,7 +81,7 @@ def test_publish_an_incident_and_a_post_then_each_admin_sees_their_own(browsing)
     assert admin.locator("[data-testid=read-state]").inner_text() == "Read"
     with admin.expect_navigation():
         admin.get_by_role("button", name="Archive").click()
-    screenshot(admin, "admin-message")
+    screenshot(admin, "health-admin-message")
     assert admin.locator(BADGE).count() == 0
     admin.goto("/admin/messages/")
     assert "Retiring basic authentication" not in admin.locator("[data-testid=messages]").inner_text()
@@ -123,7 +114,7 @@ def test_publish_an_incident_and_a_post_then_each_admin_sees_their_own(browsing)
     agent.goto("/partner/health/")
     agent.get_by_role("link", name="Mail delivery delays").click()
     assert agent.locator("[data-testid=affected]").inner_text().split() == ["Contoso"]
-    screenshot(agent, "partner-issue")
+    screenshot(agent, "health-partner-issue")
     agent.goto("/partner/health/")
     agent.get_by_role("link", name="Retiring basic authentication").click()
     assert agent.locator("[data-testid=affected]").inner_text().split() == ["Contoso"]

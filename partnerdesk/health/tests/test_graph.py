@@ -17,7 +17,7 @@ from partnerdesk.access.principal import principal_for
 from partnerdesk.accounts.models import API_TOKEN_PREFIX, ApiToken, hash_token
 from partnerdesk.health import issues, message_center
 from partnerdesk.health.models import MessageViewState
-from partnerdesk.health.testing import build_catalog
+from partnerdesk.health.testing import build_catalog, exchange_incident
 from partnerdesk.testing import database_state
 
 BASE = "/graph/v1.0/admin/serviceAnnouncement"
@@ -31,15 +31,7 @@ def token_for(user) -> str:
 
 def publish_sample(world, catalog):
     operator = principal_for(world.user("operator.communications_manager"))
-    issue = issues.create_issue(
-        operator,
-        title="Mail delivery delays",
-        impact_description="Users may see delays.",
-        service_ids=[catalog.exchange.pk],
-        status="service_degradation",
-        first_post="Investigating.",
-        publish=True,
-    )
+    issue = exchange_incident(world, catalog)
     issues.add_issue_post(operator, issue, body="Rolling out a fix.", status="restoring_service")
     issues.publish_incident_report(operator, issue, report="Root cause: certificate expiry.")
     posts = [

@@ -13,6 +13,7 @@ from partnerdesk.access.principal import principal_for
 from partnerdesk.audit.models import AppendOnlyError
 from partnerdesk.health import issues
 from partnerdesk.health.models import ServiceStatusChange
+from partnerdesk.health.testing import exchange_incident
 from partnerdesk.health.tests.test_graph import GraphClient, token_for
 from partnerdesk.testing import database_state
 
@@ -23,15 +24,7 @@ pytestmark = pytest.mark.django_db
 def incident(world, catalog):
     """An Exchange incident published, then restored: two stored changes."""
     operator = principal_for(world.user("operator.communications_manager"))
-    issue = issues.create_issue(
-        operator,
-        title="Mail delivery delays",
-        impact_description="Users may see delays.",
-        service_ids=[catalog.exchange.pk],
-        status="service_degradation",
-        first_post="Investigating.",
-        publish=True,
-    )
+    issue = exchange_incident(world, catalog)
     issues.add_issue_post(operator, issue, body="Fixed.", status="service_restored")
     return issue
 

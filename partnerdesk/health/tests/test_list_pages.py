@@ -10,26 +10,12 @@ from django.utils import timezone
 
 from partnerdesk.access.permissions import OrgKind
 from partnerdesk.health.models import HealthIssuePost
-from partnerdesk.health.testing import subscribe
+from partnerdesk.health.testing import post_exchange_incident, subscribe
 from partnerdesk.subscriptions.models import Subscription
 from partnerdesk.tenancy.models import Organization
 from partnerdesk.testing import walk_pages
 
 pytestmark = pytest.mark.django_db
-
-
-def _issue(api, catalog) -> str:
-    body = {
-        "title": "Mail delivery delays",
-        "impact_description": "Users may see delays sending mail.",
-        "services": [str(catalog.exchange.pk)],
-        "status": "service_degradation",
-        "first_post": "We are investigating.",
-        "publish": True,
-    }
-    response = api("operator.communications_manager").post("/health/issues", body)
-    assert response.status_code == 201, response.json_body
-    return response.json_body["id"]
 
 
 def _posts(issue_id: str, count: int) -> None:
@@ -59,7 +45,7 @@ def _customers(world, start: int, count: int) -> None:
 
 
 def test_issue_posts_page_through_every_row_once(api, world, catalog):
-    issue_id = _issue(api, catalog)
+    issue_id = post_exchange_incident(api, catalog)["id"]
     _posts(issue_id, 6)
     client = api("a1.global_admin")
 
@@ -79,7 +65,7 @@ def test_issue_posts_page_through_every_row_once(api, world, catalog):
 
 
 def test_customers_an_issue_affects_page_through_every_row_once(api, world, catalog):
-    issue_id = _issue(api, catalog)
+    issue_id = post_exchange_incident(api, catalog)["id"]
     _customers(world, 0, 5)
     client = api("a.admin_agent")
 

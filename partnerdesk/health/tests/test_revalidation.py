@@ -17,7 +17,7 @@ from partnerdesk.access.principal import principal_for
 from partnerdesk.catalog.models import Offer
 from partnerdesk.health import issues, message_center
 from partnerdesk.health.models import ChangeCount, MessagePost
-from partnerdesk.health.testing import subscribe
+from partnerdesk.health.testing import exchange_incident, subscribe
 from partnerdesk.health.tests.test_graph import GraphClient, token_for
 
 pytestmark = pytest.mark.django_db
@@ -147,15 +147,7 @@ def test_service_overview_304_and_a_status_change(api, world, catalog, django_as
     with django_assert_num_queries(SERVICE_LIST_NOT_MODIFIED_QUERIES):
         assert revalidate(client, "/health/services", tag).status_code == 304
     assert api("a2.global_admin").get("/health/services")["ETag"] != tag  # other services
-    issues.create_issue(
-        operator(world),
-        title="Mail delays",
-        impact_description="Delays.",
-        service_ids=[catalog.exchange.pk],
-        status="service_degradation",
-        first_post="Investigating.",
-        publish=True,
-    )
+    exchange_incident(world, catalog)
 
     answer = revalidate(client, "/health/services", tag)
 

@@ -8,7 +8,8 @@ from django.utils import timezone
 from partnerdesk.access.principal import principal_for
 from partnerdesk.health import issues, message_center, preferences
 from partnerdesk.health.models import HealthIssue, MessagePost, MessageViewState
-from partnerdesk.testing import database_state
+from partnerdesk.health.testing import exchange_incident
+from partnerdesk.testing import assert_page_admits, database_state
 
 pytestmark = pytest.mark.django_db
 
@@ -17,15 +18,7 @@ pytestmark = pytest.mark.django_db
 def published(world, catalog):
     """An incident on Exchange with two posts, and a post for partner A's customers about Exchange."""
     operator = principal_for(world.user("operator.communications_manager"))
-    issue = issues.create_issue(
-        operator,
-        title="Mail delivery delays",
-        impact_description="Users may see delays.",
-        service_ids=[catalog.exchange.pk],
-        status="service_degradation",
-        first_post="Investigating.",
-        publish=True,
-    )
+    issue = exchange_incident(world, catalog)
     issues.add_issue_post(operator, issue, body="A fix is rolling out.", status="restoring_service")
     post = message_center.create_message(
         operator,
@@ -89,13 +82,7 @@ def test_each_page_admits_its_role_and_refuses_others(
 ):
     issue, post = published
     path = page.format(issue=issue.pk, post=post.pk, customer_a1=world.customer_a1.pk)
-    before = database_state()
-
-    assert web(allowed).get(path).status_code == 200
-    assert web(None).get(path).status_code == 302
-    assert web(wrong_role).get(path).status_code == 403
-    assert web(outsider).get(path).status_code in (403, 404)
-    assert database_state() == before
+    assert_page_admits(web, path, allowed, wrong_role, outsider)
 
 
 def test_outside_the_audience_the_pages_are_404(web, world, published):

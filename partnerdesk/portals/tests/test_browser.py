@@ -6,16 +6,13 @@ Set PARTNERDESK_SCREENSHOTS=/some/folder to keep a screenshot of each portal's d
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from partnerdesk.access.permissions import Role
 from partnerdesk.accounts.models import User
 from partnerdesk.accounts.services import create_user
 from partnerdesk.tenancy.models import DelegatedRelationship, Organization
-from partnerdesk.testing import PASSWORD
+from partnerdesk.testing import PASSWORD, path_of, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -23,17 +20,6 @@ BANNER = "[data-testid=delegated-banner]"
 ORG_NAME = "[data-testid=org-name]"
 TEMPORARY_PASSWORD = "[data-testid=temporary-password]"
 NEW_PASSWORD = "Tangerine-lighthouse-42"
-
-
-def screenshot(page, name: str) -> None:
-    folder = os.environ.get("PARTNERDESK_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
-
-
-def path_of(page) -> str:
-    return "/" + page.url.split("/", 3)[3]
 
 
 def switcher_options(page) -> list[str]:

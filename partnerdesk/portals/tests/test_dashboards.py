@@ -16,8 +16,8 @@ from partnerdesk.access.permissions import Permission
 from partnerdesk.access.principal import principal_for
 from partnerdesk.accounts.models import User
 from partnerdesk.sql import bounded_count
-from partnerdesk.support import support_requests
 from partnerdesk.support.models import SupportRequest
+from partnerdesk.support.testing import open_support_request
 from partnerdesk.tenancy.models import DelegatedRelationship
 
 CARD = re.compile(r'<a class="card[^"]*" href="([^"]+)" data-testid="card-([a-z-]+)" data-count="(\d+)">')
@@ -108,19 +108,9 @@ def test_a_count_beyond_99_shows_as_99_plus(world):
 
 def breaching_requests(world, n: int) -> None:
     """`n` requests of Contoso past their first-response target, and `n` relationship requests."""
-    customer = principal_for(world.user("a1.global_admin"))
     past = timezone.now() - timedelta(hours=1)
     for i in range(n):
-        request = support_requests.create_support_request(
-            customer,
-            support_requests.NewSupportRequest(
-                title=f"Late {i}",
-                description="x",
-                severity="moderate",
-                contact_name="Chen",
-                contact_email="global_admin@contoso.test",
-            ),
-        )
+        request = open_support_request(world, title=f"Late {i}", contact_email="global_admin@contoso.test")
         SupportRequest.objects.filter(pk=request.pk).update(first_response_due_at=past)
     DelegatedRelationship.objects.bulk_create(
         DelegatedRelationship(

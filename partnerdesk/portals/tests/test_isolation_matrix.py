@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from partnerdesk.testing import database_state
+from partnerdesk.testing import assert_page_admits, database_state
 
 # (page, who may see it, a wrong-role user, an outsider or None)
 PAGES = [
@@ -56,14 +56,7 @@ def _path(template: str, world) -> str:
 
 @pytest.mark.parametrize(("page", "allowed", "wrong_role", "outsider"), PAGES, ids=[p[0] for p in PAGES])
 def test_each_page_admits_its_role_and_refuses_others(web, world, page, allowed, wrong_role, outsider):
-    path = _path(page, world)
-
-    assert web(allowed).get(path).status_code == 200
-    assert web(None).get(path).status_code == 302
-    if wrong_role:
-        assert web(wrong_role).get(path).status_code == 403
-    if outsider:
-        assert web(outsider).get(path).status_code in (403, 404)
+    assert_page_admits(web, _path(page, world), allowed, wrong_role, outsider)
 
 
 def test_another_partners_customer_page_is_404_not_403(web, world):

@@ -7,8 +7,6 @@ quantity. Set PARTNERDESK_SCREENSHOTS=/some/folder to keep screenshots of the ma
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,16 +14,9 @@ import pytest
 from partnerdesk.access.permissions import Role
 from partnerdesk.subscriptions.models import ChangeRequest, LicenseAssignment, Subscription
 from partnerdesk.subscriptions.tests.conftest import build_catalog
-from partnerdesk.testing import make_user
+from partnerdesk.testing import make_user, screenshot
 
 pytestmark = pytest.mark.browser
-
-
-def screenshot(page: Any, name: str) -> None:
-    folder = os.environ.get("PARTNERDESK_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
 
 def submit(page: Any, selector: str) -> None:

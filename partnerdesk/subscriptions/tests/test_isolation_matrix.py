@@ -11,7 +11,7 @@ from partnerdesk.access.principal import principal_for
 from partnerdesk.catalog.models import Product
 from partnerdesk.subscriptions import change_requests
 from partnerdesk.subscriptions.tests.conftest import Catalog, subscribe
-from partnerdesk.testing import World, database_state
+from partnerdesk.testing import World, assert_page_admits
 
 pytestmark = pytest.mark.django_db
 
@@ -72,11 +72,4 @@ def ids(world: World, catalog: Catalog) -> dict[str, Any]:
 def test_each_page_admits_its_role_and_refuses_others(
     web: Any, ids: dict[str, Any], page: str, allowed: str, wrong_role: str, outsider: str | None
 ) -> None:
-    path = page.format(**ids)
-    before = database_state()
-    assert web(allowed).get(path).status_code == 200
-    assert web(None).get(path).status_code == 302
-    assert web(wrong_role).get(path).status_code == 403
-    if outsider:
-        assert web(outsider).get(path).status_code in (403, 404)
-    assert database_state() == before
+    assert_page_admits(web, page.format(**ids), allowed, wrong_role, outsider)

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from django.db import connection
 
 from partnerdesk.access.permissions import Role
+from partnerdesk.access.principal import principal_for
 from partnerdesk.audit.models import AuditEvent
 from partnerdesk.notifications.models import OutboxMessage
-from partnerdesk.subscriptions import licences, lifecycle
-from partnerdesk.subscriptions.models import LicenseAssignment, Subscription
+from partnerdesk.subscriptions import licences, lifecycle, seats
+from partnerdesk.subscriptions.models import LicenseAssignment, ScheduledChange, Subscription
 from partnerdesk.subscriptions.queries import licences_of, licensed_user_ids
 from partnerdesk.subscriptions.tests.conftest import Catalog, agent, subscribe
 from partnerdesk.testing import World, database_state, make_user
@@ -182,3 +184,31 @@ def test_malformed_user_ids_in_the_pool_form_are_refused_not_a_500(
 
     assert response.status_code == 400
     assert database_state() == before
+
+
+@pytest.mark.django_db
+def test_assigning_past_a_scheduled_decrease_invalidates_it_and_tells_the_partner(
+    world: World, catalog: Catalog
+) -> None:
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    subscription = subscribe(world, catalog.basic_monthly, 10, now=start)
+    later = start + timedelta(days=9)  # past the purchase's refund window: a decrease waits for renewal
+    scheduled = seats.change_quantity(agent(world), subscription, 3, now=later).scheduled
+    assert scheduled is not None
+    admin = principal_for(world.user("a1.licence_admin"))
+    four = people(world, 4)
+
+    licences.assign_licences(admin, customer=world.customer_a1, sku=catalog.basic, users=four[:3], now=later)
+    assert ScheduledChange.objects.get(pk=scheduled.pk).status == ScheduledChange.Status.PENDING  # 3 fit in 3
+
+    licences.assign_licences(admin, customer=world.customer_a1, sku=catalog.basic, users=four[3:], now=later)
+    change = ScheduledChange.objects.get(pk=scheduled.pk)
+    assert (change.status, change.reason_code) == (
+        ScheduledChange.Status.INVALID,
+        "subscriptions.scheduled_below_assigned",
+    )
+    assert change.reason_params == {"assigned": 4, "quantity": 3}
+    assert AuditEvent.objects.filter(
+        action="subscription.scheduled_change_invalidated", object_id=str(subscription.pk)
+    ).exists()
+    assert OutboxMessage.objects.filter(kind="subscriptions_scheduled_change_invalid").count() == 1

@@ -19,11 +19,10 @@ from partnerdesk.access.permissions import Role
 from partnerdesk.accounts.models import User
 from partnerdesk.notifications import jobs
 from partnerdesk.notifications.models import OutboxMessage, ScheduledJob, SentNotice
-from partnerdesk.notifications.services import deliver_due
 from partnerdesk.subscriptions import lifecycle, reminders, renewals
 from partnerdesk.subscriptions.models import Subscription
 from partnerdesk.subscriptions.tests.conftest import Catalog, agent, build_catalog, subscribe
-from partnerdesk.testing import World, make_user
+from partnerdesk.testing import World, addressees, make_user, plain_body, received
 
 pytestmark = pytest.mark.django_db
 
@@ -39,25 +38,6 @@ EVERYONE = [
     "global_admin@contoso.test",
     "partner_global_admin@fabrikam.test",
 ]
-
-
-def received(smtp_server) -> list[EmailMessage]:
-    """Deliver what the outbox holds and return what the SMTP server got since the last call."""
-    while deliver_due("test"):
-        pass
-    messages = list(smtp_server.messages)
-    smtp_server.messages.clear()
-    return messages
-
-
-def addressees(messages: list[EmailMessage]) -> list[str]:
-    return sorted(str(message["To"]) for message in messages)
-
-
-def body(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("plain",))
-    assert part is not None
-    return str(part.get_content()).replace("\r\n", "\n")
 
 
 def to(messages: list[EmailMessage], address: str) -> EmailMessage:
@@ -80,11 +60,11 @@ def test_the_renewal_reminders_arrive_once_at_30_and_7_days_to_both_sides(world,
     thirty = received(smtp_server)
     assert addressees(thirty) == EVERYONE
     assert all(m["Subject"] == "Office 365 E1 P1Y renews on Jan. 10, 2027" for m in thirty)
-    text = body(to(thirty, "global_admin@contoso.test"))
+    text = plain_body(to(thirty, "global_admin@contoso.test"))
     assert "bought through Fabrikam, renews automatically on Jan. 10, 2027" in text
     assert "Product: Office 365 E1\nSeats: 10\nTerm: One year\nCustomer: Contoso\nPartner: Fabrikam" in text
     assert "/admin/subscriptions/" in text
-    partner_text = body(to(thirty, "partner_global_admin@fabrikam.test"))
+    partner_text = plain_body(to(thirty, "partner_global_admin@fabrikam.test"))
     assert "Contoso's subscription Office 365 E1 P1Y renews automatically" in partner_text
     assert f"/partner/subscriptions/{yearly.pk}/" in partner_text
 
@@ -118,13 +98,13 @@ def test_each_admin_reads_it_in_their_language_and_time_zone(world, yearly, smtp
     reminders.send_due(now=END - 30 * DAY)
 
     messages = received(smtp_server)
-    spanish = body(to(messages, "global_admin@contoso.test"))
+    spanish = plain_body(to(messages, "global_admin@contoso.test"))
     # Already-translated phrases and Django's own Spanish date, on the date it is in Auckland.
     assert spanish.startswith("Hola, Global_Admin:")
     assert "Producto: Office 365 E1\nPuestos: 10\nPlazo: Un año\nCliente: Contoso" in spanish
     assert "11 de enero de 2027" in spanish
     assert "11 de enero de 2027" in str(to(messages, "global_admin@contoso.test")["Subject"])
-    english = body(to(messages, "partner_global_admin@fabrikam.test"))
+    english = plain_body(to(messages, "partner_global_admin@fabrikam.test"))
     assert english.startswith("Hello Partner_Global_Admin,") and "Jan. 10, 2027" in english
 
 
@@ -157,7 +137,9 @@ def test_a_subscription_without_auto_renew_is_announced_as_ending_then_expired(w
     expired = received(smtp_server)
     assert addressees(expired) == EVERYONE
     assert all(m["Subject"] == "Office 365 E1 P1Y has expired" for m in expired)
-    assert "Its data will be deleted on March 11, 2027." in body(to(expired, "global_admin@contoso.test"))
+    assert "Its data will be deleted on March 11, 2027." in plain_body(
+        to(expired, "global_admin@contoso.test")
+    )
 
     # Then the deletion warnings, 30 and 7 days before the 60 days of retention end.
     assert reminders.send_due(now=END + 29 * DAY) == 0
@@ -178,7 +160,7 @@ def test_suspension_reactivation_and_the_deletion_warnings_of_a_suspended_subscr
     lifecycle.suspend(agent(world), yearly, reason="non_payment", now=suspended_at)
     suspension = received(smtp_server)
     assert addressees(suspension) == EVERYONE
-    text = body(to(suspension, "global_admin@contoso.test"))
+    text = plain_body(to(suspension, "global_admin@contoso.test"))
     assert "Fabrikam suspended Contoso's subscription Office 365 E1 P1Y" in text
     assert "Reason: Non-payment" in text
     assert "its data will be deleted on March 21, 2026." in text
@@ -189,7 +171,7 @@ def test_suspension_reactivation_and_the_deletion_warnings_of_a_suspended_subscr
     assert reminders.send_due(now=suspended_at + 53 * DAY) == 1
     warnings = received(smtp_server)
     assert addressees(warnings) == sorted(EVERYONE * 2)
-    assert "It is suspended (Non-payment)." in body(warnings[0])
+    assert "It is suspended (Non-payment)." in plain_body(warnings[0])
 
     lifecycle.reactivate(agent(world), yearly, now=suspended_at + 55 * DAY)
     reactivation = received(smtp_server)

@@ -77,6 +77,8 @@ def test_the_concurrency_case_holds_under_an_explicit_sqlite_url(tmp_path: Path)
             "-q",
             "-p",
             "no:cacheprovider",
+            # The tables from the models: this test is about SQLite's locking, not the migrations.
+            "--no-migrations",
             f"{Path(__file__).relative_to(ROOT)}::test_twelve_concurrent_assignments_at_ten_free_seats",
         ],
         cwd=ROOT,

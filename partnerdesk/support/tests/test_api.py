@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 from partnerdesk.audit.models import AuditEvent
-from partnerdesk.notifications.services import deliver_due
 from partnerdesk.support.models import Message, ServiceRequest, SupportRequest
 from partnerdesk.support.tests.conftest import open_request
-from partnerdesk.testing import database_state
-
-
-def recipients(inbox) -> list[tuple[str, str]]:
-    return [(m["To"], m["Subject"]) for m in inbox.messages]
+from partnerdesk.testing import database_state, received
 
 
 def test_the_whole_path_in_the_api(api, world, topic, service, smtp_server):
@@ -106,9 +101,7 @@ def test_the_whole_path_in_the_api(api, world, topic, service, smtp_server):
         "support_request.resolved",
     } <= actions
 
-    while deliver_due("test"):
-        pass
-    sent = recipients(smtp_server)
+    sent = [(m["To"], m["Subject"]) for m in received(smtp_server)]
     customer_mail = [s for to, s in sent if to in ("global_admin@contoso.test", "chen@contoso.test")]
     assert any("New reply" in s for s in customer_mail)
     assert any("Escalated to the operator" in s for s in customer_mail)

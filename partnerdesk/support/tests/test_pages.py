@@ -22,7 +22,7 @@ from partnerdesk.support.models import (
     SupportRequest,
     SupportTopic,
 )
-from partnerdesk.testing import database_state
+from partnerdesk.testing import assert_page_admits, database_state
 
 
 def open_support_request(world, **overrides) -> SupportRequest:
@@ -93,14 +93,7 @@ PAGES = [
 
 @pytest.mark.parametrize(("page", "allowed", "wrong_role", "outsider"), PAGES, ids=[p[0] for p in PAGES])
 def test_each_page_admits_its_role_and_refuses_others(web, world, items, page, allowed, wrong_role, outsider):
-    path = page.format(**items)
-    before = database_state()
-
-    assert web(allowed).get(path).status_code == 200
-    assert web(None).get(path).status_code == 302
-    assert web(wrong_role).get(path).status_code == 403
-    assert web(outsider).get(path).status_code in (403, 404)
-    assert database_state() == before
+    assert_page_admits(web, page.format(**items), allowed, wrong_role, outsider)
 
 
 def test_another_partners_request_is_404(web, world, items):

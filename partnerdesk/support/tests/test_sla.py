@@ -1,4 +1,5 @@
-"""SLA clocks: business hours, holidays and time zones; pausing; breach e-mail exactly once."""
+"""SLA clocks: business hours, holidays and time zones; pausing; breach e-mail exactly once, also across
+the move of the notices sent onto the platform's notice table."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import pytest
 from django.db import close_old_connections, connection
 
 from partnerdesk.access.principal import principal_for
-from partnerdesk.notifications.models import OutboxMessage
+from partnerdesk.notifications.models import OutboxMessage, SentNotice
 from partnerdesk.notifications.services import deliver_due
 from partnerdesk.support import jobs, sla, support_requests
-from partnerdesk.support.models import SlaNotice, SlaPolicy, SupportRequest
+from partnerdesk.support.models import SlaPolicy, SupportRequest
+from partnerdesk.support.testing import open_support_request
+from partnerdesk.testing import build_world, latest_migrations, migrate_to
 
 SHANGHAI_HOURS = sla.Policy(
     first_response_minutes=120,
@@ -87,16 +90,7 @@ def test_pausing_keeps_the_business_minutes_left():
 
 
 def _overdue_request(world) -> SupportRequest:
-    request = support_requests.create_support_request(
-        principal_for(world.user("a1.global_admin")),
-        support_requests.NewSupportRequest(
-            title="Down",
-            description="All down",
-            severity="critical",
-            contact_name="C",
-            contact_email="c@contoso.test",
-        ),
-    )
+    request = open_support_request(world, title="Down", description="All down", severity="critical")
     past = request.created_at - timedelta(minutes=1)
     SupportRequest.objects.filter(pk=request.pk).update(first_response_due_at=past)
     OutboxMessage.objects.all().delete()
@@ -114,7 +108,9 @@ def test_a_breach_mails_the_assignee_and_a_supervisor_once(world, smtp_server):
     to = sorted(m["To"] for m in smtp_server.messages)
     assert to == ["helpdesk_agent@fabrikam.test", "partner_global_admin@fabrikam.test"]
     assert all("SLA breached" in m["Subject"] for m in smtp_server.messages)
-    assert SlaNotice.objects.count() == 1
+    assert list(SentNotice.objects.values_list("object_type", "object_id", "kind")) == [
+        ("support_request", request.pk, "first_response_breach")
+    ]
 
 
 def test_two_workers_claiming_the_same_breach_send_it_once(world):
@@ -149,8 +145,6 @@ def test_two_worker_threads_running_the_job_together_send_each_breach_once():
         pytest.skip(
             "in-memory SQLite is one connection; run with DATABASE_URL=postgres://… for the real race"
         )
-    from partnerdesk.testing import build_world
-
     world = build_world()
     _overdue_request(world)
     barrier = threading.Barrier(2)
@@ -174,7 +168,7 @@ def test_two_worker_threads_running_the_job_together_send_each_breach_once():
     assert (
         OutboxMessage.objects.filter(kind="support.sla_breach").count() == 2
     )  # assignee-less: desk + supervisor
-    assert SlaNotice.objects.count() == 1
+    assert SentNotice.objects.filter(object_type="support_request").count() == 1
 
 
 def test_a_paused_request_does_not_breach(world):
@@ -198,3 +192,43 @@ def test_near_breach_is_shown_and_mailed_once(world, smtp_server):
     assert jobs.notify_sla_breaches() == 0
     subjects = set(OutboxMessage.objects.filter(kind="support.sla_near").values_list("subject", flat=True))
     assert subjects == {f"[{request.number}] SLA about to be breached"}
+
+
+# Support's own SlaNotice table moved onto the platform's SentNotice (migration support 0012).
+BEFORE_THE_MOVE = [("support", "0011_inbound_reason_codes"), ("notifications", "0004_sent_notice")]
+AFTER_THE_MOVE = [("support", "0012_sla_notices_in_sent_notice")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_notices_sent_before_the_move_are_not_sent_again():
+    latest = latest_migrations()
+    try:
+        before = migrate_to(BEFORE_THE_MOVE)
+        request = _overdue_request(build_world())
+        due = SupportRequest.objects.get(pk=request.pk).first_response_due_at
+        SlaNotice = before.get_model("support", "SlaNotice")
+        SlaNotice.objects.create(
+            request_type="support", request_id=request.pk, kind="first_response_breach", due_at=due
+        )
+        SlaNotice.objects.create(
+            request_type="service", request_id=request.pk, kind="resolution_near", due_at=due
+        )
+
+        migrate_to(AFTER_THE_MOVE)
+
+        assert sorted(SentNotice.objects.values_list("object_type", "object_id", "kind", "due_at")) == [
+            ("service_request", request.pk, "resolution_near", due),
+            ("support_request", request.pk, "first_response_breach", due),
+        ]
+        assert "support_slanotice" not in connection.introspection.table_names()
+        assert jobs.notify_sla_breaches() == 0
+        assert not OutboxMessage.objects.filter(kind="support.sla_breach").exists()
+
+        back = migrate_to(BEFORE_THE_MOVE)
+        assert sorted(back.get_model("support", "SlaNotice").objects.values_list("request_type", "kind")) == [
+            ("service", "resolution_near"),
+            ("support", "first_response_breach"),
+        ]
+        assert not SentNotice.objects.exists()
+    finally:
+        migrate_to(latest)

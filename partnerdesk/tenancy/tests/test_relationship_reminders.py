@@ -4,17 +4,15 @@ driven by the job with a moved clock and received by a real SMTP server."""
 from __future__ import annotations
 
 from datetime import timedelta
-from email.message import EmailMessage
 
 import pytest
 
 from partnerdesk.access.principal import principal_for
 from partnerdesk.accounts.models import User
 from partnerdesk.notifications.models import SentNotice
-from partnerdesk.notifications.services import deliver_due
 from partnerdesk.tenancy import reminders, services
 from partnerdesk.tenancy.models import DelegatedRelationship
-from partnerdesk.testing import World
+from partnerdesk.testing import World, addressees, plain_body, received
 
 pytestmark = pytest.mark.django_db
 
@@ -22,24 +20,6 @@ DAY = timedelta(days=1)
 # Fabrikam's global admins and Contoso's: not Fabrikam's agents, not Contoso's other admins or users,
 # not Adatum's (another customer of Fabrikam) nor Litware's.
 BOTH_SIDES = ["global_admin@contoso.test", "partner_global_admin@fabrikam.test"]
-
-
-def received(smtp_server) -> list[EmailMessage]:
-    while deliver_due("test"):
-        pass
-    messages = list(smtp_server.messages)
-    smtp_server.messages.clear()
-    return messages
-
-
-def addressees(messages: list[EmailMessage]) -> list[str]:
-    return sorted(str(message["To"]) for message in messages)
-
-
-def body(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("plain",))
-    assert part is not None
-    return str(part.get_content()).replace("\r\n", "\n")
 
 
 def relationship(world: World) -> DelegatedRelationship:
@@ -58,7 +38,7 @@ def test_both_sides_are_told_30_and_7_days_before_once_each(world, smtp_server):
     assert addressees(thirty) == BOTH_SIDES
     assert all('Delegated access "Fabrikam managed services" expires on' in m["Subject"] for m in thirty)
     [customer_mail] = [m for m in thirty if m["To"] == "global_admin@contoso.test"]
-    text = body(customer_mail)
+    text = plain_body(customer_mail)
     assert "between Fabrikam and Contoso expires on" in text
     assert "- Global admin\n- User admin\n" in text
     assert "/admin/relationships/" in text
@@ -77,7 +57,7 @@ def test_the_reminder_is_in_the_recipients_language(world, smtp_server):
     reminders.send_due(now=expires - 30 * DAY)
 
     [spanish] = [m for m in received(smtp_server) if m["To"] == "global_admin@contoso.test"]
-    text = body(spanish)
+    text = plain_body(spanish)
     assert text.startswith("Hola, Global_Admin:")
     assert "- Administrador global\n" in text  # the role's label, already translated
     assert f"{expires:%Y}" in text and " de " in str(spanish["Subject"])
@@ -120,3 +100,44 @@ def test_a_new_expiry_is_reminded_again_and_a_short_one_only_at_7_days(world, sm
     )
     assert reminders.send_due(now=later - 9 * DAY) == 0
     assert reminders.send_due(now=later - 6 * DAY) == 1
+
+
+def test_the_expiry_is_announced_once_as_an_event_both_sides_and_the_operator_see(world):
+    from partnerdesk.events.models import Event
+
+    expires = relationship(world).expires_at
+    assert expires is not None
+
+    assert reminders.announce_expired(now=expires - timedelta(minutes=1)) == 0
+    assert reminders.announce_expired(now=expires + timedelta(minutes=1)) == 1
+    assert reminders.announce_expired(now=expires + timedelta(minutes=6)) == 0
+
+    [event] = Event.objects.filter(name="relationship.expired")
+    assert event.payload["id"] == str(relationship(world).pk)
+    assert event.payload["status"] == "expired"
+    assert (event.operator, event.partner_id, event.customer_id) == (
+        True,
+        world.partner_a.pk,
+        world.customer_a1.pk,
+    )
+
+
+def test_a_renewed_expiry_is_announced_again_and_a_long_past_one_never(world):
+    from partnerdesk.events.models import Event
+
+    expires = relationship(world).expires_at
+    assert expires is not None
+    assert reminders.announce_expired(now=expires + reminders.EXPIRED_ANNOUNCED_WITHIN + DAY) == 0
+
+    DelegatedRelationship.objects.filter(pk=relationship(world).pk).update(expires_at=expires + 90 * DAY)
+    assert reminders.announce_expired(now=expires + 91 * DAY) == 1
+    assert Event.objects.filter(name="relationship.expired").count() == 1
+
+
+def test_an_ended_relationship_is_not_announced_as_expired(world):
+    expires = relationship(world).expires_at
+    assert expires is not None
+    DelegatedRelationship.objects.filter(pk=relationship(world).pk).update(
+        status=DelegatedRelationship.Status.ENDED
+    )
+    assert reminders.announce_expired(now=expires + DAY) == 0
