@@ -161,9 +161,10 @@ def _api_count(client, path: str) -> int:
 
 
 # Publishing a post to every tenant (bench scenario 7): the caller (token, user and roles: one
-# query), the MC number (one locking read, its UPDATE), the insert (a new post's links are added, not compared), the audit events, the
-# publish UPDATE, the Message center's change counter (its ETags), the event (its row: the services'
-# keys are those in hand, ADR 0013) and the response's read - and nothing per tenant.
+# query), the MC number (one locking read, its UPDATE), the insert (a new post's links are added, not
+# compared), the audit events, the publish UPDATE, the Message center's change counter (its ETags),
+# the event (its row: the services' keys are those in hand, ADR 0013) and the response's read - and
+# nothing per tenant.
 PUBLISH_QUERIES = 14
 
 
