@@ -8,7 +8,6 @@ Errors always have the shape `{"error": {"code": "...", "message": "..."}}`.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import re
 import uuid
@@ -33,6 +32,7 @@ from pydantic_core import to_json
 from partnerdesk import etags
 from partnerdesk.access import freshness, rules
 from partnerdesk.access.entry import enforcing
+from partnerdesk.access.middleware import session_principal
 from partnerdesk.access.permissions import (
     AREA_SCOPES,
     PERSONAL_TOKEN_SCOPES,
@@ -40,10 +40,12 @@ from partnerdesk.access.permissions import (
     TokenScope,
 )
 from partnerdesk.access.principal import (
+    ON_BEHALF_OF_HEADER,
     Caller,
     Principal,
+    customer_id_or_none,
     delegated_principal,
-    principal_for,
+    principal_from_row,
 )
 from partnerdesk.access.principal import principal_of as principal_of  # the one helper, re-exported
 from partnerdesk.access.rules import Need
@@ -57,25 +59,30 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # Who holds a bearer token: the app that keeps each kind of token registers its reader from its
 # AppConfig (ADR 0008: the API's base is platform and imports no domain). Until then no token is
-# anybody's. `personal` (accounts): the live token (its `user` and its `scope_set`) or None, noting its
-# use; `app` (integrations, ADR 0012): the principal of the OAuth app behind a live access token, or None.
+# anybody's. `personal` (accounts): the principal row of the live token (`access.principal.PrincipalRow`:
+# its user, roles and scopes) or None, noting its use; `app` (integrations, ADR 0012): the principal of
+# the OAuth app behind a live access token, or None. Each reads its token, who it is and the delegation
+# to `acting_for` (the customer `X-On-Behalf-Of` names, if any) in one query.
 _token_readers: dict[str, Callable[..., Any]] = {}
 
 
 def resolve_tokens_with(reader: Callable[..., Any], *, kind: str = "personal") -> None:
-    """Register how a raw bearer token of `kind` is resolved: `reader(raw, ip_address=...)` → it or None."""
+    """Register how a raw bearer token of `kind` is resolved:
+    `reader(raw, ip_address=..., acting_for=...)` → its row (or principal) or None."""
     _token_readers[kind] = reader
 
 
-def token_for_bearer(raw: str, *, ip_address: str = "", kind: str = "personal") -> Any:
-    """What a raw bearer value of `kind` stands for (a personal token, an app's principal), or None."""
+def token_for_bearer(
+    raw: str, *, ip_address: str = "", kind: str = "personal", acting_for: uuid.UUID | None = None
+) -> Any:
+    """What a raw bearer value of `kind` stands for (a personal token's row, an app's principal), or None."""
     try:
         reader = _token_readers[kind]
     except KeyError:
         raise RuntimeError(
             f"no {kind} token reader registered with partnerdesk.api (is its app installed?)"
         ) from None
-    return reader(raw, ip_address=ip_address)
+    return reader(raw, ip_address=ip_address, acting_for=acting_for)
 
 
 def _email(value: str) -> str:
@@ -91,12 +98,15 @@ def _email(value: str) -> str:
 Email = Annotated[str, AfterValidator(_email)]
 T = TypeVar("T")
 
-ON_BEHALF_OF_HEADER = "X-On-Behalf-Of"
+
+def _acting_for(request: HttpRequest) -> uuid.UUID | None:
+    """The customer `X-On-Behalf-Of` names, read with the caller (a malformed one is refused after)."""
+    return customer_id_or_none(request.headers.get(ON_BEHALF_OF_HEADER))
 
 
 def _authenticated(request: HttpRequest, principal: Principal) -> Principal:
     """Count the call against its credential (a person, or an app's stand-in), then act for a customer
-    when `X-On-Behalf-Of` says so."""
+    when `X-On-Behalf-Of` says so (its relationships were read with the principal)."""
     ratelimits.count_api_request(f"user:{principal.user.pk}")
     acting_for = request.headers.get(ON_BEHALF_OF_HEADER)
     if acting_for:
@@ -133,16 +143,12 @@ class TokenAuth(HttpBearer):
     openapi_description = SCOPES_DESCRIPTION
 
     def authenticate(self, request: HttpRequest, token: str) -> Principal | None:
-        found = token_for_bearer(token, ip_address=request.META.get("REMOTE_ADDR", ""))
-        if found is None:
-            return None
-        principal = dataclasses.replace(
-            principal_for(
-                found.user, channel="api", second_factor_at=getattr(found, "mfa_verified_at", None)
-            ),
-            scopes=found.scope_set,
+        row = token_for_bearer(
+            token, ip_address=request.META.get("REMOTE_ADDR", ""), acting_for=_acting_for(request)
         )
-        return _authenticated(request, principal)
+        if row is None:
+            return None
+        return _authenticated(request, principal_from_row(row, channel="api"))
 
 
 OAUTH_TOKEN_URL = "/api/v1/oauth/token"
@@ -177,7 +183,12 @@ class OAuth2(HttpBearer):
         )
 
     def authenticate(self, request: HttpRequest, token: str) -> Principal | None:
-        principal = token_for_bearer(token, ip_address=request.META.get("REMOTE_ADDR", ""), kind="app")
+        principal = token_for_bearer(
+            token,
+            ip_address=request.META.get("REMOTE_ADDR", ""),
+            kind="app",
+            acting_for=_acting_for(request),
+        )
         if principal is None:
             return None
         return _authenticated(request, principal)
@@ -206,10 +217,8 @@ class SessionAuth(APIKeyCookie):
         # A browser that must still enrol a second factor (`mfa.middleware`) reaches nothing else.
         if getattr(request, "second_factor_enrolment_required", False):
             return None
-        return _authenticated(
-            request,
-            principal_for(user, channel="api", second_factor_at=freshness.session_verified_at(request)),
-        )
+        # The session's principal was read with its user (`access.middleware`), for the API's channel.
+        return _authenticated(request, session_principal(request, channel="api"))
 
 
 class JSONRenderer(BaseRenderer):

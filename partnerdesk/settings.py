@@ -75,7 +75,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, reading the session's user, organization, roles and delegation in one query.
+    "partnerdesk.access.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "partnerdesk.accounts.middleware.SessionTimeoutMiddleware",
     "partnerdesk.access.middleware.PrincipalMiddleware",

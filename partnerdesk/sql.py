@@ -11,7 +11,19 @@ from typing import Any, NamedTuple
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import DateTimeField, Exists, Expression, Field, Q, QuerySet, UUIDField
+from django.db.models import (
+    Aggregate,
+    DateTimeField,
+    Exists,
+    Expression,
+    Field,
+    Func,
+    JSONField,
+    Q,
+    QuerySet,
+    Subquery,
+    UUIDField,
+)
 from django.utils import timezone
 
 # A badge or a dashboard card shows "99+" beyond this: counting further would cost O(rows) and show
@@ -49,6 +61,37 @@ class PerRowExists(Exists):
     """
 
     template = "EXISTS(%(subquery)s OFFSET 0)"
+
+
+class JSONArrayAgg(Aggregate):
+    """The values of a column as one JSON array: `jsonb_agg` on PostgreSQL, `json_group_array` on SQLite.
+
+    A JSON column's values stay JSON (an array of arrays), not strings of it. Over no rows PostgreSQL
+    answers NULL where SQLite answers `[]`: read it as `value or []`.
+    """
+
+    function = "JSONB_AGG"
+    output_field = JSONField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        source, *rest = self.get_source_expressions()
+        if isinstance(getattr(source, "output_field", None), JSONField):
+            # SQLite keeps JSON as text: json() makes each value JSON again inside the array.
+            self = self.copy()
+            self.set_source_expressions([Func(source, function="JSON"), *rest])
+        return super().as_sql(compiler, connection, function="JSON_GROUP_ARRAY", **extra_context)
+
+
+def json_array_of(queryset: QuerySet[Any], column: str, *, per: str) -> Subquery:
+    """A subquery: the `column` values of `queryset`'s rows as one JSON array, for each outer row.
+
+    `per` is the column of `queryset` the caller correlated with the outer row (`OuterRef`); the
+    rows are grouped by it, so the subquery answers one row (or none: NULL).
+    """
+    return Subquery(
+        queryset.order_by().values(per).annotate(values=JSONArrayAgg(column)).values("values")[:1],
+        output_field=JSONField(),
+    )
 
 
 def keyset_batches(queryset: QuerySet[Any], field: str, *, size: int = 200) -> Iterator[list[Any]]:

@@ -26,6 +26,7 @@ from partnerdesk.access.rules import Need, Rule
 from partnerdesk.errors import Forbidden
 
 if TYPE_CHECKING:
+    from django.db.models import QuerySet
     from django.http import HttpRequest
 
     from partnerdesk.accounts.models import User
@@ -38,6 +39,19 @@ class ActingApp:
 
     id: uuid.UUID
     name: str
+
+
+@dataclass(frozen=True)
+class Delegation:
+    """The customer a partner user asked to act for, read in the same query as the user (or after).
+
+    `customer` is None when the id is not one of the partner's customers; `roles` are those of the
+    active, unexpired relationships between them (none: no delegated access).
+    """
+
+    customer_id: uuid.UUID
+    customer: Organization | None
+    roles: frozenset[Role]
 
 
 @dataclass(frozen=True)
@@ -64,6 +78,9 @@ class Principal:
     second_factor_at: datetime | None = None
     # The OAuth app calling (integrations, ADR 0012); None: a person.
     app: ActingApp | None = None
+    # The customer the request asked to act for (`X-On-Behalf-Of`, the organization switcher), read with
+    # the principal; `delegated_principal` switches to it without another query.
+    delegation: Delegation | None = None
 
     @property
     def on_behalf_of(self) -> Organization | None:
@@ -149,16 +166,50 @@ def principal_of(request: HttpRequest) -> Principal:
     return principal
 
 
-# Where roles and delegated relationships are read from. The choke point imports no domain (ADR 0008):
-# accounts (role assignments) and tenancy (delegated relationships) register their readers here from
-# their `AppConfig.ready`. Until they have, nobody is anybody: every principal is refused.
+# Where principals are read from. The choke point imports no domain (ADR 0008): accounts (users and
+# their role assignments) and tenancy (delegated relationships) register their readers here from their
+# `AppConfig.ready`. Until they have, nobody is anybody: every principal is refused.
+#
+# The one query of a request (`PrincipalRow`): accounts reads the signed-in user (or a personal token's),
+# their organization and roles together (`read_principals_with`; tokens through `api.resolve_tokens_with`),
+# and asks tenancy's join (`read_delegations_with(..., join=)`, through `with_delegation`) to add the
+# customer the request acts for and its delegated roles to the same query; integrations does the same
+# for an OAuth app's access token. The plain readers (`read_roles_with`, and the delegations reader)
+# serve principals made outside a request (a job, a mail, a test) or for another customer than asked.
 RoleReader = Callable[["User"], Iterable[str]]
 # (partner, customer id) -> the customer and the role lists of the active, unexpired relationships
 # between them, or None when the id is not one of that partner's customers.
 DelegationReader = Callable[
     ["Organization", "uuid.UUID | str"], "tuple[Organization, list[list[str]]] | None"
 ]
+# (queryset, the path from its rows to the acting organization, customer id) -> the queryset, its rows
+# annotated with DELEGATED_CUSTOMER (the customer, joined; None when not one of that organization's
+# customers) and DELEGATED_ROLES (the role lists of their active, unexpired relationships, or None).
+DelegationJoin = Callable[["QuerySet[Any]", str, uuid.UUID], "QuerySet[Any]"]
+DELEGATED_CUSTOMER = "delegated_customer"
+DELEGATED_ROLES = "delegated_roles"
 _readers: dict[str, Any] = {}
+
+# The header an API caller names the customer it acts for with (the web uses the switcher's session key).
+ON_BEHALF_OF_HEADER = "X-On-Behalf-Of"
+
+
+@dataclass(frozen=True)
+class PrincipalRow:
+    """What one query read of a caller: the user (their organization joined), roles, and delegation.
+
+    `scopes` and `second_factor_at` are the credential's (a personal token's); a session has neither.
+    """
+
+    user: User
+    roles: frozenset[Role]
+    scopes: frozenset[TokenScope] | None = None
+    second_factor_at: datetime | None = None
+    delegation: Delegation | None = None
+
+
+# (user id, the customer asked for or None) -> that active user's row, or None.
+PrincipalReader = Callable[..., "PrincipalRow | None"]
 
 
 def read_roles_with(reader: RoleReader) -> None:
@@ -166,9 +217,15 @@ def read_roles_with(reader: RoleReader) -> None:
     _readers["roles"] = reader
 
 
-def read_delegations_with(reader: DelegationReader) -> None:
-    """Register how delegated relationships are read (tenancy does, from its AppConfig)."""
+def read_delegations_with(reader: DelegationReader, *, join: DelegationJoin) -> None:
+    """Register how delegated relationships are read, alone and joined to a principal's query (tenancy)."""
     _readers["delegations"] = reader
+    _readers["delegation_join"] = join
+
+
+def read_principals_with(reader: PrincipalReader) -> None:
+    """Register how a signed-in user's principal row is read in one query (accounts does)."""
+    _readers["principals"] = reader
 
 
 def _reader(name: str) -> Any:
@@ -185,14 +242,67 @@ def load_roles(user: User) -> frozenset[Role]:
     return frozenset(Role(r) for r in roles(user))
 
 
+def read_principal_row(user_id: Any, *, acting_for: uuid.UUID | None = None) -> PrincipalRow | None:
+    """The row of an active user (a session's), with the delegation to `acting_for` if asked: one query."""
+    reader: PrincipalReader = _reader("principals")
+    return reader(user_id, acting_for=acting_for)
+
+
+def customer_id_or_none(value: Any) -> uuid.UUID | None:
+    """The customer id a header or the session names, or None for anything that is not a UUID."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def with_delegation(
+    queryset: QuerySet[Any], organization: str, customer_id: uuid.UUID | None
+) -> QuerySet[Any]:
+    """Add the delegation to `customer_id` (if any) to the one query of a principal (tenancy's join).
+
+    `organization` is the path from the queryset's rows to the acting user's or app's organization.
+    """
+    if customer_id is None:
+        return queryset
+    join: DelegationJoin = _reader("delegation_join")
+    return join(queryset, organization, customer_id)
+
+
+def delegation_of(row: Any, customer_id: uuid.UUID | None) -> Delegation | None:
+    """The delegation `with_delegation` joined to `row`, or None when none was asked for."""
+    if customer_id is None:
+        return None
+    customer = getattr(row, DELEGATED_CUSTOMER, None)
+    role_lists = getattr(row, DELEGATED_ROLES, None) or []
+    roles = frozenset(Role(r) for role_list in role_lists for r in role_list) if customer else frozenset()
+    return Delegation(customer_id=customer_id, customer=customer, roles=roles)
+
+
+def principal_from_row(row: PrincipalRow, *, channel: str = "web") -> Principal:
+    """Return the principal of the user a query read (`PrincipalRow`), without another query."""
+    return principal_for(
+        row.user,
+        channel=channel,
+        roles=row.roles,
+        second_factor_at=row.second_factor_at,
+        scopes=row.scopes,
+        delegation=row.delegation,
+    )
+
+
 def principal_for(
     user: User,
     *,
     channel: str = "web",
     roles: frozenset[Role] | None = None,
     second_factor_at: datetime | None = None,
+    scopes: frozenset[TokenScope] | None = None,
+    delegation: Delegation | None = None,
 ) -> Principal:
-    """Return the principal of a user acting in their own organization."""
+    """Return the principal of a user acting in their own organization (its roles read unless given)."""
     own_roles = load_roles(user) if roles is None else roles
     return Principal(
         user=user,
@@ -202,12 +312,19 @@ def principal_for(
         home_roles=own_roles,
         channel=channel,
         granted=permissions_for(own_roles),
+        scopes=scopes,
         second_factor_at=second_factor_at,
+        delegation=delegation,
     )
 
 
 def principal_for_app(
-    app: ActingApp, agent: User, organization: Organization, scopes: frozenset[TokenScope]
+    app: ActingApp,
+    agent: User,
+    organization: Organization,
+    scopes: frozenset[TokenScope],
+    *,
+    delegation: Delegation | None = None,
 ) -> Principal:
     """Return the principal of an OAuth app acting for its organization (ADR 0012).
 
@@ -226,6 +343,7 @@ def principal_for_app(
         granted=app_permissions(kind, scopes),
         scopes=scopes,
         app=app,
+        delegation=delegation,
     )
 
 
@@ -260,27 +378,37 @@ class NoDelegatedAccess(Forbidden):
     code = "no_delegated_access"
 
 
+def read_delegation(partner: Organization, customer_id: uuid.UUID | str) -> Delegation:
+    """Read the delegation from `partner` to `customer_id` alone (a principal made without it)."""
+    asked = customer_id_or_none(customer_id)
+    delegations: DelegationReader = _reader("delegations")
+    found = delegations(partner, asked) if asked is not None else None
+    if found is None:
+        return Delegation(customer_id=asked or uuid.UUID(int=0), customer=None, roles=frozenset())
+    customer, relationships = found
+    roles = frozenset(Role(r) for role_list in relationships for r in role_list)
+    return Delegation(customer_id=customer.pk, customer=customer, roles=roles)
+
+
 def delegated_principal(home: Principal, customer_id: uuid.UUID | str) -> Principal:
     """Return the principal of a partner user acting for a customer, from its active relationships.
 
-    Read fresh on every request, so an ended or expired relationship stops access at once.
+    Read fresh on every request (with the principal itself when the request named the customer, else
+    here), so an ended or expired relationship stops access at once.
     """
     if home.organization.kind != OrgKind.PARTNER or not home.has(Permission.DELEGATED_ADMINISTER):
         raise NoDelegatedAccess(_("Your role does not allow administering on behalf of customers."))
-    delegations: DelegationReader = _reader("delegations")
-    found = delegations(home.organization, customer_id)
-    if found is None:  # not one of this partner's customers (or not an id at all)
+    asked = customer_id_or_none(customer_id)
+    delegation = home.delegation
+    if delegation is None or asked is None or delegation.customer_id != asked:
+        delegation = read_delegation(home.organization, customer_id)
+    if delegation.customer is None or not delegation.roles:
+        # not one of this partner's customers (or not an id at all), or no active relationship
         raise NoDelegatedAccess(_("There is no active delegated relationship with this customer."))
-    customer, relationships = found
-    delegated: set[Role] = set()
-    for role_list in relationships:
-        delegated |= {Role(r) for r in role_list}
-    if not delegated:
-        raise NoDelegatedAccess(_("There is no active delegated relationship with this customer."))
-    roles = frozenset(delegated)
+    roles = delegation.roles
     return Principal(
         user=home.user,
-        organization=customer,
+        organization=delegation.customer,
         home_organization=home.organization,
         roles=roles,
         home_roles=home.roles,

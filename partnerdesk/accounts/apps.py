@@ -18,6 +18,7 @@ class AccountsConfig(AppConfig):
         )
 
         principal.read_roles_with(services.role_names)
+        principal.read_principals_with(services.principal_row)
         api.resolve_tokens_with(services.token_for_bearer)
         # Every sign-in and sign-out, whichever view or test made it, keeps the sessions list true.
         user_logged_in.connect(sessions.record_sign_in, dispatch_uid="accounts.sessions.sign_in")

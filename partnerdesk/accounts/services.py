@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -12,12 +13,17 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from partnerdesk.access.permissions import PERSONAL_TOKEN_SCOPES, ROLES_BY_KIND, OrgKind, Role, TokenScope
-from partnerdesk.access.principal import Principal
+from partnerdesk.access.principal import (
+    Principal,
+    PrincipalRow,
+    delegation_of,
+    with_delegation,
+)
 from partnerdesk.accounts import sessions, signin_policy, single_sign_on
 from partnerdesk.accounts.models import API_TOKEN_PREFIX, ApiToken, RoleAssignment, User, hash_token
 from partnerdesk.audit import services as audit
@@ -27,6 +33,7 @@ from partnerdesk.events.services import Audience, emit
 from partnerdesk.mfa import services as mfa
 from partnerdesk.notifications.services import queue_mail
 from partnerdesk.ratelimits import services as ratelimits
+from partnerdesk.sql import json_array_of
 
 if TYPE_CHECKING:
     from partnerdesk.tenancy.models import Organization
@@ -506,20 +513,25 @@ def revoke_all_tokens(principal: Principal | None, user: User, *, reason: str) -
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-def token_for_bearer(raw: str, *, ip_address: str = "") -> ApiToken | None:
-    """Return the live token (with its active user) behind a bearer value, or None; notes its use.
+def token_for_bearer(
+    raw: str, *, ip_address: str = "", acting_for: uuid.UUID | None = None
+) -> PrincipalRow | None:
+    """Return the principal row of the live token behind a bearer value, or None; notes its use.
 
-    Unknown, revoked and expired tokens are all None: the caller answers the same 401 for each.
+    One query reads the token, its active user, their organization and roles, and the delegation to
+    `acting_for` (`X-On-Behalf-Of`) if asked. Unknown, revoked and expired tokens are all None: the
+    caller answers the same 401 for each.
     """
     if not raw.startswith(API_TOKEN_PREFIX):
         return None
     now = timezone.now()
-    token = (
+    tokens = (
         ApiToken.objects.select_related("user__organization")
+        .annotate(role_names=roles_of("user"))
         .live(now)
         .filter(token_hash=hash_token(raw))
-        .first()
     )
+    token = with_delegation(tokens, "user__organization", acting_for).first()
     if token is None or not token.user.is_active:
         return None
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
@@ -527,17 +539,49 @@ def token_for_bearer(raw: str, *, ip_address: str = "") -> ApiToken | None:
         ApiToken.objects.filter(stale, pk=token.pk).update(
             last_used_at=now, last_used_from=ip_address or None
         )
-    return token
+    return PrincipalRow(
+        user=token.user,
+        roles=_roles(token.role_names),
+        scopes=token.scope_set,
+        second_factor_at=token.mfa_verified_at,
+        delegation=delegation_of(token, acting_for),
+    )
 
 
 def user_for_token(raw: str) -> User | None:
     """Return the active user behind a live bearer token, or None."""
-    token = token_for_bearer(raw)
-    return token.user if token is not None else None
+    row = token_for_bearer(raw)
+    return row.user if row is not None else None
+
+
+def principal_row(user_id: Any, *, acting_for: uuid.UUID | None = None) -> PrincipalRow | None:
+    """The active user `user_id` (a session's) with their organization, roles and delegation: one query.
+
+    Registered into `access.principal` (apps.py); the session's user is read only this way.
+    """
+    users = User.objects.select_related("organization").annotate(role_names=roles_of("pk"))
+    user = with_delegation(users, "organization", acting_for).filter(pk=user_id).first()
+    if user is None or not user.is_active:
+        return None
+    return PrincipalRow(
+        user=user,
+        roles=_roles(user.role_names),
+        delegation=delegation_of(user, acting_for),
+    )
+
+
+def roles_of(user: str) -> Subquery:
+    """The role names of the user at the outer row's `user` (a path), as one JSON array: a subquery."""
+    return json_array_of(RoleAssignment.objects.filter(user=OuterRef(user)), "role", per="user")
+
+
+def _roles(names: list[str] | None) -> frozenset[Role]:
+    return frozenset(Role(name) for name in names or ())
 
 
 def role_names(user: User) -> list[str]:
-    """The names of the roles assigned to `user` in their own organization (read by `access.principal`)."""
+    """The names of the roles assigned to `user` in their own organization (read by `access.principal`
+    for a principal made outside a request; a request's are read with its user, `roles_of`)."""
     return list(RoleAssignment.objects.filter(user=user).values_list("role", flat=True))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -13,7 +14,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from partnerdesk.access.permissions import OrgKind, Permission, TokenScope, app_scopes_for
-from partnerdesk.access.principal import ActingApp, Principal, principal_for_app
+from partnerdesk.access.principal import (
+    ActingApp,
+    Principal,
+    delegation_of,
+    principal_for_app,
+    with_delegation,
+)
 from partnerdesk.accounts.models import User, hash_token
 from partnerdesk.accounts.services import clean_scopes
 from partnerdesk.audit import services as audit
@@ -146,18 +153,21 @@ def store_access_token(app: OAuthApp, token: dict[str, Any]) -> OAuthAccessToken
     )
 
 
-def principal_for_access_token(raw: str, *, ip_address: str = "") -> Principal | None:
+def principal_for_access_token(
+    raw: str, *, ip_address: str = "", acting_for: uuid.UUID | None = None
+) -> Principal | None:
     """The principal of the app behind a live access token, or None (unknown, expired, ended alike).
 
-    Registered with the API as the reader of `app` bearer tokens (`api.resolve_tokens_with`).
+    One query reads the token, its app, the app's organization and stand-in, and the delegation to
+    `acting_for` (`X-On-Behalf-Of`) if asked. Registered with the API as the reader of `app` bearer
+    tokens (`api.resolve_tokens_with`).
     """
     if not raw.startswith(ACCESS_TOKEN_PREFIX):
         return None
-    token = (
-        OAuthAccessToken.objects.select_related("app__organization", "app__agent")
-        .filter(token_hash=hash_token(raw), expires_at__gt=timezone.now())
-        .first()
+    tokens = OAuthAccessToken.objects.select_related("app__organization", "app__agent").filter(
+        token_hash=hash_token(raw), expires_at__gt=timezone.now()
     )
+    token = with_delegation(tokens, "app__organization", acting_for).first()
     if token is None:
         return None
     app = token.app
@@ -166,6 +176,7 @@ def principal_for_access_token(raw: str, *, ip_address: str = "") -> Principal |
         app.agent,
         app.organization,
         frozenset(TokenScope(scope) for scope in token.scopes),
+        delegation=delegation_of(token, acting_for),
     )
 
 

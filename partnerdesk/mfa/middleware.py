@@ -41,7 +41,7 @@ class EnrolmentRequiredMiddleware:
             and request.session.get(SIGNED_IN_WITH_SESSION_KEY) != THROUGH_IDENTITY_PROVIDER
             and time.time() - request.session.get(_CHECKED_KEY, 0) > CHECK_SECONDS
         ):
-            if services.must_enrol(user):
+            if services.must_enrol(user, roles=request.principal.roles):  # type: ignore[attr-defined]
                 request.second_factor_enrolment_required = True  # type: ignore[attr-defined]
                 if not request.path.startswith(("/api/", *_ALLOWED_WHILE_ENROLLING)):
                     return redirect("mfa:factors")

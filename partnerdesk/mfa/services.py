@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from partnerdesk import encryption
 from partnerdesk.access import freshness
+from partnerdesk.access.permissions import Role
 from partnerdesk.access.principal import Principal, principal_for
 from partnerdesk.audit import services as audit
 from partnerdesk.errors import DomainError, Forbidden
@@ -54,9 +55,12 @@ def has_second_factor(user: User) -> bool:
     return confirmed_factors(user).exists()
 
 
-def must_enrol(user: User) -> bool:
-    """Whether the user's organization requires a second factor the user does not have yet."""
-    return policy.is_required(user) and not has_second_factor(user)
+def must_enrol(user: User, *, roles: frozenset[Role] | None = None) -> bool:
+    """Whether the user's organization requires a second factor the user does not have yet.
+
+    `roles`: the user's, when the caller has them (a request's principal), so they are not read again.
+    """
+    return policy.is_required(user, roles=roles) and not has_second_factor(user)
 
 
 def unused_recovery_codes(user: User) -> int:

@@ -10,4 +10,4 @@ class TenancyConfig(AppConfig):
         from partnerdesk.access import principal
         from partnerdesk.tenancy import queries, scopes  # noqa: F401  (scopes registers its rules into access.policy)
 
-        principal.read_delegations_with(queries.delegations)
+        principal.read_delegations_with(queries.delegations, join=queries.join_delegation)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import FilteredRelation, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from partnerdesk.access.permissions import OrgKind
+from partnerdesk.access.principal import DELEGATED_CUSTOMER, DELEGATED_ROLES
+from partnerdesk.sql import json_array_of
 from partnerdesk.tenancy.models import DelegatedRelationship, Organization
 
 
@@ -26,8 +29,9 @@ def delegations(
 ) -> tuple[Organization, list[list[str]]] | None:
     """The customer and the role lists of its active, unexpired relationships with `partner`.
 
-    None when `customer_id` is not one of the partner's customers (or not an id). Read fresh on every
-    request by `access.principal.delegated_principal`, which tenancy registers this into (apps.py).
+    None when `customer_id` is not one of the partner's customers (or not an id). Read by
+    `access.principal.delegated_principal` when the principal was made without its delegation (a
+    request's is joined to the principal's own query: `join_delegation`); registered in apps.py.
     """
     try:
         customer = Organization.objects.get(pk=customer_id, kind=OrgKind.CUSTOMER, partner=partner)
@@ -40,6 +44,31 @@ def delegations(
         expires_at__gt=timezone.now(),
     ).values_list("roles", flat=True)
     return customer, [list(roles) for roles in relationships]
+
+
+def join_delegation(queryset: QuerySet[Any], organization: str, customer_id: uuid.UUID) -> QuerySet[Any]:
+    """Join, to a principal's one query, the customer `customer_id` and its relationships' roles.
+
+    `organization` is the path from the rows to the partner: the customer is joined only when it is
+    one of that partner's (else None), with the role lists of their active, unexpired relationships.
+    Registered into `access.principal` (apps.py), which names the two annotations.
+    """
+    customers = f"{organization}__customers"
+    active = DelegatedRelationship.objects.filter(
+        partner=OuterRef(organization),
+        customer_id=customer_id,
+        status=DelegatedRelationship.Status.ACTIVE,
+        expires_at__gt=timezone.now(),
+    )
+    return queryset.annotate(
+        **{
+            DELEGATED_CUSTOMER: FilteredRelation(
+                customers,
+                condition=Q(**{f"{customers}__pk": customer_id, f"{customers}__kind": OrgKind.CUSTOMER}),
+            ),
+            DELEGATED_ROLES: json_array_of(active, "roles", per="partner"),
+        }
+    ).select_related(DELEGATED_CUSTOMER)
 
 
 # "Expiring soon" on the partner's dashboard and in the relationships list's filter.

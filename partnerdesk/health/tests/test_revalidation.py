@@ -22,10 +22,11 @@ from partnerdesk.health.tests.test_graph import GraphClient, token_for
 
 pytestmark = pytest.mark.django_db
 
-# The token, the roles, the counters of the posts and of the reader's marks: nothing of the list.
-MESSAGE_LIST_NOT_MODIFIED_QUERIES = 3
-# The token, the roles, the visible services (what the tag is made of).
-SERVICE_LIST_NOT_MODIFIED_QUERIES = 3
+# The caller (token, user and roles: one query), the counters of the posts and of the reader's marks:
+# nothing of the list.
+MESSAGE_LIST_NOT_MODIFIED_QUERIES = 2
+# The caller (one query), the visible services (what the tag is made of).
+SERVICE_LIST_NOT_MODIFIED_QUERIES = 2
 
 
 def operator(world):

@@ -72,16 +72,16 @@ def len_queries(client, path: str) -> int:
 
 
 # The exact queries of the operations bench/run measures (scenarios 3, 4 and 5). Each API call starts
-# with the token (joined to its user and organization) and the caller's roles.
+# with the one query of the token, its user, their organization and roles.
 # The page of requests, with customer, partner, service, assignee, escalation and merge joined in.
-PARTNER_QUEUE_QUERIES = 3
+PARTNER_QUEUE_QUERIES = 2
 # The page of service requests, with topic, partner, customer, service, contact and assignee joined in.
-SERVICE_REQUEST_QUEUE_QUERIES = 3
-# Token and roles, savepoint, number (one UPDATE … RETURNING), SLA policy, insert, audit (its partner
+SERVICE_REQUEST_QUEUE_QUERIES = 2
+# The caller (one query), savepoint, number (one UPDATE … RETURNING), SLA policy, insert, audit (its partner
 # is the id on the tenant's row: no read), the event row (support_request.created, ADR 0013), the
 # partner with its desk profile (one query, for the mail), outbox row, release. The answer is built
 # from what the service has in hand: no re-read. (Without an Idempotency-Key no idempotency query runs.)
-CREATE_SUPPORT_REQUEST_QUERIES = 11
+CREATE_SUPPORT_REQUEST_QUERIES = 10
 
 
 def test_measured_queues_cost_a_fixed_number_of_queries(api, world, topic, django_assert_num_queries):
