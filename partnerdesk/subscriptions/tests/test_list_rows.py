@@ -16,8 +16,8 @@ from partnerdesk.testing import World
 
 pytestmark = pytest.mark.django_db
 
-# Token (with user and organization), roles, the page of pools with their numbers (one query).
-LICENCE_POOL_LIST_QUERIES = 3
+# The principal (token, user, organization and roles: one query), the page of pools with their numbers.
+LICENCE_POOL_LIST_QUERIES = 2
 
 
 def _shown(pool: Any) -> tuple:
