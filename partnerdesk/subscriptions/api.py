@@ -376,8 +376,9 @@ def list_subscriptions(
     queryset = _subscriptions(principal).filter(customer=customer)
     if status:
         queryset = queryset.filter(status=status)
-    page = paginate(queryset, ordering=["-created_at", "-id"], cursor=cursor, limit=limit)
-    return {"items": [_subscription_out(s) for s in page.items], "next_cursor": page.next_cursor}
+    return paginate(queryset, ordering=["-created_at", "-id"], cursor=cursor, limit=limit).answer(
+        _subscription_out
+    )
 
 
 @router.post(
@@ -514,8 +515,9 @@ def list_change_requests(
     queryset = _change_requests(principal_of(request))
     if status:
         queryset = queryset.filter(status=status)
-    page = paginate(queryset, ordering=["-created_at", "-id"], cursor=cursor, limit=limit)
-    return {"items": [_change_request_out(c) for c in page.items], "next_cursor": page.next_cursor}
+    return paginate(queryset, ordering=["-created_at", "-id"], cursor=cursor, limit=limit).answer(
+        _change_request_out
+    )
 
 
 @router.post(
