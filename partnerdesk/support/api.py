@@ -326,6 +326,16 @@ def attachment_out(attachment: Attachment) -> dict[str, Any]:
     }
 
 
+def _attachments_page(
+    principal: Principal, cursor: str | None, limit: int | None, **ticket: Any
+) -> dict[str, Any]:
+    """A page of one request's attachments (`support_request=` or `service_request=`), oldest first."""
+    attachments = policy.visible(principal, Attachment).filter(**ticket)
+    return paginate(attachments, ordering=["created_at", "id"], cursor=cursor, limit=limit).answer(
+        attachment_out
+    )
+
+
 def _service(principal: Principal, service_id: Any) -> Any:
     if service_id is None:
         return None
@@ -481,10 +491,7 @@ def list_support_attachments(
 ) -> dict[str, Any]:
     principal = principal_of(request)
     support_request = policy.get_visible(principal, queries.support_requests(principal), pk=request_id)
-    attachments = policy.visible(principal, Attachment).filter(support_request=support_request)
-    return paginate(attachments, ordering=["created_at", "id"], cursor=cursor, limit=limit).answer(
-        attachment_out
-    )
+    return _attachments_page(principal, cursor, limit, support_request=support_request)
 
 
 @router.post(
@@ -637,10 +644,7 @@ def list_service_attachments(
 ) -> dict[str, Any]:
     principal = principal_of(request)
     service_request = policy.get_visible(principal, queries.service_requests(principal), pk=request_id)
-    attachments = policy.visible(principal, Attachment).filter(service_request=service_request)
-    return paginate(attachments, ordering=["created_at", "id"], cursor=cursor, limit=limit).answer(
-        attachment_out
-    )
+    return _attachments_page(principal, cursor, limit, service_request=service_request)
 
 
 @router.post(
