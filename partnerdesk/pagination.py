@@ -39,7 +39,7 @@ class Page(Generic[T]):
     items: list[T]
     next_cursor: str | None
 
-    def answer(self, out: Callable[[M], Any] | None = None) -> dict[str, Any]:
+    def answer(self, out: Callable[[T], Any] | None = None) -> dict[str, Any]:
         """This page as every list of the API answers it (`api.PageOut`), each row through `out`."""
         items = self.items if out is None else [out(row) for row in self.items]
         return {"items": items, "next_cursor": self.next_cursor}

@@ -660,7 +660,7 @@ def reply_change_request(request: HttpRequest, request_id: str, payload: ReplyIn
 @requires(Permission.LICENSES_VIEW)
 def list_pools(request: HttpRequest, cursor: str | None = None, limit: int | None = None) -> Any:
     page = queries.pool_rows(principal_of(request), cursor=cursor, limit=limit)
-    return {"items": [_pool_row_out(row) for row in page.items], "next_cursor": page.next_cursor}
+    return page.answer(_pool_row_out)
 
 
 def _licence_change(request: HttpRequest, payload: LicencesIn, assign: bool) -> Status:
