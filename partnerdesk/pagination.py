@@ -1,7 +1,8 @@
 """Keyset pagination: pages stay as fast at row 1,000,000 as at row 1.
 
 A cursor is the ordering values of the last row shown, opaque to clients (base64 JSON). The
-ordering must end in a unique column (the primary key) so no row is skipped or repeated.
+ordering must end in a unique column (the primary key) so no row is skipped or repeated. Every
+list of the API answers `paginate(...).answer(out)`: `{"items": [...], "next_cursor": ...}`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import base64
 import binascii
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
@@ -36,6 +38,11 @@ class InvalidCursor(DomainError):
 class Page(Generic[T]):
     items: list[T]
     next_cursor: str | None
+
+    def answer(self, out: Callable[[T], Any] | None = None) -> dict[str, Any]:
+        """This page as every list of the API answers it (`api.PageOut`), each row through `out`."""
+        items = self.items if out is None else [out(row) for row in self.items]
+        return {"items": items, "next_cursor": self.next_cursor}
 
 
 def _encode(values: list[Any]) -> str:

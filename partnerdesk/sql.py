@@ -7,7 +7,8 @@ import json
 from collections.abc import Callable, Hashable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from datetime import datetime
+from typing import Any, NamedTuple, TypeVar
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
@@ -25,6 +26,8 @@ from django.db.models import (
     UUIDField,
 )
 from django.utils import timezone
+
+R = TypeVar("R", bound=QuerySet[Any])
 
 # A badge or a dashboard card shows "99+" beyond this: counting further would cost O(rows) and show
 # nothing more.
@@ -324,3 +327,15 @@ def _execute(compiled: _Compiled, values: dict[str, Any], sql: str) -> list[tupl
     with connection.cursor() as cursor:
         cursor.execute(sql, bound)
         return cursor.fetchall()
+
+
+def within(queryset: R, field: str, *, since: datetime | None, until: datetime | None) -> R:
+    """Narrow a log to the rows whose `field` is from `since` (included) to `until` (excluded).
+
+    Either end may be left open (None), as the log filters of the pages and the API leave them.
+    """
+    if since:
+        queryset = queryset.filter(**{f"{field}__gte": since})
+    if until:
+        queryset = queryset.filter(**{f"{field}__lt": until})
+    return queryset

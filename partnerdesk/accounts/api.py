@@ -260,8 +260,7 @@ def me(request: HttpRequest) -> MeOut:
 @signed_in
 def list_tokens(request: HttpRequest, cursor: str | None = None, limit: int | None = None) -> dict[str, Any]:
     tokens = _own_tokens(principal_of(request))
-    page = paginate(tokens, ordering=["-created_at", "-id"], cursor=cursor, limit=limit)
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return paginate(tokens, ordering=["-created_at", "-id"], cursor=cursor, limit=limit).answer()
 
 
 @router.post(
@@ -313,22 +312,23 @@ def list_organization_tokens(
     request: HttpRequest, cursor: str | None = None, limit: int | None = None
 ) -> dict[str, Any]:
     tokens = _organization_tokens(principal_of(request)).live()
-    page = paginate(tokens, ordering=["-created_at", "-id"], cursor=cursor, limit=limit)
-    items = [
-        OrganizationTokenOut(
-            id=token.id,
-            owner=TokenOwnerOut.model_validate(token.user),
-            name=token.name,
-            prefix=token.prefix,
-            scopes=token.scopes,
-            created_at=token.created_at,
-            expires_at=token.expires_at,
-            last_used_at=token.last_used_at,
-            last_used_from=token.last_used_from,
-        )
-        for token in page.items
-    ]
-    return {"items": items, "next_cursor": page.next_cursor}
+    return paginate(tokens, ordering=["-created_at", "-id"], cursor=cursor, limit=limit).answer(
+        _organization_token_out
+    )
+
+
+def _organization_token_out(token: ApiToken) -> OrganizationTokenOut:
+    return OrganizationTokenOut(
+        id=token.id,
+        owner=TokenOwnerOut.model_validate(token.user),
+        name=token.name,
+        prefix=token.prefix,
+        scopes=token.scopes,
+        created_at=token.created_at,
+        expires_at=token.expires_at,
+        last_used_at=token.last_used_at,
+        last_used_from=token.last_used_from,
+    )
 
 
 @router.delete(

@@ -11,7 +11,7 @@ from typing import Any
 from django.db import models
 
 from partnerdesk.access.permissions import Permission
-from partnerdesk.access.policy import scoped
+from partnerdesk.access.policy import of_organization, of_user, scoped
 from partnerdesk.access.principal import Principal
 
 
@@ -33,13 +33,7 @@ def _tokens(principal: Principal, queryset: models.QuerySet[Any]) -> models.Quer
     return queryset.filter(own)
 
 
-@scoped("accounts.roleassignment")
-def _role_assignments(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    # Roles show on the team pages of the same organization (deleted users' too, on their page).
-    return queryset.filter(user__organization_id=principal.organization.pk)
-
-
-@scoped("accounts.usersession")
-def _sessions(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    # Only one's own: nobody, not even an admin of the same organization, lists another's sessions.
-    return queryset.filter(user_id=principal.user.pk)
+# Roles show on the team pages of the same organization (deleted users' too, on their page).
+scoped("accounts.roleassignment")(of_organization("user__organization"))
+# Only one's own: nobody, not even an admin of the same organization, lists another's sessions.
+scoped("accounts.usersession")(of_user())

@@ -62,5 +62,4 @@ def list_audit_events(
         since=since,
         until=until,
     )
-    page = paginate(queryset, ordering=["-id"], cursor=cursor, limit=limit)
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return paginate(queryset, ordering=["-id"], cursor=cursor, limit=limit).answer()

@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 from partnerdesk.access import policy
 from partnerdesk.access.principal import Principal
 from partnerdesk.audit.models import AuditEvent
+from partnerdesk.sql import within
 
 
 def filtered_events(
@@ -35,8 +36,4 @@ def filtered_events(
         events = events.filter(Q(actor_email__iexact=actor.strip()) | Q(actor_app_name__iexact=actor.strip()))
     if channel:
         events = events.filter(channel=channel)
-    if since:
-        events = events.filter(at__gte=since)
-    if until:
-        events = events.filter(at__lt=until)
-    return events
+    return within(events, "at", since=since, until=until)

@@ -6,20 +6,8 @@ point holds only the mechanism and imports no domain; each domain says here who 
 
 from __future__ import annotations
 
-from typing import Any
+from partnerdesk.access.policy import EVERY_ROW, by_side, scoped
 
-from django.db import models
-
-from partnerdesk.access.permissions import OrgKind
-from partnerdesk.access.policy import scoped
-from partnerdesk.access.principal import Principal
-
-
-@scoped("audit.auditevent")
-def _audit_events(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    org = principal.organization
-    if principal.kind == OrgKind.OPERATOR:
-        return queryset
-    if principal.kind == OrgKind.PARTNER:
-        return queryset.filter(partner_id=org.pk)
-    return queryset.filter(organization_id=org.pk)
+# The operator sees every event; a partner those naming it as `partner` (its own and its customers'); a
+# customer those of its own data.
+scoped("audit.auditevent")(by_side(operator=EVERY_ROW, partner="partner", customer="organization"))

@@ -164,10 +164,9 @@ def _offers(request: HttpRequest) -> Any:
 @router.get("/catalog/products", response=PageOut[ProductOut], summary="List products")
 @requires(Permission.CATALOG_VIEW)
 def list_products(request: HttpRequest, limit: int | None = None, cursor: str | None = None) -> Any:
-    page = paginate(
+    return paginate(
         policy.visible(principal_of(request), Product), ordering=["name", "id"], cursor=cursor, limit=limit
-    )
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    ).answer()
 
 
 @router.post("/catalog/products", response={201: ProductOut, **ERRORS}, summary="Add a product")
@@ -195,8 +194,7 @@ def list_skus(
     queryset = _skus(request)
     if product_id:
         queryset = queryset.filter(product_id=product_id)
-    page = paginate(queryset, ordering=["name", "id"], cursor=cursor, limit=limit)
-    return {"items": [_sku_out(s) for s in page.items], "next_cursor": page.next_cursor}
+    return paginate(queryset, ordering=["name", "id"], cursor=cursor, limit=limit).answer(_sku_out)
 
 
 @router.post("/catalog/skus", response={201: SkuOut, **ERRORS}, summary="Add a SKU to a product")
@@ -222,8 +220,7 @@ def list_offers(
     queryset = _offers(request)
     if sku_id:
         queryset = queryset.filter(sku_id=sku_id)
-    page = paginate(queryset, ordering=["name", "id"], cursor=cursor, limit=limit)
-    return {"items": [_offer_out(o) for o in page.items], "next_cursor": page.next_cursor}
+    return paginate(queryset, ordering=["name", "id"], cursor=cursor, limit=limit).answer(_offer_out)
 
 
 @router.post(

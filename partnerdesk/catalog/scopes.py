@@ -12,8 +12,7 @@ from typing import Any
 
 from django.db import models
 
-from partnerdesk.access import policy
-from partnerdesk.access.policy import scoped
+from partnerdesk.access.policy import following, scoped
 from partnerdesk.access.principal import Principal
 from partnerdesk.catalog.models import Service
 
@@ -36,7 +35,5 @@ def _regions(principal: Principal, queryset: models.QuerySet[Any]) -> models.Que
     return queryset
 
 
-@scoped("catalog.feature")
-def _features(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    # The features of the services the principal sees (the service rule: `subscriptions.scopes`).
-    return queryset.filter(service__in=policy.visible(principal, Service))
+# The features of the services the principal sees (the service rule: `subscriptions.scopes`).
+scoped("catalog.feature")(following("service", Service))

@@ -25,7 +25,14 @@ from partnerdesk.api import Email, ErrorOut, Out, PageOut, principal_of, require
 from partnerdesk.directory import domains, groups, organization, queries, signins, users
 from partnerdesk.directory import rules as directory_rules
 from partnerdesk.directory.inputs import DomainIn, GroupIn, OrganizationPatch, UserIn, UserPatch
-from partnerdesk.directory.models import DeletedUser, Domain, Group, GroupMembership, SecuritySettings
+from partnerdesk.directory.models import (
+    DeletedUser,
+    Domain,
+    Group,
+    GroupMembership,
+    SecuritySettings,
+    SignInEvent,
+)
 from partnerdesk.edge import FORM_CONTENT_TYPES, invalid
 from partnerdesk.errors import DomainError
 from partnerdesk.pagination import paginate
@@ -262,8 +269,7 @@ def list_users(
     )
     page = queries.user_rows(principal, filters, cursor=cursor, limit=limit)
     roles = _admin_roles([row["id"] for row in page.items])
-    items = [_user_row_out(row, roles.get(row["id"], [])) for row in page.items]
-    return {"items": items, "next_cursor": page.next_cursor}
+    return page.answer(lambda row: _user_row_out(row, roles.get(row["id"], [])))
 
 
 @router.post(
@@ -314,7 +320,7 @@ def list_deleted_users(
         policy.visible(principal, DeletedUser), ordering=["-deleted_at", "id"], cursor=cursor, limit=limit
     )
     roles = _admin_roles(page.items)
-    return {"items": [_user_out(u, roles.get(u.pk, [])) for u in page.items], "next_cursor": page.next_cursor}
+    return page.answer(lambda u: _user_out(u, roles.get(u.pk, [])))
 
 
 @router.get("/users/{user_id}", response={200: UserOut, **ERRORS}, summary="One user")
@@ -395,8 +401,9 @@ def set_roles(request: HttpRequest, user_id: str, payload: RolesIn) -> dict[str,
 @requires(directory_rules.TEAM_VIEW)
 def list_groups(request: HttpRequest, limit: int | None = None, cursor: str | None = None) -> dict[str, Any]:
     principal = _tenant_principal(request)
-    page = paginate(policy.visible(principal, Group), ordering=["name", "id"], cursor=cursor, limit=limit)
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return paginate(
+        policy.visible(principal, Group), ordering=["name", "id"], cursor=cursor, limit=limit
+    ).answer()
 
 
 @router.post("/groups", response={201: GroupOut, **ERRORS}, summary="Create a security group")
@@ -452,8 +459,7 @@ def list_members(
         .select_related("user")
     )
     # In the order of the index membership_group_role: a group of 100,000 users pages as fast.
-    page = paginate(memberships, ordering=["role", "id"], cursor=cursor, limit=limit)
-    return {"items": [_member_out(m) for m in page.items], "next_cursor": page.next_cursor}
+    return paginate(memberships, ordering=["role", "id"], cursor=cursor, limit=limit).answer(_member_out)
 
 
 @router.post(
@@ -509,8 +515,7 @@ def _membership(principal: Principal, group: Group, user: User, role: str) -> Gr
 def list_domains(request: HttpRequest, limit: int | None = None, cursor: str | None = None) -> dict[str, Any]:
     principal = _tenant_principal(request)
     domains = policy.visible(principal, Domain)
-    page = paginate(domains, ordering=["name", "id"], cursor=cursor, limit=limit)
-    items = [_domain_out(d) for d in page.items]
+    answer = paginate(domains, ordering=["name", "id"], cursor=cursor, limit=limit).answer(_domain_out)
     if not cursor:
         # The initial domain is not a row; it leads the first page, over the limit.
         initial = {
@@ -521,8 +526,8 @@ def list_domains(request: HttpRequest, limit: int | None = None, cursor: str | N
             "verification_record": None,
             "verified_at": principal.organization.created_at,
         }
-        items.insert(0, initial)
-    return {"items": items, "next_cursor": page.next_cursor}
+        answer["items"].insert(0, initial)
+    return answer
 
 
 @router.post(
@@ -630,20 +635,17 @@ def list_sign_ins(
 ) -> dict[str, Any]:
     principal = _tenant_principal(request)
     events = queries.sign_ins(principal, result=result, email=user, since=since, until=until)
-    page = paginate(events, ordering=["-id"], cursor=cursor, limit=limit)
+    return paginate(events, ordering=["-id"], cursor=cursor, limit=limit).answer(_sign_in_out)
+
+
+def _sign_in_out(event: SignInEvent) -> dict[str, Any]:
     return {
-        "items": [
-            {
-                "id": e.id,
-                "at": e.at,
-                "user_principal_name": e.email,
-                "result": e.result,
-                "reason": e.reason,
-                "channel": e.channel,
-                "ip_address": e.ip_address,
-                "method": e.method,
-            }
-            for e in page.items
-        ],
-        "next_cursor": page.next_cursor,
+        "id": event.id,
+        "at": event.at,
+        "user_principal_name": event.email,
+        "result": event.result,
+        "reason": event.reason,
+        "channel": event.channel,
+        "ip_address": event.ip_address,
+        "method": event.method,
     }

@@ -15,7 +15,7 @@ from partnerdesk.access.principal import Principal
 from partnerdesk.accounts.models import RoleAssignment, User
 from partnerdesk.directory.models import GroupMembership, SignInEvent
 from partnerdesk.pagination import Page, keyset_slice, paginate_prepared
-from partnerdesk.sql import Prepared, Slot
+from partnerdesk.sql import Prepared, Slot, within
 
 USER_ORDERING = ["display_name", "id"]
 
@@ -151,8 +151,4 @@ def sign_ins(
         events = events.filter(result=result)
     if email:
         events = events.filter(email__icontains=email)
-    if since:
-        events = events.filter(at__gte=since)
-    if until:
-        events = events.filter(at__lt=until)
-    return events
+    return within(events, "at", since=since, until=until)

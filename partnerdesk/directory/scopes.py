@@ -10,8 +10,7 @@ from typing import Any
 
 from django.db import models
 
-from partnerdesk.access.permissions import OrgKind
-from partnerdesk.access.policy import scoped
+from partnerdesk.access.policy import by_side, scoped
 from partnerdesk.access.principal import Principal
 
 
@@ -20,31 +19,12 @@ def _deleted_users(principal: Principal, queryset: models.QuerySet[Any]) -> mode
     return queryset.filter(organization_id=principal.organization.pk, deleted_at__isnull=False)
 
 
-def _own_tenant(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    """A customer's directory data: its own admins, and partner agents acting on its behalf, only."""
-    if principal.kind != OrgKind.CUSTOMER:
-        return queryset.none()
-    return queryset.filter(organization_id=principal.organization.pk)
-
-
+# A customer's directory data: its own admins, and partner agents acting on its behalf, only.
+_own_tenant = by_side(customer="organization")
 scoped("directory.group")(_own_tenant)
-
-
-@scoped("directory.domain")
-def _domains(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    """A customer's domains (its admins, partner agents acting on its behalf), or a partner's own
-    (its own people in the partner center: a delegated principal is on the customer side)."""
-    if principal.kind not in (OrgKind.CUSTOMER, OrgKind.PARTNER):
-        return queryset.none()
-    return queryset.filter(organization_id=principal.organization.pk)
-
-
 scoped("directory.signinevent")(_own_tenant)
 scoped("directory.securitysettings")(_own_tenant)
-
-
-@scoped("directory.groupmembership")
-def _memberships(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    if principal.kind != OrgKind.CUSTOMER:
-        return queryset.none()
-    return queryset.filter(group__organization_id=principal.organization.pk)
+scoped("directory.groupmembership")(by_side(customer="group__organization"))
+# A customer's domains (its admins, partner agents acting on its behalf), or a partner's own (its own
+# people in the partner center: a delegated principal is on the customer side).
+scoped("directory.domain")(by_side(partner="organization", customer="organization"))

@@ -439,8 +439,8 @@ def list_services(
         .values_list("id", "service_id", "group", "name")
     ):
         features[service_id].append({"id": pk, "group": group, "name": name})
-    items = [
-        {
+    return page.answer(
+        lambda s: {
             "id": s.pk,
             "key": s.key,
             "name": s.name,
@@ -448,9 +448,7 @@ def list_services(
             "status": s.status,
             "features": features[s.pk],
         }
-        for s in page.items
-    ]
-    return {"items": items, "next_cursor": page.next_cursor}
+    )
 
 
 class StatusChangeOut(Out):
@@ -532,8 +530,7 @@ def list_issues(
         rows = rows.filter(status__in=CLOSED_STATUSES)
     if service:
         rows = rows.filter(services__pk=service)
-    page = paginate(rows, ordering=["-start_at", "id"], cursor=cursor, limit=limit)
-    return {"items": [_issue_out(i) for i in page.items], "next_cursor": page.next_cursor}
+    return paginate(rows, ordering=["-start_at", "id"], cursor=cursor, limit=limit).answer(_issue_out)
 
 
 @router.post("/health/issues", response={201: IssueDetailOut, **ERRORS}, summary="Open a health issue")
@@ -604,8 +601,7 @@ def list_issue_posts(
     request: HttpRequest, issue_id: uuid.UUID, cursor: str | None = None, limit: int | None = None
 ) -> Any:
     posts = _get_issue(request, issue_id).posts.all()
-    page = paginate(posts, ordering=["created_at", "id"], cursor=cursor, limit=limit)
-    return {"items": [_post_out(p) for p in page.items], "next_cursor": page.next_cursor}
+    return paginate(posts, ordering=["created_at", "id"], cursor=cursor, limit=limit).answer(_post_out)
 
 
 @router.post(
@@ -650,8 +646,7 @@ def issue_affected_customers(
 ) -> Any:
     principal = principal_of(request)
     customers = queries.affected_customers_of_issue(_get_issue(request, issue_id), principal.organization.pk)
-    page = paginate(customers, ordering=["name", "id"], cursor=cursor, limit=limit)
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return paginate(customers, ordering=["name", "id"], cursor=cursor, limit=limit).answer()
 
 
 # --- Maintenance ----------------------------------------------------------------------------------
@@ -661,8 +656,7 @@ def issue_affected_customers(
 @requires(P.HEALTH_VIEW)
 def list_maintenance(request: HttpRequest, cursor: str | None = None, limit: int | None = None) -> Any:
     rows = policy.visible(principal_of(request), PlannedMaintenance).prefetch_related("services")
-    page = paginate(rows, ordering=["-starts_at", "id"], cursor=cursor, limit=limit)
-    return {"items": [_maintenance_out(m) for m in page.items], "next_cursor": page.next_cursor}
+    return paginate(rows, ordering=["-starts_at", "id"], cursor=cursor, limit=limit).answer(_maintenance_out)
 
 
 @router.post("/maintenance", response={201: MaintenanceOut, **ERRORS}, summary="Schedule maintenance")
@@ -746,12 +740,10 @@ def list_messages(
     if rules.on_operator_side(principal):  # the operator's rows carry their audiences
         page = paginate(rows, ordering=ordering, cursor=cursor, limit=limit)
         services = _service_refs_of_posts([m.pk for m in page.items])
-        items = [_message_out(m, principal, services[m.pk]) for m in page.items]
-    else:
-        page = paginate(rows.values(*MESSAGE_ROW), ordering=ordering, cursor=cursor, limit=limit)
-        services = _service_refs_of_posts([row["id"] for row in page.items])
-        items = [_message_row_out(row, services[row["id"]]) for row in page.items]
-    return {"items": items, "next_cursor": page.next_cursor}
+        return page.answer(lambda m: _message_out(m, principal, services[m.pk]))
+    page = paginate(rows.values(*MESSAGE_ROW), ordering=ordering, cursor=cursor, limit=limit)
+    services = _service_refs_of_posts([row["id"] for row in page.items])
+    return page.answer(lambda row: _message_row_out(row, services[row["id"]]))
 
 
 @router.get("/messages/unread-count", response=UnreadOut, summary="The caller's unread count")
@@ -935,5 +927,4 @@ def message_affected_customers(
     principal = principal_of(request)
     post = _get_message(principal, message_id)
     customers = queries.affected_customers_of_message(post, principal.organization.pk)
-    page = paginate(customers, ordering=["name", "id"], cursor=cursor, limit=limit)
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return paginate(customers, ordering=["name", "id"], cursor=cursor, limit=limit).answer()

@@ -12,9 +12,7 @@ from typing import Any
 
 from django.db import models
 
-from partnerdesk.access import policy
-from partnerdesk.access.permissions import OrgKind
-from partnerdesk.access.policy import scoped
+from partnerdesk.access.policy import EVERY_ROW, by_side, following, of_organization, of_user, scoped
 from partnerdesk.access.principal import Principal
 from partnerdesk.catalog.models import Service
 from partnerdesk.health import queries
@@ -38,39 +36,20 @@ def _health_messages(principal: Principal, queryset: models.QuerySet[Any]) -> mo
     return queries.scope_messages(principal, queryset)
 
 
-@scoped("health.servicestatuschange")
-def _of_visible_services(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    # The status history of a service follows the service's own rule (registered by subscriptions).
-    return queryset.filter(service__in=policy.visible(principal, Service))
+# The status history of a service follows the service's own rule (registered by subscriptions); an
+# issue's posts and a message's attachments follow the issue's and the message's.
+scoped("health.servicestatuschange")(following("service", Service))
+scoped("health.healthissuepost")(following("issue", HealthIssue))
+scoped("health.messageattachment")(following("message", MessagePost))
 
 
-@scoped("health.healthissuepost")
-def _issue_posts(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    return queryset.filter(issue__in=queries.scope_issues(principal, HealthIssue.objects.all()))
-
-
-@scoped("health.messageattachment")
-def _message_attachments(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    return queryset.filter(message__in=queries.scope_messages(principal, MessagePost.objects.all()))
-
-
-@scoped("health.healthissuerevision")
-@scoped("health.messagerevision")
-def _revisions(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    # The edit history of what the operator publishes (drafts included) is the operator's own.
-    if principal.kind == OrgKind.OPERATOR:
-        return queryset
-    return queryset.none()
-
-
-@scoped("health.messageviewstate")
-@scoped("health.adminpreference")
-@scoped("health.maildelivery")
-def _own_settings(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    # Read, archived and favourite marks, preferences and digests are each admin's own.
-    return queryset.filter(user_id=principal.user.pk)
-
-
-@scoped("health.feedtoken")
-def _feed_tokens(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    return queryset.filter(organization_id=principal.organization.pk)
+# The edit history of what the operator publishes (drafts included) is the operator's own.
+_revisions = by_side(operator=EVERY_ROW)
+scoped("health.healthissuerevision")(_revisions)
+scoped("health.messagerevision")(_revisions)
+# Read, archived and favourite marks, preferences and digests are each admin's own.
+_own_settings = of_user()
+scoped("health.messageviewstate")(_own_settings)
+scoped("health.adminpreference")(_own_settings)
+scoped("health.maildelivery")(_own_settings)
+scoped("health.feedtoken")(of_organization())

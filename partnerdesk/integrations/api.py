@@ -57,8 +57,7 @@ def _secret_out(new: services.NewSecret) -> OAuthAppSecretOut:
 @requires(Permission.APPS_VIEW)
 def list_apps(request: HttpRequest, cursor: str | None = None, limit: int | None = None) -> dict[str, Any]:
     apps = policy.visible(principal_of(request), OAuthApp)
-    page = paginate(apps, ordering=["-created_at", "-id"], cursor=cursor, limit=limit)
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return paginate(apps, ordering=["-created_at", "-id"], cursor=cursor, limit=limit).answer()
 
 
 @router.post(

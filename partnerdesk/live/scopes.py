@@ -6,14 +6,6 @@ customer never learns which partner agent is typing, another partner nothing at 
 
 from __future__ import annotations
 
-from typing import Any
+from partnerdesk.access.policy import of_organization, scoped
 
-from django.db import models
-
-from partnerdesk.access.policy import scoped
-from partnerdesk.access.principal import Principal
-
-
-@scoped("live.presence")
-def _presence(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    return queryset.filter(organization_id=principal.organization.pk)
+scoped("live.presence")(of_organization())

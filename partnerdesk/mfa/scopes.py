@@ -6,20 +6,13 @@ from typing import Any
 
 from django.db import models
 
-from partnerdesk.access.policy import scoped
+from partnerdesk.access.policy import of_user, scoped
 from partnerdesk.access.principal import Principal
 from partnerdesk.access.rules import on_operator_side
 
-
-@scoped("mfa.factor")
-def _factors(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    # Only one's own: an admin can reset someone's factors but never list or see them.
-    return queryset.filter(user_id=principal.user.pk)
-
-
-@scoped("mfa.recoverycode")
-def _recovery_codes(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    return queryset.filter(user_id=principal.user.pk)
+# Only one's own: an admin can reset someone's factors but never list or see them.
+scoped("mfa.factor")(of_user())
+scoped("mfa.recoverycode")(of_user())
 
 
 @scoped("mfa.organizationpolicy")

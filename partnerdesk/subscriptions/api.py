@@ -376,8 +376,9 @@ def list_subscriptions(
     queryset = _subscriptions(principal).filter(customer=customer)
     if status:
         queryset = queryset.filter(status=status)
-    page = paginate(queryset, ordering=["-created_at", "-id"], cursor=cursor, limit=limit)
-    return {"items": [_subscription_out(s) for s in page.items], "next_cursor": page.next_cursor}
+    return paginate(queryset, ordering=["-created_at", "-id"], cursor=cursor, limit=limit).answer(
+        _subscription_out
+    )
 
 
 @router.post(
@@ -514,8 +515,9 @@ def list_change_requests(
     queryset = _change_requests(principal_of(request))
     if status:
         queryset = queryset.filter(status=status)
-    page = paginate(queryset, ordering=["-created_at", "-id"], cursor=cursor, limit=limit)
-    return {"items": [_change_request_out(c) for c in page.items], "next_cursor": page.next_cursor}
+    return paginate(queryset, ordering=["-created_at", "-id"], cursor=cursor, limit=limit).answer(
+        _change_request_out
+    )
 
 
 @router.post(
@@ -658,7 +660,7 @@ def reply_change_request(request: HttpRequest, request_id: str, payload: ReplyIn
 @requires(Permission.LICENSES_VIEW)
 def list_pools(request: HttpRequest, cursor: str | None = None, limit: int | None = None) -> Any:
     page = queries.pool_rows(principal_of(request), cursor=cursor, limit=limit)
-    return {"items": [_pool_row_out(row) for row in page.items], "next_cursor": page.next_cursor}
+    return page.answer(_pool_row_out)
 
 
 def _licence_change(request: HttpRequest, payload: LicencesIn, assign: bool) -> Status:

@@ -11,21 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
-from django.db.models import Q
 
 from partnerdesk.access.permissions import OrgKind
-from partnerdesk.access.policy import scoped
+from partnerdesk.access.policy import EVERY_ROW, by_side, scoped
 from partnerdesk.access.principal import Principal
-
-
-def _subscription_q(principal: Principal, prefix: str = "") -> Q:
-    """Subscriptions (or rows tied to them by `prefix`): operator all, partner its sales, customer its own."""
-    org = principal.organization
-    if principal.kind == OrgKind.OPERATOR:
-        return Q()
-    if principal.kind == OrgKind.PARTNER:
-        return Q(**{f"{prefix}partner_id": org.pk})
-    return Q(**{f"{prefix}customer_id": org.pk})
 
 
 @scoped("catalog.service")
@@ -37,38 +26,18 @@ def _services(principal: Principal, queryset: models.QuerySet[Any]) -> models.Qu
     return queryset
 
 
-@scoped("subscriptions.subscription")
-@scoped("subscriptions.changerequest")
-def _subscriptions(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    return queryset.filter(_subscription_q(principal))
-
-
-@scoped("subscriptions.seatlot")
-@scoped("subscriptions.scheduledchange")
-def _subscription_parts(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    return queryset.filter(_subscription_q(principal, "subscription__"))
-
-
-@scoped("subscriptions.licensepool")
-@scoped("subscriptions.licenseassignment")
-def _licences(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    # Licences are the tenant's own business; its partner sees them only through delegated access.
-    if principal.kind == OrgKind.OPERATOR:
-        return queryset
-    if principal.kind == OrgKind.PARTNER:
-        return queryset.filter(customer__partner_id=principal.organization.pk)
-    return queryset.filter(customer_id=principal.organization.pk)
-
-
-@scoped("subscriptions.idempotencyrecord")
-def _idempotency_records(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    # A replayed answer belongs to the caller who sent the key, never to anyone else.
-    return queryset.filter(user_id=principal.user.pk)
-
-
-@scoped("subscriptions.servicecredential")
-def _service_credentials(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    # Credentials of the operator's own services; no tenant has any.
-    if principal.kind == OrgKind.OPERATOR:
-        return queryset
-    return queryset.none()
+# Subscriptions (and the rows tied to them): the operator all, a partner its sales, a customer its own.
+_subscriptions = by_side(operator=EVERY_ROW, partner="partner", customer="customer")
+scoped("subscriptions.subscription")(_subscriptions)
+scoped("subscriptions.changerequest")(_subscriptions)
+_subscription_parts = by_side(
+    operator=EVERY_ROW, partner="subscription__partner", customer="subscription__customer"
+)
+scoped("subscriptions.seatlot")(_subscription_parts)
+scoped("subscriptions.scheduledchange")(_subscription_parts)
+# Licences are the tenant's own business; its partner sees them only through delegated access.
+_licences = by_side(operator=EVERY_ROW, partner="customer__partner", customer="customer")
+scoped("subscriptions.licensepool")(_licences)
+scoped("subscriptions.licenseassignment")(_licences)
+# Credentials of the operator's own services; no tenant has any.
+scoped("subscriptions.servicecredential")(by_side(operator=EVERY_ROW))

@@ -326,6 +326,16 @@ def attachment_out(attachment: Attachment) -> dict[str, Any]:
     }
 
 
+def _attachments_page(
+    principal: Principal, cursor: str | None, limit: int | None, **ticket: Any
+) -> dict[str, Any]:
+    """A page of one request's attachments (`support_request=` or `service_request=`), oldest first."""
+    attachments = policy.visible(principal, Attachment).filter(**ticket)
+    return paginate(attachments, ordering=["created_at", "id"], cursor=cursor, limit=limit).answer(
+        attachment_out
+    )
+
+
 def _service(principal: Principal, service_id: Any) -> Any:
     if service_id is None:
         return None
@@ -360,7 +370,7 @@ def list_support_requests(
         "sla": sla,
     }
     page = queries.support_queue(principal, filters, cursor=cursor, limit=limit)
-    return {"items": [support_row_out(r) for r in page.items], "next_cursor": page.next_cursor}
+    return page.answer(support_row_out)
 
 
 @router.post(
@@ -423,8 +433,7 @@ def list_messages(
     principal = principal_of(request)
     support_request = policy.get_visible(principal, queries.support_requests(principal), pk=request_id)
     messages = queries.messages(principal, support_request)
-    page = paginate(messages, ordering=["created_at", "id"], cursor=cursor, limit=limit)
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return paginate(messages, ordering=["created_at", "id"], cursor=cursor, limit=limit).answer()
 
 
 @router.post(
@@ -482,9 +491,7 @@ def list_support_attachments(
 ) -> dict[str, Any]:
     principal = principal_of(request)
     support_request = policy.get_visible(principal, queries.support_requests(principal), pk=request_id)
-    attachments = policy.visible(principal, Attachment).filter(support_request=support_request)
-    page = paginate(attachments, ordering=["created_at", "id"], cursor=cursor, limit=limit)
-    return {"items": [attachment_out(a) for a in page.items], "next_cursor": page.next_cursor}
+    return _attachments_page(principal, cursor, limit, support_request=support_request)
 
 
 @router.post(
@@ -530,7 +537,7 @@ def list_service_requests(
         "sla": sla,
     }
     page = queries.service_queue(principal, filters, cursor=cursor, limit=limit)
-    return {"items": [service_row_out(principal, r) for r in page.items], "next_cursor": page.next_cursor}
+    return page.answer(lambda r: service_row_out(principal, r))
 
 
 @router.post(
@@ -607,8 +614,7 @@ def list_notes(
     principal = principal_of(request)
     service_request = policy.get_visible(principal, queries.service_requests(principal), pk=request_id)
     notes = policy.visible(principal, Note).filter(service_request=service_request)
-    page = paginate(notes, ordering=["created_at", "id"], cursor=cursor, limit=limit)
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return paginate(notes, ordering=["created_at", "id"], cursor=cursor, limit=limit).answer()
 
 
 @router.post(
@@ -638,9 +644,7 @@ def list_service_attachments(
 ) -> dict[str, Any]:
     principal = principal_of(request)
     service_request = policy.get_visible(principal, queries.service_requests(principal), pk=request_id)
-    attachments = policy.visible(principal, Attachment).filter(service_request=service_request)
-    page = paginate(attachments, ordering=["created_at", "id"], cursor=cursor, limit=limit)
-    return {"items": [attachment_out(a) for a in page.items], "next_cursor": page.next_cursor}
+    return _attachments_page(principal, cursor, limit, service_request=service_request)
 
 
 @router.post(
@@ -679,8 +683,7 @@ def download_attachment(request: HttpRequest, attachment_id: str) -> FileRespons
 def list_topics(request: HttpRequest, cursor: str | None = None, limit: int | None = None) -> dict[str, Any]:
     principal = principal_of(request)
     topics = policy.visible(principal, SupportTopic).filter(active=True)
-    page = paginate(topics, ordering=["name", "id"], cursor=cursor, limit=limit)
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return paginate(topics, ordering=["name", "id"], cursor=cursor, limit=limit).answer()
 
 
 @router.get(
@@ -894,8 +897,7 @@ def flag_partner(request: HttpRequest, partner_id: str, payload: FlagIn) -> Stat
 def list_flags(request: HttpRequest, cursor: str | None = None, limit: int | None = None) -> dict[str, Any]:
     principal = principal_of(request)
     flags = policy.visible(principal, PartnerFlag).select_related("partner", "resolved_by")
-    page = paginate(flags, ordering=["-created_at", "-id"], cursor=cursor, limit=limit)
-    return {"items": [_flag_out(f) for f in page.items], "next_cursor": page.next_cursor}
+    return paginate(flags, ordering=["-created_at", "-id"], cursor=cursor, limit=limit).answer(_flag_out)
 
 
 @router.post(
@@ -972,8 +974,7 @@ def list_quarantined_mail(
 ) -> dict[str, Any]:
     principal = principal_of(request)
     mails = policy.visible(principal, InboundMail).filter(status=InboundMail.Status.QUARANTINED)
-    page = paginate(mails, ordering=["-received_at", "-id"], cursor=cursor, limit=limit)
-    return {"items": [_mail_out(m) for m in page.items], "next_cursor": page.next_cursor}
+    return paginate(mails, ordering=["-received_at", "-id"], cursor=cursor, limit=limit).answer(_mail_out)
 
 
 @router.get(

@@ -12,21 +12,14 @@ from django.db import models
 from django.db.models import Q
 
 from partnerdesk.access.permissions import OrgKind
-from partnerdesk.access.policy import scoped
+from partnerdesk.access.policy import EVERY_ROW, by_side, of_organization, of_user, scoped
 from partnerdesk.access.principal import Principal
 
 # --- Support (DOMAIN §5): the customer never sees the operator's side; the operator sees the service
 # request and what the partner chose to share, never the customer's request itself.
 
 
-@scoped("support.supportrequest")
-def _support_requests(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    org = principal.organization
-    if principal.kind == OrgKind.PARTNER:
-        return queryset.filter(partner_id=org.pk)
-    if principal.kind == OrgKind.CUSTOMER:
-        return queryset.filter(customer_id=org.pk)
-    return queryset.none()
+scoped("support.supportrequest")(by_side(partner="partner", customer="customer"))
 
 
 @scoped("support.message")
@@ -39,13 +32,7 @@ def _support_messages(principal: Principal, queryset: models.QuerySet[Any]) -> m
     return queryset.none()
 
 
-@scoped("support.servicerequest")
-def _service_requests(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    if principal.kind == OrgKind.OPERATOR:
-        return queryset
-    if principal.kind == OrgKind.PARTNER:
-        return queryset.filter(partner_id=principal.organization.pk)
-    return queryset.none()
+scoped("support.servicerequest")(by_side(operator=EVERY_ROW, partner="partner"))
 
 
 @scoped("support.note")
@@ -82,45 +69,12 @@ def _help_articles(principal: Principal, queryset: models.QuerySet[Any]) -> mode
     return queryset.filter(by_operator | Q(author_organization_id=org.partner_id, published=True))
 
 
-@scoped("support.supporttopic")
-def _support_topics(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    if principal.kind == OrgKind.CUSTOMER:
-        return queryset.none()
-    return queryset
-
-
-@scoped("support.cannedreply")
-def _canned_replies(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    return queryset.filter(partner_id=principal.organization.pk)
-
-
-@scoped("support.savedview")
-def _saved_views(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    return queryset.filter(user_id=principal.user.pk)
-
-
-@scoped("support.partnerflag")
-def _partner_flags(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    if principal.kind == OrgKind.OPERATOR:
-        return queryset
-    if principal.kind == OrgKind.PARTNER:
-        return queryset.filter(partner_id=principal.organization.pk)
-    return queryset.none()
-
-
-@scoped("support.slapolicy")
-def _sla_policies(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    return queryset.filter(organization_id=principal.organization.pk)
-
-
-@scoped("support.deflection")
-def _deflections(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    org = principal.organization
-    if principal.kind == OrgKind.OPERATOR:
-        return queryset
-    if principal.kind == OrgKind.PARTNER:
-        return queryset.filter(partner_id=org.pk)
-    return queryset.filter(customer_id=org.pk)
+scoped("support.supporttopic")(by_side(operator=EVERY_ROW, partner=EVERY_ROW))
+scoped("support.cannedreply")(of_organization("partner"))
+scoped("support.savedview")(of_user())
+scoped("support.partnerflag")(by_side(operator=EVERY_ROW, partner="partner"))
+scoped("support.slapolicy")(of_organization())
+scoped("support.deflection")(by_side(operator=EVERY_ROW, partner="partner", customer="customer"))
 
 
 @scoped("support.supportprofile")
@@ -133,26 +87,9 @@ def _support_profiles(principal: Principal, queryset: models.QuerySet[Any]) -> m
     return queryset.filter(partner_id=org.partner_id)
 
 
-@scoped("support.subscriptionsupportcontact")
-def _subscription_contacts(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    org = principal.organization
-    if principal.kind == OrgKind.OPERATOR:
-        return queryset
-    if principal.kind == OrgKind.PARTNER:
-        return queryset.filter(subscription__partner_id=org.pk)
-    return queryset.filter(subscription__customer_id=org.pk)
-
-
-@scoped("support.idempotencykey")
-def _idempotency_keys(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    # A remembered key belongs to the caller who sent it, never to anyone else.
-    return queryset.filter(user_id=principal.user.pk)
-
-
-@scoped("support.inboundmail")
-def _inbound_mail(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    # Mail received for a partner's desk (appended or quarantined) is that desk's, like its internal
-    # notes; mail that names no desk is seen by no one.
-    if principal.kind == OrgKind.PARTNER:
-        return queryset.filter(partner_id=principal.organization.pk)
-    return queryset.none()
+scoped("support.subscriptionsupportcontact")(
+    by_side(operator=EVERY_ROW, partner="subscription__partner", customer="subscription__customer")
+)
+# Mail received for a partner's desk (appended or quarantined) is that desk's, like its internal
+# notes; mail that names no desk is seen by no one.
+scoped("support.inboundmail")(by_side(partner="partner"))

@@ -144,8 +144,7 @@ def list_partners(
         queryset = queryset.filter(name__icontains=q)
     if status:
         queryset = queryset.filter(status=status)
-    page = paginate(queryset, ordering=["name", "id"], cursor=cursor, limit=limit)
-    return {"items": [_partner_out(p) for p in page.items], "next_cursor": page.next_cursor}
+    return paginate(queryset, ordering=["name", "id"], cursor=cursor, limit=limit).answer(_partner_out)
 
 
 @router.post(
@@ -205,8 +204,9 @@ def list_customers(
     queryset = _customers(principal)
     if q:
         queryset = queryset.filter(Q(name__icontains=q) | Q(initial_domain__icontains=q))
-    page = paginate(queryset, ordering=["name", "id"], cursor=cursor, limit=limit)
-    return {"items": [_customer_out(principal, c) for c in page.items], "next_cursor": page.next_cursor}
+    return paginate(queryset, ordering=["name", "id"], cursor=cursor, limit=limit).answer(
+        lambda c: _customer_out(principal, c)
+    )
 
 
 @router.post(
@@ -283,8 +283,9 @@ def list_relationships(
     queryset = _relationships(principal)
     if status:
         queryset = queryset.filter(status=status)
-    page = paginate(queryset, ordering=["-requested_at", "-id"], cursor=cursor, limit=limit)
-    return {"items": [_relationship_out(r) for r in page.items], "next_cursor": page.next_cursor}
+    return paginate(queryset, ordering=["-requested_at", "-id"], cursor=cursor, limit=limit).answer(
+        _relationship_out
+    )
 
 
 @router.get(

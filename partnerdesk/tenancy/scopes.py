@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 
 from partnerdesk.access.permissions import OrgKind
-from partnerdesk.access.policy import scoped
+from partnerdesk.access.policy import EVERY_ROW, by_side, scoped
 from partnerdesk.access.principal import Principal
 
 
@@ -32,11 +32,4 @@ def _organizations(principal: Principal, queryset: models.QuerySet[Any]) -> mode
     return queryset.filter(_org_q(principal))
 
 
-@scoped("tenancy.delegatedrelationship")
-def _relationships(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    org = principal.organization
-    if principal.kind == OrgKind.OPERATOR:
-        return queryset
-    if principal.kind == OrgKind.PARTNER:
-        return queryset.filter(partner_id=org.pk)
-    return queryset.filter(customer_id=org.pk)
+scoped("tenancy.delegatedrelationship")(by_side(operator=EVERY_ROW, partner="partner", customer="customer"))

@@ -107,8 +107,7 @@ def list_endpoints(
     request: HttpRequest, cursor: str | None = None, limit: int | None = None
 ) -> dict[str, Any]:
     endpoints = policy.visible(principal_of(request), WebhookEndpoint)
-    page = paginate(endpoints, ordering=["-created_at", "-id"], cursor=cursor, limit=limit)
-    return {"items": [_out(endpoint) for endpoint in page.items], "next_cursor": page.next_cursor}
+    return paginate(endpoints, ordering=["-created_at", "-id"], cursor=cursor, limit=limit).answer(_out)
 
 
 @router.get(
@@ -182,10 +181,9 @@ def list_deliveries(
 ) -> dict[str, Any]:
     endpoint = _endpoint(request, endpoint_id)
     deliveries = policy.visible(principal_of(request), WebhookDelivery).filter(endpoint=endpoint)
-    page = paginate(
+    return paginate(
         deliveries.select_related("event"), ordering=["-created_at", "-id"], cursor=cursor, limit=limit
-    )
-    return {"items": [_delivery_out(delivery) for delivery in page.items], "next_cursor": page.next_cursor}
+    ).answer(_delivery_out)
 
 
 @router.get(
@@ -203,22 +201,23 @@ def list_attempts(
         .filter(delivery__endpoint=endpoint)
         .select_related("delivery", "delivery__event")
     )
-    page = paginate(attempts, ordering=["-attempted_at", "-id"], cursor=cursor, limit=limit)
-    items = [
-        AttemptOut(
-            id=attempt.id,
-            delivery_id=attempt.delivery_id,
-            message_id=attempt.delivery.message_id,
-            event_type=attempt.delivery.event.name,
-            attempted_at=attempt.attempted_at,
-            status_code=attempt.status_code,
-            response_time_ms=attempt.response_ms,
-            error=attempt.error,
-            succeeded=attempt.succeeded,
-        )
-        for attempt in page.items
-    ]
-    return {"items": items, "next_cursor": page.next_cursor}
+    return paginate(attempts, ordering=["-attempted_at", "-id"], cursor=cursor, limit=limit).answer(
+        _attempt_out
+    )
+
+
+def _attempt_out(attempt: DeliveryAttempt) -> AttemptOut:
+    return AttemptOut(
+        id=attempt.id,
+        delivery_id=attempt.delivery_id,
+        message_id=attempt.delivery.message_id,
+        event_type=attempt.delivery.event.name,
+        attempted_at=attempt.attempted_at,
+        status_code=attempt.status_code,
+        response_time_ms=attempt.response_ms,
+        error=attempt.error,
+        succeeded=attempt.succeeded,
+    )
 
 
 @router.post(

@@ -7,24 +7,8 @@ that organization's business.
 
 from __future__ import annotations
 
-from typing import Any
+from partnerdesk.access.policy import of_organization, scoped
 
-from django.db import models
-
-from partnerdesk.access.policy import scoped
-from partnerdesk.access.principal import Principal
-
-
-@scoped("webhooks.webhookendpoint")
-def _endpoints(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    return queryset.filter(organization_id=principal.organization.pk)
-
-
-@scoped("webhooks.webhookdelivery")
-def _deliveries(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    return queryset.filter(endpoint__organization_id=principal.organization.pk)
-
-
-@scoped("webhooks.deliveryattempt")
-def _attempts(principal: Principal, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    return queryset.filter(delivery__endpoint__organization_id=principal.organization.pk)
+scoped("webhooks.webhookendpoint")(of_organization())
+scoped("webhooks.webhookdelivery")(of_organization("endpoint__organization"))
+scoped("webhooks.deliveryattempt")(of_organization("delivery__endpoint__organization"))

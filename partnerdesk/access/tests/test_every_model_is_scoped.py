@@ -44,6 +44,11 @@ def test_every_project_model_has_a_scoping_rule_or_a_reason() -> None:
     assert sorted(missing) == sorted(UNSCOPED)
 
 
+def test_every_rule_is_of_a_model_that_exists() -> None:
+    labels = {m._meta.label_lower for m in project_models()}
+    assert sorted(policy.ruled_labels() - labels) == []
+
+
 def test_the_allow_list_names_only_models_that_exist_and_have_no_rule() -> None:
     labels = {m._meta.label_lower: m for m in project_models()}
     assert set(UNSCOPED) <= set(labels)
