@@ -416,6 +416,16 @@ class ErrorOut(Out):
     error: ErrorDetail
 
 
+def errors(*statuses: int) -> dict[int, Any]:
+    """The documented error answers of an operation, each in the one error shape: `responses={200: X,
+    **errors(404, 409)}`."""
+    return dict.fromkeys(statuses, ErrorOut)
+
+
+# What most operations can answer besides success: bad input, refused, not found, conflicting.
+ERRORS = errors(400, 403, 404, 409)
+
+
 class OrgRef(Out):
     """An organization named in another resource (a partner, a customer)."""
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from partnerdesk.access.permissions import OrgKind, Role
+from partnerdesk.access.permissions import ROLES_BY_KIND, OrgKind, Role
 from partnerdesk.accounts.models import RoleAssignment, User
 from partnerdesk.mfa.models import OrganizationPolicy, Requirement
 from partnerdesk.tenancy.models import DelegatedRelationship, Organization
@@ -98,15 +98,7 @@ def build_world() -> World:
         partner_b, "admin@litware.test", [Role.PARTNER_GLOBAL_ADMIN]
     )
     world.users["b.admin_agent"] = make_user(partner_b, "agent@litware.test", [Role.ADMIN_AGENT])
-    for role in (
-        Role.GLOBAL_ADMIN,
-        Role.USER_ADMIN,
-        Role.LICENCE_ADMIN,
-        Role.SERVICE_SUPPORT_ADMIN,
-        Role.MESSAGE_CENTER_READER,
-        Role.PRIVACY_READER,
-        Role.USER,
-    ):
+    for role in ROLES_BY_KIND[OrgKind.CUSTOMER]:
         world.users[f"a1.{role}"] = make_user(world.customer_a1, f"{role}@contoso.test", [role])
     world.users["a2.global_admin"] = make_user(world.customer_a2, "admin@adatum.test", [Role.GLOBAL_ADMIN])
     world.users["b1.global_admin"] = make_user(world.customer_b1, "admin@tailspin.test", [Role.GLOBAL_ADMIN])

@@ -12,14 +12,12 @@ from pydantic import Field
 from partnerdesk import etags
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import Permission
-from partnerdesk.api import ErrorOut, Out, PageOut, principal_of, requires
+from partnerdesk.api import ERRORS, ErrorOut, Out, PageOut, principal_of, requires
 from partnerdesk.catalog import services
 from partnerdesk.catalog.models import AddOnRule, Offer, OfferPolicy, Product, Sku, UpgradePath
 from partnerdesk.pagination import paginate
 
 router = Router(tags=["catalog"])
-
-ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
 
 class ProductIn(Schema):

@@ -21,7 +21,7 @@ from partnerdesk.access import policy
 from partnerdesk.access.permissions import Permission, Role
 from partnerdesk.access.principal import Principal
 from partnerdesk.accounts.models import RoleAssignment, User
-from partnerdesk.api import Email, ErrorOut, Out, PageOut, principal_of, requires
+from partnerdesk.api import ERRORS, Email, ErrorOut, Out, PageOut, principal_of, requires
 from partnerdesk.directory import domains, groups, organization, queries, signins, users
 from partnerdesk.directory import rules as directory_rules
 from partnerdesk.directory.inputs import DomainIn, GroupIn, OrganizationPatch, UserIn, UserPatch
@@ -40,8 +40,6 @@ from partnerdesk.tenancy.models import Organization
 
 router = Router(tags=["directory"])
 P = Permission
-
-ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
 
 # --- Schemas ---------------------------------------------------------------------------------

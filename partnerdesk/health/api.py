@@ -14,7 +14,7 @@ from partnerdesk import etags
 from partnerdesk.access import policy, rules
 from partnerdesk.access.permissions import Permission
 from partnerdesk.access.principal import Principal
-from partnerdesk.api import ErrorOut, Out, PageOut, principal_of, requires
+from partnerdesk.api import ERRORS, ErrorOut, Out, PageOut, principal_of, requires
 from partnerdesk.catalog import services as catalog_services
 from partnerdesk.catalog.models import Feature, Service
 from partnerdesk.edge import NotNull
@@ -46,7 +46,6 @@ from partnerdesk.pagination import paginate
 
 router = Router(tags=["service health and Message center"])
 
-ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 P = Permission
 
 

@@ -14,6 +14,7 @@ from partnerdesk import etags
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import Permission
 from partnerdesk.api import OAUTH_TOKEN_URL, ErrorOut, Out, PageOut, principal_of, requires
+from partnerdesk.api import errors as api_errors
 from partnerdesk.integrations import services
 from partnerdesk.integrations.inputs import OAuthAppIn
 from partnerdesk.integrations.models import OAuthApp
@@ -21,7 +22,7 @@ from partnerdesk.pagination import paginate
 
 router = Router(tags=["integrations"])
 
-ERRORS: dict[int, Any] = {400: ErrorOut, 404: ErrorOut, 409: ErrorOut, 412: ErrorOut}
+ERRORS = api_errors(400, 404, 409, 412)
 
 
 class OAuthAppOut(Out):

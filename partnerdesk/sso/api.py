@@ -11,14 +11,15 @@ from partnerdesk import etags
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import Permission
 from partnerdesk.access.principal import Principal
-from partnerdesk.api import ErrorOut, Out, principal_of, requires
+from partnerdesk.api import Out, principal_of, requires
+from partnerdesk.api import errors as api_errors
 from partnerdesk.errors import NotFound
 from partnerdesk.sso import services
 from partnerdesk.sso.models import SsoConnection
 
 router = Router(tags=["single sign-on"])
 
-ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 412: ErrorOut}
+ERRORS = api_errors(400, 403, 404, 412)
 
 
 class SsoConnectionIn(Schema):

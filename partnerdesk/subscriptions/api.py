@@ -25,7 +25,7 @@ from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission, TokenScope
 from partnerdesk.access.principal import Principal
 from partnerdesk.accounts.models import User
-from partnerdesk.api import ErrorOut, OAuth2, OrgRef, Out, PageOut, principal_of, requires
+from partnerdesk.api import ERRORS, ErrorOut, OAuth2, OrgRef, Out, PageOut, principal_of, requires
 from partnerdesk.catalog.models import Offer, Sku
 from partnerdesk.errors import NotFound
 from partnerdesk.pagination import paginate
@@ -37,7 +37,6 @@ from partnerdesk.tenancy.models import Organization
 router = Router(tags=["subscriptions"])
 
 F = TypeVar("F", bound=Callable[..., Any])
-ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
 
 # --- Schemas ---------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from partnerdesk import etags
 from partnerdesk.access import policy, rules
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import Principal
-from partnerdesk.api import Email, ErrorOut, Out, PageOut, principal_of, requires, signed_in
+from partnerdesk.api import ERRORS, Email, ErrorOut, Out, PageOut, principal_of, requires, signed_in
 from partnerdesk.errors import DomainError
 from partnerdesk.pagination import paginate
 from partnerdesk.support import (
@@ -60,7 +60,6 @@ from partnerdesk.support.models import (
 router = Router(tags=["support"])
 
 P = Permission
-ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
 
 class Ref(Out):

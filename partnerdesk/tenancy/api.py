@@ -13,7 +13,7 @@ from partnerdesk import etags
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import Principal
-from partnerdesk.api import ErrorOut, OrgRef, Out, PageOut, principal_of, requires
+from partnerdesk.api import ERRORS, ErrorOut, OrgRef, Out, PageOut, principal_of, requires
 from partnerdesk.pagination import paginate
 from partnerdesk.tenancy import services
 from partnerdesk.tenancy.inputs import (
@@ -27,8 +27,6 @@ from partnerdesk.tenancy.inputs import (
 from partnerdesk.tenancy.models import DelegatedRelationship, Organization
 
 router = Router(tags=["organizations"])
-
-ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
 
 class AdminOut(Out):

@@ -12,6 +12,7 @@ from partnerdesk import etags
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import Permission
 from partnerdesk.api import ErrorOut, Out, PageOut, principal_of, requires
+from partnerdesk.api import errors as api_errors
 from partnerdesk.pagination import paginate
 from partnerdesk.webhooks import services
 from partnerdesk.webhooks.inputs import EndpointIn, EndpointPatch
@@ -19,7 +20,7 @@ from partnerdesk.webhooks.models import DeliveryAttempt, WebhookDelivery, Webhoo
 
 router = Router(tags=["webhooks"])
 
-ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+ERRORS = api_errors(400, 403, 404, 409, 422)
 
 
 class EndpointOut(Out):
