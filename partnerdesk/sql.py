@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 from collections.abc import Callable, Hashable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from django.db.models import (
     Subquery,
     UUIDField,
 )
+from django.db.models.query import get_related_populators  # type: ignore[attr-defined]
 from django.utils import timezone
 
 R = TypeVar("R", bound=QuerySet[Any])
@@ -327,6 +329,67 @@ def _execute(compiled: _Compiled, values: dict[str, Any], sql: str) -> list[tupl
     with connection.cursor() as cursor:
         cursor.execute(sql, bound)
         return cursor.fetchall()
+
+
+class PreparedFirst:
+    """The first model instance of a queryset (its `select_related` and annotations too), whose SQL is
+    compiled once per thread for each shape: for a look-up every request makes, such as the
+    credential behind it (`accounts.services.token_for_bearer`).
+
+    `build(*shape)` returns the queryset with `Slot`s where a call's values go (`now()` included);
+    `first(*shape, values=...)` binds them, runs that SQL and builds the instance as Django's
+    `ModelIterable` would. Per thread, because a compiler holds its thread's connection.
+    """
+
+    MAX_SHAPES = 64
+
+    def __init__(self, build: Callable[..., QuerySet[Any]]) -> None:
+        self._build = build
+        self._local = threading.local()
+
+    def _compiler(self, shape: tuple[Hashable, ...]) -> tuple[Any, str, tuple[Any, ...]] | None:
+        compiled: dict[Hashable, Any] = self._local.__dict__.setdefault("compiled", {})
+        if shape in compiled:
+            return compiled[shape]
+        token = _building.set(True)
+        try:
+            queryset = self._build(*shape)[:1]
+        finally:
+            _building.reset(token)
+        compiler = queryset.query.get_compiler(using=queryset.db)
+        try:
+            sql, params = compiler.as_sql()
+            entry: tuple[Any, str, tuple[Any, ...]] | None = (compiler, sql, tuple(params))
+        except EmptyResultSet:
+            entry = None
+        if len(compiled) < self.MAX_SHAPES:
+            compiled[shape] = entry
+        return entry
+
+    def first(self, *shape: Hashable, values: dict[str, Any]) -> Any:
+        """The first instance the query of `shape` answers with `values` bound, or None."""
+        entry = self._compiler(shape)
+        if entry is None:
+            return None
+        compiler, sql, params = entry
+        connection = compiler.connection
+        values = {NOW: timezone.now(), **values}
+        bound = [p.bind(values[p.name], connection) if isinstance(p, Slot) else p for p in params]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, bound)
+            fetched = cursor.fetchall()
+        if not fetched:
+            return None
+        select, klass_info = compiler.select, compiler.klass_info
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        init_list = [column[0].target.attname for column in select[start:end]]
+        row = next(iter(compiler.results_iter(results=[fetched])))
+        instance = klass_info["model"].from_db(compiler.using, init_list, row[start:end])
+        for populator in get_related_populators(klass_info, select, compiler.using):
+            populator.populate(row, instance)
+        for name, position in compiler.annotation_col_map.items():
+            setattr(instance, name, row[position])
+        return instance
 
 
 def within(queryset: R, field: str, *, since: datetime | None, until: datetime | None) -> R:

@@ -258,9 +258,7 @@ def customer_id_or_none(value: Any) -> uuid.UUID | None:
         return None
 
 
-def with_delegation(
-    queryset: QuerySet[Any], organization: str, customer_id: uuid.UUID | None
-) -> QuerySet[Any]:
+def with_delegation(queryset: QuerySet[Any], organization: str, customer_id: Any) -> QuerySet[Any]:
     """Add the delegation to `customer_id` (if any) to the one query of a principal (tenancy's join).
 
     `organization` is the path from the queryset's rows to the acting user's or app's organization.

@@ -13,10 +13,11 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import CharField, F, OuterRef, Q, QuerySet, Subquery, UUIDField
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from partnerdesk import sql
 from partnerdesk.access.permissions import PERSONAL_TOKEN_SCOPES, ROLES_BY_KIND, OrgKind, Role, TokenScope
 from partnerdesk.access.principal import (
     Principal,
@@ -33,7 +34,7 @@ from partnerdesk.events.services import Audience, emit
 from partnerdesk.mfa import services as mfa
 from partnerdesk.notifications.services import queue_mail
 from partnerdesk.ratelimits import services as ratelimits
-from partnerdesk.sql import json_array_of
+from partnerdesk.sql import PreparedFirst, Slot, json_array_of
 
 if TYPE_CHECKING:
     from partnerdesk.tenancy.models import Organization
@@ -513,6 +514,31 @@ def revoke_all_tokens(principal: Principal | None, user: User, *, reason: str) -
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
+def _live_token(delegated: bool) -> QuerySet[ApiToken]:
+    """The live token of a hash with its user, organization, roles (and delegation): compiled once."""
+    tokens = (
+        ApiToken.objects.select_related("user__organization")
+        .annotate(role_names=roles_of("user"))
+        .live(sql.now())
+        .filter(token_hash=Slot("token_hash", CharField()))
+    )
+    return with_delegation(
+        tokens, "user__organization", Slot("acting_for", UUIDField()) if delegated else None
+    )
+
+
+def _active_user(delegated: bool) -> QuerySet[User]:
+    """A session's user with their organization and roles (and delegation): compiled once."""
+    users = User.objects.select_related("organization").annotate(role_names=roles_of("pk"))
+    acting_for = Slot("acting_for", UUIDField()) if delegated else None
+    return with_delegation(users, "organization", acting_for).filter(pk=Slot("user_id", UUIDField()))
+
+
+# Every API call reads its token, and every page its session's user: built and compiled once.
+_LIVE_TOKEN = PreparedFirst(_live_token)
+_ACTIVE_USER = PreparedFirst(_active_user)
+
+
 def token_for_bearer(
     raw: str, *, ip_address: str = "", acting_for: uuid.UUID | None = None
 ) -> PrincipalRow | None:
@@ -525,13 +551,8 @@ def token_for_bearer(
     if not raw.startswith(API_TOKEN_PREFIX):
         return None
     now = timezone.now()
-    tokens = (
-        ApiToken.objects.select_related("user__organization")
-        .annotate(role_names=roles_of("user"))
-        .live(now)
-        .filter(token_hash=hash_token(raw))
-    )
-    token = with_delegation(tokens, "user__organization", acting_for).first()
+    values = {"token_hash": hash_token(raw), "acting_for": acting_for}
+    token = _LIVE_TOKEN.first(acting_for is not None, values=values)
     if token is None or not token.user.is_active:
         return None
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
@@ -559,8 +580,7 @@ def principal_row(user_id: Any, *, acting_for: uuid.UUID | None = None) -> Princ
 
     Registered into `access.principal` (apps.py); the session's user is read only this way.
     """
-    users = User.objects.select_related("organization").annotate(role_names=roles_of("pk"))
-    user = with_delegation(users, "organization", acting_for).filter(pk=user_id).first()
+    user = _ACTIVE_USER.first(acting_for is not None, values={"user_id": user_id, "acting_for": acting_for})
     if user is None or not user.is_active:
         return None
     return PrincipalRow(

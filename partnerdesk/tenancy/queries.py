@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import FilteredRelation, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from partnerdesk import sql
 from partnerdesk.access.permissions import OrgKind
 from partnerdesk.access.principal import DELEGATED_CUSTOMER, DELEGATED_ROLES
 from partnerdesk.sql import json_array_of
@@ -46,10 +47,11 @@ def delegations(
     return customer, [list(roles) for roles in relationships]
 
 
-def join_delegation(queryset: QuerySet[Any], organization: str, customer_id: uuid.UUID) -> QuerySet[Any]:
+def join_delegation(queryset: QuerySet[Any], organization: str, customer_id: Any) -> QuerySet[Any]:
     """Join, to a principal's one query, the customer `customer_id` and its relationships' roles.
 
-    `organization` is the path from the rows to the partner: the customer is joined only when it is
+    `organization` is the path from the rows to the partner; `customer_id` a UUID, or a slot of a
+    prepared query (`sql.PreparedFirst`). The customer is joined only when it is
     one of that partner's (else None), with the role lists of their active, unexpired relationships.
     Registered into `access.principal` (apps.py), which names the two annotations.
     """
@@ -58,7 +60,7 @@ def join_delegation(queryset: QuerySet[Any], organization: str, customer_id: uui
         partner=OuterRef(organization),
         customer_id=customer_id,
         status=DelegatedRelationship.Status.ACTIVE,
-        expires_at__gt=timezone.now(),
+        expires_at__gt=sql.now(),  # a slot in the prepared principal queries
     )
     return queryset.annotate(
         **{
