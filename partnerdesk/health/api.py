@@ -357,13 +357,7 @@ def _message_out(
     return data
 
 
-# What a tenant admin's Message center list shows of each post, read as rows rather than model
-# instances (the list is polled by every admin; bench/RESULTS.md).
-MESSAGE_ROW = (
-    "id", "number", "title", "body", "body_html", "category", "severity", "is_major_change", "act_by",
-    "tags", "status", "published_at", "last_modified_at", "expires_at", "revision",
-    "state_read", "state_archived", "state_favorited",
-)  # fmt: skip
+MESSAGE_ROW = queries.MESSAGE_ROW
 
 
 def _message_row_out(row: dict[str, Any], services: list[dict[str, Any]]) -> dict[str, Any]:
@@ -734,13 +728,12 @@ def list_messages(
         if unchanged := etags.not_modified(request, tag):
             return unchanged
         etags.revalidated(response, tag)
-    rows = queries.filter_messages(_messages(principal, prefetch=False), **filters.model_dump())
-    ordering = ["-last_modified_at", "id"]
     if rules.on_operator_side(principal):  # the operator's rows carry their audiences
-        page = paginate(rows, ordering=ordering, cursor=cursor, limit=limit)
+        rows = queries.filter_messages(_messages(principal, prefetch=False), **filters.model_dump())
+        page = paginate(rows, ordering=queries.MESSAGE_ORDERING, cursor=cursor, limit=limit)
         services = _service_refs_of_posts([m.pk for m in page.items])
         return page.answer(lambda m: _message_out(m, principal, services[m.pk]))
-    page = paginate(rows.values(*MESSAGE_ROW), ordering=ordering, cursor=cursor, limit=limit)
+    page = queries.message_page(principal, filters.model_dump(), cursor=cursor, limit=limit)
     services = _service_refs_of_posts([row["id"] for row in page.items])
     return page.answer(lambda row: _message_row_out(row, services[row["id"]]))
 

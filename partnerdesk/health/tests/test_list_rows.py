@@ -67,3 +67,85 @@ def test_the_unread_badge_counts_the_posts_the_orm_finds(world, catalog):
         len(list(queries._unread_posts(principal_for(world.user("a1.global_admin")), False))),
         False,
     )
+
+
+def test_the_prepared_page_is_the_querysets_page_for_every_reader_and_filter(world, catalog):
+    """`queries.message_page` (compiled once per shape, its values bound) answers the rows and the
+    cursor the plain queryset answers, for each tenant reader and each kind of filter."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from partnerdesk.access import rules
+    from partnerdesk.access.permissions import Permission
+    from partnerdesk.health import queries
+
+    posts = [
+        post(world, catalog, f"Post {i}", tags=["new_feature"] if i % 2 else ["user_impact"])
+        for i in range(5)
+    ]
+    MessagePost.objects.filter(pk=posts[1].pk).update(
+        act_by=timezone.localdate() + timedelta(days=3), is_major_change=True
+    )
+    reader = principal_for(world.user("a1.global_admin"))
+    message_center.set_view_state(reader, [posts[0].pk], "mark_read")
+    message_center.set_view_state(reader, [posts[2].pk], "archive")
+    message_center.set_view_state(reader, [posts[3].pk], "favorite")
+    defaults = dict(
+        service="", category="", tag="", unread=False, act_by_soon=False, major_change=False,
+        view="inbox", search="",
+    )  # fmt: skip
+    variants = [
+        {},
+        {"unread": True},
+        {"view": "archived"},
+        {"view": "favorites"},
+        {"view": "all"},
+        {"view": "nonsense"},
+        {"tag": "new_feature"},
+        {"tag": "unknown"},
+        {"category": posts[0].category},
+        {"act_by_soon": True},
+        {"major_change": True},
+        {"search": "post"},
+        {"search": f" MC{posts[4].number} "},
+        {"search": str(posts[4].number)},
+        {"search": "9" * 30},
+        {"search": "100%_"},
+        {"service": "not-a-uuid"},
+        {"service": str(catalog.exchange.pk)},
+        {"service": str(catalog.teams.pk)},
+    ]
+    readers = [
+        principal_for(user)
+        for user in world.users.values()
+        if principal_for(user).has(Permission.MESSAGES_VIEW)
+        and not rules.on_operator_side(principal_for(user))
+    ]
+    assert len(readers) > 3
+    compared = 0
+    for each in readers:
+        for variant in variants:
+            filters = {**defaults, **variant}
+            plain = queries.filter_messages(api._messages(each, prefetch=False), **filters)
+            for limit in (2, 50):
+                expected = paginate(
+                    plain.values(*queries.MESSAGE_ROW),
+                    ordering=queries.MESSAGE_ORDERING,
+                    cursor=None,
+                    limit=limit,
+                )
+                page = queries.message_page(each, filters, cursor=None, limit=limit)
+                assert page.items == expected.items, (each.user.email, variant)
+                assert page.next_cursor == expected.next_cursor
+                if page.next_cursor:
+                    following = queries.message_page(each, filters, cursor=page.next_cursor, limit=limit)
+                    after = paginate(
+                        plain.values(*queries.MESSAGE_ROW),
+                        ordering=queries.MESSAGE_ORDERING,
+                        cursor=page.next_cursor,
+                        limit=limit,
+                    )
+                    assert following.items == after.items
+                compared += len(page.items)
+    assert compared > 0
