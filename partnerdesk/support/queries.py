@@ -9,7 +9,17 @@ from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from django.db.models import BooleanField, DateTimeField, ExpressionWrapper, F, Q, QuerySet, UUIDField
+from django.db.models import (
+    BooleanField,
+    CharField,
+    DateTimeField,
+    ExpressionWrapper,
+    F,
+    Field,
+    Q,
+    QuerySet,
+    UUIDField,
+)
 from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -76,13 +86,16 @@ SERVICE_ROW = (
     "contact__email", "assignee_id", "assignee__display_name", "assignee__email",
 )  # fmt: skip
 ID_FILTERS = ("customer", "assignee", "partner", "topic")
+# Filters whose text is matched (bound into a prepared queue as a slot, like the ids).
+TEXT_FILTERS = ("customer_name",)
 SLOTTED = "<slot>"
+SLOTTED_TEXT = "<text slot>"
 
 
 def _filter_shape(filters: dict[str, str], known: dict[str, tuple[str, ...]]) -> tuple[Any, dict[str, Any]]:
     """A queue's filters as a prepared query's shape (ids become slots, unknown values nothing) and
     the values the slots bind."""
-    shape, values = [], {}
+    shape, values = [], dict[str, Any]()
     for name in sorted(filters):
         value = filters[name]
         if name in ID_FILTERS and value not in ("", "none", "any"):
@@ -90,6 +103,8 @@ def _filter_shape(filters: dict[str, str], known: dict[str, tuple[str, ...]]) ->
                 values[name], value = uuid.UUID(value), SLOTTED
             except ValueError:
                 value = "-"  # not an id: matches nothing
+        elif name in TEXT_FILTERS and value:
+            values[name], value = value, SLOTTED_TEXT
         elif name in known and value not in known[name]:
             value = ""
         shape.append((name, value))
@@ -97,7 +112,8 @@ def _filter_shape(filters: dict[str, str], known: dict[str, tuple[str, ...]]) ->
 
 
 def _slotted(shape: tuple[Any, ...]) -> dict[str, Any]:
-    return {name: Slot(name, UUIDField()) if value == SLOTTED else value for name, value in shape}
+    fields: dict[str, Field[Any, Any]] = {SLOTTED: UUIDField(), SLOTTED_TEXT: CharField()}
+    return {name: Slot(name, fields[value]) if value in fields else value for name, value in shape}
 
 
 SEVERITIES = ("critical", "moderate", "minimal")
@@ -222,6 +238,8 @@ def filter_support_requests(
     if filters.get("severity") in ("critical", "moderate", "minimal"):
         queryset = queryset.filter(severity=filters["severity"])
     queryset = _by_id(queryset, "customer_id", filters.get("customer", ""))
+    if filters.get("customer_name"):  # the partner with too many customers to list: part of a name
+        queryset = queryset.filter(customer__name__icontains=filters["customer_name"])
     assignee = filters.get("assignee", "")
     if assignee == "none":
         queryset = queryset.filter(assignee__isnull=True)

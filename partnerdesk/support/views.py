@@ -59,7 +59,9 @@ from partnerdesk.support.models import (
 )
 
 P = Permission
-SUPPORT_FILTERS = ["status", "severity", "customer", "assignee", "sla"]
+SUPPORT_FILTERS = ["status", "severity", "customer", "customer_name", "assignee", "sla"]
+# The partner queue's customer filter lists at most this many customers; beyond, it is a name search.
+CUSTOMERS_LISTED_AT_MOST = 200
 SERVICE_FILTERS = ["status", "severity", "partner", "assignee", "topic", "sla", "customer"]
 
 
@@ -320,8 +322,12 @@ def partner_queue(request: HttpRequest) -> HttpResponse:
         filters["status"] = "active"
     page = queries.support_queue(principal, filters, cursor=request.GET.get("cursor"), limit=50)
     query = {k: v for k, v in filters.items() if v}
-    customers = (
-        policy.visible(principal, _organization_model()).filter(kind=OrgKind.CUSTOMER).order_by("name")
+    # A partner with many customers filters by a part of the name instead of choosing from a list.
+    customers = list(
+        policy.visible(principal, _organization_model())
+        .filter(kind=OrgKind.CUSTOMER)
+        .order_by("name", "pk")
+        .values_list("pk", "name")[: CUSTOMERS_LISTED_AT_MOST + 1]
     )
     return _render(
         request,
@@ -331,7 +337,9 @@ def partner_queue(request: HttpRequest) -> HttpResponse:
             "page": page,
             "filters": filters,
             "statuses": SupportRequest.Status.choices,
-            "customers": customers,
+            "customers": [(str(pk), name) for pk, name in customers]
+            if len(customers) <= CUSTOMERS_LISTED_AT_MOST
+            else None,
             "agents": desk.desk_agents(principal.organization.pk),
             "saved_views": policy.visible(principal, SavedView).filter(queue="partner_support"),
             "query_string": urlencode(query),

@@ -537,3 +537,28 @@ def test_the_operator_lists_the_flagged_partners_and_a_partner_cannot(web, world
     assert "Fabrikam" in page.content.decode()
     assert web("a.partner_global_admin").get("/operator/partner-flags/").status_code in (403, 404)
     assert web("operator.communications_manager").get("/operator/partner-flags/").status_code == 403
+
+
+def test_a_partner_with_many_customers_filters_the_queue_by_a_part_of_the_name(web, world, monkeypatch):
+    """Up to CUSTOMERS_LISTED_AT_MOST customers, the filter lists them; beyond, the page would carry
+    thousands of options on every load, so it offers a search on the customer's name instead."""
+    from partnerdesk.support import views
+
+    first = open_support_request(world, title="From A1")
+    second = open_support_request(world, title="From A2")
+    SupportRequest.objects.filter(pk=second.pk).update(customer=world.customer_a2)
+    agent = web("a.helpdesk_agent")
+    listed = agent.get("/partner/support/").content.decode()
+    assert 'id="f-customer"' in listed and 'name="customer_name"' not in listed
+    assert world.customer_a1.name in listed and world.customer_b1.name not in listed
+
+    monkeypatch.setattr(views, "CUSTOMERS_LISTED_AT_MOST", 1)
+    searching = agent.get("/partner/support/").content.decode()
+    assert 'name="customer_name"' in searching and 'id="f-customer"' not in searching
+    part = world.customer_a2.name[1:-1].lower()
+    found = agent.get("/partner/support/", {"customer_name": part, "status": "active"}).content.decode()
+    assert "From A2" in found and "From A1" not in found, part
+    assert 'value="' + part + '"' in found  # the search stays in its field
+    nothing = agent.get("/partner/support/", {"customer_name": world.customer_b1.name}).content.decode()
+    assert "From A1" not in nothing and "From A2" not in nothing  # another partner's customer: nothing
+    assert first.pk != second.pk
