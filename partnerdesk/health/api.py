@@ -734,8 +734,7 @@ def list_messages(
         services = _service_refs_of_posts([m.pk for m in page.items])
         return page.answer(lambda m: _message_out(m, principal, services[m.pk]))
     page = queries.message_page(principal, filters.model_dump(), cursor=cursor, limit=limit)
-    services = _service_refs_of_posts([row["id"] for row in page.items])
-    return page.answer(lambda row: _message_row_out(row, services[row["id"]]))
+    return page.answer(lambda row: _message_row_out(row, queries.service_refs(row)))
 
 
 @router.get("/messages/unread-count", response=UnreadOut, summary="The caller's unread count")

@@ -20,8 +20,10 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     UUIDField,
 )
+from django.db.models.functions import JSONObject
 from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -290,8 +292,22 @@ def _message_page(principal: Principal, filters: tuple[Any, ...], after: bool, s
         name: sql.Slot(name, _MESSAGE_SLOTS[name]) if value == SLOTTED else value for name, value in filters
     }
     posts = with_view_state(policy.visible(principal, MessagePost), principal.user.pk)
-    rows = filter_messages(posts, **slotted).values(*MESSAGE_ROW)
-    return keyset_slice(rows, MESSAGE_ORDERING, after=after, size=size)
+    rows = filter_messages(posts, **slotted).annotate(service_refs=_service_refs_json())
+    return keyset_slice(rows.values(*MESSAGE_ROW, "service_refs"), MESSAGE_ORDERING, after=after, size=size)
+
+
+def _service_refs_json() -> Subquery:
+    """The services a post names, as one JSON array of {id, key, name}: read with the post's row."""
+    links = MessagePost.services.through.objects.filter(messagepost_id=OuterRef("pk")).annotate(
+        ref=JSONObject(id="service_id", key="service__key", name="service__name")
+    )
+    return sql.json_array_of(links, "ref", per="messagepost_id")
+
+
+def service_refs(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """The services of a `message_page` row, by name as the post's page lists them."""
+    refs = [{**ref, "id": uuid.UUID(ref["id"])} for ref in row["service_refs"] or ()]
+    return sorted(refs, key=lambda ref: (ref["name"], ref["id"].hex))
 
 
 # A tenant's Message center list: compiled once per process for each shape of its filters.
@@ -302,7 +318,8 @@ def message_page(
     principal: Principal, filters: dict[str, Any], *, cursor: str | None, limit: int | None
 ) -> Page[dict[str, Any]]:
     """One page of the Message center list `filters` select (`filter_messages`), as `MESSAGE_ROW` rows
-    with the caller's view state, for a reader outside the operator (whose rows carry audiences)."""
+    with the caller's view state and the services each post names (`service_refs`), in one query, for
+    a reader outside the operator (whose rows carry audiences)."""
     shape, values = dict(filters), dict[str, Any]()
     if shape.get("service"):
         try:

@@ -23,8 +23,8 @@ pytestmark = pytest.mark.django_db
 # entitled service ids on the tenant's row.
 UNREAD_COUNT_QUERIES = 2
 # The counters of the posts and of the reader's marks (the ETag), the page of posts (with the
-# caller's view state), their services. The entitled service ids are on the tenant's row.
-MESSAGE_LIST_QUERIES = 4
+# caller's view state and their services, one query). The entitled service ids are on the tenant's row.
+MESSAGE_LIST_QUERIES = 3
 # The page of issues, then their services, prefetched.
 ISSUE_LIST_QUERIES = 3
 # The entitled services, then their features, prefetched.
@@ -143,6 +143,9 @@ def test_api_unread_count_queries(busy_api, django_assert_num_queries):
 
 
 def test_api_message_list_queries(busy_api, django_assert_num_queries):
+    # A process's first call builds the prepared list (on SQLite Django then asks once whether the
+    # database has JSON functions): the count is of every call after.
+    busy_api.get("/messages?view=all")
     with django_assert_num_queries(MESSAGE_LIST_QUERIES):
         items = busy_api.get("/messages?view=all").json_body["items"]
     assert len(items) == 30 and all(item["services"] for item in items)
