@@ -31,6 +31,7 @@ from partnerdesk.errors import NotFound
 from partnerdesk.pagination import paginate
 from partnerdesk.subscriptions import change_requests, entitlements, licences, lifecycle, queries, seats
 from partnerdesk.subscriptions import rules as subscription_rules
+from partnerdesk.subscriptions.inputs import ChangeRequestIn
 from partnerdesk.subscriptions.models import ChangeRequest, ServiceCredential, Subscription
 from partnerdesk.tenancy.models import Organization
 
@@ -122,20 +123,6 @@ class UpgradeTargetOut(Out):
 
 class UpgradeIn(Schema):
     offer_id: uuid.UUID
-
-
-class ChangeRequestIn(Schema):
-    subscription_id: uuid.UUID
-    type: Literal["increase", "decrease", "upgrade", "cancel"]
-    seats: int | None = Field(default=None, ge=1, description="More or fewer seats: the new total of seats.")
-    quantity: int | None = Field(
-        default=None,
-        ge=1,
-        description="Deprecated: the difference in seats. Send `seats`, the new total, instead.",
-        json_schema_extra={"deprecated": True},
-    )
-    target_sku_id: uuid.UUID | None = None
-    note: str = Field(default="", max_length=4000)
 
 
 class ChangeRequestOut(Out):

@@ -16,7 +16,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from partnerdesk import etags
+from partnerdesk import etags, inputs
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import principal_of
@@ -421,20 +421,27 @@ def admin_request_change(request: HttpRequest, subscription_id: str) -> HttpResp
         # The partner acting for its customer changes the subscription itself, in its own portal.
         return redirect("subscriptions:partner_detail", subscription_id=subscription.pk)
     upgrade_skus = policy.visible(principal, Sku).filter(upgrades_from__from_sku_id=subscription.offer.sku_id)
-    form = forms.ChangeRequestForm(request.POST or None, upgrade_skus=upgrade_skus)
+    form = forms.ChangeRequestForm(request.POST or None, subscription=subscription, upgrade_skus=upgrade_skus)
     preview = None
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+    change = inputs.from_form(form) if request.method == "POST" else None
+    if change is not None:
+        target = form.cleaned_data.get("target_sku")  # the row the form's choices looked up
         try:
-            if data["kind"] in change_requests.SEAT_KINDS:
-                change_requests.requested_total(subscription, data["kind"], data["seats"], None)
+            if change.type in change_requests.SEAT_KINDS:
+                change_requests.requested_total(subscription, change.type, change.seats, None)
             if "confirm" not in request.POST:
-                target = data.get("target_sku")
                 preview = change_requests.preview(
-                    subscription, kind=data["kind"], seats=data["seats"], target_sku_id=target and target.pk
+                    subscription, kind=change.type, seats=change.seats, target_sku_id=target and target.pk
                 )
             else:
-                change_requests.request_change(principal, subscription, **data)
+                change_requests.request_change(
+                    principal,
+                    subscription,
+                    kind=change.type,
+                    seats=change.seats,
+                    target_sku=target,
+                    note=change.note,
+                )
                 messages.success(
                     request,
                     _("Your request was sent to %(partner)s.") % {"partner": subscription.partner.name},

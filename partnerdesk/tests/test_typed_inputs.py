@@ -307,8 +307,45 @@ def _health() -> dict[str, Sample]:
     }
 
 
+def _a_sku() -> Any:
+    from partnerdesk.catalog.models import Product, Sku
+
+    product = Product.objects.get_or_create(name="Microsoft 365")[0]
+    return Sku.objects.get_or_create(product=product, name="Microsoft 365 E5")[0]
+
+
+_SUBSCRIPTION = uuid.UUID("0c3e7a52-41d9-4f0e-b7a3-5d2c9e8f1b02")  # the subscription the page shows
+
+
+def _subscriptions() -> dict[str, Sample]:
+    from partnerdesk.catalog.models import Sku
+
+    return {
+        "subscriptions.ChangeRequestForm": Sample(
+            valid=lambda: {
+                "subscription_id": str(_SUBSCRIPTION),
+                "type": "upgrade",
+                "target_sku_id": str(_a_sku().pk),
+                "note": "We need the phone system.",
+            },
+            form_kwargs=lambda: {
+                "subscription": SimpleNamespace(pk=_SUBSCRIPTION),
+                "upgrade_skus": Sku.objects.all(),
+            },
+            skip={"subscription_id:missing"},  # the page's subscription is the one it shows
+        ),
+    }
+
+
 def samples() -> dict[str, Sample]:
-    return {**_support(), **_tenancy(), **_directory(), **_integrations(), **_health()}
+    return {
+        **_support(),
+        **_tenancy(),
+        **_directory(),
+        **_integrations(),
+        **_health(),
+        **_subscriptions(),
+    }
 
 
 def _settings() -> dict[str, Sample]:
@@ -361,12 +398,12 @@ def _schema(form_class: type[forms.Form]) -> type[BaseModel]:
 
 def _form_post(form_class: type[forms.Form], payload: dict[str, Any]) -> dict[str, Any]:
     """The payload as the page posts it: renamed, nested objects flattened into their fields."""
-    names = {model: page for page, model in getattr(form_class, "input_names", {}).items()}
+    names: dict[str, str] = {model: page for page, model in getattr(form_class, "input_names", {}).items()}
     post: dict[str, Any] = {}
     for key, value in payload.items():
         if isinstance(value, dict):
             for inner, item in value.items():
-                post[names.get(f"{key}.{inner}", inner)] = item
+                post[names.get(f"{key}.{inner}", str(inner))] = item
         else:
             post[names.get(key, key)] = value
     return post
