@@ -31,7 +31,7 @@ from partnerdesk.errors import NotFound
 from partnerdesk.pagination import paginate
 from partnerdesk.subscriptions import change_requests, entitlements, licences, lifecycle, queries, seats
 from partnerdesk.subscriptions import rules as subscription_rules
-from partnerdesk.subscriptions.inputs import ChangeRequestIn
+from partnerdesk.subscriptions.inputs import ChangeRequestIn, ReplyIn
 from partnerdesk.subscriptions.models import ChangeRequest, ServiceCredential, Subscription
 from partnerdesk.tenancy.models import Organization
 
@@ -170,10 +170,6 @@ class ReasonIn(Schema):
 
 class QuestionIn(Schema):
     question: str = Field(min_length=1, max_length=4000)
-
-
-class ReplyIn(Schema):
-    note: str = Field(min_length=1, max_length=4000)
 
 
 class PoolOut(Out):

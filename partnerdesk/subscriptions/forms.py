@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from partnerdesk import inputs
 from partnerdesk.catalog.models import Offer, Sku
-from partnerdesk.subscriptions.inputs import ChangeRequestIn
+from partnerdesk.subscriptions.inputs import ChangeRequestIn, ReplyIn
 from partnerdesk.subscriptions.models import ChangeRequest, Subscription
 
 
@@ -95,4 +95,6 @@ class DecisionForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
+    input_model = ReplyIn
+
     note = forms.CharField(label=_("Your answer"), widget=forms.Textarea(attrs={"rows": 2}))

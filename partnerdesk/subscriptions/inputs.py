@@ -6,9 +6,9 @@ typed, and the edges pass the models' fields."""
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from partnerdesk.inputs import Input
 
@@ -41,6 +41,10 @@ class ChangeRequestIn(Input):
 
 
 class ReplyIn(Input):
-    """The customer's answer to the partner's question about a change request."""
+    """The customer's answer to the partner's question about a change request.
 
-    note: str = Field(min_length=1, max_length=4000)
+    The note keeps its spaces here: an answer of spaces is the service's 400 `note_required`, as it
+    always was in the API (the page's form trims it and says the field is required).
+    """
+
+    note: Annotated[str, StringConstraints(strip_whitespace=False, min_length=1, max_length=4000)]

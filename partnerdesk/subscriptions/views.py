@@ -476,13 +476,16 @@ def admin_change_request_reply(request: HttpRequest, request_id: str) -> HttpRes
     principal = principal_of(request)
     change_request = policy.get_visible(principal, _change_requests(request), pk=request_id)
     form = forms.ReplyForm(request.POST)
-    if form.is_valid():
+    answer = inputs.from_form(form)
+    if answer is not None:
         try:
-            change_requests.reply_change_request(principal, change_request, note=form.cleaned_data["note"])
+            change_requests.reply_change_request(principal, change_request, note=answer.note)
         except DomainError as error:
             messages.error(request, error.message)
         else:
             messages.success(request, _("Your answer was sent."))
+    elif str(form.data.get("note", "")).strip():  # written, but refused (too long): say why
+        messages.error(request, " ".join(map(str, form.errors["note"])))
     else:
         messages.error(request, _("Write your answer."))
     return redirect("subscriptions:admin_change_requests")

@@ -334,6 +334,7 @@ def _subscriptions() -> dict[str, Sample]:
             },
             skip={"subscription_id:missing"},  # the page's subscription is the one it shows
         ),
+        "subscriptions.ReplyForm": Sample(valid=lambda: {"note": "Five people start in June."}),
     }
 
 
