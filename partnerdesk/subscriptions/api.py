@@ -31,7 +31,7 @@ from partnerdesk.errors import NotFound
 from partnerdesk.pagination import paginate
 from partnerdesk.subscriptions import change_requests, entitlements, licences, lifecycle, queries, seats
 from partnerdesk.subscriptions import rules as subscription_rules
-from partnerdesk.subscriptions.inputs import ChangeRequestIn, ReplyIn
+from partnerdesk.subscriptions.inputs import ChangeRequestIn, ReplyIn, SubscriptionIn
 from partnerdesk.subscriptions.models import ChangeRequest, ServiceCredential, Subscription
 from partnerdesk.tenancy.models import Organization
 
@@ -96,15 +96,6 @@ class SubscriptionDetailOut(SubscriptionOut):
     cancel_until: datetime
     lots: list[LotOut]
     scheduled_changes: list[ScheduledChangeOut]
-
-
-class SubscriptionIn(Schema):
-    offer_id: uuid.UUID
-    quantity: int = Field(ge=1)
-    friendly_name: str = Field(default="", max_length=200)
-    base_subscription_id: uuid.UUID | None = Field(
-        default=None, description="For an add-on: the base subscription"
-    )
 
 
 class SubscriptionPatch(Schema):

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from partnerdesk import inputs
 from partnerdesk.catalog.models import Offer, Sku
-from partnerdesk.subscriptions.inputs import ChangeRequestIn, ReplyIn
+from partnerdesk.subscriptions.inputs import ChangeRequestIn, ReplyIn, SubscriptionIn
 from partnerdesk.subscriptions.models import ChangeRequest, Subscription
 
 
@@ -19,6 +19,9 @@ class OfferChoiceField(forms.ModelChoiceField):
 
 
 class NewSubscriptionForm(forms.Form):
+    input_model = SubscriptionIn  # an add-on: the view adds the subscription the page shows, its base
+    input_names = {"offer": "offer_id"}
+
     offer = OfferChoiceField(label=_("Offer"), queryset=Offer.objects.none())
     quantity = forms.IntegerField(label=_("Seats"), min_value=1, initial=1)
     friendly_name = forms.CharField(label=_("Friendly name"), max_length=200, required=False)

@@ -125,10 +125,15 @@ def customer_subscriptions(request: HttpRequest, customer_id: str) -> HttpRespon
 def subscription_create(request: HttpRequest, customer_id: str) -> HttpResponse:
     customer = _customer(request, customer_id)
     form = forms.NewSubscriptionForm(request.POST or None, offers=_offers_on_sale(request))
-    if request.method == "POST" and form.is_valid():
+    purchase = inputs.from_form(form) if request.method == "POST" else None
+    if purchase is not None:
         try:
             subscription = lifecycle.create_subscription(
-                principal_of(request), customer=customer, **form.cleaned_data
+                principal_of(request),
+                customer=customer,
+                offer=form.cleaned_data["offer"],  # the row the form's choices looked up
+                quantity=purchase.quantity,
+                friendly_name=purchase.friendly_name,
             )
         except DomainError as error:
             form.add_error(None, error.message)
@@ -273,9 +278,15 @@ def subscription_action(request: HttpRequest, subscription_id: str, action: str)
             return redirect("subscriptions:partner_detail", subscription_id=new.pk)
         elif action == "addon":
             form = forms.NewSubscriptionForm(request.POST, offers=policy.visible(principal, Offer))
-            if form.is_valid():
+            purchase = inputs.from_form(form, base_subscription_id=subscription.pk)
+            if purchase is not None:
                 addon = lifecycle.create_subscription(
-                    principal, customer=subscription.customer, base=subscription, **form.cleaned_data
+                    principal,
+                    customer=subscription.customer,
+                    offer=form.cleaned_data["offer"],
+                    quantity=purchase.quantity,
+                    friendly_name=purchase.friendly_name,
+                    base=subscription,
                 )
                 messages.success(request, _("The add-on was added."))
                 return redirect("subscriptions:partner_detail", subscription_id=addon.pk)

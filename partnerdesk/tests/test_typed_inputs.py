@@ -317,8 +317,16 @@ def _a_sku() -> Any:
 _SUBSCRIPTION = uuid.UUID("0c3e7a52-41d9-4f0e-b7a3-5d2c9e8f1b02")  # the subscription the page shows
 
 
+def _an_offer() -> Any:
+    from partnerdesk.catalog.models import Offer
+
+    return Offer.objects.get_or_create(
+        sku=_a_sku(), name="Microsoft 365 E5 (monthly)", defaults={"term": "P1M", "unit_price": 38}
+    )[0]
+
+
 def _subscriptions() -> dict[str, Sample]:
-    from partnerdesk.catalog.models import Sku
+    from partnerdesk.catalog.models import Offer, Sku
 
     return {
         "subscriptions.ChangeRequestForm": Sample(
@@ -335,6 +343,10 @@ def _subscriptions() -> dict[str, Sample]:
             skip={"subscription_id:missing"},  # the page's subscription is the one it shows
         ),
         "subscriptions.ReplyForm": Sample(valid=lambda: {"note": "Five people start in June."}),
+        "subscriptions.NewSubscriptionForm": Sample(
+            valid=lambda: {"offer_id": str(_an_offer().pk), "quantity": 25, "friendly_name": "Head office"},
+            form_kwargs=lambda: {"offers": Offer.objects.all()},
+        ),
     }
 
 
