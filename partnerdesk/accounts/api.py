@@ -16,6 +16,7 @@ from partnerdesk.access import policy
 from partnerdesk.access.permissions import Permission, TokenScope
 from partnerdesk.access.principal import Principal, principal_for
 from partnerdesk.accounts import services
+from partnerdesk.accounts.inputs import PasswordChange
 from partnerdesk.accounts.models import ApiToken, User
 from partnerdesk.api import ErrorDetail, ErrorOut, Out, PageOut, principal_of, public, requires, signed_in
 from partnerdesk.errors import Forbidden
@@ -121,12 +122,6 @@ def _new_token_out(new: services.NewToken) -> NewTokenOut:
 def _own_tokens(principal: Principal) -> Any:
     """The caller's own tokens: an admin's wider view is the organization's list, not this one."""
     return policy.visible(principal, ApiToken).filter(user_id=principal.user.pk)
-
-
-class PasswordChange(Schema):
-    email: str = Field(max_length=254)
-    current_password: str = Field(max_length=1024)
-    new_password: str = Field(max_length=1024)
 
 
 class PasswordChanged(Schema):

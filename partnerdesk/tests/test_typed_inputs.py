@@ -350,6 +350,22 @@ def _subscriptions() -> dict[str, Sample]:
     }
 
 
+def _accounts() -> dict[str, Sample]:
+    return {
+        "accounts.PasswordChangeForm": Sample(
+            valid=lambda: {
+                "email": "ada@contoso.test",
+                "current_password": "Old-horse-battery-1",
+                "new_password": "New-staple-correct-2",
+            },
+            form_kwargs=lambda: {"user": SimpleNamespace(email="ada@contoso.test")},
+            # The page repeats the new password; its user is the one signed in.
+            post=lambda payload: {**payload, "confirm_password": payload.get("new_password", "Repeated-3")},
+            skip={"email:missing"},
+        ),
+    }
+
+
 def samples() -> dict[str, Sample]:
     return {
         **_support(),
@@ -358,6 +374,7 @@ def samples() -> dict[str, Sample]:
         **_integrations(),
         **_health(),
         **_subscriptions(),
+        **_accounts(),
     }
 
 
