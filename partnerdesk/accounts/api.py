@@ -13,10 +13,10 @@ from pydantic import Field
 
 from partnerdesk import etags
 from partnerdesk.access import policy
-from partnerdesk.access.permissions import Permission, TokenScope
+from partnerdesk.access.permissions import Permission
 from partnerdesk.access.principal import Principal, principal_for
 from partnerdesk.accounts import services
-from partnerdesk.accounts.inputs import PasswordChange
+from partnerdesk.accounts.inputs import PasswordChange, TokenChoices, TokenCreate
 from partnerdesk.accounts.models import ApiToken, User
 from partnerdesk.api import ErrorDetail, ErrorOut, Out, PageOut, principal_of, public, requires, signed_in
 from partnerdesk.errors import Forbidden
@@ -27,20 +27,6 @@ from partnerdesk.pagination import paginate
 from partnerdesk.ratelimits.services import client_address
 
 router = Router(tags=["identity"])
-
-
-_EXPIRES_IN_DAYS = (
-    "Days until the token expires: 1 to API_TOKEN_MAX_DAYS (365 unless the install says otherwise); "
-    "90 when left out."
-)
-_SCOPES = "Narrow the token (see the bearer scheme): none for everything you may do."
-
-
-class TokenChoices(Schema):
-    """What the creator of a token chooses besides its name: how long it lives and what it may do."""
-
-    expires_in_days: int | None = Field(default=None, ge=1, le=36500, description=_EXPIRES_IN_DAYS)
-    scopes: list[TokenScope] = Field(default_factory=list, max_length=len(TokenScope), description=_SCOPES)
 
 
 class TokenRequest(TokenChoices):
@@ -101,10 +87,6 @@ class OrganizationTokenOut(Out):
     expires_at: datetime
     last_used_at: datetime | None
     last_used_from: str | None
-
-
-class TokenCreate(TokenChoices):
-    name: str = Field(default="", max_length=100)
 
 
 def _new_token_out(new: services.NewToken) -> NewTokenOut:

@@ -18,7 +18,7 @@ from partnerdesk.access.permissions import (
     TOKEN_SCOPE_LABELS,
     OrgKind,
 )
-from partnerdesk.accounts.inputs import PasswordChange
+from partnerdesk.accounts.inputs import PasswordChange, TokenCreate
 
 TIME_ZONES = sorted(zoneinfo.available_timezones() - {"localtime", "Factory"})
 
@@ -107,6 +107,8 @@ class ProfileForm(forms.Form):
 
 
 class TokenForm(forms.Form):
+    input_model = TokenCreate
+
     name = forms.CharField(
         label=_("Token name"), max_length=100, help_text=_("Say what will use it, e.g. 'nightly export'.")
     )

@@ -29,7 +29,7 @@ from partnerdesk.access.permissions import OrgKind
 from partnerdesk.access.principal import principal_of
 from partnerdesk.access.web import act, public, signed_in
 from partnerdesk.accounts import forms, services, sessions, signin_policy, single_sign_on
-from partnerdesk.accounts.inputs import PasswordChange
+from partnerdesk.accounts.inputs import PasswordChange, TokenCreate
 from partnerdesk.accounts.models import ApiToken, User, UserSession
 from partnerdesk.errors import DomainError, RateLimited
 from partnerdesk.mfa import enrolment
@@ -242,13 +242,14 @@ def _profile_page(
 def token_create(request: HttpRequest) -> HttpResponse:
     form = forms.TokenForm(request.POST)
     status = 400
-    if form.is_valid():
+    token = inputs.from_form(form, TokenCreate)
+    if token is not None:
         try:
             new = services.create_token(
                 principal_of(request),
-                name=form.cleaned_data["name"],
-                expires_in_days=form.cleaned_data["expires_in_days"],
-                scopes=form.cleaned_data["scopes"],
+                name=token.name,
+                expires_in_days=token.expires_in_days,
+                scopes=token.scopes,
             )
         except DomainError as error:
             form.add_error(None, error.message)

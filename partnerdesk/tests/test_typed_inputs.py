@@ -363,6 +363,9 @@ def _accounts() -> dict[str, Sample]:
             post=lambda payload: {**payload, "confirm_password": payload.get("new_password", "Repeated-3")},
             skip={"email:missing"},
         ),
+        "accounts.TokenForm": Sample(
+            valid=lambda: {"name": "nightly export", "expires_in_days": 30, "scopes": ["read"]}
+        ),
     }
 
 
@@ -564,3 +567,19 @@ def test_the_model_s_refusal_reads_like_the_form_s_own() -> None:
         assert inputs.from_form(form) is None
         assert "20000" in form.errors["description"][0]
         assert "Ensure" not in form.errors["description"][0]
+
+
+def test_a_number_past_the_model_s_limit_reads_like_the_form_s_own() -> None:
+    """A token's life of more days than the model allows is said as Django's integer fields say it."""
+    from django.utils import translation
+
+    from partnerdesk.accounts.forms import TokenForm
+
+    form = TokenForm(data={"name": "nightly export", "expires_in_days": "40000"})
+    assert inputs.from_form(form) is None
+    assert form.errors["expires_in_days"] == ["Ensure this value is less than or equal to 36500."]
+    with translation.override("es"):
+        form = TokenForm(data={"name": "nightly export", "expires_in_days": "40000"})
+        assert inputs.from_form(form) is None
+        assert "36500" in form.errors["expires_in_days"][0]
+        assert "Ensure" not in form.errors["expires_in_days"][0]
