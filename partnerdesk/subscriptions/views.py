@@ -37,6 +37,7 @@ from partnerdesk.subscriptions import (
     seats,
 )
 from partnerdesk.subscriptions import rules as subscription_rules
+from partnerdesk.subscriptions.inputs import ChangeRequestIn, ReplyIn, SubscriptionIn
 from partnerdesk.subscriptions.models import ChangeRequest, LicenseAssignment, Subscription
 from partnerdesk.tenancy.models import Organization
 
@@ -125,7 +126,7 @@ def customer_subscriptions(request: HttpRequest, customer_id: str) -> HttpRespon
 def subscription_create(request: HttpRequest, customer_id: str) -> HttpResponse:
     customer = _customer(request, customer_id)
     form = forms.NewSubscriptionForm(request.POST or None, offers=_offers_on_sale(request))
-    purchase = inputs.from_form(form) if request.method == "POST" else None
+    purchase = inputs.from_form(form, SubscriptionIn) if request.method == "POST" else None
     if purchase is not None:
         try:
             subscription = lifecycle.create_subscription(
@@ -278,7 +279,7 @@ def subscription_action(request: HttpRequest, subscription_id: str, action: str)
             return redirect("subscriptions:partner_detail", subscription_id=new.pk)
         elif action == "addon":
             form = forms.NewSubscriptionForm(request.POST, offers=policy.visible(principal, Offer))
-            purchase = inputs.from_form(form, base_subscription_id=subscription.pk)
+            purchase = inputs.from_form(form, SubscriptionIn, base_subscription_id=subscription.pk)
             if purchase is not None:
                 addon = lifecycle.create_subscription(
                     principal,
@@ -434,7 +435,7 @@ def admin_request_change(request: HttpRequest, subscription_id: str) -> HttpResp
     upgrade_skus = policy.visible(principal, Sku).filter(upgrades_from__from_sku_id=subscription.offer.sku_id)
     form = forms.ChangeRequestForm(request.POST or None, subscription=subscription, upgrade_skus=upgrade_skus)
     preview = None
-    change = inputs.from_form(form) if request.method == "POST" else None
+    change = inputs.from_form(form, ChangeRequestIn) if request.method == "POST" else None
     if change is not None:
         target = form.cleaned_data.get("target_sku")  # the row the form's choices looked up
         try:
@@ -487,7 +488,7 @@ def admin_change_request_reply(request: HttpRequest, request_id: str) -> HttpRes
     principal = principal_of(request)
     change_request = policy.get_visible(principal, _change_requests(request), pk=request_id)
     form = forms.ReplyForm(request.POST)
-    answer = inputs.from_form(form)
+    answer = inputs.from_form(form, ReplyIn)
     if answer is not None:
         try:
             change_requests.reply_change_request(principal, change_request, note=answer.note)
