@@ -24,7 +24,7 @@ from partnerdesk.accounts.models import RoleAssignment, User
 from partnerdesk.api import ERRORS, Email, ErrorOut, Out, PageOut, principal_of, requires
 from partnerdesk.directory import domains, groups, organization, queries, signins, users
 from partnerdesk.directory import rules as directory_rules
-from partnerdesk.directory.inputs import DomainIn, GroupIn, OrganizationPatch, UserIn, UserPatch
+from partnerdesk.directory.inputs import DomainIn, GroupIn, OrganizationPatch, RolesIn, UserIn, UserPatch
 from partnerdesk.directory.models import (
     DeletedUser,
     Domain,
@@ -62,10 +62,6 @@ class UserOut(Out):
 
 class UserCreatedOut(UserOut):
     temporary_password: str
-
-
-class RolesIn(Schema):
-    admin_roles: list[str]
 
 
 class ResetIn(Schema):

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from partnerdesk import inputs
 from partnerdesk.access.permissions import DELEGABLE_ROLES, ROLE_LABELS
-from partnerdesk.directory.inputs import DomainIn, GroupIn, OrganizationPatch, UserIn
+from partnerdesk.directory.inputs import DomainIn, GroupIn, OrganizationPatch, RolesIn, UserIn
 from partnerdesk.directory.models import GroupMembership, SecuritySettings, SignInEvent
 from partnerdesk.inputs import Input
 
@@ -62,6 +62,8 @@ class UserForm(UserProfileFields):
 
 
 class RolesForm(forms.Form):
+    input_model = RolesIn  # no box ticked: no admin role (the API's empty list)
+
     admin_roles = forms.MultipleChoiceField(
         label=_("Admin roles"),
         choices=ADMIN_ROLE_CHOICES,

@@ -72,3 +72,9 @@ class DomainIn(Input):
     """A custom domain to add (and verify in DNS)."""
 
     name: str = Field(min_length=1, max_length=253)
+
+
+class RolesIn(Input):
+    """A user's admin roles, all of them: the ones left out are taken away."""
+
+    admin_roles: list[str]

@@ -30,7 +30,7 @@ from partnerdesk.access.web import act, requires
 from partnerdesk.accounts.models import RoleAssignment, User
 from partnerdesk.confirm import Confirmation, confirmation, confirmed
 from partnerdesk.directory import domains, forms, groups, organization, queries, signins, users
-from partnerdesk.directory.inputs import UserPatch
+from partnerdesk.directory.inputs import RolesIn, UserPatch
 from partnerdesk.directory.models import DeletedUser, Domain, Group, GroupMembership, SignInEvent
 from partnerdesk.errors import DomainError
 from partnerdesk.mfa import policy as mfa_policy
@@ -269,12 +269,13 @@ def user_roles(request: HttpRequest, user_id: str) -> HttpResponse:
     principal = principal_of(request)
     person = policy.get_visible(principal, User, pk=user_id)
     form = forms.RolesForm(request.POST)
-    if not form.is_valid():
+    chosen = inputs.from_form(form, RolesIn)
+    if chosen is None:
         messages.error(request, _("Choose roles from the list."))
         return redirect("directory:user_detail", person.pk)
     act(
         request,
-        lambda: users.set_admin_roles(principal, person, form.cleaned_data["admin_roles"]),
+        lambda: users.set_admin_roles(principal, person, chosen.admin_roles),
         _("The admin roles of %(name)s were saved.") % {"name": person},
     )
     return redirect("directory:user_detail", person.pk)

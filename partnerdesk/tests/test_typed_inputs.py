@@ -406,6 +406,10 @@ def _settings() -> dict[str, Sample]:
         "directory.GroupForm": Sample(valid=lambda: {"name": "Finance", "description": "The finance team"}),
         "directory.DomainForm": Sample(valid=lambda: {"name": "contoso.com"}),
         "directory.ReleaseForm": Sample(valid=lambda: {"release_preference": "targeted_admins"}),
+        "directory.RolesForm": Sample(
+            valid=lambda: {"admin_roles": ["user_admin", "licence_admin"]},
+            skip={"admin_roles:missing"},  # no box ticked is the empty list: no admin role
+        ),
     }
 
 
