@@ -21,10 +21,18 @@ from partnerdesk.access import policy
 from partnerdesk.access.permissions import Permission, Role
 from partnerdesk.access.principal import Principal
 from partnerdesk.accounts.models import RoleAssignment, User
-from partnerdesk.api import ERRORS, Email, ErrorOut, Out, PageOut, principal_of, requires
+from partnerdesk.api import ERRORS, ErrorOut, Out, PageOut, principal_of, requires
 from partnerdesk.directory import domains, groups, organization, queries, signins, users
 from partnerdesk.directory import rules as directory_rules
-from partnerdesk.directory.inputs import DomainIn, GroupIn, OrganizationPatch, RolesIn, UserIn, UserPatch
+from partnerdesk.directory.inputs import (
+    DomainIn,
+    GroupIn,
+    OrganizationPatch,
+    ResetIn,
+    RolesIn,
+    UserIn,
+    UserPatch,
+)
 from partnerdesk.directory.models import (
     DeletedUser,
     Domain,
@@ -62,12 +70,6 @@ class UserOut(Out):
 
 class UserCreatedOut(UserOut):
     temporary_password: str
-
-
-class ResetIn(Schema):
-    send_to: Email | None = Field(
-        default=None, description="E-mail the temporary password instead of returning it"
-    )
 
 
 class ResetOut(Out):

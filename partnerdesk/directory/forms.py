@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from partnerdesk import inputs
 from partnerdesk.access.permissions import DELEGABLE_ROLES, ROLE_LABELS
-from partnerdesk.directory.inputs import DomainIn, GroupIn, OrganizationPatch, RolesIn, UserIn
+from partnerdesk.directory.inputs import DomainIn, GroupIn, OrganizationPatch, ResetIn, RolesIn, UserIn
 from partnerdesk.directory.models import GroupMembership, SecuritySettings, SignInEvent
 from partnerdesk.inputs import Input
 
@@ -73,6 +73,8 @@ class RolesForm(forms.Form):
 
 
 class ResetPasswordForm(forms.Form):
+    input_model = ResetIn
+
     delivery = forms.ChoiceField(
         label=_("Temporary password"),
         choices=[("show", _("Show it to me once")), ("mail", _("E-mail it"))],
@@ -86,6 +88,11 @@ class ResetPasswordForm(forms.Form):
         if data.get("delivery") == "mail" and not data.get("send_to"):
             self.add_error("send_to", _("Say where to send the password."))
         return data
+
+    def input_data(self, model: type[inputs.Input]) -> dict[str, Any]:
+        """The address only when the password is mailed: shown once, it goes to no one."""
+        data = self.cleaned_data
+        return {"send_to": data["send_to"]} if data["delivery"] == "mail" else {}
 
 
 class ImportForm(forms.Form):

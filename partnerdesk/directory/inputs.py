@@ -78,3 +78,11 @@ class RolesIn(Input):
     """A user's admin roles, all of them: the ones left out are taken away."""
 
     admin_roles: list[str]
+
+
+class ResetIn(Input):
+    """A temporary password for a user: returned once, or mailed to `send_to`."""
+
+    send_to: Email | None = Field(
+        default=None, description="E-mail the temporary password instead of returning it"
+    )

@@ -30,7 +30,7 @@ from partnerdesk.access.web import act, requires
 from partnerdesk.accounts.models import RoleAssignment, User
 from partnerdesk.confirm import Confirmation, confirmation, confirmed
 from partnerdesk.directory import domains, forms, groups, organization, queries, signins, users
-from partnerdesk.directory.inputs import RolesIn, UserPatch
+from partnerdesk.directory.inputs import ResetIn, RolesIn, UserPatch
 from partnerdesk.directory.models import DeletedUser, Domain, Group, GroupMembership, SignInEvent
 from partnerdesk.errors import DomainError
 from partnerdesk.mfa import policy as mfa_policy
@@ -286,10 +286,10 @@ def user_reset_password(request: HttpRequest, user_id: str) -> HttpResponse:
     principal = principal_of(request)
     person = policy.get_visible(principal, User, pk=user_id)
     form = forms.ResetPasswordForm(request.POST or None, initial={"send_to": person.email})
-    if request.method == "POST" and form.is_valid():
-        send_to = form.cleaned_data["send_to"] if form.cleaned_data["delivery"] == "mail" else ""
+    delivery = inputs.from_form(form, ResetIn) if request.method == "POST" else None
+    if delivery is not None:
         try:
-            reset = users.reset_password(principal, person, send_to=send_to)
+            reset = users.reset_password(principal, person, send_to=delivery.send_to or "")
         except DomainError as error:
             form.add_error(None, error.message)
         else:

@@ -410,6 +410,10 @@ def _settings() -> dict[str, Sample]:
             valid=lambda: {"admin_roles": ["user_admin", "licence_admin"]},
             skip={"admin_roles:missing"},  # no box ticked is the empty list: no admin role
         ),
+        "directory.ResetPasswordForm": Sample(
+            valid=lambda: {"send_to": "ada@contoso.test"},
+            post=lambda payload: {**payload, "delivery": "mail"},  # the page's other choice: shown once
+        ),
     }
 
 
