@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import File, Router, Schema, Status
+from ninja import File, Router, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
@@ -27,6 +27,7 @@ from partnerdesk.directory import rules as directory_rules
 from partnerdesk.directory.inputs import (
     DomainIn,
     GroupIn,
+    MemberIn,
     OrganizationPatch,
     ResetIn,
     RolesIn,
@@ -97,11 +98,6 @@ class GroupOut(Out):
     name: str
     description: str
     created_at: datetime
-
-
-class MemberIn(Schema):
-    user_id: uuid.UUID
-    role: Literal["member", "owner"] = "member"
 
 
 class MemberOut(Out):

@@ -11,7 +11,15 @@ from django.utils.translation import gettext_lazy as _
 
 from partnerdesk import inputs
 from partnerdesk.access.permissions import DELEGABLE_ROLES, ROLE_LABELS
-from partnerdesk.directory.inputs import DomainIn, GroupIn, OrganizationPatch, ResetIn, RolesIn, UserIn
+from partnerdesk.directory.inputs import (
+    DomainIn,
+    GroupIn,
+    MemberIn,
+    OrganizationPatch,
+    ResetIn,
+    RolesIn,
+    UserIn,
+)
 from partnerdesk.directory.models import GroupMembership, SecuritySettings, SignInEvent
 from partnerdesk.inputs import Input
 
@@ -121,8 +129,22 @@ class GroupForm(forms.Form):
 
 
 class MemberForm(forms.Form):
+    input_model = MemberIn
+    input_names = {"user_principal_name": "user_id"}
+
     user_principal_name = forms.CharField(label=_("User name"), max_length=254)
     role = forms.ChoiceField(label=_("As"), choices=GroupMembership.Role.choices, initial="member")
+
+    def __init__(self, *args: Any, people: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.people = people
+
+    def clean_user_principal_name(self) -> Any:
+        """The person of that name (in any case), as a choice field gives its row: the API names the id."""
+        person = self.people.filter(email__iexact=self.cleaned_data["user_principal_name"]).first()
+        if person is None:
+            raise forms.ValidationError(_("No user of this organization has that name."), code="unknown_user")
+        return person
 
 
 class OrganizationProfileForm(forms.Form):

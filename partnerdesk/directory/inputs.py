@@ -4,6 +4,7 @@ services take them."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Literal
 
 from pydantic import Field
@@ -86,3 +87,10 @@ class ResetIn(Input):
     send_to: Email | None = Field(
         default=None, description="E-mail the temporary password instead of returning it"
     )
+
+
+class MemberIn(Input):
+    """A member or an owner added to a group (the page names the person by user name)."""
+
+    user_id: uuid.UUID
+    role: Literal["member", "owner"] = "member"

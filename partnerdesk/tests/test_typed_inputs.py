@@ -200,7 +200,18 @@ def _user_post(payload: dict[str, Any]) -> dict[str, Any]:
     return {**post, "username": local, "domain": domain}
 
 
+def _member_post(payload: dict[str, Any]) -> dict[str, Any]:
+    """The page names the person by user name."""
+    from partnerdesk.accounts.models import User
+
+    post = {k: v for k, v in payload.items() if k != "user_id"}
+    if "user_id" in payload:
+        post["user_principal_name"] = User.objects.get(pk=payload["user_id"]).email
+    return post
+
+
 def _directory() -> dict[str, Sample]:
+
     return {
         **_settings(),
         "directory.UserForm": Sample(
@@ -382,6 +393,8 @@ def samples() -> dict[str, Sample]:
 
 
 def _settings() -> dict[str, Sample]:
+    from partnerdesk.accounts.models import User
+
     return {
         "directory.OrganizationProfileForm": Sample(
             valid=lambda: {
@@ -413,6 +426,11 @@ def _settings() -> dict[str, Sample]:
         "directory.ResetPasswordForm": Sample(
             valid=lambda: {"send_to": "ada@contoso.test"},
             post=lambda payload: {**payload, "delivery": "mail"},  # the page's other choice: shown once
+        ),
+        "directory.MemberForm": Sample(
+            valid=lambda: {"user_id": str(_a_person().pk), "role": "owner"},
+            form_kwargs=lambda: {"people": User.objects.all()},
+            post=_member_post,
         ),
     }
 
