@@ -39,7 +39,7 @@ class TokenCreate(Input, TokenChoices):
 
 
 class PasswordChange(Input):
-    """A password changed knowing the current one (the page's user is the one signed in)."""
+    """A password changed knowing the current one."""
 
     email: str = Field(max_length=254)
     current_password: Password

@@ -129,7 +129,7 @@ class GroupForm(forms.Form):
 
 
 class MemberForm(forms.Form):
-    input_model = MemberIn
+    input_model = MemberIn  # the page names the person by user name, the API by id
     input_names = {"user_principal_name": "user_id"}
 
     user_principal_name = forms.CharField(label=_("User name"), max_length=254)

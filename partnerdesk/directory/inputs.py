@@ -90,7 +90,7 @@ class ResetIn(Input):
 
 
 class MemberIn(Input):
-    """A member or an owner added to a group (the page names the person by user name)."""
+    """A member or an owner added to a group."""
 
     user_id: uuid.UUID
     role: Literal["member", "owner"] = "member"

@@ -14,7 +14,7 @@ from partnerdesk.inputs import Input
 
 
 class SubscriptionIn(Input):
-    """A partner buys an offer for a customer (the page of a subscription adds to it: an add-on)."""
+    """A partner buys an offer for a customer; with a base subscription, an add-on to it."""
 
     offer_id: uuid.UUID
     quantity: int = Field(ge=1)
@@ -25,7 +25,7 @@ class SubscriptionIn(Input):
 
 
 class ChangeRequestIn(Input):
-    """A customer admin asks the partner to change a subscription (the page's is the one it shows)."""
+    """A customer admin asks the partner to change a subscription."""
 
     subscription_id: uuid.UUID
     type: Literal["increase", "decrease", "upgrade", "cancel"]
@@ -41,10 +41,8 @@ class ChangeRequestIn(Input):
 
 
 class ReplyIn(Input):
-    """The customer's answer to the partner's question about a change request.
+    """The customer's answer to the partner's question about a change request."""
 
-    The note keeps its spaces here: an answer of spaces is the service's 400 `note_required`, as it
-    always was in the API (the page's form trims it and says the field is required).
-    """
-
+    # Kept as sent: an answer of spaces is the service's 400 `note_required`, as it always was in the
+    # API (the page's form trims it and says the field is required).
     note: Annotated[str, StringConstraints(strip_whitespace=False, min_length=1, max_length=4000)]
