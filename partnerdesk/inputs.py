@@ -159,6 +159,13 @@ def _message(problem: Any) -> str:
             "Ensure this value has at most %(limit_value)d characters (it has %(show_value)d).",
             limit,
         ) % {"limit_value": limit, "show_value": length}
+    if kind in ("less_than_equal", "greater_than_equal"):
+        said = (
+            _("Ensure this value is less than or equal to %(limit_value)s.")
+            if kind == "less_than_equal"
+            else _("Ensure this value is greater than or equal to %(limit_value)s.")
+        )
+        return said % {"limit_value": context.get("le", context.get("ge"))}
     if kind in ("literal_error", "enum"):
         return _("Select a valid choice. %(value)s is not one of the available choices.") % {
             "value": problem["input"]

@@ -13,9 +13,10 @@ from pydantic import Field
 
 from partnerdesk import etags
 from partnerdesk.access import policy
-from partnerdesk.access.permissions import Permission, TokenScope
+from partnerdesk.access.permissions import Permission
 from partnerdesk.access.principal import Principal, principal_for
 from partnerdesk.accounts import services
+from partnerdesk.accounts.inputs import PasswordChange, TokenChoices, TokenCreate
 from partnerdesk.accounts.models import ApiToken, User
 from partnerdesk.api import ErrorDetail, ErrorOut, Out, PageOut, principal_of, public, requires, signed_in
 from partnerdesk.errors import Forbidden
@@ -26,20 +27,6 @@ from partnerdesk.pagination import paginate
 from partnerdesk.ratelimits.services import client_address
 
 router = Router(tags=["identity"])
-
-
-_EXPIRES_IN_DAYS = (
-    "Days until the token expires: 1 to API_TOKEN_MAX_DAYS (365 unless the install says otherwise); "
-    "90 when left out."
-)
-_SCOPES = "Narrow the token (see the bearer scheme): none for everything you may do."
-
-
-class TokenChoices(Schema):
-    """What the creator of a token chooses besides its name: how long it lives and what it may do."""
-
-    expires_in_days: int | None = Field(default=None, ge=1, le=36500, description=_EXPIRES_IN_DAYS)
-    scopes: list[TokenScope] = Field(default_factory=list, max_length=len(TokenScope), description=_SCOPES)
 
 
 class TokenRequest(TokenChoices):
@@ -102,10 +89,6 @@ class OrganizationTokenOut(Out):
     last_used_from: str | None
 
 
-class TokenCreate(TokenChoices):
-    name: str = Field(default="", max_length=100)
-
-
 def _new_token_out(new: services.NewToken) -> NewTokenOut:
     token = new.token
     return NewTokenOut(
@@ -121,12 +104,6 @@ def _new_token_out(new: services.NewToken) -> NewTokenOut:
 def _own_tokens(principal: Principal) -> Any:
     """The caller's own tokens: an admin's wider view is the organization's list, not this one."""
     return policy.visible(principal, ApiToken).filter(user_id=principal.user.pk)
-
-
-class PasswordChange(Schema):
-    email: str = Field(max_length=254)
-    current_password: str = Field(max_length=1024)
-    new_password: str = Field(max_length=1024)
 
 
 class PasswordChanged(Schema):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import zoneinfo
+from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from partnerdesk import inputs
 from partnerdesk.access.permissions import (
     PERSONAL_TOKEN_SCOPES,
     ROLE_LABELS,
@@ -16,6 +18,7 @@ from partnerdesk.access.permissions import (
     TOKEN_SCOPE_LABELS,
     OrgKind,
 )
+from partnerdesk.accounts.inputs import PasswordChange, TokenCreate
 
 TIME_ZONES = sorted(zoneinfo.available_timezones() - {"localtime", "Factory"})
 
@@ -35,6 +38,10 @@ class SignInForm(forms.Form):
 
 
 class PasswordChangeForm(forms.Form):
+    input_model = PasswordChange  # the e-mail is the signed-in user's (`user`)
+    # The repeated password is the new one typed again (`clean` says when the two differ).
+    input_names = {"new_password": "new_password", "confirm_password": "new_password"}
+
     current_password = forms.CharField(
         label=_("Current password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
@@ -45,11 +52,19 @@ class PasswordChangeForm(forms.Form):
         label=_("Repeat the new password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
 
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
         if data.get("new_password") and data.get("new_password") != data.get("confirm_password"):
             self.add_error("confirm_password", _("The two passwords do not match."))
         return data
+
+    def input_data(self, model: type[inputs.Input]) -> dict[str, Any]:
+        """The page's fields, and whose password it is (the API's caller names the e-mail)."""
+        return {**inputs.form_data(self, model), "email": self.user.email}
 
 
 class PasswordResetRequestForm(forms.Form):
@@ -92,6 +107,8 @@ class ProfileForm(forms.Form):
 
 
 class TokenForm(forms.Form):
+    input_model = TokenCreate
+
     name = forms.CharField(
         label=_("Token name"), max_length=100, help_text=_("Say what will use it, e.g. 'nightly export'.")
     )

@@ -23,12 +23,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from partnerdesk import confirm
+from partnerdesk import confirm, inputs
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind
 from partnerdesk.access.principal import principal_of
 from partnerdesk.access.web import act, public, signed_in
 from partnerdesk.accounts import forms, services, sessions, signin_policy, single_sign_on
+from partnerdesk.accounts.inputs import PasswordChange, TokenCreate
 from partnerdesk.accounts.models import ApiToken, User, UserSession
 from partnerdesk.errors import DomainError, RateLimited
 from partnerdesk.mfa import enrolment
@@ -108,13 +109,14 @@ def signout(request: HttpRequest) -> HttpResponse:
 @signed_in
 def password_change(request: HttpRequest) -> HttpResponse:
     user = request.user
-    form = forms.PasswordChangeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    form = forms.PasswordChangeForm(request.POST or None, user=user)
+    change = inputs.from_form(form, PasswordChange) if request.method == "POST" else None
+    if change is not None:
         try:
             services.change_password(
                 user,  # type: ignore[arg-type]
-                current_password=form.cleaned_data["current_password"],
-                new_password=form.cleaned_data["new_password"],
+                current_password=change.current_password,
+                new_password=change.new_password,
             )
         except DomainError as error:
             form.add_error(None, error.message)
@@ -240,13 +242,14 @@ def _profile_page(
 def token_create(request: HttpRequest) -> HttpResponse:
     form = forms.TokenForm(request.POST)
     status = 400
-    if form.is_valid():
+    token = inputs.from_form(form, TokenCreate)
+    if token is not None:
         try:
             new = services.create_token(
                 principal_of(request),
-                name=form.cleaned_data["name"],
-                expires_in_days=form.cleaned_data["expires_in_days"],
-                scopes=form.cleaned_data["scopes"],
+                name=token.name,
+                expires_in_days=token.expires_in_days,
+                scopes=token.scopes,
             )
         except DomainError as error:
             form.add_error(None, error.message)

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import File, Router, Schema, Status
+from ninja import File, Router, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
@@ -21,10 +21,19 @@ from partnerdesk.access import policy
 from partnerdesk.access.permissions import Permission, Role
 from partnerdesk.access.principal import Principal
 from partnerdesk.accounts.models import RoleAssignment, User
-from partnerdesk.api import ERRORS, Email, ErrorOut, Out, PageOut, principal_of, requires
+from partnerdesk.api import ERRORS, ErrorOut, Out, PageOut, principal_of, requires
 from partnerdesk.directory import domains, groups, organization, queries, signins, users
 from partnerdesk.directory import rules as directory_rules
-from partnerdesk.directory.inputs import DomainIn, GroupIn, OrganizationPatch, UserIn, UserPatch
+from partnerdesk.directory.inputs import (
+    DomainIn,
+    GroupIn,
+    MemberIn,
+    OrganizationPatch,
+    ResetIn,
+    RolesIn,
+    UserIn,
+    UserPatch,
+)
 from partnerdesk.directory.models import (
     DeletedUser,
     Domain,
@@ -64,16 +73,6 @@ class UserCreatedOut(UserOut):
     temporary_password: str
 
 
-class RolesIn(Schema):
-    admin_roles: list[str]
-
-
-class ResetIn(Schema):
-    send_to: Email | None = Field(
-        default=None, description="E-mail the temporary password instead of returning it"
-    )
-
-
 class ResetOut(Out):
     temporary_password: str = Field(description="Empty when the password was e-mailed")
     mailed_to: str
@@ -99,11 +98,6 @@ class GroupOut(Out):
     name: str
     description: str
     created_at: datetime
-
-
-class MemberIn(Schema):
-    user_id: uuid.UUID
-    role: Literal["member", "owner"] = "member"
 
 
 class MemberOut(Out):

@@ -11,7 +11,15 @@ from django.utils.translation import gettext_lazy as _
 
 from partnerdesk import inputs
 from partnerdesk.access.permissions import DELEGABLE_ROLES, ROLE_LABELS
-from partnerdesk.directory.inputs import DomainIn, GroupIn, OrganizationPatch, UserIn
+from partnerdesk.directory.inputs import (
+    DomainIn,
+    GroupIn,
+    MemberIn,
+    OrganizationPatch,
+    ResetIn,
+    RolesIn,
+    UserIn,
+)
 from partnerdesk.directory.models import GroupMembership, SecuritySettings, SignInEvent
 from partnerdesk.inputs import Input
 
@@ -62,6 +70,8 @@ class UserForm(UserProfileFields):
 
 
 class RolesForm(forms.Form):
+    input_model = RolesIn  # no box ticked: no admin role (the API's empty list)
+
     admin_roles = forms.MultipleChoiceField(
         label=_("Admin roles"),
         choices=ADMIN_ROLE_CHOICES,
@@ -71,6 +81,8 @@ class RolesForm(forms.Form):
 
 
 class ResetPasswordForm(forms.Form):
+    input_model = ResetIn
+
     delivery = forms.ChoiceField(
         label=_("Temporary password"),
         choices=[("show", _("Show it to me once")), ("mail", _("E-mail it"))],
@@ -84,6 +96,11 @@ class ResetPasswordForm(forms.Form):
         if data.get("delivery") == "mail" and not data.get("send_to"):
             self.add_error("send_to", _("Say where to send the password."))
         return data
+
+    def input_data(self, model: type[inputs.Input]) -> dict[str, Any]:
+        """The address only when the password is mailed: shown once, it goes to no one."""
+        data = self.cleaned_data
+        return {"send_to": data["send_to"]} if data["delivery"] == "mail" else {}
 
 
 class ImportForm(forms.Form):
@@ -112,8 +129,22 @@ class GroupForm(forms.Form):
 
 
 class MemberForm(forms.Form):
+    input_model = MemberIn  # the page names the person by user name, the API by id
+    input_names = {"user_principal_name": "user_id"}
+
     user_principal_name = forms.CharField(label=_("User name"), max_length=254)
     role = forms.ChoiceField(label=_("As"), choices=GroupMembership.Role.choices, initial="member")
+
+    def __init__(self, *args: Any, people: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.people = people
+
+    def clean_user_principal_name(self) -> Any:
+        """The person of that name (in any case), as a choice field gives its row: the API names the id."""
+        person = self.people.filter(email__iexact=self.cleaned_data["user_principal_name"]).first()
+        if person is None:
+            raise forms.ValidationError(_("No user of this organization has that name."), code="unknown_user")
+        return person
 
 
 class OrganizationProfileForm(forms.Form):

@@ -4,6 +4,7 @@ services take them."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Literal
 
 from pydantic import Field
@@ -72,3 +73,24 @@ class DomainIn(Input):
     """A custom domain to add (and verify in DNS)."""
 
     name: str = Field(min_length=1, max_length=253)
+
+
+class RolesIn(Input):
+    """A user's admin roles, all of them: the ones left out are taken away."""
+
+    admin_roles: list[str]
+
+
+class ResetIn(Input):
+    """A temporary password for a user: returned once, or mailed to `send_to`."""
+
+    send_to: Email | None = Field(
+        default=None, description="E-mail the temporary password instead of returning it"
+    )
+
+
+class MemberIn(Input):
+    """A member or an owner added to a group."""
+
+    user_id: uuid.UUID
+    role: Literal["member", "owner"] = "member"

@@ -30,7 +30,7 @@ from partnerdesk.access.web import act, requires
 from partnerdesk.accounts.models import RoleAssignment, User
 from partnerdesk.confirm import Confirmation, confirmation, confirmed
 from partnerdesk.directory import domains, forms, groups, organization, queries, signins, users
-from partnerdesk.directory.inputs import UserPatch
+from partnerdesk.directory.inputs import MemberIn, ResetIn, RolesIn, UserPatch
 from partnerdesk.directory.models import DeletedUser, Domain, Group, GroupMembership, SignInEvent
 from partnerdesk.errors import DomainError
 from partnerdesk.mfa import policy as mfa_policy
@@ -269,12 +269,13 @@ def user_roles(request: HttpRequest, user_id: str) -> HttpResponse:
     principal = principal_of(request)
     person = policy.get_visible(principal, User, pk=user_id)
     form = forms.RolesForm(request.POST)
-    if not form.is_valid():
+    chosen = inputs.from_form(form, RolesIn)
+    if chosen is None:
         messages.error(request, _("Choose roles from the list."))
         return redirect("directory:user_detail", person.pk)
     act(
         request,
-        lambda: users.set_admin_roles(principal, person, form.cleaned_data["admin_roles"]),
+        lambda: users.set_admin_roles(principal, person, chosen.admin_roles),
         _("The admin roles of %(name)s were saved.") % {"name": person},
     )
     return redirect("directory:user_detail", person.pk)
@@ -285,10 +286,10 @@ def user_reset_password(request: HttpRequest, user_id: str) -> HttpResponse:
     principal = principal_of(request)
     person = policy.get_visible(principal, User, pk=user_id)
     form = forms.ResetPasswordForm(request.POST or None, initial={"send_to": person.email})
-    if request.method == "POST" and form.is_valid():
-        send_to = form.cleaned_data["send_to"] if form.cleaned_data["delivery"] == "mail" else ""
+    delivery = inputs.from_form(form, ResetIn) if request.method == "POST" else None
+    if delivery is not None:
         try:
-            reset = users.reset_password(principal, person, send_to=send_to)
+            reset = users.reset_password(principal, person, send_to=delivery.send_to or "")
         except DomainError as error:
             form.add_error(None, error.message)
         else:
@@ -431,21 +432,17 @@ def group_detail(request: HttpRequest, group_id: str) -> HttpResponse:
 def group_member_add(request: HttpRequest, group_id: str) -> HttpResponse:
     principal = principal_of(request)
     group = policy.get_visible(principal, Group, pk=group_id)
-    form = forms.MemberForm(request.POST)
-    if form.is_valid():
-        person = (
-            policy.visible(principal, User)
-            .filter(email__iexact=form.cleaned_data["user_principal_name"].strip())
-            .first()
+    form = forms.MemberForm(request.POST, people=policy.visible(principal, User))
+    member = inputs.from_form(form, MemberIn)
+    if member is not None:
+        person = form.cleaned_data["user_principal_name"]  # the row the name was looked up as
+        act(
+            request,
+            lambda: groups.add_member(principal, group, person, role=member.role),
+            _("%(name)s was added.") % {"name": person},
         )
-        if person is None:
-            messages.error(request, _("No user of this organization has that name."))
-        else:
-            act(
-                request,
-                lambda: groups.add_member(principal, group, person, role=form.cleaned_data["role"]),
-                _("%(name)s was added.") % {"name": person},
-            )
+    elif len(form.errors) == 1 and form.has_error("user_principal_name", "unknown_user"):
+        messages.error(request, _("No user of this organization has that name."))
     else:
         messages.error(request, _("Give a user name and a role."))
     return redirect("directory:group_detail", group.pk)

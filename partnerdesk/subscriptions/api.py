@@ -31,6 +31,7 @@ from partnerdesk.errors import NotFound
 from partnerdesk.pagination import paginate
 from partnerdesk.subscriptions import change_requests, entitlements, licences, lifecycle, queries, seats
 from partnerdesk.subscriptions import rules as subscription_rules
+from partnerdesk.subscriptions.inputs import ChangeRequestIn, ReplyIn, SubscriptionIn
 from partnerdesk.subscriptions.models import ChangeRequest, ServiceCredential, Subscription
 from partnerdesk.tenancy.models import Organization
 
@@ -97,15 +98,6 @@ class SubscriptionDetailOut(SubscriptionOut):
     scheduled_changes: list[ScheduledChangeOut]
 
 
-class SubscriptionIn(Schema):
-    offer_id: uuid.UUID
-    quantity: int = Field(ge=1)
-    friendly_name: str = Field(default="", max_length=200)
-    base_subscription_id: uuid.UUID | None = Field(
-        default=None, description="For an add-on: the base subscription"
-    )
-
-
 class SubscriptionPatch(Schema):
     quantity: int | None = Field(default=None, ge=1)
     status: Literal["active", "suspended", "cancelled"] | None = None
@@ -122,20 +114,6 @@ class UpgradeTargetOut(Out):
 
 class UpgradeIn(Schema):
     offer_id: uuid.UUID
-
-
-class ChangeRequestIn(Schema):
-    subscription_id: uuid.UUID
-    type: Literal["increase", "decrease", "upgrade", "cancel"]
-    seats: int | None = Field(default=None, ge=1, description="More or fewer seats: the new total of seats.")
-    quantity: int | None = Field(
-        default=None,
-        ge=1,
-        description="Deprecated: the difference in seats. Send `seats`, the new total, instead.",
-        json_schema_extra={"deprecated": True},
-    )
-    target_sku_id: uuid.UUID | None = None
-    note: str = Field(default="", max_length=4000)
 
 
 class ChangeRequestOut(Out):
@@ -183,10 +161,6 @@ class ReasonIn(Schema):
 
 class QuestionIn(Schema):
     question: str = Field(min_length=1, max_length=4000)
-
-
-class ReplyIn(Schema):
-    note: str = Field(min_length=1, max_length=4000)
 
 
 class PoolOut(Out):

@@ -7,7 +7,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from partnerdesk import inputs
 from partnerdesk.catalog.models import Offer, Sku
+from partnerdesk.subscriptions.inputs import ChangeRequestIn, ReplyIn, SubscriptionIn
 from partnerdesk.subscriptions.models import ChangeRequest, Subscription
 
 
@@ -17,6 +19,9 @@ class OfferChoiceField(forms.ModelChoiceField):
 
 
 class NewSubscriptionForm(forms.Form):
+    input_model = SubscriptionIn  # an add-on: the view adds the subscription the page shows, its base
+    input_names = {"offer": "offer_id"}
+
     offer = OfferChoiceField(label=_("Offer"), queryset=Offer.objects.none())
     quantity = forms.IntegerField(label=_("Seats"), min_value=1, initial=1)
     friendly_name = forms.CharField(label=_("Friendly name"), max_length=200, required=False)
@@ -40,6 +45,9 @@ class SuspendForm(forms.Form):
 
 
 class ChangeRequestForm(forms.Form):
+    input_model = ChangeRequestIn  # about the subscription the page shows (`subscription`)
+    input_names = {"kind": "type", "target_sku": "target_sku_id"}
+
     kind = forms.ChoiceField(label=_("What do you need?"), choices=ChangeRequest.Kind.choices)
     seats = forms.IntegerField(
         label=_("New total of seats"),
@@ -55,12 +63,17 @@ class ChangeRequestForm(forms.Form):
         label=_("Note for your partner"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
 
-    def __init__(self, *args: Any, upgrade_skus: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, subscription: Any, upgrade_skus: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.subscription = subscription
         if upgrade_skus is not None and upgrade_skus.exists():
             self.fields["target_sku"].queryset = upgrade_skus  # type: ignore[attr-defined]
         else:
             del self.fields["target_sku"]
+
+    def input_data(self, model: type[inputs.Input]) -> dict[str, Any]:
+        """The page's fields, and the subscription it is about (the API names it in the payload)."""
+        return {**inputs.form_data(self, model), "subscription_id": self.subscription.pk}
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -85,4 +98,6 @@ class DecisionForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
+    input_model = ReplyIn
+
     note = forms.CharField(label=_("Your answer"), widget=forms.Textarea(attrs={"rows": 2}))

@@ -16,7 +16,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from partnerdesk import etags
+from partnerdesk import etags, inputs
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import principal_of
@@ -37,6 +37,7 @@ from partnerdesk.subscriptions import (
     seats,
 )
 from partnerdesk.subscriptions import rules as subscription_rules
+from partnerdesk.subscriptions.inputs import ChangeRequestIn, ReplyIn, SubscriptionIn
 from partnerdesk.subscriptions.models import ChangeRequest, LicenseAssignment, Subscription
 from partnerdesk.tenancy.models import Organization
 
@@ -125,10 +126,15 @@ def customer_subscriptions(request: HttpRequest, customer_id: str) -> HttpRespon
 def subscription_create(request: HttpRequest, customer_id: str) -> HttpResponse:
     customer = _customer(request, customer_id)
     form = forms.NewSubscriptionForm(request.POST or None, offers=_offers_on_sale(request))
-    if request.method == "POST" and form.is_valid():
+    purchase = inputs.from_form(form, SubscriptionIn) if request.method == "POST" else None
+    if purchase is not None:
         try:
             subscription = lifecycle.create_subscription(
-                principal_of(request), customer=customer, **form.cleaned_data
+                principal_of(request),
+                customer=customer,
+                offer=form.cleaned_data["offer"],  # the row the form's choices looked up
+                quantity=purchase.quantity,
+                friendly_name=purchase.friendly_name,
             )
         except DomainError as error:
             form.add_error(None, error.message)
@@ -273,9 +279,15 @@ def subscription_action(request: HttpRequest, subscription_id: str, action: str)
             return redirect("subscriptions:partner_detail", subscription_id=new.pk)
         elif action == "addon":
             form = forms.NewSubscriptionForm(request.POST, offers=policy.visible(principal, Offer))
-            if form.is_valid():
+            purchase = inputs.from_form(form, SubscriptionIn, base_subscription_id=subscription.pk)
+            if purchase is not None:
                 addon = lifecycle.create_subscription(
-                    principal, customer=subscription.customer, base=subscription, **form.cleaned_data
+                    principal,
+                    customer=subscription.customer,
+                    offer=form.cleaned_data["offer"],
+                    quantity=purchase.quantity,
+                    friendly_name=purchase.friendly_name,
+                    base=subscription,
                 )
                 messages.success(request, _("The add-on was added."))
                 return redirect("subscriptions:partner_detail", subscription_id=addon.pk)
@@ -421,20 +433,27 @@ def admin_request_change(request: HttpRequest, subscription_id: str) -> HttpResp
         # The partner acting for its customer changes the subscription itself, in its own portal.
         return redirect("subscriptions:partner_detail", subscription_id=subscription.pk)
     upgrade_skus = policy.visible(principal, Sku).filter(upgrades_from__from_sku_id=subscription.offer.sku_id)
-    form = forms.ChangeRequestForm(request.POST or None, upgrade_skus=upgrade_skus)
+    form = forms.ChangeRequestForm(request.POST or None, subscription=subscription, upgrade_skus=upgrade_skus)
     preview = None
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+    change = inputs.from_form(form, ChangeRequestIn) if request.method == "POST" else None
+    if change is not None:
+        target = form.cleaned_data.get("target_sku")  # the row the form's choices looked up
         try:
-            if data["kind"] in change_requests.SEAT_KINDS:
-                change_requests.requested_total(subscription, data["kind"], data["seats"], None)
+            if change.type in change_requests.SEAT_KINDS:
+                change_requests.requested_total(subscription, change.type, change.seats, None)
             if "confirm" not in request.POST:
-                target = data.get("target_sku")
                 preview = change_requests.preview(
-                    subscription, kind=data["kind"], seats=data["seats"], target_sku_id=target and target.pk
+                    subscription, kind=change.type, seats=change.seats, target_sku_id=target and target.pk
                 )
             else:
-                change_requests.request_change(principal, subscription, **data)
+                change_requests.request_change(
+                    principal,
+                    subscription,
+                    kind=change.type,
+                    seats=change.seats,
+                    target_sku=target,
+                    note=change.note,
+                )
                 messages.success(
                     request,
                     _("Your request was sent to %(partner)s.") % {"partner": subscription.partner.name},
@@ -469,13 +488,16 @@ def admin_change_request_reply(request: HttpRequest, request_id: str) -> HttpRes
     principal = principal_of(request)
     change_request = policy.get_visible(principal, _change_requests(request), pk=request_id)
     form = forms.ReplyForm(request.POST)
-    if form.is_valid():
+    answer = inputs.from_form(form, ReplyIn)
+    if answer is not None:
         try:
-            change_requests.reply_change_request(principal, change_request, note=form.cleaned_data["note"])
+            change_requests.reply_change_request(principal, change_request, note=answer.note)
         except DomainError as error:
             messages.error(request, error.message)
         else:
             messages.success(request, _("Your answer was sent."))
+    elif str(form.data.get("note", "")).strip():  # written, but refused (too long): say why
+        messages.error(request, " ".join(map(str, form.errors["note"])))
     else:
         messages.error(request, _("Write your answer."))
     return redirect("subscriptions:admin_change_requests")

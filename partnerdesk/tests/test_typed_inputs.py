@@ -200,7 +200,18 @@ def _user_post(payload: dict[str, Any]) -> dict[str, Any]:
     return {**post, "username": local, "domain": domain}
 
 
+def _member_post(payload: dict[str, Any]) -> dict[str, Any]:
+    """The page names the person by user name."""
+    from partnerdesk.accounts.models import User
+
+    post = {k: v for k, v in payload.items() if k != "user_id"}
+    if "user_id" in payload:
+        post["user_principal_name"] = User.objects.get(pk=payload["user_id"]).email
+    return post
+
+
 def _directory() -> dict[str, Sample]:
+
     return {
         **_settings(),
         "directory.UserForm": Sample(
@@ -307,11 +318,83 @@ def _health() -> dict[str, Sample]:
     }
 
 
+def _a_sku() -> Any:
+    from partnerdesk.catalog.models import Product, Sku
+
+    product = Product.objects.get_or_create(name="Microsoft 365")[0]
+    return Sku.objects.get_or_create(product=product, name="Microsoft 365 E5")[0]
+
+
+_SUBSCRIPTION = uuid.UUID("0c3e7a52-41d9-4f0e-b7a3-5d2c9e8f1b02")  # the subscription the page shows
+
+
+def _an_offer() -> Any:
+    from partnerdesk.catalog.models import Offer
+
+    return Offer.objects.get_or_create(
+        sku=_a_sku(), name="Microsoft 365 E5 (monthly)", defaults={"term": "P1M", "unit_price": 38}
+    )[0]
+
+
+def _subscriptions() -> dict[str, Sample]:
+    from partnerdesk.catalog.models import Offer, Sku
+
+    return {
+        "subscriptions.ChangeRequestForm": Sample(
+            valid=lambda: {
+                "subscription_id": str(_SUBSCRIPTION),
+                "type": "upgrade",
+                "target_sku_id": str(_a_sku().pk),
+                "note": "We need the phone system.",
+            },
+            form_kwargs=lambda: {
+                "subscription": SimpleNamespace(pk=_SUBSCRIPTION),
+                "upgrade_skus": Sku.objects.all(),
+            },
+            skip={"subscription_id:missing"},  # the page's subscription is the one it shows
+        ),
+        "subscriptions.ReplyForm": Sample(valid=lambda: {"note": "Five people start in June."}),
+        "subscriptions.NewSubscriptionForm": Sample(
+            valid=lambda: {"offer_id": str(_an_offer().pk), "quantity": 25, "friendly_name": "Head office"},
+            form_kwargs=lambda: {"offers": Offer.objects.all()},
+        ),
+    }
+
+
+def _accounts() -> dict[str, Sample]:
+    return {
+        "accounts.PasswordChangeForm": Sample(
+            valid=lambda: {
+                "email": "ada@contoso.test",
+                "current_password": "Old-horse-battery-1",
+                "new_password": "New-staple-correct-2",
+            },
+            form_kwargs=lambda: {"user": SimpleNamespace(email="ada@contoso.test")},
+            # The page repeats the new password; its user is the one signed in.
+            post=lambda payload: {**payload, "confirm_password": payload.get("new_password", "Repeated-3")},
+            skip={"email:missing"},
+        ),
+        "accounts.TokenForm": Sample(
+            valid=lambda: {"name": "nightly export", "expires_in_days": 30, "scopes": ["read"]}
+        ),
+    }
+
+
 def samples() -> dict[str, Sample]:
-    return {**_support(), **_tenancy(), **_directory(), **_integrations(), **_health()}
+    return {
+        **_support(),
+        **_tenancy(),
+        **_directory(),
+        **_integrations(),
+        **_health(),
+        **_subscriptions(),
+        **_accounts(),
+    }
 
 
 def _settings() -> dict[str, Sample]:
+    from partnerdesk.accounts.models import User
+
     return {
         "directory.OrganizationProfileForm": Sample(
             valid=lambda: {
@@ -336,6 +419,19 @@ def _settings() -> dict[str, Sample]:
         "directory.GroupForm": Sample(valid=lambda: {"name": "Finance", "description": "The finance team"}),
         "directory.DomainForm": Sample(valid=lambda: {"name": "contoso.com"}),
         "directory.ReleaseForm": Sample(valid=lambda: {"release_preference": "targeted_admins"}),
+        "directory.RolesForm": Sample(
+            valid=lambda: {"admin_roles": ["user_admin", "licence_admin"]},
+            skip={"admin_roles:missing"},  # no box ticked is the empty list: no admin role
+        ),
+        "directory.ResetPasswordForm": Sample(
+            valid=lambda: {"send_to": "ada@contoso.test"},
+            post=lambda payload: {**payload, "delivery": "mail"},  # the page's other choice: shown once
+        ),
+        "directory.MemberForm": Sample(
+            valid=lambda: {"user_id": str(_a_person().pk), "role": "owner"},
+            form_kwargs=lambda: {"people": User.objects.all()},
+            post=_member_post,
+        ),
     }
 
 
@@ -361,12 +457,12 @@ def _schema(form_class: type[forms.Form]) -> type[BaseModel]:
 
 def _form_post(form_class: type[forms.Form], payload: dict[str, Any]) -> dict[str, Any]:
     """The payload as the page posts it: renamed, nested objects flattened into their fields."""
-    names = {model: page for page, model in getattr(form_class, "input_names", {}).items()}
+    names: dict[str, str] = {model: page for page, model in getattr(form_class, "input_names", {}).items()}
     post: dict[str, Any] = {}
     for key, value in payload.items():
         if isinstance(value, dict):
             for inner, item in value.items():
-                post[names.get(f"{key}.{inner}", inner)] = item
+                post[names.get(f"{key}.{inner}", str(inner))] = item
         else:
             post[names.get(key, key)] = value
     return post
@@ -497,3 +593,19 @@ def test_the_model_s_refusal_reads_like_the_form_s_own() -> None:
         assert inputs.from_form(form) is None
         assert "20000" in form.errors["description"][0]
         assert "Ensure" not in form.errors["description"][0]
+
+
+def test_a_number_past_the_model_s_limit_reads_like_the_form_s_own() -> None:
+    """A token's life of more days than the model allows is said as Django's integer fields say it."""
+    from django.utils import translation
+
+    from partnerdesk.accounts.forms import TokenForm
+
+    form = TokenForm(data={"name": "nightly export", "expires_in_days": "40000"})
+    assert inputs.from_form(form) is None
+    assert form.errors["expires_in_days"] == ["Ensure this value is less than or equal to 36500."]
+    with translation.override("es"):
+        form = TokenForm(data={"name": "nightly export", "expires_in_days": "40000"})
+        assert inputs.from_form(form) is None
+        assert "36500" in form.errors["expires_in_days"][0]
+        assert "Ensure" not in form.errors["expires_in_days"][0]

@@ -143,3 +143,20 @@ def test_group_pages(web, world):
     page = client.get(f"/admin/groups/{group.pk}/")
     assert b"user@contoso.test" in page.content
     assert client.get("/admin/groups/").status_code == 200
+
+
+def test_adding_a_member_the_page_cannot_find_says_why(web, world):
+    """The page names the person by user name (any case); the typed input is the API's, by id."""
+    client = web("a1.global_admin")
+    client.post("/admin/groups/new/", {"name": "Finance"}, follow=True)  # its message read
+    group = Group.objects.get()
+    url = f"/admin/groups/{group.pk}/members/"
+
+    unknown = client.post(url, {"user_principal_name": "nobody@contoso.test", "role": "owner"}, follow=True)
+    no_role = client.post(url, {"user_principal_name": "nobody@contoso.test", "role": "boss"}, follow=True)
+    added = client.post(url, {"user_principal_name": " USER@contoso.test ", "role": "owner"}, follow=True)
+
+    assert [str(m) for m in unknown.context["messages"]] == ["No user of this organization has that name."]
+    assert [str(m) for m in no_role.context["messages"]] == ["Give a user name and a role."]
+    assert GroupMembership.objects.get(group=group).role == "owner"
+    assert added.status_code == 200

@@ -93,6 +93,22 @@ def test_the_customer_answers_a_question_from_the_page(web: Any, asked: dict[str
     assert question.status == ChangeRequest.Status.OPEN
 
 
+def test_an_answer_past_the_api_s_limit_is_refused_saying_why(web: Any, asked: dict[str, Any]) -> None:
+    """The page's answer is the API's `ReplyIn`: 4,000 characters at most; an empty one is asked for."""
+    question = asked["asked_about"]
+    client = web("a1.global_admin")
+
+    too_long = client.post(f"/admin/change-requests/{question.pk}/reply/", {"note": "x" * 4001}, follow=True)
+    empty = client.post(f"/admin/change-requests/{question.pk}/reply/", {"note": "  "}, follow=True)
+
+    assert [str(m) for m in too_long.context["messages"]] == [
+        "Ensure this value has at most 4000 characters (it has 4001)."
+    ]
+    assert [str(m) for m in empty.context["messages"]] == ["Write your answer."]
+    question.refresh_from_db()
+    assert question.status == ChangeRequest.Status.INFORMATION_REQUESTED
+
+
 def test_open_requests_come_in_keyset_pages_at_the_same_cost(
     web: Any, world: World, catalog: Catalog
 ) -> None:

@@ -65,6 +65,17 @@ def test_partner_asks_for_information_then_rejects(api: Any, world: World, catal
     assert Subscription.objects.get(pk=subscription.pk).status == "active"
 
 
+def test_an_answer_of_spaces_is_still_the_service_s_refusal(api: Any, world: World, catalog: Catalog) -> None:
+    """`ReplyIn` keeps the note's spaces: the API answers as it did before, 400 `note_required`."""
+    subscription = subscribe(world, catalog.basic_monthly, 10)
+    request_id = ask(api, subscription, type="cancel").json_body["id"]
+    api("a.admin_agent").post(f"/change-requests/{request_id}/inquire", {"question": "All of it?"})
+
+    replied = api("a1.global_admin").post(f"/change-requests/{request_id}/reply", {"note": "   "})
+
+    assert replied.status_code == 400 and replied.json_body["error"]["code"] == "note_required"
+
+
 def test_a_failed_approval_leaves_the_request_open(api: Any, world: World, catalog: Catalog) -> None:
     subscription = subscribe(world, catalog.basic_monthly, 298)
     request_id = ask(api, subscription, quantity=None, seats=300).json_body["id"]
