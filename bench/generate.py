@@ -336,6 +336,8 @@ def generate(scale: str) -> dict[str, Any]:
     # --- health issues ------------------------------------------------------------------------------
     n_issues = counts["health_issues"]
     issue_statuses = [s for s in ServiceStatus if s != ServiceStatus.SERVICE_OPERATIONAL]
+    # One issue an hour, each restored two hours after it started, but the last five, still open: a
+    # restored issue has ended (`end_at`), so the health page's last 30 days hold ~720 of them.
     issues = [
         HealthIssue(
             number=1000 + n,
@@ -345,6 +347,7 @@ def generate(scale: str) -> dict[str, Any]:
             is_published=True,
             published_at=now - timedelta(hours=n_issues - n),
             start_at=now - timedelta(hours=n_issues - n),
+            end_at=now - timedelta(hours=n_issues - n - 2) if n < n_issues - 5 else None,
             created_by=operator_admin,
         )
         for n in range(n_issues)

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import datetime, time
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.utils.dateparse import parse_datetime
@@ -39,6 +39,7 @@ from partnerdesk.health import changes as counters
 from partnerdesk.health import message_center, queries
 from partnerdesk.health.models import CLOSED_STATUSES, HealthIssue, MessageAttachment, MessagePost
 from partnerdesk.pagination import MAX_LIMIT, paginate
+from partnerdesk.sql import PerRowExists
 
 P = Permission
 BASE = "/graph/v1.0"
@@ -138,7 +139,7 @@ def _message_json(post: Any) -> dict[str, Any]:
         "category": camel(post.category),
         "severity": post.severity,
         "actionRequiredByDateTime": act_by,
-        "hasAttachments": bool(getattr(post, "attachment_count", 0)),
+        "hasAttachments": bool(getattr(post, "has_attachments", False)),
         "details": [],
         "body": {"contentType": "html", "content": post.body_html},
         "viewPoint": {
@@ -405,11 +406,12 @@ def _page(
 
 
 def _messages(principal: Principal) -> QuerySet[Any]:
-    from django.db.models import Count
-
+    # Whether a post has attachments is an EXISTS per row of the page: a COUNT over the join grouped
+    # every visible post before the page was cut (320 ms at 20,000 posts, bench/RESULTS.md 2g).
+    attached = MessageAttachment.objects.filter(message_id=OuterRef("pk"))
     return (
         queries.with_view_state(policy.visible(principal, MessagePost), principal.user.pk)
-        .annotate(attachment_count=Count("attachments", distinct=True))
+        .annotate(has_attachments=PerRowExists(attached))
         .prefetch_related("services")
     )
 

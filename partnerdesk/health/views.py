@@ -26,7 +26,7 @@ from partnerdesk.catalog.models import Region, Service
 from partnerdesk.errors import DomainError
 from partnerdesk.health import forms, issues, message_center, planned_maintenance, preferences, queries
 from partnerdesk.health.models import CLOSED_STATUSES, FeedToken, HealthIssue, MessagePost, PlannedMaintenance
-from partnerdesk.pagination import paginate
+from partnerdesk.pagination import Page, paginate
 
 P = Permission
 
@@ -395,6 +395,10 @@ def admin_service(request: HttpRequest, service_id: str) -> HttpResponse:
     )
 
 
+# The service health page lists the issues resolved in the last 30 days up to this many, newest first.
+RECENT_SHOWN = 50
+
+
 @requires(P.HEALTH_VIEW, portal="admin")
 def admin_health(request: HttpRequest) -> HttpResponse:
     principal = principal_of(request)
@@ -405,9 +409,12 @@ def admin_health(request: HttpRequest) -> HttpResponse:
         if chosen:
             rows = [s for s in rows if s.pk in chosen]
     # Issues of the services shown only, as the home page's card counts them.
-    issues = list(queries.issues_since(queries.shown_issues(_issues(request), principal.user.pk), 30))
+    shown = queries.shown_issues(_issues(request), principal.user.pk)
+    issues = queries.issue_history(shown, 30)
     history = queries.daily_history(issues, [s.pk for s in rows], days=30)
-    active = [i for i in issues if i.status not in CLOSED_STATUSES]
+    active_ids = [i["id"] for i in issues if i["status"] not in CLOSED_STATUSES]
+    active = list(shown.filter(pk__in=active_ids).prefetch_related("services").order_by("-start_at", "id"))
+    recent = [i for i in issues if i["status"] in CLOSED_STATUSES]
     service_rows = [
         {
             "service": s,
@@ -430,7 +437,8 @@ def admin_health(request: HttpRequest) -> HttpResponse:
         {
             "service_rows": service_rows,
             "active": active,
-            "recent": [i for i in issues if i.status in CLOSED_STATUSES],
+            "recent": recent[:RECENT_SHOWN],
+            "recent_more": max(0, len(recent) - RECENT_SHOWN),
             "maintenance": maintenance,
         },
     )
@@ -453,6 +461,19 @@ def admin_issue(request: HttpRequest, issue_id: str) -> HttpResponse:
 FILTER_FLAGS = ("unread", "act_by_soon", "major_change")
 
 
+def _message_display(row: dict[str, Any]) -> dict[str, Any]:
+    """What the Message center page shows of a `queries.message_page` row, under the names its template
+    reads."""
+    return {
+        **row,
+        "pk": row["id"],
+        "display_id": f"MC{row['number']}",
+        "tag_list": [tag for tag in row["tags"].split(",") if tag],
+        "get_category_display": MessagePost.Category(row["category"]).label,
+        "service_list": queries.service_refs(row),
+    }
+
+
 @requires(P.MESSAGES_VIEW, portal="admin")
 def admin_messages(request: HttpRequest) -> HttpResponse:
     principal = principal_of(request)
@@ -464,11 +485,12 @@ def admin_messages(request: HttpRequest) -> HttpResponse:
         "search": request.GET.get("q", ""),
         **{flag: request.GET.get(flag) == "1" for flag in FILTER_FLAGS},
     }
-    rows = queries.filter_messages(_messages(request).prefetch_related("services"), **params)
-    if not params["service"]:
-        # "Services shown" in the admin's preferences: posts about other services are left out.
-        rows = queries.shown_messages(rows, principal.user.pk)
-    page = paginate(rows, ordering=["-last_modified_at", "id"], cursor=request.GET.get("cursor"), limit=50)
+    # "Services shown" in the admin's preferences leaves posts about other services out, unless a
+    # service is asked for.
+    page = queries.message_page(
+        principal, params, cursor=request.GET.get("cursor"), limit=50, shown_only=not params["service"]
+    )
+    page = Page(items=[_message_display(row) for row in page.items], next_cursor=page.next_cursor)
     query_string = urlencode(
         {
             k: ("1" if v is True else v)
@@ -703,7 +725,7 @@ def partner_customer_health(request: HttpRequest, customer_id: str) -> HttpRespo
         principal, policy.visible(principal, _customer_model()).filter(kind=OrgKind.CUSTOMER), pk=customer_id
     )
     rows = list(queries.entitled_services_of(customer))
-    issues = list(queries.issues_since(queries.issues_for_tenant(customer), 30))
+    issues = queries.issue_history(queries.issues_for_tenant(customer), 30)
     history = queries.daily_history(issues, [s.pk for s in rows], days=30)
     return render(
         request,
@@ -711,6 +733,6 @@ def partner_customer_health(request: HttpRequest, customer_id: str) -> HttpRespo
         {
             "customer": customer,
             "service_rows": [{"service": s, "history": history[s.pk]} for s in rows],
-            "active": [i for i in issues if i.status not in CLOSED_STATUSES],
+            "active": [i for i in issues if i["status"] not in CLOSED_STATUSES],
         },
     )

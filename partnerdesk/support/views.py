@@ -60,9 +60,24 @@ from partnerdesk.support.models import (
 
 P = Permission
 SUPPORT_FILTERS = ["status", "severity", "customer", "customer_name", "assignee", "sla"]
-# The partner queue's customer filter lists at most this many customers; beyond, it is a name search.
-CUSTOMERS_LISTED_AT_MOST = 200
-SERVICE_FILTERS = ["status", "severity", "partner", "assignee", "topic", "sla", "customer"]
+# A queue's customer (partner queue) or partner (operator desk) filter lists at most this many
+# organizations; beyond, it is a search on a part of the name (`customer_name`, `partner_name`).
+ORGANIZATIONS_LISTED_AT_MOST = 200
+
+
+def _listed(principal: Any, kind: str) -> list[tuple[str, str]] | None:
+    """The (id, name) of the organizations of `kind` a queue's filter offers, or None when there are
+    too many to list (the page would carry thousands of options on every load)."""
+    rows = list(
+        policy.visible(principal, _organization_model())
+        .filter(kind=kind)
+        .order_by("name", "pk")
+        .values_list("pk", "name")[: ORGANIZATIONS_LISTED_AT_MOST + 1]
+    )
+    return [(str(pk), name) for pk, name in rows] if len(rows) <= ORGANIZATIONS_LISTED_AT_MOST else None
+
+
+SERVICE_FILTERS = ["status", "severity", "partner", "partner_name", "assignee", "topic", "sla", "customer"]
 
 
 def _status(form: Any) -> int:
@@ -322,13 +337,6 @@ def partner_queue(request: HttpRequest) -> HttpResponse:
         filters["status"] = "active"
     page = queries.support_queue(principal, filters, cursor=request.GET.get("cursor"), limit=50)
     query = {k: v for k, v in filters.items() if v}
-    # A partner with many customers filters by a part of the name instead of choosing from a list.
-    customers = list(
-        policy.visible(principal, _organization_model())
-        .filter(kind=OrgKind.CUSTOMER)
-        .order_by("name", "pk")
-        .values_list("pk", "name")[: CUSTOMERS_LISTED_AT_MOST + 1]
-    )
     return _render(
         request,
         "support/partner_queue.html",
@@ -337,9 +345,7 @@ def partner_queue(request: HttpRequest) -> HttpResponse:
             "page": page,
             "filters": filters,
             "statuses": SupportRequest.Status.choices,
-            "customers": [(str(pk), name) for pk, name in customers]
-            if len(customers) <= CUSTOMERS_LISTED_AT_MOST
-            else None,
+            "customers": _listed(principal, OrgKind.CUSTOMER),
             "agents": desk.desk_agents(principal.organization.pk),
             "saved_views": policy.visible(principal, SavedView).filter(queue="partner_support"),
             "query_string": urlencode(query),
@@ -749,7 +755,6 @@ def operator_queue(request: HttpRequest) -> HttpResponse:
         filters["status"] = "active"
     page = queries.service_queue(principal, filters, cursor=request.GET.get("cursor"), limit=50)
     query = {k: v for k, v in filters.items() if v}
-    partners = policy.visible(principal, _organization_model()).filter(kind=OrgKind.PARTNER).order_by("name")
     return _render(
         request,
         "support/service_queue.html",
@@ -759,7 +764,7 @@ def operator_queue(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "statuses": ServiceRequest.Status.choices,
             "query_string": urlencode(query),
-            "partners": partners,
+            "partners": _listed(principal, OrgKind.PARTNER),
             "topics": policy.visible(principal, SupportTopic).order_by("name"),
             "agents": desk.desk_agents(principal.organization.pk),
             "detail_url": "support:operator_service_detail",

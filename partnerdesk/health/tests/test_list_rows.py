@@ -159,3 +159,29 @@ def test_the_prepared_page_is_the_querysets_page_for_every_reader_and_filter(wor
                     assert [_columns(row) for row in following.items] == after.items
                 compared += len(page.items)
     assert compared > 0
+
+
+def test_the_prepared_page_applies_services_shown_as_the_queryset_does(world, catalog):
+    """The admin center's page leaves out posts about services the admin chose not to see."""
+    from partnerdesk.health import preferences, queries
+
+    for i in range(3):
+        post(world, catalog, f"Post {i}")
+    other = post(world, catalog, "About Teams")
+    other.services.set([catalog.teams])
+    user = world.user("a1.global_admin")
+    reader = principal_for(user)
+    defaults = dict(
+        service="", category="", tag="", unread=False, act_by_soon=False, major_change=False,
+        view="inbox", search="",
+    )  # fmt: skip
+    for chosen in ([], [catalog.exchange], [catalog.teams]):
+        preferences.update_preferences(reader, service_ids=[service.pk for service in chosen])
+        plain = queries.shown_messages(
+            queries.filter_messages(api._messages(reader, prefetch=False), **defaults), user.pk
+        )
+        expected = paginate(
+            plain.values(*queries.MESSAGE_ROW), ordering=queries.MESSAGE_ORDERING, cursor=None, limit=50
+        )
+        page = queries.message_page(reader, defaults, cursor=None, limit=50, shown_only=True)
+        assert [_columns(row) for row in page.items] == expected.items, chosen

@@ -540,7 +540,7 @@ def test_the_operator_lists_the_flagged_partners_and_a_partner_cannot(web, world
 
 
 def test_a_partner_with_many_customers_filters_the_queue_by_a_part_of_the_name(web, world, monkeypatch):
-    """Up to CUSTOMERS_LISTED_AT_MOST customers, the filter lists them; beyond, the page would carry
+    """Up to ORGANIZATIONS_LISTED_AT_MOST customers, the filter lists them; beyond, the page would carry
     thousands of options on every load, so it offers a search on the customer's name instead."""
     from partnerdesk.support import views
 
@@ -552,7 +552,7 @@ def test_a_partner_with_many_customers_filters_the_queue_by_a_part_of_the_name(w
     assert 'id="f-customer"' in listed and 'name="customer_name"' not in listed
     assert world.customer_a1.name in listed and world.customer_b1.name not in listed
 
-    monkeypatch.setattr(views, "CUSTOMERS_LISTED_AT_MOST", 1)
+    monkeypatch.setattr(views, "ORGANIZATIONS_LISTED_AT_MOST", 1)
     searching = agent.get("/partner/support/").content.decode()
     assert 'name="customer_name"' in searching and 'id="f-customer"' not in searching
     part = world.customer_a2.name[1:-1].lower()
@@ -562,3 +562,23 @@ def test_a_partner_with_many_customers_filters_the_queue_by_a_part_of_the_name(w
     nothing = agent.get("/partner/support/", {"customer_name": world.customer_b1.name}).content.decode()
     assert "From A1" not in nothing and "From A2" not in nothing  # another partner's customer: nothing
     assert first.pk != second.pk
+
+
+def test_an_operator_with_many_partners_filters_the_desk_by_a_part_of_the_name(
+    web, world, topic, monkeypatch
+):
+    from partnerdesk.support import views
+
+    escalated = escalate(world, open_support_request(world), topic)
+    desk = web("operator.support_engineer")
+    listed = desk.get("/operator/service-requests/").content.decode()
+    assert 'id="f-partner"' in listed and world.partner_b.name in listed
+
+    monkeypatch.setattr(views, "ORGANIZATIONS_LISTED_AT_MOST", 1)
+    searching = desk.get("/operator/service-requests/").content.decode()
+    assert 'name="partner_name"' in searching and 'id="f-partner"' not in searching
+    part = world.partner_a.name[1:-1].upper()
+    found = desk.get("/operator/service-requests/", {"partner_name": part}).content.decode()
+    assert escalated.title in found and f'value="{part}"' in found
+    other = desk.get("/operator/service-requests/", {"partner_name": world.partner_b.name}).content.decode()
+    assert escalated.title not in other
