@@ -380,6 +380,20 @@ def _accounts() -> dict[str, Sample]:
     }
 
 
+def _sso() -> dict[str, Sample]:
+    return {
+        "sso.ConnectionForm": Sample(
+            valid=lambda: {
+                "issuer": "https://login.contoso.test",
+                "client_id": "partnerdesk",
+                "client_secret": "s3cret",
+                "just_in_time": True,
+                "require_sso": False,
+            }
+        ),
+    }
+
+
 def samples() -> dict[str, Sample]:
     return {
         **_support(),
@@ -389,6 +403,7 @@ def samples() -> dict[str, Sample]:
         **_health(),
         **_subscriptions(),
         **_accounts(),
+        **_sso(),
     }
 
 
