@@ -82,6 +82,7 @@ def _a_topic() -> Any:
 
 
 _SHARED = uuid.UUID("6b1f4c1e-8d0a-4a52-9a59-7c2f0d9e1a01")  # a message of the request being escalated
+_FLAGGED = uuid.UUID("3f9d2b7a-5c1e-4e8b-a0d4-9b6c1f2e7a03")  # the service request the page shows
 
 
 def _a_person() -> Any:
@@ -139,6 +140,24 @@ def _support() -> dict[str, Sample]:
         "support.TopicForm": Sample(valid=lambda: {"name": "Voice", "description": "Calls and meetings"}),
         "support.NoteForm": Sample(valid=lambda: {"body": "Checked the relay.", "kind": "operator_internal"}),
         "support.MessageForm": Sample(valid=lambda: {"body": "Here is the log.", "visibility": "internal"}),
+        "support.ServiceStatusForm": Sample(valid=lambda: {"status": "closed", "resolution": "Relay fixed."}),
+        "support.FlagForm": Sample(
+            valid=lambda: {
+                "reason": "First-line support would have solved it.",
+                "remediation": "Read the relay's runbook first.",
+                "service_request_id": str(_FLAGGED),
+            },
+            form_kwargs=lambda: {"service_request": SimpleNamespace(pk=_FLAGGED)},
+        ),
+        "support.FlagResolveForm": Sample(valid=lambda: {"note": "The partner trained its desk."}),
+        "support.ProfileForm": Sample(
+            valid=lambda: {
+                "email": "help@adatum.test",
+                "phone": "+1 555 0100",
+                "website": "https://adatum.test/support",
+                "hours": "Mon-Fri 9-17",
+            }
+        ),
     }
 
 
