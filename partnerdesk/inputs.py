@@ -166,6 +166,8 @@ def _message(problem: Any) -> str:
             else _("Ensure this value is greater than or equal to %(limit_value)s.")
         )
         return said % {"limit_value": context.get("le", context.get("ge"))}
+    if kind == "string_pattern_mismatch":
+        return _("Enter a valid value.")
     if kind in ("literal_error", "enum"):
         return _("Select a valid choice. %(value)s is not one of the available choices.") % {
             "value": problem["input"]

@@ -279,8 +279,49 @@ def _operator() -> Any:
     return principal_for(make_user(operator, "ops@northwind.test", [Role.OPERATOR_ADMIN]))
 
 
+def _preferences_post(payload: dict[str, Any]) -> dict[str, Any]:
+    """The page has a field for each of the two extra addresses."""
+    post = {k: v for k, v in payload.items() if k != "extra_emails"}
+    first, second = [*payload.get("extra_emails", []), "", ""][:2]
+    return {**post, "extra_email_1": first, "extra_email_2": second}
+
+
 def _health() -> dict[str, Sample]:
+    from partnerdesk.catalog.models import Service
+
     return {
+        "health.ServiceForm": Sample(
+            valid=lambda: {"key": "teams", "name": "Microsoft Teams", "description": "Chat and meetings"}
+        ),
+        "health.IssueReviseForm": Sample(
+            valid=lambda: {
+                "title": "Mail delays in Europe",
+                "impact_description": "Users in Europe see mail arrive late.",
+                "note": "Narrowed to Europe.",
+            }
+        ),
+        "health.MessageReviseForm": Sample(
+            valid=lambda: {
+                "title": "New sign-in page",
+                "body": "The sign-in page changes in **July**.",
+                "act_by": "2027-07-01",
+                "note": "Moved to July.",
+                "notifies": True,
+            }
+        ),
+        "health.PreferencesForm": Sample(
+            valid=lambda: {
+                "services": [str(_a_service().pk)],
+                "weekly_digest": False,
+                "email_major_changes": True,
+                "email_data_privacy": True,
+                "email_health_issues": True,
+                "health_services": [str(_a_service().pk)],
+                "extra_emails": ["ops@contoso.test", ""],
+            },
+            form_kwargs=lambda: {"services": Service.objects.all(), "privacy": True},
+            post=_preferences_post,
+        ),
         "health.IssueForm": Sample(
             valid=lambda: {
                 "title": "Mail delays",
@@ -643,3 +684,19 @@ def test_a_number_past_the_model_s_limit_reads_like_the_form_s_own() -> None:
         assert inputs.from_form(form) is None
         assert "36500" in form.errors["expires_in_days"][0]
         assert "Ensure" not in form.errors["expires_in_days"][0]
+
+
+def test_a_value_not_of_the_model_s_pattern_reads_like_the_form_s_own() -> None:
+    """A service key the page's slug field accepts but the model does not (upper case) is said as
+    Django's fields say an invalid value, in the reader's language."""
+    from django.utils import translation
+
+    from partnerdesk.health.forms import ServiceForm
+
+    form = ServiceForm(data={"key": "Teams", "name": "Microsoft Teams"})
+    assert inputs.from_form(form) is None
+    assert form.errors["key"] == ["Enter a valid value."]
+    with translation.override("es"):
+        form = ServiceForm(data={"key": "Teams", "name": "Microsoft Teams"})
+        assert inputs.from_form(form) is None
+        assert form.errors["key"] != ["Enter a valid value."]
