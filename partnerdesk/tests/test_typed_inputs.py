@@ -440,6 +440,64 @@ def _accounts() -> dict[str, Sample]:
     }
 
 
+_PRODUCT = uuid.UUID("9a4c6e2b-7d3f-4b1a-8e5c-2f6d9b0a1c04")  # the product the page shows
+
+
+def _another_sku() -> Any:
+    from partnerdesk.catalog.models import Sku
+
+    return Sku.objects.get_or_create(product=_a_sku().product, name="Microsoft 365 E3")[0]
+
+
+def _catalog() -> dict[str, Sample]:
+    from partnerdesk.catalog.models import Service, Sku
+
+    return {
+        "catalog.ProductForm": Sample(valid=lambda: {"name": "Dynamics 365", "description": "Business apps"}),
+        "catalog.SkuForm": Sample(
+            valid=lambda: {"product_id": str(_PRODUCT), "name": "Sales", "services": [_a_service().key]},
+            form_kwargs=lambda: {"product": SimpleNamespace(pk=_PRODUCT), "services": Service.objects.all()},
+            skip={"product_id:missing"},  # the page's product is the one it shows
+        ),
+        "catalog.OfferForm": Sample(
+            valid=lambda: {
+                "sku_id": str(_a_sku().pk),
+                "name": "Microsoft 365 E5 (yearly)",
+                "term": "P1Y",
+                "billing_cycle": "annual",
+                "unit_price": "420.00",
+                "currency": "EUR",
+                "min_quantity": 5,
+                "max_quantity": 500,
+                "valid_until": "2027-12-31T00:00:00+00:00",
+            },
+            form_kwargs=lambda: {"skus": Sku.objects.all()},
+        ),
+        "catalog.PolicyForm": Sample(
+            valid=lambda: {
+                "cancellation_window_hours": 72,
+                "seat_decrease": "renewal",
+                "billing_continues_while_suspended": True,
+            }
+        ),
+        "catalog.PriceChangeForm": Sample(
+            valid=lambda: {"unit_price": "40.50", "effective_at": "2027-03-01T00:00:00+00:00"}
+        ),
+        "catalog.UpgradePathForm": Sample(
+            valid=lambda: {"from_sku_id": str(_another_sku().pk), "to_sku_id": str(_a_sku().pk)},
+            form_kwargs=lambda: {"skus": Sku.objects.all()},
+        ),
+        "catalog.AddOnRuleForm": Sample(
+            valid=lambda: {
+                "addon_sku_id": str(_another_sku().pk),
+                "base_sku_id": str(_a_sku().pk),
+                "coterminous": False,
+            },
+            form_kwargs=lambda: {"skus": Sku.objects.all()},
+        ),
+    }
+
+
 def _sso() -> dict[str, Sample]:
     return {
         "sso.ConnectionForm": Sample(
@@ -464,6 +522,7 @@ def samples() -> dict[str, Sample]:
         **_subscriptions(),
         **_accounts(),
         **_sso(),
+        **_catalog(),
     }
 
 
@@ -700,3 +759,19 @@ def test_a_value_not_of_the_model_s_pattern_reads_like_the_form_s_own() -> None:
         form = ServiceForm(data={"key": "Teams", "name": "Microsoft Teams"})
         assert inputs.from_form(form) is None
         assert form.errors["key"] != ["Enter a valid value."]
+
+
+def test_a_choice_looked_up_by_another_field_is_that_field() -> None:
+    """A SKU's services are chosen by key on the page (`to_field_name`), as the API names them."""
+    from partnerdesk.catalog.forms import SkuForm
+    from partnerdesk.catalog.models import Service
+
+    key = _a_service().key
+    form = SkuForm(
+        data={"name": "Sales", "services": [key]},
+        product=SimpleNamespace(pk=_PRODUCT),
+        services=Service.objects.all(),
+    )
+    sku = inputs.from_form(form)
+    assert sku is not None, form.errors
+    assert sku.services == [key]
