@@ -58,12 +58,14 @@ class Input(Schema):
         return value
 
 
-def _plain(value: Any) -> Any:
-    """A cleaned form value as the API would send it: a chosen row is its id, several rows a list."""
+def _plain(value: Any, field: forms.Field | None = None) -> Any:
+    """A cleaned form value as the API would send it: a chosen row is its id (or the value its field
+    looks it up by, `to_field_name`: a service's key), several rows a list."""
+    key = getattr(field, "to_field_name", None) or "pk"
     if isinstance(value, Model):
-        return value.pk
+        return getattr(value, key)
     if isinstance(value, QuerySet):
-        return [row.pk for row in value]
+        return [getattr(row, key) for row in value]
     return value
 
 
@@ -106,7 +108,7 @@ def form_data(form: forms.Form, model: type[Input]) -> dict[str, Any]:
         into = data
         for part in path[:-1]:
             into = into.setdefault(part, {})
-        into[path[-1]] = _plain(value)
+        into[path[-1]] = _plain(value, field)
     return data
 
 
@@ -166,6 +168,8 @@ def _message(problem: Any) -> str:
             else _("Ensure this value is greater than or equal to %(limit_value)s.")
         )
         return said % {"limit_value": context.get("le", context.get("ge"))}
+    if kind == "string_pattern_mismatch":
+        return _("Enter a valid value.")
     if kind in ("literal_error", "enum"):
         return _("Select a valid choice. %(value)s is not one of the available choices.") % {
             "value": problem["input"]

@@ -3,26 +3,29 @@
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema, Status
-from pydantic import Field
+from ninja import Router, Status
 
 from partnerdesk import etags
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import Permission
 from partnerdesk.api import ERRORS, ErrorOut, Out, PageOut, principal_of, requires
 from partnerdesk.catalog import services
+from partnerdesk.catalog.inputs import (
+    AddOnRuleIn,
+    OfferIn,
+    PolicyIn,
+    PriceChangeIn,
+    ProductIn,
+    SkuIn,
+    UpgradePathIn,
+)
 from partnerdesk.catalog.models import AddOnRule, Offer, OfferPolicy, Product, Sku, UpgradePath
 from partnerdesk.pagination import paginate
 
 router = Router(tags=["catalog"])
-
-
-class ProductIn(Schema):
-    name: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=4000)
 
 
 class ProductOut(Out):
@@ -30,12 +33,6 @@ class ProductOut(Out):
     name: str
     description: str
     created_at: datetime
-
-
-class SkuIn(Schema):
-    product_id: uuid.UUID
-    name: str = Field(min_length=1, max_length=200)
-    services: list[str] = Field(default_factory=list, description="Service keys, e.g. exchange")
 
 
 class SkuOut(Out):
@@ -47,41 +44,16 @@ class SkuOut(Out):
     addon_of: list[uuid.UUID]
 
 
-class PolicyIn(Schema):
-    cancellation_window_hours: int | None = Field(default=None, ge=0, le=24 * 365)
-    seat_decrease: Literal["window", "anytime", "renewal"] | None = None
-    billing_continues_while_suspended: bool | None = None
-
-
 class PolicyOut(Out):
     cancellation_window_hours: int
     seat_decrease: str
     billing_continues_while_suspended: bool
 
 
-class PriceChangeIn(Schema):
-    unit_price: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
-    effective_at: datetime
-
-
 class PriceChangeOut(Out):
     unit_price: Decimal
     effective_at: datetime
     announced_at: datetime
-
-
-class OfferIn(Schema):
-    sku_id: uuid.UUID
-    name: str = Field(default="", max_length=200)
-    term: Literal["P1M", "P1Y"]
-    billing_cycle: Literal["monthly", "annual"] = "monthly"
-    unit_price: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
-    currency: str = Field(default="CNY", min_length=3, max_length=3)
-    min_quantity: int = Field(default=1, ge=1, le=1_000_000)
-    max_quantity: int = Field(default=300, ge=1, le=1_000_000)
-    valid_from: datetime | None = None
-    valid_until: datetime | None = None
-    policy: PolicyIn | None = None
 
 
 class OfferOut(Out):
@@ -98,17 +70,6 @@ class OfferOut(Out):
     valid_until: datetime | None
     policy: PolicyOut
     price_changes: list[PriceChangeOut]
-
-
-class UpgradePathIn(Schema):
-    from_sku_id: uuid.UUID
-    to_sku_id: uuid.UUID
-
-
-class AddOnRuleIn(Schema):
-    addon_sku_id: uuid.UUID
-    base_sku_id: uuid.UUID
-    coterminous: bool = True
 
 
 class LinkOut(Out):

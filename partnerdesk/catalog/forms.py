@@ -8,10 +8,22 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from partnerdesk import inputs
+from partnerdesk.catalog.inputs import (
+    AddOnRuleIn,
+    OfferIn,
+    PolicyIn,
+    PriceChangeIn,
+    ProductIn,
+    SkuIn,
+    UpgradePathIn,
+)
 from partnerdesk.catalog.models import Offer, OfferPolicy, Service, Sku
 
 
 class ProductForm(forms.Form):
+    input_model = ProductIn
+
     name = forms.CharField(label=_("Product name"), max_length=200)
     description = forms.CharField(
         label=_("Description"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=4000
@@ -19,6 +31,8 @@ class ProductForm(forms.Form):
 
 
 class SkuForm(forms.Form):
+    input_model = SkuIn  # of the product the page shows (`product`); services named by their key
+
     name = forms.CharField(label=_("SKU name"), max_length=200)
     services = forms.ModelMultipleChoiceField(
         label=_("Included services"),
@@ -28,12 +42,20 @@ class SkuForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args: Any, services: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, product: Any, services: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.product = product
         self.fields["services"].queryset = services  # type: ignore[attr-defined]
+
+    def input_data(self, model: type[inputs.Input]) -> dict[str, Any]:
+        """The page's fields, and the product it is about (the API names it in the payload)."""
+        return {**inputs.form_data(self, model), "product_id": self.product.pk}
 
 
 class OfferForm(forms.Form):
+    input_model = OfferIn  # the page leaves the policy row at its defaults
+    input_names = {"sku": "sku_id"}
+
     sku = forms.ModelChoiceField(label=_("SKU"), queryset=Sku.objects.none())
     name = forms.CharField(label=_("Offer name"), max_length=200, required=False)
     term = forms.ChoiceField(label=_("Term"), choices=Offer.Term.choices)
@@ -58,6 +80,8 @@ class OfferForm(forms.Form):
 
 
 class PolicyForm(forms.Form):
+    input_model = PolicyIn
+
     cancellation_window_hours = forms.IntegerField(
         label=_("Cancellation window (hours)"), min_value=0, max_value=24 * 365
     )
@@ -68,6 +92,8 @@ class PolicyForm(forms.Form):
 
 
 class PriceChangeForm(forms.Form):
+    input_model = PriceChangeIn
+
     unit_price = forms.DecimalField(
         label=_("New unit price"), min_value=Decimal(0), max_digits=12, decimal_places=2
     )
@@ -77,16 +103,32 @@ class PriceChangeForm(forms.Form):
 
 
 class SkuPairForm(forms.Form):
+    """Two SKUs of the catalog: an upgrade path (`UpgradePathForm`) or an add-on rule (`AddOnRuleForm`)."""
+
+    addon = False
+
     first = forms.ModelChoiceField(label=_("From SKU"), queryset=Sku.objects.none())
     second = forms.ModelChoiceField(label=_("To SKU"), queryset=Sku.objects.none())
     coterminous = forms.BooleanField(label=_("Co-terminous with the base"), required=False, initial=True)
 
-    def __init__(self, *args: Any, skus: Any = None, addon: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, skus: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["first"].queryset = skus  # type: ignore[attr-defined]
         self.fields["second"].queryset = skus  # type: ignore[attr-defined]
-        if addon:
+        if self.addon:
             self.fields["first"].label = _("Add-on SKU")
             self.fields["second"].label = _("Requires base SKU")
         else:
             del self.fields["coterminous"]
+
+
+class UpgradePathForm(SkuPairForm):
+    input_model = UpgradePathIn
+    input_names = {"first": "from_sku_id", "second": "to_sku_id"}
+
+
+class AddOnRuleForm(SkuPairForm):
+    input_model = AddOnRuleIn
+    input_names = {"first": "addon_sku_id", "second": "base_sku_id"}
+
+    addon = True

@@ -10,14 +10,16 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from partnerdesk import etags
+from partnerdesk import etags, inputs
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import Permission
 from partnerdesk.access.principal import principal_of
 from partnerdesk.access.web import requires
 from partnerdesk.catalog import forms, services
+from partnerdesk.catalog.inputs import OfferIn, PolicyIn, PriceChangeIn, ProductIn, SkuIn, UpgradePathIn
 from partnerdesk.catalog.models import AddOnRule, Offer, Product, Service, Sku, UpgradePath
 from partnerdesk.errors import DomainError
+from partnerdesk.inputs import Input
 from partnerdesk.pagination import paginate
 
 P = Permission
@@ -28,9 +30,12 @@ def catalog_home(request: HttpRequest) -> HttpResponse:
     form = forms.ProductForm(request.POST or None)
     if request.method == "POST":
         principal_of(request).require(P.CATALOG_MANAGE)
-        if form.is_valid():
+        typed = inputs.from_form(form, ProductIn)
+        if typed is not None:
             try:
-                product = services.create_product(principal_of(request), **form.cleaned_data)
+                product = services.create_product(
+                    principal_of(request), name=typed.name, description=typed.description
+                )
             except DomainError as error:
                 form.add_error(None, error.message)
             else:
@@ -67,10 +72,10 @@ def _product_context(request: HttpRequest, product: Product, **forms_: Any) -> d
         "addon_rules": policy.visible(principal_of(request), AddOnRule)
         .filter(addon_sku__product=product)
         .select_related("addon_sku", "base_sku"),
-        "sku_form": forms_.get("sku_form") or forms.SkuForm(services=_services(request)),
+        "sku_form": forms_.get("sku_form") or forms.SkuForm(product=product, services=_services(request)),
         "offer_form": forms_.get("offer_form") or forms.OfferForm(skus=skus),
-        "upgrade_form": forms_.get("upgrade_form") or forms.SkuPairForm(skus=all_skus),
-        "addon_form": forms_.get("addon_form") or forms.SkuPairForm(skus=all_skus, addon=True),
+        "upgrade_form": forms_.get("upgrade_form") or forms.UpgradePathForm(skus=all_skus),
+        "addon_form": forms_.get("addon_form") or forms.AddOnRuleForm(skus=all_skus),
     }
 
 
@@ -89,28 +94,26 @@ def product_add(request: HttpRequest, product_id: str, what: str) -> HttpRespons
     skus = policy.visible(principal, Sku)
     form: Any
     if what == "sku":
-        form = forms.SkuForm(request.POST, services=_services(request))
+        form = forms.SkuForm(request.POST, product=product, services=_services(request))
     elif what == "offer":
         form = forms.OfferForm(request.POST, skus=skus.filter(product=product))
-    elif what in ("upgrade", "addon"):
-        form = forms.SkuPairForm(request.POST, skus=skus, addon=what == "addon")
+    elif what == "upgrade":
+        form = forms.UpgradePathForm(request.POST, skus=skus)
+    elif what == "addon":
+        form = forms.AddOnRuleForm(request.POST, skus=skus)
     else:
         raise DomainError(_("Unknown catalog entry."), code="not_found", status=404)
-    if form.is_valid():
-        data = form.cleaned_data
+    typed: Input | None = inputs.from_form(form)
+    if typed is not None:
+        data = form.cleaned_data  # the rows the form's choices looked up
         try:
-            if what == "sku":
-                services.create_sku(
-                    principal,
-                    product=product,
-                    name=data["name"],
-                    service_keys=[s.key for s in data["services"]],
-                )
-            elif what == "offer":
-                fields = {k: v for k, v in data.items() if k != "sku"}
-                fields["name"] = fields["name"] or f"{data['sku'].name} ({data['term']})"
+            if isinstance(typed, SkuIn):
+                services.create_sku(principal, product=product, name=typed.name, service_keys=typed.services)
+            elif isinstance(typed, OfferIn):
+                fields = typed.model_dump(exclude={"sku_id", "policy"})
+                fields["name"] = fields["name"] or f"{data['sku'].name} ({typed.term})"
                 services.create_offer(principal, sku=data["sku"], **fields)
-            elif what == "upgrade":
+            elif isinstance(typed, UpgradePathIn):
                 services.add_upgrade_path(principal, from_sku=data["first"], to_sku=data["second"])
             else:
                 services.add_addon_rule(
@@ -142,13 +145,17 @@ def offer_detail(request: HttpRequest, offer_id: str) -> HttpResponse:
     if request.method == "POST":
         principal.require(P.CATALOG_MANAGE)
         form = policy_form if request.POST.get("form") == "policy" else price_form
-        if form.is_valid():
+        typed: Input | None = inputs.from_form(form)
+        if typed is not None:
             try:
-                if form is policy_form:
+                if isinstance(typed, PolicyIn):
                     with etags.guarded(etags.posted(request), row):
-                        services.update_policy(principal, offer, form.cleaned_data)
+                        services.update_policy(principal, offer, typed.model_dump(exclude_none=True))
                 else:
-                    services.announce_price_change(principal, offer, **form.cleaned_data)
+                    assert isinstance(typed, PriceChangeIn)
+                    services.announce_price_change(
+                        principal, offer, unit_price=typed.unit_price, effective_at=typed.effective_at
+                    )
             except DomainError as error:
                 form.add_error(None, error.message)
                 status = etags.page_status(error, 400)

@@ -17,20 +17,20 @@ from partnerdesk.access.principal import Principal
 from partnerdesk.api import ERRORS, ErrorOut, Out, PageOut, principal_of, requires
 from partnerdesk.catalog import services as catalog_services
 from partnerdesk.catalog.models import Feature, Service
-from partnerdesk.edge import NotNull
 from partnerdesk.health import changes as counters
 from partnerdesk.health import issues, message_center, planned_maintenance, preferences, queries
 from partnerdesk.health.inputs import (
     AudienceIn,
-    Category,
     IssueIn,
+    IssuePatch,
     IssuePostIn,
     MaintenanceIn,
     MessageIn,
+    MessagePatch,
+    PreferencesIO,
     ReportIn,
     RescheduleIn,
-    Severity,
-    Tag,
+    ServiceIn,
 )
 from partnerdesk.health.message_center import AudienceSpec
 from partnerdesk.health.models import (
@@ -73,12 +73,6 @@ class ServiceOut(Out):
     features: list[FeatureOut]
 
 
-class ServiceIn(Schema):
-    key: str = Field(min_length=1, max_length=64, pattern=r"^[-a-z0-9_]+$")
-    name: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=4000)
-
-
 class IssuePostOut(Out):
     id: uuid.UUID
     kind: Literal["update", "correction", "report"]
@@ -118,16 +112,6 @@ class IssueDetailOut(IssueOut):
     incident_report: str
 
 
-class IssuePatch(Schema):
-    title: str | None = Field(default=None, min_length=1, max_length=300)
-    impact_description: str | None = Field(default=None, min_length=1, max_length=10000)
-    classification: Literal["incident", "advisory"] | None = None
-    start_at: datetime | None = None
-    end_at: datetime | None = None
-    services: list[uuid.UUID] | None = None
-    note: str = Field(default="", max_length=2000)
-
-
 class CustomerRef(Out):
     id: uuid.UUID
     name: str
@@ -143,20 +127,6 @@ class MaintenanceOut(Out):
     ends_at: datetime
     status: Literal["scheduled", "in_progress", "completed", "cancelled"]
     reminder_hours: list[int]
-
-
-class MessagePatch(Schema):
-    title: NotNull[str] = Field(default=None, min_length=1, max_length=300)
-    body: NotNull[str] = Field(default=None, min_length=1, max_length=100000)
-    category: NotNull[Category] = None
-    severity: NotNull[Severity] = None
-    is_major_change: NotNull[bool] = None
-    act_by: date | None = None
-    services: NotNull[list[uuid.UUID]] = None
-    tags: NotNull[list[Tag]] = None
-    expires_at: datetime | None = None
-    note: str = Field(default="", max_length=2000)
-    notifies: bool = False
 
 
 class ViewStateOut(Out):
@@ -224,16 +194,6 @@ class UnreadOut(Out):
         description="Live posts in the caller's inbox not yet read, counted up to 99 (a badge shows 99+)."
     )
     more: bool = Field(description="True when there are more than 99 such posts: `unread` is then 99.")
-
-
-class PreferencesIO(Schema):
-    services: list[uuid.UUID] = []
-    weekly_digest: bool = True
-    email_major_changes: bool = False
-    email_data_privacy: bool = False
-    email_health_issues: bool = False
-    health_services: list[uuid.UUID] = []
-    extra_emails: list[str] = Field(default=[], max_length=2)
 
 
 # --- Serialisers ----------------------------------------------------------------------------------

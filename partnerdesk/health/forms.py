@@ -12,7 +12,18 @@ from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind
 from partnerdesk.access.principal import Principal
 from partnerdesk.catalog.models import Feature, Region, Service, ServiceStatus
-from partnerdesk.health.inputs import IssueIn, IssuePostIn, MaintenanceIn, MessageIn, ReportIn, RescheduleIn
+from partnerdesk.health.inputs import (
+    IssueIn,
+    IssuePatch,
+    IssuePostIn,
+    MaintenanceIn,
+    MessageIn,
+    MessagePatch,
+    PreferencesIO,
+    ReportIn,
+    RescheduleIn,
+    ServiceIn,
+)
 from partnerdesk.health.models import ISSUE_STATUSES, HealthIssue, MessagePost
 from partnerdesk.inputs import Input
 
@@ -55,6 +66,8 @@ def _service_field(label: Any, *, required: bool = True) -> forms.ModelMultipleC
 
 
 class ServiceForm(forms.Form):
+    input_model = ServiceIn
+
     key = forms.SlugField(label=_("Key"), max_length=64)
     name = forms.CharField(label=_("Name"), max_length=200)
     description = forms.CharField(
@@ -112,6 +125,8 @@ class IssuePostForm(forms.Form):
 
 
 class IssueReviseForm(forms.Form):
+    input_model = IssuePatch  # the page revises the title and the impact, saying why
+
     title = forms.CharField(label=_("Title"), max_length=300)
     impact_description = forms.CharField(label=_("User impact"), widget=forms.Textarea(attrs={"rows": 3}))
     note = forms.CharField(label=_("What changed and why"), max_length=2000)
@@ -204,6 +219,8 @@ class MessageForm(forms.Form):
 
 
 class MessageReviseForm(forms.Form):
+    input_model = MessagePatch  # the page revises the title, the body and the act-by date
+
     title = forms.CharField(label=_("Title"), max_length=300)
     body = forms.CharField(label=_("Body (Markdown)"), widget=forms.Textarea(attrs={"rows": 8}))
     act_by = forms.DateField(
@@ -212,8 +229,14 @@ class MessageReviseForm(forms.Form):
     note = forms.CharField(label=_("What changed"), max_length=2000, required=False)
     notifies = forms.BooleanField(label=_("Notify (marks the post unread again)"), required=False)
 
+    def input_data(self, model: type[Input]) -> dict[str, Any]:
+        """The page's fields; an act-by date left empty clears it (the API's null)."""
+        return {**inputs.form_data(self, model), "act_by": self.cleaned_data.get("act_by")}
+
 
 class PreferencesForm(forms.Form):
+    input_model = PreferencesIO  # the page has a field for each of the two extra addresses
+
     services: forms.ModelMultipleChoiceField[Any] = forms.ModelMultipleChoiceField(
         queryset=None,
         label=_("Services shown (none chosen: all)"),
@@ -240,3 +263,9 @@ class PreferencesForm(forms.Form):
             field.queryset = services
         if not privacy:
             del self.fields["email_data_privacy"]
+
+    def input_data(self, model: type[Input]) -> dict[str, Any]:
+        """The page's fields; its two extra addresses are the API's list (the service drops an empty one)."""
+        data = inputs.form_data(self, model)
+        data["extra_emails"] = [data.pop("extra_email_1", ""), data.pop("extra_email_2", "")]
+        return data

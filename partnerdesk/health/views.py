@@ -25,6 +25,7 @@ from partnerdesk.catalog import services as catalog_services
 from partnerdesk.catalog.models import Region, Service
 from partnerdesk.errors import DomainError
 from partnerdesk.health import forms, issues, message_center, planned_maintenance, preferences, queries
+from partnerdesk.health.inputs import IssuePatch, MessagePatch, PreferencesIO, ServiceIn
 from partnerdesk.health.models import CLOSED_STATUSES, FeedToken, HealthIssue, MessagePost, PlannedMaintenance
 from partnerdesk.pagination import Page, paginate
 
@@ -84,9 +85,12 @@ def operator_services(request: HttpRequest) -> HttpResponse:
     form = forms.ServiceForm(request.POST or None)
     if request.method == "POST":
         principal_of(request).require(P.HEALTH_MANAGE)
-        if form.is_valid():
+        service = inputs.from_form(form, ServiceIn)
+        if service is not None:
             try:
-                catalog_services.create_service(principal_of(request), **form.cleaned_data)
+                catalog_services.create_service(
+                    principal_of(request), key=service.key, name=service.name, description=service.description
+                )
             except DomainError as error:
                 form.add_error(None, error.message)
             else:
@@ -204,13 +208,12 @@ def operator_issue_action(request: HttpRequest, issue_id: str, action: str) -> H
             )
             messages.success(request, _("The update was posted."))
         elif action == "revise":
-            form: Any = forms.IssueReviseForm(request.POST)
-            if not form.is_valid():
+            revision = inputs.from_form(forms.IssueReviseForm(request.POST), IssuePatch)
+            if revision is None:
                 raise DomainError(_("Say what changed and why."), code="invalid_revision")
-            data = dict(form.cleaned_data)
-            note = data.pop("note")
+            changes = revision.model_dump(exclude_unset=True, exclude={"note"})
             with etags.guarded(etags.posted(request), issue):
-                issues.revise_issue(principal, issue, data, note=note)
+                issues.revise_issue(principal, issue, changes, note=revision.note)
             messages.success(request, _("The issue was revised; the change is visible in its timeline."))
         elif action == "report":
             report = inputs.from_form(forms.ReportForm(request.POST))
@@ -348,11 +351,13 @@ def operator_message(request: HttpRequest, message_id: str) -> HttpResponse:
                 message_center.publish_message(principal, post)
                 messages.success(request, _("The post is published."))
                 return redirect("health:operator_message", message_id=post.pk)
-            if form.is_valid():
-                data = dict(form.cleaned_data)
-                note, notifies = data.pop("note"), data.pop("notifies")
+            revision = inputs.from_form(form, MessagePatch)
+            if revision is not None:
+                changes = revision.model_dump(exclude_unset=True, exclude={"note", "notifies"})
                 with etags.guarded(etags.posted(request), post):
-                    message_center.revise_message(principal, post, data, note=note, notifies=notifies)
+                    message_center.revise_message(
+                        principal, post, changes, note=revision.note, notifies=revision.notifies
+                    )
                 messages.success(request, _("The post was revised."))
                 return redirect("health:operator_message", message_id=post.pk)
         except DomainError as error:
@@ -574,18 +579,18 @@ def admin_preferences(request: HttpRequest) -> HttpResponse:
         services=policy.visible(principal, Service).order_by("name"),
         privacy=principal.has(P.MESSAGES_PRIVACY),
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+    chosen = inputs.from_form(form, PreferencesIO) if request.method == "POST" else None
+    if chosen is not None:
         try:
             preferences.update_preferences(
                 principal,
-                service_ids=[s.pk for s in data["services"]],
-                weekly_digest=data["weekly_digest"],
-                email_major_changes=data["email_major_changes"],
-                email_data_privacy=data.get("email_data_privacy", False),
-                email_health_issues=data["email_health_issues"],
-                health_service_ids=[s.pk for s in data["health_services"]],
-                extra_emails=[data["extra_email_1"], data["extra_email_2"]],
+                service_ids=chosen.services,
+                weekly_digest=chosen.weekly_digest,
+                email_major_changes=chosen.email_major_changes,
+                email_data_privacy=chosen.email_data_privacy,
+                email_health_issues=chosen.email_health_issues,
+                health_service_ids=chosen.health_services,
+                extra_emails=chosen.extra_emails,
             )
         except DomainError as error:
             form.add_error(None, error.message)

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Router, Schema, Status
+from ninja import Router, Status
 from pydantic import Field
 
 from partnerdesk import etags
@@ -15,21 +15,12 @@ from partnerdesk.api import Out, principal_of, requires
 from partnerdesk.api import errors as api_errors
 from partnerdesk.errors import NotFound
 from partnerdesk.sso import services
+from partnerdesk.sso.inputs import SsoConnectionIn
 from partnerdesk.sso.models import SsoConnection
 
 router = Router(tags=["single sign-on"])
 
 ERRORS = api_errors(400, 403, 404, 412)
-
-
-class SsoConnectionIn(Schema):
-    issuer: str = Field(max_length=500, description="The provider's issuer URL (https)")
-    client_id: str = Field(max_length=255)
-    client_secret: str = Field(
-        default="", max_length=1000, description="Required when connecting; left out or empty keeps it"
-    )
-    just_in_time: bool = Field(default=False, description="Create plain users at first sign-in (customers)")
-    require_sso: bool = Field(default=False, description="Turn passwords off for the organization's people")
 
 
 class SsoConnectionOut(Out):

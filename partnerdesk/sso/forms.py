@@ -5,8 +5,12 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from partnerdesk.sso.inputs import SsoConnectionIn
+
 
 class ConnectionForm(forms.Form):
+    input_model = SsoConnectionIn  # the page also checks the issuer is a URL (https assumed)
+
     issuer = forms.URLField(
         label=_("Issuer"),
         max_length=500,

@@ -14,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from partnerdesk import etags
+from partnerdesk import etags, inputs
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind
 from partnerdesk.access.principal import principal_of
@@ -23,6 +23,7 @@ from partnerdesk.confirm import Confirmation, confirmation, confirmed
 from partnerdesk.errors import DomainError
 from partnerdesk.sso import services, signin
 from partnerdesk.sso.forms import ConnectionForm
+from partnerdesk.sso.inputs import SsoConnectionIn
 from partnerdesk.sso.models import SsoConnection
 
 SETTINGS_PAGES = {"partner": "sso:partner_settings", "admin": "sso:admin_settings"}
@@ -80,15 +81,16 @@ def settings_page(request: HttpRequest, portal: str) -> HttpResponse:
     )
     form = ConnectionForm(request.POST or None, initial=initial, just_in_time_offered=offered)
     status = 200
-    if request.method == "POST" and form.is_valid():
+    wanted = inputs.from_form(form, SsoConnectionIn) if request.method == "POST" else None
+    if wanted is not None:
         try:
             services.save_connection(
                 principal,
-                issuer=form.cleaned_data["issuer"],
-                client_id=form.cleaned_data["client_id"],
-                client_secret=form.cleaned_data["client_secret"],
-                just_in_time=form.cleaned_data.get("just_in_time", False),
-                require_sso=form.cleaned_data["require_sso"],
+                issuer=wanted.issuer,
+                client_id=wanted.client_id,
+                client_secret=wanted.client_secret,
+                just_in_time=wanted.just_in_time,
+                require_sso=wanted.require_sso,
                 expected_etag=etags.posted(request),
             )
         except DomainError as error:

@@ -21,7 +21,7 @@ from partnerdesk import etags
 from partnerdesk.access import policy, rules
 from partnerdesk.access.permissions import OrgKind, Permission
 from partnerdesk.access.principal import Principal
-from partnerdesk.api import ERRORS, Email, ErrorOut, Out, PageOut, principal_of, requires, signed_in
+from partnerdesk.api import ERRORS, ErrorOut, Out, PageOut, principal_of, requires, signed_in
 from partnerdesk.errors import DomainError
 from partnerdesk.pagination import paginate
 from partnerdesk.support import (
@@ -37,9 +37,13 @@ from partnerdesk.support import (
 )
 from partnerdesk.support.inputs import (
     EscalateIn,
+    FlagIn,
+    FlagResolveIn,
     NoteIn,
+    ProfilePatch,
     RequestMessageIn,
     ServiceRequestIn,
+    ServiceRequestPatch,
     SeverityIn,
     SupportRequestIn,
     TopicIn,
@@ -116,14 +120,6 @@ class RequestMessageOut(Out):
     source: str
     author_name: str
     created_at: datetime
-
-
-class ServiceRequestPatch(Schema):
-    status: Literal["open", "attention_needed", "closed"] | None = None
-    assignee_id: uuid.UUID | None = None
-    severity: SeverityIn | None = None
-    topic_id: uuid.UUID | None = None
-    resolution: str = Field(default="", max_length=20000)
 
 
 class ServiceRequestOut(Out):
@@ -727,13 +723,6 @@ class ProfileOut(Out):
     hours: str
 
 
-class ProfilePatch(Schema):
-    email: Email | Literal[""] | None = None
-    phone: str | None = Field(default=None, max_length=40)
-    website: str | None = Field(default=None, max_length=200)
-    hours: str | None = Field(default=None, max_length=200)
-
-
 class DeflectionIn(Schema):
     article_id: uuid.UUID | None = None
     service_id: uuid.UUID | None = None
@@ -749,12 +738,6 @@ class MergeIn(Schema):
     into_id: uuid.UUID
 
 
-class FlagIn(Schema):
-    reason: str = Field(min_length=1, max_length=5000)
-    remediation: str = Field(min_length=1, max_length=5000)
-    service_request_id: uuid.UUID | None = None
-
-
 class FlagOut(Out):
     id: uuid.UUID
     partner: Ref
@@ -764,10 +747,6 @@ class FlagOut(Out):
     resolved_at: datetime | None
     resolved_by: PersonRef | None
     resolution_note: str
-
-
-class FlagResolveIn(Schema):
-    note: str = Field(min_length=1, max_length=5000)
 
 
 def _flag_out(flag: Any) -> dict[str, Any]:

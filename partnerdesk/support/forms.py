@@ -7,13 +7,18 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from partnerdesk import inputs
 from partnerdesk.accounts.models import User
 from partnerdesk.catalog.models import Service
 from partnerdesk.support.inputs import (
     EscalateIn,
+    FlagIn,
+    FlagResolveIn,
     NoteIn,
+    ProfilePatch,
     RequestMessageIn,
     ServiceRequestIn,
+    ServiceRequestPatch,
     SupportRequestIn,
     TopicIn,
 )
@@ -131,6 +136,8 @@ class NoteForm(forms.Form):
 
 
 class ServiceStatusForm(forms.Form):
+    input_model = ServiceRequestPatch  # the page changes the status (a resolution to close)
+
     status = forms.ChoiceField(label=_("Status"), choices=ServiceRequest.Status.choices)
     resolution = forms.CharField(
         label=_("Resolution (to close)"), widget=forms.Textarea(attrs={"rows": 3}), required=False
@@ -138,19 +145,33 @@ class ServiceStatusForm(forms.Form):
 
 
 class FlagForm(forms.Form):
+    input_model = FlagIn  # about the service request the page shows (`service_request`)
+
     reason = forms.CharField(
         label=_("Why the escalation was inappropriate"), widget=forms.Textarea(attrs={"rows": 3})
     )
     remediation = forms.CharField(label=_("Remediation plan"), widget=forms.Textarea(attrs={"rows": 3}))
 
+    def __init__(self, *args: Any, service_request: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.service_request = service_request
+
+    def input_data(self, model: type[inputs.Input]) -> dict[str, Any]:
+        """The page's fields, and the service request it is about (the API names it in the payload)."""
+        return {**inputs.form_data(self, model), "service_request_id": self.service_request.pk}
+
 
 class FlagResolveForm(forms.Form):
+    input_model = FlagResolveIn
+
     note = forms.CharField(
         label=_("How it was resolved"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
 class ProfileForm(forms.Form):
+    input_model = ProfilePatch  # the page sends every field: one left empty is cleared
+
     email = forms.EmailField(label=_("Support e-mail"), required=False)
     phone = forms.CharField(label=_("Support phone"), max_length=40, required=False)
     website = forms.URLField(label=_("Support website"), required=False, assume_scheme="https")

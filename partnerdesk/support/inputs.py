@@ -5,14 +5,18 @@ services take them."""
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from partnerdesk.api import Email
 from partnerdesk.inputs import Input
 
 SeverityIn = Literal["critical", "moderate", "minimal"]
+
+# A flag's texts are kept as sent: one of spaces is the service's 400 `field_required`, as it always
+# was in the API (the page's form trims it and says the field is required).
+FlagText = Annotated[str, StringConstraints(strip_whitespace=False, min_length=1, max_length=5000)]
 
 
 class SupportRequestIn(Input):
@@ -73,3 +77,36 @@ class EscalateIn(Input):
     shared_message_ids: list[uuid.UUID] = Field(
         default_factory=list, description="Messages of the support request the operator may read."
     )
+
+
+class ServiceRequestPatch(Input):
+    """A change of a service request: a field left out stays as it is."""
+
+    status: Literal["open", "attention_needed", "closed"] | None = None
+    assignee_id: uuid.UUID | None = None
+    severity: SeverityIn | None = None
+    topic_id: uuid.UUID | None = None
+    resolution: str = Field(default="", max_length=20000)
+
+
+class ProfilePatch(Input):
+    """A change of the partner's support profile: a field left out stays as it is."""
+
+    email: Email | Literal[""] | None = None
+    phone: str | None = Field(default=None, max_length=40)
+    website: str | None = Field(default=None, max_length=200)
+    hours: str | None = Field(default=None, max_length=200)
+
+
+class FlagIn(Input):
+    """A partner flagged for an inappropriate escalation, with a remediation plan."""
+
+    reason: FlagText
+    remediation: FlagText
+    service_request_id: uuid.UUID | None = None
+
+
+class FlagResolveIn(Input):
+    """How a partner's flag was resolved."""
+
+    note: FlagText

@@ -43,6 +43,7 @@ from partnerdesk.support import (
     support_requests,
     timeline,
 )
+from partnerdesk.support.inputs import FlagIn, FlagResolveIn, ProfilePatch, ServiceRequestPatch
 from partnerdesk.support.models import (
     Attachment,
     CannedReply,
@@ -600,13 +601,14 @@ def service_detail(request: HttpRequest, portal: str, request_id: str) -> HttpRe
                 status = 400
             elif action == "status":
                 status_form = forms.ServiceStatusForm(request.POST)
-                if status_form.is_valid():
+                change = inputs.from_form(status_form, ServiceRequestPatch)
+                if change is not None:
                     with etags.guarded(etags.posted(request), service_request):
                         service_requests.update_service_request(
                             principal,
                             service_request,
-                            status=status_form.cleaned_data["status"],
-                            resolution=status_form.cleaned_data["resolution"],
+                            status=change.status,
+                            resolution=change.resolution,
                         )
                     messages.success(request, _("The status was changed."))
                     return redirect(here)
@@ -619,13 +621,14 @@ def service_detail(request: HttpRequest, portal: str, request_id: str) -> HttpRe
                 messages.success(request, _("The request was assigned."))
                 return redirect(here)
             elif action == "flag":
-                flag_form = forms.FlagForm(request.POST)
-                if flag_form.is_valid():
+                flag_form = forms.FlagForm(request.POST, service_request=service_request)
+                flag = inputs.from_form(flag_form, FlagIn)
+                if flag is not None:
                     flags.flag_partner(
                         principal,
                         service_request.partner,
-                        reason=flag_form.cleaned_data["reason"],
-                        remediation=flag_form.cleaned_data["remediation"],
+                        reason=flag.reason,
+                        remediation=flag.remediation,
                         service_request=service_request,
                     )
                     messages.success(request, _("The partner was flagged."))
@@ -658,7 +661,7 @@ def service_detail(request: HttpRequest, portal: str, request_id: str) -> HttpRe
             "form": form,
             "status_form": status_form,
             "attachment_form": forms.AttachmentForm(),
-            "flag_form": forms.FlagForm(),
+            "flag_form": forms.FlagForm(service_request=service_request),
             "agents": desk.desk_agents(principal.organization.pk) if side == "operator" else [],
             "flags": policy.visible(principal, PartnerFlag).filter(service_request=service_request),
         },
@@ -708,9 +711,10 @@ def partner_profile(request: HttpRequest) -> HttpResponse:
             {"form": form, "contact_form": contact_form, "subscriptions": subscriptions[:100]},
             status=400,
         )
-    if request.method == "POST" and form.is_valid():
+    profile_change = inputs.from_form(form, ProfilePatch) if request.method == "POST" else None
+    if profile_change is not None:
         try:
-            desk.update_support_profile(principal, form.cleaned_data)
+            desk.update_support_profile(principal, profile_change.model_dump(exclude_unset=True))
         except DomainError as error:
             form.add_error(None, error.message)
         else:
@@ -788,12 +792,12 @@ def operator_flag_resolve(request: HttpRequest, flag_id: str) -> HttpResponse:
     """Resolve a partner's flag from the operator's partner page, then go back there."""
     principal = principal_of(request)
     flag = policy.get_visible(principal, PartnerFlag.objects.select_related("partner"), pk=flag_id)
-    form = forms.FlagResolveForm(request.POST)
-    if not form.is_valid():
+    resolved = inputs.from_form(forms.FlagResolveForm(request.POST), FlagResolveIn)
+    if resolved is None:
         messages.error(request, _("Say how the flag was resolved."))
     else:
         try:
-            flags.resolve_flag(principal, flag, note=form.cleaned_data["note"])
+            flags.resolve_flag(principal, flag, note=resolved.note)
         except DomainError as error:
             messages.error(request, error.message)
         else:

@@ -82,6 +82,7 @@ def _a_topic() -> Any:
 
 
 _SHARED = uuid.UUID("6b1f4c1e-8d0a-4a52-9a59-7c2f0d9e1a01")  # a message of the request being escalated
+_FLAGGED = uuid.UUID("3f9d2b7a-5c1e-4e8b-a0d4-9b6c1f2e7a03")  # the service request the page shows
 
 
 def _a_person() -> Any:
@@ -139,6 +140,24 @@ def _support() -> dict[str, Sample]:
         "support.TopicForm": Sample(valid=lambda: {"name": "Voice", "description": "Calls and meetings"}),
         "support.NoteForm": Sample(valid=lambda: {"body": "Checked the relay.", "kind": "operator_internal"}),
         "support.MessageForm": Sample(valid=lambda: {"body": "Here is the log.", "visibility": "internal"}),
+        "support.ServiceStatusForm": Sample(valid=lambda: {"status": "closed", "resolution": "Relay fixed."}),
+        "support.FlagForm": Sample(
+            valid=lambda: {
+                "reason": "First-line support would have solved it.",
+                "remediation": "Read the relay's runbook first.",
+                "service_request_id": str(_FLAGGED),
+            },
+            form_kwargs=lambda: {"service_request": SimpleNamespace(pk=_FLAGGED)},
+        ),
+        "support.FlagResolveForm": Sample(valid=lambda: {"note": "The partner trained its desk."}),
+        "support.ProfileForm": Sample(
+            valid=lambda: {
+                "email": "help@adatum.test",
+                "phone": "+1 555 0100",
+                "website": "https://adatum.test/support",
+                "hours": "Mon-Fri 9-17",
+            }
+        ),
     }
 
 
@@ -260,8 +279,49 @@ def _operator() -> Any:
     return principal_for(make_user(operator, "ops@northwind.test", [Role.OPERATOR_ADMIN]))
 
 
+def _preferences_post(payload: dict[str, Any]) -> dict[str, Any]:
+    """The page has a field for each of the two extra addresses."""
+    post = {k: v for k, v in payload.items() if k != "extra_emails"}
+    first, second = [*payload.get("extra_emails", []), "", ""][:2]
+    return {**post, "extra_email_1": first, "extra_email_2": second}
+
+
 def _health() -> dict[str, Sample]:
+    from partnerdesk.catalog.models import Service
+
     return {
+        "health.ServiceForm": Sample(
+            valid=lambda: {"key": "teams", "name": "Microsoft Teams", "description": "Chat and meetings"}
+        ),
+        "health.IssueReviseForm": Sample(
+            valid=lambda: {
+                "title": "Mail delays in Europe",
+                "impact_description": "Users in Europe see mail arrive late.",
+                "note": "Narrowed to Europe.",
+            }
+        ),
+        "health.MessageReviseForm": Sample(
+            valid=lambda: {
+                "title": "New sign-in page",
+                "body": "The sign-in page changes in **July**.",
+                "act_by": "2027-07-01",
+                "note": "Moved to July.",
+                "notifies": True,
+            }
+        ),
+        "health.PreferencesForm": Sample(
+            valid=lambda: {
+                "services": [str(_a_service().pk)],
+                "weekly_digest": False,
+                "email_major_changes": True,
+                "email_data_privacy": True,
+                "email_health_issues": True,
+                "health_services": [str(_a_service().pk)],
+                "extra_emails": ["ops@contoso.test", ""],
+            },
+            form_kwargs=lambda: {"services": Service.objects.all(), "privacy": True},
+            post=_preferences_post,
+        ),
         "health.IssueForm": Sample(
             valid=lambda: {
                 "title": "Mail delays",
@@ -380,6 +440,78 @@ def _accounts() -> dict[str, Sample]:
     }
 
 
+_PRODUCT = uuid.UUID("9a4c6e2b-7d3f-4b1a-8e5c-2f6d9b0a1c04")  # the product the page shows
+
+
+def _another_sku() -> Any:
+    from partnerdesk.catalog.models import Sku
+
+    return Sku.objects.get_or_create(product=_a_sku().product, name="Microsoft 365 E3")[0]
+
+
+def _catalog() -> dict[str, Sample]:
+    from partnerdesk.catalog.models import Service, Sku
+
+    return {
+        "catalog.ProductForm": Sample(valid=lambda: {"name": "Dynamics 365", "description": "Business apps"}),
+        "catalog.SkuForm": Sample(
+            valid=lambda: {"product_id": str(_PRODUCT), "name": "Sales", "services": [_a_service().key]},
+            form_kwargs=lambda: {"product": SimpleNamespace(pk=_PRODUCT), "services": Service.objects.all()},
+            skip={"product_id:missing"},  # the page's product is the one it shows
+        ),
+        "catalog.OfferForm": Sample(
+            valid=lambda: {
+                "sku_id": str(_a_sku().pk),
+                "name": "Microsoft 365 E5 (yearly)",
+                "term": "P1Y",
+                "billing_cycle": "annual",
+                "unit_price": "420.00",
+                "currency": "EUR",
+                "min_quantity": 5,
+                "max_quantity": 500,
+                "valid_until": "2027-12-31T00:00:00+00:00",
+            },
+            form_kwargs=lambda: {"skus": Sku.objects.all()},
+        ),
+        "catalog.PolicyForm": Sample(
+            valid=lambda: {
+                "cancellation_window_hours": 72,
+                "seat_decrease": "renewal",
+                "billing_continues_while_suspended": True,
+            }
+        ),
+        "catalog.PriceChangeForm": Sample(
+            valid=lambda: {"unit_price": "40.50", "effective_at": "2027-03-01T00:00:00+00:00"}
+        ),
+        "catalog.UpgradePathForm": Sample(
+            valid=lambda: {"from_sku_id": str(_another_sku().pk), "to_sku_id": str(_a_sku().pk)},
+            form_kwargs=lambda: {"skus": Sku.objects.all()},
+        ),
+        "catalog.AddOnRuleForm": Sample(
+            valid=lambda: {
+                "addon_sku_id": str(_another_sku().pk),
+                "base_sku_id": str(_a_sku().pk),
+                "coterminous": False,
+            },
+            form_kwargs=lambda: {"skus": Sku.objects.all()},
+        ),
+    }
+
+
+def _sso() -> dict[str, Sample]:
+    return {
+        "sso.ConnectionForm": Sample(
+            valid=lambda: {
+                "issuer": "https://login.contoso.test",
+                "client_id": "partnerdesk",
+                "client_secret": "s3cret",
+                "just_in_time": True,
+                "require_sso": False,
+            }
+        ),
+    }
+
+
 def samples() -> dict[str, Sample]:
     return {
         **_support(),
@@ -389,6 +521,8 @@ def samples() -> dict[str, Sample]:
         **_health(),
         **_subscriptions(),
         **_accounts(),
+        **_sso(),
+        **_catalog(),
     }
 
 
@@ -609,3 +743,35 @@ def test_a_number_past_the_model_s_limit_reads_like_the_form_s_own() -> None:
         assert inputs.from_form(form) is None
         assert "36500" in form.errors["expires_in_days"][0]
         assert "Ensure" not in form.errors["expires_in_days"][0]
+
+
+def test_a_value_not_of_the_model_s_pattern_reads_like_the_form_s_own() -> None:
+    """A service key the page's slug field accepts but the model does not (upper case) is said as
+    Django's fields say an invalid value, in the reader's language."""
+    from django.utils import translation
+
+    from partnerdesk.health.forms import ServiceForm
+
+    form = ServiceForm(data={"key": "Teams", "name": "Microsoft Teams"})
+    assert inputs.from_form(form) is None
+    assert form.errors["key"] == ["Enter a valid value."]
+    with translation.override("es"):
+        form = ServiceForm(data={"key": "Teams", "name": "Microsoft Teams"})
+        assert inputs.from_form(form) is None
+        assert form.errors["key"] != ["Enter a valid value."]
+
+
+def test_a_choice_looked_up_by_another_field_is_that_field() -> None:
+    """A SKU's services are chosen by key on the page (`to_field_name`), as the API names them."""
+    from partnerdesk.catalog.forms import SkuForm
+    from partnerdesk.catalog.models import Service
+
+    key = _a_service().key
+    form = SkuForm(
+        data={"name": "Sales", "services": [key]},
+        product=SimpleNamespace(pk=_PRODUCT),
+        services=Service.objects.all(),
+    )
+    sku = inputs.from_form(form)
+    assert sku is not None, form.errors
+    assert sku.services == [key]

@@ -171,3 +171,10 @@ def test_a_huge_quantity_limit_is_refused_not_a_500(api: Any, web: Any, services
     assert response.json_body["error"]["code"] == "validation_error"
     assert page.status_code == 400
     assert database_state() == before
+
+
+def test_a_name_of_spaces_is_still_the_service_s_refusal(api: Any, world: Any) -> None:
+    """`ProductIn` keeps its name as sent: one of spaces is the 400 `name_required` it always was."""
+    refused = api("operator.catalog_manager").post("/catalog/products", {"name": "   "})
+
+    assert refused.status_code == 400 and refused.json_body["error"]["code"] == "name_required"

@@ -415,3 +415,12 @@ def test_audit_logs_keep_each_sides_internals(api, world, topic) -> None:
         partner_actions
     )
     assert "service_request.operator_internal" not in partner_actions
+
+
+def test_a_flag_s_text_of_spaces_is_still_the_service_s_refusal(api, world):
+    """`FlagIn` keeps its texts as sent: one of spaces is the 400 `field_required` it always was."""
+    flagged = api("operator.support_engineer").post(
+        f"/partners/{world.partner_a.pk}/flags", {"reason": "   ", "remediation": "Training"}
+    )
+
+    assert flagged.status_code == 400 and flagged.json_body["error"]["code"] == "field_required"
