@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import datetime, time
 from typing import Any
 
-from django.db.models import OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.utils.dateparse import parse_datetime
@@ -39,7 +39,6 @@ from partnerdesk.health import changes as counters
 from partnerdesk.health import message_center, queries
 from partnerdesk.health.models import CLOSED_STATUSES, HealthIssue, MessageAttachment, MessagePost
 from partnerdesk.pagination import MAX_LIMIT, paginate
-from partnerdesk.sql import PerRowExists
 
 P = Permission
 BASE = "/graph/v1.0"
@@ -406,14 +405,8 @@ def _page(
 
 
 def _messages(principal: Principal) -> QuerySet[Any]:
-    # Whether a post has attachments is an EXISTS per row of the page: a COUNT over the join grouped
-    # every visible post before the page was cut (320 ms at 20,000 posts, bench/RESULTS.md 2g).
-    attached = MessageAttachment.objects.filter(message_id=OuterRef("pk"))
-    return (
-        queries.with_view_state(policy.visible(principal, MessagePost), principal.user.pk)
-        .annotate(has_attachments=PerRowExists(attached))
-        .prefetch_related("services")
-    )
+    posts = queries.with_view_state(policy.visible(principal, MessagePost), principal.user.pk)
+    return queries.with_attachment_flag(posts).prefetch_related("services")
 
 
 def _get_message(principal: Principal, message_id: str) -> Any:
