@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from partnerdesk import etags, inputs
 from partnerdesk.access import policy
 from partnerdesk.access.permissions import OrgKind, Permission
-from partnerdesk.access.principal import principal_of
+from partnerdesk.access.principal import Principal, principal_of
 from partnerdesk.access.web import act, requires
 from partnerdesk.confirm import Confirmation, confirmation, confirmed
 from partnerdesk.errors import DomainError
@@ -66,7 +66,7 @@ SUPPORT_FILTERS = ["status", "severity", "customer", "customer_name", "assignee"
 ORGANIZATIONS_LISTED_AT_MOST = 200
 
 
-def _listed(principal: Any, kind: str) -> list[tuple[str, str]] | None:
+def _listed(principal: Principal, kind: str) -> list[tuple[str, str]] | None:
     """The (id, name) of the organizations of `kind` a queue's filter offers, or None when there are
     too many to list (the page would carry thousands of options on every load)."""
     rows = list(
